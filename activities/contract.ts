@@ -1,0 +1,50 @@
+/**
+ * The activities the release workflow calls, as the workflow sees them. Implemented by
+ * createActivities() in release-activities.ts; tests pass typed fakes of the same shape.
+ */
+import type { Decision } from '../core/judge/decision.js';
+import type { ReleaseSpec } from '../core/spec.js';
+import type { Weights } from '../core/types.js';
+
+export interface AnalyseInput {
+  spec: ReleaseSpec;
+  step: number;
+  look: number;
+  plannedLooks: number;
+  /** Epoch ms: analysis covers every bucket from here (the canary's first traffic) … */
+  fromMs: number;
+  /** … to here (the end of the current window). */
+  toMs: number;
+}
+
+export interface AnalyseResult {
+  decision: Decision;
+  /** Aligned buckets with data in both arms that the judge used. */
+  bucketsUsed: number;
+  /** Buckets dropped because an arm had no data in them. */
+  missingBuckets: number;
+  windowStart: string;
+  windowEnd: string;
+}
+
+export interface PromoteResult {
+  /** The stable workload before promotion, so a rollback during promotion can restore it. */
+  snapshot: unknown;
+}
+
+export interface ReleaseActivities {
+  /** Routing objects and cohort routes in place, canary scaled up, all traffic still on stable. */
+  prepareRelease(spec: ReleaseSpec): Promise<Weights>;
+  /** Canary scaled for the weight, route written, read back and verified. */
+  setCanaryWeight(spec: ReleaseSpec, canaryWeight: number): Promise<Weights>;
+  /** Pulls the buckets for both arms and runs the judge. */
+  analyseCanary(input: AnalyseInput): Promise<AnalyseResult>;
+  /** Captures the stable workload as it is, for restoreStable. */
+  snapshotStable(spec: ReleaseSpec): Promise<PromoteResult>;
+  /** Makes the stable workload run the canary's version and waits until it is ready. */
+  promoteStable(spec: ReleaseSpec): Promise<void>;
+  /** Puts the stable workload back as it was before promotion. */
+  restoreStable(spec: ReleaseSpec, snapshot: unknown): Promise<void>;
+  /** All traffic on stable, cohort routes and canary objects removed, canary scaled to zero, verified. */
+  finishRelease(spec: ReleaseSpec, outcome: 'promoted' | 'rolledBack'): Promise<Weights>;
+}

@@ -1,0 +1,20 @@
+/**
+ * WorkloadManager: the Deployments (or sandbox versions) behind the two arms of a release.
+ */
+
+/** Called with progress while a long operation (waiting for a rollout) runs; activities heartbeat it. */
+export type ProgressReporter = (details: Record<string, unknown>) => void;
+
+export interface WorkloadManager {
+  /** Scales the canary up for the release (idempotent). */
+  prepareCanary(progress: ProgressReporter): Promise<void>;
+  /** Adjusts the canary to a traffic weight (proportional scaling, when configured). */
+  scaleForWeight(weight: number, progress: ProgressReporter): Promise<void>;
+  /**
+   * Makes the stable workload run the canary's version and waits until it is ready. Throws a
+   * PromotionError when the stable workload does not become ready before the deadline.
+   */
+  promoteStable(progress: ProgressReporter): Promise<void>;
+  /** Scales the canary down to zero. Idempotent. */
+  scaleDownCanary(progress: ProgressReporter): Promise<void>;
+}

@@ -1,0 +1,190 @@
+/**
+ * The release spec: what a user submits to start a canary release. Validation lists every problem
+ * with its field path and never starts anything; defaults fill everything but the service and the
+ * two versions. Pure and workflow-safe (the workflow receives an already validated spec).
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { judgeConfigSchema } from './judge/config.js';
+import { metricsSpecSchema } from './metrics/config.js';
+import { cohortSchema, defaultRouterSpec, routerSpecSchema } from './routing/config.js';
+
+export const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Kubernetes label-value rules; versions end up in label selectors and PromQL. */
+export const LABEL_VALUE_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** Release ids are chosen by CI (e.g. a pipeline run id) and end up in workflow ids and URLs. */
+export const RELEASE_ID_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,126}[A-Za-z0-9])?$/;
+
+const dnsLabel = z.string().regex(DNS_LABEL_RE, 'must be a DNS-1123 label (lowercase letters, digits and "-", at most 63)');
+const version = z.string().regex(LABEL_VALUE_RE, 'must be a Kubernetes label value (letters, digits, "-", "_", ".", at most 63)');
+export const durationString = z.string().refine((s) => parseDuration(s) !== undefined, {
+  message: 'must be a duration such as "30s", "5m" or "1h30m"',
+});
+const weight = z.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100');
+
+const explicitSteps = z.strictObject({
+  steps: z.array(z.strictObject({
+    weight,
+    observe: durationString,
+    /** A person must approve before this step's weight is applied. */
+    approval: z.boolean().default(false),
+  })).min(1, 'needs at least one step').max(50, 'at most 50 steps'),
+});
+const linearSteps = z.strictObject({
+  stepWeight: weight,
+  maxWeight: weight,
+  observe: durationString,
+  /** A person must approve before every step. */
+  approval: z.boolean().default(false),
+});
+
+export const scheduleSchema = z.union([explicitSteps, linearSteps]);
+
+export const workloadsSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('kubernetes'),
+    /** The stable Deployment, promoted to the canary's pod template at the end. */
+    stableDeployment: dnsLabel,
+    /** The canary Deployment, scaled up for the release and down at its end. */
+    canaryDeployment: dnsLabel,
+    /** Replicas of the canary while the release runs (or the maximum, with scaleWithWeight). */
+    canaryReplicas: z.number().int().min(1).max(1000).default(1),
+    /** Scale the canary in proportion to its weight, never below minReplicas. */
+    scaleWithWeight: z.boolean().default(false),
+    minReplicas: z.number().int().min(1).max(1000).default(1),
+    /** Promote the whole pod template of the canary, not just container images. */
+    promotePodTemplate: z.boolean().default(false),
+    /** How long a Deployment may take to become ready. */
+    readyTimeout: durationString.default('5m'),
+  }),
+  /** The sandbox's demo services: promotion makes the canary's version the stable one. */
+  z.strictObject({ type: z.literal('sandbox') }),
+]);
+
+const policiesSchema = z.strictObject({
+  inconclusive: z.strictObject({
+    /** Extensions of the observation window before `then` applies (over the whole release). */
+    maxExtensions: z.number().int().min(0).max(20).default(2),
+    /** Length of one extension; default the current step's observation window. */
+    extendBy: durationString.optional(),
+    then: z.enum(['hold', 'rollback']).default('rollback'),
+  }).default({ maxExtensions: 2, then: 'rollback' }),
+  /** When Prometheus cannot be reached or returns no data: treat as inconclusive, or act at once. */
+  metricsUnavailable: z.enum(['inconclusive', 'hold', 'rollback']).default('inconclusive'),
+  approval: z.strictObject({
+    timeout: durationString.default('1h'),
+    onTimeout: z.enum(['rollback', 'proceed']).default('rollback'),
+  }).default({ timeout: '1h', onTimeout: 'rollback' }),
+  promotion: z.strictObject({
+    requireApproval: z.boolean().default(false),
+  }).default({ requireApproval: false }),
+});
+
+const analysisSchema = z.strictObject({
+  /** Length of one metrics bucket (Prometheus `increase(...[bucket])` at step `bucket`). */
+  bucket: durationString.default('1m'),
+  metrics: metricsSpecSchema.default(metricsSpecSchema.parse({})),
+  judge: judgeConfigSchema.default(judgeConfigSchema.parse({})),
+});
+
+export const releaseSpecSchema = z.strictObject({
+  /** Caller-chosen id (e.g. a CI run id); re-sending the same id while it runs is idempotent. */
+  releaseId: z.string().regex(RELEASE_ID_RE, 'must be 1-128 letters, digits, "-", "_" or "."').optional(),
+  service: dnsLabel,
+  namespace: dnsLabel.default('default'),
+  stableVersion: version,
+  canaryVersion: version,
+  router: routerSpecSchema.optional(),
+  workloads: workloadsSchema.optional(),
+  cohorts: z.array(cohortSchema).max(10).default([]),
+  schedule: scheduleSchema.default({ stepWeight: 10, maxWeight: 50, observe: '5m', approval: false }),
+  analysis: analysisSchema.default(analysisSchema.parse({})),
+  policies: policiesSchema.default(policiesSchema.parse({})),
+});
+
+export type ReleaseSpecInput = z.input<typeof releaseSpecSchema>;
+type ParsedSpec = z.output<typeof releaseSpecSchema>;
+/** A validated spec with every default filled in. */
+export type ReleaseSpec = Omit<ParsedSpec, 'router' | 'workloads' | 'releaseId'> & {
+  releaseId: string;
+  router: NonNullable<ParsedSpec['router']>;
+  workloads: NonNullable<ParsedSpec['workloads']>;
+};
+export type Schedule = z.output<typeof scheduleSchema>;
+
+/** One problem in a spec: where (a dotted path such as `schedule.steps[1].weight`) and what. */
+export interface SpecProblem {
+  path: string;
+  message: string;
+}
+
+export type SpecValidation = { ok: true; spec: ReleaseSpec } | { ok: false; problems: SpecProblem[] };
+
+/** Renders a zod issue path as `a.b[2].c`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/** Problems that need several fields at once (zod checks each field alone). */
+function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  if (spec.stableVersion === spec.canaryVersion) {
+    problems.push({ path: 'canaryVersion', message: `must differ from stableVersion "${spec.stableVersion}"` });
+  }
+  const schedule = spec.schedule;
+  if ('steps' in schedule) {
+    schedule.steps.forEach((step, i) => {
+      const previous = schedule.steps[i - 1];
+      if (previous && step.weight <= previous.weight) {
+        problems.push({ path: `schedule.steps[${i}].weight`, message: `must be greater than the previous step's weight ${previous.weight}` });
+      }
+    });
+  } else if (schedule.maxWeight < schedule.stepWeight) {
+    problems.push({ path: 'schedule.maxWeight', message: `must be at least stepWeight ${schedule.stepWeight}` });
+  }
+  const bucketMs = parseDuration(spec.analysis.bucket) ?? 0;
+  if (bucketMs < 1000) problems.push({ path: 'analysis.bucket', message: 'must be at least 1s' });
+  if ('steps' in schedule) {
+    schedule.steps.forEach((step, i) => {
+      if ((parseDuration(step.observe) ?? 0) < bucketMs) {
+        problems.push({ path: `schedule.steps[${i}].observe`, message: `must be at least one analysis bucket (${spec.analysis.bucket})` });
+      }
+    });
+  } else if ((parseDuration(schedule.observe) ?? 0) < bucketMs) {
+    problems.push({ path: 'schedule.observe', message: `must be at least one analysis bucket (${spec.analysis.bucket})` });
+  }
+  return problems;
+}
+
+/**
+ * Validates a submitted spec and fills in defaults. `newReleaseId` supplies an id when the spec
+ * has none (the API passes a random one; validation itself stays deterministic).
+ */
+export function validateReleaseSpec(input: unknown, newReleaseId?: () => string): SpecValidation {
+  const parsed = releaseSpecSchema.safeParse(input);
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })) };
+  }
+  const problems = crossFieldProblems(parsed.data);
+  if (problems.length > 0) return { ok: false, problems };
+  const data = parsed.data;
+  const spec: ReleaseSpec = {
+    ...data,
+    releaseId: data.releaseId ?? (newReleaseId ? newReleaseId() : `${data.service}-${data.canaryVersion}`),
+    router: data.router ?? defaultRouterSpec(data.service),
+    workloads: data.workloads ?? (data.router?.type === 'sandbox'
+      ? { type: 'sandbox' }
+      : workloadsSchema.parse({ type: 'kubernetes', stableDeployment: data.service, canaryDeployment: `${data.service}-canary` })),
+  };
+  return { ok: true, spec };
+}
+
+/** The workflow id of the release for a service: one release per service at a time. */
+export function releaseWorkflowId(namespace: string, service: string): string {
+  return `canary-${namespace}-${service}`;
+}

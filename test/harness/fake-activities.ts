@@ -1,0 +1,88 @@
+/**
+ * Typed fakes of the release activities, for tests about the workflow itself: a "cluster" that
+ * records weights and workload changes, and an analysis whose verdicts a test scripts.
+ */
+import type { AnalyseInput, AnalyseResult, ReleaseActivities } from '../../activities/contract.js';
+import type { Decision } from '../../core/judge/decision.js';
+import type { ReleaseSpec } from '../../core/spec.js';
+import type { Verdict, Weights } from '../../core/types.js';
+
+export interface FakeCluster {
+  weights: Weights;
+  canaryReplicas: number;
+  stableVersion: string;
+  cohortsApplied: boolean;
+  weightHistory: number[];
+  looks: AnalyseInput[];
+  calls: string[];
+  /** Set to make the next N router writes fail (retryable). */
+  failRouterWrites: number;
+  /** Set to make promoteStable fail (stable never becomes ready). */
+  promotionFails: boolean;
+  /** When the last weight change to 0 happened (ms), for timing rollbacks. */
+  lastRestoredAt: number | null;
+}
+
+export function newFakeCluster(stableVersion = 'v1'): FakeCluster {
+  return {
+    weights: { stable: 100, canary: 0 }, canaryReplicas: 0, stableVersion, cohortsApplied: false,
+    weightHistory: [], looks: [], calls: [], failRouterWrites: 0, promotionFails: false, lastRestoredAt: null,
+  };
+}
+
+/** Verdicts come from `script` in order; the last one repeats. */
+export function fakeActivities(cluster: FakeCluster, script: Verdict[] | ((input: AnalyseInput) => Verdict)): ReleaseActivities {
+  const verdictFor = (input: AnalyseInput): Verdict =>
+    typeof script === 'function' ? script(input) : (script[Math.min(cluster.looks.length - 1, script.length - 1)] ?? 'pass');
+  const write = (canary: number): Weights => {
+    if (cluster.failRouterWrites > 0) {
+      cluster.failRouterWrites -= 1;
+      throw new Error('router unavailable: connection refused by the fake API server');
+    }
+    cluster.weights = { stable: 100 - canary, canary };
+    cluster.weightHistory.push(canary);
+    if (canary === 0) cluster.lastRestoredAt = Date.now();
+    return cluster.weights;
+  };
+  return {
+    async prepareRelease(_spec: ReleaseSpec) {
+      cluster.calls.push('prepare');
+      cluster.cohortsApplied = true;
+      cluster.canaryReplicas = 1;
+      return cluster.weights;
+    },
+    async setCanaryWeight(_spec, canaryWeight) {
+      cluster.calls.push(`weight:${canaryWeight}`);
+      return write(canaryWeight);
+    },
+    async analyseCanary(input): Promise<AnalyseResult> {
+      cluster.looks.push(input);
+      const verdict = verdictFor(input);
+      const decision: Decision = {
+        verdict, look: input.look, plannedLooks: input.plannedLooks, decidedBy: 'metric:errorRate',
+        explanation: verdict === 'fail' ? 'error rate 5.0% vs 1.0% baseline, p = 0.0001 < 0.002: roll back' : `scripted ${verdict}`,
+      };
+      return { decision, bucketsUsed: 5, missingBuckets: 0, windowStart: new Date(input.fromMs).toISOString(), windowEnd: new Date(input.toMs).toISOString() };
+    },
+    async snapshotStable(spec) {
+      cluster.calls.push('snapshot');
+      return { snapshot: { version: cluster.stableVersion, service: spec.service } };
+    },
+    async promoteStable(spec) {
+      cluster.calls.push('promote');
+      if (cluster.promotionFails) throw new Error(`deployment ${spec.namespace}/${spec.service} did not become ready within 5s`);
+      cluster.stableVersion = spec.canaryVersion;
+    },
+    async restoreStable(_spec, snapshot) {
+      cluster.calls.push('restore');
+      cluster.stableVersion = (snapshot as { version: string }).version;
+    },
+    async finishRelease(_spec, outcome) {
+      cluster.calls.push(`finish:${outcome}`);
+      const weights = write(0);
+      cluster.cohortsApplied = false;
+      cluster.canaryReplicas = 0;
+      return weights;
+    },
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * The release workflow on the real Temporal dev server, with fake activities: these tests are
+ * about the workflow's decisions, gates, messages and durability, not about routers or metrics.
+ */
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReleaseConflictError, startRelease } from '../../client/releases.js';
+import type { ReleaseSpec } from '../../core/spec.js';
+import {
+  abortSignal, abortUpdate, approveSignal, approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery,
+  type Phase, type ReleaseStatus,
+} from '../../workflows/messages.js';
+import type { canaryRelease } from '../../workflows/release.js';
+import { fakeActivities, newFakeCluster, type FakeCluster } from '../harness/fake-activities.js';
+import { testSpec } from '../harness/release-spec.js';
+import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
+import { startWorker } from '../harness/workflow-worker.js';
+import type { Verdict } from '../../core/types.js';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => { env = await connectTestEnv(); });
+afterAll(async () => { await env?.teardown(); });
+
+type Handle = WorkflowHandle<typeof canaryRelease>;
+
+interface Running { handle: Handle; cluster: FakeCluster; worker: Worker; done: Promise<void>; spec: ReleaseSpec; taskQueue: string }
+
+async function launch(specOverrides: Record<string, unknown>, script: Verdict[], tune?: (c: FakeCluster) => void, historyLimit?: number): Promise<Running> {
+  const cluster = newFakeCluster();
+  tune?.(cluster);
+  const taskQueue = uniqueTaskQueue('release');
+  const worker = await startWorker(env, taskQueue, fakeActivities(cluster, script));
+  const done = worker.run();
+  const spec = testSpec(specOverrides);
+  const started = await startRelease(env.client, spec, { taskQueue, ...(historyLimit ? { historyLimit } : {}) });
+  const handle = env.client.workflow.getHandle<typeof canaryRelease>(started.workflowId);
+  return { handle, cluster, worker, done, spec, taskQueue };
+}
+
+async function finish(run: Running): Promise<ReleaseStatus> {
+  try {
+    await run.handle.result();
+  } catch {
+    // a Failed release fails the workflow; its status is still queryable
+  }
+  const status = await run.handle.query(statusQuery);
+  run.worker.shutdown();
+  await run.done;
+  return status;
+}
+
+async function waitFor(handle: Handle, predicate: (s: ReleaseStatus) => boolean, timeoutMs = 20_000): Promise<ReleaseStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await handle.query(statusQuery);
+    if (predicate(status)) return status;
+    if (Date.now() > deadline) throw new Error(`timed out waiting; last status phase=${status.phase} step=${status.step}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+const inPhase = (phase: Phase) => (s: ReleaseStatus) => s.phase === phase;
+
+describe('the canary release workflow', () => {
+  it('promotes a healthy canary through every step and restores all traffic to the promoted stable', async () => {
+    const run = await launch({}, ['pass']);
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+    // step 1, step 2, all traffic to the canary during promotion, then back to the promoted stable
+    expect(run.cluster.weightHistory).toEqual([10, 50, 100, 0]);
+    expect(run.cluster.stableVersion).toBe('v2');
+    expect(run.cluster.canaryReplicas).toBe(0);
+    expect(run.cluster.cohortsApplied).toBe(false);
+    expect(status.decisions.map((d) => d.action)).toEqual(['next step', 'promote']);
+    expect(status.weights).toEqual({ stable: 100, canary: 0 });
+  });
+
+  it('rolls back when analysis fails at step 2 and says why', async () => {
+    const run = await launch({}, ['pass', 'fail']);
+    const status = await finish(run);
+    expect(status.phase).toBe('RolledBack');
+    expect(run.cluster.weightHistory).toEqual([10, 50, 0]);
+    expect(run.cluster.stableVersion).toBe('v1');
+    expect(status.outcome).toContain('analysis failed at step 2: error rate 5.0% vs 1.0% baseline');
+    expect(status.decisions[1]?.action).toBe('roll back');
+  });
+
+  it('rolls back within a second of an abort in the middle of a window', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 20, observe: '1m' }] } }, ['pass']);
+    await waitFor(run.handle, (s) => s.step === 1 && s.windowEndsAt !== null);
+    const sentAt = Date.now();
+    await run.handle.signal(abortSignal, { actor: 'alice', reason: 'customer complaints' });
+    const status = await finish(run);
+    expect(status.phase).toBe('RolledBack');
+    expect(run.cluster.lastRestoredAt! - sentAt).toBeLessThan(1000);
+    expect(status.outcome).toBe('aborted by alice: customer complaints');
+    expect(status.actions[0]).toMatchObject({ action: 'abort', actor: 'alice', context: 'step 1' });
+  });
+
+  it('stops the clock while paused and carries on after resume', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 20, observe: '2s' }] } }, ['pass']);
+    await waitFor(run.handle, (s) => s.windowEndsAt !== null);
+    await run.handle.executeUpdate(pauseUpdate, { args: [{ actor: 'bob' }] });
+    const paused = await waitFor(run.handle, inPhase('Paused'));
+    expect(paused.windowRemainingMs).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 3000));
+    const still = await run.handle.query(statusQuery);
+    expect(still.phase).toBe('Paused');
+    expect(run.cluster.looks).toHaveLength(0);
+    await run.handle.executeUpdate(resumeUpdate, { args: [{ actor: 'bob', comment: 'looked fine' }] });
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+    expect(status.actions.map((a) => `${a.action}:${a.actor}`)).toEqual(['pause:bob', 'resume:bob']);
+  });
+
+  it('waits at an approval gate and proceeds when a person approves', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }, { weight: 50, observe: '1s', approval: true }] } }, ['pass']);
+    const gated = await waitFor(run.handle, inPhase('AwaitingApproval'));
+    expect(gated.pendingGate).toMatchObject({ kind: 'step', step: 2 });
+    expect(run.cluster.weightHistory).toEqual([10]);
+    const after = await run.handle.executeUpdate(approveUpdate, { args: [{ actor: 'carol', comment: 'dashboards look good' }] });
+    expect(after.actions.at(-1)).toMatchObject({ action: 'approve', actor: 'carol', context: 'gate before step 2', comment: 'dashboards look good' });
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+  });
+
+  it('rolls back when an approval is not given before the timeout', async () => {
+    const run = await launch({
+      schedule: { steps: [{ weight: 10, observe: '1s' }] },
+      policies: { approval: { timeout: '2s', onTimeout: 'rollback' }, promotion: { requireApproval: true } },
+    }, ['pass']);
+    await waitFor(run.handle, inPhase('AwaitingApproval'));
+    const status = await finish(run);
+    expect(status.phase).toBe('RolledBack');
+    expect(status.outcome).toBe('no approval within 2s for approval before promotion');
+  });
+
+  it('rejects an approval update when no gate is pending, and the release carries on', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '3s' }] } }, ['pass']);
+    await waitFor(run.handle, (s) => s.windowEndsAt !== null);
+    await expect(run.handle.executeUpdate(approveUpdate, { args: [{ actor: 'dave' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+    expect(status.actions).toHaveLength(0);
+  });
+
+  it('ignores a signal with a malformed payload, notes it, and still promotes', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '2s' }] } }, ['pass']);
+    await waitFor(run.handle, (s) => s.windowEndsAt !== null);
+    await run.handle.signal(abortSignal, { actor: 42 } as never);
+    await run.handle.signal(approveSignal, 'not an object' as never);
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+    const errors = status.timeline.filter((e) => e.type === 'error').map((e) => e.message);
+    expect(errors).toEqual([
+      'ignored abort signal: abort: "actor" must be a non-empty string of at most 128 characters',
+      'ignored approve signal: approve expects an object such as {"actor": "alice"}',
+    ]);
+  });
+
+  it('extends an inconclusive window and rolls back when it stays inconclusive, per policy', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] }, policies: { inconclusive: { maxExtensions: 2, extendBy: '1s', then: 'rollback' } } }, ['inconclusive']);
+    const status = await finish(run);
+    expect(status.phase).toBe('RolledBack');
+    expect(status.decisions.map((d) => d.action)).toEqual(['extend window by 1s (1/2)', 'extend window by 1s (2/2)', 'roll back (inconclusive after every extension)']);
+    expect(run.cluster.looks.map((l) => l.look)).toEqual([1, 2, 3]);
+  });
+
+  it('holds an inconclusive release for a person, who lets it proceed', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] }, policies: { inconclusive: { maxExtensions: 1, extendBy: '1s', then: 'hold' } } }, ['inconclusive']);
+    const held = await waitFor(run.handle, inPhase('AwaitingApproval'));
+    expect(held.pendingGate?.kind).toBe('hold');
+    await run.handle.executeUpdate(approveUpdate, { args: [{ actor: 'erin' }] });
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+  });
+
+  it('retries the router during rollback until traffic is restored', async () => {
+    const run = await launch({}, ['fail'], (c) => { c.failRouterWrites = 0; });
+    await waitFor(run.handle, (s) => s.decisions.length === 0 && s.windowEndsAt !== null);
+    run.cluster.failRouterWrites = 2;
+    const status = await finish(run);
+    expect(status.phase).toBe('RolledBack');
+    expect(run.cluster.calls.filter((c) => c === 'finish:rolledBack').length).toBe(3);
+    expect(run.cluster.weights).toEqual({ stable: 100, canary: 0 });
+  });
+
+  it('keeps traffic on the healthy canary and fails loudly when stable does not become ready during promotion', async () => {
+    const run = await launch({}, ['pass'], (c) => { c.promotionFails = true; });
+    const status = await finish(run);
+    expect(status.phase).toBe('Failed');
+    expect(run.cluster.weights).toEqual({ stable: 0, canary: 100 });
+    expect(status.outcome).toContain('traffic stays 100% on the canary');
+  });
+
+  it('skips the remaining steps on promote and still goes through promotion', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1m' }, { weight: 50, observe: '1m' }] } }, ['pass']);
+    await waitFor(run.handle, (s) => s.windowEndsAt !== null);
+    await run.handle.executeUpdate(promoteUpdate, { args: [{ actor: 'frank' }] });
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+    expect(run.cluster.weightHistory).toEqual([10, 100, 0]);
+    expect(status.outcome).toBe('promoted v2 early at the request of frank');
+  });
+
+  it('rolls back when the workflow is cancelled', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1m' }] } }, ['pass']);
+    await waitFor(run.handle, (s) => s.windowEndsAt !== null);
+    await run.handle.cancel();
+    const status = await finish(run);
+    expect(status.phase).toBe('RolledBack');
+    expect(status.outcome).toBe('the release workflow was cancelled');
+    expect(run.cluster.weights.canary).toBe(0);
+  });
+
+  it('rolls back an abort during a gate without waiting for the gate', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s', approval: true }] } }, ['pass']);
+    await waitFor(run.handle, inPhase('AwaitingApproval'));
+    await run.handle.executeUpdate(abortUpdate, { args: [{ actor: 'gina', reason: 'wrong build' }] });
+    const status = await finish(run);
+    expect(status.phase).toBe('RolledBack');
+    expect(run.cluster.weightHistory).toEqual([0]);
+  });
+
+  it('refuses a second release for a busy service and treats the same release id as a retry', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1m' }] } }, ['pass']);
+    const again = await startRelease(env.client, run.spec, { taskQueue: run.taskQueue });
+    expect(again.created).toBe(false);
+    const other = { ...run.spec, releaseId: `${run.spec.releaseId}-other` };
+    await expect(startRelease(env.client, other, { taskQueue: run.taskQueue })).rejects.toThrow(ReleaseConflictError);
+    await expect(startRelease(env.client, other, { taskQueue: run.taskQueue })).rejects.toThrow(`release ${run.spec.releaseId} is already running for service default/${run.spec.service}`);
+    await run.handle.signal(abortSignal, { actor: 'test', reason: 'cleanup' });
+    await finish(run);
+  });
+
+  it('continues as new when history grows and still finishes the release', async () => {
+    const steps = Array.from({ length: 6 }, (_, i) => ({ weight: (i + 1) * 10, observe: '1s' }));
+    const run = await launch({ schedule: { steps } }, ['pass'], undefined, 40);
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+    expect(status.generation).toBeGreaterThan(0);
+    expect(status.decisions).toHaveLength(6);
+    expect(run.cluster.weightHistory).toEqual([10, 20, 30, 40, 50, 60, 100, 0]);
+  });
+
+  it('sets search attributes so releases can be filtered by service and phase', async () => {
+    const run = await launch({}, ['fail']);
+    await finish(run);
+    const query = `CanaryService = "${run.spec.service}" AND CanaryPhase = "RolledBack"`;
+    let found: string[] = [];
+    for (let i = 0; i < 50 && found.length === 0; i++) {
+      found = [];
+      for await (const info of env.client.workflow.list({ query })) found.push(info.workflowId);
+      if (found.length === 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(found).toEqual([run.handle.workflowId]);
+  });
+});
+
+describe('durability', () => {
+  it('finishes a release correctly after its worker is killed in the middle of a window and another starts', async () => {
+    const { spawn } = await import('node:child_process');
+    const { inject } = await import('vitest');
+    const taskQueue = uniqueTaskQueue('killed');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts', inject('temporalAddress'), taskQueue], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) resolve(); });
+      child.once('exit', (code) => reject(new Error(`worker process exited early with ${code}`)));
+    });
+    const spec = testSpec({ schedule: { steps: [{ weight: 10, observe: '4s' }, { weight: 30, observe: '1s' }] } });
+    const started = await startRelease(env.client, spec, { taskQueue });
+    const handle = env.client.workflow.getHandle<typeof canaryRelease>(started.workflowId);
+    await waitFor(handle, (s) => s.step === 1 && s.windowEndsAt !== null);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+
+    const cluster = newFakeCluster();
+    const worker = await startWorker(env, taskQueue, fakeActivities(cluster, ['pass']));
+    const status = await finish({ handle, cluster, worker, done: worker.run(), spec, taskQueue });
+    expect(status.phase).toBe('Promoted');
+    // the new worker picked up where the history left off: step 1's weight was set by the dead one
+    expect(cluster.weightHistory).toEqual([30, 100, 0]);
+    expect(status.decisions.map((d) => d.step)).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Message handlers of the release workflow. Each action is a signal (fire and forget, for the
+ * Temporal CLI and UI) and an update whose validator rejects it at once when it does not apply.
+ * A signal that does not apply, or whose payload is malformed, is ignored and noted in the
+ * timeline: a bad signal never breaks a release in flight.
+ */
+import { setHandler } from '@temporalio/workflow';
+import {
+  abortSignal, abortUpdate, approveSignal, approveUpdate, pauseSignal, pauseUpdate, promoteSignal,
+  promoteUpdate, resumeSignal, resumeUpdate, statusQuery, TERMINAL_PHASES,
+  type ActionKind, type ReleaseStatus,
+} from './messages.js';
+import type { ReleaseState } from './state.js';
+
+const MAX_TEXT = 1000;
+
+interface Payload { actor: string; comment?: string; reason?: string }
+
+/** What is wrong with a message's payload, or null. Payloads come from outside: check everything. */
+export function payloadProblem(kind: ActionKind, args: unknown): string | null {
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return `${kind} expects an object such as {"actor": "alice"}`;
+  const record = args as Record<string, unknown>;
+  const allowed = kind === 'abort' ? ['actor', 'reason'] : ['actor', 'comment'];
+  const unknown = Object.keys(record).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) return `${kind}: unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${allowed.join(', ')})`;
+  if (typeof record.actor !== 'string' || record.actor.trim() === '' || record.actor.length > 128) return `${kind}: "actor" must be a non-empty string of at most 128 characters`;
+  if (kind === 'abort' && (typeof record.reason !== 'string' || record.reason.trim() === '' || record.reason.length > MAX_TEXT)) {
+    return `abort: "reason" must be a non-empty string of at most ${MAX_TEXT} characters`;
+  }
+  if (record.comment !== undefined && (typeof record.comment !== 'string' || record.comment.length > MAX_TEXT)) {
+    return `${kind}: "comment" must be a string of at most ${MAX_TEXT} characters`;
+  }
+  return null;
+}
+
+/** Why an action does not apply to the release as it is now, or null when it does. */
+export function applicabilityProblem(kind: ActionKind, state: ReleaseState): string | null {
+  const { phase, pendingGate, paused } = state.status;
+  if (TERMINAL_PHASES.includes(phase)) return `the release has already ended (${phase})`;
+  switch (kind) {
+    case 'approve':
+      return pendingGate === null ? `no approval gate is pending (phase ${phase})` : null;
+    case 'abort':
+      if (phase === 'RollingBack' || state.abortRequest) return 'the release is already rolling back';
+      return null;
+    case 'pause':
+      if (paused) return 'the release is already paused';
+      return phase === 'Progressing' ? null : `pause applies only while the release is progressing (phase ${phase})`;
+    case 'resume':
+      return paused ? null : `the release is not paused (phase ${phase})`;
+    case 'promote':
+      if (state.promoteRequest) return 'promotion was already requested';
+      return ['Progressing', 'Paused', 'AwaitingApproval'].includes(phase) ? null : `promote does not apply in phase ${phase}`;
+  }
+}
+
+/** Where in the release an action landed, for the record. */
+function context(state: ReleaseState): string {
+  const { pendingGate, step, phase } = state.status;
+  if (pendingGate) return pendingGate.kind === 'step' ? `gate before step ${pendingGate.step}` : pendingGate.kind === 'promotion' ? 'gate before promotion' : `hold at step ${pendingGate.step}`;
+  if (step > 0 && (phase === 'Progressing' || phase === 'Paused')) return `step ${step}`;
+  return `phase ${phase}`;
+}
+
+function apply(kind: ActionKind, payload: Payload, state: ReleaseState): void {
+  state.record({ action: kind, actor: payload.actor, at: new Date().toISOString(), context: context(state), ...(kind === 'abort' ? { comment: payload.reason } : payload.comment !== undefined ? { comment: payload.comment } : {}) });
+  switch (kind) {
+    case 'approve': state.approval = { actor: payload.actor, ...(payload.comment !== undefined ? { comment: payload.comment } : {}) }; break;
+    case 'abort': state.abortRequest = { actor: payload.actor, reason: payload.reason ?? '' }; break;
+    case 'pause': state.status.paused = true; break;
+    case 'resume': state.status.paused = false; break;
+    case 'promote': state.promoteRequest = { actor: payload.actor }; break;
+  }
+}
+
+const MESSAGES = [
+  ['approve', approveSignal, approveUpdate],
+  ['abort', abortSignal, abortUpdate],
+  ['pause', pauseSignal, pauseUpdate],
+  ['resume', resumeSignal, resumeUpdate],
+  ['promote', promoteSignal, promoteUpdate],
+] as const;
+
+export function installHandlers(state: ReleaseState): void {
+  for (const [kind, signal, update] of MESSAGES) {
+    setHandler(signal, (args: unknown) => {
+      const problem = payloadProblem(kind, args) ?? applicabilityProblem(kind, state);
+      if (problem) {
+        state.note({ type: 'error', message: `ignored ${kind} signal: ${problem}` });
+        return;
+      }
+      apply(kind, args as Payload, state);
+    });
+    setHandler(update, (args: unknown): ReleaseStatus => {
+      apply(kind, args as Payload, state);
+      return state.snapshot();
+    }, {
+      validator: (args: unknown) => {
+        const problem = payloadProblem(kind, args) ?? applicabilityProblem(kind, state);
+        if (problem) throw new Error(problem);
+      },
+    });
+  }
+  setHandler(statusQuery, () => state.snapshot());
+}

@@ -1,0 +1,2 @@
+/** Workflow entry point for the worker's bundle: every workflow type the engine registers. */
+export { canaryRelease } from './release.js';

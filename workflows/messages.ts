@@ -1,0 +1,129 @@
+/**
+ * The release workflow's messages, declared once and shared by the workflow, the API and the CLI.
+ * Every action exists both as a signal (for `temporal workflow signal` and the Temporal UI) and as
+ * an update with a validator (for the API, so the caller learns at once whether it was accepted).
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Decision } from '../core/judge/decision.js';
+import type { Weights } from '../core/types.js';
+
+export type Phase =
+  | 'Pending'
+  | 'Progressing'
+  | 'AwaitingApproval'
+  | 'Paused'
+  | 'Promoting'
+  | 'Promoted'
+  | 'RollingBack'
+  | 'RolledBack'
+  | 'Failed';
+
+export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Failed'];
+
+export interface ApproveArgs { actor: string; comment?: string }
+export interface AbortArgs { actor: string; reason: string }
+export interface ActorArgs { actor: string; comment?: string }
+
+export type ActionKind = 'approve' | 'abort' | 'pause' | 'resume' | 'promote';
+
+/** An accepted message, recorded so the history answers "who did this, and when". */
+export interface ActionRecord {
+  action: ActionKind;
+  actor: string;
+  at: string;
+  comment?: string;
+  /** What the action applied to, e.g. "gate before step 2" or "window of step 3". */
+  context: string;
+}
+
+/** A pending approval gate. */
+export interface GateInfo {
+  kind: 'step' | 'promotion' | 'hold';
+  /** Step the gate stands before (for kind "step"), or the step being held. */
+  step?: number;
+  reason: string;
+  since: string;
+  /** When the gate times out and `policies.approval.onTimeout` applies. */
+  deadline: string;
+}
+
+/** One analysis look, as stored in the workflow's state and returned by the status query. */
+export interface AnalysisRecord {
+  step: number;
+  look: number;
+  plannedLooks: number;
+  at: string;
+  windowStart: string;
+  windowEnd: string;
+  /** Buckets dropped because an arm had no data in them. */
+  missingBuckets: number;
+  decision: Decision;
+  /** What the workflow did with the verdict ("next step", "extend 1/2", "roll back", "hold"). */
+  action: string;
+}
+
+/** A phase or weight change, for the event stream and the status. */
+export interface TimelineEvent {
+  at: string;
+  type: 'phase' | 'weight' | 'decision' | 'action' | 'error';
+  message: string;
+  phase?: Phase;
+  weight?: number;
+}
+
+export interface ReleaseStatus {
+  releaseId: string;
+  service: string;
+  namespace: string;
+  stableVersion: string;
+  canaryVersion: string;
+  phase: Phase;
+  /** 1-based current step, 0 before the first. */
+  step: number;
+  totalSteps: number;
+  weights: Weights;
+  /** When the current observation window ends (null outside a window or while paused). */
+  windowEndsAt: string | null;
+  /** Milliseconds left in the current observation window as of the last workflow task (frozen while paused). */
+  windowRemainingMs: number | null;
+  extensionsUsed: number;
+  pendingGate: GateInfo | null;
+  paused: boolean;
+  decisions: AnalysisRecord[];
+  actions: ActionRecord[];
+  timeline: TimelineEvent[];
+  /** Why the release ended the way it did (set in a terminal phase). */
+  outcome: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  /** Continue-as-new generation (0 for the first run). */
+  generation: number;
+}
+
+export const approveSignal = defineSignal<[ApproveArgs]>('approve');
+export const abortSignal = defineSignal<[AbortArgs]>('abort');
+export const pauseSignal = defineSignal<[ActorArgs]>('pause');
+export const resumeSignal = defineSignal<[ActorArgs]>('resume');
+export const promoteSignal = defineSignal<[ActorArgs]>('promote');
+
+export const approveUpdate = defineUpdate<ReleaseStatus, [ApproveArgs]>('approveRelease');
+export const abortUpdate = defineUpdate<ReleaseStatus, [AbortArgs]>('abortRelease');
+export const pauseUpdate = defineUpdate<ReleaseStatus, [ActorArgs]>('pauseRelease');
+export const resumeUpdate = defineUpdate<ReleaseStatus, [ActorArgs]>('resumeRelease');
+export const promoteUpdate = defineUpdate<ReleaseStatus, [ActorArgs]>('promoteRelease');
+
+export const statusQuery = defineQuery<ReleaseStatus>('status');
+
+/** Search attributes registered on the Temporal server; see scripts/temporal.mjs. */
+export const SEARCH_ATTRIBUTES = {
+  CanaryPhase: 'Keyword',
+  CanaryService: 'Keyword',
+  CanaryNamespace: 'Keyword',
+  CanaryVersion: 'Keyword',
+  CanaryWeight: 'Int',
+  /** The spec's releaseId, so the API can find a release (also a finished one) by its id. */
+  CanaryReleaseId: 'Keyword',
+} as const;
+
+export const TASK_QUEUE = 'canary-releases';
+export const RELEASE_WORKFLOW_TYPE = 'canaryRelease';

@@ -1,0 +1,324 @@
+/**
+ * The canary release workflow. Steps: set weight → observe (a durable timer that pause stops) →
+ * analyse → next step, extend, hold or roll back; optional approval gates; then promotion. Every
+ * way out that is not a promotion ends in a rollback that restores all traffic to stable, also on
+ * abort during a window or a gate, and when the workflow is cancelled.
+ */
+import {
+  ActivityFailure, ApplicationFailure, CancellationScope, ContinueAsNew, condition, continueAsNew,
+  allHandlersFinished, isCancellation, proxyActivities, workflowInfo,
+} from '@temporalio/workflow';
+import type { AnalyseResult, ReleaseActivities } from '../activities/contract.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import type { Decision } from '../core/judge/decision.js';
+import { planRelease, type PlannedStep, type ReleasePlan } from '../core/plan.js';
+import type { ReleaseSpec } from '../core/spec.js';
+import { installHandlers } from './handlers.js';
+import type { GateInfo, ReleaseStatus } from './messages.js';
+import { ReleaseState, type CarriedState } from './state.js';
+
+export interface ReleaseWorkflowInput {
+  spec: ReleaseSpec;
+  /** State from the previous run, when the release continued as new. */
+  carried?: CarriedState;
+  /** Continue as new once history has this many events (default 2,000; tests use less). */
+  historyLimit?: number;
+}
+
+/** Raised inside the workflow to leave the step loop for a rollback. */
+class RollbackRequested extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+const routing = proxyActivities<ReleaseActivities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
+});
+const analysis = proxyActivities<ReleaseActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
+});
+/** Rollback must complete even when the router errs: retried with backoff for about two minutes. */
+const restoring = proxyActivities<ReleaseActivities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+});
+
+function failureMessage(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isNonRetryable(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable === true;
+}
+
+export async function canaryRelease(input: ReleaseWorkflowInput): Promise<ReleaseStatus> {
+  const { spec } = input;
+  const plan = planRelease(spec);
+  const state = new ReleaseState(spec, plan, input.carried);
+  installHandlers(state);
+  const run = new ReleaseRun(spec, plan, state, input.historyLimit ?? 2000);
+
+  try {
+    if (!input.carried) {
+      state.upsertIdentity();
+      state.note({ type: 'phase', phase: 'Pending', message: `release ${spec.releaseId}: ${spec.service} ${spec.stableVersion} → ${spec.canaryVersion} in ${plan.steps.length} steps` });
+      state.setWeights(await run.interruptible(() => routing.prepareRelease(spec)), 'routing prepared, all traffic on stable');
+      state.setPhase('Progressing');
+    }
+    await run.steps();
+    await run.promote();
+  } catch (error) {
+    if (error instanceof ContinueAsNew) throw error;
+    if (error instanceof RollbackRequested) {
+      await run.rollback(error.reason);
+    } else if (isCancellation(error)) {
+      await CancellationScope.nonCancellable(() => run.rollback('the release workflow was cancelled'));
+      throw error;
+    } else {
+      await run.rollback(`error: ${failureMessage(error)}`);
+    }
+  }
+  if (state.status.phase === 'Failed') {
+    throw ApplicationFailure.nonRetryable(state.status.outcome ?? 'release failed', 'ReleaseFailed', state.snapshot());
+  }
+  return state.snapshot();
+}
+
+class ReleaseRun {
+  constructor(
+    private readonly spec: ReleaseSpec,
+    private readonly plan: ReleasePlan,
+    private readonly state: ReleaseState,
+    private readonly historyLimit: number,
+  ) {}
+
+  private checkAbort(): void {
+    const abort = this.state.abortRequest;
+    if (abort) throw new RollbackRequested(`aborted by ${abort.actor}: ${abort.reason}`);
+  }
+
+  /** Runs an activity, cancelling it at once when an abort arrives (no waiting for it to end). */
+  async interruptible<T>(work: () => Promise<T>): Promise<T> {
+    const scope = new CancellationScope();
+    const watcher = new CancellationScope();
+    const result = scope.run(work);
+    const aborted = watcher.run(() => condition(() => this.state.abortRequest !== null));
+    try {
+      const winner = await Promise.race([result.then((value) => ({ value })), aborted.then(() => null)]);
+      if (winner === null) {
+        scope.cancel();
+        await result.catch(() => undefined);
+        this.checkAbort();
+      }
+      return (winner as { value: T }).value;
+    } finally {
+      watcher.cancel();
+      aborted.catch(() => undefined);
+    }
+  }
+
+  private async maybeContinueAsNew(): Promise<void> {
+    const info = workflowInfo();
+    if (!info.continueAsNewSuggested && info.historyLength < this.historyLimit) return;
+    await condition(allHandlersFinished);
+    this.state.note({ type: 'phase', message: `continuing as new after ${info.historyLength} history events` });
+    await continueAsNew<typeof canaryRelease>({ spec: this.spec, carried: this.state.carry(), historyLimit: this.historyLimit });
+  }
+
+  async steps(): Promise<void> {
+    const { state, plan } = this;
+    for (; state.nextStep < plan.steps.length; state.nextStep++) {
+      if (state.promoteRequest) return;
+      const step = plan.steps[state.nextStep] as PlannedStep;
+      let windowMs = state.resumeWindowMs;
+      state.resumeWindowMs = null;
+      if (windowMs === null) {
+        await this.maybeContinueAsNew();
+        if (step.approval && (await this.gate('step', step.index, `approval before step ${step.index} (${step.weight}%)`)) === 'promote') return;
+        state.status.step = step.index;
+        state.setWeights(await this.interruptible(() => routing.setCanaryWeight(this.spec, step.weight)), `step ${step.index}/${plan.steps.length}: canary weight ${step.weight}%`);
+        state.analysisStartMs ??= Date.now();
+        windowMs = step.observeMs;
+      }
+      while (windowMs !== null) {
+        if ((await this.observe(windowMs)) === 'promote') return;
+        windowMs = await this.analyse(step);
+        if (windowMs !== null && workflowInfo().historyLength >= this.historyLimit) {
+          state.resumeWindowMs = windowMs;
+          await this.maybeContinueAsNew();
+        }
+      }
+    }
+  }
+
+  /** Waits out a window; pause stops the clock. Returns 'promote' when a promotion was requested. */
+  private async observe(durationMs: number): Promise<'elapsed' | 'promote'> {
+    const { state } = this;
+    let remaining = durationMs;
+    const interrupt = () => state.abortRequest !== null || state.promoteRequest !== null;
+    while (remaining > 0) {
+      if (state.status.paused) {
+        state.status.windowEndsAt = null;
+        state.status.windowRemainingMs = remaining;
+        state.setPhase('Paused', `paused with ${formatDuration(remaining)} left in the window`);
+        await condition(() => !state.status.paused || interrupt());
+        this.checkAbort();
+        if (state.promoteRequest) return 'promote';
+        state.setPhase('Progressing', 'resumed');
+      }
+      const started = Date.now();
+      state.status.windowEndsAt = new Date(started + remaining).toISOString();
+      const interrupted = await condition(() => interrupt() || state.status.paused, remaining);
+      remaining -= Date.now() - started;
+      state.status.windowEndsAt = null;
+      state.status.windowRemainingMs = null;
+      this.checkAbort();
+      if (state.promoteRequest) return 'promote';
+      if (!interrupted) break;
+    }
+    return 'elapsed';
+  }
+
+  /** One analysis look; returns the next window's length, or null to move to the next step. */
+  private async analyse(step: PlannedStep): Promise<number | null> {
+    const { state, plan, spec } = this;
+    state.look += 1;
+    const look = state.look;
+    const at = new Date().toISOString();
+    let result: AnalyseResult;
+    let failure: { message: string; nonRetryable: boolean } | null = null;
+    try {
+      result = await this.interruptible(() => analysis.analyseCanary({
+        spec, step: step.index, look, plannedLooks: plan.plannedLooks, fromMs: state.analysisStartMs ?? Date.now(), toMs: Date.now(),
+      }));
+    } catch (error) {
+      if (error instanceof RollbackRequested || isCancellation(error)) throw error;
+      failure = { message: failureMessage(error), nonRetryable: isNonRetryable(error) };
+      const decision: Decision = {
+        verdict: 'inconclusive', look, plannedLooks: plan.plannedLooks,
+        decidedBy: failure.nonRetryable ? 'error:metricsQuery' : 'error:metricsUnavailable',
+        explanation: `metrics unavailable: ${failure.message}`,
+      };
+      result = { decision, bucketsUsed: 0, missingBuckets: 0, windowStart: new Date(state.analysisStartMs ?? Date.now()).toISOString(), windowEnd: at };
+    }
+    const record = { step: step.index, look, plannedLooks: plan.plannedLooks, at, windowStart: result.windowStart, windowEnd: result.windowEnd, missingBuckets: result.missingBuckets, decision: result.decision };
+    const decide = (action: string) => state.addDecision({ ...record, action });
+
+    if (failure) {
+      const policy = failure.nonRetryable && spec.policies.metricsUnavailable === 'inconclusive' ? 'rollback' : spec.policies.metricsUnavailable;
+      if (policy === 'rollback') {
+        decide('roll back (metrics unavailable)');
+        throw new RollbackRequested(`analysis at step ${step.index} could not get metrics: ${failure.message}`);
+      }
+      if (policy === 'hold') {
+        decide('hold for a person (metrics unavailable)');
+        return this.hold(step, `metrics unavailable at step ${step.index}: ${failure.message}`);
+      }
+    }
+    switch (result.decision.verdict) {
+      case 'pass':
+        decide(step.index < plan.steps.length ? 'next step' : 'promote');
+        return null;
+      case 'fail':
+        decide('roll back');
+        throw new RollbackRequested(`analysis failed at step ${step.index}: ${result.decision.explanation}`);
+      case 'inconclusive': {
+        if (state.status.extensionsUsed < plan.maxExtensions) {
+          state.status.extensionsUsed += 1;
+          const extendMs = plan.extendByMs ?? step.observeMs;
+          decide(`extend window by ${formatDuration(extendMs)} (${state.status.extensionsUsed}/${plan.maxExtensions})`);
+          return extendMs;
+        }
+        if (spec.policies.inconclusive.then === 'rollback') {
+          decide('roll back (inconclusive after every extension)');
+          throw new RollbackRequested(`analysis stayed inconclusive at step ${step.index} after ${plan.maxExtensions} extensions: ${result.decision.explanation}`);
+        }
+        decide('hold for a person (inconclusive after every extension)');
+        return this.hold(step, `analysis inconclusive at step ${step.index}: ${result.decision.explanation}`);
+      }
+    }
+  }
+
+  private async hold(step: PlannedStep, reason: string): Promise<null> {
+    await this.gate('hold', step.index, reason);
+    return null;
+  }
+
+  /** Waits for approval. Abort rolls back; promote skips ahead; a timeout applies the policy. */
+  private async gate(kind: GateInfo['kind'], stepIndex: number | undefined, reason: string): Promise<'approved' | 'promote'> {
+    const { state, plan, spec } = this;
+    state.approval = null;
+    const since = Date.now();
+    state.status.pendingGate = { kind, ...(stepIndex !== undefined ? { step: stepIndex } : {}), reason, since: new Date(since).toISOString(), deadline: new Date(since + plan.approvalTimeoutMs).toISOString() };
+    state.setPhase('AwaitingApproval', `waiting for approval: ${reason}`);
+    const answered = await condition(() => state.approval !== null || state.abortRequest !== null || state.promoteRequest !== null, plan.approvalTimeoutMs);
+    state.status.pendingGate = null;
+    this.checkAbort();
+    state.setPhase('Progressing');
+    if (state.approval || state.promoteRequest) {
+      state.approval = null;
+      return state.promoteRequest ? 'promote' : 'approved';
+    }
+    if (!answered && spec.policies.approval.onTimeout === 'proceed') {
+      state.note({ type: 'action', message: `no approval within ${spec.policies.approval.timeout}: proceeding (policies.approval.onTimeout = proceed)` });
+      return 'approved';
+    }
+    throw new RollbackRequested(`no approval within ${spec.policies.approval.timeout} for ${reason}`);
+  }
+
+  async promote(): Promise<void> {
+    const { state, spec } = this;
+    if (spec.policies.promotion.requireApproval && !state.promoteRequest) await this.gate('promotion', undefined, 'approval before promotion');
+    state.status.pendingGate = null;
+    state.setPhase('Promoting', state.promoteRequest ? `promotion requested by ${state.promoteRequest.actor}` : 'every step passed');
+    state.setWeights(await this.interruptible(() => routing.setCanaryWeight(spec, 100)), 'all traffic on the canary while stable is updated');
+    state.stableSnapshot = (await routing.snapshotStable(spec)).snapshot;
+    const readyTimeoutMs = spec.workloads.type === 'kubernetes' ? parseDuration(spec.workloads.readyTimeout) ?? 300_000 : 60_000;
+    const promoting = proxyActivities<ReleaseActivities>({ startToCloseTimeout: readyTimeoutMs + 60_000, heartbeatTimeout: '30s', retry: { maximumAttempts: 2 } });
+    try {
+      await this.interruptible(() => promoting.promoteStable(spec));
+    } catch (error) {
+      if (error instanceof RollbackRequested || isCancellation(error)) throw error;
+      state.status.outcome = `promotion failed: the stable workload did not become healthy on ${spec.canaryVersion} (${failureMessage(error)}); traffic stays 100% on the canary, which passed analysis`;
+      state.setPhase('Failed', state.status.outcome);
+      return;
+    }
+    state.stableSnapshot = null;
+    try {
+      state.setWeights(await restoring.finishRelease(spec, 'promoted'), 'all traffic on stable, now running the canary version');
+    } catch (error) {
+      state.status.outcome = `stable runs ${spec.canaryVersion}, but routing could not be reset: ${failureMessage(error)}; last known weights stable ${state.status.weights.stable}% / canary ${state.status.weights.canary}%`;
+      state.setPhase('Failed', state.status.outcome);
+      return;
+    }
+    state.status.outcome = state.promoteRequest ? `promoted ${spec.canaryVersion} early at the request of ${state.promoteRequest.actor}` : `promoted ${spec.canaryVersion}: every step passed analysis`;
+    state.setPhase('Promoted', state.status.outcome);
+  }
+
+  /** Restores all traffic to stable; if even that fails after retries, the release ends Failed. */
+  async rollback(reason: string): Promise<void> {
+    const { state, spec } = this;
+    state.status.pendingGate = null;
+    state.status.windowEndsAt = null;
+    state.status.windowRemainingMs = null;
+    state.status.paused = false;
+    state.status.outcome = reason;
+    state.setPhase('RollingBack', `rolling back: ${reason}`);
+    try {
+      if (state.stableSnapshot !== null) {
+        await restoring.restoreStable(spec, state.stableSnapshot);
+        state.stableSnapshot = null;
+      }
+      state.setWeights(await restoring.finishRelease(spec, 'rolledBack'), 'all traffic back on stable');
+      state.setPhase('RolledBack', `rolled back: ${reason}`);
+    } catch (error) {
+      const { stable, canary } = state.status.weights;
+      state.status.outcome = `${reason}; rollback failed: ${failureMessage(error)}; last known weights stable ${stable}% / canary ${canary}%`;
+      state.setPhase('Failed', state.status.outcome);
+    }
+  }
+}
