@@ -17,4 +17,11 @@ export interface WorkloadManager {
   promoteStable(progress: ProgressReporter): Promise<void>;
   /** Scales the canary down to zero. Idempotent. */
   scaleDownCanary(progress: ProgressReporter): Promise<void>;
+  /**
+   * The stable workload as it is now (e.g. the Deployment's pod template), as plain JSON. Taken
+   * before promotion and kept in workflow history, so an abort during promotion can restore it.
+   */
+  snapshotStable(): Promise<unknown>;
+  /** Puts the stable workload back as a snapshot recorded it, and waits until it is ready. */
+  restoreStable(snapshot: unknown, progress: ProgressReporter): Promise<void>;
 }

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ReleaseActivities } from '../../activities/contract.js';
-import { quietRuntime } from './temporal.js';
+import { quietRuntime } from './runtime.js';
 
 const require = createRequire(import.meta.url);
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;

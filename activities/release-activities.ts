@@ -1,0 +1,112 @@
+/**
+ * The release activities: the workflow's only way to touch the world. Built by a factory that
+ * receives its providers, so the worker passes real ones (Kubernetes, Prometheus, the sandbox)
+ * and tests pass typed fakes.
+ */
+import { Context } from '@temporalio/activity';
+import { parseDuration } from '../core/duration.js';
+import { judge } from '../core/judge/index.js';
+import type { ReleaseSpec } from '../core/spec.js';
+import type { BucketCounts, BucketSeries } from '../core/types.js';
+import type { AnalyseInput, AnalyseResult, ReleaseActivities } from './contract.js';
+import { converting } from './errors.js';
+import type { MetricsProvider } from './metrics/types.js';
+import type { TrafficRouter } from './routers/types.js';
+import type { ProgressReporter, WorkloadManager } from './workloads/types.js';
+
+export interface ActivityDeps {
+  routerFor(spec: ReleaseSpec): TrafficRouter;
+  workloadsFor(spec: ReleaseSpec): WorkloadManager;
+  metricsFor(spec: ReleaseSpec): MetricsProvider;
+  /**
+   * How long after a window ends the analysis waits before querying, so the last bucket's final
+   * scrape has landed (default: two buckets, at most 30 s).
+   */
+  scrapeLagMs?: (bucketMs: number) => number;
+}
+
+/** Heartbeats progress when running inside an activity; a no-op elsewhere (e.g. in unit tests). */
+const heartbeat: ProgressReporter = (details) => {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // not in an activity context
+  }
+};
+
+/** Pairs of buckets where both arms have data; the rest are counted as missing. */
+export function alignedPairs(series: BucketSeries): { canary: BucketCounts[]; baseline: BucketCounts[]; missing: number } {
+  const canary: BucketCounts[] = [];
+  const baseline: BucketCounts[] = [];
+  series.timestamps.forEach((_, i) => {
+    const c = series.canary[i];
+    const b = series.baseline[i];
+    if (c && b) {
+      canary.push(c);
+      baseline.push(b);
+    }
+  });
+  return { canary, baseline, missing: series.timestamps.length - canary.length };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createActivities(deps: ActivityDeps): ReleaseActivities {
+  const lag = deps.scrapeLagMs ?? ((bucketMs: number) => Math.min(30_000, 2 * bucketMs));
+  return {
+    prepareRelease: (spec) => converting(async () => {
+      const router = deps.routerFor(spec);
+      await deps.workloadsFor(spec).prepareCanary(heartbeat);
+      await router.initialize(spec.cohorts);
+      return router.getWeights();
+    }),
+
+    setCanaryWeight: (spec, canaryWeight) => converting(async () => {
+      const workloads = deps.workloadsFor(spec);
+      // scale up before sending more traffic; scale down only after traffic has moved away
+      const current = await deps.routerFor(spec).getWeights();
+      if (canaryWeight >= current.canary) await workloads.scaleForWeight(canaryWeight, heartbeat);
+      const weights = await deps.routerFor(spec).setWeights({ stable: 100 - canaryWeight, canary: canaryWeight });
+      if (canaryWeight < current.canary) await workloads.scaleForWeight(canaryWeight, heartbeat);
+      return weights;
+    }),
+
+    analyseCanary: (input: AnalyseInput) => converting(async (): Promise<AnalyseResult> => {
+      const { spec } = input;
+      const bucketMs = parseDuration(spec.analysis.bucket) ?? 60_000;
+      const wait = input.toMs + lag(bucketMs) - Date.now();
+      if (wait > 0) await sleep(wait);
+      const provider = deps.metricsFor(spec);
+      const series = await provider.fetchBuckets(
+        { releaseId: spec.releaseId, namespace: spec.namespace, service: spec.service, stableVersion: spec.stableVersion, canaryVersion: spec.canaryVersion },
+        { startMs: input.fromMs, endMs: input.toMs, bucketMs },
+      );
+      const pairs = alignedPairs(series);
+      const decision = judge({
+        look: input.look,
+        plannedLooks: input.plannedLooks,
+        buckets: { canary: pairs.canary, baseline: pairs.baseline },
+        config: spec.analysis.judge,
+      });
+      return {
+        decision,
+        bucketsUsed: pairs.canary.length,
+        missingBuckets: pairs.missing,
+        windowStart: new Date(input.fromMs).toISOString(),
+        windowEnd: new Date(input.toMs).toISOString(),
+      };
+    }),
+
+    snapshotStable: (spec) => converting(async () => ({ snapshot: await deps.workloadsFor(spec).snapshotStable() })),
+
+    promoteStable: (spec) => converting(() => deps.workloadsFor(spec).promoteStable(heartbeat)),
+
+    restoreStable: (spec, snapshot) => converting(() => deps.workloadsFor(spec).restoreStable(snapshot, heartbeat)),
+
+    finishRelease: (spec, _outcome) => converting(async () => {
+      const weights = await deps.routerFor(spec).finalize();
+      await deps.workloadsFor(spec).scaleDownCanary(heartbeat);
+      return weights;
+    }),
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Replays histories recorded from real runs (test/histories/, made by test/tools/record-histories.ts)
+ * against the current workflow code, so a non-deterministic change fails CI. Two variants of the
+ * workflow show the test can fail: an unguarded change is rejected, the same change behind
+ * patched() is accepted.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { bundleWorkflowCode, Worker, type ReplayResult } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { quietRuntime } from '../harness/runtime.js';
+
+const require = createRequire(import.meta.url);
+const dir = join(import.meta.dirname, '..', 'histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+async function replayAll(workflowsPath: string): Promise<ReplayResult[]> {
+  quietRuntime();
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve(workflowsPath), logger: silent });
+  const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))) }));
+  const results: ReplayResult[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) results.push(result);
+  return results;
+}
+
+describe('replaying recorded release histories', () => {
+  it('has recorded histories of a promoted, a rolled-back and an aborted release', () => {
+    expect(files).toEqual(['aborted.json', 'promoted.json', 'rolled-back.json']);
+  });
+
+  it('replays every recorded history against the current workflow code without a determinism error', async () => {
+    const results = await replayAll('../../workflows/index.ts');
+    expect(results.map((r) => [r.workflowId, r.error?.message ?? null])).toEqual(files.map((f) => [f, null]));
+  });
+
+  it('fails when the command sequence changes without patched()', async () => {
+    const results = await replayAll('../fixtures/workflow-variants/unpatched-change.ts');
+    expect(results).toHaveLength(files.length);
+    for (const result of results) expect(result.error?.name).toBe('DeterminismViolationError');
+  });
+
+  it('accepts the same change when it is guarded by patched()', async () => {
+    const results = await replayAll('../fixtures/workflow-variants/patched-change.ts');
+    expect(results.map((r) => r.error ?? null)).toEqual(files.map(() => null));
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * The engine's configuration from the environment, checked once at start-up. Every variable the
+ * worker, the API and the local stack read is here, with its default; docker-compose.yml and the
+ * README name the same variables (a test checks that they agree).
+ */
+import { z } from 'zod';
+import { TASK_QUEUE } from '../workflows/messages.js';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+export const engineEnvSchema = z.object({
+  /** Temporal frontend; when set, the local stack uses it and starts no dev server. */
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** Base URL of the Temporal UI, for links in API answers. */
+  TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
+  CANARY_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
+  /** Port of the HTTP API. */
+  PORT: port.default(8080),
+  /** Address the API binds to. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Kubernetes: a kubeconfig file and context (in-cluster service account when running in a pod). */
+  KUBECONFIG: z.string().min(1).optional(),
+  CANARY_KUBE_CONTEXT: z.string().min(1).optional(),
+  /** Where the local stack keeps Temporal's SQLite file, Prometheus data and API tokens. */
+  CANARY_DATA_DIR: z.string().min(1).optional(),
+  /** API tokens: `name=token:role+role,…`, or a file of such lines. */
+  CANARY_API_TOKENS: z.string().min(1).optional(),
+  CANARY_API_TOKENS_FILE: z.string().min(1).optional(),
+  /** Local stack: "sandbox" (default when no cluster is configured) or "cluster". */
+  CANARY_MODE: z.enum(['sandbox', 'cluster']).optional(),
+  /** Local stack ports. */
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  PROMETHEUS_PORT: port.default(9090),
+  SANDBOX_ROUTER_PORT: port.default(8089),
+  /** Requests per second the sandbox's traffic generator sends. */
+  SANDBOX_RPS: z.coerce.number().positive().max(500).optional(),
+});
+
+export type EngineEnv = z.output<typeof engineEnvSchema>;
+
+/** Parses the environment; throws one message listing every bad variable. */
+export function loadEngineEnv(env: NodeJS.ProcessEnv = process.env): EngineEnv {
+  const parsed = engineEnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new Error(`invalid environment:\n${lines.join('\n')}`);
+}

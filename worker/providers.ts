@@ -1,0 +1,43 @@
+/**
+ * The real providers behind the activities: Kubernetes routers and workloads (clients created on
+ * first use, so a worker that only drives the sandbox needs no cluster), Prometheus, and the
+ * local sandbox's router and workloads.
+ */
+import type { ActivityDeps } from '../activities/release-activities.js';
+import { createKubeClients, type KubeClientOptions, type KubeClients } from '../activities/kube/client.js';
+import { createMetricsProvider } from '../activities/metrics/factory.js';
+import { createTrafficRouter } from '../activities/routers/factory.js';
+import { KubernetesWorkloadManager } from '../activities/workloads/kubernetes.js';
+import type { ReleaseSpec } from '../core/spec.js';
+import { sandboxProviders } from '../sandbox/providers.js';
+
+export interface ProviderOptions {
+  kube?: KubeClientOptions;
+}
+
+export function createProviders(options: ProviderOptions = {}): ActivityDeps {
+  let kube: KubeClients | undefined;
+  const kubeClients = () => (kube ??= createKubeClients(options.kube));
+  return {
+    routerFor(spec: ReleaseSpec) {
+      if (spec.router.type === 'sandbox') return sandboxProviders(spec).router;
+      return createTrafficRouter(spec, kubeClients());
+    },
+    workloadsFor(spec: ReleaseSpec) {
+      const workloads = spec.workloads;
+      switch (workloads.type) {
+        case 'kubernetes':
+          return new KubernetesWorkloadManager(kubeClients().apps, spec.namespace, workloads);
+        case 'sandbox':
+          return sandboxProviders(spec).workloads;
+        default: {
+          const unknown: never = workloads;
+          throw new Error(`unknown workloads type ${JSON.stringify(unknown)}`);
+        }
+      }
+    },
+    metricsFor(spec: ReleaseSpec) {
+      return createMetricsProvider(spec.analysis.metrics);
+    },
+  };
+}
