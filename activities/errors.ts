@@ -4,12 +4,16 @@
  * error that is not retryable); those fail the activity at once instead of being retried.
  */
 import { ApplicationFailure } from '@temporalio/activity';
+import { JudgeInputError } from '../core/judge/index.js';
 import { MetricsError } from './metrics/errors.js';
 
 export function toActivityFailure(error: unknown): unknown {
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof MetricsError) {
     return ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: !error.retryable, cause: error });
+  }
+  if (error instanceof JudgeInputError) {
+    return ApplicationFailure.create({ type: error.name, message: `the judge rejected its input: ${error.message}`, nonRetryable: true, cause: error });
   }
   if (error instanceof Error && (error as { nonRetryable?: unknown }).nonRetryable === true) {
     return ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true, cause: error });

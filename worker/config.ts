@@ -27,6 +27,10 @@ export const engineEnvSchema = z.object({
   /** API tokens: `name=token:role+role,…`, or a file of such lines. */
   CANARY_API_TOKENS: z.string().min(1).optional(),
   CANARY_API_TOKENS_FILE: z.string().min(1).optional(),
+ /** Prometheus for releases whose spec names no `analysis.metrics.address` (like Flagger's -metrics-server). */
+  CANARY_PROMETHEUS_URL: z.string().url().default('http://127.0.0.1:9090'),
+  /** The sandbox router's control API for sandbox releases whose spec names no `router.url`. */
+  CANARY_SANDBOX_URL: z.string().url().default('http://127.0.0.1:8089'),
   /** Local stack: "sandbox" (default when no cluster is configured) or "cluster". */
   CANARY_MODE: z.enum(['sandbox', 'cluster']).optional(),
   /** Local stack ports. */

@@ -2,13 +2,19 @@
  * Standalone worker process (the Docker image's `worker` command): connects to TEMPORAL_ADDRESS
  * and runs releases until SIGTERM/SIGINT, then shuts down gracefully.
  */
+import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadEngineEnv } from './config.js';
 import { createReleaseWorker } from './index.js';
 import { createProviders } from './providers.js';
+import { ensureSearchAttributes } from './search-attributes.js';
 
 const env = loadEngineEnv();
 const address = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+const admin = await Connection.connect({ address });
+const added = await ensureSearchAttributes(admin, env.TEMPORAL_NAMESPACE);
+if (added.length > 0) console.error(`[worker] registered search attributes ${added.join(', ')}`);
+await admin.close();
 const connection = await NativeConnection.connect({ address });
 const worker = await createReleaseWorker({
   connection,

@@ -13,6 +13,11 @@ import { sandboxProviders } from '../sandbox/providers.js';
 
 export interface ProviderOptions {
   kube?: KubeClientOptions;
+  /**
+   * Addresses for specs that name none: Prometheus (`analysis.metrics.address`) and the sandbox
+   * router (`router.url`), like Flagger's controller-wide -metrics-server flag.
+   */
+  defaults?: { prometheusUrl?: string; sandboxUrl?: string };
 }
 
 export function createProviders(options: ProviderOptions = {}): ActivityDeps {

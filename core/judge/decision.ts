@@ -30,12 +30,12 @@ export interface ArmSummary {
 export interface CountTestRecord {
   canaryErrors: number;
   totalErrors: number;
-  /** Canary share of all requests. */
-  canaryRequestShare: number;
-  /** Tolerated canary/baseline rate ratio under H0 (1 + margin, see docs/judge.md). */
-  marginRatio: number;
-  /** P(an error is the canary's) at the H0 boundary: the binomial p0. */
-  nullShare: number;
+  /** Canary share of all requests (null without requests). */
+  canaryRequestShare: number | null;
+  /** Tolerated canary/baseline rate ratio under H0 (1 + margin, see docs/judge.md); null without errors. */
+  marginRatio: number | null;
+  /** P(an error is the canary's) at the H0 boundary: the binomial p0; null without errors. */
+  nullShare: number | null;
 }
 
 /** A minimum-data gate: the metric may not pass until every gate is met. */

@@ -1,0 +1,115 @@
+/**
+ * One metric at one look: its samples, its practical margin, its test (Welch's t-test on
+ * per-bucket values, or the count test for sparse errors) and its gates. Holm's levels are applied
+ * afterwards across metrics, in index.ts.
+ */
+import { welch, type WelchResult } from '../stats/welch.js';
+import type { BucketCounts } from '../types.js';
+import type { JudgeConfig } from './config.js';
+import { countTest } from './count-test.js';
+import type { ArmSummary, MetricId, MetricRecord } from './decision.js';
+import { evaluateGates } from './gates.js';
+import { armTotals, metricSamples, type ArmTotals } from './metrics.js';
+
+/** A metric record before Holm: everything but the level and the significance. */
+export type TestedMetric = Omit<MetricRecord, 'alphaThreshold' | 'significant'>;
+
+/** JSON-safe number: NaN and ±Infinity become null. */
+export const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** The practical margin in the metric's units, given the baseline's mean. */
+export function practicalMargin(metric: MetricId, baselineMean: number, config: JudgeConfig): number {
+  switch (metric) {
+    case 'errorRate':
+      return Math.max(config.errorRate.relativeMargin * baselineMean, config.errorRate.absoluteMargin);
+    case 'latencyMean':
+      return Math.max(config.latencyMean.relativeMargin * baselineMean, config.latencyMean.absoluteMarginMs);
+    case 'latencyQuantile':
+      return Math.max(config.latencyQuantile.relativeMargin * baselineMean, config.latencyQuantile.absoluteMarginMs);
+  }
+}
+
+function armSummary(metric: MetricId, values: readonly number[], mean: number, variance: number, totals: ArmTotals): ArmSummary {
+  const summary: ArmSummary = { buckets: values.length, mean: finiteOrNull(mean), variance: finiteOrNull(variance) };
+  if (metric === 'errorRate') return { ...summary, requests: totals.requests, errors: totals.errors };
+  return { ...summary, latencyCount: totals.latencyCount };
+}
+
+/** Whether the error rate is compared by counts: configured, or `auto` with sparse errors. */
+function usesCountTest(config: JudgeConfig, canary: ArmTotals, baseline: ArmTotals, canaryBuckets: number, baselineBuckets: number): boolean {
+  if (config.errorRate.test !== 'auto') return config.errorRate.test === 'count';
+  const threshold = config.errorRate.countTestBelowErrorsPerBucket;
+  const perBucket = (errors: number, buckets: number) => (buckets > 0 ? errors / buckets : 0);
+  return perBucket(canary.errors, canaryBuckets) < threshold || perBucket(baseline.errors, baselineBuckets) < threshold;
+}
+
+function welchFields(w: WelchResult): Pick<TestedMetric, 't' | 'df' | 'p' | 'degenerate'> {
+  return { t: finiteOrNull(w.t), df: finiteOrNull(w.df), p: finiteOrNull(w.pGreater), degenerate: w.degenerate ?? null };
+}
+
+/** Evaluate one metric on all buckets observed so far. */
+export function testMetric(
+  metric: MetricId,
+  buckets: { canary: readonly BucketCounts[]; baseline: readonly BucketCounts[] },
+  config: JudgeConfig,
+): TestedMetric {
+  const canaryValues = metricSamples(metric, buckets.canary);
+  const baselineValues = metricSamples(metric, buckets.baseline);
+  const canaryTotals = armTotals(buckets.canary);
+  const baselineTotals = armTotals(buckets.baseline);
+  // Welch computes means and variances even when it cannot test; the margin needs the baseline mean.
+  const plain = welch(canaryValues, baselineValues);
+  const margin = practicalMargin(metric, plain.meanBaseline, config);
+  const tested = welch(canaryValues, baselineValues, { margin: Number.isFinite(margin) ? margin : 0 });
+
+  let fields: Pick<TestedMetric, 'test' | 't' | 'df' | 'p' | 'degenerate' | 'count'>;
+  if (metric === 'errorRate' && usesCountTest(config, canaryTotals, baselineTotals, canaryValues.length, baselineValues.length)) {
+    const c = countTest(canaryTotals, baselineTotals, { relative: config.errorRate.relativeMargin, absolute: config.errorRate.absoluteMargin });
+    fields = {
+      test: c.degenerate ? 'none' : 'count',
+      t: null,
+      df: null,
+      p: finiteOrNull(c.p),
+      degenerate: c.degenerate ?? null,
+      count: {
+        canaryErrors: c.canaryErrors,
+        totalErrors: c.totalErrors,
+        canaryRequestShare: finiteOrNull(c.canaryRequestShare),
+        marginRatio: finiteOrNull(c.marginRatio),
+        nullShare: finiteOrNull(c.nullShare),
+      },
+    };
+  } else {
+    const test = tested.degenerate === 'too-few-samples' || tested.degenerate === 'non-finite' ? 'none' : 'welch';
+    fields = { test, ...welchFields(tested) };
+  }
+
+  const baselineErrorRate = baselineTotals.requests > 0 ? baselineTotals.errors / baselineTotals.requests : null;
+  const gates = evaluateGates(
+    {
+      metric,
+      canaryBuckets: canaryValues.length,
+      baselineBuckets: baselineValues.length,
+      canary: canaryTotals,
+      baseline: baselineTotals,
+      errorRateMargin: metric === 'errorRate' && baselineErrorRate !== null
+        ? practicalMargin('errorRate', baselineErrorRate, config)
+        : null,
+      baselineErrorRate,
+    },
+    config.gates,
+  );
+  // Field order is the reading order of the record: what was compared, then the test, then gates.
+  const { test, ...statistics } = fields;
+  return {
+    metric,
+    test,
+    canary: armSummary(metric, canaryValues, plain.meanCanary, plain.varianceCanary, canaryTotals),
+    baseline: armSummary(metric, baselineValues, plain.meanBaseline, plain.varianceBaseline, baselineTotals),
+    margin: finiteOrNull(margin),
+    effect: finiteOrNull(plain.meanCanary - plain.meanBaseline),
+    ...statistics,
+    gates,
+    sufficient: gates.every((g) => g.met),
+  };
+}

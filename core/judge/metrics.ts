@@ -1,0 +1,62 @@
+/**
+ * From bucket counts to per-bucket samples, one value per bucket and arm. A bucket without the
+ * denominator of a metric (no requests for the error rate, no observations for latency) carries
+ * no value for that metric and is skipped, never counted as zero.
+ */
+import type { BucketCounts } from '../types.js';
+import type { MetricId } from './decision.js';
+
+/** Totals of one arm over its buckets. */
+export interface ArmTotals {
+  requests: number;
+  errors: number;
+  latencyCount: number;
+  latencySumMs: number;
+}
+
+/** Error rate per bucket: errors / requests, for buckets with requests > 0. */
+export function errorRateSamples(buckets: readonly BucketCounts[]): number[] {
+  return buckets.filter((b) => b.requests > 0).map((b) => b.errors / b.requests);
+}
+
+/** Mean latency per bucket in ms: latencySumMs / latencyCount, for buckets with observations. */
+export function latencyMeanSamples(buckets: readonly BucketCounts[]): number[] {
+  return buckets.filter((b) => b.latencyCount > 0).map((b) => b.latencySumMs / b.latencyCount);
+}
+
+/** The per-bucket latency quantile in ms, for buckets that carry one and had observations. */
+export function latencyQuantileSamples(buckets: readonly BucketCounts[]): number[] {
+  return buckets
+    .filter((b) => b.latencyCount > 0 && b.latencyQuantileMs !== undefined)
+    .map((b) => b.latencyQuantileMs as number);
+}
+
+/** The samples of one metric for one arm. */
+export function metricSamples(metric: MetricId, buckets: readonly BucketCounts[]): number[] {
+  switch (metric) {
+    case 'errorRate':
+      return errorRateSamples(buckets);
+    case 'latencyMean':
+      return latencyMeanSamples(buckets);
+    case 'latencyQuantile':
+      return latencyQuantileSamples(buckets);
+  }
+}
+
+export function armTotals(buckets: readonly BucketCounts[]): ArmTotals {
+  const totals: ArmTotals = { requests: 0, errors: 0, latencyCount: 0, latencySumMs: 0 };
+  for (const b of buckets) {
+    totals.requests += b.requests;
+    totals.errors += b.errors;
+    totals.latencyCount += b.latencyCount;
+    totals.latencySumMs += b.latencySumMs;
+  }
+  return totals;
+}
+
+/** Words for people, used in explanations. */
+export const METRIC_LABELS: Record<MetricId, string> = {
+  errorRate: 'error rate',
+  latencyMean: 'mean latency',
+  latencyQuantile: 'latency quantile',
+};

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Generate Welch t-test reference vectors with scipy for test/unit/welch.test.ts.
+
+Usage: python3 scripts/gen-welch-vectors.py > test/fixtures/welch-scipy-vectors.json
+
+The output is committed; tests never run Python. Every vector is deterministic (fixed seed), so
+re-running the script reproduces the file byte for byte with the same scipy version.
+
+Margins: scipy's ttest_ind has no margin parameter, so the margin is applied by shifting the canary
+sample by -margin (t = (mean_c - margin - mean_b) / se; the variances are unchanged). The shifted
+sample is computed in float64 exactly as the engine computes mean_c - margin only up to rounding,
+which is far below the tests' tolerance (t and df 1e-9 relative, p 1e-7 relative).
+"""
+import json
+import sys
+
+import numpy as np
+import scipy
+from scipy import stats
+
+
+def vector(name, canary, baseline, margin=0.0):
+    canary = [float(x) for x in canary]
+    baseline = [float(x) for x in baseline]
+    shifted = np.asarray(canary, dtype=np.float64) - margin
+    two = stats.ttest_ind(shifted, baseline, equal_var=False, alternative="two-sided")
+    greater = stats.ttest_ind(shifted, baseline, equal_var=False, alternative="greater")
+    less = stats.ttest_ind(shifted, baseline, equal_var=False, alternative="less")
+    return {
+        "name": name,
+        "canary": canary,
+        "baseline": baseline,
+        "margin": float(margin),
+        "t": float(two.statistic),
+        "df": float(two.df),
+        "pTwoSided": float(two.pvalue),
+        "pGreater": float(greater.pvalue),
+        "pLess": float(less.pvalue),
+    }
+
+
+def main():
+    rng = np.random.default_rng(20240517)
+    vectors = []
+
+    # n = 2 in one or both arms (the smallest sample with a variance).
+    vectors.append(vector("n=2 in both arms", [1.0, 3.0], [2.0, 2.5]))
+    vectors.append(vector("n=2 canary against n=12 baseline", [10.5, 11.5], rng.normal(10, 1, 12).round(6)))
+    vectors.append(vector("n=2 baseline, margin 0.25", rng.normal(5, 2, 9).round(6), [4.0, 4.4], 0.25))
+
+    # Unequal sizes and unequal variances (where Welch and Student differ most).
+    vectors.append(vector("unequal sizes 5 vs 40, canary noisier",
+                          rng.normal(102, 15, 5).round(4), rng.normal(100, 2, 40).round(4)))
+    vectors.append(vector("unequal sizes 60 vs 7, baseline noisier",
+                          rng.normal(100, 1, 60).round(4), rng.normal(101, 9, 7).round(4)))
+
+    # Per-bucket error rates and latencies, as the judge sees them, with margins.
+    rates_c = (rng.poisson(4, 30) / 200.0).round(6)
+    rates_b = (rng.poisson(2, 30) / 200.0).round(6)
+    vectors.append(vector("error rates, 30 buckets, margin 0.001", rates_c, rates_b, 0.001))
+    vectors.append(vector("error rates, 30 buckets, margin 0.01 (canary not worse by that much)", rates_c, rates_b, 0.01))
+    lat_c = rng.normal(110, 4, 15).round(3)
+    lat_b = rng.normal(100, 4, 15).round(3)
+    vectors.append(vector("mean latency ms, margin 5", lat_c, lat_b, 5.0))
+    vectors.append(vector("mean latency ms, negative margin -2", lat_c, lat_b, -2.0))
+
+    # Tiny and huge variances and scales.
+    vectors.append(vector("tiny variance around 1e-9 scale",
+                          (1e-9 + rng.normal(0, 1e-12, 8)).tolist(), (1e-9 + rng.normal(0, 2e-12, 11)).tolist()))
+    vectors.append(vector("tiny variance around a large mean",
+                          (1000.0 + rng.normal(0, 1e-5, 10)).tolist(), (1000.0 + rng.normal(0, 1e-5, 10)).tolist()))
+    vectors.append(vector("huge variance", rng.normal(0, 1e8, 12).tolist(), rng.normal(1e7, 3e8, 9).tolist(), 1e6))
+    vectors.append(vector("one constant arm (zero variance in the baseline)", [1.0, 2.0, 4.0, 3.0], [2.0, 2.0, 2.0]))
+
+    # Extreme statistics: tiny p-values must keep their relative precision.
+    vectors.append(vector("large t, pGreater far below 1e-10", rng.normal(10, 0.1, 20).tolist(), rng.normal(9, 0.1, 20).tolist()))
+    vectors.append(vector("large negative t", rng.normal(9, 0.2, 6).tolist(), rng.normal(10, 0.2, 25).tolist()))
+    vectors.append(vector("t close to zero", [1.0, 2.0, 3.0, 4.0, 5.0], [1.01, 2.0, 3.0, 4.0, 4.99, 3.0]))
+
+    # Large samples (df in the hundreds).
+    vectors.append(vector("large samples 300 vs 500",
+                          rng.normal(0.2, 1.5, 300).round(6), rng.normal(0.0, 1.0, 500).round(6), 0.05))
+
+    # Random sweep over sizes, scales and margins.
+    for i in range(12):
+        n_c = int(rng.integers(2, 40))
+        n_b = int(rng.integers(2, 40))
+        scale = float(10 ** rng.uniform(-3, 3))
+        c = rng.normal(rng.uniform(-1, 1) * scale, scale * rng.uniform(0.2, 3), n_c)
+        b = rng.normal(0, scale * rng.uniform(0.2, 3), n_b)
+        margin = float(rng.choice([0.0, 0.1, -0.1])) * scale
+        vectors.append(vector(f"random sweep {i + 1}: n={n_c} vs {n_b}, scale {scale:.3g}", c.tolist(), b.tolist(), margin))
+
+    out = {
+        "source": f"scipy {scipy.__version__} stats.ttest_ind(equal_var=False), generated by scripts/gen-welch-vectors.py",
+        "tolerance": "t and df 1e-9 relative, p-values 1e-7 relative",
+        "vectors": vectors,
+    }
+    json.dump(out, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// `npm start`: set-up (npm dependencies, Temporal CLI, Prometheus), then the local stack
+// (stack/main.ts): Temporal dev server with persistence in .data/ (UI on :8233), the worker, the
+// API on $PORT (8080), and — when no cluster is configured — the sandbox with a real Prometheus.
+// Idempotent; fast when everything is in place. Ctrl-C or SIGTERM stops everything it started.
+import { ensureNodeModules } from './lib/deps.mjs';
+
+try {
+  ensureNodeModules();
+  if (!process.env.TEMPORAL_ADDRESS) {
+    const { ensureTemporalCli } = await import('./temporal-cli.mjs');
+    process.env.TEMPORAL_CLI_PATH = ensureTemporalCli();
+  }
+  const clusterConfigured = Boolean(process.env.KUBECONFIG) || process.env.CANARY_MODE === 'cluster';
+  if (!clusterConfigured) {
+    const { ensurePrometheus } = await import('./prometheus.mjs');
+    process.env.PROMETHEUS_PATH = await ensurePrometheus();
+  }
+} catch (error) {
+  console.error(`[start] set-up failed: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+}
+
+const { register } = await import('tsx/esm/api');
+register();
+await import('../stack/main.ts');

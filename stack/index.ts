@@ -1,0 +1,127 @@
+/**
+ * The local stack `npm start` runs, as a function the end-to-end test calls too: a Temporal dev
+ * server with persistence in the data directory (or TEMPORAL_ADDRESS), the worker, the API, and —
+ * when no cluster is configured — the sandbox with a real Prometheus scraping it every second.
+ * stop() takes everything down in order: the API drains, the worker finishes or hands back its
+ * tasks, then the sandbox, Prometheus and Temporal stop.
+ */
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { loadTokenStore } from '../api/auth.js';
+import { startApiServer, type ApiServer } from '../api/server.js';
+import { portInUse } from '../scripts/lib/proc.mjs';
+import { startTemporalDevServer } from '../scripts/lib/temporal-server.mjs';
+import { startSandbox, startStackPrometheus, type Sandbox, type StackPrometheus } from '../sandbox/index.js';
+import type { EngineEnv } from '../worker/config.js';
+import { createReleaseWorker } from '../worker/index.js';
+import { createProviders } from '../worker/providers.js';
+import { ensureSearchAttributes } from '../worker/search-attributes.js';
+
+export interface StackOptions {
+  env: EngineEnv;
+  /** Temporal SQLite file, Prometheus TSDB and API tokens live here. */
+  dataDir: string;
+  /** `temporal` binary (scripts/temporal-cli.mjs finds or builds it); needed unless TEMPORAL_ADDRESS is set. */
+  temporalCli?: string;
+  /** `prometheus` binary (scripts/prometheus.mjs); needed in sandbox mode. */
+  prometheusBinary?: string;
+  /** Environment the API reads its tokens from (default process.env). */
+  tokenEnv?: Record<string, string | undefined>;
+  log?: (message: string) => void;
+}
+
+export interface Stack {
+  mode: 'sandbox' | 'cluster';
+  apiUrl: string;
+  temporalAddress: string;
+  temporalUiUrl: string | null;
+  prometheusUrl: string | null;
+  sandboxUrl: string | null;
+  tokensMessage: string;
+  stop(): Promise<void>;
+}
+
+/** Things to stop, last started first. */
+type Stopper = [name: string, stop: () => Promise<void>];
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { env, dataDir } = options;
+  const log = options.log ?? ((m: string) => console.error(m));
+  const stoppers: Stopper[] = [];
+  const stop = async () => {
+    for (const [name, fn] of stoppers.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (error) {
+        log(`[stack] stopping ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+  try {
+    let temporalAddress = env.TEMPORAL_ADDRESS;
+    let temporalUiUrl: string | null = env.TEMPORAL_UI_URL;
+    if (!temporalAddress) {
+      if (!options.temporalCli) throw new Error('no Temporal CLI given and TEMPORAL_ADDRESS is not set');
+      for (const port of [env.TEMPORAL_PORT, env.TEMPORAL_UI_PORT]) {
+        if (await portInUse(port)) throw new Error(`port ${port} is in use: stop what runs there, set TEMPORAL_PORT/TEMPORAL_UI_PORT, or set TEMPORAL_ADDRESS to use a running Temporal server`);
+      }
+      const server = await startTemporalDevServer({
+        cli: options.temporalCli, port: env.TEMPORAL_PORT, uiPort: env.TEMPORAL_UI_PORT,
+        dbFile: join(dataDir, 'temporal.sqlite'), logFile: join(dataDir, 'temporal.log'),
+      });
+      stoppers.push(['temporal', server.stop]);
+      temporalAddress = server.address;
+      temporalUiUrl = server.uiUrl;
+      log(`[stack] Temporal dev server on ${server.address}, UI ${server.uiUrl} (history in ${join(dataDir, 'temporal.sqlite')})`);
+    }
+
+    const mode = env.CANARY_MODE ?? (env.KUBECONFIG ? 'cluster' : 'sandbox');
+    let sandbox: Sandbox | null = null;
+    let prometheus: StackPrometheus | null = null;
+    if (mode === 'sandbox') {
+      if (!options.prometheusBinary) throw new Error('sandbox mode needs a prometheus binary');
+      sandbox = await startSandbox({ routerPort: env.SANDBOX_ROUTER_PORT, ...(env.SANDBOX_RPS ? { traffic: { ratePerSecond: env.SANDBOX_RPS } } : {}) });
+      stoppers.push(['sandbox', () => sandbox!.stop()]);
+      prometheus = await startStackPrometheus({ binary: options.prometheusBinary, port: env.PROMETHEUS_PORT, dataDir: join(dataDir, 'prometheus'), targets: sandbox.scrapeTargets });
+      stoppers.push(['prometheus', () => prometheus!.stop()]);
+      log(`[stack] sandbox router ${sandbox.routerUrl} (${sandbox.service} in namespace ${sandbox.namespace}), Prometheus ${prometheus.url} scraping every 1s`);
+    }
+
+    const connection = await Connection.connect({ address: temporalAddress });
+    stoppers.push(['temporal client', () => connection.close()]);
+    await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
+    const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+
+    const native = await NativeConnection.connect({ address: temporalAddress });
+    stoppers.push(['worker connection', () => native.close()]);
+    const worker: Worker = await createReleaseWorker({
+      connection: native,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.CANARY_TASK_QUEUE,
+      providers: createProviders({
+        defaults: { prometheusUrl: prometheus?.url ?? env.CANARY_PROMETHEUS_URL, sandboxUrl: sandbox?.routerUrl ?? env.CANARY_SANDBOX_URL },
+        kube: { ...(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}), ...(env.CANARY_KUBE_CONTEXT ? { context: env.CANARY_KUBE_CONTEXT } : {}) },
+      }),
+    });
+    const running = worker.run();
+    stoppers.push(['worker', async () => { worker.shutdown(); await running; }]);
+    log(`[stack] worker polling ${env.CANARY_TASK_QUEUE}`);
+
+    const tokens = await loadTokenStore({ env: options.tokenEnv ?? process.env, dataDir });
+    const api: ApiServer = await startApiServer({
+      port: env.PORT, host: env.HOST, client, tokens: tokens.store, taskQueue: env.CANARY_TASK_QUEUE,
+      ...(temporalUiUrl ? { temporalUiUrl } : {}),
+    });
+    stoppers.push(['api', () => api.close()]);
+    log(`[stack] API ${api.url} (docs ${api.url}/docs); ${tokens.message}`);
+
+    return {
+      mode, apiUrl: api.url, temporalAddress, temporalUiUrl, prometheusUrl: prometheus?.url ?? null,
+      sandboxUrl: sandbox?.routerUrl ?? null, tokensMessage: tokens.message, stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
