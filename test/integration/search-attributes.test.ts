@@ -3,7 +3,7 @@
  * namespace on the real dev server stands in for a production cluster).
  */
 import { Connection } from '@temporalio/client';
-import Long from 'long';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { ensureSearchAttributes } from '../../worker/search-attributes.js';
@@ -14,7 +14,7 @@ const namespace = `sa-${process.pid}-${Date.now().toString(36)}`;
 
 beforeAll(async () => {
   connection = await Connection.connect({ address: inject('temporalAddress') });
-  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
+  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
   // a new namespace takes a moment to be served
   for (let i = 0; i < 50; i++) {
     try {
