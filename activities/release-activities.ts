@@ -5,7 +5,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { parseDuration } from '../core/duration.js';
+import type { Decision } from '../core/judge/decision.js';
 import { judge } from '../core/judge/index.js';
+import { bucketCoverage, describeCoverage } from '../core/metrics/coverage.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { BucketCounts, BucketSeries } from '../core/types.js';
 import type { AnalyseInput, AnalyseResult, ReleaseActivities } from './contract.js';
@@ -49,6 +51,15 @@ export function alignedPairs(series: BucketSeries): { canary: BucketCounts[]; ba
   return { canary, baseline, missing: series.timestamps.length - canary.length };
 }
 
+/** The activity's cancellation as an AbortSignal, so an abort stops a slow query. */
+function cancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createActivities(deps: ActivityDeps): ReleaseActivities {
@@ -80,14 +91,15 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
       const series = await provider.fetchBuckets(
         { releaseId: spec.releaseId, namespace: spec.namespace, service: spec.service, stableVersion: spec.stableVersion, canaryVersion: spec.canaryVersion },
         { startMs: input.fromMs, endMs: input.toMs, bucketMs },
+        { signal: cancellationSignal() },
       );
       const pairs = alignedPairs(series);
-      const decision = judge({
-        look: input.look,
-        plannedLooks: input.plannedLooks,
-        buckets: { canary: pairs.canary, baseline: pairs.baseline },
-        config: spec.analysis.judge,
-      });
+      const coverage = bucketCoverage(series);
+      // "no data" is its own result, never a zero: the workflow extends, holds or rolls back per policy
+      const decision: Decision = coverage.noData
+        ? { verdict: 'inconclusive', decidedBy: 'gate:noData', explanation: `no data: ${describeCoverage(coverage)}`, look: input.look, plannedLooks: input.plannedLooks }
+        : judge({ look: input.look, plannedLooks: input.plannedLooks, buckets: { canary: pairs.canary, baseline: pairs.baseline }, config: spec.analysis.judge });
+      if (series.warnings && series.warnings.length > 0) decision.warnings = series.warnings;
       return {
         decision,
         bucketsUsed: pairs.canary.length,

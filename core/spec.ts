@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { judgeConfigSchema } from './judge/config.js';
 import { metricsSpecSchema } from './metrics/config.js';
-import { cohortSchema, defaultRouterSpec, routerSpecSchema } from './routing/config.js';
+import { cohortSchema, defaultRouterSpec, routerCohortProblems, routerSpecSchema } from './routing/config.js';
 
 export const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Kubernetes label-value rules; versions end up in label selectors and PromQL. */
@@ -147,6 +147,7 @@ function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
   } else if (schedule.maxWeight < schedule.stepWeight) {
     problems.push({ path: 'schedule.maxWeight', message: `must be at least stepWeight ${schedule.stepWeight}` });
   }
+  if (spec.router) problems.push(...routerCohortProblems(spec.router, spec.cohorts));
   const bucketMs = parseDuration(spec.analysis.bucket) ?? 0;
   if (bucketMs < 1000) problems.push({ path: 'analysis.bucket', message: 'must be at least 1s' });
   if ('steps' in schedule) {

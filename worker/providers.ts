@@ -42,7 +42,7 @@ export function createProviders(options: ProviderOptions = {}): ActivityDeps {
       }
     },
     metricsFor(spec: ReleaseSpec) {
-      return createMetricsProvider(spec.analysis.metrics);
+      return createMetricsProvider(spec.analysis.metrics, options.defaults?.prometheusUrl ? { defaultAddress: options.defaults.prometheusUrl } : {});
     },
   };
 }

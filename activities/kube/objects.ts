@@ -1,0 +1,207 @@
+/**
+ * A small dynamic client over CustomObjectsApi for the routing objects (CRDs and Ingress alike):
+ * get, create, delete, and an optimistic read–modify–write that retries on conflicts.
+ *
+ * Optimistic writes: `update` reads the object, applies a change to a copy, and replaces it with
+ * the resourceVersion it read. When another writer changed the object in between, the API server
+ * answers 409 and `update` starts again from a fresh read, so no one's change is lost.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
+import { ConflictRetriesExhaustedError, KubeRequestError, ObjectNotFoundError } from './errors.js';
+
+/** A resource type, as the API addresses it. */
+export interface ObjectKind {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+}
+
+/** One namespaced object. */
+export interface ObjectRef extends ObjectKind {
+  namespace: string;
+  name: string;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  resourceVersion?: string;
+  uid?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+/** A Kubernetes object as JSON; routers read and write its fields through their own narrow types. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+/** The resource types the routers manage. */
+export const KINDS = {
+  virtualService: { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService', plural: 'virtualservices' },
+  destinationRule: { group: 'networking.istio.io', version: 'v1', kind: 'DestinationRule', plural: 'destinationrules' },
+  httpRoute: { group: 'gateway.networking.k8s.io', version: 'v1', kind: 'HTTPRoute', plural: 'httproutes' },
+  ingress: { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses' },
+  traefikService: { group: 'traefik.io', version: 'v1alpha1', kind: 'TraefikService', plural: 'traefikservices' },
+  ingressRoute: { group: 'traefik.io', version: 'v1alpha1', kind: 'IngressRoute', plural: 'ingressroutes' },
+} as const satisfies Record<string, ObjectKind>;
+
+/** Labels every object the engine creates carries, so people and cleanup can recognise them. */
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'canary-engine';
+
+export function objectRef(kind: ObjectKind, namespace: string, name: string): ObjectRef {
+  return { ...kind, namespace, name };
+}
+
+/** "namespace/Kind/name", the way every message names an object. */
+export function describeRef(ref: Pick<ObjectRef, 'namespace' | 'kind' | 'name'>): string {
+  return `${ref.namespace}/${ref.kind}/${ref.name}`;
+}
+
+/** A fresh object of a kind, for `create`. */
+export function newObject(ref: ObjectRef, fields: Omit<KubeObject, 'apiVersion' | 'kind' | 'metadata'> & { metadata?: Partial<ObjectMeta> }): KubeObject {
+  const { metadata, ...rest } = fields;
+  return {
+    apiVersion: `${ref.group}/${ref.version}`,
+    kind: ref.kind,
+    metadata: { ...metadata, name: ref.name, namespace: ref.namespace },
+    ...rest,
+  };
+}
+
+/** Changes a copy of the object in place; return false to say "nothing to change". */
+export type Mutation = (draft: KubeObject) => void | boolean;
+
+export interface UpdateResult {
+  object: KubeObject;
+  /** False when the object already looked as wanted, so nothing was written. */
+  written: boolean;
+  /** Writes attempted: more than one means other writers raced us. */
+  attempts: number;
+}
+
+export interface ObjectStoreOptions {
+  /** Attempts of one optimistic update before giving up (each after a fresh read). */
+  maxAttempts?: number;
+  /** Base pause between attempts, grown linearly, with jitter. */
+  backoffMs?: number;
+}
+
+export class ObjectStore {
+  private readonly maxAttempts: number;
+  private readonly backoffMs: number;
+
+  constructor(
+    private readonly api: CustomObjectsApi,
+    options: ObjectStoreOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 6;
+    this.backoffMs = options.backoffMs ?? 40;
+  }
+
+  /** Reads an object; ObjectNotFoundError when it does not exist. */
+  async get(ref: ObjectRef): Promise<KubeObject> {
+    try {
+      return (await this.api.getNamespacedCustomObject(params(ref))) as KubeObject;
+    } catch (error) {
+      throw toKubeError(error, ref, 'get');
+    }
+  }
+
+  /** Reads an object; undefined when it does not exist. */
+  async find(ref: ObjectRef): Promise<KubeObject | undefined> {
+    try {
+      return await this.get(ref);
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async create(ref: ObjectRef, body: KubeObject): Promise<KubeObject> {
+    try {
+      const { name: _name, ...collection } = params(ref);
+      return (await this.api.createNamespacedCustomObject({ ...collection, body })) as KubeObject;
+    } catch (error) {
+      throw toKubeError(error, ref, 'create');
+    }
+  }
+
+  /** Deletes an object; false when it was already gone. */
+  async delete(ref: ObjectRef): Promise<boolean> {
+    try {
+      await this.api.deleteNamespacedCustomObject(params(ref));
+      return true;
+    } catch (error) {
+      const converted = toKubeError(error, ref, 'delete');
+      if (converted instanceof ObjectNotFoundError) return false;
+      throw converted;
+    }
+  }
+
+  /**
+   * Read–modify–write with the read resourceVersion; on 409 reads again and re-applies the
+   * mutation (which must therefore be a function of what it reads). Skips the write when the
+   * mutation changes nothing.
+   */
+  async update(ref: ObjectRef, mutate: Mutation): Promise<UpdateResult> {
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const current = await this.get(ref);
+      const draft = structuredClone(current);
+      if (mutate(draft) === false || isDeepStrictEqual(draft, current)) {
+        return { object: current, written: false, attempts: attempt - 1 };
+      }
+      draft.metadata.resourceVersion = current.metadata.resourceVersion;
+      try {
+        const object = (await this.api.replaceNamespacedCustomObject({ ...params(ref), body: draft })) as KubeObject;
+        return { object, written: true, attempts: attempt };
+      } catch (error) {
+        if (!(error instanceof ApiException) || error.code !== 409) throw toKubeError(error, ref, 'update');
+        await sleep(this.backoffMs * attempt * (0.5 + Math.random()));
+      }
+    }
+    throw new ConflictRetriesExhaustedError(describeRef(ref), this.maxAttempts);
+  }
+}
+
+function params(ref: ObjectRef) {
+  return { group: ref.group, version: ref.version, namespace: ref.namespace, plural: ref.plural, name: ref.name };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The API server's explanation from an error body (a Status object, as JSON or text). */
+export function apiErrorDetail(error: ApiException<unknown>): string {
+  let body: unknown = error.body;
+  if (typeof body === 'string') {
+    const text = body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return text.slice(0, 500) || `HTTP ${error.code}`;
+    }
+  }
+  if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string') return body.message;
+  return `HTTP ${error.code}`;
+}
+
+/** Converts a client error into our hierarchy: 404 → ObjectNotFoundError, else KubeRequestError. */
+export function toKubeError(error: unknown, ref: Pick<ObjectRef, 'namespace' | 'kind' | 'name'>, verb: string): Error {
+  const object = describeRef(ref);
+  if (error instanceof ApiException) {
+    const detail = apiErrorDetail(error);
+    if (error.code === 404) return new ObjectNotFoundError(object, detail.includes('not found') ? undefined : detail);
+    return new KubeRequestError(object, verb, error.code, detail, { cause: error });
+  }
+  if (error instanceof ObjectNotFoundError || error instanceof KubeRequestError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new KubeRequestError(object, verb, undefined, detail, { cause: error });
+}

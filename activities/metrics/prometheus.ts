@@ -1,0 +1,157 @@
+/**
+ * PrometheusProvider: a release's buckets from Prometheus (or a Thanos/Mimir query frontend).
+ *
+ * For each arm it runs the preset's (or the spec's) queries — requests, errors, latency sum and
+ * count, and optionally a latency quantile — each as one `/api/v1/query_range` with step equal to
+ * the bucket length over `increase(...[bucket])`, so each point is the increase in one
+ * non-overlapping bucket ending at that point. Start and end are aligned to multiples of the
+ * bucket (core/metrics/buckets.ts), so both arms share the same bucket ends.
+ *
+ * Counts are Prometheus's `increase()`: it extrapolates the change seen between the first and last
+ * sample inside a bucket to the whole bucket, so a count is typically up to bucket/(bucket -
+ * scrape interval) times the true one (10/9 for 10 s buckets scraped every second), and the same
+ * factor applies to every series scraped together — ratios such as the error rate and the mean
+ * latency are not affected. A series' first increments before its first scrape are not seen.
+ */
+import type { Arm } from '../../core/types.js';
+import { parseDuration } from '../../core/duration.js';
+import { assembleArm, bucketEnds, bucketRangeProblems, type ArmSamples } from '../../core/metrics/buckets.js';
+import type { MetricsSpec } from '../../core/metrics/config.js';
+import { PromqlRenderError, type QueryName } from '../../core/metrics/promql.js';
+import { renderArmQueries, type RenderedQueries } from '../../core/metrics/render.js';
+import type { BucketSeries } from '../../core/types.js';
+import { MetricsConfigError, MetricsError, MetricsQueryError } from './errors.js';
+import { PrometheusClient, type PrometheusAuth, type QueryResult } from './prometheus-client.js';
+import type { BucketRange, MetricsProvider, MetricsTarget } from './types.js';
+
+/** Buckets plus the warnings Prometheus sent with them (each prefixed with the query it came from). */
+export interface PrometheusBuckets extends BucketSeries {
+  warnings: string[];
+}
+
+export interface PrometheusProviderDeps {
+  /** Where secret values named by `auth` are read; default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  fetch?: typeof fetch;
+  /** Clock for leaving out buckets that have not ended yet; default Date.now. */
+  now?: () => number;
+  /** Address for specs that name none (the worker's CANARY_PROMETHEUS_URL). */
+  defaultAddress?: string;
+}
+
+/** Where Prometheus is when neither the spec nor the worker says. */
+export const FALLBACK_PROMETHEUS_ADDRESS = 'http://127.0.0.1:9090';
+
+const ARMS: readonly Arm[] = ['baseline', 'canary'];
+
+function secret(env: PrometheusProviderDeps['env'], name: string, field: string): string {
+  const value = env?.[name];
+  if (value === undefined || value === '') {
+    throw new MetricsConfigError(`analysis.metrics.auth.${field} names ${name}, which is not set in the worker's environment`);
+  }
+  return value;
+}
+
+/** The credentials a spec names, read from the environment. Throws MetricsConfigError if one is unset. */
+export function resolveAuth(auth: MetricsSpec['auth'], env: PrometheusProviderDeps['env']): PrometheusAuth | undefined {
+  if (auth === undefined) return undefined;
+  if (auth.type === 'bearer') return { type: 'bearer', token: secret(env, auth.tokenEnv, 'tokenEnv') };
+  return { type: 'basic', username: secret(env, auth.usernameEnv, 'usernameEnv'), password: secret(env, auth.passwordEnv, 'passwordEnv') };
+}
+
+export class PrometheusProvider implements MetricsProvider {
+  readonly name: string;
+  private readonly client: PrometheusClient;
+  private readonly now: () => number;
+
+  constructor(private readonly spec: MetricsSpec, deps: PrometheusProviderDeps = {}) {
+    const timeoutMs = parseDuration(spec.timeout);
+    if (timeoutMs === undefined || timeoutMs <= 0) throw new MetricsConfigError(`analysis.metrics.timeout "${spec.timeout}" is not a duration`);
+    this.client = new PrometheusClient({
+      address: spec.address ?? deps.defaultAddress ?? FALLBACK_PROMETHEUS_ADDRESS,
+      auth: resolveAuth(spec.auth, deps.env ?? process.env),
+      headers: spec.headers,
+      timeoutMs,
+      fetch: deps.fetch,
+    });
+    this.name = `prometheus ${this.client.address}`;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** The PromQL each arm runs for a target and bucket length (for people, the API and tests). */
+  queries(target: MetricsTarget, bucketMs: number): Record<Arm, RenderedQueries> {
+    try {
+      return {
+        baseline: renderArmQueries(this.spec, target, 'baseline', bucketMs),
+        canary: renderArmQueries(this.spec, target, 'canary', bucketMs),
+      };
+    } catch (error) {
+      if (error instanceof PromqlRenderError) throw new MetricsConfigError(`cannot build queries for ${target.namespace}/${target.service}: ${error.message}`, { cause: error });
+      throw error;
+    }
+  }
+
+  async fetchBuckets(target: MetricsTarget, range: BucketRange, options: { signal?: AbortSignal } = {}): Promise<PrometheusBuckets> {
+    const problems = bucketRangeProblems(range);
+    if (problems.length > 0) throw new MetricsConfigError(`cannot fetch buckets: ${problems.join('; ')}`);
+    const queries = this.queries(target, range.bucketMs);
+    const timestamps = bucketEnds(range);
+    // Buckets that have not ended yet would be partial: they are not asked for and stay missing.
+    const lastEnded = Math.floor(this.now() / range.bucketMs) * range.bucketMs;
+    const asked = timestamps.filter((end) => end <= lastEnded);
+    const series: PrometheusBuckets = { bucketMs: range.bucketMs, timestamps, canary: timestamps.map(() => null), baseline: timestamps.map(() => null), warnings: [] };
+    const first = asked[0];
+    const last = asked[asked.length - 1];
+    if (first === undefined || last === undefined) return series;
+
+    const jobs = ARMS.flatMap((arm) => (Object.entries(queries[arm]) as [QueryName, string][]).map(([name, query]) => ({ arm, name, query })));
+    const settled = await Promise.allSettled(jobs.map((job) => this.client.queryRange(
+      { query: job.query, startMs: first, endMs: last, stepMs: range.bucketMs },
+      { description: `query '${job.name}' for ${job.arm}`, signal: options.signal },
+    )));
+    throwFirstFailure(settled);
+
+    const samples: Record<Arm, Partial<Record<QueryName, ReadonlyMap<number, number>>>> = { baseline: {}, canary: {} };
+    jobs.forEach((job, i) => {
+      const result = (settled[i] as PromiseFulfilledResult<QueryResult>).value;
+      const description = `query '${job.name}' for ${job.arm}`;
+      samples[job.arm][job.name] = valuesByEnd(result, description);
+      series.warnings.push(...result.warnings.map((w) => `${description}: ${w}`));
+    });
+    for (const arm of ARMS) {
+      series[arm] = assembleArm(timestamps, samples[arm] as ArmSamples);
+    }
+    return series;
+  }
+
+  async isOnline(signal?: AbortSignal): Promise<void> {
+    await this.client.ready(signal);
+  }
+}
+
+/**
+ * Rethrows the most telling failure: an error that retrying cannot fix comes before a transient
+ * one (a broken template stays broken however often a timeout is retried), then anything else.
+ */
+function throwFirstFailure(settled: PromiseSettledResult<unknown>[]): void {
+  const reasons = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown);
+  if (reasons.length === 0) return;
+  const permanent = reasons.find((r) => r instanceof MetricsError && !r.retryable);
+  throw permanent ?? reasons.find((r) => r instanceof MetricsError) ?? reasons[0];
+}
+
+/** One query's values by bucket end; the query must be aggregated to at most one series of non-negative values. */
+function valuesByEnd(result: QueryResult, description: string): Map<number, number> {
+  if (result.series.length > 1) {
+    const example = JSON.stringify(result.series[0]?.labels ?? {});
+    throw new MetricsQueryError(`${description} returned ${result.series.length} series (e.g. ${example}); aggregate it to one, e.g. sum(...)`);
+  }
+  const values = new Map<number, number>();
+  for (const point of result.series[0]?.points ?? []) {
+    if (point.value < 0) {
+      throw new MetricsQueryError(`${description} returned ${point.value} at ${new Date(point.timestampMs).toISOString()}; counts cannot be negative (use increase(), not a difference)`);
+    }
+    values.set(point.timestampMs, point.value);
+  }
+  return values;
+}

@@ -1,0 +1,221 @@
+/**
+ * GatewayApiRouter: weights on the backendRefs of one rule of an HTTPRoute
+ * (gateway.networking.k8s.io/v1): the stable and the canary Service.
+ *
+ * Cohorts become one extra rule placed right before the managed rule: the managed rule's matches,
+ * each combined with every cohort's header condition, sent to the canary only, with the managed
+ * rule's filters and timeouts. A rule with more header matches takes precedence over the plain one
+ * in Gateway API, and it also comes first. The rule is named "<rule>-canary-cohort"; because
+ * clusters with older CRDs drop rule names, its matches are also recorded in an annotation so it
+ * can be recognised and removed either way. Everything else in the HTTPRoute is left as it was.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { z } from 'zod';
+import { cohortCondition } from '../../core/routing/cohorts.js';
+import type { Cohort, gatewayApiRouterSchema } from '../../core/routing/config.js';
+import type { Weights } from '../../core/types.js';
+import { describeRef, KINDS, objectRef, type KubeObject, type ObjectRef, type ObjectStore } from '../kube/objects.js';
+import { RouteVerificationError, RouterConfigError } from './errors.js';
+import { assertValidWeights, percentages, rawWeight, verifyWeights } from './shared.js';
+import type { TrafficRouter } from './types.js';
+
+export type GatewayApiRouterSpec = z.output<typeof gatewayApiRouterSchema>;
+
+export const COHORT_RULE_SUFFIX = '-canary-cohort';
+/** Annotation holding the matches of the cohort rule this engine added (JSON). */
+export const COHORT_RULE_ANNOTATION = 'canary-engine.io/cohort-rule-matches';
+
+interface BackendRef {
+  group?: string;
+  kind?: string;
+  name: string;
+  namespace?: string;
+  port?: number;
+  weight?: number;
+  [key: string]: unknown;
+}
+interface HeaderMatch {
+  type?: string;
+  name: string;
+  value: string;
+}
+interface RouteMatch {
+  path?: { type?: string; value?: string };
+  headers?: HeaderMatch[];
+  [key: string]: unknown;
+}
+interface Rule {
+  name?: string;
+  matches?: RouteMatch[];
+  backendRefs?: BackendRef[];
+  [key: string]: unknown;
+}
+
+interface Desired {
+  weights?: Weights;
+  cohorts?: Cohort[];
+}
+
+export class GatewayApiRouter implements TrafficRouter {
+  readonly target: string;
+  private readonly ref: ObjectRef;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly namespace: string,
+    private readonly spec: GatewayApiRouterSpec,
+  ) {
+    this.ref = objectRef(KINDS.httpRoute, namespace, spec.httpRoute);
+    this.target = describeRef(this.ref);
+  }
+
+  async initialize(cohorts: Cohort[]): Promise<void> {
+    await this.write({ weights: { stable: 100, canary: 0 }, cohorts });
+  }
+
+  async getWeights(): Promise<Weights> {
+    return this.weightsOf(await this.store.get(this.ref));
+  }
+
+  async setWeights(weights: Weights): Promise<Weights> {
+    assertValidWeights(weights, this.target);
+    return this.write({ weights });
+  }
+
+  async applyCohorts(cohorts: Cohort[]): Promise<void> {
+    await this.write({ cohorts });
+  }
+
+  async removeCohorts(): Promise<void> {
+    await this.write({ cohorts: [] });
+  }
+
+  async finalize(): Promise<Weights> {
+    return this.write({ weights: { stable: 100, canary: 0 }, cohorts: [] });
+  }
+
+  private async write(desired: Desired): Promise<Weights> {
+    const result = await this.store.update(this.ref, (draft) => this.apply(draft, desired));
+    const readBack = result.written ? await this.store.get(this.ref) : result.object;
+    this.verify(readBack, desired);
+    return this.weightsOf(readBack);
+  }
+
+  private apply(route: KubeObject, desired: Desired): void {
+    const rules = this.rules(route);
+    if (desired.cohorts) {
+      const kept = rules.filter((rule) => !this.isCohortRule(route, rule, rules));
+      const annotations = route.metadata.annotations ?? {};
+      delete annotations[COHORT_RULE_ANNOTATION];
+      if (desired.cohorts.length > 0) {
+        const at = this.managedIndex(kept);
+        const cohortRule = this.cohortRule(kept[at] as Rule, desired.cohorts);
+        kept.splice(at, 0, cohortRule);
+        annotations[COHORT_RULE_ANNOTATION] = JSON.stringify(cohortRule.matches);
+      }
+      route.metadata.annotations = annotations;
+      if (Object.keys(annotations).length === 0) delete route.metadata.annotations;
+      rules.splice(0, rules.length, ...kept);
+    }
+    if (desired.weights) {
+      const { stable, canary } = this.backends(rules[this.managedIndex(rules)] as Rule, true);
+      stable.weight = desired.weights.stable;
+      (canary as BackendRef).weight = desired.weights.canary;
+    }
+  }
+
+  private verify(route: KubeObject, desired: Desired): void {
+    if (desired.weights) verifyWeights(this.target, desired.weights, this.weightsOf(route));
+    if (desired.cohorts) {
+      const rules = this.rules(route);
+      const index = this.managedIndex(rules);
+      const present = rules.findIndex((rule) => this.isCohortRule(route, rule, rules));
+      const wanted = desired.cohorts.length > 0;
+      if (wanted ? present !== index - 1 : present !== -1) {
+        throw new RouteVerificationError(
+          this.target,
+          wanted ? 'a cohort rule right before the managed rule' : 'no cohort rule',
+          present === -1 ? 'no cohort rule' : `a cohort rule at position ${present} (managed rule at ${index})`,
+        );
+      }
+    }
+  }
+
+  private weightsOf(route: KubeObject): Weights {
+    const rules = this.rules(route);
+    const { stable, canary } = this.backends(rules[this.managedIndex(rules)] as Rule, false);
+    // Gateway API: an omitted weight is 1; weights are relative.
+    return percentages(rawWeight(stable.weight, 1), canary ? rawWeight(canary.weight, 1) : 0, this.target);
+  }
+
+  private rules(route: KubeObject): Rule[] {
+    const spec = route.spec as { rules?: Rule[] } | undefined;
+    if (!spec?.rules || spec.rules.length === 0) throw new RouterConfigError(this.target, 'has no rules (spec.rules is empty)');
+    return spec.rules;
+  }
+
+  private isCohortRule(route: KubeObject, rule: Rule, rules: Rule[]): boolean {
+    if (rule.name?.endsWith(COHORT_RULE_SUFFIX)) return true;
+    const recorded = route.metadata.annotations?.[COHORT_RULE_ANNOTATION];
+    if (rule.name !== undefined || !recorded) return false;
+    const onlyCanary = (rule.backendRefs ?? []).every((ref) => this.refersTo(ref, this.spec.canaryService));
+    return onlyCanary && rules.length > 1 && isDeepStrictEqual(rule.matches, JSON.parse(recorded));
+  }
+
+  /** The managed rule: named in the spec, else the first non-cohort rule with a backendRef to the stable Service. */
+  private managedIndex(rules: Rule[]): number {
+    const wanted = this.spec.rule;
+    const index = wanted
+      ? rules.findIndex((rule) => rule.name === wanted)
+      : rules.findIndex((rule) => !rule.name?.endsWith(COHORT_RULE_SUFFIX) && (rule.backendRefs ?? []).some((ref) => this.refersTo(ref, this.spec.stableService)));
+    if (index === -1) {
+      throw new RouterConfigError(
+        this.target,
+        wanted ? `has no rule named "${wanted}"` : `has no rule with a backendRef to Service "${this.spec.stableService}"`,
+      );
+    }
+    return index;
+  }
+
+  private refersTo(ref: BackendRef, service: string): boolean {
+    return ref.name === service && (ref.kind ?? 'Service') === 'Service' && (ref.group ?? '') === '' && (ref.namespace ?? this.namespace) === this.namespace;
+  }
+
+  private backends(rule: Rule, addCanary: boolean): { stable: BackendRef; canary?: BackendRef } {
+    const refs = rule.backendRefs ?? [];
+    const ruleName = rule.name ? `rule "${rule.name}"` : 'the managed rule';
+    const stable = refs.find((ref) => this.refersTo(ref, this.spec.stableService));
+    if (!stable) throw new RouterConfigError(this.target, `${ruleName} has no backendRef to Service "${this.spec.stableService}"`);
+    const others = refs.filter((ref) => ref !== stable && !this.refersTo(ref, this.spec.canaryService));
+    if (others.length > 0) {
+      throw new RouterConfigError(this.target, `${ruleName} has backendRefs other than stable and canary: ${others.map((r) => `${r.kind ?? 'Service'}/${r.name}`).join(', ')}`);
+    }
+    let canary = refs.find((ref) => this.refersTo(ref, this.spec.canaryService));
+    if (!canary && addCanary) {
+      canary = { ...structuredClone(stable), name: this.spec.canaryService, port: this.spec.canaryPort ?? stable.port, weight: 0 };
+      if (canary.port === undefined) delete canary.port;
+      rule.backendRefs = [...refs, canary];
+    }
+    return { stable, canary };
+  }
+
+  /** The cohort rule for a managed rule: fully spelled-out matches (so API defaulting changes nothing). */
+  private cohortRule(managed: Rule, cohorts: Cohort[]): Rule {
+    const { name: _name, matches, backendRefs: _refs, ...settings } = structuredClone(managed);
+    const conditions = cohorts.map(cohortCondition);
+    const base: RouteMatch[] = matches && matches.length > 0 ? matches : [{}];
+    const cohortMatches = base.flatMap((m) =>
+      conditions.map((c): RouteMatch => {
+        const headers = (m.headers ?? [])
+          .filter((h) => h.name.toLowerCase() !== c.header)
+          .map((h) => ({ ...h, type: h.type ?? 'Exact' }));
+        headers.push({ type: c.kind === 'exact' ? 'Exact' : 'RegularExpression', name: c.header, value: c.value });
+        return { ...structuredClone(m), path: m.path ? { type: 'PathPrefix', ...m.path } : { type: 'PathPrefix', value: '/' }, headers };
+      }),
+    );
+    const stable = this.backends(managed, false).stable;
+    const canary: BackendRef = { ...structuredClone(stable), name: this.spec.canaryService, port: this.spec.canaryPort ?? stable.port, weight: 1 };
+    if (canary.port === undefined) delete canary.port;
+    return { name: `${managed.name ?? this.spec.httpRoute}${COHORT_RULE_SUFFIX}`, matches: cohortMatches, backendRefs: [canary], ...settings };
+  }
+}

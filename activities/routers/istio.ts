@@ -1,0 +1,250 @@
+/**
+ * IstioRouter: weights on one HTTP route of a VirtualService (networking.istio.io/v1), whose
+ * destinations are the stable and the canary version, told apart either by DestinationRule
+ * subsets of one host or by two service hosts.
+ *
+ * Cohorts become one extra HTTP route named "<route>-canary-cohort", placed right before the
+ * managed route: it repeats the managed route's matches, each combined with every cohort's header
+ * condition, and sends them to the canary; it copies the managed route's other settings (retries,
+ * timeout, fault, rewrite, ...) so cohort requests are treated the same. Everything else in the
+ * VirtualService is left exactly as it was.
+ */
+import type { z } from 'zod';
+import { cohortCondition } from '../../core/routing/cohorts.js';
+import type { Cohort, istioRouterSchema } from '../../core/routing/config.js';
+import type { Weights } from '../../core/types.js';
+import { describeRef, KINDS, objectRef, type KubeObject, type ObjectRef, type ObjectStore } from '../kube/objects.js';
+import { RouteVerificationError, RouterConfigError } from './errors.js';
+import { assertValidWeights, rawWeight, verifyWeights } from './shared.js';
+import type { TrafficRouter } from './types.js';
+
+export type IstioRouterSpec = z.output<typeof istioRouterSchema>;
+
+/** Suffix of the cohort route's name; routes with it are never taken as the managed route. */
+export const COHORT_ROUTE_SUFFIX = '-canary-cohort';
+
+interface Destination {
+  host: string;
+  subset?: string;
+  port?: Record<string, unknown>;
+}
+interface RouteDestination {
+  destination: Destination;
+  weight?: number;
+  [key: string]: unknown;
+}
+interface HttpMatch {
+  headers?: Record<string, Record<string, string>>;
+  [key: string]: unknown;
+}
+interface HttpRoute {
+  name?: string;
+  match?: HttpMatch[];
+  route?: RouteDestination[];
+  [key: string]: unknown;
+}
+
+/** What one write should leave in place. `cohorts: []` removes the cohort route. */
+interface Desired {
+  weights?: Weights;
+  cohorts?: Cohort[];
+}
+
+export class IstioRouter implements TrafficRouter {
+  readonly target: string;
+  private readonly ref: ObjectRef;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly namespace: string,
+    private readonly spec: IstioRouterSpec,
+  ) {
+    this.ref = objectRef(KINDS.virtualService, namespace, spec.virtualService);
+    this.target = describeRef(this.ref);
+  }
+
+  async initialize(cohorts: Cohort[]): Promise<void> {
+    await this.store.get(this.ref); // the VirtualService first: it is what a missing-object error should name
+    await this.checkDestinationRule();
+    await this.write({ weights: { stable: 100, canary: 0 }, cohorts });
+  }
+
+  async getWeights(): Promise<Weights> {
+    return this.weightsOf(await this.store.get(this.ref));
+  }
+
+  async setWeights(weights: Weights): Promise<Weights> {
+    assertValidWeights(weights, this.target);
+    return this.write({ weights });
+  }
+
+  async applyCohorts(cohorts: Cohort[]): Promise<void> {
+    await this.write({ cohorts });
+  }
+
+  async removeCohorts(): Promise<void> {
+    await this.write({ cohorts: [] });
+  }
+
+  async finalize(): Promise<Weights> {
+    return this.write({ weights: { stable: 100, canary: 0 }, cohorts: [] });
+  }
+
+  /** Optimistic write of the desired state, then a read-back check. Returns the weights read back. */
+  private async write(desired: Desired): Promise<Weights> {
+    const result = await this.store.update(this.ref, (draft) => this.apply(draft, desired));
+    const readBack = result.written ? await this.store.get(this.ref) : result.object;
+    this.verify(readBack, desired);
+    return this.weightsOf(readBack);
+  }
+
+  private apply(vs: KubeObject, desired: Desired): void {
+    const http = this.routes(vs);
+    if (desired.cohorts) {
+      const index = this.managedIndex(http);
+      const cohortName = this.cohortRouteName(http[index] as HttpRoute);
+      const kept = http.filter((route) => route.name !== cohortName);
+      if (desired.cohorts.length > 0) {
+        const managedAt = this.managedIndex(kept);
+        kept.splice(managedAt, 0, this.cohortRoute(kept[managedAt] as HttpRoute, cohortName, desired.cohorts));
+      }
+      http.splice(0, http.length, ...kept);
+    }
+    if (desired.weights) {
+      const route = http[this.managedIndex(http)] as HttpRoute;
+      const { stable, canary } = this.destinations(route, true);
+      stable.weight = desired.weights.stable;
+      (canary as RouteDestination).weight = desired.weights.canary;
+    }
+  }
+
+  private verify(vs: KubeObject, desired: Desired): void {
+    if (desired.weights) verifyWeights(this.target, desired.weights, this.weightsOf(vs));
+    if (desired.cohorts) {
+      const http = this.routes(vs);
+      const index = this.managedIndex(http);
+      const cohortName = this.cohortRouteName(http[index] as HttpRoute);
+      const present = http.findIndex((route) => route.name === cohortName);
+      const wanted = desired.cohorts.length > 0;
+      if (wanted ? present !== index - 1 : present !== -1) {
+        throw new RouteVerificationError(
+          this.target,
+          wanted ? `cohort route "${cohortName}" right before the managed route` : `no cohort route "${cohortName}"`,
+          present === -1 ? 'no cohort route' : `cohort route at position ${present} (managed route at ${index})`,
+        );
+      }
+    }
+  }
+
+  private weightsOf(vs: KubeObject): Weights {
+    const http = this.routes(vs);
+    const route = http[this.managedIndex(http)] as HttpRoute;
+    const { stable, canary } = this.destinations(route, false);
+    const single = (route.route ?? []).length === 1;
+    return { stable: rawWeight(stable.weight, single ? 100 : 0), canary: canary ? rawWeight(canary.weight, 0) : 0 };
+  }
+
+  private routes(vs: KubeObject): HttpRoute[] {
+    const spec = vs.spec as { http?: HttpRoute[] } | undefined;
+    if (!spec?.http || spec.http.length === 0) throw new RouterConfigError(this.target, 'has no HTTP routes (spec.http is empty)');
+    return spec.http;
+  }
+
+  /** Index of the managed route: the one named in the spec, else the first that is not a cohort route. */
+  private managedIndex(http: HttpRoute[]): number {
+    const wanted = this.spec.route;
+    const index = wanted
+      ? http.findIndex((route) => route.name === wanted)
+      : http.findIndex((route) => !route.name?.endsWith(COHORT_ROUTE_SUFFIX));
+    if (index === -1) {
+      const names = http.map((route) => route.name ?? '(unnamed)').join(', ');
+      throw new RouterConfigError(this.target, wanted ? `has no HTTP route named "${wanted}" (routes: ${names})` : 'has only cohort routes');
+    }
+    return index;
+  }
+
+  private cohortRouteName(managed: HttpRoute): string {
+    return `${managed.name ?? this.spec.virtualService}${COHORT_ROUTE_SUFFIX}`;
+  }
+
+  /** The stable and canary entries of a route; with `addCanary`, appends a canary entry when missing. */
+  private destinations(route: HttpRoute, addCanary: boolean): { stable: RouteDestination; canary?: RouteDestination } {
+    const entries = route.route ?? [];
+    const routeName = route.name ? `HTTP route "${route.name}"` : 'the managed HTTP route';
+    const stable = entries.find((entry) => this.isStable(entry.destination));
+    if (!stable) {
+      throw new RouterConfigError(this.target, `${routeName} has no destination for the stable version (${this.describeDestinations()})`);
+    }
+    const others = entries.filter((entry) => entry !== stable && !this.isCanary(entry.destination));
+    if (others.length > 0) {
+      const hosts = others.map((entry) => `${entry.destination.host}${entry.destination.subset ? `/${entry.destination.subset}` : ''}`);
+      throw new RouterConfigError(this.target, `${routeName} has destinations other than stable and canary: ${hosts.join(', ')}`);
+    }
+    let canary = entries.find((entry) => this.isCanary(entry.destination));
+    if (!canary && addCanary) {
+      canary = { ...structuredClone(stable), destination: { ...structuredClone(stable.destination), ...this.canaryDestination() }, weight: 0 };
+      route.route = [...entries, canary];
+    }
+    return { stable, canary };
+  }
+
+  private canaryDestination(): Destination {
+    const d = this.spec.destinations;
+    return d.kind === 'subsets' ? { host: d.host, subset: d.canarySubset } : { host: d.canaryHost };
+  }
+
+  private isStable(destination: Destination): boolean {
+    const d = this.spec.destinations;
+    return d.kind === 'subsets'
+      ? this.sameHost(destination.host, d.host) && destination.subset === d.stableSubset
+      : this.sameHost(destination.host, d.stableHost);
+  }
+
+  private isCanary(destination: Destination): boolean {
+    const d = this.spec.destinations;
+    return d.kind === 'subsets'
+      ? this.sameHost(destination.host, d.host) && destination.subset === d.canarySubset
+      : this.sameHost(destination.host, d.canaryHost);
+  }
+
+  private describeDestinations(): string {
+    const d = this.spec.destinations;
+    return d.kind === 'subsets' ? `host ${d.host} subset ${d.stableSubset}` : `host ${d.stableHost}`;
+  }
+
+  /** Istio resolves short hosts in the VirtualService's namespace: "reviews" = "reviews.ns.svc.cluster.local". */
+  private sameHost(a: string, b: string): boolean {
+    const full = (host: string) => {
+      const parts = host.split('.');
+      if (parts.length === 1) return `${host}.${this.namespace}.svc.cluster.local`;
+      if (parts.length === 2) return `${host}.svc.cluster.local`;
+      if (parts.length === 3 && parts[2] === 'svc') return `${host}.cluster.local`;
+      return host;
+    };
+    return full(a) === full(b);
+  }
+
+  private cohortRoute(managed: HttpRoute, name: string, cohorts: Cohort[]): HttpRoute {
+    const { name: _name, match, route: _route, ...settings } = structuredClone(managed);
+    const conditions = cohorts.map(cohortCondition);
+    const base: HttpMatch[] = match && match.length > 0 ? match : [{}];
+    const matches = base.flatMap((m) =>
+      conditions.map((c) => ({ ...structuredClone(m), headers: { ...m.headers, [c.header]: { [c.kind]: c.value } } })),
+    );
+    const stable = this.destinations(managed, false).stable;
+    const destination = { ...structuredClone(stable.destination), ...this.canaryDestination() };
+    return { name, match: matches, route: [{ destination, weight: 100 }], ...settings };
+  }
+
+  private async checkDestinationRule(): Promise<void> {
+    const d = this.spec.destinations;
+    if (d.kind !== 'subsets' || !d.destinationRule) return;
+    const ref = objectRef(KINDS.destinationRule, this.namespace, d.destinationRule);
+    const rule = await this.store.get(ref);
+    const subsets = ((rule.spec as { subsets?: { name?: string }[] } | undefined)?.subsets ?? []).map((s) => s.name);
+    const missing = [d.stableSubset, d.canarySubset].filter((s) => !subsets.includes(s));
+    if (missing.length > 0) {
+      throw new RouterConfigError(describeRef(ref), `has no subset ${missing.map((s) => `"${s}"`).join(' or ')} (subsets: ${subsets.join(', ') || 'none'})`);
+    }
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * NginxRouter: ingress-nginx canary. The router creates a canary Ingress that mirrors the stable
+ * Ingress's hosts and the paths that point at the stable Service, points them at the canary
+ * Service, and carries the canary annotations:
+ *   nginx.ingress.kubernetes.io/canary: "true"
+ *   nginx.ingress.kubernetes.io/canary-weight: "<canary percent>"
+ *   nginx.ingress.kubernetes.io/canary-by-header (+ -value or -pattern), canary-by-cookie (cohorts)
+ * The stable Ingress is only read, never written. The canary Ingress is created at initialize
+ * (or the first setWeights) and deleted at finalize.
+ */
+import type { z } from 'zod';
+import { routerCohortProblems, type Cohort, type nginxRouterSchema } from '../../core/routing/config.js';
+import type { Weights } from '../../core/types.js';
+import {
+  describeRef, KINDS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, newObject, objectRef,
+  type KubeObject, type ObjectRef, type ObjectStore,
+} from '../kube/objects.js';
+import { RouteVerificationError, RouterConfigError } from './errors.js';
+import { assertValidWeights, verifyWeights } from './shared.js';
+import type { TrafficRouter } from './types.js';
+
+export type NginxRouterSpec = z.output<typeof nginxRouterSchema>;
+
+const PREFIX = 'nginx.ingress.kubernetes.io/';
+export const NGINX_ANNOTATIONS = {
+  canary: `${PREFIX}canary`,
+  weight: `${PREFIX}canary-weight`,
+  byHeader: `${PREFIX}canary-by-header`,
+  byHeaderValue: `${PREFIX}canary-by-header-value`,
+  byHeaderPattern: `${PREFIX}canary-by-header-pattern`,
+  byCookie: `${PREFIX}canary-by-cookie`,
+} as const;
+const COHORT_ANNOTATIONS = [NGINX_ANNOTATIONS.byHeader, NGINX_ANNOTATIONS.byHeaderValue, NGINX_ANNOTATIONS.byHeaderPattern, NGINX_ANNOTATIONS.byCookie];
+/** Label on the canary Ingress naming the stable Ingress it mirrors. */
+export const STABLE_INGRESS_LABEL = 'canary-engine.io/stable-ingress';
+
+interface IngressPath {
+  backend?: { service?: { name?: string; port?: unknown } };
+  [key: string]: unknown;
+}
+interface IngressRule {
+  host?: string;
+  http?: { paths?: IngressPath[] };
+}
+interface IngressSpec {
+  ingressClassName?: string;
+  tls?: unknown[];
+  rules?: IngressRule[];
+  [key: string]: unknown;
+}
+
+export class NginxRouter implements TrafficRouter {
+  readonly target: string;
+  private readonly stableRef: ObjectRef;
+  private readonly canaryRef: ObjectRef;
+
+  constructor(
+    private readonly store: ObjectStore,
+    namespace: string,
+    private readonly spec: NginxRouterSpec,
+  ) {
+    this.stableRef = objectRef(KINDS.ingress, namespace, spec.ingress);
+    this.canaryRef = objectRef(KINDS.ingress, namespace, spec.canaryIngress ?? `${spec.ingress}-canary`);
+    this.target = describeRef(this.canaryRef);
+  }
+
+  async initialize(cohorts: Cohort[]): Promise<void> {
+    this.assertExpressible(cohorts);
+    await this.ensureCanaryIngress({ stable: 100, canary: 0 }, cohorts, true);
+  }
+
+  async getWeights(): Promise<Weights> {
+    const canary = await this.store.find(this.canaryRef);
+    if (!canary) {
+      await this.store.get(this.stableRef); // a missing stable Ingress is an error, not "all on stable"
+      return { stable: 100, canary: 0 };
+    }
+    return this.weightsOf(canary);
+  }
+
+  async setWeights(weights: Weights): Promise<Weights> {
+    assertValidWeights(weights, this.target);
+    if (!(await this.store.find(this.canaryRef))) return this.ensureCanaryIngress(weights, undefined, false);
+    const result = await this.store.update(this.canaryRef, (draft) => {
+      annotations(draft)[NGINX_ANNOTATIONS.weight] = String(weights.canary);
+    });
+    const readBack = result.written ? await this.store.get(this.canaryRef) : result.object;
+    return verifyWeights(this.target, weights, this.weightsOf(readBack));
+  }
+
+  async applyCohorts(cohorts: Cohort[]): Promise<void> {
+    this.assertExpressible(cohorts);
+    if (!(await this.store.find(this.canaryRef))) {
+      await this.ensureCanaryIngress({ stable: 100, canary: 0 }, cohorts, false);
+      return;
+    }
+    await this.updateCohorts(cohorts);
+  }
+
+  async removeCohorts(): Promise<void> {
+    if (!(await this.store.find(this.canaryRef))) return;
+    await this.updateCohorts([]);
+  }
+
+  /** Deletes the canary Ingress (all traffic then goes to the stable Ingress's backends). */
+  async finalize(): Promise<Weights> {
+    const existing = await this.store.find(this.canaryRef);
+    if (existing) {
+      this.assertOurs(existing);
+      await this.store.delete(this.canaryRef);
+    }
+    const left = await this.store.find(this.canaryRef);
+    if (left && !left.metadata.deletionTimestamp) throw new RouteVerificationError(this.target, 'the canary Ingress deleted', 'it still exists');
+    return { stable: 100, canary: 0 };
+  }
+
+  private assertExpressible(cohorts: Cohort[]): void {
+    const problems = routerCohortProblems(this.spec, cohorts);
+    if (problems.length > 0) {
+      throw new RouterConfigError(this.target, `cohorts cannot be expressed with NGINX canary annotations: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    }
+  }
+
+  private assertOurs(ingress: KubeObject): void {
+    if (ingress.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
+      throw new RouterConfigError(this.target, `exists but was not created by ${MANAGED_BY_VALUE} (no ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE} label); rename it or set router.canaryIngress`);
+    }
+  }
+
+  private async updateCohorts(cohorts: Cohort[]): Promise<void> {
+    const result = await this.store.update(this.canaryRef, (draft) => {
+      this.assertOurs(draft);
+      setCohortAnnotations(annotations(draft), cohorts);
+    });
+    const readBack = result.written ? await this.store.get(this.canaryRef) : result.object;
+    this.verifyCohorts(readBack, cohorts);
+  }
+
+  /**
+   * Creates the canary Ingress from the stable one, or (`resync`) rewrites an existing one of ours
+   * so it mirrors the stable Ingress as it is now. `cohorts` undefined keeps the existing ones.
+   */
+  private async ensureCanaryIngress(weights: Weights, cohorts: Cohort[] | undefined, resync: boolean): Promise<Weights> {
+    const stable = await this.store.get(this.stableRef);
+    const wanted = this.canaryIngressFor(stable, weights, cohorts ?? []);
+    const existing = await this.store.find(this.canaryRef);
+    let readBack: KubeObject;
+    if (!existing) {
+      await this.store.create(this.canaryRef, wanted);
+      readBack = await this.store.get(this.canaryRef);
+    } else {
+      this.assertOurs(existing);
+      const result = await this.store.update(this.canaryRef, (draft) => {
+        const keep = cohorts === undefined ? pick(annotations(draft), COHORT_ANNOTATIONS) : {};
+        if (resync) {
+          draft.spec = wanted.spec;
+          draft.metadata.labels = { ...draft.metadata.labels, ...wanted.metadata.labels };
+          draft.metadata.annotations = { ...wanted.metadata.annotations, ...keep };
+        } else {
+          annotations(draft)[NGINX_ANNOTATIONS.weight] = String(weights.canary);
+          if (cohorts) setCohortAnnotations(annotations(draft), cohorts);
+        }
+      });
+      readBack = result.written ? await this.store.get(this.canaryRef) : result.object;
+    }
+    if (cohorts) this.verifyCohorts(readBack, cohorts);
+    return verifyWeights(this.target, weights, this.weightsOf(readBack));
+  }
+
+  private canaryIngressFor(stable: KubeObject, weights: Weights, cohorts: Cohort[]): KubeObject {
+    const spec = (stable.spec ?? {}) as IngressSpec;
+    const rules: IngressRule[] = [];
+    for (const rule of spec.rules ?? []) {
+      const paths = (rule.http?.paths ?? [])
+        .filter((path) => path.backend?.service?.name === this.spec.stableService)
+        .map((path) => {
+          const copy = structuredClone(path);
+          (copy.backend as { service: { name: string } }).service.name = this.spec.canaryService;
+          return copy;
+        });
+      if (paths.length > 0) rules.push({ ...(rule.host ? { host: rule.host } : {}), http: { paths } });
+    }
+    if (rules.length === 0) {
+      throw new RouterConfigError(describeRef(this.stableRef), `has no path whose backend is Service "${this.spec.stableService}"`);
+    }
+    const inherited = Object.fromEntries(
+      Object.entries(stable.metadata.annotations ?? {}).filter(([key]) => !key.startsWith(`${PREFIX}canary`) && key !== 'kubectl.kubernetes.io/last-applied-configuration'),
+    );
+    const notes: Record<string, string> = { ...inherited, [NGINX_ANNOTATIONS.canary]: 'true', [NGINX_ANNOTATIONS.weight]: String(weights.canary) };
+    setCohortAnnotations(notes, cohorts);
+    return newObject(this.canaryRef, {
+      metadata: {
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [STABLE_INGRESS_LABEL]: this.spec.ingress },
+        annotations: notes,
+        ownerReferences: stable.metadata.uid
+          ? [{ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: this.spec.ingress, uid: stable.metadata.uid }]
+          : undefined,
+      },
+      spec: {
+        ...(spec.ingressClassName ? { ingressClassName: spec.ingressClassName } : {}),
+        ...(spec.tls ? { tls: structuredClone(spec.tls) } : {}),
+        rules,
+      },
+    });
+  }
+
+  private weightsOf(canary: KubeObject): Weights {
+    const raw = canary.metadata.annotations?.[NGINX_ANNOTATIONS.weight];
+    if (canary.metadata.annotations?.[NGINX_ANNOTATIONS.canary] !== 'true') {
+      throw new RouterConfigError(this.target, `lacks the annotation ${NGINX_ANNOTATIONS.canary}: "true"`);
+    }
+    const weight = raw === undefined ? 0 : Number(raw);
+    if (!Number.isInteger(weight) || weight < 0 || weight > 100) {
+      throw new RouterConfigError(this.target, `has ${NGINX_ANNOTATIONS.weight}: "${raw}", not an integer from 0 to 100`);
+    }
+    return { stable: 100 - weight, canary: weight };
+  }
+
+  private verifyCohorts(canary: KubeObject, cohorts: Cohort[]): void {
+    const expected: Record<string, string> = {};
+    setCohortAnnotations(expected, cohorts);
+    const found = pick(canary.metadata.annotations ?? {}, COHORT_ANNOTATIONS);
+    if (JSON.stringify(sorted(expected)) !== JSON.stringify(sorted(found))) {
+      throw new RouteVerificationError(this.target, `cohort annotations ${JSON.stringify(sorted(expected))}`, JSON.stringify(sorted(found)));
+    }
+  }
+}
+
+function annotations(object: KubeObject): Record<string, string> {
+  object.metadata.annotations ??= {};
+  return object.metadata.annotations;
+}
+
+/** Replaces the canary-by-* annotations with those for the cohorts (already checked to be expressible). */
+export function setCohortAnnotations(notes: Record<string, string>, cohorts: Cohort[]): void {
+  for (const key of COHORT_ANNOTATIONS) delete notes[key];
+  for (const cohort of cohorts) {
+    if (cohort.type === 'header') {
+      notes[NGINX_ANNOTATIONS.byHeader] = cohort.name;
+      notes[NGINX_ANNOTATIONS.byHeaderValue] = cohort.value;
+    } else if (cohort.type === 'headerRegex') {
+      notes[NGINX_ANNOTATIONS.byHeader] = cohort.name;
+      notes[NGINX_ANNOTATIONS.byHeaderPattern] = cohort.regex;
+    } else {
+      notes[NGINX_ANNOTATIONS.byCookie] = cohort.name;
+    }
+  }
+}
+
+function pick(notes: Record<string, string>, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((key) => key in notes).map((key) => [key, notes[key] as string]));
+}
+
+function sorted(notes: Record<string, string>): [string, string][] {
+  return Object.entries(notes).sort(([a], [b]) => a.localeCompare(b));
+}

@@ -1,0 +1,194 @@
+/**
+ * TraefikRouter: weights on the two services of a weighted TraefikService (traefik.io/v1alpha1),
+ * which an IngressRoute uses as its backend.
+ *
+ * Cohorts get an IngressRoute of their own, "<ingressRoute>-canary-cohort", owned by the engine:
+ * for every route of the user's IngressRoute that uses the TraefikService it has a route matching
+ * `(<original rule>) && (<cohort conditions>)` that goes straight to the canary Service, with the
+ * same entry points, middlewares and TLS. Traefik ranks rules by length unless a priority is set,
+ * so the longer cohort rule wins; an explicit priority is raised by one. The user's IngressRoute is
+ * only read. Rules use Traefik v3 syntax (Header, HeaderRegexp).
+ */
+import type { z } from 'zod';
+import { cohortCondition, type HeaderCondition } from '../../core/routing/cohorts.js';
+import type { Cohort, traefikRouterSchema } from '../../core/routing/config.js';
+import type { Weights } from '../../core/types.js';
+import {
+  describeRef, KINDS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, newObject, objectRef,
+  type KubeObject, type ObjectRef, type ObjectStore,
+} from '../kube/objects.js';
+import { RouteVerificationError, RouterConfigError } from './errors.js';
+import { assertValidWeights, percentages, rawWeight, verifyWeights } from './shared.js';
+import type { TrafficRouter } from './types.js';
+
+export type TraefikRouterSpec = z.output<typeof traefikRouterSchema>;
+
+export const COHORT_INGRESS_ROUTE_SUFFIX = '-canary-cohort';
+
+interface WeightedService {
+  name: string;
+  kind?: string;
+  namespace?: string;
+  port?: number | string;
+  weight?: number;
+  [key: string]: unknown;
+}
+interface Route {
+  kind?: string;
+  match: string;
+  priority?: number;
+  services?: { name: string; kind?: string; namespace?: string; [key: string]: unknown }[];
+  [key: string]: unknown;
+}
+
+export class TraefikRouter implements TrafficRouter {
+  readonly target: string;
+  private readonly serviceRef: ObjectRef;
+  private readonly routeRef: ObjectRef;
+  private readonly cohortRef: ObjectRef;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly namespace: string,
+    private readonly spec: TraefikRouterSpec,
+  ) {
+    this.serviceRef = objectRef(KINDS.traefikService, namespace, spec.traefikService);
+    this.routeRef = objectRef(KINDS.ingressRoute, namespace, spec.ingressRoute);
+    this.cohortRef = objectRef(KINDS.ingressRoute, namespace, `${spec.ingressRoute}${COHORT_INGRESS_ROUTE_SUFFIX}`);
+    this.target = describeRef(this.serviceRef);
+  }
+
+  async initialize(cohorts: Cohort[]): Promise<void> {
+    await this.store.get(this.serviceRef);
+    this.routesUsingService(await this.store.get(this.routeRef));
+    await this.setWeights({ stable: 100, canary: 0 });
+    await this.applyCohorts(cohorts);
+  }
+
+  async getWeights(): Promise<Weights> {
+    return this.weightsOf(await this.store.get(this.serviceRef));
+  }
+
+  async setWeights(weights: Weights): Promise<Weights> {
+    assertValidWeights(weights, this.target);
+    const result = await this.store.update(this.serviceRef, (draft) => {
+      const { stable, canary } = this.services(draft, true);
+      stable.weight = weights.stable;
+      (canary as WeightedService).weight = weights.canary;
+    });
+    const readBack = result.written ? await this.store.get(this.serviceRef) : result.object;
+    return verifyWeights(this.target, weights, this.weightsOf(readBack));
+  }
+
+  async applyCohorts(cohorts: Cohort[]): Promise<void> {
+    if (cohorts.length === 0) return this.removeCohorts();
+    const [ingressRoute, traefikService] = await Promise.all([this.store.get(this.routeRef), this.store.get(this.serviceRef)]);
+    const wanted = this.cohortIngressRoute(ingressRoute, traefikService, cohorts);
+    const existing = await this.store.find(this.cohortRef);
+    if (!existing) {
+      await this.store.create(this.cohortRef, wanted);
+    } else {
+      this.assertOurs(existing);
+      await this.store.update(this.cohortRef, (draft) => {
+        draft.spec = wanted.spec;
+      });
+    }
+    const readBack = await this.store.get(this.cohortRef);
+    const routes = (readBack.spec as { routes?: Route[] } | undefined)?.routes ?? [];
+    const expected = (wanted.spec as { routes: Route[] }).routes.map((r) => r.match);
+    if (JSON.stringify(routes.map((r) => r.match)) !== JSON.stringify(expected)) {
+      throw new RouteVerificationError(describeRef(this.cohortRef), `routes ${JSON.stringify(expected)}`, JSON.stringify(routes.map((r) => r.match)));
+    }
+  }
+
+  async removeCohorts(): Promise<void> {
+    const existing = await this.store.find(this.cohortRef);
+    if (!existing) return;
+    this.assertOurs(existing);
+    await this.store.delete(this.cohortRef);
+    const left = await this.store.find(this.cohortRef);
+    if (left && !left.metadata.deletionTimestamp) throw new RouteVerificationError(describeRef(this.cohortRef), 'deleted', 'it still exists');
+  }
+
+  async finalize(): Promise<Weights> {
+    const weights = await this.setWeights({ stable: 100, canary: 0 });
+    await this.removeCohorts();
+    return weights;
+  }
+
+  private assertOurs(object: KubeObject): void {
+    if (object.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
+      throw new RouterConfigError(describeRef(this.cohortRef), `exists but was not created by ${MANAGED_BY_VALUE} (no ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE} label)`);
+    }
+  }
+
+  private weightsOf(traefikService: KubeObject): Weights {
+    const { stable, canary } = this.services(traefikService, false);
+    // Traefik: an omitted weight is 1; weights are relative.
+    return percentages(rawWeight(stable.weight, 1), canary ? rawWeight(canary.weight, 1) : 0, this.target);
+  }
+
+  private isService(entry: WeightedService, name: string): boolean {
+    return entry.name === name && (entry.kind ?? 'Service') === 'Service' && (entry.namespace ?? this.namespace) === this.namespace;
+  }
+
+  private services(traefikService: KubeObject, addCanary: boolean): { stable: WeightedService; canary?: WeightedService } {
+    const weighted = (traefikService.spec as { weighted?: { services?: WeightedService[] } } | undefined)?.weighted;
+    if (!weighted) throw new RouterConfigError(this.target, 'is not a weighted TraefikService (spec.weighted is missing)');
+    const entries = weighted.services ?? [];
+    const stable = entries.find((entry) => this.isService(entry, this.spec.stableService));
+    if (!stable) throw new RouterConfigError(this.target, `has no weighted service "${this.spec.stableService}"`);
+    const others = entries.filter((entry) => entry !== stable && !this.isService(entry, this.spec.canaryService));
+    if (others.length > 0) {
+      throw new RouterConfigError(this.target, `has weighted services other than stable and canary: ${others.map((e) => `${e.kind ?? 'Service'}/${e.name}`).join(', ')}`);
+    }
+    let canary = entries.find((entry) => this.isService(entry, this.spec.canaryService));
+    if (!canary && addCanary) {
+      canary = { ...structuredClone(stable), name: this.spec.canaryService, weight: 0 };
+      weighted.services = [...entries, canary];
+    }
+    return { stable, canary };
+  }
+
+  /** Routes of the IngressRoute that use the TraefikService; a config error when there are none. */
+  private routesUsingService(ingressRoute: KubeObject): Route[] {
+    const routes = ((ingressRoute.spec as { routes?: Route[] } | undefined)?.routes ?? []).filter((route) =>
+      (route.services ?? []).some((s) => s.name === this.spec.traefikService && s.kind === 'TraefikService' && (s.namespace ?? this.namespace) === this.namespace),
+    );
+    if (routes.length === 0) {
+      throw new RouterConfigError(describeRef(this.routeRef), `has no route whose services include TraefikService "${this.spec.traefikService}"`);
+    }
+    return routes;
+  }
+
+  private cohortIngressRoute(ingressRoute: KubeObject, traefikService: KubeObject, cohorts: Cohort[]): KubeObject {
+    const condition = cohorts.map((c) => traefikCondition(cohortCondition(c))).join(' || ');
+    const stable = this.services(traefikService, false).stable;
+    const { routes: _routes, ...settings } = structuredClone(ingressRoute.spec as { routes: Route[] });
+    const routes = this.routesUsingService(ingressRoute).map((route) => {
+      const { services: _services, priority, match, ...rest } = structuredClone(route);
+      return {
+        ...rest,
+        kind: route.kind ?? 'Rule',
+        match: `(${match}) && (${condition})`,
+        ...(priority !== undefined ? { priority: priority + 1 } : {}),
+        services: [{ kind: 'Service', name: this.spec.canaryService, ...(stable.port !== undefined ? { port: stable.port } : {}) }],
+      };
+    });
+    return newObject(this.cohortRef, {
+      metadata: { labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, annotations: { 'canary-engine.io/cohorts-for': this.spec.ingressRoute } },
+      spec: { ...settings, routes },
+    });
+  }
+}
+
+/** A Traefik v3 rule matcher for a header condition. */
+export function traefikCondition(condition: HeaderCondition): string {
+  const fn = condition.kind === 'exact' ? 'Header' : 'HeaderRegexp';
+  return `${fn}(${traefikString(condition.header)}, ${traefikString(condition.value)})`;
+}
+
+/** Backquoted when possible (no escaping inside), else a double-quoted Go string. */
+function traefikString(text: string): string {
+  return text.includes('`') ? JSON.stringify(text) : `\`${text}\``;
+}

@@ -1,0 +1,228 @@
+/**
+ * KubernetesWorkloadManager: the stable and canary Deployments of a release.
+ *
+ * - Scaling goes through the scale subresource (a merge patch of spec.replicas), so it needs only
+ *   `deployments/scale` rights and never conflicts with template changes.
+ * - Promotion gives the stable Deployment the canary's container images (or, with
+ *   promotePodTemplate, the canary's whole pod template while keeping the stable's selector
+ *   labels), written optimistically with the resourceVersion read.
+ * - Waiting for a rollout follows `kubectl rollout status`: the controller has seen the latest
+ *   generation and every replica is updated and available. Past the deadline (or when the
+ *   Deployment reports ProgressDeadlineExceeded) it fails with a message saying how far it got.
+ */
+import { ApiException, PatchStrategy, setHeaderOptions, type AppsV1Api, type V1Deployment, type V1PodTemplateSpec } from '@kubernetes/client-node';
+import { parseDuration } from '../../core/duration.js';
+import { canaryReplicasForWeight } from '../../core/plan.js';
+import type { ReleaseSpec } from '../../core/spec.js';
+import { ConflictRetriesExhaustedError, KubeError } from '../kube/errors.js';
+import { describeRef, toKubeError } from '../kube/objects.js';
+import type { ProgressReporter, WorkloadManager } from './types.js';
+
+export type KubernetesWorkloadsSpec = Extract<ReleaseSpec['workloads'], { type: 'kubernetes' }>;
+
+/** A Deployment did not become ready in time, or cannot be changed as the spec asks. */
+export class WorkloadError extends KubeError {
+  override readonly name: string = 'WorkloadError';
+}
+
+/** The stable Deployment did not finish rolling out the promoted version before the deadline. */
+export class PromotionError extends WorkloadError {
+  override readonly name = 'PromotionError';
+}
+
+/** A snapshot of the stable Deployment's pod template, taken before promotion to undo it. */
+export interface StableSnapshot {
+  template: V1PodTemplateSpec;
+}
+
+export interface KubernetesWorkloadOptions {
+  /** How often to poll a rollout. */
+  pollMs?: number;
+  /** Conflict retries of the optimistic template write. */
+  maxAttempts?: number;
+}
+
+export class KubernetesWorkloadManager implements WorkloadManager {
+  private readonly pollMs: number;
+  private readonly maxAttempts: number;
+  private readonly readyTimeoutMs: number;
+
+  constructor(
+    private readonly apps: AppsV1Api,
+    private readonly namespace: string,
+    private readonly spec: KubernetesWorkloadsSpec,
+    options: KubernetesWorkloadOptions = {},
+  ) {
+    this.pollMs = options.pollMs ?? 1000;
+    this.maxAttempts = options.maxAttempts ?? 6;
+    this.readyTimeoutMs = parseDuration(spec.readyTimeout) ?? 300_000;
+  }
+
+  async prepareCanary(progress: ProgressReporter): Promise<void> {
+    const replicas = this.spec.scaleWithWeight ? this.spec.minReplicas : this.spec.canaryReplicas;
+    await this.scale(this.spec.canaryDeployment, replicas);
+    await this.waitForRollout(this.spec.canaryDeployment, progress, WorkloadError);
+  }
+
+  async scaleForWeight(weight: number, progress: ProgressReporter): Promise<void> {
+    if (!this.spec.scaleWithWeight) return;
+    const replicas = canaryReplicasForWeight(weight, this.spec.canaryReplicas, this.spec.minReplicas);
+    await this.scale(this.spec.canaryDeployment, replicas);
+    await this.waitForRollout(this.spec.canaryDeployment, progress, WorkloadError);
+  }
+
+  async promoteStable(progress: ProgressReporter): Promise<void> {
+    const canary = await this.read(this.spec.canaryDeployment);
+    await this.updateTemplate(this.spec.stableDeployment, (stable) => this.promotedTemplate(stable, canary));
+    await this.waitForRollout(this.spec.stableDeployment, progress, PromotionError);
+  }
+
+  async scaleDownCanary(_progress: ProgressReporter): Promise<void> {
+    await this.scale(this.spec.canaryDeployment, 0);
+  }
+
+  /** The stable Deployment's pod template as it is now, for restoreStable. */
+  async snapshotStable(): Promise<StableSnapshot> {
+    const stable = await this.read(this.spec.stableDeployment);
+    return { template: structuredClone(stable.spec?.template ?? {}) };
+  }
+
+  /**
+   * Puts a snapshot's pod template back on the stable Deployment and waits until it is rolled out.
+   * The snapshot comes back from workflow history as plain JSON, so its shape is checked first.
+   */
+  async restoreStable(snapshot: unknown, progress: ProgressReporter): Promise<void> {
+    const template = (snapshot as Partial<StableSnapshot> | null)?.template;
+    const object = describeRef(this.ref(this.spec.stableDeployment));
+    if (!template || typeof template !== 'object' || !template.spec) {
+      throw new WorkloadError(`cannot restore ${object}: the snapshot has no pod template (${JSON.stringify(snapshot)?.slice(0, 200)})`, true, object);
+    }
+    await this.updateTemplate(this.spec.stableDeployment, () => structuredClone(template));
+    await this.waitForRollout(this.spec.stableDeployment, progress, PromotionError);
+  }
+
+  /** Sets spec.replicas through the scale subresource. */
+  async scale(name: string, replicas: number): Promise<void> {
+    try {
+      await this.apps.patchNamespacedDeploymentScale(
+        { name, namespace: this.namespace, body: { spec: { replicas } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (error) {
+      throw toKubeError(error, this.ref(name), 'scale');
+    }
+  }
+
+  /**
+   * Polls until the Deployment's rollout is complete; throws `Failure` (naming the Deployment and
+   * its replica counts) at the deadline or when the Deployment reports ProgressDeadlineExceeded.
+   */
+  async waitForRollout(name: string, progress: ProgressReporter, Failure: new (message: string, nonRetryable: boolean, object?: string) => WorkloadError = WorkloadError): Promise<void> {
+    const started = Date.now();
+    const object = describeRef(this.ref(name));
+    for (;;) {
+      const deployment = await this.read(name);
+      const state = rolloutState(deployment);
+      progress({ deployment: object, ...state.counts, complete: state.complete, elapsedMs: Date.now() - started });
+      if (state.complete) return;
+      if (state.stalled) throw new Failure(`${object} stopped progressing (${state.stalled}); ${state.summary}`, true, object);
+      if (Date.now() - started >= this.readyTimeoutMs) {
+        throw new Failure(`${object} was not ready within ${this.spec.readyTimeout}: ${state.summary}`, true, object);
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+    }
+  }
+
+  private promotedTemplate(stable: V1Deployment, canary: V1Deployment): V1PodTemplateSpec {
+    const stableTemplate = structuredClone(stable.spec?.template ?? {});
+    const canaryTemplate = structuredClone(canary.spec?.template ?? {});
+    if (this.spec.promotePodTemplate) {
+      const stableSelector = stable.spec?.selector?.matchLabels ?? {};
+      const canarySelector = canary.spec?.selector?.matchLabels ?? {};
+      // The canary's own selector labels must not reach stable pods (its Service would select them).
+      const labels = Object.fromEntries(
+        Object.entries(canaryTemplate.metadata?.labels ?? {}).filter(([key]) => !(key in canarySelector) || key in stableSelector),
+      );
+      return { ...canaryTemplate, metadata: { ...canaryTemplate.metadata, labels: { ...labels, ...stableSelector } } };
+    }
+    const images = new Map<string, string>();
+    for (const c of [...(canaryTemplate.spec?.containers ?? []), ...(canaryTemplate.spec?.initContainers ?? [])]) {
+      if (c.image) images.set(c.name, c.image);
+    }
+    let matched = 0;
+    for (const c of [...(stableTemplate.spec?.containers ?? []), ...(stableTemplate.spec?.initContainers ?? [])]) {
+      const image = images.get(c.name);
+      if (image !== undefined) {
+        c.image = image;
+        matched += 1;
+      }
+    }
+    if (matched === 0) {
+      throw new WorkloadError(
+        `${describeRef(this.ref(this.spec.stableDeployment))} has no container named like one of ${describeRef(this.ref(this.spec.canaryDeployment))} (${[...images.keys()].join(', ') || 'none'}), so there is no image to promote`,
+        true,
+        describeRef(this.ref(this.spec.stableDeployment)),
+      );
+    }
+    return stableTemplate;
+  }
+
+  /** Read–modify–write of a Deployment's pod template with the read resourceVersion; retries on 409. */
+  private async updateTemplate(name: string, next: (current: V1Deployment) => V1PodTemplateSpec): Promise<void> {
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const current = await this.read(name);
+      const template = next(current);
+      if (!current.spec) throw new WorkloadError(`${describeRef(this.ref(name))} has no spec`, true, describeRef(this.ref(name)));
+      current.spec.template = template;
+      try {
+        await this.apps.replaceNamespacedDeployment({ name, namespace: this.namespace, body: current });
+        return;
+      } catch (error) {
+        if (!(error instanceof ApiException) || error.code !== 409) throw toKubeError(error, this.ref(name), 'update');
+        await new Promise((resolve) => setTimeout(resolve, 40 * attempt));
+      }
+    }
+    throw new ConflictRetriesExhaustedError(describeRef(this.ref(name)), this.maxAttempts);
+  }
+
+  private async read(name: string): Promise<V1Deployment> {
+    try {
+      return await this.apps.readNamespacedDeployment({ name, namespace: this.namespace });
+    } catch (error) {
+      throw toKubeError(error, this.ref(name), 'get');
+    }
+  }
+
+  private ref(name: string) {
+    return { namespace: this.namespace, kind: 'Deployment', name };
+  }
+}
+
+export interface RolloutState {
+  complete: boolean;
+  /** The reason when the Deployment reports it stopped progressing. */
+  stalled?: string;
+  counts: { desired: number; updated: number; available: number; total: number; observedGeneration: number; generation: number };
+  summary: string;
+}
+
+/** Where a Deployment's rollout stands, from its spec and status alone (as `kubectl rollout status`). */
+export function rolloutState(deployment: V1Deployment): RolloutState {
+  const desired = deployment.spec?.replicas ?? 1;
+  const status = deployment.status ?? {};
+  const counts = {
+    desired,
+    updated: status.updatedReplicas ?? 0,
+    available: status.availableReplicas ?? 0,
+    total: status.replicas ?? 0,
+    observedGeneration: status.observedGeneration ?? 0,
+    generation: deployment.metadata?.generation ?? 0,
+  };
+  const complete = counts.observedGeneration >= counts.generation
+    && counts.updated === desired && counts.total === desired && counts.available === desired;
+  const progressing = status.conditions?.find((c) => c.type === 'Progressing');
+  const stalled = progressing?.reason === 'ProgressDeadlineExceeded' ? `ProgressDeadlineExceeded: ${progressing.message ?? ''}`.trim() : undefined;
+  const seen = counts.observedGeneration >= counts.generation ? '' : `controller has not yet seen generation ${counts.generation} (observed ${counts.observedGeneration}); `;
+  const summary = `${seen}${counts.updated}/${desired} replicas updated, ${counts.available}/${desired} available, ${counts.total} in total`;
+  return { complete, ...(stalled && !complete ? { stalled } : {}), counts, summary };
+}

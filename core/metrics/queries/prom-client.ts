@@ -1,0 +1,39 @@
+/**
+ * Default queries for applications instrumented with prom-client's conventional HTTP metrics: a
+ * request counter with a status-code label and a request-duration histogram, both labelled with
+ * the service, namespace and version. Metric and label names are configurable; durations in
+ * seconds are converted to milliseconds in the query.
+ */
+import type { Arm } from '../../types.js';
+import type { PromClientSettings } from '../config.js';
+import { selector, type Matcher, type QueryTemplates } from '../promql.js';
+
+/** Defaults used when a spec has no `promClient` settings. */
+export const PROM_CLIENT_DEFAULTS: PromClientSettings = {
+  requestsMetric: 'http_requests_total',
+  durationMetric: 'http_request_duration_seconds',
+  durationUnit: 'seconds',
+  statusLabel: 'code',
+  namespaceLabel: 'namespace',
+  serviceLabel: 'service',
+  versionLabel: 'version',
+};
+
+/** prom-client's query templates for one arm (the arm is told apart by `{{version}}`). */
+export function promClientTemplates(settings: PromClientSettings, _arm: Arm): QueryTemplates {
+  const base: Matcher[] = [
+    [settings.namespaceLabel, '=', '{{namespace}}'],
+    [settings.serviceLabel, '=', '{{service}}'],
+    [settings.versionLabel, '=', '{{version}}'],
+  ];
+  const errors: Matcher[] = [...base, [settings.statusLabel, '=~', '5..']];
+  const toMs = settings.durationUnit === 'seconds' ? ' * 1000' : '';
+  const duration = settings.durationMetric;
+  return {
+    requests: `sum(increase(${selector(settings.requestsMetric, base)}[{{bucket}}]))`,
+    errors: `sum(increase(${selector(settings.requestsMetric, errors)}[{{bucket}}]))`,
+    latencySum: `sum(increase(${selector(`${duration}_sum`, base)}[{{bucket}}]))${toMs}`,
+    latencyCount: `sum(increase(${selector(`${duration}_count`, base)}[{{bucket}}]))`,
+    latencyQuantile: `histogram_quantile({{quantile}}, sum by (le) (increase(${selector(`${duration}_bucket`, base)}[{{bucket}}])))${toMs}`,
+  };
+}

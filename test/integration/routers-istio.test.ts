@@ -1,0 +1,148 @@
+/**
+ * IstioRouter on a real kube-apiserver: the TrafficRouter contract for both ways of telling the
+ * versions apart (DestinationRule subsets of one host, two hosts), then what the cohort route
+ * looks like and how misconfiguration is reported.
+ */
+import { describe, expect, it } from 'vitest';
+import { describeRef, KINDS, ObjectStore, objectRef } from '../../activities/kube/objects.js';
+import { RouterConfigError } from '../../activities/routers/errors.js';
+import { IstioRouter, type IstioRouterSpec } from '../../activities/routers/istio.js';
+import type { Cohort } from '../../core/routing/config.js';
+import { createRatings, createReviews } from '../fixtures/kube/routing.js';
+import { describeTrafficRouterContract } from '../contract/traffic-router.contract.js';
+import { createObject, freshNamespace, readObject, testKube } from '../fixtures/kube/cluster.js';
+import type { KubeClients } from '../../activities/kube/client.js';
+
+const COHORTS: Cohort[] = [
+  { type: 'header', name: 'X-Env', value: 'canary' },
+  { type: 'cookie', name: 'tenantGray', value: '1' },
+  { type: 'headerRegex', name: 'x-user-id', regex: '^(1|7|42)$' },
+];
+
+const SUBSETS: IstioRouterSpec = {
+  type: 'istio', virtualService: 'reviews', route: 'primary',
+  destinations: { kind: 'subsets', host: 'reviews', stableSubset: 'stable', canarySubset: 'canary', destinationRule: 'reviews' },
+};
+const HOSTS: IstioRouterSpec = {
+  type: 'istio', virtualService: 'ratings',
+  destinations: { kind: 'hosts', stableHost: 'ratings-stable', canaryHost: 'ratings-canary.NS.svc.cluster.local' },
+};
+
+function hostsSpec(namespace: string): IstioRouterSpec {
+  return { ...HOSTS, destinations: { kind: 'hosts', stableHost: 'ratings-stable', canaryHost: `ratings-canary.${namespace}.svc.cluster.local` } };
+}
+
+interface HttpRoute { name?: string; route?: unknown; [key: string]: unknown }
+
+function istioFixture(kube: KubeClients, namespace: string, spec: IstioRouterSpec, managed: string | undefined) {
+  const ref = objectRef(KINDS.virtualService, namespace, spec.virtualService);
+  const routes = async () => ((await readObject(kube, ref)).spec as { http: HttpRoute[] }).http;
+  const isCohort = (r: HttpRoute) => r.name?.endsWith('-canary-cohort') ?? false;
+  return {
+    router: new IstioRouter(new ObjectStore(kube.customObjects), namespace, spec),
+    weightedObject: ref,
+    async unrelatedConfig() {
+      const vs = await readObject(kube, ref);
+      const http = (vs.spec as { http: HttpRoute[] }).http.filter((r) => !isCohort(r)).map((r, i) => {
+        if ((managed === undefined && i === 0) || r.name === managed) {
+          const { route: _route, ...rest } = r;
+          return rest;
+        }
+        return r;
+      });
+      return { labels: vs.metadata.labels, annotations: vs.metadata.annotations, spec: { ...(vs.spec as object), http } };
+    },
+    cohortRouting: async () => (await routes()).filter(isCohort),
+    leftovers: async () => (await routes()).filter(isCohort).map((r) => `${describeRef(ref)}#${r.name}`),
+  };
+}
+
+describeTrafficRouterContract({
+  name: 'IstioRouter with DestinationRule subsets',
+  cohorts: COHORTS,
+  async setup(kube, namespace) {
+    await createReviews(kube, namespace);
+    return istioFixture(kube, namespace, SUBSETS, 'primary');
+  },
+  missing: (kube, namespace) => ({
+    router: new IstioRouter(new ObjectStore(kube.customObjects), namespace, SUBSETS),
+    object: `${namespace}/VirtualService/reviews`,
+  }),
+});
+
+describeTrafficRouterContract({
+  name: 'IstioRouter with two hosts and the default (first) route',
+  cohorts: COHORTS,
+  async setup(kube, namespace) {
+    await createRatings(kube, namespace);
+    return istioFixture(kube, namespace, hostsSpec(namespace), undefined);
+  },
+  missing: (kube, namespace) => ({
+    router: new IstioRouter(new ObjectStore(kube.customObjects), namespace, hostsSpec(namespace)),
+    object: `${namespace}/VirtualService/ratings`,
+  }),
+});
+
+const kube = testKube();
+describe.skipIf(!kube)('IstioRouter', () => {
+  const admin = kube as KubeClients;
+
+  it('puts a cohort route before the managed route that matches each original match combined with each cohort, and copies its settings', async () => {
+    const namespace = await freshNamespace(admin, 'istio-cohort');
+    await createReviews(admin, namespace);
+    const router = new IstioRouter(new ObjectStore(admin.customObjects), namespace, SUBSETS);
+    await router.initialize(COHORTS);
+    await router.setWeights({ stable: 95, canary: 5 });
+    const http = ((await readObject(admin, objectRef(KINDS.virtualService, namespace, 'reviews'))).spec as { http: HttpRoute[] }).http;
+    expect(http.map((r) => r.name)).toEqual(['admin', 'primary-canary-cohort', 'primary', 'fallback']);
+    const cookie = { regex: '^(.*?;\\s*)?tenantGray=1(;.*)?$' };
+    expect(http[1]).toEqual({
+      name: 'primary-canary-cohort',
+      match: [
+        { uri: { prefix: '/api' }, headers: { 'x-env': { exact: 'canary' } } },
+        { uri: { prefix: '/api' }, headers: { cookie } },
+        { uri: { prefix: '/api' }, headers: { 'x-user-id': { regex: '^(1|7|42)$' } } },
+        { uri: { exact: '/' }, headers: { 'x-env': { exact: 'canary' } } },
+        { uri: { exact: '/' }, headers: { cookie } },
+        { uri: { exact: '/' }, headers: { 'x-user-id': { regex: '^(1|7|42)$' } } },
+      ],
+      route: [{ destination: { host: 'reviews', subset: 'canary', port: { number: 9080 } }, weight: 100 }],
+      retries: { attempts: 3, perTryTimeout: '2s', retryOn: '5xx,reset' },
+      timeout: '10s',
+      fault: { delay: { percentage: { value: 0.1 }, fixedDelay: '5s' } },
+      headers: { request: { set: { 'x-served-by': 'reviews' } } },
+    });
+    expect(http[2]?.route).toEqual([
+      { destination: { host: 'reviews', subset: 'stable', port: { number: 9080 } }, weight: 95 },
+      { destination: { host: 'reviews', subset: 'canary', port: { number: 9080 } }, weight: 5 },
+    ]);
+  });
+
+  it('names the route and the VirtualService when the configured route does not exist', async () => {
+    const namespace = await freshNamespace(admin, 'istio-noroute');
+    await createReviews(admin, namespace);
+    const router = new IstioRouter(new ObjectStore(admin.customObjects), namespace, { ...SUBSETS, route: 'nope' });
+    const error = await router.setWeights({ stable: 90, canary: 10 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RouterConfigError);
+    expect((error as Error).message).toBe(`${namespace}/VirtualService/reviews: has no HTTP route named "nope" (routes: admin, primary, fallback)`);
+    expect((error as RouterConfigError).nonRetryable).toBe(true);
+  });
+
+  it('refuses to start when the DestinationRule lacks the canary subset', async () => {
+    const namespace = await freshNamespace(admin, 'istio-nosubset');
+    await createReviews(admin, namespace);
+    const router = new IstioRouter(new ObjectStore(admin.customObjects), namespace, {
+      ...SUBSETS, destinations: { ...SUBSETS.destinations, canarySubset: 'v2' } as IstioRouterSpec['destinations'],
+    });
+    await expect(router.initialize([])).rejects.toThrow(`${namespace}/DestinationRule/reviews: has no subset "v2" (subsets: stable, canary)`);
+  });
+
+  it('refuses a managed route with a third destination instead of guessing weights', async () => {
+    const namespace = await freshNamespace(admin, 'istio-third');
+    await createObject(admin, objectRef(KINDS.virtualService, namespace, 'ratings'), {
+      spec: { hosts: ['ratings'], http: [{ route: [{ destination: { host: 'ratings-stable' }, weight: 50 }, { destination: { host: 'mystery' }, weight: 50 }] }] },
+    });
+    const router = new IstioRouter(new ObjectStore(admin.customObjects), namespace, hostsSpec(namespace));
+    await expect(router.setWeights({ stable: 90, canary: 10 })).rejects.toThrow('has destinations other than stable and canary: mystery');
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * KubernetesWorkloadManager on a real kube-apiserver. No Deployment controller runs there, so each
+ * test plays it: a loop reports every Deployment's status as the controller would (all replicas
+ * of the current generation ready), or holds some back to make a rollout stall.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KubeClients } from '../../activities/kube/client.js';
+import { ObjectNotFoundError } from '../../activities/kube/errors.js';
+import { KubernetesWorkloadManager, PromotionError, type KubernetesWorkloadsSpec } from '../../activities/workloads/kubernetes.js';
+import { deployment, freshNamespace, reportRollout, testKube } from '../fixtures/kube/cluster.js';
+
+const SPEC: KubernetesWorkloadsSpec = {
+  type: 'kubernetes', stableDeployment: 'web', canaryDeployment: 'web-canary', canaryReplicas: 4,
+  scaleWithWeight: false, minReplicas: 1, promotePodTemplate: false, readyTimeout: '20s',
+};
+
+const kube = testKube();
+describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
+  const admin = kube as KubeClients;
+  const controllers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    await Promise.all(controllers.splice(0).map((stop) => stop()));
+  });
+
+  /** Reports rollouts of the namespace's Deployments every 50 ms; `ready` caps the ready replicas per Deployment. */
+  function playController(namespace: string, ready: Record<string, number> = {}): void {
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        const list = await admin.apps.listNamespacedDeployment({ namespace });
+        for (const d of list.items) await reportRollout(admin, namespace, d.metadata?.name as string, ready[d.metadata?.name as string]);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    controllers.push(async () => {
+      running = false;
+      await loop;
+    });
+  }
+
+  async function setup(prefix: string, spec: Partial<KubernetesWorkloadsSpec> = {}) {
+    const namespace = await freshNamespace(admin, prefix);
+    await admin.apps.createNamespacedDeployment({ namespace, body: deployment('web', 'web', 'stable', 'registry.example.com/web:1.4.0', 3) });
+    const canary = deployment('web-canary', 'web', 'canary', 'registry.example.com/web:1.5.0', 0);
+    canary.spec!.template.spec!.containers[0]!.env = [{ name: 'FEATURE_X', value: 'on' }];
+    canary.spec!.template.metadata!.annotations = { 'prometheus.io/scrape': 'true' };
+    await admin.apps.createNamespacedDeployment({ namespace, body: canary });
+    const progress: Record<string, unknown>[] = [];
+    const manager = new KubernetesWorkloadManager(admin.apps, namespace, { ...SPEC, ...spec }, { pollMs: 50 });
+    return { namespace, manager, progress, report: (d: Record<string, unknown>) => progress.push(d) };
+  }
+
+  const replicas = async (namespace: string, name: string) => (await admin.apps.readNamespacedDeploymentScale({ name, namespace })).spec?.replicas ?? 0;
+
+  it('scales the canary up for the release and waits until its replicas are available, reporting progress', async () => {
+    const { namespace, manager, progress, report } = await setup('wl-prepare');
+    playController(namespace);
+    await manager.prepareCanary(report);
+    expect(await replicas(namespace, 'web-canary')).toBe(4);
+    expect(progress.at(-1)).toMatchObject({ deployment: `${namespace}/Deployment/web-canary`, desired: 4, available: 4, complete: true });
+    await manager.scaleDownCanary(report);
+    expect(await replicas(namespace, 'web-canary')).toBe(0);
+  });
+
+  it('scales the canary in proportion to its weight, never below the minimum', async () => {
+    const { namespace, manager, report } = await setup('wl-scale', { scaleWithWeight: true, canaryReplicas: 10, minReplicas: 2 });
+    playController(namespace);
+    await manager.prepareCanary(report);
+    expect(await replicas(namespace, 'web-canary')).toBe(2);
+    for (const [weight, expected] of [[5, 2], [25, 3], [50, 5], [100, 10]] as const) {
+      await manager.scaleForWeight(weight, report);
+      expect(await replicas(namespace, 'web-canary')).toBe(expected);
+    }
+  });
+
+  it('promotes by giving the stable Deployment the canary\'s images, keeping everything else, and waits for the rollout', async () => {
+    const { namespace, manager, progress, report } = await setup('wl-promote');
+    const before = await admin.apps.readNamespacedDeployment({ name: 'web', namespace });
+    playController(namespace);
+    await manager.promoteStable(report);
+    const after = await admin.apps.readNamespacedDeployment({ name: 'web', namespace });
+    expect(after.spec?.template.spec?.containers[0]?.image).toBe('registry.example.com/web:1.5.0');
+    expect(after.spec?.template.spec?.containers[0]?.env).toBeUndefined();
+    expect(after.spec?.template.metadata?.labels).toEqual(before.spec?.template.metadata?.labels);
+    expect(after.spec?.selector).toEqual(before.spec?.selector);
+    expect(after.metadata?.generation).toBe((before.metadata?.generation ?? 0) + 1);
+    expect(progress.at(-1)).toMatchObject({ deployment: `${namespace}/Deployment/web`, complete: true, generation: after.metadata?.generation });
+  });
+
+  it('promotes the whole pod template when asked, keeping the stable selector labels and dropping the canary\'s', async () => {
+    const { namespace, manager, report } = await setup('wl-template', { promotePodTemplate: true });
+    playController(namespace);
+    await manager.promoteStable(report);
+    const template = (await admin.apps.readNamespacedDeployment({ name: 'web', namespace })).spec?.template;
+    expect(template?.metadata?.labels).toEqual({ app: 'web', track: 'stable', version: '1.5.0' });
+    expect(template?.metadata?.annotations).toEqual({ 'prometheus.io/scrape': 'true' });
+    expect(template?.spec?.containers[0]).toMatchObject({ image: 'registry.example.com/web:1.5.0', env: [{ name: 'FEATURE_X', value: 'on' }] });
+  });
+
+  it('fails promotion with a PromotionError saying how far the rollout got when it misses the deadline', async () => {
+    const { namespace, manager, report } = await setup('wl-timeout', { readyTimeout: '1s' });
+    playController(namespace, { web: 1 });
+    const error = await manager.promoteStable(report).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PromotionError);
+    expect((error as PromotionError).nonRetryable).toBe(true);
+    expect((error as Error).message).toBe(`${namespace}/Deployment/web was not ready within 1s: 1/3 replicas updated, 1/3 available, 3 in total`);
+  });
+
+  it('fails at once when the Deployment reports ProgressDeadlineExceeded', async () => {
+    const { namespace, manager, report } = await setup('wl-stalled');
+    await manager.scale('web', 3);
+    const current = await admin.apps.readNamespacedDeployment({ name: 'web', namespace });
+    current.status = {
+      observedGeneration: current.metadata?.generation, replicas: 3, updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2,
+      conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-7d9" has timed out progressing.' }],
+    };
+    await admin.apps.replaceNamespacedDeploymentStatus({ name: 'web', namespace, body: current });
+    const started = Date.now();
+    await expect(manager.waitForRollout('web', report, PromotionError)).rejects.toThrow(
+      `${namespace}/Deployment/web stopped progressing (ProgressDeadlineExceeded: ReplicaSet "web-7d9" has timed out progressing.); 1/3 replicas updated, 2/3 available, 3 in total`,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('restores the stable pod template captured before promotion', async () => {
+    const { namespace, manager, report } = await setup('wl-restore');
+    playController(namespace);
+    const snapshot = await manager.snapshotStable();
+    await manager.promoteStable(report);
+    await manager.restoreStable(snapshot, report);
+    const image = (await admin.apps.readNamespacedDeployment({ name: 'web', namespace })).spec?.template.spec?.containers[0]?.image;
+    expect(image).toBe('registry.example.com/web:1.4.0');
+  });
+
+  it('names the missing Deployment in a non-retryable error', async () => {
+    const namespace = await freshNamespace(admin, 'wl-missing');
+    const manager = new KubernetesWorkloadManager(admin.apps, namespace, SPEC, { pollMs: 50 });
+    const error = await manager.prepareCanary(() => {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ObjectNotFoundError);
+    expect((error as Error).message).toBe(`${namespace}/Deployment/web-canary not found`);
+  });
+});
