@@ -23,9 +23,10 @@ export interface ProviderOptions {
 export function createProviders(options: ProviderOptions = {}): ActivityDeps {
   let kube: KubeClients | undefined;
   const kubeClients = () => (kube ??= createKubeClients(options.kube));
+  const sandboxOptions = options.defaults?.sandboxUrl ? { defaultUrl: options.defaults.sandboxUrl } : {};
   return {
     routerFor(spec: ReleaseSpec) {
-      if (spec.router.type === 'sandbox') return sandboxProviders(spec).router;
+      if (spec.router.type === 'sandbox') return sandboxProviders(spec, sandboxOptions).router;
       return createTrafficRouter(spec, kubeClients());
     },
     workloadsFor(spec: ReleaseSpec) {
@@ -34,7 +35,7 @@ export function createProviders(options: ProviderOptions = {}): ActivityDeps {
         case 'kubernetes':
           return new KubernetesWorkloadManager(kubeClients().apps, spec.namespace, workloads);
         case 'sandbox':
-          return sandboxProviders(spec).workloads;
+          return sandboxProviders(spec, sandboxOptions).workloads;
         default: {
           const unknown: never = workloads;
           throw new Error(`unknown workloads type ${JSON.stringify(unknown)}`);

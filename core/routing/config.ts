@@ -32,8 +32,11 @@ export const istioRouterSchema = z.strictObject({
 /** The local sandbox router (sandbox/): splits generated traffic by the weight the engine sets. */
 export const sandboxRouterSchema = z.strictObject({
   type: z.literal('sandbox'),
-  /** Base URL of the sandbox router's control API. */
-  url: z.string().url().default('http://127.0.0.1:8089'),
+  /**
+   * Base URL of the sandbox router's control API; when absent, the worker's default
+   * (CANARY_SANDBOX_URL, else http://127.0.0.1:8089).
+   */
+  url: z.string().url().optional(),
 });
 
 /**

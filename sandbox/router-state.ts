@@ -1,0 +1,210 @@
+/**
+ * The sandbox router's state and its rules, without I/O: which version is stable and which is the
+ * canary, the weights, the cohorts, and a generation that every change increments (the sandbox's
+ * resourceVersion). The control API (control-api.ts) is a thin HTTP layer over this class, and the
+ * proxy (router-server.ts) asks it where each request goes.
+ */
+import { cohortCondition, type HeaderCondition } from '../core/routing/cohorts.js';
+import { weightProblems, type Cohort } from '../core/routing/config.js';
+import type { Weights } from '../core/types.js';
+
+/** What GET /control/state returns. */
+export interface RouterState {
+  stableVersion: string;
+  /** The version that receives the canary's share, or null outside a release. */
+  canaryVersion: string | null;
+  weights: Weights;
+  cohorts: Cohort[];
+  /** Incremented by every change; a write may require it with `ifGeneration`. */
+  generation: number;
+  /** The demo versions the router can send traffic to. */
+  versions: string[];
+}
+
+/** Error codes of the control API, one per reason a request is refused. */
+export type ControlErrorCode =
+  | 'invalid-request'
+  | 'invalid-weights'
+  | 'invalid-cohort'
+  | 'unknown-version'
+  | 'generation-conflict'
+  | 'no-canary'
+  | 'canary-in-use'
+  | 'not-found';
+
+/** A refused control request: HTTP status, a machine-readable code and a sentence for people. */
+export class ControlError extends Error {
+  override readonly name = 'ControlError';
+  constructor(
+    readonly status: 400 | 404 | 409,
+    readonly code: ControlErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Where one request goes and why. */
+export interface RouteDecision {
+  arm: 'stable' | 'canary';
+  version: string;
+  reason: 'cohort' | 'weight';
+}
+
+interface CompiledCohort {
+  condition: HeaderCondition;
+  regex?: RegExp;
+}
+
+/**
+ * Compiles a cohort's header condition. Regular expressions must match the whole header value,
+ * as Envoy's (and so Istio's) safe_regex matches do.
+ */
+function compileCohort(cohort: Cohort, index: number): CompiledCohort {
+  const condition = cohortCondition(cohort);
+  if (condition.kind === 'exact') return { condition };
+  try {
+    return { condition, regex: new RegExp(`^(?:${condition.value})$`) };
+  } catch (error) {
+    throw new ControlError(400, 'invalid-cohort', `cohorts[${index}]: invalid regular expression ${JSON.stringify(condition.value)}: ${(error as Error).message}`);
+  }
+}
+
+function matches(cohort: CompiledCohort, header: (name: string) => string | undefined): boolean {
+  const value = header(cohort.condition.header);
+  if (value === undefined) return false;
+  return cohort.regex ? cohort.regex.test(value) : value === cohort.condition.value;
+}
+
+/** Cohort lists compared by content, whatever the order of each object's keys. */
+export function sameCohorts(a: readonly Cohort[], b: readonly Cohort[]): boolean {
+  const canonical = (list: readonly Cohort[]) => JSON.stringify(list.map((c) => [c.type, c.name, c.type === 'headerRegex' ? c.regex : c.value]));
+  return canonical(a) === canonical(b);
+}
+
+/** The router's state and the only way to change it; every method validates before it changes anything. */
+export class RouterStateStore {
+  private stableVersion: string;
+  private canaryVersion: string | null = null;
+  private weights: Weights = { stable: 100, canary: 0 };
+  private cohorts: Cohort[] = [];
+  private compiled: CompiledCohort[] = [];
+  private generation = 1;
+
+  constructor(
+    private readonly versions: readonly string[],
+    initialStable: string,
+  ) {
+    this.stableVersion = this.knownVersion(initialStable, 'stable');
+  }
+
+  /** A copy of the current state. */
+  get state(): RouterState {
+    return {
+      stableVersion: this.stableVersion,
+      canaryVersion: this.canaryVersion,
+      weights: { ...this.weights },
+      cohorts: structuredClone(this.cohorts),
+      generation: this.generation,
+      versions: [...this.versions],
+    };
+  }
+
+  /** Sets the weights; a canary share needs a canary version. */
+  setWeights(weights: Weights, ifGeneration?: number): RouterState {
+    const problems = weightProblems(weights);
+    if (problems.length > 0) throw new ControlError(400, 'invalid-weights', `invalid weights: ${problems.join('; ')}`);
+    this.checkGeneration(ifGeneration);
+    if (weights.canary > 0 && this.canaryVersion === null) {
+      throw new ControlError(409, 'no-canary', `cannot send ${weights.canary}% to the canary: no canary version is set (PUT /control/canary first)`);
+    }
+    return this.change(weights.stable !== this.weights.stable || weights.canary !== this.weights.canary, () => {
+      this.weights = { stable: weights.stable, canary: weights.canary };
+    });
+  }
+
+  /** Replaces the cohorts whose requests go to the canary regardless of weight. */
+  setCohorts(cohorts: Cohort[], ifGeneration?: number): RouterState {
+    const compiled = cohorts.map(compileCohort);
+    this.checkGeneration(ifGeneration);
+    if (cohorts.length > 0 && this.canaryVersion === null) {
+      throw new ControlError(409, 'no-canary', 'cannot route cohorts to the canary: no canary version is set (PUT /control/canary first)');
+    }
+    return this.change(!sameCohorts(cohorts, this.cohorts), () => {
+      this.cohorts = structuredClone(cohorts);
+      this.compiled = compiled;
+    });
+  }
+
+  /**
+   * Chooses the canary version, or clears it with null. The canary can change only while it gets
+   * no traffic (weight 0 and no cohorts), as a Deployment is only scaled down after traffic left.
+   */
+  setCanary(version: string | null, ifGeneration?: number): RouterState {
+    const next = version === null ? null : this.knownVersion(version, 'canary');
+    this.checkGeneration(ifGeneration);
+    if (next === this.canaryVersion) return this.state;
+    if (this.weights.canary > 0 || this.cohorts.length > 0) {
+      const traffic = `${this.weights.canary}% of traffic${this.cohorts.length > 0 ? ` and ${this.cohorts.length} cohort(s)` : ''}`;
+      throw new ControlError(409, 'canary-in-use', `the canary ${this.canaryVersion} still receives ${traffic}; set its weight to 0 and remove the cohorts before changing it`);
+    }
+    return this.change(true, () => {
+      this.canaryVersion = next;
+    });
+  }
+
+  /** Makes a version the stable one (used to restore the stable version after an aborted promotion). */
+  setStable(version: string, ifGeneration?: number): RouterState {
+    const next = this.knownVersion(version, 'stable');
+    this.checkGeneration(ifGeneration);
+    return this.change(next !== this.stableVersion, () => {
+      this.stableVersion = next;
+    });
+  }
+
+  /** The stable arm starts serving the canary's version: the sandbox's "update the stable Deployment". */
+  promote(ifGeneration?: number): RouterState {
+    this.checkGeneration(ifGeneration);
+    const canary = this.canaryVersion;
+    if (canary === null) throw new ControlError(409, 'no-canary', 'nothing to promote: no canary version is set');
+    return this.change(canary !== this.stableVersion, () => {
+      this.stableVersion = canary;
+    });
+  }
+
+  /**
+   * Where a request goes: to the canary when it matches a cohort, otherwise to the canary with
+   * probability weights.canary / 100. `header` returns a (lowercase-named) header's value;
+   * `draw` is a uniform random number in [0, 1).
+   */
+  route(header: (name: string) => string | undefined, draw: number): RouteDecision {
+    const canary = this.canaryVersion;
+    if (canary !== null) {
+      if (this.compiled.some((cohort) => matches(cohort, header))) return { arm: 'canary', version: canary, reason: 'cohort' };
+      if (draw * 100 < this.weights.canary) return { arm: 'canary', version: canary, reason: 'weight' };
+    }
+    return { arm: 'stable', version: this.stableVersion, reason: 'weight' };
+  }
+
+  private knownVersion(version: string, role: string): string {
+    if (!this.versions.includes(version)) {
+      throw new ControlError(400, 'unknown-version', `unknown ${role} version ${JSON.stringify(version)}; the sandbox runs ${this.versions.join(', ')}`);
+    }
+    return version;
+  }
+
+  private checkGeneration(ifGeneration: number | undefined): void {
+    if (ifGeneration !== undefined && ifGeneration !== this.generation) {
+      throw new ControlError(409, 'generation-conflict', `the state changed: ifGeneration is ${ifGeneration} but the current generation is ${this.generation}; read the state and try again`);
+    }
+  }
+
+  /** Applies a change and increments the generation, unless nothing would change. */
+  private change(changed: boolean, apply: () => void): RouterState {
+    if (changed) {
+      apply();
+      this.generation += 1;
+    }
+    return this.state;
+  }
+}

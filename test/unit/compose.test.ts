@@ -1,0 +1,108 @@
+/**
+ * No Docker engine runs here, so this checks docker-compose.yml and the Dockerfile as text: every
+ * service the engine needs is there, ports and environment agree with the engine's configuration
+ * (worker/config.ts), and every file they reference exists.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DEMO_BASE_PORT, DEFAULT_ROUTER_PORT, DEMO_VERSION_NAMES } from '../../sandbox/index.js';
+import { engineEnvSchema } from '../../worker/config.js';
+import { TASK_QUEUE } from '../../workflows/messages.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, { image?: string; build?: { context: string; dockerfile: string }; command?: string[]; environment?: Record<string, string>; ports?: string[]; volumes?: string[]; profiles?: string[]; depends_on?: Record<string, unknown> | string[]; healthcheck?: unknown }>;
+  volumes: Record<string, unknown>;
+};
+const services = compose.services;
+const engineServices = ['worker', 'api', 'sandbox'];
+/** Variables the sandbox entry point reads besides the engine's. */
+const SANDBOX_ONLY = ['SANDBOX_HOST'];
+
+describe('docker-compose.yml', () => {
+  it('has Temporal with PostgreSQL, the Temporal UI, Prometheus, the worker and the API, and the sandbox in its own profile', () => {
+    expect(Object.keys(services).sort()).toEqual(['api', 'postgresql', 'prometheus', 'sandbox', 'temporal', 'temporal-ui', 'worker']);
+    expect(services.temporal?.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
+    expect(services.sandbox?.profiles).toEqual(['sandbox']);
+    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'prometheus', 'worker', 'api']) expect(services[name]?.profiles).toBeUndefined();
+  });
+
+  it('builds the engine services from the Dockerfile and runs entry points that exist', () => {
+    for (const name of engineServices) {
+      const service = services[name]!;
+      expect(service.build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
+      const entry = service.command?.find((part) => part.endsWith('.ts'));
+      expect(entry, `${name} runs a TypeScript entry point`).toBeDefined();
+      expect(existsSync(join(root, entry!)), `${name}: ${entry} exists`).toBe(true);
+    }
+  });
+
+  it('gives the engine only environment variables its configuration knows, with values it accepts', () => {
+    const known = new Set([...Object.keys(engineEnvSchema.shape), ...SANDBOX_ONLY]);
+    for (const name of engineServices) {
+      const env = services[name]!.environment ?? {};
+      for (const key of Object.keys(env)) expect(known.has(key), `${name}: ${key} is read by the engine`).toBe(true);
+      const parsed = engineEnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([k]) => !SANDBOX_ONLY.includes(k))));
+      expect(parsed.success, `${name}: ${parsed.success ? '' : parsed.error.message}`).toBe(true);
+    }
+  });
+
+  it('points the worker and the API at the Temporal frontend it publishes, on the engine task queue', () => {
+    expect(services.temporal?.ports).toContain('7233:7233');
+    for (const name of ['worker', 'api']) {
+      expect(services[name]?.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', CANARY_TASK_QUEUE: TASK_QUEUE });
+    }
+  });
+
+  it('publishes the API on the port it listens on, and the UI and Prometheus on their usual ports', () => {
+    const api = services.api!;
+    const port = api.environment?.PORT;
+    expect(api.ports).toContain(`${port}:${port}`);
+    expect(api.environment?.HOST).toBe('0.0.0.0');
+    expect(services['temporal-ui']?.ports).toContain('8233:8080');
+    expect(services.prometheus?.ports).toContain('9090:9090');
+  });
+
+  it('lets Prometheus scrape the sandbox on the ports the sandbox listens on', () => {
+    const config = parse(readFileSync(join(root, 'deploy/prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }> };
+    const targets = (job: string) => config.scrape_configs.find((c) => c.job_name === job)?.static_configs.flatMap((s) => s.targets) ?? [];
+    expect(targets('sandbox-demo')).toEqual(DEMO_VERSION_NAMES.map((_, i) => `sandbox:${DEFAULT_DEMO_BASE_PORT + i}`));
+    expect(targets('sandbox-router')).toEqual([`sandbox:${DEFAULT_ROUTER_PORT}`]);
+    expect(services.sandbox?.ports).toContain(`${DEFAULT_ROUTER_PORT}:${DEFAULT_ROUTER_PORT}`);
+    expect(services.worker?.environment?.CANARY_SANDBOX_URL).toBe(`http://sandbox:${DEFAULT_ROUTER_PORT}`);
+    expect(services.worker?.environment?.CANARY_PROMETHEUS_URL).toBe('http://prometheus:9090');
+  });
+
+  it('mounts only files and folders that exist in the repository', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(':')[0]!;
+        if (source.startsWith('./')) expect(existsSync(join(root, source)), `${name}: ${source}`).toBe(true);
+        else expect(compose.volumes, `${name}: named volume ${source}`).toHaveProperty(source);
+      }
+    }
+  });
+
+  it('starts the engine only after Temporal is healthy', () => {
+    for (const name of ['worker', 'api']) expect(services[name]?.depends_on).toMatchObject({ temporal: { condition: 'service_healthy' } });
+    expect(services.temporal?.healthcheck).toBeDefined();
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+
+  it('is multi-stage, runs as a non-root user and has a health check', () => {
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+  });
+
+  it('copies only folders that exist, and everything the engine imports at run time', () => {
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m[1]!);
+    for (const path of copied) expect(existsSync(join(root, path)), path).toBe(true);
+    for (const folder of ['core', 'client', 'workflows', 'activities', 'worker', 'api', 'sandbox']) expect(copied).toContain(folder);
+  });
+});

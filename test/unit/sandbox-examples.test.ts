@@ -1,0 +1,98 @@
+/**
+ * The sandbox's example release specs: each is valid, points at the sandbox as startSandbox()
+ * runs it by default, and has windows that the judge can decide at the sandbox's default traffic
+ * rate within the walkthrough's time budget (healthy promoted in under 3 minutes, faulty rolled
+ * back in under 1).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROM_CLIENT_DEFAULTS } from '../../core/metrics/queries/prom-client.js';
+import { planRelease } from '../../core/plan.js';
+import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
+import { DEMO_METRICS } from '../../sandbox/demo-service.js';
+import { DEFAULT_ROUTER_PORT } from '../../sandbox/router-server.js';
+import { DEFAULT_RATE_PER_SECOND } from '../../sandbox/traffic.js';
+import { DEMO_VERSIONS, INITIAL_STABLE, isDemoVersion } from '../../sandbox/versions.js';
+
+const examplesDir = join(import.meta.dirname, '../../examples');
+const files = readdirSync(examplesDir).filter((f) => /^sandbox-.*\.json$/.test(f)).sort();
+
+function load(file: string): ReleaseSpec {
+  const result = validateReleaseSpec(JSON.parse(readFileSync(join(examplesDir, file), 'utf8')));
+  if (!result.ok) throw new Error(`${file} is invalid:\n${result.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+  return result.spec;
+}
+
+/** analyseCanary waits two buckets (at most 30 s) after a window before it queries. */
+const lagMs = (bucketMs: number) => Math.min(30_000, 2 * bucketMs);
+
+describe('sandbox example specs', () => {
+  it('include the healthy, faulty, slow and gated releases', () => {
+    expect(files).toEqual(['sandbox-faulty.json', 'sandbox-gated.json', 'sandbox-healthy.json', 'sandbox-slow.json']);
+  });
+
+  it.each(files)('%s is a valid release spec for the sandbox as startSandbox() runs it', (file) => {
+    const spec = load(file);
+    // no url and no Prometheus address: the worker's defaults (the stack's sandbox and Prometheus,
+    // or CANARY_SANDBOX_URL / CANARY_PROMETHEUS_URL in docker-compose) apply
+    expect(spec.router).toEqual({ type: 'sandbox' });
+    expect(spec.releaseId).toBe(file.replace(/\.json$/, ''));
+    expect(spec.workloads).toEqual({ type: 'sandbox' });
+    expect(spec.namespace).toBe('sandbox');
+    expect(spec.service).toBe('demo');
+    expect(spec.stableVersion).toBe(INITIAL_STABLE);
+    expect(isDemoVersion(spec.canaryVersion)).toBe(true);
+    expect(spec.analysis.metrics).toMatchObject({ provider: 'prometheus', preset: 'prom-client' });
+    expect(spec.analysis.metrics.address).toBeUndefined();
+    // No promClient settings: the demo's metrics carry the preset's default names.
+    expect(spec.analysis.metrics.promClient).toBeUndefined();
+  });
+
+  it('release the canary versions the scenarios are named after', () => {
+    const canary = Object.fromEntries(files.map((f) => [f, load(f).canaryVersion]));
+    expect(canary).toEqual({ 'sandbox-healthy.json': 'v2', 'sandbox-faulty.json': 'v3', 'sandbox-slow.json': 'v4', 'sandbox-gated.json': 'v2' });
+    expect(DEMO_VERSIONS.v2).toMatchObject({ errorRate: DEMO_VERSIONS.v1.errorRate, latencyMs: DEMO_VERSIONS.v1.latencyMs });
+  });
+
+  it('gate the gated release on an approval and no other', () => {
+    const approvals = Object.fromEntries(files.map((f) => [f, planRelease(load(f)).steps.filter((s) => s.approval).length]));
+    expect(approvals).toEqual({ 'sandbox-healthy.json': 0, 'sandbox-faulty.json': 0, 'sandbox-slow.json': 0, 'sandbox-gated.json': 1 });
+  });
+
+  it.each(files)('%s gives the judge enough data at the default traffic rate by its first look', (file) => {
+    const spec = load(file);
+    const plan = planRelease(spec);
+    const gates = spec.analysis.judge.gates;
+    const first = plan.steps[0] as (typeof plan.steps)[number];
+    // Whole buckets in the window: the partial first one and the one still open at the end are lost.
+    const buckets = Math.floor(first.observeMs / plan.bucketMs) - 1;
+    const seconds = (buckets * plan.bucketMs) / 1000;
+    const canaryRequests = DEFAULT_RATE_PER_SECOND * (first.weight / 100) * seconds;
+    const baselineRequests = DEFAULT_RATE_PER_SECOND * (1 - first.weight / 100) * seconds;
+    expect(buckets).toBeGreaterThanOrEqual(gates.minBuckets + 3);
+    expect(canaryRequests).toBeGreaterThanOrEqual(2 * gates.minRequests);
+    expect(canaryRequests).toBeGreaterThanOrEqual(2 * gates.minLatencyCount);
+    expect(baselineRequests).toBeGreaterThanOrEqual(2 * gates.minRequests);
+    const expectedErrors = canaryRequests * DEMO_VERSIONS.v1.errorRate + baselineRequests * DEMO_VERSIONS.v1.errorRate;
+    expect(expectedErrors).toBeGreaterThanOrEqual(2 * gates.minErrorEvents);
+  });
+
+  it('roll the faulty release back within a minute and promote the healthy one within three', () => {
+    const lookAt = (spec: ReleaseSpec, steps: number) => {
+      const plan = planRelease(spec);
+      return plan.steps.slice(0, steps).reduce((ms, step) => ms + step.observeMs + lagMs(plan.bucketMs), 0);
+    };
+    // The faulty canary fails at the first look; a few seconds go to preparing and finishing.
+    expect(lookAt(load('sandbox-faulty.json'), 1) + 5_000).toBeLessThan(60_000);
+    const healthy = load('sandbox-healthy.json');
+    const plan = planRelease(healthy);
+    const oneExtension = (plan.steps.at(-1)?.observeMs ?? 0) + lagMs(plan.bucketMs);
+    expect(lookAt(healthy, plan.steps.length) + oneExtension + 10_000).toBeLessThan(180_000);
+  });
+
+  it('the demo service exports metrics under the prom-client preset default names', () => {
+    expect(DEMO_METRICS).toEqual(PROM_CLIENT_DEFAULTS);
+    expect(DEMO_METRICS).toMatchObject({ requestsMetric: 'http_requests_total', durationMetric: 'http_request_duration_seconds', durationUnit: 'seconds' });
+  });
+});
