@@ -8,7 +8,7 @@
  * configuration or --config), a Flagger-style threshold judge (every minute) and a Kayenta-style
  * Mann–Whitney judge (every 5 minutes); see bench/lib/peers.ts. Prints a table, not a timing.
  */
-import { judge } from '../core/judge/index.js';
+import { formatIssues, judge } from '../core/judge/index.js';
 import { judgeConfigSchema, type JudgeConfigInput } from '../core/judge/config.js';
 import type { BucketCounts } from '../core/types.js';
 import { flaggerJudge, kayentaJudge, type PeerJudge } from './lib/peers.js';
@@ -75,20 +75,42 @@ const PEERS: { name: string; config: string; judge: PeerJudge }[] = [
   },
 ];
 
-function parseArgs(argv: readonly string[]): { runs: number; seed: number; config: JudgeConfigInput } {
-  const options = { runs: 1000, seed: 20240517, config: {} as JudgeConfigInput };
+const USAGE = `usage: npx tsx bench/judge.ts [--runs N] [--seed S] [--config JSON]
+
+  --runs N       runs per cell (default 1000)
+  --seed S       base seed, a whole number (default 20240517)
+  --config JSON  overrides of our judge's configuration, e.g. '{"spending":"linear"}'
+  --help         print this and exit`;
+
+/** A command-line mistake: printed as one line with the usage hint, exit code 2, no stack trace. */
+class UsageError extends Error {}
+
+type Options = { runs: number; seed: number; config: JudgeConfigInput };
+
+function parseArgs(argv: readonly string[]): Options | 'help' {
+  const options: Options = { runs: 1000, seed: 20240517, config: {} };
   for (let i = 0; i < argv.length; i += 2) {
-    const flag = argv[i];
+    const flag = argv[i] as string;
+    if (flag === '--help' || flag === '-h') return 'help';
+    if (flag !== '--runs' && flag !== '--seed' && flag !== '--config') {
+      throw new UsageError(`unknown flag ${flag} (expected --runs, --seed, --config or --help)`);
+    }
     const value = argv[i + 1];
-    if (value === undefined) throw new Error(`bench/judge.ts: ${flag} needs a value`);
-    if (flag === '--runs' || flag === '--seed') {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < (flag === '--runs' ? 1 : 0)) throw new Error(`bench/judge.ts: ${flag} must be a whole number, got "${value}"`);
-      options[flag === '--runs' ? 'runs' : 'seed'] = n;
-    } else if (flag === '--config') {
-      options.config = JSON.parse(value) as JudgeConfigInput;
+    if (value === undefined) throw new UsageError(`${flag} needs a value`);
+    if (flag === '--config') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        throw new UsageError(`--config must be JSON, got ${JSON.stringify(value)}`);
+      }
+      const checked = judgeConfigSchema.safeParse(parsed);
+      if (!checked.success) throw new UsageError(`--config: ${formatIssues(checked.error).join('; ')}`);
+      options.config = parsed as JudgeConfigInput;
     } else {
-      throw new Error(`bench/judge.ts: unknown flag ${flag} (expected --runs, --seed or --config)`);
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < (flag === '--runs' ? 1 : 0)) throw new UsageError(`${flag} must be a whole number${flag === '--runs' ? ' ≥ 1' : ''}, got "${value}"`);
+      options[flag === '--runs' ? 'runs' : 'seed'] = n;
     }
   }
   return options;
@@ -164,7 +186,19 @@ function printTable(header: string[], rows: string[][]): void {
 }
 
 function main(): void {
-  const { runs, seed, config } = parseArgs(process.argv.slice(2));
+  let parsed: Options | 'help';
+  try {
+    parsed = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`bench/judge.ts: ${error.message}; see --help`);
+    process.exit(2);
+  }
+  if (parsed === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const { runs, seed, config } = parsed;
   const started = performance.now();
   const rows: string[][] = [];
   VOLUMES.forEach((volume, volumeIndex) => {

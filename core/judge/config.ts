@@ -68,10 +68,24 @@ export const judgeConfigSchema = z
     /** Family-wise false-rollback rate for the whole release (across metrics and looks). */
     alpha: z.number().gt(0).lt(0.5).default(0.01),
     /**
-     * How alpha is spread over the planned looks: `pocock` (Lan–DeMets Pocock-type,
-     * α·ln(1 + (e − 1)·t), front-loaded) or `linear` (α·t, equal per look).
+     * How alpha is spread over the planned looks (see core/judge/spending.ts): `pocock`
+     * (Lan–DeMets Pocock-type, ln(1 + (e − 1)·t), front-loaded), `linear` (t), `obrien-fleming`
+     * (Lan–DeMets O'Brien–Fleming-type, back-loaded) or `hsd` (Hwang–Shih–DeCani, `spendingGamma`).
      */
-    spending: z.enum(['pocock', 'linear']).default('pocock'),
+    spending: z.enum(['pocock', 'linear', 'obrien-fleming', 'hsd']).default('pocock'),
+    /** γ of the Hwang–Shih–DeCani family: 1 ≈ Pocock-type, −4 ≈ O'Brien–Fleming-type. */
+    spendingGamma: z.number().min(-40).max(40).default(-2),
+    /**
+     * How a look's alpha becomes the level its p-values are compared with: `group-sequential`
+     * (exact boundaries for correlated looks) or `union` (the look's alpha itself, conservative).
+     */
+    boundaries: z.enum(['group-sequential', 'union']).default('group-sequential'),
+    /**
+     * Compare per-bucket metrics (latency, error rates at volume) with a paired t-test on the
+     * differences of aligned buckets, which cancels what hits both arms in the same minute. Arms
+     * with different numbers of buckets are never paired (Welch's test is used instead).
+     */
+    pairedBuckets: z.boolean().default(true),
     /** Share of alpha kept for looks beyond `plannedLooks` (after a hold is released). */
     extraLooksShare: z.number().gt(0).max(0.5).default(0.05),
     errorRate: errorRateConfigSchema.prefault({}),

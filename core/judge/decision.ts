@@ -9,8 +9,11 @@ import type { Verdict } from '../types.js';
 /** The metrics the judge compares. All of them count as worse when they increase. */
 export type MetricId = 'errorRate' | 'latencyMean' | 'latencyQuantile';
 
-/** Which test produced a metric's p-value; `none` when no test was possible (see `degenerate`). */
-export type MetricTestKind = 'welch' | 'count' | 'none';
+/**
+ * Which test produced a metric's p-value: `welch` (two samples of per-bucket values), `paired` (t-test
+ * on per-bucket canary − baseline differences), `count`; `none` when no test was possible.
+ */
+export type MetricTestKind = 'welch' | 'paired' | 'count' | 'none';
 
 /** One arm's side of a metric comparison. */
 export interface ArmSummary {
@@ -93,11 +96,15 @@ export interface GuardRecord {
 export interface AlphaRecord {
   /** The release-wide false-rollback rate. */
   total: number;
-  spending: 'pocock' | 'linear';
-  /** Alpha available at this look, before Holm divides it among the metrics. */
+  spending: 'pocock' | 'linear' | 'obrien-fleming' | 'hsd';
+  /** How the look's alpha became nominal levels: exact group-sequential boundary or union bound. */
+  boundaries: 'group-sequential' | 'union';
+  /** Alpha this look may spend, before Holm divides it among the metrics. */
   look: number;
   /** Alpha spent by all looks up to and including this one. */
   spentThrough: number;
+  /** Nominal level at this look of one metric holding all of alpha (Holm's levels are per metric). */
+  nominal: number;
 }
 
 export interface Decision {

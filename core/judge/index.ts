@@ -5,8 +5,9 @@
  * Order of decision at a look:
  * 1. a tripped guard (canary alone over an absolute ceiling) fails at once;
  * 2. a metric significantly worse than the baseline by more than its margin fails, where
- *    "significantly" is Holm across the enabled metrics at this look's alpha, and the looks'
- *    alphas come from a spending function so the whole release keeps its false-rollback rate;
+ *    "significantly" is Holm across the enabled metrics at this look's nominal levels, which come
+ *    from a spending function and group-sequential boundaries so the whole release keeps its
+ *    false-rollback rate;
  * 3. otherwise a metric without enough data (a gate not met) makes the look inconclusive;
  * 4. otherwise the look passes: enough data on every metric and none significantly worse.
  * A pass before the last look lets the release continue; evidence keeps accumulating, because
@@ -20,7 +21,7 @@ import { evaluateGuards } from './guards.js';
 import { holm } from './holm.js';
 import { testMetric } from './metric-test.js';
 import { parseJudgeRequest, type JudgeRequest } from './request.js';
-import { lookAlpha } from './spending.js';
+import { lookAlpha, nominalLevel } from './spending.js';
 
 export { judgeRequestSchema, JudgeInputError, parseJudgeRequest, formatIssues } from './request.js';
 export type { JudgeRequest, ParsedJudgeRequest } from './request.js';
@@ -42,12 +43,28 @@ export function enabledMetrics(config: JudgeConfig): MetricId[] {
  */
 export function judge(request: JudgeRequest): JudgeDecision {
   const { look, plannedLooks, buckets, config } = parseJudgeRequest(request);
-  const spent = lookAlpha({ alpha: config.alpha, look, plannedLooks, spending: config.spending, extraLooksShare: config.extraLooksShare });
-  const alpha = { total: config.alpha, spending: config.spending, look: spent.look, spentThrough: spent.spentThrough };
+  const spendingInput = {
+    alpha: config.alpha,
+    look,
+    plannedLooks,
+    spending: config.spending,
+    spendingGamma: config.spendingGamma,
+    extraLooksShare: config.extraLooksShare,
+    boundaries: config.boundaries,
+  };
+  const spent = lookAlpha(spendingInput);
+  const alpha = {
+    total: config.alpha,
+    spending: config.spending,
+    boundaries: config.boundaries,
+    look: spent.look,
+    spentThrough: spent.spentThrough,
+    nominal: spent.nominal,
+  };
 
   const guards = evaluateGuards(buckets.canary, config.guards);
   const tested = enabledMetrics(config).map((metric) => testMetric(metric, buckets, config));
-  const levels = holm(tested.map((m) => m.p), alpha.look);
+  const levels = holm(tested.map((m) => m.p), (divisor) => nominalLevel(spendingInput, divisor));
   const metrics: MetricRecord[] = tested.map((m, i) => {
     const level = levels[i] as { threshold: number; rejected: boolean };
     return { ...m, alphaThreshold: level.threshold, significant: level.rejected };

@@ -1,15 +1,17 @@
 /**
- * One metric at one look: its samples, its practical margin, its test (Welch's t-test on
- * per-bucket values, or the count test for sparse errors) and its gates. Holm's levels are applied
+ * One metric at one look: its samples, its practical margin, its test (a paired t-test on the
+ * per-bucket differences of aligned buckets, Welch's t-test on per-bucket values when the arms are
+ * not aligned, or the count test for sparse errors) and its gates. Holm's levels are applied
  * afterwards across metrics, in index.ts.
  */
+import { pairedT, type PairedResult } from '../stats/paired.js';
 import { welch, type WelchResult } from '../stats/welch.js';
 import type { BucketCounts } from '../types.js';
 import type { JudgeConfig } from './config.js';
 import { countTest } from './count-test.js';
 import type { ArmSummary, MetricId, MetricRecord } from './decision.js';
 import { evaluateGates } from './gates.js';
-import { armTotals, metricSamples, type ArmTotals } from './metrics.js';
+import { armTotals, metricSamples, pairedDifferences, type ArmTotals } from './metrics.js';
 
 /** A metric record before Holm: everything but the level and the significance. */
 export type TestedMetric = Omit<MetricRecord, 'alphaThreshold' | 'significant'>;
@@ -43,8 +45,22 @@ function usesCountTest(config: JudgeConfig, canary: ArmTotals, baseline: ArmTota
   return perBucket(canary.errors, canaryBuckets) < threshold || perBucket(baseline.errors, baselineBuckets) < threshold;
 }
 
-function welchFields(w: WelchResult): Pick<TestedMetric, 't' | 'df' | 'p' | 'degenerate'> {
+function tFields(w: WelchResult | PairedResult): Pick<TestedMetric, 't' | 'df' | 'p' | 'degenerate'> {
   return { t: finiteOrNull(w.t), df: finiteOrNull(w.df), p: finiteOrNull(w.pGreater), degenerate: w.degenerate ?? null };
+}
+
+/** The t-test of a per-bucket metric: paired when the buckets are aligned and pairing is on. */
+function tTest(
+  metric: MetricId,
+  buckets: { canary: readonly BucketCounts[]; baseline: readonly BucketCounts[] },
+  margin: number,
+  welchResult: WelchResult,
+  config: JudgeConfig,
+): Pick<TestedMetric, 'test' | 't' | 'df' | 'p' | 'degenerate'> {
+  const differences = config.pairedBuckets ? pairedDifferences(metric, buckets.canary, buckets.baseline) : null;
+  const result = differences === null ? welchResult : pairedT(differences, margin);
+  const test = result.degenerate === 'too-few-samples' || result.degenerate === 'non-finite' ? 'none' : differences === null ? 'welch' : 'paired';
+  return { test, ...tFields(result) };
 }
 
 /** Evaluate one metric on all buckets observed so far. */
@@ -80,8 +96,7 @@ export function testMetric(
       },
     };
   } else {
-    const test = tested.degenerate === 'too-few-samples' || tested.degenerate === 'non-finite' ? 'none' : 'welch';
-    fields = { test, ...welchFields(tested) };
+    fields = tTest(metric, buckets, Number.isFinite(margin) ? margin : 0, tested, config);
   }
 
   const baselineErrorRate = baselineTotals.requests > 0 ? baselineTotals.errors / baselineTotals.requests : null;

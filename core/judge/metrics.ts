@@ -31,6 +31,33 @@ export function latencyQuantileSamples(buckets: readonly BucketCounts[]): number
     .map((b) => b.latencyQuantileMs as number);
 }
 
+/** One bucket's value of a metric, or null when the bucket carries none. */
+export function metricValue(metric: MetricId, b: BucketCounts): number | null {
+  switch (metric) {
+    case 'errorRate':
+      return b.requests > 0 ? b.errors / b.requests : null;
+    case 'latencyMean':
+      return b.latencyCount > 0 ? b.latencySumMs / b.latencyCount : null;
+    case 'latencyQuantile':
+      return b.latencyCount > 0 && b.latencyQuantileMs !== undefined ? b.latencyQuantileMs : null;
+  }
+}
+
+/**
+ * Per-bucket differences canary − baseline of aligned buckets (same index), over the buckets where
+ * both arms have a value; null when the arms have different numbers of buckets (not aligned).
+ */
+export function pairedDifferences(metric: MetricId, canary: readonly BucketCounts[], baseline: readonly BucketCounts[]): number[] | null {
+  if (canary.length !== baseline.length) return null;
+  const differences: number[] = [];
+  canary.forEach((c, i) => {
+    const x = metricValue(metric, c);
+    const y = metricValue(metric, baseline[i] as BucketCounts);
+    if (x !== null && y !== null) differences.push(x - y);
+  });
+  return differences;
+}
+
 /** The samples of one metric for one arm. */
 export function metricSamples(metric: MetricId, buckets: readonly BucketCounts[]): number[] {
   switch (metric) {

@@ -11,7 +11,6 @@ import { PROM_CLIENT_DEFAULTS } from '../../core/metrics/queries/prom-client.js'
 import { planRelease } from '../../core/plan.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
 import { DEMO_METRICS } from '../../sandbox/demo-service.js';
-import { DEFAULT_ROUTER_PORT } from '../../sandbox/router-server.js';
 import { DEFAULT_RATE_PER_SECOND } from '../../sandbox/traffic.js';
 import { DEMO_VERSIONS, INITIAL_STABLE, isDemoVersion } from '../../sandbox/versions.js';
 
