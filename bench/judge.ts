@@ -1,11 +1,11 @@
 /**
  * Judge benchmark: how often, and how fast, each judge rolls back healthy and degraded canaries.
  *
- *   npx tsx bench/judge.ts [--runs 1000] [--seed 20240517] [--config '{"alpha":0.01}']
+ *   npx tsx bench/judge.ts [--runs 1000] [--seed 20240517] [--config '{"alpha":0.01}'] [--planned-looks 6]
  *
  * Every run simulates 30 one-minute buckets per arm (bench/lib/simulate.ts), and three judges see
- * the same buckets: ours (core/judge, at looks every 5 minutes, 6 planned looks, with the default
- * configuration or --config), a Flagger-style threshold judge (every minute) and a Kayenta-style
+ * the same buckets: ours (core/judge, at looks every 5 minutes, 6 looks, plannedLooks 6 unless
+ * --planned-looks says more, with the default configuration or --config), a Flagger-style threshold judge (every minute) and a Kayenta-style
  * Mann–Whitney judge (every 5 minutes); see bench/lib/peers.ts. Prints a table, not a timing.
  */
 import { formatIssues, judge } from '../core/judge/index.js';
@@ -17,7 +17,7 @@ import { NOISE, simulate, type SimulationModel } from './lib/simulate.js';
 
 const BUCKETS = 30;
 const LOOK_EVERY = 5;
-const PLANNED_LOOKS = BUCKETS / LOOK_EVERY;
+const LOOKS = BUCKETS / LOOK_EVERY;
 const BASELINE = { errorRate: 0.01, latencyMs: 100 };
 
 interface Scenario {
@@ -80,20 +80,23 @@ const USAGE = `usage: npx tsx bench/judge.ts [--runs N] [--seed S] [--config JSO
   --runs N       runs per cell (default 1000)
   --seed S       base seed, a whole number (default 20240517)
   --config JSON  overrides of our judge's configuration, e.g. '{"spending":"linear"}'
+  --planned-looks K
+                 plannedLooks our judge is told (default 6, the looks that happen); a larger K
+                 models releases that end before their allowed extensions
   --help         print this and exit`;
 
 /** A command-line mistake: printed as one line with the usage hint, exit code 2, no stack trace. */
 class UsageError extends Error {}
 
-type Options = { runs: number; seed: number; config: JudgeConfigInput };
+type Options = { runs: number; seed: number; config: JudgeConfigInput; plannedLooks: number };
 
 function parseArgs(argv: readonly string[]): Options | 'help' {
-  const options: Options = { runs: 1000, seed: 20240517, config: {} };
+  const options: Options = { runs: 1000, seed: 20240517, config: {}, plannedLooks: LOOKS };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i] as string;
     if (flag === '--help' || flag === '-h') return 'help';
-    if (flag !== '--runs' && flag !== '--seed' && flag !== '--config') {
-      throw new UsageError(`unknown flag ${flag} (expected --runs, --seed, --config or --help)`);
+    if (flag !== '--runs' && flag !== '--seed' && flag !== '--config' && flag !== '--planned-looks') {
+      throw new UsageError(`unknown flag ${flag} (expected --runs, --seed, --config, --planned-looks or --help)`);
     }
     const value = argv[i + 1];
     if (value === undefined) throw new UsageError(`${flag} needs a value`);
@@ -109,21 +112,22 @@ function parseArgs(argv: readonly string[]): Options | 'help' {
       options.config = parsed as JudgeConfigInput;
     } else {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < (flag === '--runs' ? 1 : 0)) throw new UsageError(`${flag} must be a whole number${flag === '--runs' ? ' ≥ 1' : ''}, got "${value}"`);
-      options[flag === '--runs' ? 'runs' : 'seed'] = n;
+      const min = flag === '--runs' ? 1 : flag === '--planned-looks' ? LOOKS : 0;
+      if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
+      options[flag === '--runs' ? 'runs' : flag === '--seed' ? 'seed' : 'plannedLooks'] = n;
     }
   }
   return options;
 }
 
 /** Our judge at every look; the minute of the first `fail`, and the last verdict otherwise. */
-function ourJudge(buckets: { canary: BucketCounts[]; baseline: BucketCounts[] }, config: JudgeConfigInput) {
+function ourJudge(buckets: { canary: BucketCounts[]; baseline: BucketCounts[] }, config: JudgeConfigInput, plannedLooks: number) {
   let verdict = 'inconclusive';
-  for (let look = 1; look <= PLANNED_LOOKS; look++) {
+  for (let look = 1; look <= LOOKS; look++) {
     const end = look * LOOK_EVERY;
     const decision = judge({
       look,
-      plannedLooks: PLANNED_LOOKS,
+      plannedLooks,
       buckets: { canary: buckets.canary.slice(0, end), baseline: buckets.baseline.slice(0, end) },
       config,
     });
@@ -149,7 +153,8 @@ class Tally {
   }
 }
 
-function runCell(volumeIndex: number, volume: number, scenario: Scenario, runs: number, seed: number, config: JudgeConfigInput): string[] {
+function runCell(volumeIndex: number, volume: number, scenario: Scenario, options: Options): string[] {
+  const { runs, seed, config, plannedLooks } = options;
   const ours = new Tally();
   const peers = PEERS.map(() => new Tally());
   let inconclusiveAtEnd = 0;
@@ -162,7 +167,7 @@ function runCell(volumeIndex: number, volume: number, scenario: Scenario, runs: 
   for (let run = 0; run < runs; run++) {
     // Common random numbers: run r of every scenario starts from the same seed.
     const buckets = simulate(new Random(deriveSeed(seed, volumeIndex, run)), model);
-    const result = ourJudge(buckets, config);
+    const result = ourJudge(buckets, config, plannedLooks);
     ours.record(result.rollbackMinute);
     if (result.verdict === 'inconclusive') inconclusiveAtEnd += 1;
     PEERS.forEach((peer, i) => peers[i]?.record(peer.judge(buckets)));
@@ -198,13 +203,13 @@ function main(): void {
     console.log(USAGE);
     return;
   }
-  const { runs, seed, config } = parsed;
+  const { runs, seed, config, plannedLooks } = parsed;
   const started = performance.now();
   const rows: string[][] = [];
   VOLUMES.forEach((volume, volumeIndex) => {
-    for (const scenario of SCENARIOS) rows.push(runCell(volumeIndex, volume, scenario, runs, seed, config));
+    for (const scenario of SCENARIOS) rows.push(runCell(volumeIndex, volume, scenario, parsed));
   });
-  console.log(`judge benchmark: seed ${seed}, ${runs} runs per cell, ${BUCKETS} one-minute buckets, looks every ${LOOK_EVERY} minutes (${PLANNED_LOOKS} planned)`);
+  console.log(`judge benchmark: seed ${seed}, ${runs} runs per cell, ${BUCKETS} one-minute buckets, looks every ${LOOK_EVERY} minutes (${LOOKS} looks, plannedLooks ${plannedLooks})`);
   console.log(`baseline: error rate ${BASELINE.errorRate * 100}%, mean latency ${BASELINE.latencyMs} ms; noise: ${JSON.stringify(NOISE)}`);
   console.log(`ours: default configuration${Object.keys(config).length > 0 ? ` with ${JSON.stringify(config)}` : ''}`);
   for (const peer of PEERS) console.log(`${peer.name}: ${peer.config}`);

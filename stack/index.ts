@@ -81,7 +81,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     let prometheus: StackPrometheus | null = null;
     if (mode === 'sandbox') {
       if (!options.prometheusBinary) throw new Error('sandbox mode needs a prometheus binary');
-      sandbox = await startSandbox({ routerPort: env.SANDBOX_ROUTER_PORT, ...(env.SANDBOX_RPS ? { traffic: { ratePerSecond: env.SANDBOX_RPS } } : {}) });
+      sandbox = await startSandbox({ routerPort: env.SANDBOX_ROUTER_PORT, demoBasePort: env.SANDBOX_DEMO_PORT, ...(env.SANDBOX_RPS ? { traffic: { ratePerSecond: env.SANDBOX_RPS } } : {}) });
       stoppers.push(['sandbox', () => sandbox!.stop()]);
       prometheus = await startStackPrometheus({ binary: options.prometheusBinary, port: env.PROMETHEUS_PORT, dataDir: join(dataDir, 'prometheus'), targets: sandbox.scrapeTargets });
       stoppers.push(['prometheus', () => prometheus!.stop()]);

@@ -38,6 +38,8 @@ export const engineEnvSchema = z.object({
   TEMPORAL_UI_PORT: port.default(8233),
   PROMETHEUS_PORT: port.default(9090),
   SANDBOX_ROUTER_PORT: port.default(8089),
+  /** Port of demo v1 (v2–v4 take the next three); 0 gives each a free port. */
+  SANDBOX_DEMO_PORT: z.coerce.number().int().min(0).max(65535).default(8091),
   /** Requests per second the sandbox's traffic generator sends. */
   SANDBOX_RPS: z.coerce.number().positive().max(500).optional(),
 });

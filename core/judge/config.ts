@@ -72,7 +72,7 @@ export const judgeConfigSchema = z
      * (Lan–DeMets Pocock-type, ln(1 + (e − 1)·t), front-loaded), `linear` (t), `obrien-fleming`
      * (Lan–DeMets O'Brien–Fleming-type, back-loaded) or `hsd` (Hwang–Shih–DeCani, `spendingGamma`).
      */
-    spending: z.enum(['pocock', 'linear', 'obrien-fleming', 'hsd']).default('pocock'),
+    spending: z.enum(['pocock', 'linear', 'obrien-fleming', 'hsd']).default('hsd'),
     /** γ of the Hwang–Shih–DeCani family: 1 ≈ Pocock-type, −4 ≈ O'Brien–Fleming-type. */
     spendingGamma: z.number().min(-40).max(40).default(-2),
     /**
@@ -80,6 +80,12 @@ export const judgeConfigSchema = z
      * (exact boundaries for correlated looks) or `union` (the look's alpha itself, conservative).
      */
     boundaries: z.enum(['group-sequential', 'union']).default('group-sequential'),
+    /**
+     * The group-sequential boundaries assume the information at look k is (k/K)^p of the final
+     * one. p = 1 is exact for looks that add equal information; p = 2 (default) also covers looks
+     * whose information grows up to linearly, as when canary steps ramp traffic (docs/judge.md).
+     */
+    informationExponent: z.number().min(1).max(4).default(2),
     /**
      * Compare per-bucket metrics (latency, error rates at volume) with a paired t-test on the
      * differences of aligned buckets, which cancels what hits both arms in the same minute. Arms

@@ -51,6 +51,7 @@ export function judge(request: JudgeRequest): JudgeDecision {
     spendingGamma: config.spendingGamma,
     extraLooksShare: config.extraLooksShare,
     boundaries: config.boundaries,
+    informationExponent: config.informationExponent,
   };
   const spent = lookAlpha(spendingInput);
   const alpha = {

@@ -58,6 +58,8 @@ export interface LookAlphaInput {
   spendingGamma?: number;
   /** Default `group-sequential`. */
   boundaries?: BoundaryMethod;
+  /** The boundaries assume information fractions (k/K)^p at look k (default p = 2). */
+  informationExponent?: number;
 }
 
 export interface LookAlpha {
@@ -81,13 +83,13 @@ const boundaryCache = new Map<string, number[]>();
 const CACHE_LIMIT = 256;
 
 /** Nominal levels of the planned looks for a hypothesis holding `alpha` of the planned alpha. */
-function groupSequentialNominal(alpha: number, plannedLooks: number, spending: SpendingFunction, gamma: number): number[] {
-  const key = `${alpha}|${plannedLooks}|${spending}|${gamma}`;
+function groupSequentialNominal(alpha: number, plannedLooks: number, spending: SpendingFunction, gamma: number, exponent: number): number[] {
+  const key = `${alpha}|${plannedLooks}|${spending}|${gamma}|${exponent}`;
   const cached = boundaryCache.get(key);
   if (cached) return cached;
-  const fractions = Array.from({ length: plannedLooks }, (_, k) => (k + 1) / plannedLooks);
-  const cumulative = fractions.map((t) => alpha * spendingFraction(spending, t, alpha, gamma));
-  const { nominal } = spendingBoundaries(fractions, cumulative);
+  const calendar = Array.from({ length: plannedLooks }, (_, k) => (k + 1) / plannedLooks);
+  const cumulative = calendar.map((t) => alpha * spendingFraction(spending, t, alpha, gamma));
+  const { nominal } = spendingBoundaries(calendar.map((t) => t ** exponent), cumulative);
   if (boundaryCache.size >= CACHE_LIMIT) boundaryCache.clear();
   boundaryCache.set(key, nominal);
   return nominal;
@@ -107,7 +109,7 @@ export function nominalLevel(input: LookAlphaInput, divisor: number): number {
     const f = (t: number) => spendingFraction(spending, t, planned, gamma);
     return planned * (f(look / plannedLooks) - f((look - 1) / plannedLooks));
   }
-  return groupSequentialNominal(planned, plannedLooks, spending, gamma)[look - 1] as number;
+  return groupSequentialNominal(planned, plannedLooks, spending, gamma, input.informationExponent ?? 2)[look - 1] as number;
 }
 
 /** The alpha of one look, what the release has spent through it, and its nominal level. */

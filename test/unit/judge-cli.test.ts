@@ -107,3 +107,28 @@ describe('canary stats welch', () => {
     expect(run.stderr).toBe('canary stats welch: margin: expected a number');
   });
 });
+
+describe('bench/judge.ts flags', () => {
+  const bench = (args: string[]): Run => {
+    const result = spawnSync('npx', ['tsx', 'bench/judge.ts', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+    const stderr = result.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('npm warn')).join('\n');
+    return { status: result.status, stdout: result.stdout, stderr };
+  };
+
+  it('prints its usage and exits 0 with --help, without running', () => {
+    const run = bench(['--help']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^usage: npx tsx bench\/judge\.ts \[--runs N\] \[--seed S\] \[--config JSON\]/);
+    expect(run.stdout).not.toMatch(/judge benchmark/);
+    expect(run.stderr).toBe('');
+  });
+
+  it('exits 2 with one line, and no stack trace, on an unknown flag or a bad value', () => {
+    const unknown = bench(['--rusn', '10']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toBe('bench/judge.ts: unknown flag --rusn (expected --runs, --seed, --config, --planned-looks or --help); see --help');
+    const bad = bench(['--config', '{"alpha": 2}']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^bench\/judge\.ts: --config: alpha: .*; see --help$/);
+  });
+});

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgeConfigSchema } from '../../core/judge/config.js';
 import { judge, JudgeInputError, type JudgeRequest } from '../../core/judge/index.js';
-import { lookAlpha } from '../../core/judge/spending.js';
+import { lookAlpha, nominalLevel } from '../../core/judge/spending.js';
 import type { BucketCounts } from '../../core/types.js';
 
 interface ArmShape {
@@ -62,9 +62,31 @@ describe('judge verdicts', () => {
     expect(decision.decidedBy).toBe('metric:latencyMean');
     expect(decision.explanation).toMatch(/^mean latency 115\.\d ms vs (99|100)\.\d ms baseline \(margin \+2\.0 ms\), p = .* < .*: roll back$/);
     const latency = decision.metrics[1];
-    expect(latency?.test).toBe('welch');
+    // Aligned buckets: a paired t-test on the 15 per-bucket differences, df = 15 − 1.
+    expect(latency?.test).toBe('paired');
     expect(latency?.t).toBeGreaterThan(10);
-    expect(latency?.df).toBeGreaterThan(20);
+    expect(latency?.df).toBe(14);
+  });
+
+  it('falls back to Welch when the arms have different numbers of buckets (not aligned) or pairing is off', () => {
+    const unaligned = judge(request(arm({ ...HEALTHY, latencyMs: 115 }), arm({ ...HEALTHY, buckets: 14 }, 0.5)));
+    expect(unaligned.metrics[1]?.test).toBe('welch');
+    expect(unaligned.metrics[1]?.df).toBeGreaterThan(20);
+    const off = judge(request(arm({ ...HEALTHY, latencyMs: 115 }), arm(HEALTHY, 0.5), 3, 6, { pairedBuckets: false }));
+    expect(off.metrics[1]?.test).toBe('welch');
+    expect(off.verdict).toBe('fail');
+  });
+
+  it('cancels what hits both arms in the same minute: a shared slowdown does not hide a +5 ms canary', () => {
+    // Both arms swing by ±20 ms together; the canary is 5 ms slower in every minute (margin 2 ms).
+    const swing = (i: number) => 20 * Math.sin(0.9 * i) + 0.3 * Math.cos(2.1 * i);
+    const shaped = (extra: number, phase: number) => Array.from({ length: 15 }, (_, i) => ({
+      requests: 1000, errors: 10, latencyCount: 1000, latencySumMs: 1000 * (100 + extra + swing(i) + 0.3 * Math.sin(1.7 * i + phase)),
+    }));
+    const paired = judge(request(shaped(5, 0), shaped(0, 1)));
+    expect(paired.decidedBy).toBe('metric:latencyMean');
+    const unpaired = judge(request(shaped(5, 0), shaped(0, 1), 3, 6, { pairedBuckets: false }));
+    expect(unpaired.metrics[1]?.p).toBeGreaterThan(0.05);
   });
 
   it('keeps the decision record plain JSON (no NaN, no Infinity, survives a round trip)', () => {
@@ -143,14 +165,23 @@ describe('judge guards', () => {
 });
 
 describe('judge alpha: Holm across metrics and spending across looks', () => {
-  it('tests this look at the spending increment and gives the smaller p alpha/2 and the larger alpha (Holm)', () => {
+  it('gives the smaller p the boundary of alpha/2 and the larger the boundary of alpha (Holm), above the look\'s increment', () => {
     const decision = judge(request(arm({ ...HEALTHY, errorRate: 0.04, latencyMs: 112 }), arm(HEALTHY, 0.5), 2, 6));
-    const expected = lookAlpha({ alpha: 0.01, look: 2, plannedLooks: 6, spending: 'pocock', extraLooksShare: 0.05 });
+    const input = { alpha: 0.01, look: 2, plannedLooks: 6, spending: 'hsd' as const, spendingGamma: -2, extraLooksShare: 0.05 };
+    const expected = lookAlpha(input);
+    expect(decision.alpha).toMatchObject({ spending: 'hsd', boundaries: 'group-sequential' });
     expect(decision.alpha.look).toBeCloseTo(expected.look, 15);
+    expect(decision.alpha.nominal).toBeCloseTo(nominalLevel(input, 1), 15);
     const [first, second] = [...decision.metrics].sort((a, b) => (a.p ?? 1) - (b.p ?? 1));
-    expect(first?.alphaThreshold).toBeCloseTo(expected.look / 2, 15);
-    expect(second?.alphaThreshold).toBeCloseTo(expected.look, 15);
+    expect(first?.alphaThreshold).toBeCloseTo(nominalLevel(input, 2), 15);
+    expect(second?.alphaThreshold).toBeCloseTo(nominalLevel(input, 1), 15);
+    // Correlated looks: the nominal level exceeds what the look spends (union bound: equal).
+    expect(first?.alphaThreshold).toBeGreaterThan(expected.look / 2);
     expect(decision.metrics.every((m) => m.significant)).toBe(true);
+    const union = judge(request(arm({ ...HEALTHY, errorRate: 0.04, latencyMs: 112 }), arm(HEALTHY, 0.5), 2, 6, { boundaries: 'union' }));
+    const sorted = [...union.metrics].sort((a, b) => (a.p ?? 1) - (b.p ?? 1));
+    expect(sorted[0]?.alphaThreshold).toBeCloseTo(expected.look / 2, 15);
+    expect(sorted[1]?.alphaThreshold).toBeCloseTo(expected.look, 15);
   });
 
   it('passes a canary whose latency is worse by less than the margin, even at the last look', () => {
@@ -199,10 +230,10 @@ describe('judge count test for sparse errors', () => {
     expect(decision.verdict).not.toBe('fail');
   });
 
-  it('uses Welch on per-bucket rates once errors are plentiful in both arms', () => {
+  it('uses a t-test on per-bucket rates once errors are plentiful in both arms (paired when aligned)', () => {
     const busy = { ...HEALTHY, requests: 5000 };
-    const decision = judge(request(arm(busy), arm(busy, 0.5)));
-    expect(decision.metrics[0]?.test).toBe('welch');
+    expect(judge(request(arm(busy), arm(busy, 0.5))).metrics[0]?.test).toBe('paired');
+    expect(judge(request(arm(busy), arm({ ...busy, buckets: 14 }, 0.5))).metrics[0]?.test).toBe('welch');
   });
 });
 
@@ -221,7 +252,11 @@ describe('judge input', () => {
     const config = judgeConfigSchema.parse({});
     expect(config).toMatchObject({
       alpha: 0.01,
-      spending: 'pocock',
+      spending: 'hsd',
+      spendingGamma: -2,
+      boundaries: 'group-sequential',
+      informationExponent: 2,
+      pairedBuckets: true,
       errorRate: { enabled: true, relativeMargin: 0.05, absoluteMargin: 0.0005, test: 'auto' },
       latencyMean: { enabled: true, relativeMargin: 0.02, absoluteMarginMs: 2 },
       latencyQuantile: { enabled: false },

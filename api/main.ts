@@ -1,0 +1,27 @@
+/**
+ * Standalone API process (the Docker image's default command): serves the HTTP API on HOST:PORT
+ * against TEMPORAL_ADDRESS until SIGTERM/SIGINT, then drains and exits.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadEngineEnv } from '../worker/config.js';
+import { loadTokenStore } from './auth.js';
+import { startApiServer } from './server.js';
+
+const env = loadEngineEnv();
+const tokens = await loadTokenStore({ env: process.env, ...(env.CANARY_DATA_DIR ? { dataDir: env.CANARY_DATA_DIR } : {}) });
+// lazy: the API starts (and /readyz answers 503) even while Temporal is still coming up
+const connection = Connection.lazy({ address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
+const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+const server = await startApiServer({
+  port: env.PORT, host: env.HOST, client, tokens: tokens.store, taskQueue: env.CANARY_TASK_QUEUE, temporalUiUrl: env.TEMPORAL_UI_URL,
+});
+console.error(`[api] listening on ${server.url}; ${tokens.message}`);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`[api] ${signal}: draining`);
+    void server.close().then(async () => {
+      await connection.close();
+      process.exit(0);
+    });
+  });
+}
