@@ -105,7 +105,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }),
     });
     const running = worker.run();
-    stoppers.push(['worker', async () => { worker.shutdown(); await running; }]);
+    stoppers.push(['worker', async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    }]);
     log(`[stack] worker polling ${env.CANARY_TASK_QUEUE}`);
 
     const tokens = await loadTokenStore({ env: options.tokenEnv ?? process.env, dataDir });

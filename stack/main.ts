@@ -2,11 +2,15 @@
  * `npm start` (after scripts/start.mjs's set-up): runs the local stack until Ctrl-C or SIGTERM,
  * then stops everything it started. A second Ctrl-C exits at once.
  */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { join } from 'node:path';
 import { repoRoot } from '../scripts/lib/paths.mjs';
 import { loadEngineEnv } from '../worker/config.js';
 import { startStack } from './index.js';
 
+// the SDK's own logs at WARN (worker state changes and bundler output would drown what matters);
+// no SDK signal handlers: this process decides the shutdown order itself
+Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 let env;
 try {
   env = loadEngineEnv();

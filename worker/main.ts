@@ -3,12 +3,15 @@
  * and runs releases until SIGTERM/SIGINT, then shuts down gracefully.
  */
 import { Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadEngineEnv } from './config.js';
 import { createReleaseWorker } from './index.js';
 import { createProviders } from './providers.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 
+// the SDK's own logs at WARN (worker state changes and bundler output would drown what matters);
+// no SDK signal handlers: this process decides the shutdown order itself
+Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 const env = loadEngineEnv();
 const address = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
 const admin = await Connection.connect({ address });

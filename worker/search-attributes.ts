@@ -4,10 +4,11 @@
  * releases can be filtered in the Temporal UI and listed by the API. Idempotent.
  */
 import type { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
 
-const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+// @temporalio/proto is CommonJS: under Node's own ESM loader only its default export is reliable
+const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
 const TYPES = { Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, Int: IndexedValueType.INDEXED_VALUE_TYPE_INT } as const;
 
 /** Returns the names it added (empty when all were there). */

@@ -36,7 +36,6 @@ describe('sandbox example specs', () => {
     // no url and no Prometheus address: the worker's defaults (the stack's sandbox and Prometheus,
     // or CANARY_SANDBOX_URL / CANARY_PROMETHEUS_URL in docker-compose) apply
     expect(spec.router).toEqual({ type: 'sandbox' });
-    expect(spec.releaseId).toBe(file.replace(/\.json$/, ''));
     expect(spec.workloads).toEqual({ type: 'sandbox' });
     expect(spec.namespace).toBe('sandbox');
     expect(spec.service).toBe('demo');

@@ -1,0 +1,115 @@
+/**
+ * The HTTP API as a Hono app, built from injected dependencies (a Temporal client, tokens, metrics,
+ * a clock) so tests drive it through `app.request()` and the server only adds a socket. One sub-app
+ * per resource; one `onError` that turns every exception into an RFC 9457 problem response.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Client } from '@temporalio/client';
+import pino from 'pino';
+import { TASK_QUEUE } from '../workflows/messages.js';
+import type { TokenStore } from './auth.js';
+import type { ApiLogger, AppEnv, RouteDeps } from './context.js';
+import { docsApp } from './docs.js';
+import { ApiMetrics } from './metrics.js';
+import { validationHook } from './middleware.js';
+import { ProblemError, problemResponse, toProblem } from './problems.js';
+import { releasesApp } from './routes/releases.js';
+import { systemApp } from './routes/system.js';
+import { TemporalGateway } from './temporal.js';
+
+export const DEFAULT_TEMPORAL_UI_URL = 'http://localhost:8233';
+
+export interface AppDeps {
+  /** A connected (or lazily connecting) Temporal client. */
+  client: Client;
+  tokens: TokenStore;
+  /** Task queue of the release workers (default `canary-releases`). */
+  taskQueue?: string;
+  /** Base URL of the Temporal UI for links (default $TEMPORAL_UI_URL, else http://localhost:8233). */
+  temporalUiUrl?: string;
+  /** Metrics registry of this app; pass one to read it from outside (default: a new one). */
+  metrics?: ApiMetrics;
+  /** Wall clock in epoch ms (default Date.now). */
+  clock?: () => number;
+  /** Deadline of any one Temporal call (default 10 s). */
+  temporalTimeoutMs?: number;
+  /** How long a running release's status is reused by reads and streams (default 250 ms; 0 turns it off). */
+  statusCacheMs?: number;
+  /** How long the workflow of a release id is reused by reads (default 1 s; 0 turns it off). */
+  locateCacheMs?: number;
+  /** How often event streams poll the status (default 500 ms). */
+  streamPollMs?: number;
+  /** Request body limit in bytes (default 64 KiB). */
+  maxBodyBytes?: number;
+  /** Aborting it ends all event streams (the server aborts it on close). */
+  shutdown?: AbortSignal;
+  logger?: ApiLogger;
+}
+
+function resolveDeps(deps: AppDeps): RouteDeps {
+  const clock = deps.clock ?? Date.now;
+  return {
+    gateway: new TemporalGateway(deps.client, {
+      timeoutMs: deps.temporalTimeoutMs ?? 10_000,
+      clock,
+      statusCacheMs: deps.statusCacheMs ?? 250,
+      locateCacheMs: deps.locateCacheMs ?? 1000,
+    }),
+    taskQueue: deps.taskQueue ?? TASK_QUEUE,
+    tokens: deps.tokens,
+    temporalUiUrl: (deps.temporalUiUrl ?? process.env.TEMPORAL_UI_URL ?? DEFAULT_TEMPORAL_UI_URL).replace(/\/+$/, ''),
+    metrics: deps.metrics ?? new ApiMetrics(),
+    clock,
+    streamPollMs: deps.streamPollMs ?? 500,
+    maxBodyBytes: deps.maxBodyBytes ?? 64 * 1024,
+    shutdown: deps.shutdown ?? new AbortController().signal,
+    logger: deps.logger ?? pino({ name: 'canary-api' }, pino.destination(2)),
+  };
+}
+
+const API_DESCRIPTION = [
+  'Start, follow and steer canary releases; each release is a durable Temporal workflow.',
+  'Authenticate with `Authorization: Bearer <token>`. Roles: deployer (start), approver',
+  '(approve, abort, pause, resume, promote), viewer (read). Errors are RFC 9457 problem documents.',
+].join(' ');
+
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const d = resolveDeps(deps);
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use('*', d.metrics.httpMiddleware());
+  app.route('/', systemApp(d));
+  app.route('/v1/releases', releasesApp(d));
+  app.route('/docs', docsApp());
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http', scheme: 'bearer', description: 'An API token (see docs/api.md for how tokens and roles are configured).',
+  });
+  let document: unknown;
+  app.get('/openapi.json', (c) => {
+    document ??= app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: { title: 'canary-engine API', version: '1.0.0', description: API_DESCRIPTION },
+      tags: [
+        { name: 'releases', description: 'Canary releases' },
+        { name: 'actions', description: 'People acting on a running release' },
+        { name: 'system', description: 'Health, readiness and metrics' },
+      ],
+    });
+    return c.json(document);
+  });
+
+  app.notFound((c) => problemResponse(c, new ProblemError(404, 'not-found', `there is no route ${c.req.method} ${c.req.path}; see /docs`)));
+
+  app.onError(async (error, c) => {
+    const problem = toProblem(error) ?? await d.gateway.unavailableProblem(error);
+    if (problem) {
+      if (problem.status === 503) d.logger.error({ err: error, path: c.req.path }, problem.message);
+      return problemResponse(c, problem);
+    }
+    d.logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unexpected error');
+    return problemResponse(c, new ProblemError(500, 'internal', 'an unexpected error occurred; the API logs have the details'));
+  });
+
+  return app;
+}

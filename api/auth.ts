@@ -1,0 +1,198 @@
+/**
+ * Bearer tokens with roles. A token is configured as `token:role+role`, or `name=token:role+role`
+ * so that the actor recorded in a release's history has a readable name; an unnamed token's actor
+ * is `token-<first 6 hex chars of its sha256>`. Tokens are kept only as sha256 digests and compared
+ * in constant time; they are never logged. Roles: `deployer` starts releases, `approver` approves,
+ * aborts, pauses, resumes and promotes them, `viewer` reads them.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MiddlewareHandler } from 'hono';
+import { ProblemError } from './problems.js';
+
+export const ROLES = ['deployer', 'approver', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling: the actor name recorded with every action, and what they may do. */
+export interface Caller {
+  name: string;
+  roles: ReadonlySet<Role>;
+}
+
+export interface TokenEntry {
+  name: string;
+  token: string;
+  roles: Role[];
+}
+
+/** Tokens may not contain the separators of the configuration format. */
+const TOKEN_RE = /^[A-Za-z0-9._~+/-]{16,256}$/;
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+export const TOKENS_FILE_NAME = 'api-tokens';
+
+const digest = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
+
+/** The actor name of an unnamed token. */
+export function anonymousTokenName(token: string): string {
+  return `token-${digest(token).toString('hex').slice(0, 6)}`;
+}
+
+/**
+ * Parses one `[name=]token:role+role` entry. `where` says where it came from, for the message
+ * (which never repeats the token itself).
+ */
+export function parseTokenEntry(text: string, where: string): TokenEntry {
+  const entry = text.trim();
+  const colon = entry.lastIndexOf(':');
+  if (colon < 0) throw new Error(`${where}: expected [name=]token:role+role, found no ":" before the roles`);
+  const left = entry.slice(0, colon);
+  const roleText = entry.slice(colon + 1);
+  const eq = left.indexOf('=');
+  const name = eq >= 0 ? left.slice(0, eq) : undefined;
+  const token = eq >= 0 ? left.slice(eq + 1) : left;
+  if (name !== undefined && !NAME_RE.test(name)) throw new Error(`${where}: the name must be 1-64 letters, digits, "_", ".", "@" or "-"`);
+  if (!TOKEN_RE.test(token)) throw new Error(`${where}: the token must be 16-256 characters of letters, digits, ".", "_", "~", "+", "/" or "-"`);
+  const roles = roleText.split('+').map((r) => r.trim());
+  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (roles.length === 0 || unknown.length > 0) {
+    throw new Error(`${where}: unknown role ${unknown.map((r) => `"${r}"`).join(', ') || '""'} (roles: ${ROLES.join(', ')})`);
+  }
+  return { name: name ?? anonymousTokenName(token), token, roles: [...new Set(roles as Role[])] };
+}
+
+/** Parses a token file: one entry per line, `#` starts a comment, blank lines are ignored. */
+export function parseTokenLines(text: string, source: string): TokenEntry[] {
+  const entries: TokenEntry[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line !== '') entries.push(parseTokenEntry(line, `${source} line ${i + 1}`));
+  });
+  return entries;
+}
+
+/** Parses `CANARY_API_TOKENS`: comma-separated entries. */
+export function parseTokenList(text: string, source = 'CANARY_API_TOKENS'): TokenEntry[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s, i) => parseTokenEntry(s, `${source} entry ${i + 1}`));
+}
+
+/** Authenticates presented bearer tokens against the configured ones. */
+export class TokenStore {
+  private readonly entries: { digest: Buffer; caller: Caller }[];
+
+  constructor(entries: TokenEntry[]) {
+    const names = new Set<string>();
+    const digests = new Set<string>();
+    this.entries = entries.map((entry) => {
+      const d = digest(entry.token);
+      if (digests.has(d.toString('hex'))) throw new Error(`token of "${entry.name}" is configured twice`);
+      if (names.has(entry.name)) throw new Error(`two tokens are named "${entry.name}"`);
+      digests.add(d.toString('hex'));
+      names.add(entry.name);
+      return { digest: d, caller: { name: entry.name, roles: new Set(entry.roles) } };
+    });
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** The caller a token belongs to. Every configured digest is compared (no early exit). */
+  authenticate(token: string): Caller | undefined {
+    const presented = digest(token);
+    let found: Caller | undefined;
+    for (const entry of this.entries) {
+      if (timingSafeEqual(presented, entry.digest)) found = entry.caller;
+    }
+    return found;
+  }
+}
+
+export interface LoadTokenStoreOptions {
+  env: Record<string, string | undefined>;
+  /** The local stack's data directory: where tokens are generated when none are configured. */
+  dataDir?: string;
+}
+
+export interface LoadedTokens {
+  store: TokenStore;
+  /** Where the tokens came from. */
+  source: 'env' | 'file' | 'env+file' | 'generated' | 'reused';
+  /** For the operator (never contains a token): e.g. where generated tokens were written. */
+  message: string;
+}
+
+async function generatedTokens(dataDir: string): Promise<LoadedTokens> {
+  const file = join(dataDir, TOKENS_FILE_NAME);
+  const existing = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (existing !== undefined) {
+    const mode = (await stat(file)).mode & 0o777;
+    if (mode !== 0o600) await chmod(file, 0o600);
+    return { store: new TokenStore(parseTokenLines(existing, file)), source: 'reused', message: `API tokens (one per role) are in ${file}` };
+  }
+  const entries: TokenEntry[] = ROLES.map((role) => ({ name: role, token: randomBytes(32).toString('base64url'), roles: [role] }));
+  const text = [
+    '# canary API tokens, generated for the local stack: name=token:roles (see docs/api.md).',
+    '# Use one with: export CANARY_API_TOKEN=<the part between "=" and ":">',
+    ...entries.map((e) => `${e.name}=${e.token}:${e.roles.join('+')}`),
+    '',
+  ].join('\n');
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, text, { mode: 0o600, flag: 'wx' });
+  return { store: new TokenStore(entries), source: 'generated', message: `generated API tokens (one per role) in ${file}` };
+}
+
+/**
+ * The token store from `CANARY_API_TOKENS` and/or the file named by `CANARY_API_TOKENS_FILE`
+ * (both may be set; their tokens are merged). When neither is set and `dataDir` is given, one token
+ * per role is generated into `<dataDir>/api-tokens` (mode 0600) and reused on the next start.
+ * Throws when nothing is configured and there is no `dataDir`, or when an entry is malformed.
+ */
+export async function loadTokenStore(options: LoadTokenStoreOptions): Promise<LoadedTokens> {
+  const list = options.env.CANARY_API_TOKENS?.trim();
+  const file = options.env.CANARY_API_TOKENS_FILE?.trim();
+  if (list || file) {
+    const entries = list ? parseTokenList(list) : [];
+    if (file) entries.push(...parseTokenLines(await readFile(file, 'utf8'), file));
+    if (entries.length === 0) throw new Error('CANARY_API_TOKENS / CANARY_API_TOKENS_FILE configure no token');
+    const source = list && file ? 'env+file' : list ? 'env' : 'file';
+    const from = source === 'env' ? 'CANARY_API_TOKENS' : source === 'file' ? file : `CANARY_API_TOKENS and ${file}`;
+    return { store: new TokenStore(entries), source, message: `${entries.length} API token${entries.length === 1 ? '' : 's'} from ${from}` };
+  }
+  if (options.dataDir) return generatedTokens(options.dataDir);
+  throw new Error('no API tokens are configured: set CANARY_API_TOKENS ("name=token:role+role,...") or CANARY_API_TOKENS_FILE');
+}
+
+/** Hono variables set by the auth middleware. */
+export interface AuthVariables {
+  caller: Caller;
+}
+
+const BEARER_RE = /^Bearer[ ]+([^ ]+)[ ]*$/i;
+
+/**
+ * Middleware: requires a valid bearer token holding `role`. 401 (with WWW-Authenticate) without
+ * a valid token, 403 when the token lacks the role.
+ */
+export function requireRole(tokens: TokenStore, role: Role): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    const match = header ? BEARER_RE.exec(header) : null;
+    const caller = match?.[1] ? tokens.authenticate(match[1]) : undefined;
+    if (!caller) {
+      const detail = header ? 'the bearer token is not valid' : 'send a token in the Authorization header: "Authorization: Bearer <token>"';
+      const error = header ? 'invalid_token' : undefined;
+      throw new ProblemError(401, 'unauthorized', detail, {}, {
+        'www-authenticate': `Bearer realm="canary"${error ? `, error="${error}"` : ''}`,
+      });
+    }
+    if (!caller.roles.has(role)) {
+      throw new ProblemError(403, 'forbidden', `this call needs the ${role} role; the token of ${caller.name} has ${[...caller.roles].join(', ')}`, { requiredRole: role });
+    }
+    c.set('caller', caller);
+    await next();
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * The release event stream: which events a status adds since a cursor (pure), and the loop that
+ * polls the status and writes them as Server-Sent Events until the release ends.
+ *
+ * Event ids are cursors `<ms>-<n>-<d>`: the last timeline entry sent (its time and its position
+ * among entries with the same time) and how many decisions were sent. They survive the workflow's
+ * timeline trimming and continue-as-new, so a client resumes exactly with `Last-Event-ID`.
+ */
+import type { SSEStreamingApi } from 'hono/streaming';
+import { TERMINAL_PHASES, type AnalysisRecord, type ReleaseStatus, type TimelineEvent } from '../workflows/messages.js';
+
+export interface StreamCursor {
+  /** Epoch ms and ordinal of the last timeline entry sent; -1 before the first. */
+  ms: number;
+  ord: number;
+  /** Decisions sent. */
+  decisions: number;
+}
+
+export const START_CURSOR: StreamCursor = { ms: -1, ord: -1, decisions: 0 };
+
+export function formatCursor(cursor: StreamCursor): string {
+  return `${cursor.ms}-${cursor.ord}-${cursor.decisions}`;
+}
+
+/** Parses a Last-Event-ID; anything else starts from the beginning. */
+export function parseCursor(text: string | undefined): StreamCursor {
+  const match = text ? /^(-1|\d{1,15})-(-1|\d{1,6})-(\d{1,6})$/.exec(text.trim()) : null;
+  if (!match) return START_CURSOR;
+  return { ms: Number(match[1]), ord: Number(match[2]), decisions: Number(match[3]) };
+}
+
+/** SSE event names: the timeline's types, with "error" renamed (EventSource reserves it). */
+const EVENT_NAMES: Record<TimelineEvent['type'], string> = {
+  phase: 'phase', weight: 'weight', decision: 'decision', action: 'action', error: 'warning',
+};
+
+export interface StreamEvent {
+  event: string;
+  id: string;
+  data: Record<string, unknown>;
+}
+
+function decisionData(record: AnalysisRecord, at: string, message?: string): Record<string, unknown> {
+  return {
+    at,
+    type: 'decision',
+    message: message ?? `step ${record.step} look ${record.look}: ${record.decision.verdict} — ${record.decision.explanation} → ${record.action}`,
+    step: record.step,
+    look: record.look,
+    verdict: record.decision.verdict,
+    explanation: record.decision.explanation,
+    action: record.action,
+    decision: record,
+  };
+}
+
+/** The events `status` holds after `cursor`, in order, and the cursor after the last of them. */
+export function eventsSince(status: ReleaseStatus, from: StreamCursor): { events: StreamEvent[]; cursor: StreamCursor } {
+  const events: StreamEvent[] = [];
+  const cursor = { ...from };
+  let previousMs = Number.NaN;
+  let ord = -1;
+  for (const entry of status.timeline) {
+    const ms = Date.parse(entry.at);
+    ord = ms === previousMs ? ord + 1 : 0;
+    previousMs = ms;
+    if (ms < from.ms || (ms === from.ms && ord <= from.ord)) continue;
+    cursor.ms = ms;
+    cursor.ord = ord;
+    if (entry.type === 'decision') {
+      const record = status.decisions[cursor.decisions];
+      if (record) {
+        cursor.decisions += 1;
+        events.push({ event: 'decision', id: formatCursor(cursor), data: decisionData(record, entry.at, entry.message) });
+        continue;
+      }
+    }
+    events.push({ event: EVENT_NAMES[entry.type], id: formatCursor(cursor), data: { ...entry } });
+  }
+  // decisions whose timeline entries were trimmed away
+  while (cursor.decisions < status.decisions.length) {
+    const record = status.decisions[cursor.decisions] as AnalysisRecord;
+    cursor.decisions += 1;
+    events.push({ event: 'decision', id: formatCursor(cursor), data: decisionData(record, record.at) });
+  }
+  return { events, cursor };
+}
+
+/** Promoted → "promoted"; RolledBack → "rolled back"; Failed → "failed". */
+export function verdictOf(status: ReleaseStatus): 'promoted' | 'rolled back' | 'failed' | undefined {
+  switch (status.phase) {
+    case 'Promoted': return 'promoted';
+    case 'RolledBack': return 'rolled back';
+    case 'Failed': return 'failed';
+    default: return undefined;
+  }
+}
+
+export interface StreamSource {
+  /** The release's current status; throws when it cannot be read now. */
+  read(): Promise<ReleaseStatus>;
+  /** Whether the release's workflow is still running (checked now and then: a terminated one never reaches a terminal phase). */
+  stillRunning(): Promise<boolean>;
+  /** The 503-style detail for an error that means "unavailable" (the stream waits), else undefined (the stream ends). */
+  unavailable(error: unknown): Promise<string | undefined>;
+}
+
+export interface StreamOptions {
+  pollMs: number;
+  /** Ends the stream (client gone or server shutting down). */
+  signal: AbortSignal;
+  heartbeatMs?: number;
+  /** How many polls between liveness checks of the workflow. */
+  livenessEvery?: number;
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve) => {
+  if (signal.aborted) return resolve();
+  const timer = setTimeout(done, ms);
+  function done(): void {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', done);
+    resolve();
+  }
+  signal.addEventListener('abort', done, { once: true });
+});
+
+/**
+ * Writes the stream: a `status` snapshot first, then every new event as it appears, and a final
+ * `verdict` event (with the whole status) when the release ends; then returns.
+ */
+export async function runEventStream(stream: SSEStreamingApi, source: StreamSource, start: StreamCursor, options: StreamOptions): Promise<void> {
+  const { signal } = options;
+  let cursor = start;
+  let first = true;
+  let polls = 0;
+  let lastWrite = Date.now();
+  let outage: string | undefined;
+  while (!signal.aborted && !stream.aborted) {
+    let status: ReleaseStatus;
+    try {
+      status = await source.read();
+    } catch (error) {
+      const detail = await source.unavailable(error);
+      if (detail === undefined) {
+        await stream.writeSSE({ event: 'failure', data: JSON.stringify({ detail: error instanceof Error ? error.message : String(error) }) });
+        return;
+      }
+      if (outage === undefined) await stream.writeSSE({ event: 'unavailable', data: JSON.stringify({ detail }) });
+      outage = detail;
+      await sleep(options.pollMs * 4, signal);
+      continue;
+    }
+    outage = undefined;
+    if (first) {
+      const { timeline: _timeline, decisions: _decisions, ...snapshot } = status;
+      await stream.writeSSE({ event: 'status', data: JSON.stringify(snapshot), retry: 2000 });
+      first = false;
+    }
+    const { events, cursor: next } = eventsSince(status, cursor);
+    for (const event of events) await stream.writeSSE({ event: event.event, id: event.id, data: JSON.stringify(event.data) });
+    cursor = next;
+    if (events.length > 0) lastWrite = Date.now();
+    const verdict = verdictOf(status);
+    const ended = TERMINAL_PHASES.includes(status.phase)
+      || (++polls % (options.livenessEvery ?? 10) === 0 && !(await source.stillRunning().catch(() => true)));
+    if (ended) {
+      await stream.writeSSE({
+        event: 'verdict', id: formatCursor(cursor),
+        data: JSON.stringify({ verdict: verdict ?? 'ended', phase: status.phase, outcome: status.outcome ?? 'the release workflow ended without a verdict (terminated or cancelled)', finishedAt: status.finishedAt, status }),
+      });
+      return;
+    }
+    if (Date.now() - lastWrite >= (options.heartbeatMs ?? 15_000)) {
+      await stream.write(': keep-alive\n\n');
+      lastWrite = Date.now();
+    }
+    await sleep(options.pollMs, signal);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The API's Prometheus metrics, in a registry of its own (never prom-client's global one, so tests
+ * and embedders can run several apps in one process). Release counters count what this API process
+ * has seen: a start through it, and a terminal phase observed by a status read or an event stream —
+ * each release once, each analysis decision once.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import type { ReleaseStatus } from '../workflows/messages.js';
+
+/** Keys remembered so a release or decision is counted once; old ones are forgotten first. */
+class RecentKeys {
+  private readonly keys = new Map<string, number>();
+  constructor(private readonly limit: number) {}
+
+  get(key: string): number | undefined {
+    return this.keys.get(key);
+  }
+
+  set(key: string, value: number): void {
+    this.keys.delete(key);
+    this.keys.set(key, value);
+    if (this.keys.size > this.limit) {
+      const oldest = this.keys.keys().next().value;
+      if (oldest !== undefined) this.keys.delete(oldest);
+    }
+  }
+}
+
+const TERMINAL_COUNTER = { Promoted: 'promoted', RolledBack: 'rolledBack', Failed: 'failed' } as const;
+
+export class ApiMetrics {
+  readonly registry = new Registry();
+  private readonly httpRequests = new Counter({
+    name: 'canary_api_http_requests_total', help: 'HTTP requests by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const, registers: [this.registry],
+  });
+  private readonly httpDuration = new Histogram({
+    name: 'canary_api_http_request_duration_seconds', help: 'Time to the response headers, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const, registers: [this.registry],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  });
+  private readonly started = new Counter({
+    name: 'canary_releases_started_total', help: 'Releases started through this API, by service.',
+    labelNames: ['service'] as const, registers: [this.registry],
+  });
+  private readonly promoted = new Counter({
+    name: 'canary_releases_promoted_total', help: 'Releases seen ending Promoted, by service.',
+    labelNames: ['service'] as const, registers: [this.registry],
+  });
+  private readonly rolledBack = new Counter({
+    name: 'canary_releases_rolled_back_total', help: 'Releases seen ending RolledBack, by service.',
+    labelNames: ['service'] as const, registers: [this.registry],
+  });
+  private readonly failed = new Counter({
+    name: 'canary_releases_failed_total', help: 'Releases seen ending Failed (rollback incomplete), by service.',
+    labelNames: ['service'] as const, registers: [this.registry],
+  });
+  private readonly weight = new Gauge({
+    name: 'canary_weight_percent', help: 'Canary traffic weight last seen, by service.',
+    labelNames: ['service'] as const, registers: [this.registry],
+  });
+  private readonly verdicts = new Counter({
+    name: 'canary_analysis_verdicts_total', help: 'Analysis verdicts seen, by verdict.',
+    labelNames: ['verdict'] as const, registers: [this.registry],
+  });
+  private readonly finished = new RecentKeys(10_000);
+  private readonly decisionsSeen = new RecentKeys(10_000);
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Middleware: counts and times every request by its route pattern (not its raw path). */
+  httpMiddleware(): MiddlewareHandler {
+    return async (c, next) => {
+      const startedAt = performance.now();
+      await next();
+      const matched = routePath(c, -1);
+      const route = matched === '' || matched === '*' || matched.endsWith('/*') ? 'unmatched' : matched;
+      const labels = { method: c.req.method, route, status: String(c.res.status) };
+      this.httpRequests.inc(labels);
+      this.httpDuration.observe(labels, (performance.now() - startedAt) / 1000);
+    };
+  }
+
+  releaseStarted(service: string): void {
+    this.started.inc({ service });
+  }
+
+  /** Records what a status shows: the weight, new decisions, and the end (once per release). */
+  observeStatus(status: ReleaseStatus): void {
+    // startedAt survives continue-as-new, so this names the release across its runs
+    const releaseKey = `${status.namespace}/${status.service}/${status.releaseId}/${status.startedAt}`;
+    this.weight.set({ service: status.service }, status.weights.canary);
+    const counted = this.decisionsSeen.get(releaseKey) ?? 0;
+    for (const record of status.decisions.slice(counted)) this.verdicts.inc({ verdict: record.decision.verdict });
+    if (status.decisions.length > counted) this.decisionsSeen.set(releaseKey, status.decisions.length);
+    const outcome = TERMINAL_COUNTER[status.phase as keyof typeof TERMINAL_COUNTER];
+    if (outcome && this.finished.get(releaseKey) === undefined) {
+      this.finished.set(releaseKey, 1);
+      ({ promoted: this.promoted, rolledBack: this.rolledBack, failed: this.failed })[outcome].inc({ service: status.service });
+    }
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * `/v1/releases/{id}/events`: the release as Server-Sent Events — every phase change, weight change,
+ * decision and action as it happens, then a `verdict` event when the release ends. Resumable with
+ * Last-Event-ID; ends when the server shuts down (clients reconnect and resume).
+ */
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { requireRole } from '../auth.js';
+import { locateOr404, type AppEnv, type RouteDeps } from '../context.js';
+import { parseCursor, runEventStream, type StreamSource } from '../events.js';
+import { problemResponses, releaseIdParams } from '../schemas.js';
+
+const STREAM_DESCRIPTION = [
+  'Server-Sent Events. First a `status` event (the current status without timeline and decisions), then',
+  '`phase`, `weight`, `decision` (with the decision record: verdict, explanation and every number),',
+  '`action` and `warning` events as they happen, each with an `id` to resume from (Last-Event-ID),',
+  'and finally a `verdict` event ({verdict: promoted | rolled back | failed | ended, phase, outcome, status}),',
+  'after which the stream ends. `unavailable` says Temporal cannot be reached right now (the stream waits);',
+  '`failure` says the status cannot be read at all (the stream ends).',
+].join(' ');
+
+export function eventRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.openapi(createRoute({
+    method: 'get', path: '/{id}/events', tags: ['releases'], operationId: 'releaseEvents',
+    summary: 'Follow a release as it happens',
+    description: STREAM_DESCRIPTION,
+    security: [{ bearerAuth: [] }],
+    middleware: [requireRole(deps.tokens, 'viewer')] as const,
+    request: {
+      params: releaseIdParams,
+      headers: z.object({
+        'last-event-id': z.string().max(64).optional().openapi({ param: { name: 'last-event-id', in: 'header' }, description: 'Resume after this event.' }),
+      }),
+    },
+    responses: {
+      200: { description: 'The event stream.', content: { 'text/event-stream': { schema: z.string() } } },
+      ...problemResponses(400, 401, 403, 404, 503),
+    },
+  }), async (c) => {
+    const release = await locateOr404(deps, c.req.valid('param').id);
+    const start = parseCursor(c.req.valid('header')['last-event-id']);
+    const { gateway, metrics } = deps;
+    const source: StreamSource = {
+      read: async () => {
+        const status = await gateway.status(release);
+        metrics.observeStatus(status);
+        return status;
+      },
+      stillRunning: async () => (await gateway.call(() => release.handle.describe())).status.name === 'RUNNING',
+      unavailable: async (error) => (await gateway.unavailableProblem(error))?.message,
+    };
+    return streamSSE(c, async (stream) => {
+      const stop = new AbortController();
+      const end = (): void => stop.abort();
+      stream.onAbort(end);
+      deps.shutdown.addEventListener('abort', end, { once: true });
+      try {
+        await runEventStream(stream, source, start, { pollMs: deps.streamPollMs, signal: stop.signal });
+      } finally {
+        deps.shutdown.removeEventListener('abort', end);
+      }
+    }, async (error) => {
+      deps.logger.error({ err: error, releaseId: release.releaseId }, 'event stream failed');
+    });
+  });
+
+  return app;
+}

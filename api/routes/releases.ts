@@ -1,0 +1,110 @@
+/**
+ * `/v1/releases`: start a release, list releases, read one release's status. Actions and the event
+ * stream are mounted here too (routes/actions.ts, routes/events.ts) so the resource is one sub-app.
+ */
+import { randomInt } from 'node:crypto';
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
+import { ReleaseConflictError, startRelease } from '../../client/releases.js';
+import { releaseSpecSchema, releaseWorkflowId, validateReleaseSpec } from '../../core/spec.js';
+import { requireRole } from '../auth.js';
+import { locateOr404, releaseLinks, statusView, summaryView, type AppEnv, type RouteDeps } from '../context.js';
+import { limitBody, parseJsonBody } from '../middleware.js';
+import { invalidRequest, ProblemError } from '../problems.js';
+import {
+  jsonContent, listQuery, problemResponses, releaseCreatedSchema, releaseIdParams, releaseListSchema, releaseStatusSchema,
+} from '../schemas.js';
+import { actionRoutes } from './actions.js';
+import { eventRoutes } from './events.js';
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** `<service>-<canaryVersion>-<6 random chars>`, shortened to fit RELEASE_ID_RE's 128 characters. */
+export function generateReleaseId(service: string, canaryVersion: string): string {
+  const suffix = Array.from({ length: 6 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+  const prefix = `${service}-${canaryVersion}`.slice(0, 121).replace(/[^A-Za-z0-9]+$/, '');
+  return `${prefix}-${suffix}`;
+}
+
+export function releasesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  const { gateway, metrics, tokens } = deps;
+
+  app.openapi(createRoute({
+    method: 'post', path: '/', tags: ['releases'], operationId: 'startRelease',
+    summary: 'Start a release',
+    description: 'Starts a canary release from a release spec. Re-sending a spec whose releaseId is running answers 200 with that release (a CI retry is safe); re-sending the releaseId of the service\'s last release after it ended is a 409 (release-ended).',
+    security: [{ bearerAuth: [] }],
+    middleware: [requireRole(tokens, 'deployer'), limitBody(deps.maxBodyBytes), parseJsonBody] as const,
+    request: { body: { required: true, description: 'The release spec.', content: jsonContent(releaseSpecSchema) } },
+    responses: {
+      201: { description: 'The release was started.', content: jsonContent(releaseCreatedSchema) },
+      200: { description: 'The same release (same releaseId) is already running.', content: jsonContent(releaseCreatedSchema) },
+      ...problemResponses(400, 401, 403, 409, 413, 415, 503),
+    },
+  }), async (c) => {
+    const input = c.req.valid('json');
+    const checked = validateReleaseSpec(input, () => generateReleaseId(input.service, input.canaryVersion));
+    if (!checked.ok) throw invalidRequest(checked.problems, 'release spec');
+    const spec = checked.spec;
+    if (input.releaseId !== undefined) {
+      // the service's last release, read consistently: a retried start of an ended release must not run it again
+      const last = await gateway.lastRun(releaseWorkflowId(spec.namespace, spec.service));
+      if (last && last.status !== 'RUNNING' && last.releaseId === spec.releaseId) {
+        throw new ProblemError(409, 'release-ended', `release ${spec.releaseId} already ran and has ended (workflow ${last.status}); a release id names one release, so choose a new releaseId`, { releaseId: spec.releaseId });
+      }
+    }
+    let started;
+    try {
+      started = await gateway.call(() => startRelease(gateway.client, spec, { taskQueue: deps.taskQueue }));
+    } catch (error) {
+      if (error instanceof ReleaseConflictError) {
+        throw new ProblemError(409, 'release-conflict', error.message, { runningReleaseId: error.runningReleaseId ?? null, workflowId: error.workflowId });
+      }
+      throw error;
+    }
+    gateway.rememberStart(started.releaseId, started.workflowId, started.runId);
+    if (started.created) metrics.releaseStarted(spec.service);
+    const links = releaseLinks(deps, started.releaseId, started.workflowId, started.runId);
+    c.header('location', links.self);
+    const body = { id: started.releaseId, created: started.created, workflowId: started.workflowId, runId: started.runId, links };
+    return started.created ? c.json(body, 201) : c.json(body, 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/', tags: ['releases'], operationId: 'listReleases',
+    summary: 'List releases',
+    description: 'Running releases first (newest started first), then finished ones (most recently finished first). Paginated: pass nextCursor as cursor.',
+    security: [{ bearerAuth: [] }],
+    middleware: [requireRole(tokens, 'viewer')] as const,
+    request: { query: listQuery },
+    responses: {
+      200: { description: 'One page of releases.', content: jsonContent(releaseListSchema) },
+      ...problemResponses(400, 401, 403, 503),
+    },
+  }), async (c) => {
+    const page = await gateway.list(c.req.valid('query'));
+    return c.json({ releases: page.executions.map((e) => summaryView(deps, e)), nextCursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(createRoute({
+    method: 'get', path: '/{id}', tags: ['releases'], operationId: 'getRelease',
+    summary: 'Release status',
+    description: 'Phase, step, weights, time left in the window, pending gate, every decision with its numbers and explanation, every action with its actor, and the timeline. Works for finished releases too.',
+    security: [{ bearerAuth: [] }],
+    middleware: [requireRole(tokens, 'viewer')] as const,
+    request: { params: releaseIdParams },
+    responses: {
+      200: { description: 'The release status.', content: jsonContent(releaseStatusSchema) },
+      ...problemResponses(400, 401, 403, 404, 503),
+    },
+  }), async (c) => {
+    const release = await locateOr404(deps, c.req.valid('param').id);
+    const status = await gateway.status(release);
+    metrics.observeStatus(status);
+    return c.json(statusView(deps, release, status), 200);
+  });
+
+  app.route('/', actionRoutes(deps));
+  app.route('/', eventRoutes(deps));
+  return app;
+}

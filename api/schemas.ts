@@ -1,0 +1,176 @@
+/**
+ * The zod schemas of the API: they validate requests (as route validators) and, through
+ * @hono/zod-openapi, are the OpenAPI document. The release spec body is core/spec.ts's
+ * `releaseSpecSchema` itself, so the documented and the enforced spec can never drift.
+ */
+import { z } from '@hono/zod-openapi';
+import { DNS_LABEL_RE, RELEASE_ID_RE } from '../core/spec.js';
+import type { Phase } from '../workflows/messages.js';
+
+export const PHASES = ['Pending', 'Progressing', 'AwaitingApproval', 'Paused', 'Promoting', 'Promoted', 'RollingBack', 'RolledBack', 'Failed'] as const satisfies readonly Phase[];
+// Compile-time check that PHASES lists every Phase of the workflow and nothing else.
+type MissingPhase = Exclude<Phase, (typeof PHASES)[number]>;
+const everyPhaseListed: MissingPhase extends never ? true : false = true;
+void everyPhaseListed;
+
+const releaseId = z.string().regex(RELEASE_ID_RE, 'must be 1-128 letters, digits, "-", "_" or "." (starting and ending with a letter or digit)');
+
+export const releaseIdParams = z.object({
+  id: releaseId.openapi({ param: { name: 'id', in: 'path' }, example: 'checkout-v2-7f3k9q' }),
+});
+
+export const listQuery = z.strictObject({
+  service: z.string().regex(DNS_LABEL_RE, 'must be a DNS-1123 label').optional()
+    .openapi({ param: { name: 'service', in: 'query' }, description: 'Only releases of this service.' }),
+  namespace: z.string().regex(DNS_LABEL_RE, 'must be a DNS-1123 label').optional()
+    .openapi({ param: { name: 'namespace', in: 'query' }, description: 'Only releases in this Kubernetes namespace.' }),
+  phase: z.enum(PHASES).optional()
+    .openapi({ param: { name: 'phase', in: 'query' }, description: 'Only releases whose last recorded phase is this.' }),
+  pageSize: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20)
+    .openapi({ param: { name: 'pageSize', in: 'query' }, description: 'Releases per page (1-100, default 20).' }),
+  cursor: z.string().max(4096, 'is too long').regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned as nextCursor').optional()
+    .openapi({ param: { name: 'cursor', in: 'query' }, description: 'The nextCursor of the previous page.' }),
+});
+export type ListQuery = z.output<typeof listQuery>;
+
+const MAX_TEXT = 1000;
+export const commentBody = z.strictObject({
+  comment: z.string().max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`).optional()
+    .openapi({ description: 'Recorded with the action in the release history.' }),
+}).openapi('ActionComment');
+export const abortBody = z.strictObject({
+  reason: z.string().trim().min(1, 'is required').max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
+    .openapi({ description: 'Why the release is aborted; recorded in the release history and its outcome.' }),
+}).openapi('AbortReason');
+
+export const problemSchema = z.object({
+  type: z.string().openapi({ example: 'urn:canary-engine:problem:invalid-request' }),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  instance: z.string(),
+  problems: z.array(z.object({ path: z.string(), message: z.string() })).optional()
+    .openapi({ description: 'Every invalid field with its path, e.g. schedule.steps[1].weight (400 only).' }),
+}).catchall(z.unknown()).openapi('Problem');
+
+const links = z.object({
+  self: z.string().openapi({ description: 'The status URL.' }),
+  events: z.string().openapi({ description: 'The Server-Sent Events stream.' }),
+  temporalUi: z.string().openapi({ description: 'The release workflow in the Temporal UI.' }),
+}).openapi('ReleaseLinks');
+
+export const releaseCreatedSchema = z.object({
+  id: z.string(),
+  created: z.boolean().openapi({ description: 'False when the same release was already running (a retried start).' }),
+  workflowId: z.string(),
+  runId: z.string(),
+  links,
+}).openapi('ReleaseStarted');
+
+const weights = z.object({ stable: z.number(), canary: z.number() });
+const decision = z.object({
+  verdict: z.enum(['pass', 'fail', 'inconclusive']),
+  explanation: z.string(),
+  decidedBy: z.string(),
+  look: z.number(),
+  plannedLooks: z.number(),
+}).catchall(z.unknown()).openapi('Decision', { description: 'The judge\'s decision with every number behind it (metrics, guards, alpha).' });
+
+const statusFields = {
+  releaseId: z.string(),
+  service: z.string(),
+  namespace: z.string(),
+  stableVersion: z.string(),
+  canaryVersion: z.string(),
+  phase: z.enum(PHASES),
+  step: z.number().int(),
+  totalSteps: z.number().int(),
+  weights,
+  windowEndsAt: z.string().nullable(),
+  windowRemainingMs: z.number().nullable(),
+  extensionsUsed: z.number().int(),
+  pendingGate: z.object({
+    kind: z.enum(['step', 'promotion', 'hold']),
+    step: z.number().int().optional(),
+    reason: z.string(),
+    since: z.string(),
+    deadline: z.string(),
+  }).nullable(),
+  paused: z.boolean(),
+  decisions: z.array(z.object({
+    step: z.number().int(), look: z.number().int(), plannedLooks: z.number().int(), at: z.string(),
+    windowStart: z.string(), windowEnd: z.string(), missingBuckets: z.number().int(), decision, action: z.string(),
+  })),
+  actions: z.array(z.object({
+    action: z.enum(['approve', 'abort', 'pause', 'resume', 'promote']),
+    actor: z.string(), at: z.string(), comment: z.string().optional(), context: z.string(),
+  })),
+  timeline: z.array(z.object({
+    at: z.string(), type: z.enum(['phase', 'weight', 'decision', 'action', 'error']), message: z.string(),
+    phase: z.enum(PHASES).optional(), weight: z.number().optional(),
+  })),
+  outcome: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  generation: z.number().int(),
+};
+
+export const releaseStatusSchema = z.object({
+  ...statusFields,
+  id: z.string(),
+  workflowId: z.string(),
+  runId: z.string(),
+  running: z.boolean().openapi({ description: 'Whether the release workflow is still running.' }),
+  timeLeftMs: z.number().nullable().openapi({ description: 'Time left in the current observation window as of this response (frozen while paused).' }),
+  links,
+}).openapi('ReleaseStatus');
+
+export const releaseSummarySchema = z.object({
+  id: z.string(),
+  service: z.string().nullable(),
+  namespace: z.string().nullable(),
+  canaryVersion: z.string().nullable(),
+  phase: z.string().nullable(),
+  weight: z.number().nullable(),
+  workflowStatus: z.string().openapi({ description: 'Temporal execution status: RUNNING, COMPLETED, FAILED, TERMINATED, ...' }),
+  startedAt: z.string(),
+  closedAt: z.string().nullable(),
+  workflowId: z.string(),
+  runId: z.string(),
+  links,
+}).openapi('ReleaseSummary');
+
+export const releaseListSchema = z.object({
+  releases: z.array(releaseSummarySchema),
+  nextCursor: z.string().nullable().openapi({ description: 'Pass as cursor for the next page; null on the last page.' }),
+}).openapi('ReleaseList');
+
+export const healthSchema = z.object({ status: z.literal('ok') }).openapi('Health');
+export const readySchema = z.object({
+  status: z.literal('ready'),
+  temporal: z.object({ serverVersion: z.string().nullable() }),
+}).openapi('Ready');
+
+export type ReleaseCreated = z.output<typeof releaseCreatedSchema>;
+export type ReleaseStatusResponse = z.output<typeof releaseStatusSchema>;
+export type ReleaseSummary = z.output<typeof releaseSummarySchema>;
+
+const PROBLEM_DESCRIPTIONS = {
+  400: 'Invalid request: every problem with its field path.',
+  401: 'No valid bearer token (see WWW-Authenticate).',
+  403: 'The token lacks the role this call needs.',
+  404: 'No release with this id.',
+  409: 'Conflict: another release runs for the service, the release has ended, or the action does not apply now.',
+  413: 'The request body is larger than the limit.',
+  415: 'The request body is not application/json.',
+  503: 'Temporal (or the release\'s worker) is unavailable.',
+} as const;
+type ProblemStatus = keyof typeof PROBLEM_DESCRIPTIONS;
+const problemContent = { 'application/problem+json': { schema: problemSchema } };
+
+/** OpenAPI response entries for the problem statuses a route can answer with. */
+export function problemResponses<const C extends readonly ProblemStatus[]>(...codes: C): { [K in C[number]]: { description: string; content: typeof problemContent } } {
+  return Object.fromEntries(codes.map((code) => [code, { description: PROBLEM_DESCRIPTIONS[code], content: problemContent }])) as { [K in C[number]]: { description: string; content: typeof problemContent } };
+}
+
+export const jsonContent = <T>(schema: T) => ({ 'application/json': { schema } });

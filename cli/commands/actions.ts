@@ -1,0 +1,43 @@
+/**
+ * `canary approve|abort|pause|resume|promote <id>`: acting on a running release. The API records
+ * the token's name as the actor; the command prints the release's state after the action, or why
+ * the action does not apply now (exit 2).
+ */
+import type { Command } from 'commander';
+import { releaseIdArg, runCommand } from '../lib/context.js';
+import { EXIT } from '../lib/output.js';
+
+const ACTIONS = [
+  { name: 'approve', done: 'approved', description: 'Approve the pending gate (before a step, before promotion, or a hold)' },
+  { name: 'pause', done: 'paused', description: 'Pause the release: the observation window stops until resume' },
+  { name: 'resume', done: 'resumed', description: 'Resume a paused release' },
+  { name: 'promote', done: 'promotion requested for', description: 'Skip the remaining steps and promote the canary now' },
+  { name: 'abort', done: 'aborted', description: 'Abort the release: all traffic returns to stable at once' },
+] as const;
+
+interface StatusAfter {
+  id: string;
+  phase: string;
+  step: number;
+  totalSteps: number;
+  weights: { canary: number };
+}
+
+export function registerActionCommands(program: Command): void {
+  for (const action of ACTIONS) {
+    const command = program
+      .command(action.name)
+      .description(action.description)
+      .argument('<id>', 'the release id');
+    if (action.name === 'abort') command.requiredOption('--reason <text>', 'why (recorded in the release history and its outcome)');
+    else command.option('--comment <text>', 'recorded with the action in the release history');
+    command.action(async (id: string, flags: { comment?: string; reason?: string }, cmd: Command) => runCommand(cmd, async (ctx) => {
+      releaseIdArg(id);
+      const body = action.name === 'abort' ? { reason: flags.reason } : flags.comment !== undefined ? { comment: flags.comment } : {};
+      const { body: status } = await ctx.client.post<StatusAfter>(`/v1/releases/${id}/${action.name}`, body);
+      if (ctx.json) ctx.output.out(JSON.stringify(status, null, 2));
+      else ctx.output.out(`${action.done} release ${status.id}: ${status.phase}, step ${status.step}/${status.totalSteps}, canary ${status.weights.canary}%`);
+      return EXIT.ok;
+    }));
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Following a release's event stream until its verdict. The stream is Server-Sent Events; when it
+ * breaks (an API restart, a proxy timeout) the follower reconnects with Last-Event-ID and carries
+ * on where it stopped, so `canary start --wait` survives a rolling deploy of the API.
+ */
+import { ApiError, ConnectionError, type ApiClient } from './api-client.js';
+
+export interface ReleaseEvent {
+  event: string;
+  id?: string;
+  data: Record<string, unknown>;
+}
+
+/** Splits an SSE byte stream into events (only what the canary API sends: event, id, data). */
+export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; id?: string; data: string }> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let event = 'message';
+        let id: string | undefined;
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line === '' || line.startsWith(':')) continue;
+          const colon = line.indexOf(':');
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+          if (field === 'event') event = text;
+          else if (field === 'id') id = text;
+          else if (field === 'data') data.push(text);
+        }
+        if (data.length > 0) yield { event, ...(id !== undefined ? { id } : {}), data: data.join('\n') };
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+export interface FollowOptions {
+  /** Called for every event, the final `verdict` included. */
+  onEvent(event: ReleaseEvent): void;
+  /** Called when the stream broke and the follower reconnects. */
+  onReconnect?(attempt: number, reason: string): void;
+  /** Consecutive failed reconnects before giving up (default 20, about a minute). */
+  maxReconnects?: number;
+  /** Delay before reconnect n (default min(500 ms × n, 3 s)). */
+  backoffMs?(attempt: number): number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Follows the release until its `verdict` event and returns that event's data. Throws ApiError
+ * when the API refuses the stream (e.g. 404) and ConnectionError when it stays unreachable.
+ */
+export async function followRelease(client: ApiClient, releaseId: string, options: FollowOptions): Promise<Record<string, unknown>> {
+  const maxReconnects = options.maxReconnects ?? 20;
+  const backoff = options.backoffMs ?? ((n: number) => Math.min(500 * n, 3000));
+  let lastEventId: string | undefined;
+  let failures = 0;
+  for (;;) {
+    let reason: string;
+    try {
+      const response = await client.check(await client.fetch(`/v1/releases/${encodeURIComponent(releaseId)}/events`, {
+        stream: true,
+        headers: { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+      }));
+      if (!response.body) throw new ConnectionError(client.apiUrl, 'the event stream has no body');
+      for await (const raw of parseSse(response.body)) {
+        failures = 0;
+        if (raw.id !== undefined) lastEventId = raw.id;
+        let data: Record<string, unknown>;
+        try {
+          data = JSON.parse(raw.data) as Record<string, unknown>;
+        } catch {
+          data = { message: raw.data };
+        }
+        options.onEvent({ event: raw.event, ...(raw.id !== undefined ? { id: raw.id } : {}), data });
+        if (raw.event === 'verdict') return data;
+        if (raw.event === 'failure') throw new ApiError({ status: 502, title: 'The release status cannot be read', detail: String(data.detail ?? 'unknown failure') });
+      }
+      reason = 'the event stream ended before the verdict';
+    } catch (error) {
+      // the API said no (404, 401, an unreadable status): reconnecting will not help; a 503 may pass
+      if (error instanceof ApiError && error.status !== 503) throw error;
+      // a broken connection: refused (ConnectionError) or cut mid-stream (undici's TypeError "terminated")
+      if (!(error instanceof ApiError || error instanceof ConnectionError || error instanceof TypeError)) throw error;
+      reason = error.message;
+    }
+    failures += 1;
+    if (failures > maxReconnects) throw new ConnectionError(client.apiUrl, `gave up following release ${releaseId} after ${maxReconnects} reconnects: ${reason}`);
+    options.onReconnect?.(failures, reason);
+    await sleep(backoff(failures));
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Shared helpers for API and CLI tests: tokens for every role, a Temporal client that fails the
+ * test if it is ever called (unit tests through app.request), and a real stack — worker with fake
+ * activities on the shared dev server plus the API app or server — for integration tests.
+ */
+import type { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { AnalyseInput } from '../../activities/contract.js';
+import type { Verdict } from '../../core/types.js';
+import { createApp, type AppDeps } from '../../api/app.js';
+import { TokenStore } from '../../api/auth.js';
+import type { ApiLogger } from '../../api/context.js';
+import { ApiMetrics } from '../../api/metrics.js';
+import { startApiServer, type ApiServer } from '../../api/server.js';
+import { fakeActivities, newFakeCluster, type FakeCluster } from './fake-activities.js';
+import { connectTestEnv, uniqueTaskQueue } from './temporal.js';
+import { startWorker } from './workflow-worker.js';
+
+export const TOKENS = {
+  deployer: 'deployer-token-0123456789',
+  approver: 'approver-token-0123456789',
+  viewer: 'viewer-token-0123456789ab',
+  ops: 'ops-token-0123456789abcdef',
+  unnamed: 'unnamed-token-0123456789',
+} as const;
+
+/** deployer, approver and viewer each hold one role; "ops" holds all three; one token has no name. */
+export function testTokenStore(): TokenStore {
+  return new TokenStore([
+    { name: 'ci-bot', token: TOKENS.deployer, roles: ['deployer'] },
+    { name: 'alice', token: TOKENS.approver, roles: ['approver'] },
+    { name: 'dashboard', token: TOKENS.viewer, roles: ['viewer'] },
+    { name: 'ops', token: TOKENS.ops, roles: ['deployer', 'approver', 'viewer'] },
+    { name: 'token-unnamed', token: TOKENS.unnamed, roles: ['viewer'] },
+  ]);
+}
+
+export const auth = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+export const jsonHeaders = (token: string): Record<string, string> => ({ ...auth(token), 'content-type': 'application/json' });
+
+/** A client whose every use throws: unit tests must answer before reaching Temporal. */
+export function neverCalledClient(): Client {
+  return new Proxy({}, {
+    get(_target, property) {
+      if (property === 'options') return { namespace: 'default' };
+      if (property === 'connection') return { options: { address: 'never-called:7233' } };
+      throw new Error(`the unit test reached Temporal (client.${String(property)})`);
+    },
+  }) as Client;
+}
+
+/** Collects log lines instead of printing them. */
+export function memoryLogger(): ApiLogger & { lines: { fields: object; message: string }[] } {
+  const lines: { fields: object; message: string }[] = [];
+  return { lines, info: (fields, message) => lines.push({ fields, message }), error: (fields, message) => lines.push({ fields, message }) };
+}
+
+/** An app for unit tests: every route is reachable, Temporal never is. */
+export function unitApp(overrides: Partial<AppDeps> = {}) {
+  return createApp({ client: neverCalledClient(), tokens: testTokenStore(), metrics: new ApiMetrics({ processMetrics: false }), logger: memoryLogger(), ...overrides });
+}
+
+export interface ApiStack {
+  env: TestWorkflowEnvironment;
+  cluster: FakeCluster;
+  taskQueue: string;
+  metrics: ApiMetrics;
+  app: ReturnType<typeof createApp>;
+  /** Starts a real server for this stack (closed by stop()). */
+  serve(options?: { streamPollMs?: number; port?: number }): Promise<ApiServer>;
+  /** Stops the worker only: the API and Temporal stay up. */
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A worker with fake activities on the shared dev server, and the API on top. Verdicts come from
+ * `verdict(input)`: by default a canary whose version starts with "bad" fails, any other passes.
+ */
+export async function startApiStack(options: { verdict?: (input: AnalyseInput) => Verdict } = {}): Promise<ApiStack> {
+  const env = await connectTestEnv();
+  const cluster = newFakeCluster();
+  const taskQueue = uniqueTaskQueue('api');
+  const verdict = options.verdict ?? ((input: AnalyseInput) => (input.spec.canaryVersion.startsWith('bad') ? 'fail' : 'pass'));
+  let worker: Worker;
+  try {
+    worker = await startWorker(env, taskQueue, fakeActivities(cluster, verdict));
+  } catch (error) {
+    await env.teardown();
+    throw error;
+  }
+  const running = worker.run();
+  const metrics = new ApiMetrics({ processMetrics: false });
+  const deps = { client: env.client, tokens: testTokenStore(), taskQueue, metrics, logger: memoryLogger(), streamPollMs: 200, temporalUiUrl: 'http://temporal-ui.test' };
+  const app = createApp(deps);
+  const servers: ApiServer[] = [];
+  const stopWorker = async (): Promise<void> => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  };
+  return {
+    env, cluster, taskQueue, metrics, app,
+    async serve(serveOptions = {}) {
+      const server = await startApiServer({ ...deps, port: 0, ...serveOptions });
+      servers.push(server);
+      return server;
+    },
+    stopWorker,
+    async stop() {
+      await Promise.all(servers.map((s) => s.close()));
+      await stopWorker();
+      await env.teardown();
+    },
+  };
+}
+
+/** A spec body for the API: short windows, a unique service, the sandbox router. */
+let counter = 0;
+export function specBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  counter += 1;
+  return {
+    service: `api-${process.pid}-${Date.now().toString(36)}-${counter}`,
+    stableVersion: 'v1',
+    canaryVersion: 'v2',
+    router: { type: 'sandbox', url: 'http://127.0.0.1:1' },
+    schedule: { steps: [{ weight: 10, observe: '1s' }, { weight: 50, observe: '1s' }] },
+    analysis: { bucket: '1s' },
+    ...overrides,
+  };
+}
+
+export interface SseEvent {
+  event: string;
+  id?: string;
+  data: string;
+}
+
+/** Reads a Server-Sent Events response to its end (or until `stopAfter` returns true). */
+export async function readSse(response: Response, stopAfter?: (event: SseEvent) => boolean): Promise<SseEvent[]> {
+  const events: SseEvent[] = [];
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return events;
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event: SseEvent = { event: 'message', data: '' };
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) continue;
+          const colon = line.indexOf(':');
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+          if (field === 'event') event.event = text;
+          else if (field === 'id') event.id = text;
+          else if (field === 'data') data.push(text);
+        }
+        if (data.length === 0) continue;
+        event.data = data.join('\n');
+        events.push(event);
+        if (stopAfter?.(event)) return events;
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}

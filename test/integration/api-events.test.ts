@@ -1,0 +1,86 @@
+/**
+ * The release event stream (Server-Sent Events) against the real Temporal dev server with a real
+ * worker: events arrive as the release progresses, carry ids a client can resume from, and the
+ * stream ends with the verdict.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auth, jsonHeaders, readSse, specBody, startApiStack, TOKENS, type ApiStack, type SseEvent } from '../harness/api.js';
+
+let stack: ApiStack;
+beforeAll(async () => { stack = await startApiStack(); });
+afterAll(async () => { await stack?.stop(); });
+
+async function start(overrides: Record<string, unknown>): Promise<string> {
+  const res = await stack.app.request('/v1/releases', { method: 'POST', headers: jsonHeaders(TOKENS.deployer), body: JSON.stringify(specBody(overrides)) });
+  expect(res.status).toBe(201);
+  return (await res.json()).id;
+}
+
+const stream = (id: string, headers: Record<string, string> = {}) =>
+  stack.app.request(`/v1/releases/${id}/events`, { headers: { ...auth(TOKENS.viewer), ...headers } });
+
+const data = (event: SseEvent | undefined) => JSON.parse(event?.data ?? 'null');
+
+describe('the release event stream', () => {
+  it('streams weights, decisions and phases as they happen and ends with the verdict promoted', async () => {
+    const id = await start({});
+    const res = await stream(id);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const events = await readSse(res);
+
+    expect(events[0]?.event).toBe('status');
+    expect(data(events[0])).toMatchObject({ releaseId: id });
+    const weights = events.filter((e) => e.event === 'weight').map((e) => data(e).weight);
+    expect(weights).toEqual(expect.arrayContaining([10, 50]));
+    const decisions = events.filter((e) => e.event === 'decision').map(data);
+    expect(decisions).toHaveLength(2);
+    expect(decisions[0]).toMatchObject({ step: 1, look: 1, verdict: 'pass', explanation: 'scripted pass', action: 'next step' });
+    expect(decisions[0].decision).toMatchObject({ decision: { decidedBy: 'metric:errorRate' } });
+    expect(events.filter((e) => e.event === 'phase').map((e) => data(e).phase)).toContain('Promoted');
+
+    const last = events.at(-1);
+    expect(last?.event).toBe('verdict');
+    expect(data(last)).toMatchObject({ verdict: 'promoted', phase: 'Promoted', outcome: 'promoted v2: every step passed analysis' });
+    const ids = events.slice(1).map((e) => e.id);
+    expect(ids.every((i) => typeof i === 'string' && /^\d+-\d+-\d+$/.test(i))).toBe(true);
+    expect(new Set(ids.slice(0, -1)).size).toBe(ids.length - 1);
+  });
+
+  it('ends with the verdict rolled back and the reason when analysis fails', async () => {
+    const id = await start({ canaryVersion: 'bad-v3' });
+    const events = await readSse(await stream(id));
+    const verdict = data(events.at(-1));
+    expect(events.at(-1)?.event).toBe('verdict');
+    expect(verdict).toMatchObject({ verdict: 'rolled back', phase: 'RolledBack' });
+    expect(verdict.outcome).toContain('analysis failed at step 1');
+    expect(events.filter((e) => e.event === 'decision').map((e) => data(e).verdict)).toEqual(['fail']);
+  });
+
+  it('resumes after Last-Event-ID without repeating earlier events', async () => {
+    const id = await start({});
+    const all = await readSse(await stream(id));
+    const events = all.filter((e) => e.event !== 'status');
+    const resumeAt = events[2] as SseEvent;
+    const resumed = (await readSse(await stream(id, { 'last-event-id': resumeAt.id as string }))).filter((e) => e.event !== 'status');
+    expect(resumed.map((e) => `${e.event}:${e.id}`)).toEqual(events.slice(3).map((e) => `${e.event}:${e.id}`));
+  });
+
+  it('shows an action by a person in the stream with the actor', async () => {
+    const id = await start({ schedule: { steps: [{ weight: 10, observe: '1m' }] } });
+    const res = await stream(id);
+    const reading = readSse(res);
+    await new Promise((r) => setTimeout(r, 1000));
+    const abort = await stack.app.request(`/v1/releases/${id}/abort`, { method: 'POST', headers: jsonHeaders(TOKENS.approver), body: JSON.stringify({ reason: 'stop it' }) });
+    expect(abort.status).toBe(200);
+    const events = await reading;
+    expect(events.filter((e) => e.event === 'action').map((e) => data(e).message)).toEqual(['abort by alice (step 1): stop it']);
+    expect(data(events.at(-1))).toMatchObject({ verdict: 'rolled back', outcome: 'aborted by alice: stop it' });
+  });
+
+  it('answers 404 before streaming for an unknown release', async () => {
+    const res = await stream('never-started-release');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+  });
+});

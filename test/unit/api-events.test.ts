@@ -1,0 +1,105 @@
+/**
+ * The pure parts of the event stream and the metrics: which events a status adds since a cursor,
+ * how cursors survive timeline trimming, and that each release and decision is counted once.
+ */
+import { describe, expect, it } from 'vitest';
+import { eventsSince, formatCursor, parseCursor, START_CURSOR, verdictOf } from '../../api/events.js';
+import { ApiMetrics } from '../../api/metrics.js';
+import type { AnalysisRecord, ReleaseStatus, TimelineEvent } from '../../workflows/messages.js';
+
+const T0 = Date.parse('2025-01-01T00:00:00.000Z');
+const at = (offsetMs: number) => new Date(T0 + offsetMs).toISOString();
+
+function decision(step: number, verdict: 'pass' | 'fail'): AnalysisRecord {
+  return {
+    step, look: step, plannedLooks: 2, at: at(step * 1000), windowStart: at(0), windowEnd: at(step * 1000), missingBuckets: 0,
+    decision: { verdict, explanation: `${verdict} at ${step}`, decidedBy: 'metric:errorRate', look: step, plannedLooks: 2 },
+    action: verdict === 'pass' ? 'next step' : 'roll back',
+  };
+}
+
+function status(timeline: TimelineEvent[], decisions: AnalysisRecord[] = [], phase: ReleaseStatus['phase'] = 'Progressing'): ReleaseStatus {
+  return {
+    releaseId: 'r1', service: 'checkout', namespace: 'default', stableVersion: 'v1', canaryVersion: 'v2', phase, step: 1, totalSteps: 2,
+    weights: { stable: 90, canary: 10 }, windowEndsAt: null, windowRemainingMs: null, extensionsUsed: 0, pendingGate: null, paused: false,
+    decisions, actions: [], timeline, outcome: null, startedAt: at(0), finishedAt: null, generation: 0,
+  };
+}
+
+const timeline: TimelineEvent[] = [
+  { at: at(0), type: 'phase', phase: 'Pending', message: 'release r1' },
+  { at: at(0), type: 'phase', phase: 'Progressing', message: 'phase Progressing' },
+  { at: at(10), type: 'weight', weight: 10, message: 'step 1/2: canary weight 10%' },
+  { at: at(1000), type: 'decision', message: 'step 1 look 1: pass' },
+  { at: at(1000), type: 'weight', weight: 50, message: 'step 2/2: canary weight 50%' },
+];
+
+describe('eventsSince', () => {
+  it('turns the whole timeline into events from the start, decisions with their records', () => {
+    const { events, cursor } = eventsSince(status(timeline, [decision(1, 'pass')]), START_CURSOR);
+    expect(events.map((e) => e.event)).toEqual(['phase', 'phase', 'weight', 'decision', 'weight']);
+    expect(events[3]?.data).toMatchObject({ verdict: 'pass', explanation: 'pass at 1', step: 1, action: 'next step' });
+    expect(events.map((e) => e.id)).toEqual([`${T0}-0-0`, `${T0}-1-0`, `${T0 + 10}-0-0`, `${T0 + 1000}-0-1`, `${T0 + 1000}-1-1`]);
+    expect(cursor).toEqual({ ms: T0 + 1000, ord: 1, decisions: 1 });
+  });
+
+  it('returns only what came after the cursor, also within entries of the same millisecond', () => {
+    const { events } = eventsSince(status(timeline, [decision(1, 'pass')]), parseCursor(`${T0}-0-0`));
+    expect(events.map((e) => e.data.message)).toEqual(['phase Progressing', 'step 1/2: canary weight 10%', 'step 1 look 1: pass', 'step 2/2: canary weight 50%']);
+    expect(eventsSince(status(timeline, [decision(1, 'pass')]), parseCursor(`${T0 + 1000}-1-1`)).events).toEqual([]);
+  });
+
+  it('still sends decisions whose timeline entries were trimmed away', () => {
+    const trimmed = timeline.slice(4);
+    const { events } = eventsSince(status(trimmed, [decision(1, 'pass'), decision(2, 'fail')]), parseCursor(`${T0 + 10}-0-0`));
+    expect(events.map((e) => e.event)).toEqual(['weight', 'decision', 'decision']);
+    expect(events.slice(1).map((e) => e.data.verdict)).toEqual(['pass', 'fail']);
+  });
+
+  it('renames the timeline\'s error entries to warning events (EventSource reserves "error")', () => {
+    const { events } = eventsSince(status([{ at: at(5), type: 'error', message: 'ignored approve signal' }]), START_CURSOR);
+    expect(events[0]?.event).toBe('warning');
+  });
+});
+
+describe('stream cursors', () => {
+  it('round-trip through Last-Event-ID', () => {
+    const cursor = { ms: T0, ord: 3, decisions: 2 };
+    expect(parseCursor(formatCursor(cursor))).toEqual(cursor);
+  });
+
+  it('start from the beginning for anything that is not a cursor', () => {
+    for (const text of [undefined, '', 'abc', '1-2', '1-2-3-4', '9999999999999999-0-0']) expect(parseCursor(text)).toEqual(START_CURSOR);
+  });
+});
+
+describe('verdictOf', () => {
+  it('names the verdict of each terminal phase and none before', () => {
+    expect(verdictOf(status([], [], 'Promoted'))).toBe('promoted');
+    expect(verdictOf(status([], [], 'RolledBack'))).toBe('rolled back');
+    expect(verdictOf(status([], [], 'Failed'))).toBe('failed');
+    expect(verdictOf(status([], [], 'RollingBack'))).toBeUndefined();
+  });
+});
+
+describe('ApiMetrics', () => {
+  it('counts a release end and each decision once however often the status is read', async () => {
+    const metrics = new ApiMetrics({ processMetrics: false });
+    const running = status(timeline, [decision(1, 'pass')]);
+    metrics.observeStatus(running);
+    metrics.observeStatus(running);
+    const done = { ...status(timeline, [decision(1, 'pass'), decision(2, 'fail')], 'RolledBack'), weights: { stable: 100, canary: 0 } };
+    metrics.observeStatus(done);
+    metrics.observeStatus(done);
+    const { body } = await metrics.render();
+    expect(body).toContain('canary_releases_rolled_back_total{service="checkout"} 1');
+    expect(body).toContain('canary_analysis_verdicts_total{verdict="pass"} 1');
+    expect(body).toContain('canary_analysis_verdicts_total{verdict="fail"} 1');
+    expect(body).toContain('canary_weight_percent{service="checkout"} 0');
+    expect(body).not.toContain('canary_releases_promoted_total{');
+  });
+
+  it('includes process metrics unless asked not to', async () => {
+    expect((await new ApiMetrics().render()).body).toContain('process_cpu_user_seconds_total');
+  });
+});
