@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { registerActionCommands } from './commands/actions.js';
 import { registerJudgeCommand } from './commands/judge.js';
 import { registerReleaseCommands } from './commands/releases.js';
+import { registerSpecCommand } from './commands/spec.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { DEFAULT_API_URL } from './lib/api-client.js';
 import { EXIT } from './lib/output.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerReleaseCommands(program);
   registerActionCommands(program);
+  registerSpecCommand(program);
   registerJudgeCommand(program);
   registerStatsCommand(program);
   return program;

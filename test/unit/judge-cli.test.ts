@@ -1,7 +1,7 @@
 /**
  * `canary judge` and `canary stats welch` as a user runs them: JSON on stdin, JSON on stdout,
- * exit code 2 with the bad field named on stderr. Spawns test/fixtures/cli-judge-runner.ts (the
- * two commands on a commander program) until the real `canary` binary exists.
+ * exit code 2 with the bad field named on stderr. Spawns the real `canary` binary (bin/canary.mjs;
+ * the commands every user gets).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ interface Run {
 }
 
 function canary(args: string[], stdin: string): Run {
-  const result = spawnSync('npx', ['tsx', 'test/fixtures/cli-judge-runner.ts', ...args], {
+  const result = spawnSync(process.execPath, ['bin/canary.mjs', ...args], {
     cwd: repoRoot,
     input: stdin,
     encoding: 'utf8',
