@@ -23,7 +23,7 @@ import { startRelease } from '../client/releases.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../core/spec.js';
 import { ensureTemporalCli } from '../scripts/temporal-cli.mjs';
 import { freePort } from '../scripts/lib/proc.mjs';
-import { startTemporalDevServer } from '../scripts/lib/temporal-server.mjs';
+import { startDevServer } from '../stack/temporal.js';
 import { fakeActivities, newFakeCluster } from '../test/harness/fake-activities.js';
 import { pauseUpdate, resumeUpdate, statusQuery } from '../workflows/messages.js';
 import type { canaryRelease } from '../workflows/release.js';
@@ -109,7 +109,7 @@ async function throughput(label: string, url: string, headers: Record<string, st
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'canary-bench-api-'));
   const cli = ensureTemporalCli();
-  const temporal = await startTemporalDevServer({ cli, port: await freePort(), headless: true, dbFile: join(dir, 'temporal.sqlite'), logFile: join(dir, 'temporal.log') });
+  const temporal = await startDevServer({ cli, port: await freePort(), headless: true, dbFile: join(dir, 'temporal.sqlite'), logFile: join(dir, 'temporal.log') });
   const cleanups: (() => Promise<unknown>)[] = [async () => temporal.stop(), async () => rmSync(dir, { recursive: true, force: true })];
   try {
     try { Runtime.install({ logger: new DefaultLogger('WARN') }); } catch { /* installed */ }

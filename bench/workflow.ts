@@ -11,7 +11,7 @@ import { startRelease } from '../client/releases.js';
 import { abortSignal, statusQuery } from '../workflows/messages.js';
 import { ensureTemporalCli } from '../scripts/temporal-cli.mjs';
 import { freePort } from '../scripts/lib/proc.mjs';
-import { startTemporalDevServer } from '../scripts/lib/temporal-server.mjs';
+import { startDevServer } from '../stack/temporal.js';
 import { fakeActivities, newFakeCluster } from '../test/harness/fake-activities.js';
 import { testSpec } from '../test/harness/release-spec.js';
 import { quietRuntime } from '../test/harness/runtime.js';
@@ -23,7 +23,7 @@ const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) =>
 
 quietRuntime();
 const dir = mkdtempSync(join(tmpdir(), 'canary-bench-wf-'));
-const server = await startTemporalDevServer({ cli: ensureTemporalCli(), port: await freePort(), headless: true, dbFile: join(dir, 'db.sqlite') });
+const server = await startDevServer({ cli: ensureTemporalCli(), port: await freePort(), headless: true, dbFile: join(dir, 'db.sqlite') });
 const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address });
 try {
   const cluster = newFakeCluster();

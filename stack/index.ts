@@ -11,7 +11,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadTokenStore } from '../api/auth.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import { portInUse } from '../scripts/lib/proc.mjs';
-import { startTemporalDevServer } from '../scripts/lib/temporal-server.mjs';
+import { startDevServer } from './temporal.js';
 import { startSandbox, startStackPrometheus, type Sandbox, type StackPrometheus } from '../sandbox/index.js';
 import type { EngineEnv } from '../worker/config.js';
 import { createReleaseWorker } from '../worker/index.js';
@@ -66,7 +66,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       for (const port of [env.TEMPORAL_PORT, env.TEMPORAL_UI_PORT]) {
         if (await portInUse(port)) throw new Error(`port ${port} is in use: stop what runs there, set TEMPORAL_PORT/TEMPORAL_UI_PORT, or set TEMPORAL_ADDRESS to use a running Temporal server`);
       }
-      const server = await startTemporalDevServer({
+      const server = await startDevServer({
         cli: options.temporalCli, port: env.TEMPORAL_PORT, uiPort: env.TEMPORAL_UI_PORT,
         dbFile: join(dataDir, 'temporal.sqlite'), logFile: join(dataDir, 'temporal.log'),
       });

@@ -14,10 +14,10 @@ import type { z } from 'zod';
 import { cohortCondition } from '../../core/routing/cohorts.js';
 import type { Cohort, gatewayApiRouterSchema } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
-import { describeRef, KINDS, objectRef, type KubeObject, type ObjectRef, type ObjectStore } from '../kube/objects.js';
+import { KINDS, objectRef, type KubeObject, type ObjectStore } from '../kube/objects.js';
 import { RouteVerificationError, RouterConfigError } from './errors.js';
-import { assertValidWeights, percentages, rawWeight, verifyWeights } from './shared.js';
-import type { TrafficRouter } from './types.js';
+import { percentages, rawWeight } from './shared.js';
+import { SingleObjectRouter } from './single-object-router.js';
 
 export type GatewayApiRouterSpec = z.output<typeof gatewayApiRouterSchema>;
 
@@ -51,97 +51,53 @@ interface Rule {
   [key: string]: unknown;
 }
 
-interface Desired {
-  weights?: Weights;
-  cohorts?: Cohort[];
-}
-
-export class GatewayApiRouter implements TrafficRouter {
-  readonly target: string;
-  private readonly ref: ObjectRef;
-
+export class GatewayApiRouter extends SingleObjectRouter {
   constructor(
-    private readonly store: ObjectStore,
+    store: ObjectStore,
     private readonly namespace: string,
     private readonly spec: GatewayApiRouterSpec,
   ) {
-    this.ref = objectRef(KINDS.httpRoute, namespace, spec.httpRoute);
-    this.target = describeRef(this.ref);
+    super(store, objectRef(KINDS.httpRoute, namespace, spec.httpRoute));
   }
 
-  async initialize(cohorts: Cohort[]): Promise<void> {
-    await this.write({ weights: { stable: 100, canary: 0 }, cohorts });
-  }
-
-  async getWeights(): Promise<Weights> {
-    return this.weightsOf(await this.store.get(this.ref));
-  }
-
-  async setWeights(weights: Weights): Promise<Weights> {
-    assertValidWeights(weights, this.target);
-    return this.write({ weights });
-  }
-
-  async applyCohorts(cohorts: Cohort[]): Promise<void> {
-    await this.write({ cohorts });
-  }
-
-  async removeCohorts(): Promise<void> {
-    await this.write({ cohorts: [] });
-  }
-
-  async finalize(): Promise<Weights> {
-    return this.write({ weights: { stable: 100, canary: 0 }, cohorts: [] });
-  }
-
-  private async write(desired: Desired): Promise<Weights> {
-    const result = await this.store.update(this.ref, (draft) => this.apply(draft, desired));
-    const readBack = result.written ? await this.store.get(this.ref) : result.object;
-    this.verify(readBack, desired);
-    return this.weightsOf(readBack);
-  }
-
-  private apply(route: KubeObject, desired: Desired): void {
+  protected placeCohorts(route: KubeObject, cohorts: Cohort[]): void {
     const rules = this.rules(route);
-    if (desired.cohorts) {
-      const kept = rules.filter((rule) => !this.isCohortRule(route, rule, rules));
-      const annotations = route.metadata.annotations ?? {};
-      delete annotations[COHORT_RULE_ANNOTATION];
-      if (desired.cohorts.length > 0) {
-        const at = this.managedIndex(kept);
-        const cohortRule = this.cohortRule(kept[at] as Rule, desired.cohorts);
-        kept.splice(at, 0, cohortRule);
-        annotations[COHORT_RULE_ANNOTATION] = JSON.stringify(cohortRule.matches);
-      }
-      route.metadata.annotations = annotations;
-      if (Object.keys(annotations).length === 0) delete route.metadata.annotations;
-      rules.splice(0, rules.length, ...kept);
+    const kept = rules.filter((rule) => !this.isCohortRule(route, rule, rules));
+    const annotations = route.metadata.annotations ?? {};
+    delete annotations[COHORT_RULE_ANNOTATION];
+    if (cohorts.length > 0) {
+      const at = this.managedIndex(kept);
+      const cohortRule = this.cohortRule(kept[at] as Rule, cohorts);
+      kept.splice(at, 0, cohortRule);
+      annotations[COHORT_RULE_ANNOTATION] = JSON.stringify(cohortRule.matches);
     }
-    if (desired.weights) {
-      const { stable, canary } = this.backends(rules[this.managedIndex(rules)] as Rule, true);
-      stable.weight = desired.weights.stable;
-      (canary as BackendRef).weight = desired.weights.canary;
+    route.metadata.annotations = annotations;
+    if (Object.keys(annotations).length === 0) delete route.metadata.annotations;
+    rules.splice(0, rules.length, ...kept);
+  }
+
+  protected placeWeights(route: KubeObject, weights: Weights): void {
+    const rules = this.rules(route);
+    const { stable, canary } = this.backends(rules[this.managedIndex(rules)] as Rule, true);
+    stable.weight = weights.stable;
+    (canary as BackendRef).weight = weights.canary;
+  }
+
+  protected verifyCohorts(route: KubeObject, cohorts: Cohort[]): void {
+    const rules = this.rules(route);
+    const index = this.managedIndex(rules);
+    const present = rules.findIndex((rule) => this.isCohortRule(route, rule, rules));
+    const wanted = cohorts.length > 0;
+    if (wanted ? present !== index - 1 : present !== -1) {
+      throw new RouteVerificationError(
+        this.target,
+        wanted ? 'a cohort rule right before the managed rule' : 'no cohort rule',
+        present === -1 ? 'no cohort rule' : `a cohort rule at position ${present} (managed rule at ${index})`,
+      );
     }
   }
 
-  private verify(route: KubeObject, desired: Desired): void {
-    if (desired.weights) verifyWeights(this.target, desired.weights, this.weightsOf(route));
-    if (desired.cohorts) {
-      const rules = this.rules(route);
-      const index = this.managedIndex(rules);
-      const present = rules.findIndex((rule) => this.isCohortRule(route, rule, rules));
-      const wanted = desired.cohorts.length > 0;
-      if (wanted ? present !== index - 1 : present !== -1) {
-        throw new RouteVerificationError(
-          this.target,
-          wanted ? 'a cohort rule right before the managed rule' : 'no cohort rule',
-          present === -1 ? 'no cohort rule' : `a cohort rule at position ${present} (managed rule at ${index})`,
-        );
-      }
-    }
-  }
-
-  private weightsOf(route: KubeObject): Weights {
+  protected weightsOf(route: KubeObject): Weights {
     const rules = this.rules(route);
     const { stable, canary } = this.backends(rules[this.managedIndex(rules)] as Rule, false);
     // Gateway API: an omitted weight is 1; weights are relative.

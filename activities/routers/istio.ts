@@ -13,10 +13,10 @@ import type { z } from 'zod';
 import { cohortCondition } from '../../core/routing/cohorts.js';
 import type { Cohort, istioRouterSchema } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
-import { describeRef, KINDS, objectRef, type KubeObject, type ObjectRef, type ObjectStore } from '../kube/objects.js';
+import { describeRef, KINDS, objectRef, type KubeObject, type ObjectStore } from '../kube/objects.js';
 import { RouteVerificationError, RouterConfigError } from './errors.js';
-import { assertValidWeights, rawWeight, verifyWeights } from './shared.js';
-import type { TrafficRouter } from './types.js';
+import { rawWeight } from './shared.js';
+import { SingleObjectRouter } from './single-object-router.js';
 
 export type IstioRouterSpec = z.output<typeof istioRouterSchema>;
 
@@ -44,99 +44,57 @@ interface HttpRoute {
   [key: string]: unknown;
 }
 
-/** What one write should leave in place. `cohorts: []` removes the cohort route. */
-interface Desired {
-  weights?: Weights;
-  cohorts?: Cohort[];
-}
-
-export class IstioRouter implements TrafficRouter {
-  readonly target: string;
-  private readonly ref: ObjectRef;
-
+export class IstioRouter extends SingleObjectRouter {
   constructor(
-    private readonly store: ObjectStore,
+    store: ObjectStore,
     private readonly namespace: string,
     private readonly spec: IstioRouterSpec,
   ) {
-    this.ref = objectRef(KINDS.virtualService, namespace, spec.virtualService);
-    this.target = describeRef(this.ref);
+    super(store, objectRef(KINDS.virtualService, namespace, spec.virtualService));
   }
 
-  async initialize(cohorts: Cohort[]): Promise<void> {
-    await this.store.get(this.ref); // the VirtualService first: it is what a missing-object error should name
+  /** The VirtualService first (it is what a missing-object error should name), then the DestinationRule's subsets. */
+  protected override async checkBeforeInitialize(): Promise<void> {
+    await this.store.get(this.ref);
     await this.checkDestinationRule();
-    await this.write({ weights: { stable: 100, canary: 0 }, cohorts });
   }
 
-  async getWeights(): Promise<Weights> {
-    return this.weightsOf(await this.store.get(this.ref));
-  }
-
-  async setWeights(weights: Weights): Promise<Weights> {
-    assertValidWeights(weights, this.target);
-    return this.write({ weights });
-  }
-
-  async applyCohorts(cohorts: Cohort[]): Promise<void> {
-    await this.write({ cohorts });
-  }
-
-  async removeCohorts(): Promise<void> {
-    await this.write({ cohorts: [] });
-  }
-
-  async finalize(): Promise<Weights> {
-    return this.write({ weights: { stable: 100, canary: 0 }, cohorts: [] });
-  }
-
-  /** Optimistic write of the desired state, then a read-back check. Returns the weights read back. */
-  private async write(desired: Desired): Promise<Weights> {
-    const result = await this.store.update(this.ref, (draft) => this.apply(draft, desired));
-    const readBack = result.written ? await this.store.get(this.ref) : result.object;
-    this.verify(readBack, desired);
-    return this.weightsOf(readBack);
-  }
-
-  private apply(vs: KubeObject, desired: Desired): void {
+  protected placeCohorts(vs: KubeObject, cohorts: Cohort[]): void {
     const http = this.routes(vs);
-    if (desired.cohorts) {
-      const index = this.managedIndex(http);
-      const cohortName = this.cohortRouteName(http[index] as HttpRoute);
-      const kept = http.filter((route) => route.name !== cohortName);
-      if (desired.cohorts.length > 0) {
-        const managedAt = this.managedIndex(kept);
-        kept.splice(managedAt, 0, this.cohortRoute(kept[managedAt] as HttpRoute, cohortName, desired.cohorts));
-      }
-      http.splice(0, http.length, ...kept);
+    const index = this.managedIndex(http);
+    const cohortName = this.cohortRouteName(http[index] as HttpRoute);
+    const kept = http.filter((route) => route.name !== cohortName);
+    if (cohorts.length > 0) {
+      const managedAt = this.managedIndex(kept);
+      kept.splice(managedAt, 0, this.cohortRoute(kept[managedAt] as HttpRoute, cohortName, cohorts));
     }
-    if (desired.weights) {
-      const route = http[this.managedIndex(http)] as HttpRoute;
-      const { stable, canary } = this.destinations(route, true);
-      stable.weight = desired.weights.stable;
-      (canary as RouteDestination).weight = desired.weights.canary;
+    http.splice(0, http.length, ...kept);
+  }
+
+  protected placeWeights(vs: KubeObject, weights: Weights): void {
+    const http = this.routes(vs);
+    const route = http[this.managedIndex(http)] as HttpRoute;
+    const { stable, canary } = this.destinations(route, true);
+    stable.weight = weights.stable;
+    (canary as RouteDestination).weight = weights.canary;
+  }
+
+  protected verifyCohorts(vs: KubeObject, cohorts: Cohort[]): void {
+    const http = this.routes(vs);
+    const index = this.managedIndex(http);
+    const cohortName = this.cohortRouteName(http[index] as HttpRoute);
+    const present = http.findIndex((route) => route.name === cohortName);
+    const wanted = cohorts.length > 0;
+    if (wanted ? present !== index - 1 : present !== -1) {
+      throw new RouteVerificationError(
+        this.target,
+        wanted ? `cohort route "${cohortName}" right before the managed route` : `no cohort route "${cohortName}"`,
+        present === -1 ? 'no cohort route' : `cohort route at position ${present} (managed route at ${index})`,
+      );
     }
   }
 
-  private verify(vs: KubeObject, desired: Desired): void {
-    if (desired.weights) verifyWeights(this.target, desired.weights, this.weightsOf(vs));
-    if (desired.cohorts) {
-      const http = this.routes(vs);
-      const index = this.managedIndex(http);
-      const cohortName = this.cohortRouteName(http[index] as HttpRoute);
-      const present = http.findIndex((route) => route.name === cohortName);
-      const wanted = desired.cohorts.length > 0;
-      if (wanted ? present !== index - 1 : present !== -1) {
-        throw new RouteVerificationError(
-          this.target,
-          wanted ? `cohort route "${cohortName}" right before the managed route` : `no cohort route "${cohortName}"`,
-          present === -1 ? 'no cohort route' : `cohort route at position ${present} (managed route at ${index})`,
-        );
-      }
-    }
-  }
-
-  private weightsOf(vs: KubeObject): Weights {
+  protected weightsOf(vs: KubeObject): Weights {
     const http = this.routes(vs);
     const route = http[this.managedIndex(http)] as HttpRoute;
     const { stable, canary } = this.destinations(route, false);

@@ -16,7 +16,7 @@ import {
   type KubeObject, type ObjectRef, type ObjectStore,
 } from '../kube/objects.js';
 import { RouteVerificationError, RouterConfigError } from './errors.js';
-import { assertValidWeights, verifyWeights } from './shared.js';
+import { assertValidWeights, updateAndReadBack, verifyWeights } from './shared.js';
 import type { TrafficRouter } from './types.js';
 
 export type NginxRouterSpec = z.output<typeof nginxRouterSchema>;
@@ -81,10 +81,9 @@ export class NginxRouter implements TrafficRouter {
   async setWeights(weights: Weights): Promise<Weights> {
     assertValidWeights(weights, this.target);
     if (!(await this.store.find(this.canaryRef))) return this.ensureCanaryIngress(weights, undefined, false);
-    const result = await this.store.update(this.canaryRef, (draft) => {
+    const readBack = await updateAndReadBack(this.store, this.canaryRef, (draft) => {
       annotations(draft)[NGINX_ANNOTATIONS.weight] = String(weights.canary);
     });
-    const readBack = result.written ? await this.store.get(this.canaryRef) : result.object;
     return verifyWeights(this.target, weights, this.weightsOf(readBack));
   }
 
@@ -128,11 +127,10 @@ export class NginxRouter implements TrafficRouter {
   }
 
   private async updateCohorts(cohorts: Cohort[]): Promise<void> {
-    const result = await this.store.update(this.canaryRef, (draft) => {
+    const readBack = await updateAndReadBack(this.store, this.canaryRef, (draft) => {
       this.assertOurs(draft);
       setCohortAnnotations(annotations(draft), cohorts);
     });
-    const readBack = result.written ? await this.store.get(this.canaryRef) : result.object;
     this.verifyCohorts(readBack, cohorts);
   }
 
@@ -150,7 +148,7 @@ export class NginxRouter implements TrafficRouter {
       readBack = await this.store.get(this.canaryRef);
     } else {
       this.assertOurs(existing);
-      const result = await this.store.update(this.canaryRef, (draft) => {
+      readBack = await updateAndReadBack(this.store, this.canaryRef, (draft) => {
         const keep = cohorts === undefined ? pick(annotations(draft), COHORT_ANNOTATIONS) : {};
         if (resync) {
           draft.spec = wanted.spec;
@@ -161,7 +159,6 @@ export class NginxRouter implements TrafficRouter {
           if (cohorts) setCohortAnnotations(annotations(draft), cohorts);
         }
       });
-      readBack = result.written ? await this.store.get(this.canaryRef) : result.object;
     }
     if (cohorts) this.verifyCohorts(readBack, cohorts);
     return verifyWeights(this.target, weights, this.weightsOf(readBack));

@@ -4,6 +4,7 @@
  */
 import { weightProblems } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
+import type { KubeObject, Mutation, ObjectRef, ObjectStore } from '../kube/objects.js';
 import { InvalidWeightsError, RouteVerificationError, RouterConfigError } from './errors.js';
 
 /** Throws InvalidWeightsError unless weights are integers 0–100 summing to 100. Call before any API call. */
@@ -38,4 +39,14 @@ export function verifyWeights(target: string, expected: Weights, found: Weights)
 /** Raw weight of a destination entry: absent means the implicit default the API defines. */
 export function rawWeight(value: unknown, implicit: number): number {
   return typeof value === 'number' ? value : implicit;
+}
+
+/**
+ * Optimistic update, then the object as the API server now holds it, for checking the write: read
+ * again after a write (the server may have defaulted or dropped fields), or the object `update`
+ * just read when the mutation changed nothing.
+ */
+export async function updateAndReadBack(store: ObjectStore, ref: ObjectRef, mutate: Mutation): Promise<KubeObject> {
+  const result = await store.update(ref, mutate);
+  return result.written ? store.get(ref) : result.object;
 }

@@ -18,7 +18,7 @@ import {
   type KubeObject, type ObjectRef, type ObjectStore,
 } from '../kube/objects.js';
 import { RouteVerificationError, RouterConfigError } from './errors.js';
-import { assertValidWeights, percentages, rawWeight, verifyWeights } from './shared.js';
+import { assertValidWeights, percentages, rawWeight, updateAndReadBack, verifyWeights } from './shared.js';
 import type { TrafficRouter } from './types.js';
 
 export type TraefikRouterSpec = z.output<typeof traefikRouterSchema>;
@@ -71,12 +71,11 @@ export class TraefikRouter implements TrafficRouter {
 
   async setWeights(weights: Weights): Promise<Weights> {
     assertValidWeights(weights, this.target);
-    const result = await this.store.update(this.serviceRef, (draft) => {
+    const readBack = await updateAndReadBack(this.store, this.serviceRef, (draft) => {
       const { stable, canary } = this.services(draft, true);
       stable.weight = weights.stable;
       (canary as WeightedService).weight = weights.canary;
     });
-    const readBack = result.written ? await this.store.get(this.serviceRef) : result.object;
     return verifyWeights(this.target, weights, this.weightsOf(readBack));
   }
 

@@ -1,31 +1,22 @@
 // Starts and stops a Temporal dev server (`temporal server start-dev`) with the search attributes
-// canary-engine needs. Used by the local stack (persistent SQLite file in .data/) and by the test
-// harness (a temp file). Node builtins only.
+// it is given (canary-engine's come from workflows/messages.ts, through stack/temporal.ts). Used by
+// the local stack (persistent SQLite file in .data/) and the test harness (a temp file). Node
+// builtins only.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sleep } from './proc.mjs';
 
-/** Search attributes every release upserts; the workflow and the API depend on exactly these. */
-export const SEARCH_ATTRIBUTES = {
-  CanaryPhase: 'Keyword',
-  CanaryService: 'Keyword',
-  CanaryNamespace: 'Keyword',
-  CanaryVersion: 'Keyword',
-  CanaryWeight: 'Int',
-  CanaryReleaseId: 'Keyword',
-};
-
 /**
  * Starts a dev server and waits until the `default` namespace answers.
- * @param {{ cli: string, port: number, uiPort?: number, dbFile: string, logFile?: string, headless?: boolean, ip?: string, startTimeoutMs?: number }} options
+ * @param {{ cli: string, port: number, uiPort?: number, dbFile: string, logFile?: string, headless?: boolean, ip?: string, startTimeoutMs?: number, searchAttributes: Record<string, string> }} options
  * @returns {Promise<{ address: string, uiUrl: string | null, pid: number, stop: () => Promise<void> }>}
  */
-export async function startTemporalDevServer({ cli, port, uiPort, dbFile, logFile, headless = false, ip = '127.0.0.1', startTimeoutMs = 120_000 }) {
+export async function startTemporalDevServer({ cli, port, uiPort, dbFile, logFile, headless = false, ip = '127.0.0.1', startTimeoutMs = 120_000, searchAttributes }) {
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--db-filename', dbFile, '--log-level', 'warn'];
   if (headless) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
-  for (const [key, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${key}=${type}`);
+  for (const [key, type] of Object.entries(searchAttributes)) args.push('--search-attribute', `${key}=${type}`);
   mkdirSync(dirname(dbFile), { recursive: true });
   let out = 'ignore';
   if (logFile) {

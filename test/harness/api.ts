@@ -16,6 +16,7 @@ import { startApiServer, type ApiServer } from '../../api/server.js';
 import { fakeActivities, newFakeCluster, type FakeCluster } from './fake-activities.js';
 import { connectTestEnv, uniqueTaskQueue } from './temporal.js';
 import { startWorker } from './workflow-worker.js';
+import { testSpecBody } from './release-spec.js';
 
 export const TOKENS = {
   deployer: 'deployer-token-0123456789',
@@ -116,18 +117,8 @@ export async function startApiStack(options: { verdict?: (input: AnalyseInput) =
 }
 
 /** A spec body for the API: short windows, a unique service, the sandbox router. */
-let counter = 0;
 export function specBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  counter += 1;
-  return {
-    service: `api-${process.pid}-${Date.now().toString(36)}-${counter}`,
-    stableVersion: 'v1',
-    canaryVersion: 'v2',
-    router: { type: 'sandbox', url: 'http://127.0.0.1:1' },
-    schedule: { steps: [{ weight: 10, observe: '1s' }, { weight: 50, observe: '1s' }] },
-    analysis: { bucket: '1s' },
-    ...overrides,
-  };
+  return testSpecBody(overrides, 'api');
 }
 
 export interface SseEvent {

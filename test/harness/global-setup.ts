@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ensureTemporalCli } from '../../scripts/temporal-cli.mjs';
 import { freePort } from '../../scripts/lib/proc.mjs';
-import { startTemporalDevServer } from '../../scripts/lib/temporal-server.mjs';
+import { startDevServer } from '../../stack/temporal.js';
 import { startKubeForTests } from './kube.js';
 
 declare module 'vitest' {
@@ -24,7 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = mkdtempSync(join(tmpdir(), 'canary-test-temporal-'));
   const cli = ensureTemporalCli();
   const started = Date.now();
-  const server = await startTemporalDevServer({
+  const server = await startDevServer({
     cli,
     port: await freePort(),
     headless: true,

@@ -27,3 +27,19 @@ export async function api(base: string, path: string, init: { method?: string; b
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
+
+const TERMINAL = ['Promoted', 'RolledBack', 'Failed'];
+
+/** Submits a spec to the API and polls its status until the release ends. */
+export async function runRelease(base: string, spec: Record<string, unknown>, pollMs = 1000): Promise<{ id: string; status: Record<string, unknown>; seconds: number }> {
+  const started = Date.now();
+  const created = await api(base, '/v1/releases', { method: 'POST', body: spec });
+  if (created.status !== 201) throw new Error(`POST /v1/releases answered ${created.status}: ${JSON.stringify(created.body)}`);
+  const id = created.body.id as string;
+  for (;;) {
+    const { status, body } = await api(base, `/v1/releases/${id}`);
+    if (status !== 200) throw new Error(`GET /v1/releases/${id} answered ${status}: ${JSON.stringify(body)}`);
+    if (TERMINAL.includes(body.phase as string)) return { id, status: body, seconds: (Date.now() - started) / 1000 };
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

@@ -13,11 +13,10 @@ import { ensurePrometheus } from '../../scripts/prometheus.mjs';
 import { ensureTemporalCli } from '../../scripts/temporal-cli.mjs';
 import { startStack, type Stack } from '../../stack/index.js';
 import { loadEngineEnv } from '../../worker/config.js';
-import { api, freeStackEnv, TEST_TOKENS } from '../harness/stack.js';
+import { freeStackEnv, runRelease, TEST_TOKENS } from '../harness/stack.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const example = (name: string) => JSON.parse(readFileSync(join(root, 'examples', `sandbox-${name}.json`), 'utf8')) as Record<string, unknown>;
-const TERMINAL = ['Promoted', 'RolledBack', 'Failed'];
 
 let stack: Stack;
 let dataDir: string;
@@ -40,20 +39,9 @@ afterAll(async () => {
 });
 
 async function runExample(name: string): Promise<{ status: Record<string, unknown>; seconds: number }> {
-  const started = Date.now();
-  const created = await api(stack.apiUrl, '/v1/releases', { method: 'POST', body: example(name) });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const id = created.body.id as string;
-  for (;;) {
-    const { status, body } = await api(stack.apiUrl, `/v1/releases/${id}`);
-    expect(status).toBe(200);
-    if (TERMINAL.includes(body.phase as string)) {
-      const seconds = (Date.now() - started) / 1000;
-      console.log(`[e2e] ${name}: ${body.phase} after ${seconds.toFixed(0)} s — ${body.outcome}`);
-      return { status: body, seconds };
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  const result = await runRelease(stack.apiUrl, example(name));
+  console.log(`[e2e] ${name}: ${result.status.phase} after ${result.seconds.toFixed(0)} s — ${result.status.outcome}`);
+  return result;
 }
 
 type Decisions = Array<{ decision: { verdict: string; decidedBy: string; explanation: string } }>;

@@ -10,7 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { ensureTemporalCli } from '../../scripts/temporal-cli.mjs';
 import { freePort } from '../../scripts/lib/proc.mjs';
-import { startTemporalDevServer } from '../../scripts/lib/temporal-server.mjs';
+import { startDevServer } from '../../stack/temporal.js';
 import { startRelease } from '../../client/releases.js';
 import { abortSignal, statusQuery } from '../../workflows/messages.js';
 import { fakeActivities, newFakeCluster } from '../harness/fake-activities.js';
@@ -21,7 +21,7 @@ import type { Verdict } from '../../core/types.js';
 
 quietRuntime();
 const dir = mkdtempSync(join(tmpdir(), 'canary-record-'));
-const server = await startTemporalDevServer({ cli: ensureTemporalCli(), port: await freePort(), headless: true, dbFile: join(dir, 'db.sqlite') });
+const server = await startDevServer({ cli: ensureTemporalCli(), port: await freePort(), headless: true, dbFile: join(dir, 'db.sqlite') });
 const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address });
 try {
   const cases: Array<{ name: string; script: Verdict[]; abort?: boolean }> = [

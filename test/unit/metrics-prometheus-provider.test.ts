@@ -168,3 +168,12 @@ describe('failure policy', () => {
     expect(toActivityFailure(other)).toBe(other);
   });
 });
+
+describe('the Prometheus address', () => {
+  it("uses the spec's address, else the worker's default, else the loopback default", () => {
+    const own = createMetricsProvider(metricsSpecSchema.parse({ address: 'http://prom.example:9090' }), { defaultAddress: 'http://worker-default:9090' });
+    const fromWorker = createMetricsProvider(metricsSpecSchema.parse({}), { defaultAddress: 'http://worker-default:9090' });
+    const fallback = createMetricsProvider(metricsSpecSchema.parse({}));
+    expect([own.name, fromWorker.name, fallback.name]).toEqual(['prometheus http://prom.example:9090', 'prometheus http://worker-default:9090', 'prometheus http://127.0.0.1:9090']);
+  });
+});

@@ -182,7 +182,8 @@ describe('template validation', () => {
   });
 
   it('keeps the default metrics spec valid and free of preset settings', () => {
-    expect(metricsSpecSchema.parse({})).toEqual({ provider: 'prometheus', address: 'http://127.0.0.1:9090', preset: 'istio', timeout: '10s' });
+    // no address: the worker's default (CANARY_PROMETHEUS_URL) applies when the provider is built
+    expect(metricsSpecSchema.parse({})).toEqual({ provider: 'prometheus', preset: 'istio', timeout: '10s' });
     expect(validateReleaseSpec({ service: 'checkout', stableVersion: 'v1', canaryVersion: 'v2' }).ok).toBe(true);
   });
 

@@ -67,7 +67,8 @@ describe('createTrafficRouter', () => {
     const seen: unknown[] = [];
     const built = createTrafficRouter(spec({ type: 'sandbox' }), kube, { extra: { sandbox: (router) => (seen.push(router), sandboxRouter) } });
     expect(built).toBe(sandboxRouter);
-    expect(seen).toEqual([{ type: 'sandbox', url: 'http://127.0.0.1:8089' }]);
+    // no url in the spec: the worker's default applies later (sandboxProviders' defaultUrl)
+    expect(seen).toEqual([{ type: 'sandbox' }]);
   });
 });
 
