@@ -43,9 +43,11 @@ export function describeMetric(metric: MetricRecord): string {
   if (metric.test === 'count' && metric.count) {
     const c = metric.canary;
     const b = metric.baseline;
+    const formatCount = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
     const rate = (errors = 0, requests = 0) => (requests > 0 ? errors / requests : null);
-    values = `${c.errors ?? 0}/${c.requests ?? 0} = ${formatPercent(rate(c.errors, c.requests))} vs ` +
-      `${b.errors ?? 0}/${b.requests ?? 0} = ${formatPercent(rate(b.errors, b.requests))} baseline`;
+    // Prometheus's increase() extrapolates, so counts are rarely whole numbers: show them rounded
+    values = `${formatCount(c.errors ?? 0)}/${formatCount(c.requests ?? 0)} = ${formatPercent(rate(c.errors, c.requests))} vs ` +
+      `${formatCount(b.errors ?? 0)}/${formatCount(b.requests ?? 0)} = ${formatPercent(rate(b.errors, b.requests))} baseline`;
   }
   const p = metric.p === null ? `no test (${metric.degenerate ?? 'no data'})` : `p = ${formatProbability(metric.p)}`;
   return `${label} ${values} (margin ${formatMargin(metric)}), ${p}`;

@@ -6,12 +6,12 @@ import { freePort } from '../../scripts/lib/proc.mjs';
 
 /** Environment for a stack whose every port is free, so it never collides with a running one. */
 export async function freeStackEnv(): Promise<Record<string, string>> {
+  // the OS may hand out the same free port twice in a row: insist on five different ones
+  const ports = new Set<number>();
+  while (ports.size < 5) ports.add(await freePort());
+  const [api, temporal, ui, prometheus, router] = [...ports].map(String);
   return {
-    PORT: String(await freePort()),
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    PROMETHEUS_PORT: String(await freePort()),
-    SANDBOX_ROUTER_PORT: String(await freePort()),
+    PORT: api!, TEMPORAL_PORT: temporal!, TEMPORAL_UI_PORT: ui!, PROMETHEUS_PORT: prometheus!, SANDBOX_ROUTER_PORT: router!,
     SANDBOX_DEMO_PORT: '0',
   };
 }

@@ -277,3 +277,14 @@ describe('judge input', () => {
     expect(decision.decidedBy).toBe('metric:latencyQuantile');
   });
 });
+
+describe('explanations of extrapolated counts', () => {
+  it('rounds the fractional counts Prometheus increase() returns instead of printing raw floats', () => {
+    const bucket = (requests: number, errors: number): BucketCounts => ({ requests, errors, latencySumMs: requests * 100, latencyCount: requests });
+    const canary = Array.from({ length: 10 }, () => bucket(82.37037037, 3.85185185));
+    const baseline = Array.from({ length: 10 }, () => bucket(238.37037037, 2.51851851));
+    const decision = judge(request(canary, baseline, 1, 2));
+    expect(decision.verdict).toBe('fail');
+    expect(decision.explanation).toMatch(/error rate 38\.5\/823\.7 = 4\.\d+% vs 25\.2\/2383\.7 = 1\.\d+% baseline/);
+  });
+});
