@@ -133,7 +133,11 @@ async function generatedTokens(dataDir: string): Promise<LoadedTokens> {
     if (mode !== 0o600) await chmod(file, 0o600);
     return { store: new TokenStore(parseTokenLines(existing, file)), source: 'reused', message: `API tokens (one per role) are in ${file}` };
   }
-  const entries: TokenEntry[] = ROLES.map((role) => ({ name: role, token: randomBytes(32).toString('base64url'), roles: [role] }));
+  // one token per role; the deployer and the approver may also read, so `canary start --wait` and
+  // `canary status` work with the token that started or approved the release
+  const entries: TokenEntry[] = ROLES.map((role) => ({
+    name: role, token: randomBytes(32).toString('base64url'), roles: role === 'viewer' ? [role] : [role, 'viewer'],
+  }));
   const text = [
     '# canary API tokens, generated for the local stack: name=token:roles (see docs/api.md).',
     '# Use one with: export CANARY_API_TOKEN=<the part between "=" and ":">',

@@ -159,6 +159,8 @@ describe('loadTokenStore', () => {
     expect(lines.map((l) => l.split('=')[0])).toEqual(['deployer', 'approver', 'viewer']);
     const approverToken = (lines[1] as string).slice('approver='.length, (lines[1] as string).lastIndexOf(':'));
     expect(first.store.authenticate(approverToken)?.name).toBe('approver');
+    // the deployer and the approver can also read the releases they act on; the viewer only reads
+    expect(lines.map((l) => l.slice(l.lastIndexOf(':') + 1))).toEqual(['deployer+viewer', 'approver+viewer', 'viewer']);
 
     const second = await loadTokenStore({ env: {}, dataDir });
     expect(second.source).toBe('reused');
