@@ -132,6 +132,7 @@ class ReleaseRun {
   async steps(): Promise<void> {
     const { state, plan } = this;
     for (; state.nextStep < plan.steps.length; state.nextStep++) {
+      this.checkAbort();
       if (state.promoteRequest) return;
       const step = plan.steps[state.nextStep] as PlannedStep;
       let windowMs = state.resumeWindowMs;

@@ -32,6 +32,9 @@ export interface CarriedState {
   stableSnapshot: unknown;
   /** Set when a run ended in the middle of a step: the next run observes this long before analysing. */
   resumeWindowMs: number | null;
+  /** Requests accepted in the last moments of the previous run, so none is lost to continue-as-new. */
+  abortRequest?: { actor: string; reason: string } | null;
+  promoteRequest?: { actor: string } | null;
 }
 
 export class ReleaseState {
@@ -75,6 +78,8 @@ export class ReleaseState {
     this.analysisStartMs = carried?.analysisStartMs ?? null;
     this.stableSnapshot = carried?.stableSnapshot ?? null;
     this.resumeWindowMs = carried?.resumeWindowMs ?? null;
+    this.abortRequest = carried?.abortRequest ?? null;
+    this.promoteRequest = carried?.promoteRequest ?? null;
   }
 
   carry(): CarriedState {
@@ -85,6 +90,8 @@ export class ReleaseState {
       analysisStartMs: this.analysisStartMs,
       stableSnapshot: this.stableSnapshot,
       resumeWindowMs: this.resumeWindowMs,
+      abortRequest: this.abortRequest,
+      promoteRequest: this.promoteRequest,
     };
   }
 
