@@ -20,6 +20,7 @@ export type ProblemKind =
   | 'release-not-found'
   | 'release-conflict'
   | 'release-ended'
+  | 'release-id-taken'
   | 'action-not-applicable'
   | 'payload-too-large'
   | 'unsupported-media-type'
@@ -35,6 +36,7 @@ const TITLES: Record<ProblemKind, string> = {
   'release-not-found': 'No such release',
   'release-conflict': 'Another release is running for this service',
   'release-ended': 'The release has already ended',
+  'release-id-taken': 'The release id names a release of another service',
   'action-not-applicable': 'The action does not apply to the release now',
   'payload-too-large': 'The request body is too large',
   'unsupported-media-type': 'Unsupported media type',

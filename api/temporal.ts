@@ -17,6 +17,7 @@ import { SingleFlightCache } from './cache.js';
 import { invalidRequest, ProblemError } from './problems.js';
 import type { ListQuery } from './schemas.js';
 import { decodeCursor, decodeExecution, encodeCursor, releaseListQuery, safeValue, type RawExecution } from './visibility.js';
+import { releaseIdOf } from '../client/releases.js';
 
 export type ReleaseHandle = WorkflowHandle<typeof canaryRelease>;
 
@@ -128,8 +129,7 @@ export class TemporalGateway {
   async lastRun(workflowId: string): Promise<{ releaseId: string | undefined; status: string } | undefined> {
     try {
       const description = await this.call(() => this.client.workflow.getHandle(workflowId).describe());
-      const releaseId = description.memo?.releaseId;
-      return { releaseId: typeof releaseId === 'string' ? releaseId : undefined, status: description.status.name };
+      return { releaseId: releaseIdOf(description), status: description.status.name };
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return undefined;
       throw error;

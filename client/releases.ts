@@ -2,7 +2,7 @@
  * Starting and finding releases with a Temporal client: shared by the API, the benchmarks and the
  * tests, so "one release per service" and "a retried start is idempotent" hold everywhere.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { releaseWorkflowId, type ReleaseSpec } from '../core/spec.js';
 import { RELEASE_WORKFLOW_TYPE, TASK_QUEUE } from '../workflows/messages.js';
 import type { ReleaseWorkflowInput } from '../workflows/release.js';
@@ -55,27 +55,19 @@ export async function startRelease(client: Client, spec: ReleaseSpec, options: S
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     const description = await client.workflow.getHandle(workflowId).describe();
-    const runningId = typeof description.memo?.releaseId === 'string' ? description.memo.releaseId : undefined;
+    const runningId = releaseIdOf(description);
     if (runningId === spec.releaseId) return { created: false, releaseId: spec.releaseId, workflowId, runId: description.runId };
     throw new ReleaseConflictError(workflowId, runningId, spec.service, spec.namespace);
   }
 }
 
 /**
- * The handle of the newest workflow run of a release, found by its releaseId through visibility,
- * or undefined when no such release exists. Follows continue-as-new (the handle has no runId pinned
- * when the release is still running).
+ * The release id of a workflow run: from the memo the API and CLI set, else from the
+ * `CanaryReleaseId` search attribute the workflow upserts (a release started with the Temporal CLI
+ * has no memo).
  */
-export async function findRelease(client: Client, releaseId: string): Promise<WorkflowHandle<typeof canaryRelease> | undefined> {
-  const query = `CanaryReleaseId = "${releaseId.replace(/["\\]/g, '')}"`;
-  let newest: { workflowId: string; runId: string; startTime: Date; running: boolean } | undefined;
-  for await (const info of client.workflow.list({ query, pageSize: 20 })) {
-    if (!newest || info.startTime > newest.startTime) {
-      newest = { workflowId: info.workflowId, runId: info.runId, startTime: info.startTime, running: info.status.name === 'RUNNING' };
-    }
-  }
-  if (!newest) return undefined;
-  return newest.running
-    ? client.workflow.getHandle(newest.workflowId)
-    : client.workflow.getHandle(newest.workflowId, newest.runId);
+export function releaseIdOf(description: WorkflowExecutionDescription): string | undefined {
+  const fromMemo = description.memo?.releaseId;
+  if (typeof fromMemo === 'string') return fromMemo;
+  return description.typedSearchAttributes.get(ReleaseIdKey);
 }

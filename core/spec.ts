@@ -185,7 +185,10 @@ export function validateReleaseSpec(input: unknown, newReleaseId?: () => string)
   return { ok: true, spec };
 }
 
-/** The workflow id of the release for a service: one release per service at a time. */
+/**
+ * The workflow id of the release for a service: one release per service at a time. The "." cannot
+ * occur in a namespace or service (DNS labels), so `team-a`/`web` and `team`/`a-web` never collide.
+ */
 export function releaseWorkflowId(namespace: string, service: string): string {
-  return `canary-${namespace}-${service}`;
+  return `canary.${namespace}.${service}`;
 }

@@ -11,7 +11,8 @@ if (!Number.isInteger(routerPort) || routerPort <= 0 || (rps !== undefined && !(
   console.error('sandbox: SANDBOX_ROUTER_PORT must be a port number and SANDBOX_RPS a positive number');
   process.exit(2);
 }
-const sandbox = await startSandbox({ host, routerPort, ...(rps ? { traffic: { ratePerSecond: rps } } : {}) });
+// traffic for as long as the container runs (the generator's own default stops after 2 h)
+const sandbox = await startSandbox({ host, routerPort, traffic: { maxDurationMs: Number.POSITIVE_INFINITY, ...(rps ? { ratePerSecond: rps } : {}) } });
 console.error(`[sandbox] router on ${host}:${routerPort}; demo ${Object.values(sandbox.demo).map((d) => d.port).join(', ')}`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

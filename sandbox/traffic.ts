@@ -26,7 +26,7 @@ export interface TrafficOptions {
   path?: string;
   /** Headers sent with every request (e.g. a cohort's header). */
   headers?: Record<string, string>;
-  /** Stops by itself after this long. Default 2 hours. */
+  /** Stops by itself after this long. Default 2 hours; Infinity runs until stop(). */
   maxDurationMs?: number;
   /** Per-request time limit. Default 5 s. */
   timeoutMs?: number;
@@ -110,11 +110,12 @@ export function startTraffic(options: TrafficOptions): TrafficGenerator {
   };
   const ticker = setInterval(tick, TICK_MS);
   let stopping: Promise<void> | undefined;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       stats.running = false;
       clearInterval(ticker);
-      clearTimeout(deadline);
+      if (deadline) clearTimeout(deadline);
       if (stats.inFlight > 0) {
         await new Promise<void>((resolve) => {
           idle.push(resolve);
@@ -125,8 +126,10 @@ export function startTraffic(options: TrafficOptions): TrafficGenerator {
     })();
     return stopping;
   };
-  const deadline = setTimeout(() => void stop(), options.maxDurationMs ?? DEFAULT_MAX_DURATION_MS);
-  deadline.unref();
+  // setTimeout treats delays beyond 2^31-1 ms (and Infinity) as 1 ms: no timer at all for those
+  const maxDurationMs = options.maxDurationMs ?? DEFAULT_MAX_DURATION_MS;
+  deadline = maxDurationMs <= 2_147_483_647 ? setTimeout(() => void stop(), maxDurationMs) : undefined;
+  deadline?.unref();
 
   return { stats: () => ({ ...stats, byStatus: { ...stats.byStatus } }), stop };
 }

@@ -15,7 +15,7 @@ import { startDevServer } from './temporal.js';
 import { startSandbox, startStackPrometheus, type Sandbox, type StackPrometheus } from '../sandbox/index.js';
 import type { EngineEnv } from '../worker/config.js';
 import { createReleaseWorker } from '../worker/index.js';
-import { createProviders } from '../worker/providers.js';
+import { createProviders, providerOptionsFromEnv } from '../worker/providers.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 
 export interface StackOptions {
@@ -81,7 +81,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     let prometheus: StackPrometheus | null = null;
     if (mode === 'sandbox') {
       if (!options.prometheusBinary) throw new Error('sandbox mode needs a prometheus binary');
-      sandbox = await startSandbox({ routerPort: env.SANDBOX_ROUTER_PORT, demoBasePort: env.SANDBOX_DEMO_PORT, ...(env.SANDBOX_RPS ? { traffic: { ratePerSecond: env.SANDBOX_RPS } } : {}) });
+      // traffic for as long as the stack runs (the generator's own default stops after 2 h)
+      sandbox = await startSandbox({
+        routerPort: env.SANDBOX_ROUTER_PORT, demoBasePort: env.SANDBOX_DEMO_PORT,
+        traffic: { maxDurationMs: Number.POSITIVE_INFINITY, ...(env.SANDBOX_RPS ? { ratePerSecond: env.SANDBOX_RPS } : {}) },
+      });
       stoppers.push(['sandbox', () => sandbox!.stop()]);
       prometheus = await startStackPrometheus({ binary: options.prometheusBinary, port: env.PROMETHEUS_PORT, dataDir: join(dataDir, 'prometheus'), targets: sandbox.scrapeTargets });
       stoppers.push(['prometheus', () => prometheus!.stop()]);
@@ -99,10 +103,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       connection: native,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.CANARY_TASK_QUEUE,
-      providers: createProviders({
-        defaults: { prometheusUrl: prometheus?.url ?? env.CANARY_PROMETHEUS_URL, sandboxUrl: sandbox?.routerUrl ?? env.CANARY_SANDBOX_URL },
-        kube: { ...(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}), ...(env.CANARY_KUBE_CONTEXT ? { context: env.CANARY_KUBE_CONTEXT } : {}) },
-      }),
+      // the stack's own Prometheus and sandbox, when it runs them, are the defaults
+      providers: createProviders(providerOptionsFromEnv({
+        ...env,
+        CANARY_PROMETHEUS_URL: prometheus?.url ?? env.CANARY_PROMETHEUS_URL,
+        CANARY_SANDBOX_URL: sandbox?.routerUrl ?? env.CANARY_SANDBOX_URL,
+      })),
     });
     const running = worker.run();
     stoppers.push(['worker', async () => {

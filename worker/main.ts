@@ -6,7 +6,7 @@ import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadEngineEnv } from './config.js';
 import { createReleaseWorker } from './index.js';
-import { createProviders } from './providers.js';
+import { createProviders, providerOptionsFromEnv } from './providers.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 
 // the SDK's own logs at WARN (worker state changes and bundler output would drown what matters);
@@ -23,7 +23,7 @@ const worker = await createReleaseWorker({
   connection,
   namespace: env.TEMPORAL_NAMESPACE,
   taskQueue: env.CANARY_TASK_QUEUE,
-  providers: createProviders({ kube: { ...(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}), ...(env.CANARY_KUBE_CONTEXT ? { context: env.CANARY_KUBE_CONTEXT } : {}) } }),
+  providers: createProviders(providerOptionsFromEnv(env)),
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -9,6 +9,7 @@ import { createMetricsProvider } from '../activities/metrics/factory.js';
 import { createTrafficRouter } from '../activities/routers/factory.js';
 import { KubernetesWorkloadManager } from '../activities/workloads/kubernetes.js';
 import type { ReleaseSpec } from '../core/spec.js';
+import type { EngineEnv } from './config.js';
 import { sandboxProviders } from '../sandbox/providers.js';
 
 export interface ProviderOptions {
@@ -18,6 +19,14 @@ export interface ProviderOptions {
    * router (`router.url`), like Flagger's controller-wide -metrics-server flag.
    */
   defaults?: { prometheusUrl?: string; sandboxUrl?: string };
+}
+
+/** Provider options from the engine's environment: kubeconfig, context and default addresses. */
+export function providerOptionsFromEnv(env: EngineEnv): ProviderOptions {
+  return {
+    kube: { ...(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}), ...(env.CANARY_KUBE_CONTEXT ? { context: env.CANARY_KUBE_CONTEXT } : {}) },
+    defaults: { prometheusUrl: env.CANARY_PROMETHEUS_URL, sandboxUrl: env.CANARY_SANDBOX_URL },
+  };
 }
 
 export function createProviders(options: ProviderOptions = {}): ActivityDeps {

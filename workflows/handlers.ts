@@ -42,6 +42,7 @@ export function applicabilityProblem(kind: ActionKind, state: ReleaseState): str
       return pendingGate === null ? `no approval gate is pending (phase ${phase})` : null;
     case 'abort':
       if (phase === 'RollingBack' || state.abortRequest) return 'the release is already rolling back';
+      if (state.finalizing) return 'the canary version already runs as stable; the release is finishing its promotion';
       return null;
     case 'pause':
       if (paused) return 'the release is already paused';

@@ -5,7 +5,7 @@
  * abort during a window or a gate, and when the workflow is cancelled.
  */
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, ContinueAsNew, condition, continueAsNew,
+  ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, ContinueAsNew, condition, continueAsNew,
   allHandlersFinished, isCancellation, proxyActivities, workflowInfo,
 } from '@temporalio/workflow';
 import type { AnalyseResult, ReleaseActivities } from '../activities/contract.js';
@@ -32,19 +32,38 @@ class RollbackRequested extends Error {
   }
 }
 
-const routing = proxyActivities<ReleaseActivities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
-});
-const analysis = proxyActivities<ReleaseActivities>({
-  startToCloseTimeout: '2m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
-});
-/** Rollback must complete even when the router errs: retried with backoff for about two minutes. */
-const restoring = proxyActivities<ReleaseActivities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
-});
+/**
+ * Activity proxies for one release. Writes (weights, scaling, promotion) wait for a cancelled
+ * activity to really end before the workflow goes on: a write cut loose by an abort must not land
+ * after the rollback. Their time limits follow the spec's `readyTimeout`, since scaling and
+ * promotion wait for Deployments.
+ */
+function activitiesFor(spec: ReleaseSpec) {
+  const readyMs = spec.workloads.type === 'kubernetes' ? parseDuration(spec.workloads.readyTimeout) ?? 300_000 : 0;
+  const writeTimeoutMs = readyMs + 60_000;
+  return {
+    routing: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: writeTimeoutMs,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
+    }),
+    analysis: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: '2m',
+      retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
+    }),
+    promoting: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: writeTimeoutMs,
+      heartbeatTimeout: '30s',
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: { maximumAttempts: 2 },
+    }),
+    /** Rollback must complete even when the router errs: retried with backoff for minutes. */
+    restoring: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: writeTimeoutMs,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+    }),
+  };
+}
 
 function failureMessage(error: unknown): string {
   if (error instanceof ActivityFailure && error.cause) return error.cause.message;
@@ -66,20 +85,21 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
     if (!input.carried) {
       state.upsertIdentity();
       state.note({ type: 'phase', phase: 'Pending', message: `release ${spec.releaseId}: ${spec.service} ${spec.stableVersion} → ${spec.canaryVersion} in ${plan.steps.length} steps` });
-      state.setWeights(await run.interruptible(() => routing.prepareRelease(spec)), 'routing prepared, all traffic on stable');
+      state.setWeights(await run.interruptible(() => run.acts.routing.prepareRelease(spec)), 'routing prepared, all traffic on stable');
       state.setPhase('Progressing');
     }
     await run.steps();
     await run.promote();
   } catch (error) {
     if (error instanceof ContinueAsNew) throw error;
+    // a rollback runs to its end even when the workflow is cancelled while it runs
     if (error instanceof RollbackRequested) {
-      await run.rollback(error.reason);
+      await CancellationScope.nonCancellable(() => run.rollback(error.reason));
     } else if (isCancellation(error)) {
       await CancellationScope.nonCancellable(() => run.rollback('the release workflow was cancelled'));
       throw error;
     } else {
-      await run.rollback(`error: ${failureMessage(error)}`);
+      await CancellationScope.nonCancellable(() => run.rollback(`error: ${failureMessage(error)}`));
     }
   }
   if (state.status.phase === 'Failed') {
@@ -89,12 +109,16 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
 }
 
 class ReleaseRun {
+  readonly acts: ReturnType<typeof activitiesFor>;
+
   constructor(
     private readonly spec: ReleaseSpec,
     private readonly plan: ReleasePlan,
     private readonly state: ReleaseState,
     private readonly historyLimit: number,
-  ) {}
+  ) {
+    this.acts = activitiesFor(spec);
+  }
 
   private checkAbort(): void {
     const abort = this.state.abortRequest;
@@ -140,8 +164,10 @@ class ReleaseRun {
       if (windowMs === null) {
         await this.maybeContinueAsNew();
         if (step.approval && (await this.gate('step', step.index, `approval before step ${step.index} (${step.weight}%)`)) === 'promote') return;
+        await this.waitWhilePaused();
+        if (state.promoteRequest) return;
         state.status.step = step.index;
-        state.setWeights(await this.interruptible(() => routing.setCanaryWeight(this.spec, step.weight)), `step ${step.index}/${plan.steps.length}: canary weight ${step.weight}%`);
+        state.setWeights(await this.interruptible(() => this.acts.routing.setCanaryWeight(this.spec, step.weight)), `step ${step.index}/${plan.steps.length}: canary weight ${step.weight}%`);
         state.analysisStartMs ??= Date.now();
         windowMs = step.observeMs;
       }
@@ -154,6 +180,20 @@ class ReleaseRun {
         }
       }
     }
+  }
+
+  /**
+   * A pause accepted while an activity ran (an analysis, a weight change) takes effect here, before
+   * the next weight change or the promotion. Abort rolls back; promote ends the pause.
+   */
+  private async waitWhilePaused(): Promise<void> {
+    const { state } = this;
+    if (!state.status.paused) return;
+    state.setPhase('Paused', 'paused before the next change of traffic');
+    await condition(() => !state.status.paused || state.abortRequest !== null || state.promoteRequest !== null);
+    this.checkAbort();
+    state.status.paused = false;
+    state.setPhase('Progressing', state.promoteRequest ? 'promotion requested while paused' : 'resumed');
   }
 
   /** Waits out a window; pause stops the clock. Returns 'promote' when a promotion was requested. */
@@ -193,7 +233,7 @@ class ReleaseRun {
     let result: AnalyseResult;
     let failure: { message: string; nonRetryable: boolean } | null = null;
     try {
-      result = await this.interruptible(() => analysis.analyseCanary({
+      result = await this.interruptible(() => this.acts.analysis.analyseCanary({
         spec, step: step.index, look, plannedLooks: plan.plannedLooks, fromMs: state.analysisStartMs ?? Date.now(), toMs: Date.now(),
       }));
     } catch (error) {
@@ -273,15 +313,14 @@ class ReleaseRun {
 
   async promote(): Promise<void> {
     const { state, spec } = this;
+    await this.waitWhilePaused();
     if (spec.policies.promotion.requireApproval && !state.promoteRequest) await this.gate('promotion', undefined, 'approval before promotion');
     state.status.pendingGate = null;
     state.setPhase('Promoting', state.promoteRequest ? `promotion requested by ${state.promoteRequest.actor}` : 'every step passed');
-    state.setWeights(await this.interruptible(() => routing.setCanaryWeight(spec, 100)), 'all traffic on the canary while stable is updated');
-    state.stableSnapshot = (await routing.snapshotStable(spec)).snapshot;
-    const readyTimeoutMs = spec.workloads.type === 'kubernetes' ? parseDuration(spec.workloads.readyTimeout) ?? 300_000 : 60_000;
-    const promoting = proxyActivities<ReleaseActivities>({ startToCloseTimeout: readyTimeoutMs + 60_000, heartbeatTimeout: '30s', retry: { maximumAttempts: 2 } });
+    state.setWeights(await this.interruptible(() => this.acts.routing.setCanaryWeight(spec, 100)), 'all traffic on the canary while stable is updated');
+    state.stableSnapshot = (await this.acts.routing.snapshotStable(spec)).snapshot;
     try {
-      await this.interruptible(() => promoting.promoteStable(spec));
+      await this.interruptible(() => this.acts.promoting.promoteStable(spec));
     } catch (error) {
       if (error instanceof RollbackRequested || isCancellation(error)) throw error;
       state.status.outcome = `promotion failed: the stable workload did not become healthy on ${spec.canaryVersion} (${failureMessage(error)}); traffic stays 100% on the canary, which passed analysis`;
@@ -289,8 +328,9 @@ class ReleaseRun {
       return;
     }
     state.stableSnapshot = null;
+    state.finalizing = true;
     try {
-      state.setWeights(await restoring.finishRelease(spec, 'promoted'), 'all traffic on stable, now running the canary version');
+      state.setWeights(await this.acts.restoring.finishRelease(spec, 'promoted'), 'all traffic on stable, now running the canary version');
     } catch (error) {
       state.status.outcome = `stable runs ${spec.canaryVersion}, but routing could not be reset: ${failureMessage(error)}; last known weights stable ${state.status.weights.stable}% / canary ${state.status.weights.canary}%`;
       state.setPhase('Failed', state.status.outcome);
@@ -311,10 +351,10 @@ class ReleaseRun {
     state.setPhase('RollingBack', `rolling back: ${reason}`);
     try {
       if (state.stableSnapshot !== null) {
-        await restoring.restoreStable(spec, state.stableSnapshot);
+        await this.acts.restoring.restoreStable(spec, state.stableSnapshot);
         state.stableSnapshot = null;
       }
-      state.setWeights(await restoring.finishRelease(spec, 'rolledBack'), 'all traffic back on stable');
+      state.setWeights(await this.acts.restoring.finishRelease(spec, 'rolledBack'), 'all traffic back on stable');
       state.setPhase('RolledBack', `rolled back: ${reason}`);
     } catch (error) {
       const { stable, canary } = state.status.weights;

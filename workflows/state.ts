@@ -48,6 +48,8 @@ export class ReleaseState {
   abortRequest: { actor: string; reason: string } | null = null;
   promoteRequest: { actor: string } | null = null;
   approval: { actor: string; comment?: string } | null = null;
+  /** Stable runs the canary's version: only routing back to it is left, and abort no longer applies. */
+  finalizing = false;
 
   constructor(spec: ReleaseSpec, plan: ReleasePlan, carried?: CarriedState) {
     this.status = carried?.status ?? {

@@ -9,6 +9,7 @@ import { requireRole } from '../auth.js';
 import { locateOr404, type AppEnv, type RouteDeps } from '../context.js';
 import { parseCursor, runEventStream, type StreamSource } from '../events.js';
 import { problemResponses, releaseIdParams } from '../schemas.js';
+import { releaseIdOf } from '../../client/releases.js';
 
 const STREAM_DESCRIPTION = [
   'Server-Sent Events. First a `status` event (the current status without timeline and decisions), then',
@@ -48,7 +49,12 @@ export function eventRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
         metrics.observeStatus(status);
         return status;
       },
-      stillRunning: async () => (await gateway.call(() => release.handle.describe())).status.name === 'RUNNING',
+      // the handle of a running release follows the service's workflow id: once that runs another
+      // release (this one was terminated), this one is no longer running
+      stillRunning: async () => {
+        const description = await gateway.call(() => release.handle.describe());
+        return description.status.name === 'RUNNING' && releaseIdOf(description) === release.releaseId;
+      },
       unavailable: async (error) => (await gateway.unavailableProblem(error))?.message,
     };
     return streamSSE(c, async (stream) => {

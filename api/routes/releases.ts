@@ -47,6 +47,13 @@ export function releasesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
     if (!checked.ok) throw invalidRequest(checked.problems, 'release spec');
     const spec = checked.spec;
     if (input.releaseId !== undefined) {
+      // a release id names one release: it may not be reused for another service (CI pipelines that
+      // deploy several services must put the service in the id)
+      const elsewhere = await gateway.locate(spec.releaseId, { fresh: true });
+      const workflowId = releaseWorkflowId(spec.namespace, spec.service);
+      if (elsewhere && elsewhere.workflowId !== workflowId) {
+        throw new ProblemError(409, 'release-id-taken', `release id ${spec.releaseId} already names a release of another service (workflow ${elsewhere.workflowId}); choose an id that includes the service`, { releaseId: spec.releaseId, workflowId: elsewhere.workflowId });
+      }
       // the service's last release, read consistently: a retried start of an ended release must not run it again
       const last = await gateway.lastRun(releaseWorkflowId(spec.namespace, spec.service));
       if (last && last.status !== 'RUNNING' && last.releaseId === spec.releaseId) {

@@ -21,12 +21,17 @@ export interface FakeCluster {
   promotionFails: boolean;
   /** When the last weight change to 0 happened (ms), for timing rollbacks. */
   lastRestoredAt: number | null;
+  /** Milliseconds a weight write to a given canary weight takes (to abort in the middle of one). */
+  writeDelayMs: Record<number, number>;
+  /** Milliseconds each analysis takes. */
+  analysisDelayMs: number;
 }
 
 export function newFakeCluster(stableVersion = 'v1'): FakeCluster {
   return {
     weights: { stable: 100, canary: 0 }, canaryReplicas: 0, stableVersion, cohortsApplied: false,
     weightHistory: [], looks: [], calls: [], failRouterWrites: 0, promotionFails: false, lastRestoredAt: null,
+    writeDelayMs: {}, analysisDelayMs: 0,
   };
 }
 
@@ -53,10 +58,13 @@ export function fakeActivities(cluster: FakeCluster, script: Verdict[] | ((input
     },
     async setCanaryWeight(_spec, canaryWeight) {
       cluster.calls.push(`weight:${canaryWeight}`);
+      const delay = cluster.writeDelayMs[canaryWeight];
+      if (delay) await new Promise((r) => setTimeout(r, delay));
       return write(canaryWeight);
     },
     async analyseCanary(input): Promise<AnalyseResult> {
       cluster.looks.push(input);
+      if (cluster.analysisDelayMs) await new Promise((r) => setTimeout(r, cluster.analysisDelayMs));
       const verdict = verdictFor(input);
       const decision: Decision = {
         verdict, look: input.look, plannedLooks: input.plannedLooks, decidedBy: 'metric:errorRate',

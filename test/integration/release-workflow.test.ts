@@ -258,6 +258,33 @@ describe('the canary release workflow', () => {
   });
 });
 
+describe('messages that arrive while an activity runs', () => {
+  it('lets a weight write cut short by an abort finish before the rollback, so the rollback has the last word', async () => {
+    const run = await launch({}, ['pass'], (c) => { c.writeDelayMs[50] = 1500; });
+    await waitFor(run.handle, (s) => s.decisions.length === 1);
+    await new Promise((r) => setTimeout(r, 300)); // the write to 50% is under way
+    await run.handle.signal(abortSignal, { actor: 'hana', reason: 'alert fired' });
+    const status = await finish(run);
+    expect(status.phase).toBe('RolledBack');
+    expect(run.cluster.weightHistory).toEqual([10, 50, 0]);
+    expect(run.cluster.weights).toEqual({ stable: 100, canary: 0 });
+  });
+
+  it('holds a pause accepted during an analysis before the next weight change', async () => {
+    const run = await launch({}, ['pass'], (c) => { c.analysisDelayMs = 1500; });
+    await waitFor(run.handle, () => run.cluster.looks.length === 1);
+    await run.handle.executeUpdate(pauseUpdate, { args: [{ actor: 'ivan' }] });
+    const paused = await waitFor(run.handle, inPhase('Paused'));
+    expect(paused.decisions).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(run.cluster.weightHistory).toEqual([10]);
+    await run.handle.executeUpdate(resumeUpdate, { args: [{ actor: 'ivan' }] });
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+    expect(run.cluster.weightHistory).toEqual([10, 50, 100, 0]);
+  });
+});
+
 describe('durability', () => {
   it('finishes a release correctly after its worker is killed in the middle of a window and another starts', async () => {
     const { spawn } = await import('node:child_process');

@@ -106,3 +106,12 @@ describe('Dockerfile', () => {
     for (const folder of ['core', 'client', 'workflows', 'activities', 'worker', 'api', 'sandbox']) expect(copied).toContain(folder);
   });
 });
+
+describe('the worker process', () => {
+  it("passes the environment's default Prometheus and sandbox addresses to its providers", async () => {
+    const { providerOptionsFromEnv } = await import('../../worker/providers.js');
+    const options = providerOptionsFromEnv(engineEnvSchema.parse(services.worker!.environment));
+    expect(options.defaults).toEqual({ prometheusUrl: 'http://prometheus:9090', sandboxUrl: 'http://sandbox:8089' });
+    expect(readFileSync(join(root, 'worker/main.ts'), 'utf8')).toContain('createProviders(providerOptionsFromEnv(env))');
+  });
+});
