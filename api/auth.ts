@@ -56,7 +56,9 @@ export function parseTokenEntry(text: string, where: string): TokenEntry {
   const roles = roleText.split('+').map((r) => r.trim());
   const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
   if (roles.length === 0 || unknown.length > 0) {
-    throw new Error(`${where}: unknown role ${unknown.map((r) => `"${r}"`).join(', ') || '""'} (roles: ${ROLES.join(', ')})`);
+    // quote only what looks like a role name: a token pasted where the roles go must not reach the logs
+    const shown = unknown.map((r) => (/^[a-z]{1,20}$/.test(r) ? `"${r}"` : '(a value that is not a role name; not shown)'));
+    throw new Error(`${where}: unknown role ${shown.join(', ') || '""'} (roles: ${ROLES.join(', ')})`);
   }
   return { name: name ?? anonymousTokenName(token), token, roles: [...new Set(roles as Role[])] };
 }

@@ -1,7 +1,7 @@
 /**
  * The engine's configuration from the environment, checked once at start-up. Every variable the
  * worker, the API and the local stack read is here, with its default; docker-compose.yml and the
- * README name the same variables (a test checks that they agree).
+ * README name the same variables (test/unit/compose.test.ts checks the compose file against it).
  */
 import { z } from 'zod';
 import { TASK_QUEUE } from '../workflows/messages.js';

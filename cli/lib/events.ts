@@ -5,6 +5,13 @@
  */
 import { ApiError, ConnectionError, type ApiClient } from './api-client.js';
 
+/** The API reported, in the stream, that it cannot read the release: final, not a connection problem. */
+class StreamFailure extends ApiError {
+  constructor(detail: string) {
+    super({ status: 502, title: 'The release status cannot be read', detail });
+  }
+}
+
 export interface ReleaseEvent {
   event: string;
   id?: string;
@@ -86,12 +93,14 @@ export async function followRelease(client: ApiClient, releaseId: string, option
         }
         options.onEvent({ event: raw.event, ...(raw.id !== undefined ? { id: raw.id } : {}), data });
         if (raw.event === 'verdict') return data;
-        if (raw.event === 'failure') throw new ApiError({ status: 502, title: 'The release status cannot be read', detail: String(data.detail ?? 'unknown failure') });
+        if (raw.event === 'failure') throw new StreamFailure(String(data.detail ?? 'unknown failure'));
       }
       reason = 'the event stream ended before the verdict';
     } catch (error) {
-      // the API said no (404, 401, an unreadable status): reconnecting will not help; a 503 may pass
-      if (error instanceof ApiError && error.status !== 503) throw error;
+      // the API said no (404, 401, an unreadable status): reconnecting will not help; a 503 may pass,
+      // and so may a 502/504 from a proxy in front of an API that is restarting
+      if (error instanceof StreamFailure) throw error;
+      if (error instanceof ApiError && ![502, 503, 504].includes(error.status)) throw error;
       // a broken connection: refused (ConnectionError) or cut mid-stream (undici's TypeError "terminated")
       if (!(error instanceof ApiError || error instanceof ConnectionError || error instanceof TypeError)) throw error;
       reason = error.message;

@@ -39,7 +39,7 @@ describe('starting releases', () => {
     const first = await post('/v1/releases', spec, TOKENS.deployer);
     expect(first.status).toBe(201);
     const created = await first.json();
-    expect(created).toMatchObject({ id: spec.releaseId, created: true, workflowId: `canary-default-${spec.service}` });
+    expect(created).toMatchObject({ id: spec.releaseId, created: true, workflowId: `canary.default.${spec.service}` });
     expect(first.headers.get('location')).toBe(`/v1/releases/${spec.releaseId}`);
     expect(created.links.self).toBe(`/v1/releases/${spec.releaseId}`);
     expect(created.links.temporalUi).toBe(`http://temporal-ui.test/namespaces/default/workflows/${created.workflowId}/${created.runId}`);

@@ -228,15 +228,15 @@ describe('PrometheusProvider against a real Prometheus', () => {
   it('reaches Prometheus through a reverse proxy with a base path, bearer auth and a custom header', async () => {
     const proxy = await startAuthProxy(prometheus.url, { token: 'proxy-secret', tenant: 'team-a' });
     try {
-      const env = { PROM_TOKEN: 'proxy-secret' };
-      const spec = { address: `${proxy.url}/prom`, auth: { type: 'bearer', tokenEnv: 'PROM_TOKEN' }, headers: { 'X-Scope-OrgID': 'team-a' } };
+      const env = { CANARY_METRICS_TOKEN: 'proxy-secret' };
+      const spec = { address: `${proxy.url}/prom`, auth: { type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' }, headers: { 'X-Scope-OrgID': 'team-a' } };
       const viaProxy = new PrometheusProvider(metricsSpecSchema.parse(spec), { env });
       await expect(viaProxy.isOnline()).resolves.toBeUndefined();
       const series = await viaProxy.fetchBuckets(CHECKOUT, range);
       expect(series).toEqual(await provider().fetchBuckets(CHECKOUT, range));
       expect(proxy.seen.some((r) => r.method === 'POST' && r.path === '/api/v1/query_range' && r.contentType === 'application/x-www-form-urlencoded;charset=UTF-8')).toBe(true);
 
-      const wrongToken = new PrometheusProvider(metricsSpecSchema.parse(spec), { env: { PROM_TOKEN: 'guess' } });
+      const wrongToken = new PrometheusProvider(metricsSpecSchema.parse(spec), { env: { CANARY_METRICS_TOKEN: 'guess' } });
       const failure = wrongToken.fetchBuckets(CHECKOUT, range);
       await expect(failure).rejects.toBeInstanceOf(MetricsConfigError);
       await expect(failure).rejects.toMatchObject({ retryable: false, status: 401 });

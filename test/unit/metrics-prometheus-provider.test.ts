@@ -121,8 +121,8 @@ describe('PrometheusProvider.fetchBuckets', () => {
 
   it('sends the spec’s headers and the credentials named by auth, read from the environment', async () => {
     const asked: Asked[] = [];
-    const p = new PrometheusProvider(spec({ address: 'https://mimir.example/prometheus', auth: { type: 'basic', usernameEnv: 'PROM_USER', passwordEnv: 'PROM_PASSWORD' }, headers: { 'X-Scope-OrgID': 'team-a' } }), {
-      fetch: fakeFetch(() => matrix([]), asked), env: { PROM_USER: 'u', PROM_PASSWORD: 'p' }, now: () => T0 + 10 * B,
+    const p = new PrometheusProvider(spec({ address: 'https://mimir.example/prometheus', auth: { type: 'basic', usernameEnv: 'CANARY_METRICS_USER', passwordEnv: 'CANARY_METRICS_PASSWORD' }, headers: { 'X-Scope-OrgID': 'team-a' } }), {
+      fetch: fakeFetch(() => matrix([]), asked), env: { CANARY_METRICS_USER: 'u', CANARY_METRICS_PASSWORD: 'p' }, now: () => T0 + 10 * B,
     });
     await p.fetchBuckets(target, range);
     expect(asked[0]?.url).toBe('https://mimir.example/prometheus/api/v1/query_range');
@@ -134,8 +134,8 @@ describe('PrometheusProvider.fetchBuckets', () => {
 
 describe('building a provider from a spec', () => {
   it('fails with a configuration error when a secret’s environment variable is not set', () => {
-    expect(() => resolveAuth({ type: 'bearer', tokenEnv: 'PROM_TOKEN' }, {})).toThrow(new MetricsConfigError("analysis.metrics.auth.tokenEnv names PROM_TOKEN, which is not set in the worker's environment"));
-    expect(resolveAuth({ type: 'bearer', tokenEnv: 'PROM_TOKEN' }, { PROM_TOKEN: 'abc' })).toEqual({ type: 'bearer', token: 'abc' });
+    expect(() => resolveAuth({ type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' }, {})).toThrow(new MetricsConfigError("analysis.metrics.auth.tokenEnv names CANARY_METRICS_TOKEN, which is not set in the worker's environment"));
+    expect(resolveAuth({ type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' }, { CANARY_METRICS_TOKEN: 'abc' })).toEqual({ type: 'bearer', token: 'abc' });
     expect(resolveAuth(undefined, {})).toBeUndefined();
   });
 

@@ -188,10 +188,13 @@ describe('template validation', () => {
   });
 
   it('accepts auth only as names of environment variables', () => {
-    expect(metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'PROM_TOKEN' } }).success).toBe(true);
-    expect(metricsSpecSchema.safeParse({ auth: { type: 'basic', usernameEnv: 'PROM_USER', passwordEnv: 'PROM_PASSWORD' } }).success).toBe(true);
+    expect(metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' } }).success).toBe(true);
+    expect(metricsSpecSchema.safeParse({ auth: { type: 'basic', usernameEnv: 'CANARY_METRICS_USER', passwordEnv: 'CANARY_METRICS_PASSWORD' } }).success).toBe(true);
     expect(metricsSpecSchema.safeParse({ auth: { type: 'bearer', token: 'eyJhbGciOi' } }).success).toBe(false);
     expect(metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'not a name; rm -rf' } }).success).toBe(false);
+    // only CANARY_METRICS_* variables: a spec must not send the worker's other secrets anywhere
+    expect(metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'CANARY_API_TOKENS' } }).success).toBe(false);
+    expect(metricsSpecSchema.safeParse({ auth: { type: 'basic', usernameEnv: 'AWS_ACCESS_KEY_ID', passwordEnv: 'AWS_SECRET_ACCESS_KEY' } }).success).toBe(false);
   });
 });
 

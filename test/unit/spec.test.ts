@@ -66,7 +66,9 @@ describe('validating a release spec', () => {
   });
 
   it('derives one workflow id per namespace and service', () => {
-    expect(releaseWorkflowId('shop', 'reviews')).toBe('canary-shop-reviews');
+    expect(releaseWorkflowId('shop', 'reviews')).toBe('canary.shop.reviews');
+    // "-" may appear in both parts, "." in neither: team-a/web and team/a-web stay apart
+    expect(releaseWorkflowId('team-a', 'web')).not.toBe(releaseWorkflowId('team', 'a-web'));
   });
 });
 
