@@ -110,7 +110,6 @@ export function startTraffic(options: TrafficOptions): TrafficGenerator {
   };
   const ticker = setInterval(tick, TICK_MS);
   let stopping: Promise<void> | undefined;
-  let deadline: ReturnType<typeof setTimeout> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       stats.running = false;
@@ -128,7 +127,7 @@ export function startTraffic(options: TrafficOptions): TrafficGenerator {
   };
   // setTimeout treats delays beyond 2^31-1 ms (and Infinity) as 1 ms: no timer at all for those
   const maxDurationMs = options.maxDurationMs ?? DEFAULT_MAX_DURATION_MS;
-  deadline = maxDurationMs <= 2_147_483_647 ? setTimeout(() => void stop(), maxDurationMs) : undefined;
+  const deadline = maxDurationMs <= 2_147_483_647 ? setTimeout(() => void stop(), maxDurationMs) : undefined;
   deadline?.unref();
 
   return { stats: () => ({ ...stats, byStatus: { ...stats.byStatus } }), stop };
