@@ -104,6 +104,8 @@ export interface StreamSource {
   stillRunning(): Promise<boolean>;
   /** The 503-style detail for an error that means "unavailable" (the stream waits), else undefined (the stream ends). */
   unavailable(error: unknown): Promise<string | undefined>;
+  /** Records an error that ends the stream, for the operator (the client gets a fixed message). */
+  failed?(error: unknown): void;
 }
 
 export interface StreamOptions {
@@ -144,7 +146,9 @@ export async function runEventStream(stream: SSEStreamingApi, source: StreamSour
     } catch (error) {
       const detail = await source.unavailable(error);
       if (detail === undefined) {
-        await stream.writeSSE({ event: 'failure', data: JSON.stringify({ detail: error instanceof Error ? error.message : String(error) }) });
+        // internal error text stays in the API's log, as for every other unexpected error
+        source.failed?.(error);
+        await stream.writeSSE({ event: 'failure', data: JSON.stringify({ detail: 'the release status cannot be read; the API log has the details' }) });
         return;
       }
       if (outage === undefined) await stream.writeSSE({ event: 'unavailable', data: JSON.stringify({ detail }) });

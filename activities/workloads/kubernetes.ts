@@ -30,9 +30,20 @@ export class PromotionError extends WorkloadError {
   override readonly name = 'PromotionError';
 }
 
-/** A snapshot of the stable Deployment's pod template, taken before promotion to undo it. */
-export interface StableSnapshot {
-  template: V1PodTemplateSpec;
+/**
+ * The stable Deployment before promotion, to undo it. It is stored in workflow history, so it holds
+ * no more than promotion changes: the containers' images (promoting images), or the pod template
+ * (with promotePodTemplate; keep secrets in Secrets, not in literal env values, as usual).
+ */
+export type StableSnapshot = { images: Record<string, string> } | { template: V1PodTemplateSpec };
+
+/** Every container's and init container's image, by container name. */
+function imagesOf(template: V1PodTemplateSpec | undefined): Record<string, string> {
+  const images: Record<string, string> = {};
+  for (const c of [...(template?.spec?.containers ?? []), ...(template?.spec?.initContainers ?? [])]) {
+    if (c.image) images[c.name] = c.image;
+  }
+  return images;
 }
 
 export interface KubernetesWorkloadOptions {
@@ -81,9 +92,10 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     await this.scale(this.spec.canaryDeployment, 0);
   }
 
-  /** The stable Deployment's pod template as it is now, for restoreStable. */
+  /** What promotion will change on the stable Deployment, as it is now, for restoreStable. */
   async snapshotStable(): Promise<StableSnapshot> {
     const stable = await this.read(this.spec.stableDeployment);
+    if (!this.spec.promotePodTemplate) return { images: imagesOf(stable.spec?.template) };
     return { template: structuredClone(stable.spec?.template ?? {}) };
   }
 
@@ -92,12 +104,23 @@ export class KubernetesWorkloadManager implements WorkloadManager {
    * The snapshot comes back from workflow history as plain JSON, so its shape is checked first.
    */
   async restoreStable(snapshot: unknown, progress: ProgressReporter): Promise<void> {
-    const template = (snapshot as Partial<StableSnapshot> | null)?.template;
     const object = describeRef(this.ref(this.spec.stableDeployment));
-    if (!template || typeof template !== 'object' || !template.spec) {
-      throw new WorkloadError(`cannot restore ${object}: the snapshot has no pod template (${JSON.stringify(snapshot)?.slice(0, 200)})`, true, object);
+    const images = (snapshot as { images?: unknown } | null)?.images;
+    const template = (snapshot as { template?: V1PodTemplateSpec } | null)?.template;
+    if (images && typeof images === 'object' && Object.values(images).every((v) => typeof v === 'string')) {
+      await this.updateTemplate(this.spec.stableDeployment, (current) => {
+        const restored = structuredClone(current.spec?.template ?? {});
+        for (const c of [...(restored.spec?.containers ?? []), ...(restored.spec?.initContainers ?? [])]) {
+          const image = (images as Record<string, string>)[c.name];
+          if (image !== undefined) c.image = image;
+        }
+        return restored;
+      });
+    } else if (template && typeof template === 'object' && template.spec) {
+      await this.updateTemplate(this.spec.stableDeployment, () => structuredClone(template));
+    } else {
+      throw new WorkloadError(`cannot restore ${object}: the snapshot has neither images nor a pod template (${JSON.stringify(snapshot)?.slice(0, 200)})`, true, object);
     }
-    await this.updateTemplate(this.spec.stableDeployment, () => structuredClone(template));
     await this.waitForRollout(this.spec.stableDeployment, progress, PromotionError);
   }
 
@@ -145,13 +168,10 @@ export class KubernetesWorkloadManager implements WorkloadManager {
       );
       return { ...canaryTemplate, metadata: { ...canaryTemplate.metadata, labels: { ...labels, ...stableSelector } } };
     }
-    const images = new Map<string, string>();
-    for (const c of [...(canaryTemplate.spec?.containers ?? []), ...(canaryTemplate.spec?.initContainers ?? [])]) {
-      if (c.image) images.set(c.name, c.image);
-    }
+    const images = imagesOf(canaryTemplate);
     let matched = 0;
     for (const c of [...(stableTemplate.spec?.containers ?? []), ...(stableTemplate.spec?.initContainers ?? [])]) {
-      const image = images.get(c.name);
+      const image = images[c.name];
       if (image !== undefined) {
         c.image = image;
         matched += 1;
@@ -159,7 +179,7 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     }
     if (matched === 0) {
       throw new WorkloadError(
-        `${describeRef(this.ref(this.spec.stableDeployment))} has no container named like one of ${describeRef(this.ref(this.spec.canaryDeployment))} (${[...images.keys()].join(', ') || 'none'}), so there is no image to promote`,
+        `${describeRef(this.ref(this.spec.stableDeployment))} has no container named like one of ${describeRef(this.ref(this.spec.canaryDeployment))} (${Object.keys(images).join(', ') || 'none'}), so there is no image to promote`,
         true,
         describeRef(this.ref(this.spec.stableDeployment)),
       );

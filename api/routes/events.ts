@@ -56,6 +56,7 @@ export function eventRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
         return description.status.name === 'RUNNING' && releaseIdOf(description) === release.releaseId;
       },
       unavailable: async (error) => (await gateway.unavailableProblem(error))?.message,
+      failed: (error) => deps.logger.error({ err: error, releaseId: release.releaseId }, 'event stream cannot read the release'),
     };
     return streamSSE(c, async (stream) => {
       const stop = new AbortController();

@@ -122,10 +122,12 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  it('restores the stable pod template captured before promotion', async () => {
+  it('restores the stable images captured before promotion, keeping nothing else in the snapshot', async () => {
     const { namespace, manager, report } = await setup('wl-restore');
     playController(namespace);
     const snapshot = await manager.snapshotStable();
+    // the snapshot goes into workflow history: images only, never the pod template with its env
+    expect(snapshot).toEqual({ images: { app: 'registry.example.com/web:1.4.0' } });
     await manager.promoteStable(report);
     await manager.restoreStable(snapshot, report);
     const image = (await admin.apps.readNamespacedDeployment({ name: 'web', namespace })).spec?.template.spec?.containers[0]?.image;

@@ -103,3 +103,21 @@ describe('ApiMetrics', () => {
     expect((await new ApiMetrics().render()).body).toContain('process_cpu_user_seconds_total');
   });
 });
+
+describe('an event stream that cannot read its release', () => {
+  it('ends with a fixed failure message for the client and hands the real error to the log', async () => {
+    const { runEventStream } = await import('../../api/events.js');
+    const written: Array<{ event?: string; data: string }> = [];
+    const stream = { aborted: false, writeSSE: async (m: { event?: string; data: string }) => { written.push(m); } };
+    const logged: unknown[] = [];
+    const source = {
+      read: async () => { throw new Error('14 UNAVAILABLE: internal gRPC detail at 10.0.0.7:7233'); },
+      stillRunning: async () => true,
+      unavailable: async () => undefined,
+      failed: (error: unknown) => { logged.push(error); },
+    };
+    await runEventStream(stream as never, source, START_CURSOR, { pollMs: 10, signal: new AbortController().signal });
+    expect(written).toEqual([{ event: 'failure', data: JSON.stringify({ detail: 'the release status cannot be read; the API log has the details' }) }]);
+    expect((logged[0] as Error).message).toContain('internal gRPC detail');
+  });
+});
