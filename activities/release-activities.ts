@@ -51,7 +51,7 @@ export function alignedPairs(series: BucketSeries): { canary: BucketCounts[]; ba
   return { canary, baseline, missing: series.timestamps.length - canary.length };
 }
 
-/** The activity's cancellation as an AbortSignal, so an abort stops a slow query. */
+/** The activity's cancellation as an AbortSignal (it arrives with a heartbeat), so an abort stops a wait or a slow query. */
 function cancellationSignal(): AbortSignal | undefined {
   try {
     return Context.current().cancellationSignal;
@@ -60,7 +60,21 @@ function cancellationSignal(): AbortSignal | undefined {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits, heartbeating every 2 s so a cancellation (an abort) reaches the activity, and stops early
+ * when it does: an aborted release does not hold a worker slot through the scrape lag.
+ */
+async function waitForScrapes(ms: number): Promise<void> {
+  const signal = cancellationSignal();
+  const until = Date.now() + ms;
+  while (Date.now() < until && !signal?.aborted) {
+    heartbeat({ waitingForScrapesMs: until - Date.now() });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.min(2000, until - Date.now()));
+      signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+  }
+}
 
 export function createActivities(deps: ActivityDeps): ReleaseActivities {
   const lag = deps.scrapeLagMs ?? ((bucketMs: number) => Math.min(30_000, 2 * bucketMs));
@@ -86,7 +100,8 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
       const { spec } = input;
       const bucketMs = parseDuration(spec.analysis.bucket) ?? 60_000;
       const wait = input.toMs + lag(bucketMs) - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await waitForScrapes(wait);
+      if (cancellationSignal()?.aborted) throw new Error('analysis cancelled: the release was aborted');
       const provider = deps.metricsFor(spec);
       const series = await provider.fetchBuckets(
         { releaseId: spec.releaseId, namespace: spec.namespace, service: spec.service, stableVersion: spec.stableVersion, canaryVersion: spec.canaryVersion },

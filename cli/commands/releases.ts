@@ -20,8 +20,10 @@ interface Started {
 }
 
 /** Follows the release to its verdict, printing each event; returns the exit code of the verdict. */
-async function follow(ctx: CommandContext, releaseId: string): Promise<number> {
+async function follow(ctx: CommandContext, releaseId: string, justStarted = false): Promise<number> {
   const verdict = await followRelease(ctx.client, releaseId, {
+    // another API instance may not see a release started a moment ago yet
+    notFoundGraceMs: justStarted ? 15_000 : 0,
     onEvent: (event) => {
       if (ctx.json) {
         ctx.output.out(JSON.stringify(event));
@@ -66,7 +68,7 @@ export function registerReleaseCommands(program: Command): void {
         releaseId = String((error as ApiError).problem.releaseId);
         ctx.output.err(`canary: ${(error as ApiError).message}; reporting its verdict`);
       }
-      return flags.wait ? follow(ctx, releaseId) : EXIT.ok;
+      return flags.wait ? follow(ctx, releaseId, true) : EXIT.ok;
     }));
 
   program

@@ -5,6 +5,14 @@
  */
 import { ApiError, ConnectionError, type ApiClient } from './api-client.js';
 
+/** Nothing arrived on the stream for too long: the connection is treated as broken. */
+class IdleStream extends Error {
+  constructor(ms: number) {
+    super(`no data on the event stream for ${Math.round(ms / 1000)} s`);
+    this.name = 'IdleStream';
+  }
+}
+
 /** The API reported, in the stream, that it cannot read the release: final, not a connection problem. */
 class StreamFailure extends ApiError {
   constructor(detail: string) {
@@ -19,7 +27,7 @@ export interface ReleaseEvent {
 }
 
 /** Splits an SSE byte stream into events (only what the canary API sends: event, id, data). */
-export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; id?: string; data: string }> {
+export async function* parseSse(body: ReadableStream<Uint8Array>, onBytes?: () => void): AsyncGenerator<{ event: string; id?: string; data: string }> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -27,6 +35,7 @@ export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerato
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
+      onBytes?.();
       buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
       let end: number;
       while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -61,6 +70,16 @@ export interface FollowOptions {
   maxReconnects?: number;
   /** Delay before reconnect n (default min(500 ms × n, 3 s)). */
   backoffMs?(attempt: number): number;
+  /**
+   * Reconnect when nothing (not even the server's 15 s keep-alive) arrived for this long: a
+   * half-open connection would otherwise block a CI job forever. Default 45 s.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * For this long a 404 is retried, not final: a release just started through one API instance may
+   * not be visible to another yet. Default 0 (404 is final at once).
+   */
+  notFoundGraceMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -72,17 +91,27 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function followRelease(client: ApiClient, releaseId: string, options: FollowOptions): Promise<Record<string, unknown>> {
   const maxReconnects = options.maxReconnects ?? 20;
   const backoff = options.backoffMs ?? ((n: number) => Math.min(500 * n, 3000));
+  const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
+  const notFoundUntil = Date.now() + (options.notFoundGraceMs ?? 0);
   let lastEventId: string | undefined;
   let failures = 0;
   for (;;) {
     let reason: string;
+    const connection = new AbortController();
+    let idle: ReturnType<typeof setTimeout> | undefined;
+    const touch = () => {
+      if (idle) clearTimeout(idle);
+      idle = setTimeout(() => connection.abort(new IdleStream(idleTimeoutMs)), idleTimeoutMs);
+    };
     try {
+      touch();
       const response = await client.check(await client.fetch(`/v1/releases/${encodeURIComponent(releaseId)}/events`, {
         stream: true,
+        signal: connection.signal,
         headers: { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
       }));
       if (!response.body) throw new ConnectionError(client.apiUrl, 'the event stream has no body');
-      for await (const raw of parseSse(response.body)) {
+      for await (const raw of parseSse(response.body, touch)) {
         failures = 0;
         if (raw.id !== undefined) lastEventId = raw.id;
         let data: Record<string, unknown>;
@@ -100,10 +129,16 @@ export async function followRelease(client: ApiClient, releaseId: string, option
       // the API said no (404, 401, an unreadable status): reconnecting will not help; a 503 may pass,
       // and so may a 502/504 from a proxy in front of an API that is restarting
       if (error instanceof StreamFailure) throw error;
-      if (error instanceof ApiError && ![502, 503, 504].includes(error.status)) throw error;
-      // a broken connection: refused (ConnectionError) or cut mid-stream (undici's TypeError "terminated")
-      if (!(error instanceof ApiError || error instanceof ConnectionError || error instanceof TypeError)) throw error;
-      reason = error.message;
+      const notYetVisible = error instanceof ApiError && error.status === 404 && Date.now() < notFoundUntil;
+      if (error instanceof ApiError && ![502, 503, 504].includes(error.status) && !notYetVisible) throw error;
+      const cause = connection.signal.aborted ? connection.signal.reason : error;
+      // a broken connection: refused (ConnectionError), cut mid-stream (undici's TypeError
+      // "terminated"), or silent for too long (IdleStream)
+      if (!(cause instanceof ApiError || cause instanceof ConnectionError || cause instanceof TypeError || cause instanceof IdleStream)) throw error;
+      reason = (cause as Error).message;
+    } finally {
+      if (idle) clearTimeout(idle);
+      connection.abort();
     }
     failures += 1;
     if (failures > maxReconnects) throw new ConnectionError(client.apiUrl, `gave up following release ${releaseId} after ${maxReconnects} reconnects: ${reason}`);
