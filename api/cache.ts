@@ -3,10 +3,14 @@
  * result is reused for its time to live. Failed reads are not kept. Bounded: the oldest entries go
  * first.
  */
-export class SingleFlightCache<V> {
-  private readonly entries = new Map<string, { at: number; ttlMs: number; value: Promise<V> }>();
+import { BoundedMap } from './bounded-map.js';
 
-  constructor(private readonly clock: () => number, private readonly maxEntries = 1000) {}
+export class SingleFlightCache<V> {
+  private readonly entries: BoundedMap<string, { at: number; ttlMs: number; value: Promise<V> }>;
+
+  constructor(private readonly clock: () => number, maxEntries = 1000) {
+    this.entries = new BoundedMap(maxEntries);
+  }
 
   /** The cached value for `key`, or `read()`'s (kept for `ttlMs`; 0 keeps nothing). */
   get(key: string, ttlMs: number, read: () => Promise<V>): Promise<V> {
@@ -33,11 +37,6 @@ export class SingleFlightCache<V> {
   }
 
   private store(key: string, entry: { at: number; ttlMs: number; value: Promise<V> }): void {
-    this.entries.delete(key);
     this.entries.set(key, entry);
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
   }
 }

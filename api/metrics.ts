@@ -8,25 +8,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { ReleaseStatus } from '../workflows/messages.js';
+import { BoundedMap } from './bounded-map.js';
 
-/** Keys remembered so a release or decision is counted once; old ones are forgotten first. */
-class RecentKeys {
-  private readonly keys = new Map<string, number>();
-  constructor(private readonly limit: number) {}
-
-  get(key: string): number | undefined {
-    return this.keys.get(key);
-  }
-
-  set(key: string, value: number): void {
-    this.keys.delete(key);
-    this.keys.set(key, value);
-    if (this.keys.size > this.limit) {
-      const oldest = this.keys.keys().next().value;
-      if (oldest !== undefined) this.keys.delete(oldest);
-    }
-  }
-}
 
 const TERMINAL_COUNTER = { Promoted: 'promoted', RolledBack: 'rolledBack', Failed: 'failed' } as const;
 
@@ -65,8 +48,8 @@ export class ApiMetrics {
     name: 'canary_analysis_verdicts_total', help: 'Analysis verdicts seen, by verdict.',
     labelNames: ['verdict'] as const, registers: [this.registry],
   });
-  private readonly finished = new RecentKeys(10_000);
-  private readonly decisionsSeen = new RecentKeys(10_000);
+  private readonly finished = new BoundedMap<string, number>(10_000);
+  private readonly decisionsSeen = new BoundedMap<string, number>(10_000);
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });

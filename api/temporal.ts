@@ -18,6 +18,7 @@ import { invalidRequest, ProblemError } from './problems.js';
 import type { ListQuery } from './schemas.js';
 import { decodeCursor, decodeExecution, encodeCursor, releaseListQuery, safeValue, type RawExecution } from './visibility.js';
 import { releaseIdOf } from '../client/releases.js';
+import { BoundedMap } from './bounded-map.js';
 
 export type ReleaseHandle = WorkflowHandle<typeof canaryRelease>;
 
@@ -50,7 +51,7 @@ export class TemporalGateway {
   private readonly statuses: SingleFlightCache<ReleaseStatus>;
   private readonly locations: SingleFlightCache<LocatedRelease | undefined>;
   /** Releases this process started, by id: visibility indexes a new workflow only after a moment. */
-  private readonly recentStarts = new Map<string, { workflowId: string; runId: string }>();
+  private readonly recentStarts = new BoundedMap<string, { workflowId: string; runId: string }>(1000);
 
   constructor(readonly client: Client, readonly options: GatewayOptions) {
     this.statuses = new SingleFlightCache(options.clock);
@@ -78,12 +79,7 @@ export class TemporalGateway {
 
   /** Remembers a release this API started, so it is found before visibility has indexed it. */
   rememberStart(releaseId: string, workflowId: string, runId: string): void {
-    this.recentStarts.delete(releaseId);
     this.recentStarts.set(releaseId, { workflowId, runId });
-    if (this.recentStarts.size > 1000) {
-      const oldest = this.recentStarts.keys().next().value;
-      if (oldest !== undefined) this.recentStarts.delete(oldest);
-    }
     this.locations.delete(releaseId);
   }
 

@@ -6,12 +6,11 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { judgeConfigSchema } from './judge/config.js';
+import { DNS_LABEL_RE, formatPath, LABEL_VALUE_RE } from './names.js';
 import { metricsSpecSchema } from './metrics/config.js';
 import { cohortSchema, defaultRouterSpec, routerCohortProblems, routerSpecSchema } from './routing/config.js';
 
-export const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-/** Kubernetes label-value rules; versions end up in label selectors and PromQL. */
-export const LABEL_VALUE_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+export { DNS_LABEL_RE, formatPath, LABEL_VALUE_RE } from './names.js';
 /** Release ids are chosen by CI (e.g. a pipeline run id) and end up in workflow ids and URLs. */
 export const RELEASE_ID_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,126}[A-Za-z0-9])?$/;
 
@@ -119,16 +118,6 @@ export interface SpecProblem {
 }
 
 export type SpecValidation = { ok: true; spec: ReleaseSpec } | { ok: false; problems: SpecProblem[] };
-
-/** Renders a zod issue path as `a.b[2].c`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
 
 /** Problems that need several fields at once (zod checks each field alone). */
 function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {

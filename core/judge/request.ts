@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { BucketCounts } from '../types.js';
 import { judgeConfigSchema } from './config.js';
+import { formatPath } from '../names.js';
 
 /** A finite, non-negative number with messages people can act on. */
 const amount = () =>
@@ -71,23 +72,13 @@ export class JudgeInputError extends Error {
   }
 }
 
-/** "buckets.canary[3].requests" from ["buckets", "canary", 3, "requests"]. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const key of path) {
-    if (typeof key === 'number') text += `[${key}]`;
-    else text += text === '' ? String(key) : `.${String(key)}`;
-  }
-  return text;
-}
-
 /** One "path: message" line per zod issue; unknown keys are reported as their own paths. */
 export function formatIssues(error: z.ZodError): string[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`);
     }
-    const where = formatPath(issue.path);
+    const where = formatPath(issue.path, '');
     return [where === '' ? issue.message : `${where}: ${issue.message}`];
   });
 }

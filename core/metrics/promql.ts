@@ -9,13 +9,10 @@
  * names. Violations throw PromqlRenderError; spec validation reports them earlier as problems.
  */
 import type { Arm } from '../types.js';
+import { DNS_LABEL_RE, DNS_NAME_RE, LABEL_VALUE_RE } from '../names.js';
 
-/** A DNS-1123 label (same rule as core/spec.ts): namespaces and services. */
-export const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-/** A Kubernetes label value (same rule as core/spec.ts): versions. */
-export const LABEL_VALUE_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-/** A DNS-1123 subdomain: ingress names. */
-export const DNS_NAME_RE = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+export { DNS_LABEL_RE, DNS_NAME_RE, LABEL_VALUE_RE };
+
 /** A Prometheus label name. Names starting with `__` are reserved and not accepted here. */
 export const LABEL_NAME_RE = /^(?!__)[a-zA-Z_][a-zA-Z0-9_]{0,127}$/;
 /** A Prometheus metric name. */

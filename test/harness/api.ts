@@ -17,6 +17,7 @@ import { fakeActivities, newFakeCluster, type FakeCluster } from './fake-activit
 import { connectTestEnv, uniqueTaskQueue } from './temporal.js';
 import { startWorker } from './workflow-worker.js';
 import { testSpecBody } from './release-spec.js';
+import { parseSse } from '../../cli/lib/events.js';
 
 export const TOKENS = {
   deployer: 'deployer-token-0123456789',
@@ -129,37 +130,11 @@ export interface SseEvent {
 
 /** Reads a Server-Sent Events response to its end (or until `stopAfter` returns true). */
 export async function readSse(response: Response, stopAfter?: (event: SseEvent) => boolean): Promise<SseEvent[]> {
+  // the CLI's own parser, so these tests also exercise what `canary --wait` reads with
   const events: SseEvent[] = [];
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return events;
-      buffer += decoder.decode(value, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const event: SseEvent = { event: 'message', data: '' };
-        const data: string[] = [];
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) continue;
-          const colon = line.indexOf(':');
-          const field = colon < 0 ? line : line.slice(0, colon);
-          const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-          if (field === 'event') event.event = text;
-          else if (field === 'id') event.id = text;
-          else if (field === 'data') data.push(text);
-        }
-        if (data.length === 0) continue;
-        event.data = data.join('\n');
-        events.push(event);
-        if (stopAfter?.(event)) return events;
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
+  for await (const event of parseSse(response.body as ReadableStream<Uint8Array>)) {
+    events.push(event);
+    if (stopAfter?.(event)) break;
   }
+  return events;
 }

@@ -174,9 +174,15 @@ describe('canary status, list and actions', () => {
     expect(status.stdout).toMatch(/phase {5}(Paused|Progressing \(pausing\)), step 1\/5, canary 10%, 4m[\d.]+s left in the window/);
     expect(status.stdout).toMatch(/pause by alice \(step 1\): looking/);
 
-    const list = await canary(['list', '--service', spec.service as string]);
+    // visibility may lag a moment behind the start: poll until the release is listed
+    let list = await canary(['list', '--service', spec.service as string]);
+    for (let i = 0; !list.stdout.includes(releaseId) && i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      list = await canary(['list', '--service', spec.service as string]);
+    }
     expect(list.code).toBe(0);
     expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+SERVICE\s+CANARY\s+PHASE\s+WEIGHT\s+STARTED$/);
+    expect(list.stdout).toMatch(new RegExp(`^${releaseId}\\s+default/${spec.service as string}\\s+v2\\s+(Paused|Progressing)\\s+10%`, 'm'));
 
     const aborted = await canary(['abort', releaseId, '--reason', 'enough', '--token', TOKENS.approver]);
     expect(aborted.code).toBe(0);
