@@ -139,6 +139,7 @@ export async function runEventStream(stream: SSEStreamingApi, source: StreamSour
   let polls = 0;
   let lastWrite = Date.now();
   let outage: string | undefined;
+  let workflowGone = false;
   while (!signal.aborted && !stream.aborted) {
     let status: ReleaseStatus;
     try {
@@ -167,9 +168,14 @@ export async function runEventStream(stream: SSEStreamingApi, source: StreamSour
     cursor = next;
     if (events.length > 0) lastWrite = Date.now();
     const verdict = verdictOf(status);
-    const ended = TERMINAL_PHASES.includes(status.phase)
-      || (++polls % (options.livenessEvery ?? 10) === 0 && !(await source.stillRunning().catch(() => true)));
-    if (ended) {
+    const terminal = TERMINAL_PHASES.includes(status.phase);
+    if (!terminal && !workflowGone && ++polls % (options.livenessEvery ?? 10) === 0 && !(await source.stillRunning().catch(() => true))) {
+      // the workflow is no longer running; it may have finished between the read above and this
+      // check, so read its final status once more before calling the release ended without a verdict
+      workflowGone = true;
+      continue;
+    }
+    if (terminal || workflowGone) {
       await stream.writeSSE({
         event: 'verdict', id: formatCursor(cursor),
         data: JSON.stringify({ verdict: verdict ?? 'ended', phase: status.phase, outcome: status.outcome ?? 'the release workflow ended without a verdict (terminated or cancelled)', finishedAt: status.finishedAt, status }),

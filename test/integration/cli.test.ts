@@ -139,7 +139,7 @@ describe('canary start --wait', () => {
     });
     expect(restarted).toBeDefined();
     await restarted;
-    expect(run.code).toBe(0);
+    expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(0);
     expect(run.stderr).toMatch(/event stream interrupted .*; reconnecting \(1\)/);
     // nothing printed twice: each weight line once
     expect(run.stdout.match(/canary weight 10%/g)).toHaveLength(1);

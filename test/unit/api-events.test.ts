@@ -121,3 +121,35 @@ describe('an event stream that cannot read its release', () => {
     expect((logged[0] as Error).message).toContain('internal gRPC detail');
   });
 });
+
+describe('an event stream whose release ends between a status read and a liveness check', () => {
+  it('reads the final status again and reports the real verdict, not "ended"', async () => {
+    const { runEventStream } = await import('../../api/events.js');
+    const written: Array<{ event?: string; data: string }> = [];
+    const stream = { aborted: false, writeSSE: async (m: { event?: string; data: string }) => { written.push(m); } };
+    const promoted = { ...status(timeline, [decision(1, 'pass')], 'Promoted'), outcome: 'promoted v2', weights: { stable: 100, canary: 0 } };
+    let reads = 0;
+    const source = {
+      // the first read still sees the release running; by the liveness check its workflow has completed
+      read: async () => (++reads === 1 ? status(timeline, [decision(1, 'pass')]) : promoted),
+      stillRunning: async () => false,
+      unavailable: async () => undefined,
+    };
+    await runEventStream(stream as never, source, START_CURSOR, { pollMs: 1, livenessEvery: 1, signal: new AbortController().signal });
+    const last = written.at(-1) as { event?: string; data: string };
+    expect(last.event).toBe('verdict');
+    expect(JSON.parse(last.data)).toMatchObject({ verdict: 'promoted', phase: 'Promoted', outcome: 'promoted v2' });
+    expect(reads).toBe(2);
+  });
+
+  it('says "ended" when the workflow is gone without reaching a terminal phase (terminated)', async () => {
+    const { runEventStream } = await import('../../api/events.js');
+    const written: Array<{ event?: string; data: string }> = [];
+    const stream = { aborted: false, writeSSE: async (m: { event?: string; data: string }) => { written.push(m); } };
+    const source = { read: async () => status(timeline), stillRunning: async () => false, unavailable: async () => undefined };
+    await runEventStream(stream as never, source, START_CURSOR, { pollMs: 1, livenessEvery: 1, signal: new AbortController().signal });
+    const last = written.at(-1) as { event?: string; data: string };
+    expect(last.event).toBe('verdict');
+    expect(JSON.parse(last.data)).toMatchObject({ verdict: 'ended', phase: 'Progressing' });
+  });
+});
