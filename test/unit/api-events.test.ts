@@ -104,11 +104,16 @@ describe('ApiMetrics', () => {
   });
 });
 
+/** A stand-in for Hono's SSE stream that records what the event stream writes. */
+function recordingStream() {
+  const written: Array<{ event?: string; data: string }> = [];
+  return { written, stream: { aborted: false, writeSSE: async (m: { event?: string; data: string }) => { written.push(m); } } as never };
+}
+
 describe('an event stream that cannot read its release', () => {
   it('ends with a fixed failure message for the client and hands the real error to the log', async () => {
     const { runEventStream } = await import('../../api/events.js');
-    const written: Array<{ event?: string; data: string }> = [];
-    const stream = { aborted: false, writeSSE: async (m: { event?: string; data: string }) => { written.push(m); } };
+    const { stream, written } = recordingStream();
     const logged: unknown[] = [];
     const source = {
       read: async () => { throw new Error('14 UNAVAILABLE: internal gRPC detail at 10.0.0.7:7233'); },
@@ -116,7 +121,7 @@ describe('an event stream that cannot read its release', () => {
       unavailable: async () => undefined,
       failed: (error: unknown) => { logged.push(error); },
     };
-    await runEventStream(stream as never, source, START_CURSOR, { pollMs: 10, signal: new AbortController().signal });
+    await runEventStream(stream, source, START_CURSOR, { pollMs: 10, signal: new AbortController().signal });
     expect(written).toEqual([{ event: 'failure', data: JSON.stringify({ detail: 'the release status cannot be read; the API log has the details' }) }]);
     expect((logged[0] as Error).message).toContain('internal gRPC detail');
   });
@@ -125,8 +130,7 @@ describe('an event stream that cannot read its release', () => {
 describe('an event stream whose release ends between a status read and a liveness check', () => {
   it('reads the final status again and reports the real verdict, not "ended"', async () => {
     const { runEventStream } = await import('../../api/events.js');
-    const written: Array<{ event?: string; data: string }> = [];
-    const stream = { aborted: false, writeSSE: async (m: { event?: string; data: string }) => { written.push(m); } };
+    const { stream, written } = recordingStream();
     const promoted = { ...status(timeline, [decision(1, 'pass')], 'Promoted'), outcome: 'promoted v2', weights: { stable: 100, canary: 0 } };
     let reads = 0;
     const source = {
@@ -135,7 +139,7 @@ describe('an event stream whose release ends between a status read and a livenes
       stillRunning: async () => false,
       unavailable: async () => undefined,
     };
-    await runEventStream(stream as never, source, START_CURSOR, { pollMs: 1, livenessEvery: 1, signal: new AbortController().signal });
+    await runEventStream(stream, source, START_CURSOR, { pollMs: 1, livenessEvery: 1, signal: new AbortController().signal });
     const last = written.at(-1) as { event?: string; data: string };
     expect(last.event).toBe('verdict');
     expect(JSON.parse(last.data)).toMatchObject({ verdict: 'promoted', phase: 'Promoted', outcome: 'promoted v2' });
@@ -144,10 +148,9 @@ describe('an event stream whose release ends between a status read and a livenes
 
   it('says "ended" when the workflow is gone without reaching a terminal phase (terminated)', async () => {
     const { runEventStream } = await import('../../api/events.js');
-    const written: Array<{ event?: string; data: string }> = [];
-    const stream = { aborted: false, writeSSE: async (m: { event?: string; data: string }) => { written.push(m); } };
+    const { stream, written } = recordingStream();
     const source = { read: async () => status(timeline), stillRunning: async () => false, unavailable: async () => undefined };
-    await runEventStream(stream as never, source, START_CURSOR, { pollMs: 1, livenessEvery: 1, signal: new AbortController().signal });
+    await runEventStream(stream, source, START_CURSOR, { pollMs: 1, livenessEvery: 1, signal: new AbortController().signal });
     const last = written.at(-1) as { event?: string; data: string };
     expect(last.event).toBe('verdict');
     expect(JSON.parse(last.data)).toMatchObject({ verdict: 'ended', phase: 'Progressing' });
