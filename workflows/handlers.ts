@@ -4,23 +4,23 @@
  * A signal that does not apply, or whose payload is malformed, is ignored and noted in the
  * timeline: a bad signal never breaks a release in flight.
  */
-import { setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import {
-  abortSignal, abortUpdate, approveSignal, approveUpdate, pauseSignal, pauseUpdate, promoteSignal,
-  promoteUpdate, resumeSignal, resumeUpdate, statusQuery, TERMINAL_PHASES,
+  abortSignal, abortUpdate, approveSignal, approveUpdate, OTHER_RELEASE_FAILURE, pauseSignal, pauseUpdate,
+  promoteSignal, promoteUpdate, resumeSignal, resumeUpdate, statusQuery, TERMINAL_PHASES,
   type ActionKind, type ReleaseStatus,
 } from './messages.js';
 import type { ReleaseState } from './state.js';
 
 const MAX_TEXT = 1000;
 
-interface Payload { actor: string; comment?: string; reason?: string }
+interface Payload { actor: string; comment?: string; reason?: string; releaseId?: string }
 
 /** What is wrong with a message's payload, or null. Payloads come from outside: check everything. */
 export function payloadProblem(kind: ActionKind, args: unknown): string | null {
   if (typeof args !== 'object' || args === null || Array.isArray(args)) return `${kind} expects an object such as {"actor": "alice"}`;
   const record = args as Record<string, unknown>;
-  const allowed = kind === 'abort' ? ['actor', 'reason'] : ['actor', 'comment'];
+  const allowed = kind === 'abort' ? ['actor', 'reason', 'releaseId'] : ['actor', 'comment', 'releaseId'];
   const unknown = Object.keys(record).filter((k) => !allowed.includes(k));
   if (unknown.length > 0) return `${kind}: unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${allowed.join(', ')})`;
   if (typeof record.actor !== 'string' || record.actor.trim() === '' || record.actor.length > 128) return `${kind}: "actor" must be a non-empty string of at most 128 characters`;
@@ -30,7 +30,18 @@ export function payloadProblem(kind: ActionKind, args: unknown): string | null {
   if (record.comment !== undefined && (typeof record.comment !== 'string' || record.comment.length > MAX_TEXT)) {
     return `${kind}: "comment" must be a string of at most ${MAX_TEXT} characters`;
   }
+  if (record.releaseId !== undefined && (typeof record.releaseId !== 'string' || record.releaseId.length > 128)) {
+    return `${kind}: "releaseId" must be a string of at most 128 characters`;
+  }
   return null;
+}
+
+/** Why an action addressed to another release does not apply to this one, or null. */
+export function addresseeProblem(kind: ActionKind, args: Payload, state: ReleaseState): string | null {
+  const own = state.status.releaseId;
+  return args.releaseId === undefined || args.releaseId === own
+    ? null
+    : `${kind} was meant for release ${args.releaseId}, but this workflow runs release ${own}`;
 }
 
 /** Why an action does not apply to the release as it is now, or null when it does. */
@@ -85,7 +96,7 @@ const MESSAGES = [
 export function installHandlers(state: ReleaseState): void {
   for (const [kind, signal, update] of MESSAGES) {
     setHandler(signal, (args: unknown) => {
-      const problem = payloadProblem(kind, args) ?? applicabilityProblem(kind, state);
+      const problem = payloadProblem(kind, args) ?? addresseeProblem(kind, args as Payload, state) ?? applicabilityProblem(kind, state);
       if (problem) {
         state.note({ type: 'error', message: `ignored ${kind} signal: ${problem}` });
         return;
@@ -97,7 +108,11 @@ export function installHandlers(state: ReleaseState): void {
       return state.snapshot();
     }, {
       validator: (args: unknown) => {
-        const problem = payloadProblem(kind, args) ?? applicabilityProblem(kind, state);
+        const payload = payloadProblem(kind, args);
+        if (payload) throw new Error(payload);
+        const addressee = addresseeProblem(kind, args as Payload, state);
+        if (addressee) throw ApplicationFailure.create({ message: addressee, type: OTHER_RELEASE_FAILURE, nonRetryable: true });
+        const problem = applicabilityProblem(kind, state);
         if (problem) throw new Error(problem);
       },
     });

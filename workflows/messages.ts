@@ -20,9 +20,17 @@ export type Phase =
 
 export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Failed'];
 
-export interface ApproveArgs { actor: string; comment?: string }
-export interface AbortArgs { actor: string; reason: string }
-export interface ActorArgs { actor: string; comment?: string }
+/**
+ * `releaseId`, when given, names the release the action is meant for: the workflow id belongs to
+ * the service, so an action sent just as one release ends and the next starts could otherwise land
+ * on the wrong one. The API always sends it; a hand-sent signal may leave it out.
+ */
+export interface ApproveArgs { actor: string; comment?: string; releaseId?: string }
+export interface AbortArgs { actor: string; reason: string; releaseId?: string }
+export interface ActorArgs { actor: string; comment?: string; releaseId?: string }
+
+/** The failure type of an update rejected because it names another release than the one running. */
+export const OTHER_RELEASE_FAILURE = 'OtherRelease';
 
 export type ActionKind = 'approve' | 'abort' | 'pause' | 'resume' | 'promote';
 

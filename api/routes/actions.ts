@@ -4,10 +4,10 @@
  * status) or why not (409 with the validator's reason). The actor is the token's name and goes
  * into the update payload, so the release history records who did what.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type UpdateDefinition } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type UpdateDefinition } from '@temporalio/client';
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import {
-  abortUpdate, approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate,
+  abortUpdate, approveUpdate, OTHER_RELEASE_FAILURE, pauseUpdate, promoteUpdate, resumeUpdate,
   type ActionKind, type ReleaseStatus,
 } from '../../workflows/messages.js';
 import { requireRole } from '../auth.js';
@@ -17,7 +17,8 @@ import { ProblemError } from '../problems.js';
 import { abortBody, commentBody, jsonContent, problemResponses, releaseIdParams, releaseStatusSchema } from '../schemas.js';
 import type { LocatedRelease } from '../temporal.js';
 
-type ActionUpdate = UpdateDefinition<ReleaseStatus, [{ actor: string; comment?: string; reason?: string }]>;
+interface ActionPayload { actor: string; comment?: string; reason?: string }
+type ActionUpdate = UpdateDefinition<ReleaseStatus, [ActionPayload & { releaseId?: string }]>;
 
 const DESCRIPTIONS: Record<ActionKind, string> = {
   approve: 'Approves the pending gate (a step, the promotion, or a hold). 409 when no gate is pending.',
@@ -36,13 +37,18 @@ async function endedProblem(deps: RouteDeps, release: LocatedRelease, kind: Acti
 export function actionRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 
-  const act = async (release: LocatedRelease, kind: ActionKind, update: ActionUpdate, payload: { actor: string; comment?: string; reason?: string }): Promise<ReleaseStatus> => {
+  const act = async (release: LocatedRelease, kind: ActionKind, update: ActionUpdate, payload: ActionPayload): Promise<ReleaseStatus> => {
     if (!release.running) throw await endedProblem(deps, release, kind);
     try {
-      const status = await deps.gateway.call(() => release.handle.executeUpdate(update, { args: [payload] }));
+      // the release id goes along: should the service's next release have taken the workflow id
+      // since the lookup, the workflow refuses an action meant for this one
+      const status = await deps.gateway.call(() => release.handle.executeUpdate(update, { args: [{ ...payload, releaseId: release.releaseId }] }));
       deps.gateway.rememberStatus(release, status);
       return status;
     } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === OTHER_RELEASE_FAILURE) {
+        throw await endedProblem(deps, release, kind);
+      }
       if (error instanceof WorkflowUpdateFailedError) {
         const reason = error.cause?.message ?? error.message;
         throw new ProblemError(409, 'action-not-applicable', `cannot ${kind} release ${release.releaseId}: ${reason}`, { releaseId: release.releaseId, reason });

@@ -69,6 +69,8 @@ export interface ApiStack {
   taskQueue: string;
   metrics: ApiMetrics;
   app: ReturnType<typeof createApp>;
+  /** Another app on the same worker and server, with some of its dependencies replaced. */
+  appWith(overrides: Partial<AppDeps>): ReturnType<typeof createApp>;
   /** Starts a real server for this stack (closed by stop()). */
   serve(options?: { streamPollMs?: number; port?: number }): Promise<ApiServer>;
   /** Stops the worker only: the API and Temporal stay up. */
@@ -103,6 +105,7 @@ export async function startApiStack(options: { verdict?: (input: AnalyseInput) =
   };
   return {
     env, cluster, taskQueue, metrics, app,
+    appWith: (overrides) => createApp({ ...deps, ...overrides }),
     async serve(serveOptions = {}) {
       const server = await startApiServer({ ...deps, port: 0, ...serveOptions });
       servers.push(server);

@@ -255,6 +255,53 @@ describe('acting on releases', () => {
   });
 });
 
+describe('acting on a release whose service has moved on', () => {
+  it('refuses an action for an ended release that lagging visibility still lists as running, and leaves the next release alone', async () => {
+    const first = specBody({ releaseId: `moved-a-${Date.now()}`, schedule: { steps: [{ weight: 10, observe: '1m' }] } });
+    expect((await post('/v1/releases', first)).status).toBe(201);
+    const firstId = first.releaseId as string;
+    await waitFor(firstId, (s) => s.windowEndsAt !== null);
+    // what visibility said while the first release ran, served from now on as if its index lagged
+    const client = stack.env.client;
+    const stale: unknown[] = [];
+    for await (const info of client.workflow.list({ query: `CanaryReleaseId = "${firstId}"` })) stale.push(info);
+    expect(stale).toHaveLength(1);
+    const lagging = bound(client, {
+      workflow: bound(client.workflow, {
+        list: (options?: { query?: string }) => (options?.query?.includes(firstId) ? (async function* () { yield* stale; })() : client.workflow.list(options)),
+      }),
+    });
+    const laggingApp = stack.appWith({ client: lagging });
+
+    expect((await post(`/v1/releases/${firstId}/abort`, { reason: 'make way' }, TOKENS.approver)).status).toBe(200);
+    await waitFor(firstId, ended);
+    const second = specBody({ service: first.service, releaseId: `moved-b-${Date.now()}`, schedule: { steps: [{ weight: 10, observe: '1m' }] } });
+    expect((await post('/v1/releases', second)).status).toBe(201);
+    const secondId = second.releaseId as string;
+    await waitFor(secondId, (s) => s.windowEndsAt !== null);
+
+    const res = await laggingApp.request(`/v1/releases/${firstId}/pause`, { method: 'POST', headers: jsonHeaders(TOKENS.approver), body: '{}' });
+    expect(res.status).toBe(409);
+    const problem = await res.json();
+    expect(problem.type).toBe('urn:canary-engine:problem:release-ended');
+    expect(problem.detail).toBe(`cannot pause release ${firstId}: the release has already ended (RolledBack)`);
+    const secondStatus = await statusOf(secondId);
+    expect(secondStatus).toMatchObject({ paused: false, actions: [] });
+    expect((await post(`/v1/releases/${secondId}/abort`, { reason: 'cleanup' }, TOKENS.approver)).status).toBe(200);
+  });
+});
+
+/** `target` with some members replaced and every other method bound to it. */
+function bound<T extends object>(target: T, replaced: Record<string, unknown>): T {
+  return new Proxy(target, {
+    get(object, property) {
+      if (typeof property === 'string' && property in replaced) return replaced[property];
+      const value: unknown = Reflect.get(object, property, object);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
+    },
+  });
+}
+
 describe('metrics', () => {
   it('counts starts and ends by service, verdicts by verdict, and requests by route pattern', async () => {
     const spec = specBody({ releaseId: `metrics-${Date.now()}` });

@@ -159,6 +159,24 @@ describe('the canary release workflow', () => {
     ]);
   });
 
+  it('refuses an update and ignores a signal meant for another release of the same service', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '3s' }] } }, ['pass']);
+    await waitFor(run.handle, (s) => s.windowEndsAt !== null);
+    const update = run.handle.executeUpdate(pauseUpdate, { args: [{ actor: 'hank', releaseId: 'an-older-release' }] });
+    await expect(update).rejects.toThrow(WorkflowUpdateFailedError);
+    const failure = await update.catch((error: WorkflowUpdateFailedError) => error.cause);
+    expect(failure).toMatchObject({ type: 'OtherRelease', message: `pause was meant for release an-older-release, but this workflow runs release ${run.spec.releaseId}` });
+    await run.handle.signal(abortSignal, { actor: 'hank', reason: 'meant for the old one', releaseId: 'an-older-release' });
+    // the release's own id is accepted
+    await run.handle.executeUpdate(promoteUpdate, { args: [{ actor: 'hank', releaseId: run.spec.releaseId }] });
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+    expect(status.actions.map((a) => a.action)).toEqual(['promote']);
+    expect(status.timeline.filter((e) => e.type === 'error').map((e) => e.message)).toEqual([
+      `ignored abort signal: abort was meant for release an-older-release, but this workflow runs release ${run.spec.releaseId}`,
+    ]);
+  });
+
   it('extends an inconclusive window and rolls back when it stays inconclusive, per policy', async () => {
     const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] }, policies: { inconclusive: { maxExtensions: 2, extendBy: '1s', then: 'rollback' } } }, ['inconclusive']);
     const status = await finish(run);
