@@ -8,13 +8,11 @@ import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import {
   abortSignal, abortUpdate, approveSignal, approveUpdate, OTHER_RELEASE_FAILURE, pauseSignal, pauseUpdate,
   promoteSignal, promoteUpdate, resumeSignal, resumeUpdate, statusQuery, TERMINAL_PHASES,
-  type ActionKind, type ReleaseStatus,
+  type ActionArgs, type ActionKind, type ReleaseStatus,
 } from './messages.js';
 import type { ReleaseState } from './state.js';
 
 const MAX_TEXT = 1000;
-
-interface Payload { actor: string; comment?: string; reason?: string; releaseId?: string }
 
 /** What is wrong with a message's payload, or null. Payloads come from outside: check everything. */
 export function payloadProblem(kind: ActionKind, args: unknown): string | null {
@@ -37,7 +35,7 @@ export function payloadProblem(kind: ActionKind, args: unknown): string | null {
 }
 
 /** Why an action addressed to another release does not apply to this one, or null. */
-export function addresseeProblem(kind: ActionKind, args: Payload, state: ReleaseState): string | null {
+export function addresseeProblem(kind: ActionKind, args: ActionArgs, state: ReleaseState): string | null {
   const own = state.status.releaseId;
   return args.releaseId === undefined || args.releaseId === own
     ? null
@@ -74,7 +72,7 @@ function context(state: ReleaseState): string {
   return `phase ${phase}`;
 }
 
-function apply(kind: ActionKind, payload: Payload, state: ReleaseState): void {
+function apply(kind: ActionKind, payload: ActionArgs, state: ReleaseState): void {
   state.record({ action: kind, actor: payload.actor, at: new Date().toISOString(), context: context(state), ...(kind === 'abort' ? { comment: payload.reason } : payload.comment !== undefined ? { comment: payload.comment } : {}) });
   switch (kind) {
     case 'approve': state.approval = { actor: payload.actor, ...(payload.comment !== undefined ? { comment: payload.comment } : {}) }; break;
@@ -96,21 +94,21 @@ const MESSAGES = [
 export function installHandlers(state: ReleaseState): void {
   for (const [kind, signal, update] of MESSAGES) {
     setHandler(signal, (args: unknown) => {
-      const problem = payloadProblem(kind, args) ?? addresseeProblem(kind, args as Payload, state) ?? applicabilityProblem(kind, state);
+      const problem = payloadProblem(kind, args) ?? addresseeProblem(kind, args as ActionArgs, state) ?? applicabilityProblem(kind, state);
       if (problem) {
         state.note({ type: 'error', message: `ignored ${kind} signal: ${problem}` });
         return;
       }
-      apply(kind, args as Payload, state);
+      apply(kind, args as ActionArgs, state);
     });
     setHandler(update, (args: unknown): ReleaseStatus => {
-      apply(kind, args as Payload, state);
+      apply(kind, args as ActionArgs, state);
       return state.snapshot();
     }, {
       validator: (args: unknown) => {
         const payload = payloadProblem(kind, args);
         if (payload) throw new Error(payload);
-        const addressee = addresseeProblem(kind, args as Payload, state);
+        const addressee = addresseeProblem(kind, args as ActionArgs, state);
         if (addressee) throw ApplicationFailure.create({ message: addressee, type: OTHER_RELEASE_FAILURE, nonRetryable: true });
         const problem = applicabilityProblem(kind, state);
         if (problem) throw new Error(problem);

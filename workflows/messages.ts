@@ -25,9 +25,11 @@ export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Fai
  * the service, so an action sent just as one release ends and the next starts could otherwise land
  * on the wrong one. The API always sends it; a hand-sent signal may leave it out.
  */
-export interface ApproveArgs { actor: string; comment?: string; releaseId?: string }
-export interface AbortArgs { actor: string; reason: string; releaseId?: string }
 export interface ActorArgs { actor: string; comment?: string; releaseId?: string }
+export type ApproveArgs = ActorArgs;
+export interface AbortArgs { actor: string; reason: string; releaseId?: string }
+/** Any action's payload, as the handlers and the API treat it. */
+export type ActionArgs = ActorArgs & { reason?: string };
 
 /** The failure type of an update rejected because it names another release than the one running. */
 export const OTHER_RELEASE_FAILURE = 'OtherRelease';

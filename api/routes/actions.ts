@@ -8,7 +8,7 @@ import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, t
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import {
   abortUpdate, approveUpdate, OTHER_RELEASE_FAILURE, pauseUpdate, promoteUpdate, resumeUpdate,
-  type ActionKind, type ReleaseStatus,
+  type ActionArgs, type ActionKind, type ReleaseStatus,
 } from '../../workflows/messages.js';
 import { requireRole } from '../auth.js';
 import { locateOr404, statusView, type AppEnv, type RouteDeps } from '../context.js';
@@ -17,8 +17,7 @@ import { ProblemError } from '../problems.js';
 import { abortBody, commentBody, jsonContent, problemResponses, releaseIdParams, releaseStatusSchema } from '../schemas.js';
 import type { LocatedRelease } from '../temporal.js';
 
-interface ActionPayload { actor: string; comment?: string; reason?: string }
-type ActionUpdate = UpdateDefinition<ReleaseStatus, [ActionPayload & { releaseId?: string }]>;
+type ActionUpdate = UpdateDefinition<ReleaseStatus, [ActionArgs]>;
 
 const DESCRIPTIONS: Record<ActionKind, string> = {
   approve: 'Approves the pending gate (a step, the promotion, or a hold). 409 when no gate is pending.',
@@ -37,7 +36,7 @@ async function endedProblem(deps: RouteDeps, release: LocatedRelease, kind: Acti
 export function actionRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 
-  const act = async (release: LocatedRelease, kind: ActionKind, update: ActionUpdate, payload: ActionPayload): Promise<ReleaseStatus> => {
+  const act = async (release: LocatedRelease, kind: ActionKind, update: ActionUpdate, payload: Omit<ActionArgs, 'releaseId'>): Promise<ReleaseStatus> => {
     if (!release.running) throw await endedProblem(deps, release, kind);
     try {
       // the release id goes along: should the service's next release have taken the workflow id

@@ -150,12 +150,14 @@ describe('the canary release workflow', () => {
     await waitFor(run.handle, (s) => s.windowEndsAt !== null);
     await run.handle.signal(abortSignal, { actor: 42 } as never);
     await run.handle.signal(approveSignal, 'not an object' as never);
+    await run.handle.signal(approveSignal, { actor: 'ivan', releaseId: 42 } as never);
     const status = await finish(run);
     expect(status.phase).toBe('Promoted');
     const errors = status.timeline.filter((e) => e.type === 'error').map((e) => e.message);
     expect(errors).toEqual([
       'ignored abort signal: abort: "actor" must be a non-empty string of at most 128 characters',
       'ignored approve signal: approve expects an object such as {"actor": "alice"}',
+      'ignored approve signal: approve: "releaseId" must be a string of at most 128 characters',
     ]);
   });
 
