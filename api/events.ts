@@ -98,8 +98,13 @@ export function verdictOf(status: ReleaseStatus): 'promoted' | 'rolled back' | '
 }
 
 export interface StreamSource {
-  /** The release's current status; throws when it cannot be read now. */
+  /** The release's current status (it may be a few hundred ms old); throws when it cannot be read now. */
   read(): Promise<ReleaseStatus>;
+  /**
+   * The release's status read afresh, bypassing any cache: used once the workflow is found closed,
+   * so a release that finished a moment ago reports its verdict. Defaults to `read`.
+   */
+  readFinal?(): Promise<ReleaseStatus>;
   /** Whether the release's workflow is still running (checked now and then: a terminated one never reaches a terminal phase). */
   stillRunning(): Promise<boolean>;
   /** The 503-style detail for an error that means "unavailable" (the stream waits), else undefined (the stream ends). */
@@ -143,7 +148,7 @@ export async function runEventStream(stream: SSEStreamingApi, source: StreamSour
   while (!signal.aborted && !stream.aborted) {
     let status: ReleaseStatus;
     try {
-      status = await source.read();
+      status = workflowGone && source.readFinal ? await source.readFinal() : await source.read();
     } catch (error) {
       const detail = await source.unavailable(error);
       if (detail === undefined) {

@@ -49,6 +49,8 @@ export function eventRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
         metrics.observeStatus(status);
         return status;
       },
+      // the release's own run, uncached: a status read a moment before it finished must not be reused
+      readFinal: () => gateway.finalStatus(release),
       // the handle of a running release follows the service's workflow id: once that runs another
       // release (this one was terminated), this one is no longer running
       stillRunning: async () => {

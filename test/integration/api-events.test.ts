@@ -78,6 +78,17 @@ describe('the release event stream', () => {
     expect(data(events.at(-1))).toMatchObject({ verdict: 'rolled back', outcome: 'aborted by alice: stop it' });
   });
 
+  it('reports the real verdict of a release that finishes while the stream reads a cached status', async () => {
+    // a status cache far longer than the poll: every read after the first is stale, so the stream
+    // learns of the end only from its liveness check and must then read the final status afresh
+    const app = stack.appWith({ statusCacheMs: 60_000, streamPollMs: 20 });
+    const id = await start({});
+    const events = await readSse(await app.request(`/v1/releases/${id}/events`, { headers: auth(TOKENS.viewer) }));
+    expect(events.at(-1)?.event).toBe('verdict');
+    expect(data(events.at(-1))).toMatchObject({ verdict: 'promoted', phase: 'Promoted' });
+    expect(events.filter((e) => e.event === 'weight').map((e) => data(e).weight)).toEqual(expect.arrayContaining([10, 50]));
+  });
+
   it('answers 404 before streaming for an unknown release', async () => {
     const res = await stream('never-started-release');
     expect(res.status).toBe(404);

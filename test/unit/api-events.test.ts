@@ -132,10 +132,11 @@ describe('an event stream whose release ends between a status read and a livenes
     const { runEventStream } = await import('../../api/events.js');
     const { stream, written } = recordingStream();
     const promoted = { ...status(timeline, [decision(1, 'pass')], 'Promoted'), outcome: 'promoted v2', weights: { stable: 100, canary: 0 } };
-    let reads = 0;
+    let finalReads = 0;
     const source = {
-      // the first read still sees the release running; by the liveness check its workflow has completed
-      read: async () => (++reads === 1 ? status(timeline, [decision(1, 'pass')]) : promoted),
+      // a cached read keeps showing the release running; by the liveness check its workflow has completed
+      read: async () => status(timeline, [decision(1, 'pass')]),
+      readFinal: async () => { finalReads += 1; return promoted; },
       stillRunning: async () => false,
       unavailable: async () => undefined,
     };
@@ -143,6 +144,21 @@ describe('an event stream whose release ends between a status read and a livenes
     const last = written.at(-1) as { event?: string; data: string };
     expect(last.event).toBe('verdict');
     expect(JSON.parse(last.data)).toMatchObject({ verdict: 'promoted', phase: 'Promoted', outcome: 'promoted v2' });
+    expect(finalReads).toBe(1);
+  });
+
+  it('reads the status once more through read when the source has no uncached read', async () => {
+    const { runEventStream } = await import('../../api/events.js');
+    const { stream, written } = recordingStream();
+    const promoted = { ...status(timeline, [decision(1, 'pass')], 'Promoted'), outcome: 'promoted v2', weights: { stable: 100, canary: 0 } };
+    let reads = 0;
+    const source = {
+      read: async () => (++reads === 1 ? status(timeline, [decision(1, 'pass')]) : promoted),
+      stillRunning: async () => false,
+      unavailable: async () => undefined,
+    };
+    await runEventStream(stream, source, START_CURSOR, { pollMs: 1, livenessEvery: 1, signal: new AbortController().signal });
+    expect(JSON.parse((written.at(-1) as { data: string }).data)).toMatchObject({ verdict: 'promoted' });
     expect(reads).toBe(2);
   });
 
