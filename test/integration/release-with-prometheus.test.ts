@@ -75,9 +75,9 @@ function random(seed: number): () => number {
  * arm's requests fail at exactly its error rate (errors are paced like the requests) and take
  * 20 ± 4 ms (the same for both arms). What the judge does with chance is measured by bench/judge.ts;
  * here a release must be decided the same way on every run, so neither chance nor a busy machine
- * may change the evidence: the volume follows the clock, not the ticks, because on a busy machine
- * timers fire late, and traffic thinned by late ticks would leave the judge less evidence than the
- * test claims to give it (CI once saw the 5× canary promoted that way).
+ * may change the evidence (CI once saw the 5× canary promoted when errors were random at 100
+ * requests/s). The volume follows the clock, not the ticks: on a busy machine timers fire late,
+ * and traffic thinned by late ticks would leave the judge less evidence than the test claims.
  */
 function generateTraffic(exporter: TestExporter, spec: ReleaseSpec, router: InMemoryRouter, canaryErrorRate: number, seed: number): () => void {
   const arms = releaseWorkloads(spec);
