@@ -1,7 +1,7 @@
 /**
  * Judge benchmark: how often, and how fast, each judge rolls back healthy and degraded canaries.
  *
- *   npx tsx bench/judge.ts [--runs 1000] [--seed 20240517] [--config '{"alpha":0.01}'] [--planned-looks 6]
+ *   npx tsx bench/judge.ts [--runs 1000] [--seed 20240517] [--config '{"alpha":0.01}'] [--planned-looks 6] [--volumes 200,20]
  *
  * Every run simulates 30 one-minute buckets per arm (bench/lib/simulate.ts), and three judges see
  * the same buckets: ours (core/judge, at looks every 5 minutes, 6 looks, plannedLooks 6 unless
@@ -75,11 +75,12 @@ const PEERS: { name: string; config: string; judge: PeerJudge }[] = [
   },
 ];
 
-const USAGE = `usage: npx tsx bench/judge.ts [--runs N] [--seed S] [--config JSON]
+const USAGE = `usage: npx tsx bench/judge.ts [--runs N] [--seed S] [--config JSON] [--planned-looks K] [--volumes V,V]
 
   --runs N       runs per cell (default 1000)
   --seed S       base seed, a whole number (default 20240517)
   --config JSON  overrides of our judge's configuration, e.g. '{"spending":"linear"}'
+  --volumes V,V  requests per minute per arm to simulate (default ${VOLUMES.join(',')})
   --planned-looks K
                  plannedLooks our judge is told (default 6, the looks that happen); a larger K
                  models releases that end before their allowed extensions
@@ -88,19 +89,23 @@ const USAGE = `usage: npx tsx bench/judge.ts [--runs N] [--seed S] [--config JSO
 /** A command-line mistake: printed as one line with the usage hint, exit code 2, no stack trace. */
 class UsageError extends Error {}
 
-type Options = { runs: number; seed: number; config: JudgeConfigInput; plannedLooks: number };
+type Options = { runs: number; seed: number; config: JudgeConfigInput; plannedLooks: number; volumes: number[] };
 
 function parseArgs(argv: readonly string[]): Options | 'help' {
-  const options: Options = { runs: 1000, seed: 20240517, config: {}, plannedLooks: LOOKS };
+  const options: Options = { runs: 1000, seed: 20240517, config: {}, plannedLooks: LOOKS, volumes: VOLUMES };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i] as string;
     if (flag === '--help' || flag === '-h') return 'help';
-    if (flag !== '--runs' && flag !== '--seed' && flag !== '--config' && flag !== '--planned-looks') {
-      throw new UsageError(`unknown flag ${flag} (expected --runs, --seed, --config, --planned-looks or --help)`);
+    if (flag !== '--runs' && flag !== '--seed' && flag !== '--config' && flag !== '--planned-looks' && flag !== '--volumes') {
+      throw new UsageError(`unknown flag ${flag} (expected --runs, --seed, --config, --planned-looks, --volumes or --help)`);
     }
     const value = argv[i + 1];
     if (value === undefined) throw new UsageError(`${flag} needs a value`);
-    if (flag === '--config') {
+    if (flag === '--volumes') {
+      const volumes = value.split(',').map((v) => Number(v.trim()));
+      if (volumes.length === 0 || volumes.some((v) => !Number.isInteger(v) || v < 1)) throw new UsageError(`--volumes must be whole numbers ≥ 1 separated by commas, got "${value}"`);
+      options.volumes = volumes;
+    } else if (flag === '--config') {
       let parsed: unknown;
       try {
         parsed = JSON.parse(value);
@@ -203,10 +208,10 @@ function main(): void {
     console.log(USAGE);
     return;
   }
-  const { runs, seed, config, plannedLooks } = parsed;
+  const { runs, seed, config, plannedLooks, volumes } = parsed;
   const started = performance.now();
   const rows: string[][] = [];
-  VOLUMES.forEach((volume, volumeIndex) => {
+  volumes.forEach((volume, volumeIndex) => {
     for (const scenario of SCENARIOS) rows.push(runCell(volumeIndex, volume, scenario, parsed));
   });
   console.log(`judge benchmark: seed ${seed}, ${runs} runs per cell, ${BUCKETS} one-minute buckets, looks every ${LOOK_EVERY} minutes (${LOOKS} looks, plannedLooks ${plannedLooks})`);

@@ -126,7 +126,10 @@ describe('bench/judge.ts flags', () => {
   it('exits 2 with one line, and no stack trace, on an unknown flag or a bad value', () => {
     const unknown = bench(['--rusn', '10']);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe('bench/judge.ts: unknown flag --rusn (expected --runs, --seed, --config, --planned-looks or --help); see --help');
+    expect(unknown.stderr).toBe('bench/judge.ts: unknown flag --rusn (expected --runs, --seed, --config, --planned-looks, --volumes or --help); see --help');
+    const volumes = bench(['--volumes', '200,0']);
+    expect(volumes.status).toBe(2);
+    expect(volumes.stderr).toBe('bench/judge.ts: --volumes must be whole numbers ≥ 1 separated by commas, got "200,0"; see --help');
     const bad = bench(['--config', '{"alpha": 2}']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^bench\/judge\.ts: --config: alpha: .*; see --help$/);
