@@ -6,7 +6,8 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Hook } from '@hono/zod-openapi';
 import type { z } from 'zod';
-import { formatPath, type SpecProblem } from '../core/spec.js';
+import { formatPath } from '../core/names.js';
+import type { SpecProblem } from '../core/spec.js';
 import { invalidRequest, problemResponse, ProblemError } from './problems.js';
 
 /** 413 problem for bodies over `maxBytes` (declared by Content-Length or counted while streaming). */

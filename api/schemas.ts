@@ -4,7 +4,8 @@
  * `releaseSpecSchema` itself, so the documented and the enforced spec can never drift.
  */
 import { z } from '@hono/zod-openapi';
-import { DNS_LABEL_RE, RELEASE_ID_RE } from '../core/spec.js';
+import { DNS_LABEL_RE } from '../core/names.js';
+import { RELEASE_ID_RE } from '../core/spec.js';
 import type { Phase } from '../workflows/messages.js';
 
 export const PHASES = ['Pending', 'Progressing', 'AwaitingApproval', 'Paused', 'Promoting', 'Promoted', 'RollingBack', 'RolledBack', 'Failed'] as const satisfies readonly Phase[];

@@ -6,19 +6,15 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { judgeConfigSchema } from './judge/config.js';
-import { DNS_LABEL_RE, formatPath, LABEL_VALUE_RE } from './names.js';
+import { dnsLabel, durationString } from './fields.js';
+import { formatPath, LABEL_VALUE_RE } from './names.js';
 import { metricsSpecSchema } from './metrics/config.js';
 import { cohortSchema, defaultRouterSpec, routerCohortProblems, routerSpecSchema } from './routing/config.js';
 
-export { DNS_LABEL_RE, formatPath, LABEL_VALUE_RE } from './names.js';
 /** Release ids are chosen by CI (e.g. a pipeline run id) and end up in workflow ids and URLs. */
 export const RELEASE_ID_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,126}[A-Za-z0-9])?$/;
 
-const dnsLabel = z.string().regex(DNS_LABEL_RE, 'must be a DNS-1123 label (lowercase letters, digits and "-", at most 63)');
 const version = z.string().regex(LABEL_VALUE_RE, 'must be a Kubernetes label value (letters, digits, "-", "_", ".", at most 63)');
-export const durationString = z.string().refine((s) => parseDuration(s) !== undefined, {
-  message: 'must be a duration such as "30s", "5m" or "1h30m"',
-});
 const weight = z.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100');
 
 const explicitSteps = z.strictObject({
@@ -163,13 +159,20 @@ export function validateReleaseSpec(input: unknown, newReleaseId?: () => string)
   const problems = crossFieldProblems(parsed.data);
   if (problems.length > 0) return { ok: false, problems };
   const data = parsed.data;
+  let workloads = data.workloads ?? (data.router?.type === 'sandbox' ? { type: 'sandbox' as const } : undefined);
+  if (!workloads) {
+    // the default Deployments are named after the service; "<service>-canary" may be too long
+    const defaults = workloadsSchema.safeParse({ type: 'kubernetes', stableDeployment: data.service, canaryDeployment: `${data.service}-canary` });
+    if (!defaults.success) {
+      return { ok: false, problems: [{ path: 'service', message: `is too long for the default canary Deployment name "${data.service}-canary" (at most 63 characters); name the Deployments in workloads` }] };
+    }
+    workloads = defaults.data;
+  }
   const spec: ReleaseSpec = {
     ...data,
     releaseId: data.releaseId ?? (newReleaseId ? newReleaseId() : `${data.service}-${data.canaryVersion}`),
     router: data.router ?? defaultRouterSpec(data.service),
-    workloads: data.workloads ?? (data.router?.type === 'sandbox'
-      ? { type: 'sandbox' }
-      : workloadsSchema.parse({ type: 'kubernetes', stableDeployment: data.service, canaryDeployment: `${data.service}-canary` })),
+    workloads,
   };
   return { ok: true, spec };
 }

@@ -16,7 +16,7 @@ import { Hono, type Context } from 'hono';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { cohortSchema } from '../core/routing/config.js';
-import { formatPath } from '../core/spec.js';
+import { formatPath } from '../core/names.js';
 import { ControlError, type RouterStateStore } from './router-state.js';
 
 const generation = z.number().int().min(1);

@@ -5,6 +5,7 @@
  * p-value no test produced) are null, never NaN or Infinity.
  */
 import type { Verdict } from '../types.js';
+import type { BoundaryMethod, SpendingFunction } from './spending.js';
 
 /** The metrics the judge compares. All of them count as worse when they increase. */
 export type MetricId = 'errorRate' | 'latencyMean' | 'latencyQuantile';
@@ -96,9 +97,9 @@ export interface GuardRecord {
 export interface AlphaRecord {
   /** The release-wide false-rollback rate. */
   total: number;
-  spending: 'pocock' | 'linear' | 'obrien-fleming' | 'hsd';
+  spending: SpendingFunction;
   /** How the look's alpha became nominal levels: exact group-sequential boundary or union bound. */
-  boundaries: 'group-sequential' | 'union';
+  boundaries: BoundaryMethod;
   /** Alpha this look may spend, before Holm divides it among the metrics. */
   look: number;
   /** Alpha spent by all looks up to and including this one. */

@@ -21,7 +21,7 @@ import { evaluateGuards } from './guards.js';
 import { holm } from './holm.js';
 import { testMetric } from './metric-test.js';
 import { parseJudgeRequest, type JudgeRequest } from './request.js';
-import { lookAlpha, nominalLevel } from './spending.js';
+import { lookAlpha, nominalLevel, type LookAlphaInput } from './spending.js';
 
 export { judgeRequestSchema, JudgeInputError, parseJudgeRequest, formatIssues } from './request.js';
 export type { JudgeRequest, ParsedJudgeRequest } from './request.js';
@@ -43,7 +43,7 @@ export function enabledMetrics(config: JudgeConfig): MetricId[] {
  */
 export function judge(request: JudgeRequest): JudgeDecision {
   const { look, plannedLooks, buckets, config } = parseJudgeRequest(request);
-  const spendingInput = {
+  const spendingInput: LookAlphaInput = {
     alpha: config.alpha,
     look,
     plannedLooks,

@@ -5,7 +5,7 @@
  * afterwards across metrics, in index.ts.
  */
 import { pairedT, type PairedResult } from '../stats/paired.js';
-import { welch, type WelchResult } from '../stats/welch.js';
+import { sampleMoments, welch, type WelchResult } from '../stats/welch.js';
 import type { BucketCounts } from '../types.js';
 import type { JudgeConfig } from './config.js';
 import { countTest } from './count-test.js';
@@ -49,16 +49,19 @@ function tFields(w: WelchResult | PairedResult): Pick<TestedMetric, 't' | 'df' |
   return { t: finiteOrNull(w.t), df: finiteOrNull(w.df), p: finiteOrNull(w.pGreater), degenerate: w.degenerate ?? null };
 }
 
-/** The t-test of a per-bucket metric: paired when the buckets are aligned and pairing is on. */
+/**
+ * The t-test of a per-bucket metric: paired when the buckets are aligned and pairing is on,
+ * otherwise Welch's on the per-bucket values. `margin` must be finite.
+ */
 function tTest(
   metric: MetricId,
   buckets: { canary: readonly BucketCounts[]; baseline: readonly BucketCounts[] },
+  values: { canary: readonly number[]; baseline: readonly number[] },
   margin: number,
-  welchResult: WelchResult,
   config: JudgeConfig,
 ): Pick<TestedMetric, 'test' | 't' | 'df' | 'p' | 'degenerate'> {
   const differences = config.pairedBuckets ? pairedDifferences(metric, buckets.canary, buckets.baseline) : null;
-  const result = differences === null ? welchResult : pairedT(differences, margin);
+  const result = differences === null ? welch(values.canary, values.baseline, { margin }) : pairedT(differences, margin);
   const test = result.degenerate === 'too-few-samples' || result.degenerate === 'non-finite' ? 'none' : differences === null ? 'welch' : 'paired';
   return { test, ...tFields(result) };
 }
@@ -73,10 +76,11 @@ export function testMetric(
   const baselineValues = metricSamples(metric, buckets.baseline);
   const canaryTotals = armTotals(buckets.canary);
   const baselineTotals = armTotals(buckets.baseline);
-  // Welch computes means and variances even when it cannot test; the margin needs the baseline mean.
-  const plain = welch(canaryValues, baselineValues);
-  const margin = practicalMargin(metric, plain.meanBaseline, config);
-  const tested = welch(canaryValues, baselineValues, { margin: Number.isFinite(margin) ? margin : 0 });
+  const canaryStats = sampleMoments(canaryValues);
+  const baselineStats = sampleMoments(baselineValues);
+  const margin = practicalMargin(metric, baselineStats.mean, config);
+  // Without a baseline mean there is no margin to test against: the tests then use 0.
+  const testMargin = Number.isFinite(margin) ? margin : 0;
 
   let fields: Pick<TestedMetric, 'test' | 't' | 'df' | 'p' | 'degenerate' | 'count'>;
   if (metric === 'errorRate' && usesCountTest(config, canaryTotals, baselineTotals, canaryValues.length, baselineValues.length)) {
@@ -96,7 +100,7 @@ export function testMetric(
       },
     };
   } else {
-    fields = tTest(metric, buckets, Number.isFinite(margin) ? margin : 0, tested, config);
+    fields = tTest(metric, buckets, { canary: canaryValues, baseline: baselineValues }, testMargin, config);
   }
 
   const baselineErrorRate = baselineTotals.requests > 0 ? baselineTotals.errors / baselineTotals.requests : null;
@@ -119,10 +123,10 @@ export function testMetric(
   return {
     metric,
     test,
-    canary: armSummary(metric, canaryValues, plain.meanCanary, plain.varianceCanary, canaryTotals),
-    baseline: armSummary(metric, baselineValues, plain.meanBaseline, plain.varianceBaseline, baselineTotals),
+    canary: armSummary(metric, canaryValues, canaryStats.mean, canaryStats.variance, canaryTotals),
+    baseline: armSummary(metric, baselineValues, baselineStats.mean, baselineStats.variance, baselineTotals),
     margin: finiteOrNull(margin),
-    effect: finiteOrNull(plain.meanCanary - plain.meanBaseline),
+    effect: finiteOrNull(canaryStats.mean - baselineStats.mean),
     ...statistics,
     gates,
     sufficient: gates.every((g) => g.met),

@@ -14,23 +14,6 @@ export interface ArmTotals {
   latencySumMs: number;
 }
 
-/** Error rate per bucket: errors / requests, for buckets with requests > 0. */
-export function errorRateSamples(buckets: readonly BucketCounts[]): number[] {
-  return buckets.filter((b) => b.requests > 0).map((b) => b.errors / b.requests);
-}
-
-/** Mean latency per bucket in ms: latencySumMs / latencyCount, for buckets with observations. */
-export function latencyMeanSamples(buckets: readonly BucketCounts[]): number[] {
-  return buckets.filter((b) => b.latencyCount > 0).map((b) => b.latencySumMs / b.latencyCount);
-}
-
-/** The per-bucket latency quantile in ms, for buckets that carry one and had observations. */
-export function latencyQuantileSamples(buckets: readonly BucketCounts[]): number[] {
-  return buckets
-    .filter((b) => b.latencyCount > 0 && b.latencyQuantileMs !== undefined)
-    .map((b) => b.latencyQuantileMs as number);
-}
-
 /** One bucket's value of a metric, or null when the bucket carries none. */
 export function metricValue(metric: MetricId, b: BucketCounts): number | null {
   switch (metric) {
@@ -42,6 +25,25 @@ export function metricValue(metric: MetricId, b: BucketCounts): number | null {
       return b.latencyCount > 0 && b.latencyQuantileMs !== undefined ? b.latencyQuantileMs : null;
   }
 }
+
+/** The samples of one metric for one arm: the values of the buckets that carry one, in order. */
+export function metricSamples(metric: MetricId, buckets: readonly BucketCounts[]): number[] {
+  const samples: number[] = [];
+  for (const b of buckets) {
+    const value = metricValue(metric, b);
+    if (value !== null) samples.push(value);
+  }
+  return samples;
+}
+
+/** Error rate per bucket: errors / requests, for buckets with requests > 0. */
+export const errorRateSamples = (buckets: readonly BucketCounts[]): number[] => metricSamples('errorRate', buckets);
+
+/** Mean latency per bucket in ms: latencySumMs / latencyCount, for buckets with observations. */
+export const latencyMeanSamples = (buckets: readonly BucketCounts[]): number[] => metricSamples('latencyMean', buckets);
+
+/** The per-bucket latency quantile in ms, for buckets that carry one and had observations. */
+export const latencyQuantileSamples = (buckets: readonly BucketCounts[]): number[] => metricSamples('latencyQuantile', buckets);
 
 /**
  * Per-bucket differences canary − baseline of aligned buckets (same index), over the buckets where
@@ -56,18 +58,6 @@ export function pairedDifferences(metric: MetricId, canary: readonly BucketCount
     if (x !== null && y !== null) differences.push(x - y);
   });
   return differences;
-}
-
-/** The samples of one metric for one arm. */
-export function metricSamples(metric: MetricId, buckets: readonly BucketCounts[]): number[] {
-  switch (metric) {
-    case 'errorRate':
-      return errorRateSamples(buckets);
-    case 'latencyMean':
-      return latencyMeanSamples(buckets);
-    case 'latencyQuantile':
-      return latencyQuantileSamples(buckets);
-  }
 }
 
 export function armTotals(buckets: readonly BucketCounts[]): ArmTotals {

@@ -20,9 +20,12 @@
  */
 import { spendingBoundaries } from '../stats/group-sequential.js';
 import { normalUpperQuantile, normalUpperTail } from '../stats/normal.js';
+import type { JudgeConfig } from './config.js';
 
-export type SpendingFunction = 'pocock' | 'linear' | 'obrien-fleming' | 'hsd';
-export type BoundaryMethod = 'group-sequential' | 'union';
+/** The spending functions of the judge's configuration (`spending`). */
+export type SpendingFunction = JudgeConfig['spending'];
+/** How a look's alpha becomes a nominal level (`boundaries` in the judge's configuration). */
+export type BoundaryMethod = JudgeConfig['boundaries'];
 
 /**
  * Fraction of alpha spent by information fraction t ∈ [0, 1].
@@ -48,18 +51,15 @@ export function spendingFraction(spending: SpendingFunction, t: number, alpha: n
   }
 }
 
-export interface LookAlphaInput {
-  alpha: number;
+/**
+ * The look and the spending settings of the judge's configuration (see core/judge/config.ts for
+ * their meaning and defaults): `spendingGamma` is γ of the `hsd` family, and the boundaries assume
+ * information fractions (k/K)^p at look k with p = `informationExponent`.
+ */
+export interface LookAlphaInput
+  extends Pick<JudgeConfig, 'alpha' | 'spending' | 'spendingGamma' | 'extraLooksShare' | 'boundaries' | 'informationExponent'> {
   look: number;
   plannedLooks: number;
-  spending: SpendingFunction;
-  extraLooksShare: number;
-  /** γ of the `hsd` family (default −2). */
-  spendingGamma?: number;
-  /** Default `group-sequential`. */
-  boundaries?: BoundaryMethod;
-  /** The boundaries assume information fractions (k/K)^p at look k (default p = 2). */
-  informationExponent?: number;
 }
 
 export interface LookAlpha {
@@ -96,36 +96,49 @@ function groupSequentialNominal(alpha: number, plannedLooks: number, spending: S
 }
 
 /**
+ * Where a look stands, for a hypothesis that holds alpha/`divisor`: the planned share and the
+ * reserve, then either the spending fractions through this planned look and the one before, or
+ * how many looks beyond the planned ones it is.
+ */
+type LookShares = { planned: number; reserve: number } & (
+  | { beyondPlan: false; fractionThrough: number; fractionBefore: number }
+  | { beyondPlan: true; extra: number }
+);
+
+function lookShares(input: LookAlphaInput, divisor: number): LookShares {
+  const { alpha, look, plannedLooks, spending, spendingGamma, extraLooksShare } = input;
+  checkLooks(look, plannedLooks);
+  const planned = (alpha * (1 - extraLooksShare)) / divisor;
+  const reserve = (alpha * extraLooksShare) / divisor;
+  if (look > plannedLooks) return { planned, reserve, beyondPlan: true, extra: look - plannedLooks };
+  const f = (t: number) => spendingFraction(spending, t, planned, spendingGamma);
+  return { planned, reserve, beyondPlan: false, fractionThrough: f(look / plannedLooks), fractionBefore: f((look - 1) / plannedLooks) };
+}
+
+function nominalOf(input: LookAlphaInput, shares: LookShares): number {
+  if (shares.beyondPlan) return shares.reserve * 2 ** -shares.extra;
+  if (input.boundaries === 'union') return shares.planned * (shares.fractionThrough - shares.fractionBefore);
+  const nominal = groupSequentialNominal(shares.planned, input.plannedLooks, input.spending, input.spendingGamma, input.informationExponent);
+  return nominal[input.look - 1] as number;
+}
+
+/**
  * The nominal level at this look for a hypothesis that holds alpha/`divisor` of the release's
  * alpha (Holm's rank r of m metrics holds alpha/(m − r)).
  */
 export function nominalLevel(input: LookAlphaInput, divisor: number): number {
-  const { alpha, look, plannedLooks, spending, extraLooksShare } = input;
-  checkLooks(look, plannedLooks);
-  const gamma = input.spendingGamma ?? -2;
-  const planned = (alpha * (1 - extraLooksShare)) / divisor;
-  if (look > plannedLooks) return ((alpha * extraLooksShare) / divisor) * 2 ** -(look - plannedLooks);
-  if ((input.boundaries ?? 'group-sequential') === 'union') {
-    const f = (t: number) => spendingFraction(spending, t, planned, gamma);
-    return planned * (f(look / plannedLooks) - f((look - 1) / plannedLooks));
-  }
-  return groupSequentialNominal(planned, plannedLooks, spending, gamma, input.informationExponent ?? 2)[look - 1] as number;
+  return nominalOf(input, lookShares(input, divisor));
 }
 
 /** The alpha of one look, what the release has spent through it, and its nominal level. */
 export function lookAlpha(input: LookAlphaInput): LookAlpha {
-  const { alpha, look, plannedLooks, spending, extraLooksShare } = input;
-  checkLooks(look, plannedLooks);
-  const gamma = input.spendingGamma ?? -2;
-  const planned = alpha * (1 - extraLooksShare);
-  const nominal = nominalLevel(input, 1);
-  if (look <= plannedLooks) {
-    const f = (t: number) => spendingFraction(spending, t, planned, gamma);
-    const through = planned * f(look / plannedLooks);
-    const before = planned * f((look - 1) / plannedLooks);
+  const shares = lookShares(input, 1);
+  const nominal = nominalOf(input, shares);
+  const { planned, reserve } = shares;
+  if (!shares.beyondPlan) {
+    const through = planned * shares.fractionThrough;
+    const before = planned * shares.fractionBefore;
     return { look: through - before, spentThrough: through, nominal };
   }
-  const extra = look - plannedLooks;
-  const reserve = alpha * extraLooksShare;
-  return { look: reserve * 2 ** -extra, spentThrough: planned + reserve * (1 - 2 ** -extra), nominal };
+  return { look: reserve * 2 ** -shares.extra, spentThrough: planned + reserve * (1 - 2 ** -shares.extra), nominal };
 }

@@ -5,9 +5,8 @@
  * Everything here is validated at submission; template problems are reported with field paths.
  */
 import { z } from 'zod';
-import { parseDuration } from '../duration.js';
+import { dnsName, durationString as duration } from '../fields.js';
 import {
-  DNS_NAME_RE,
   LABEL_NAME_RE,
   METRIC_NAME_RE,
   QUERY_NAMES,
@@ -18,14 +17,12 @@ import {
 
 const labelName = z.string().regex(LABEL_NAME_RE, 'must be a Prometheus label name (letters, digits and "_", not starting with a digit or "__")');
 const metricName = z.string().regex(METRIC_NAME_RE, 'must be a Prometheus metric name (letters, digits, "_" and ":", not starting with a digit)');
-const dnsName = z.string().max(253).regex(DNS_NAME_RE, 'must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".")');
 /**
  * Secrets for Prometheus come from the worker's environment, by name. Only names with the
  * CANARY_METRICS_ prefix may be used: a spec author must not be able to send any other variable of
  * the worker (its API tokens, cloud credentials) to an address of their choosing.
  */
 const envName = z.string().regex(/^CANARY_METRICS_[A-Z0-9_]{1,100}$/, 'must name an environment variable of the worker that starts with CANARY_METRICS_ (only those may be sent to Prometheus)');
-const duration = z.string().refine((s) => parseDuration(s) !== undefined, { message: 'must be a duration such as "10s" or "1m"' });
 
 /** Label names for the `istio` preset. */
 export const istioSettingsSchema = z.strictObject({

@@ -9,9 +9,7 @@
  * names. Violations throw PromqlRenderError; spec validation reports them earlier as problems.
  */
 import type { Arm } from '../types.js';
-import { DNS_LABEL_RE, DNS_NAME_RE, LABEL_VALUE_RE } from '../names.js';
-
-export { DNS_LABEL_RE, DNS_NAME_RE, LABEL_VALUE_RE };
+import { DNS_LABEL_RE, LABEL_VALUE_RE } from '../names.js';
 
 /** A Prometheus label name. Names starting with `__` are reserved and not accepted here. */
 export const LABEL_NAME_RE = /^(?!__)[a-zA-Z_][a-zA-Z0-9_]{0,127}$/;

@@ -3,10 +3,7 @@
  * an unknown `type` is a validation error at submission, never a silent default.
  */
 import { z } from 'zod';
-import { DNS_LABEL_RE, DNS_NAME_RE } from '../names.js';
-
-const dnsLabel = z.string().regex(DNS_LABEL_RE, 'must be a DNS-1123 label (lowercase letters, digits, "-")');
-const dnsName = z.string().max(253).regex(DNS_NAME_RE, 'must be a DNS-1123 subdomain');
+import { dnsLabel, dnsName } from '../fields.js';
 
 /** A request cohort that is sent to the canary regardless of weight while the release runs. */
 export const cohortSchema = z.discriminatedUnion('type', [

@@ -7,8 +7,7 @@
  * Welch's test on the two samples counts that shared variation as noise twice over; the paired
  * test removes it, at the price of n − 1 instead of about 2n − 2 degrees of freedom.
  */
-import { mean, sampleVariance } from 'simple-statistics';
-import { tPValues, type WelchDegenerate } from './welch.js';
+import { allFinite, exactTest, NO_TEST, sampleMoments, tPValues, type WelchDegenerate } from './welch.js';
 
 export interface PairedResult {
   /** (mean(d) − margin) / (s_d / √n). */
@@ -35,27 +34,12 @@ export interface PairedResult {
  */
 export function pairedT(differences: readonly number[], margin = 0): PairedResult {
   const n = differences.length;
-  const nan = Number.NaN;
-  const none = { t: nan, df: nan, pTwoSided: nan, pGreater: nan, pLess: nan, standardError: nan };
-  const m = n > 0 ? mean(differences as number[]) : nan;
-  const v = n > 1 ? sampleVariance(differences as number[]) : nan;
+  const { mean: m, variance: v } = sampleMoments(differences);
   const base = { meanDifference: m, varianceDifference: v, pairs: n, margin };
-  if (!differences.every((d) => Number.isFinite(d)) || !Number.isFinite(margin)) return { ...base, ...none, degenerate: 'non-finite' };
-  if (n < 2) return { ...base, ...none, degenerate: 'too-few-samples' };
+  if (!allFinite(differences) || !Number.isFinite(margin)) return { ...base, ...NO_TEST, degenerate: 'non-finite' };
+  if (n < 2) return { ...base, ...NO_TEST, degenerate: 'too-few-samples' };
   const diff = m - margin;
-  if (v === 0) {
-    const sign = Math.sign(diff);
-    return {
-      ...base,
-      t: sign === 0 ? 0 : sign * Number.POSITIVE_INFINITY,
-      df: n - 1,
-      pGreater: sign > 0 ? 0 : sign < 0 ? 1 : 0.5,
-      pLess: sign < 0 ? 0 : sign > 0 ? 1 : 0.5,
-      pTwoSided: sign === 0 ? 1 : 0,
-      standardError: 0,
-      degenerate: 'zero-variance',
-    };
-  }
+  if (v === 0) return { ...base, ...exactTest(diff, n - 1) };
   const standardError = Math.sqrt(v / n);
   const t = diff / standardError;
   return { ...base, t, df: n - 1, standardError, ...tPValues(t, n - 1) };

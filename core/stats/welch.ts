@@ -55,10 +55,11 @@ export interface WelchOptions {
   margin?: number;
 }
 
-const allFinite = (values: readonly number[]): boolean => values.every((v) => Number.isFinite(v));
+/** Whether every value is a finite number. */
+export const allFinite = (values: readonly number[]): boolean => values.every((v) => Number.isFinite(v));
 
 /** Mean and sample variance, NaN where undefined (variance needs two values). */
-function describe(values: readonly number[]): { mean: number; variance: number } {
+export function sampleMoments(values: readonly number[]): { mean: number; variance: number } {
   if (values.length === 0) return { mean: Number.NaN, variance: Number.NaN };
   const m = mean(values as number[]);
   return { mean: m, variance: values.length < 2 ? Number.NaN : sampleVariance(values as number[]) };
@@ -74,6 +75,34 @@ export function tPValues(t: number, df: number): { pTwoSided: number; pGreater: 
   return { pGreater, pLess, pTwoSided: Math.min(1, 2 * Math.min(pGreater, pLess)) };
 }
 
+/** The statistics of a t-test that could not run: every one NaN. */
+export const NO_TEST = Object.freeze({
+  t: Number.NaN,
+  df: Number.NaN,
+  pTwoSided: Number.NaN,
+  pGreater: Number.NaN,
+  pLess: Number.NaN,
+  standardError: Number.NaN,
+});
+
+/**
+ * The statistics of a t-test whose standard error is 0, so the data are exact: with
+ * d = difference − margin, d > 0 gives t = +Infinity, pGreater = 0, pLess = 1, pTwoSided = 0;
+ * d < 0 the mirror image; d = 0 gives t = 0, pGreater = pLess = 0.5, pTwoSided = 1.
+ */
+export function exactTest(diff: number, df: number) {
+  const sign = Math.sign(diff);
+  return {
+    t: sign === 0 ? 0 : sign * Number.POSITIVE_INFINITY,
+    df,
+    pGreater: sign > 0 ? 0 : sign < 0 ? 1 : 0.5,
+    pLess: sign < 0 ? 0 : sign > 0 ? 1 : 0.5,
+    pTwoSided: sign === 0 ? 1 : 0,
+    standardError: 0,
+    degenerate: 'zero-variance' as const,
+  };
+}
+
 /**
  * Welch's t-test of `canary` against `baseline` with margin δ: t = (mean_c − mean_b − δ) / se,
  * se² = s_c²/n_c + s_b²/n_b, and Welch–Satterthwaite df. Returns a degenerate result for inputs
@@ -81,8 +110,8 @@ export function tPValues(t: number, df: number): { pTwoSided: number; pGreater: 
  */
 export function welch(canary: readonly number[], baseline: readonly number[], options: WelchOptions = {}): WelchResult {
   const margin = options.margin ?? 0;
-  const c = describe(canary);
-  const b = describe(baseline);
+  const c = sampleMoments(canary);
+  const b = sampleMoments(baseline);
   const base = {
     meanCanary: c.mean,
     meanBaseline: b.mean,
@@ -92,31 +121,16 @@ export function welch(canary: readonly number[], baseline: readonly number[], op
     nBaseline: baseline.length,
     margin,
   };
-  const undefinedTest = { t: Number.NaN, df: Number.NaN, pTwoSided: Number.NaN, pGreater: Number.NaN, pLess: Number.NaN, standardError: Number.NaN };
   if (!allFinite(canary) || !allFinite(baseline) || !Number.isFinite(margin)) {
-    return { ...base, ...undefinedTest, degenerate: 'non-finite' };
+    return { ...base, ...NO_TEST, degenerate: 'non-finite' };
   }
   if (canary.length < 2 || baseline.length < 2) {
-    return { ...base, ...undefinedTest, degenerate: 'too-few-samples' };
+    return { ...base, ...NO_TEST, degenerate: 'too-few-samples' };
   }
   const a = c.variance / canary.length;
   const bb = b.variance / baseline.length;
   const diff = c.mean - b.mean - margin;
-  if (a === 0 && bb === 0) {
-    const sign = Math.sign(diff);
-    const pGreater = sign > 0 ? 0 : sign < 0 ? 1 : 0.5;
-    const pLess = sign < 0 ? 0 : sign > 0 ? 1 : 0.5;
-    return {
-      ...base,
-      t: sign === 0 ? 0 : sign * Number.POSITIVE_INFINITY,
-      df: Number.NaN,
-      pGreater,
-      pLess,
-      pTwoSided: sign === 0 ? 1 : 0,
-      standardError: 0,
-      degenerate: 'zero-variance',
-    };
-  }
+  if (a === 0 && bb === 0) return { ...base, ...exactTest(diff, Number.NaN) };
   const se2 = a + bb;
   const t = diff / Math.sqrt(se2);
   const df = (se2 * se2) / ((a * a) / (canary.length - 1) + (bb * bb) / (baseline.length - 1));

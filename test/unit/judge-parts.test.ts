@@ -94,7 +94,7 @@ describe('holm', () => {
 });
 
 describe('alpha spending', () => {
-  const base = { alpha: 0.01, plannedLooks: 6, spending: 'pocock' as const, extraLooksShare: 0.05 };
+  const base = { alpha: 0.01, plannedLooks: 6, spending: 'pocock' as const, spendingGamma: -2, extraLooksShare: 0.05, boundaries: 'group-sequential' as const, informationExponent: 2 };
 
   it('spends the Pocock-type function ln(1 + (e − 1)t) of the planned share at the first look', () => {
     expect(lookAlpha({ ...base, look: 1 }).look).toBeCloseTo(0.0095 * Math.log(1 + (Math.E - 1) / 6), 15);

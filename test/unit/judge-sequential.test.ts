@@ -150,7 +150,7 @@ describe('spending families', () => {
   });
 
   it('give the nominal level of the last planned look the most with back-loaded spending, and alpha itself with one look', () => {
-    const base = { alpha: 0.01, plannedLooks: 6, spending: 'hsd' as const, spendingGamma: -2, extraLooksShare: 0.05 };
+    const base = { alpha: 0.01, plannedLooks: 6, spending: 'hsd' as const, spendingGamma: -2, extraLooksShare: 0.05, boundaries: 'group-sequential' as const, informationExponent: 2 };
     const levels = [1, 2, 3, 4, 5, 6].map((look) => nominalLevel({ ...base, look }, 2));
     for (let i = 1; i < levels.length; i++) expect(levels[i]).toBeGreaterThan(levels[i - 1] ?? 0);
     expect(nominalLevel({ ...base, look: 1, plannedLooks: 1 }, 1)).toBeCloseTo(0.0095, 12);

@@ -167,7 +167,7 @@ describe('judge guards', () => {
 describe('judge alpha: Holm across metrics and spending across looks', () => {
   it('gives the smaller p the boundary of alpha/2 and the larger the boundary of alpha (Holm), above the look\'s increment', () => {
     const decision = judge(request(arm({ ...HEALTHY, errorRate: 0.04, latencyMs: 112 }), arm(HEALTHY, 0.5), 2, 6));
-    const input = { alpha: 0.01, look: 2, plannedLooks: 6, spending: 'hsd' as const, spendingGamma: -2, extraLooksShare: 0.05 };
+    const input = { alpha: 0.01, look: 2, plannedLooks: 6, spending: 'hsd' as const, spendingGamma: -2, extraLooksShare: 0.05, boundaries: 'group-sequential' as const, informationExponent: 2 };
     const expected = lookAlpha(input);
     expect(decision.alpha).toMatchObject({ spending: 'hsd', boundaries: 'group-sequential' });
     expect(decision.alpha.look).toBeCloseTo(expected.look, 15);

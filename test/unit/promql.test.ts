@@ -5,8 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import { metricsSpecSchema, type MetricsSpec } from '../../core/metrics/config.js';
 import {
-  DNS_LABEL_RE as METRICS_DNS_LABEL_RE,
-  LABEL_VALUE_RE as METRICS_LABEL_VALUE_RE,
   PromqlRenderError,
   promDuration,
   renderTemplate,
@@ -14,7 +12,7 @@ import {
   templateProblems,
 } from '../../core/metrics/promql.js';
 import { renderArmQueries } from '../../core/metrics/render.js';
-import { DNS_LABEL_RE, LABEL_VALUE_RE, validateReleaseSpec } from '../../core/spec.js';
+import { validateReleaseSpec } from '../../core/spec.js';
 
 const target = { namespace: 'shop', service: 'checkout', stableVersion: 'v1', canaryVersion: 'v2' };
 const spec = (metrics: Record<string, unknown>): MetricsSpec => metricsSpecSchema.parse(metrics);
@@ -228,9 +226,31 @@ describe('injection', () => {
     expect(() => renderTemplate('x{v="{{version}}"}', { namespace: 'ns', service: 'svc', version: 'ok', bucketMs: 60_000, arm: 'canary', quantile: 2 })).toThrow(/quantile 2/);
   });
 
-  it('uses the same value rules as the release spec', () => {
-    expect(METRICS_DNS_LABEL_RE.source).toBe(DNS_LABEL_RE.source);
-    expect(METRICS_LABEL_VALUE_RE.source).toBe(LABEL_VALUE_RE.source);
+  it('renders exactly the namespaces, services and versions that the release spec accepts', () => {
+    const istio = spec({});
+    const renders = (values: Partial<typeof target>): boolean => {
+      try {
+        renderArmQueries(istio, { ...target, ...values }, 'canary', 60_000);
+        return true;
+      } catch (error) {
+        if (error instanceof PromqlRenderError) return false;
+        throw error;
+      }
+    };
+    // Sandbox workloads: the default Kubernetes ones derive a longer Deployment name from the service.
+    const validates = (values: Partial<typeof target>): boolean => validateReleaseSpec({ ...target, workloads: { type: 'sandbox' }, ...values }).ok;
+    const names = ['shop', 'a', 'a-b', 'a1', 'x'.repeat(63), 'x'.repeat(64), 'Shop', '-a', 'a-', 'a_b', 'a.b', ''];
+    const versions = ['v3', 'V3', 'v3.1_rc-2', '3', 'x'.repeat(63), 'x'.repeat(64), '-v3', 'v3.', '_v3', 'v 3', 'v3"', ''];
+    for (const namespace of names) expect({ namespace, renders: renders({ namespace }) }).toEqual({ namespace, renders: validates({ namespace }) });
+    for (const service of names) expect({ service, renders: renders({ service }) }).toEqual({ service, renders: validates({ service }) });
+    for (const canaryVersion of versions) {
+      expect({ canaryVersion, renders: renders({ canaryVersion }) }).toEqual({ canaryVersion, renders: validates({ canaryVersion }) });
+    }
+    // Both outcomes occur, so the comparison above cannot pass by everything failing alike.
+    expect(names.map((namespace) => renders({ namespace }))).toContain(true);
+    expect(names.map((namespace) => renders({ namespace }))).toContain(false);
+    expect(versions.map((canaryVersion) => renders({ canaryVersion }))).toContain(true);
+    expect(versions.map((canaryVersion) => renders({ canaryVersion }))).toContain(false);
   });
 });
 

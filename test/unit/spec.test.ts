@@ -55,6 +55,52 @@ describe('validating a release spec', () => {
     if (!result.ok) expect(result.problems).toEqual([{ path: 'schedule.observe', message: 'must be at least one analysis bucket (1m)' }]);
   });
 
+  it('rejects a linear schedule whose maxWeight is below its stepWeight, and accepts them equal', () => {
+    const result = validateReleaseSpec({ ...minimal, schedule: { stepWeight: 30, maxWeight: 20, observe: '5m' } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems).toEqual([{ path: 'schedule.maxWeight', message: 'must be at least stepWeight 30' }]);
+    expect(validateReleaseSpec({ ...minimal, schedule: { stepWeight: 30, maxWeight: 30, observe: '5m' } }).ok).toBe(true);
+  });
+
+  it('rejects an analysis bucket shorter than one second, and accepts one of exactly one second', () => {
+    const result = validateReleaseSpec({ ...minimal, analysis: { bucket: '999ms' } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems).toEqual([{ path: 'analysis.bucket', message: 'must be at least 1s' }]);
+    expect(validateReleaseSpec({ ...minimal, analysis: { bucket: '1s' } }).ok).toBe(true);
+  });
+
+  it('rejects an explicit step whose own observation window is shorter than one bucket, and accepts one bucket exactly', () => {
+    const steps = [{ weight: 20, observe: '2m' }, { weight: 40, observe: '59s' }, { weight: 60, observe: '1m' }];
+    const result = validateReleaseSpec({ ...minimal, schedule: { steps } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems).toEqual([{ path: 'schedule.steps[1].observe', message: 'must be at least one analysis bucket (1m)' }]);
+    expect(validateReleaseSpec({ ...minimal, schedule: { steps: [steps[0], steps[2]] } }).ok).toBe(true);
+  });
+
+  it('words a bad duration, DNS label or DNS name the same way in the schedule, the metrics and the router', () => {
+    const result = validateReleaseSpec({
+      ...minimal,
+      schedule: { stepWeight: 10, maxWeight: 50, observe: 'soon' },
+      analysis: { metrics: { timeout: 'soon', preset: 'nginx', nginx: { ingress: 'Bad_Ingress' } } },
+      router: { type: 'istio', virtualService: 'Bad_Service', destinations: { kind: 'subsets', host: 'reviews', stableSubset: 'Stable' } },
+      workloads: { type: 'kubernetes', stableDeployment: 'Reviews', canaryDeployment: 'reviews-canary' },
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const message = (path: string) => result.problems.find((p) => p.path === path)?.message;
+    const duration = 'must be a duration such as "30s", "5m" or "1h30m"';
+    const dnsLabel = 'must be a DNS-1123 label (lowercase letters, digits and "-", at most 63)';
+    const dnsName = 'must be a DNS-1123 subdomain (lowercase letters, digits, "-" and ".")';
+    expect({
+      observe: message('schedule.observe'),
+      timeout: message('analysis.metrics.timeout'),
+      ingress: message('analysis.metrics.nginx.ingress'),
+      virtualService: message('router.virtualService'),
+      stableSubset: message('router.destinations.stableSubset'),
+      stableDeployment: message('workloads.stableDeployment'),
+    }).toEqual({ observe: duration, timeout: duration, ingress: dnsName, virtualService: dnsName, stableSubset: dnsLabel, stableDeployment: dnsLabel });
+  });
+
   it('rejects cohorts the chosen router cannot express', () => {
     const result = validateReleaseSpec({
       ...minimal,
@@ -63,6 +109,14 @@ describe('validating a release spec', () => {
     });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems.map((p) => p.path)).toContain('cohorts[1]');
+  });
+
+  it('names the service as a problem, without throwing, when its default canary Deployment name would be too long', () => {
+    const service = 'a'.repeat(60);
+    const result = validateReleaseSpec({ ...minimal, service });
+    expect(result).toEqual({ ok: false, problems: [{ path: 'service', message: expect.stringContaining(`"${service}-canary" (at most 63 characters)`) }] });
+    const named = validateReleaseSpec({ ...minimal, service, workloads: { type: 'kubernetes', stableDeployment: service, canaryDeployment: 'short-canary' } });
+    expect(named.ok).toBe(true);
   });
 
   it('derives one workflow id per namespace and service', () => {

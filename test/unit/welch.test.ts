@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { pairedT } from '../../core/stats/paired.js';
 import { tPValues, welch, type WelchResult } from '../../core/stats/welch.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -154,5 +155,30 @@ describe('welch margins and tails', () => {
     const p = tPValues(-3, 5);
     expectClose(p.pLess, 0.015049623948731293, 1e-7, 'pLess');
     expectClose(p.pGreater, 0.9849503760512687, 1e-7, 'pGreater');
+  });
+});
+
+describe('the paired t-test on degenerate input', () => {
+  it('reports too-few-samples and non-finite with every statistic NaN, keeping the mean of the differences', () => {
+    for (const [r, degenerate] of [[pairedT([4]), 'too-few-samples'], [pairedT([1, Number.NaN]), 'non-finite'], [pairedT([1, 2], Number.NaN), 'non-finite']] as const) {
+      expect(r.degenerate).toBe(degenerate);
+      for (const key of ['t', 'df', 'pTwoSided', 'pGreater', 'pLess', 'standardError'] as const) expect(r[key], key).toBeNaN();
+    }
+    expect(pairedT([4])).toMatchObject({ meanDifference: 4, pairs: 1 });
+    expect(pairedT([4]).varianceDifference).toBeNaN();
+    expect(pairedT([1, 2], Number.NaN)).toMatchObject({ meanDifference: 1.5, varianceDifference: 0.5 });
+  });
+
+  it('gives constant differences the exact results Welch gives constant arms, but with df = n − 1', () => {
+    for (const [differences, margin] of [[[2, 2, 2], 1], [[0.5, 0.5], 1], [[1, 1], 1]] as const) {
+      const paired = pairedT(differences, margin);
+      const unpaired = welch(differences, [0, 0], { margin });
+      const exact = (r: typeof paired | WelchResult) => ({ t: r.t, pGreater: r.pGreater, pLess: r.pLess, pTwoSided: r.pTwoSided, standardError: r.standardError, degenerate: r.degenerate });
+      expect(exact(paired)).toEqual(exact(unpaired));
+      expect(paired.df).toBe(differences.length - 1);
+    }
+    expect(pairedT([2, 2, 2], 1)).toMatchObject({ t: Number.POSITIVE_INFINITY, pGreater: 0, pLess: 1, pTwoSided: 0 });
+    expect(pairedT([0.5, 0.5], 1)).toMatchObject({ t: Number.NEGATIVE_INFINITY, pGreater: 1, pLess: 0, pTwoSided: 0 });
+    expect(pairedT([1, 1], 1)).toMatchObject({ t: 0, pGreater: 0.5, pLess: 0.5, pTwoSided: 1 });
   });
 });

@@ -4,15 +4,11 @@
  * the version label, so the stable and canary Deployments can have any names.
  */
 import type { Arm } from '../../types.js';
-import type { IstioSettings } from '../config.js';
+import { istioSettingsSchema, type IstioSettings } from '../config.js';
 import { selector, type Matcher, type QueryTemplates } from '../promql.js';
 
-/** Defaults used when a spec has no `istio` settings. */
-export const ISTIO_DEFAULTS: IstioSettings = {
-  reporter: 'destination',
-  serviceLabel: 'destination_service_name',
-  versionLabel: 'destination_version',
-};
+/** Defaults used when a spec has no `istio` settings: the schema's own defaults. */
+export const ISTIO_DEFAULTS: IstioSettings = istioSettingsSchema.parse({});
 
 /** Istio's query templates for one arm (the arm is told apart by `{{version}}`). */
 export function istioTemplates(settings: IstioSettings, _arm: Arm): QueryTemplates {

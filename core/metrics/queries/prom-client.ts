@@ -5,19 +5,11 @@
  * seconds are converted to milliseconds in the query.
  */
 import type { Arm } from '../../types.js';
-import type { PromClientSettings } from '../config.js';
+import { promClientSettingsSchema, type PromClientSettings } from '../config.js';
 import { selector, type Matcher, type QueryTemplates } from '../promql.js';
 
-/** Defaults used when a spec has no `promClient` settings. */
-export const PROM_CLIENT_DEFAULTS: PromClientSettings = {
-  requestsMetric: 'http_requests_total',
-  durationMetric: 'http_request_duration_seconds',
-  durationUnit: 'seconds',
-  statusLabel: 'code',
-  namespaceLabel: 'namespace',
-  serviceLabel: 'service',
-  versionLabel: 'version',
-};
+/** Defaults used when a spec has no `promClient` settings: the schema's own defaults. */
+export const PROM_CLIENT_DEFAULTS: PromClientSettings = promClientSettingsSchema.parse({});
 
 /** prom-client's query templates for one arm (the arm is told apart by `{{version}}`). */
 export function promClientTemplates(settings: PromClientSettings, _arm: Arm): QueryTemplates {
