@@ -7,7 +7,7 @@
  * timeline trimming and continue-as-new, so a client resumes exactly with `Last-Event-ID`.
  */
 import type { SSEStreamingApi } from 'hono/streaming';
-import { TERMINAL_PHASES, type AnalysisRecord, type ReleaseStatus, type TimelineEvent } from '../workflows/messages.js';
+import type { AnalysisRecord, ReleaseStatus, TimelineEvent } from '../workflows/messages.js';
 
 export interface StreamCursor {
   /** Epoch ms and ordinal of the last timeline entry sent; -1 before the first. */
@@ -87,7 +87,10 @@ export function eventsSince(status: ReleaseStatus, from: StreamCursor): { events
   return { events, cursor };
 }
 
-/** Promoted → "promoted"; RolledBack → "rolled back"; Failed → "failed". */
+/**
+ * Promoted → "promoted"; RolledBack → "rolled back"; Failed → "failed": defined exactly for the
+ * TERMINAL_PHASES, so it also says whether a status is terminal.
+ */
 export function verdictOf(status: ReleaseStatus): 'promoted' | 'rolled back' | 'failed' | undefined {
   switch (status.phase) {
     case 'Promoted': return 'promoted';
@@ -101,12 +104,12 @@ export interface StreamSource {
   /** The release's current status (it may be a few hundred ms old); throws when it cannot be read now. */
   read(): Promise<ReleaseStatus>;
   /**
-   * The release's status read afresh, bypassing any cache: used once the workflow is found closed,
-   * so a release that finished a moment ago reports its verdict. Defaults to `read`.
+   * The release's final status, read afresh (bypassing any cache), when its workflow no longer runs
+   * this release — closed, or the workflow id now runs another release; undefined while it still
+   * does. Checked now and then: a terminated release never reaches a terminal phase, and a cached
+   * read may still show running a release that finished a moment ago.
    */
-  readFinal?(): Promise<ReleaseStatus>;
-  /** Whether the release's workflow is still running (checked now and then: a terminated one never reaches a terminal phase). */
-  stillRunning(): Promise<boolean>;
+  ended(): Promise<ReleaseStatus | undefined>;
   /** The 503-style detail for an error that means "unavailable" (the stream waits), else undefined (the stream ends). */
   unavailable(error: unknown): Promise<string | undefined>;
   /** Records an error that ends the stream, for the operator (the client gets a fixed message). */
@@ -118,8 +121,13 @@ export interface StreamOptions {
   /** Ends the stream (client gone or server shutting down). */
   signal: AbortSignal;
   heartbeatMs?: number;
-  /** How many polls between liveness checks of the workflow. */
+  /** How many polls between checks whether the release has ended (`StreamSource.ended`). */
   livenessEvery?: number;
+  /**
+   * The release was found not running (e.g. terminated): check whether it has ended at the first
+   * poll already, so the stream ends at once instead of after `livenessEvery` polls.
+   */
+  foundNotRunning?: boolean;
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve) => {
@@ -139,16 +147,21 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((r
  */
 export async function runEventStream(stream: SSEStreamingApi, source: StreamSource, start: StreamCursor, options: StreamOptions): Promise<void> {
   const { signal } = options;
+  const livenessEvery = options.livenessEvery ?? 10;
   let cursor = start;
-  let first = true;
   let polls = 0;
   let lastWrite = Date.now();
   let outage: string | undefined;
-  let workflowGone = false;
+  const writeEvents = async (status: ReleaseStatus): Promise<void> => {
+    const { events, cursor: next } = eventsSince(status, cursor);
+    for (const event of events) await stream.writeSSE({ event: event.event, id: event.id, data: JSON.stringify(event.data) });
+    cursor = next;
+    if (events.length > 0) lastWrite = Date.now();
+  };
   while (!signal.aborted && !stream.aborted) {
     let status: ReleaseStatus;
     try {
-      status = workflowGone && source.readFinal ? await source.readFinal() : await source.read();
+      status = await source.read();
     } catch (error) {
       const detail = await source.unavailable(error);
       if (detail === undefined) {
@@ -163,27 +176,23 @@ export async function runEventStream(stream: SSEStreamingApi, source: StreamSour
       continue;
     }
     outage = undefined;
-    if (first) {
+    polls += 1;
+    if (polls === 1) {
       const { timeline: _timeline, decisions: _decisions, ...snapshot } = status;
       await stream.writeSSE({ event: 'status', data: JSON.stringify(snapshot), retry: 2000 });
-      first = false;
     }
-    const { events, cursor: next } = eventsSince(status, cursor);
-    for (const event of events) await stream.writeSSE({ event: event.event, id: event.id, data: JSON.stringify(event.data) });
-    cursor = next;
-    if (events.length > 0) lastWrite = Date.now();
-    const verdict = verdictOf(status);
-    const terminal = TERMINAL_PHASES.includes(status.phase);
-    if (!terminal && !workflowGone && ++polls % (options.livenessEvery ?? 10) === 0 && !(await source.stillRunning().catch(() => true))) {
-      // the workflow is no longer running; it may have finished between the read above and this
-      // check, so read its final status once more before calling the release ended without a verdict
-      workflowGone = true;
-      continue;
+    await writeEvents(status);
+    let final: ReleaseStatus | undefined;
+    if (verdictOf(status) !== undefined) final = status;
+    else if ((polls === 1 && options.foundNotRunning) || polls % livenessEvery === 0) {
+      // a failed check is no answer: the next one comes `livenessEvery` polls later
+      final = await source.ended().catch(() => undefined);
+      if (final) await writeEvents(final);
     }
-    if (terminal || workflowGone) {
+    if (final) {
       await stream.writeSSE({
         event: 'verdict', id: formatCursor(cursor),
-        data: JSON.stringify({ verdict: verdict ?? 'ended', phase: status.phase, outcome: status.outcome ?? 'the release workflow ended without a verdict (terminated or cancelled)', finishedAt: status.finishedAt, status }),
+        data: JSON.stringify({ verdict: verdictOf(final) ?? 'ended', phase: final.phase, outcome: final.outcome ?? 'the release workflow ended without a verdict (terminated or cancelled)', finishedAt: final.finishedAt, status: final }),
       });
       return;
     }

@@ -7,11 +7,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
-import type { ReleaseStatus } from '../workflows/messages.js';
+import type { Phase, ReleaseStatus } from '../workflows/messages.js';
 import { BoundedMap } from './bounded-map.js';
 
-
-const TERMINAL_COUNTER = { Promoted: 'promoted', RolledBack: 'rolledBack', Failed: 'failed' } as const;
+/** One counter per terminal phase (docs/api.md documents these names). */
+const ENDINGS: Partial<Record<Phase, { name: string; help: string }>> = {
+  Promoted: { name: 'canary_releases_promoted_total', help: 'Releases seen ending Promoted, by service.' },
+  RolledBack: { name: 'canary_releases_rolled_back_total', help: 'Releases seen ending RolledBack, by service.' },
+  Failed: { name: 'canary_releases_failed_total', help: 'Releases seen ending Failed (rollback incomplete), by service.' },
+};
 
 export class ApiMetrics {
   readonly registry = new Registry();
@@ -28,18 +32,9 @@ export class ApiMetrics {
     name: 'canary_releases_started_total', help: 'Releases started through this API, by service.',
     labelNames: ['service'] as const, registers: [this.registry],
   });
-  private readonly promoted = new Counter({
-    name: 'canary_releases_promoted_total', help: 'Releases seen ending Promoted, by service.',
-    labelNames: ['service'] as const, registers: [this.registry],
-  });
-  private readonly rolledBack = new Counter({
-    name: 'canary_releases_rolled_back_total', help: 'Releases seen ending RolledBack, by service.',
-    labelNames: ['service'] as const, registers: [this.registry],
-  });
-  private readonly failed = new Counter({
-    name: 'canary_releases_failed_total', help: 'Releases seen ending Failed (rollback incomplete), by service.',
-    labelNames: ['service'] as const, registers: [this.registry],
-  });
+  private readonly endings = new Map(Object.entries(ENDINGS).map(([phase, { name, help }]) => [
+    phase, new Counter({ name, help, labelNames: ['service'] as const, registers: [this.registry] }),
+  ]));
   private readonly weight = new Gauge({
     name: 'canary_weight_percent', help: 'Canary traffic weight last seen, by service.',
     labelNames: ['service'] as const, registers: [this.registry],
@@ -49,6 +44,8 @@ export class ApiMetrics {
     labelNames: ['verdict'] as const, registers: [this.registry],
   });
   private readonly finished = new BoundedMap<string, number>(10_000);
+  /** Per service, the start (epoch ms) of the newest release whose status set the weight gauge. */
+  private readonly weightFrom = new BoundedMap<string, number>(10_000);
   private readonly decisionsSeen = new BoundedMap<string, number>(10_000);
 
   constructor(options: { processMetrics?: boolean } = {}) {
@@ -76,14 +73,21 @@ export class ApiMetrics {
   observeStatus(status: ReleaseStatus): void {
     // startedAt survives continue-as-new, so this names the release across its runs
     const releaseKey = `${status.namespace}/${status.service}/${status.releaseId}/${status.startedAt}`;
-    this.weight.set({ service: status.service }, status.weights.canary);
+    // the gauge shows the service's newest release: reading an older one (finished, at weight 0)
+    // must not overwrite the weight of the one running now. Not "running releases only": the newest
+    // release's own end (weight 0 after a rollback) must reach the gauge.
+    const startedAt = Date.parse(status.startedAt);
+    if (startedAt >= (this.weightFrom.get(status.service) ?? Number.NEGATIVE_INFINITY)) {
+      this.weightFrom.set(status.service, startedAt);
+      this.weight.set({ service: status.service }, status.weights.canary);
+    }
     const counted = this.decisionsSeen.get(releaseKey) ?? 0;
     for (const record of status.decisions.slice(counted)) this.verdicts.inc({ verdict: record.decision.verdict });
     if (status.decisions.length > counted) this.decisionsSeen.set(releaseKey, status.decisions.length);
-    const outcome = TERMINAL_COUNTER[status.phase as keyof typeof TERMINAL_COUNTER];
-    if (outcome && this.finished.get(releaseKey) === undefined) {
+    const ending = this.endings.get(status.phase);
+    if (ending && this.finished.get(releaseKey) === undefined) {
       this.finished.set(releaseKey, 1);
-      ({ promoted: this.promoted, rolledBack: this.rolledBack, failed: this.failed })[outcome].inc({ service: status.service });
+      ending.inc({ service: status.service });
     }
   }
 

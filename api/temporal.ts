@@ -58,10 +58,6 @@ export class TemporalGateway {
     this.locations = new SingleFlightCache(options.clock);
   }
 
-  get timeoutMs(): number {
-    return this.options.timeoutMs;
-  }
-
   /** Runs Temporal calls under the API's deadline. */
   call<T>(fn: () => Promise<T>, timeoutMs = this.options.timeoutMs): Promise<T> {
     return this.client.withDeadline(this.options.clock() + timeoutMs, fn);

@@ -9,7 +9,6 @@ import { requireRole } from '../auth.js';
 import { locateOr404, type AppEnv, type RouteDeps } from '../context.js';
 import { parseCursor, runEventStream, type StreamSource } from '../events.js';
 import { problemResponses, releaseIdParams } from '../schemas.js';
-import { releaseIdOf } from '../../client/releases.js';
 
 const STREAM_DESCRIPTION = [
   'Server-Sent Events. First a `status` event (the current status without timeline and decisions), then',
@@ -49,27 +48,25 @@ export function eventRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
         metrics.observeStatus(status);
         return status;
       },
-      // the release's own run, uncached: a status read a moment before it finished must not be reused
-      readFinal: () => gateway.finalStatus(release),
-      // the handle of a running release follows the service's workflow id: once that runs another
-      // release (this one was terminated), this one is no longer running
-      stillRunning: async () => {
-        const description = await gateway.call(() => release.handle.describe());
-        return description.status.name === 'RUNNING' && releaseIdOf(description) === release.releaseId;
+      // the workflow id follows continue-as-new; once its newest run is closed or runs another
+      // release (this one was terminated and the service started anew), this release has ended
+      ended: async () => {
+        const run = await gateway.lastRun(release.workflowId);
+        if (run?.status === 'RUNNING' && run.releaseId === release.releaseId) return undefined;
+        // the release's own run, uncached: a status read a moment before it finished must not be reused
+        const status = await gateway.finalStatus(release);
+        metrics.observeStatus(status);
+        return status;
       },
       unavailable: async (error) => (await gateway.unavailableProblem(error))?.message,
       failed: (error) => deps.logger.error({ err: error, releaseId: release.releaseId }, 'event stream cannot read the release'),
     };
     return streamSSE(c, async (stream) => {
-      const stop = new AbortController();
-      const end = (): void => stop.abort();
-      stream.onAbort(end);
-      deps.shutdown.addEventListener('abort', end, { once: true });
-      try {
-        await runEventStream(stream, source, start, { pollMs: deps.streamPollMs, signal: stop.signal });
-      } finally {
-        deps.shutdown.removeEventListener('abort', end);
-      }
+      const clientGone = new AbortController();
+      stream.onAbort(() => clientGone.abort());
+      // AbortSignal.any is aborted at once when the server was already shutting down
+      const signal = AbortSignal.any([deps.shutdown, clientGone.signal]);
+      await runEventStream(stream, source, start, { pollMs: deps.streamPollMs, signal, foundNotRunning: !release.running });
     }, async (error) => {
       deps.logger.error({ err: error, releaseId: release.releaseId }, 'event stream failed');
     });

@@ -4,6 +4,7 @@
  * the action does not apply now (exit 2).
  */
 import type { Command } from 'commander';
+import type { ReleaseStatusResponse } from '../../api/schemas.js';
 import { releaseIdArg, runCommand } from '../lib/context.js';
 import { EXIT } from '../lib/output.js';
 
@@ -14,14 +15,6 @@ const ACTIONS = [
   { name: 'promote', done: 'promotion requested for', description: 'Skip the remaining steps and promote the canary now' },
   { name: 'abort', done: 'aborted', description: 'Abort the release: all traffic returns to stable at once' },
 ] as const;
-
-interface StatusAfter {
-  id: string;
-  phase: string;
-  step: number;
-  totalSteps: number;
-  weights: { canary: number };
-}
 
 export function registerActionCommands(program: Command): void {
   for (const action of ACTIONS) {
@@ -34,7 +27,7 @@ export function registerActionCommands(program: Command): void {
     command.action(async (id: string, flags: { comment?: string; reason?: string }, cmd: Command) => runCommand(cmd, async (ctx) => {
       releaseIdArg(id);
       const body = action.name === 'abort' ? { reason: flags.reason } : flags.comment !== undefined ? { comment: flags.comment } : {};
-      const { body: status } = await ctx.client.post<StatusAfter>(`/v1/releases/${id}/${action.name}`, body);
+      const { body: status } = await ctx.client.post<ReleaseStatusResponse>(`/v1/releases/${id}/${action.name}`, body);
       if (ctx.json) ctx.output.out(JSON.stringify(status, null, 2));
       else ctx.output.out(`${action.done} release ${status.id}: ${status.phase}, step ${status.step}/${status.totalSteps}, canary ${status.weights.canary}%`);
       return EXIT.ok;

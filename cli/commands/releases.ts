@@ -5,19 +5,13 @@
  * release could not be started or followed.
  */
 import type { Command } from 'commander';
+import type { ReleaseCreated, ReleaseStatusResponse, ReleaseSummary } from '../../api/schemas.js';
 import { ApiError } from '../lib/api-client.js';
 import { releaseIdArg, runCommand, UsageError, type CommandContext } from '../lib/context.js';
 import { followRelease } from '../lib/events.js';
 import { eventLine, EXIT, exitCodeOfVerdict, statusLines, table } from '../lib/output.js';
 import { assembleSpec, type SpecFlags } from '../lib/spec-input.js';
 
-interface Started {
-  id: string;
-  created: boolean;
-  workflowId: string;
-  runId: string;
-  links: { self: string; events: string; temporalUi: string };
-}
 
 /** Follows the release to its verdict, printing each event; returns the exit code of the verdict. */
 async function follow(ctx: CommandContext, releaseId: string, justStarted = false): Promise<number> {
@@ -52,7 +46,7 @@ export function registerReleaseCommands(program: Command): void {
       const spec = await assembleSpec(flags);
       let releaseId: string;
       try {
-        const { status, body } = await ctx.client.post<Started>('/v1/releases', spec);
+        const { status, body } = await ctx.client.post<ReleaseCreated>('/v1/releases', spec);
         releaseId = body.id;
         if (ctx.json) {
           ctx.output.out(JSON.stringify(flags.wait ? { event: 'started', data: body } : body));
@@ -79,7 +73,7 @@ export function registerReleaseCommands(program: Command): void {
     .action(async (id: string, flags: { watch?: boolean }, command: Command) => runCommand(command, async (ctx) => {
       releaseIdArg(id);
       if (flags.watch) return follow(ctx, id);
-      const status = await ctx.client.get<Parameters<typeof statusLines>[0]>(`/v1/releases/${id}`);
+      const status = await ctx.client.get<ReleaseStatusResponse>(`/v1/releases/${id}`);
       if (ctx.json) ctx.output.out(JSON.stringify(status, null, 2));
       else for (const line of statusLines(status)) ctx.output.out(line);
       return EXIT.ok;
@@ -95,15 +89,14 @@ export function registerReleaseCommands(program: Command): void {
     .action(async (flags: { service?: string; namespace?: string; phase?: string; limit: string }, command: Command) => runCommand(command, async (ctx) => {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit must be a whole number from 1 to 1000, got "${flags.limit}"`);
-      type Summary = { id: string; service: string | null; namespace: string | null; canaryVersion: string | null; phase: string | null; weight: number | null; startedAt: string };
-      const releases: Summary[] = [];
+      const releases: ReleaseSummary[] = [];
       let cursor: string | null = null;
       do {
         const query = new URLSearchParams();
         for (const key of ['service', 'namespace', 'phase'] as const) if (flags[key] !== undefined) query.set(key, flags[key] as string);
         query.set('pageSize', String(Math.min(100, limit - releases.length)));
         if (cursor) query.set('cursor', cursor);
-        const page: { releases: Summary[]; nextCursor: string | null } = await ctx.client.get(`/v1/releases?${query}`);
+        const page: { releases: ReleaseSummary[]; nextCursor: string | null } = await ctx.client.get(`/v1/releases?${query}`);
         releases.push(...page.releases);
         cursor = page.nextCursor;
       } while (cursor && releases.length < limit);

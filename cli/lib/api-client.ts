@@ -3,6 +3,8 @@
  * into ApiError, and an unreachable API turned into ConnectionError (exit code 2).
  */
 
+import type { ProblemDocument } from '../../api/problems.js';
+
 export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
 
 /** The API could not be reached at all (refused, DNS, timeout). */
@@ -13,14 +15,11 @@ export class ConnectionError extends Error {
   }
 }
 
-export interface Problem {
-  type?: string;
-  title?: string;
-  status: number;
-  detail?: string;
-  problems?: { path: string; message: string }[];
-  [extension: string]: unknown;
-}
+/**
+ * An error response: the API's problem document, of which only the status is certain (a proxy's
+ * error page in front of the API carries none of the rest).
+ */
+export type Problem = Partial<ProblemDocument> & Pick<ProblemDocument, 'status'>;
 
 /** The API answered with an error (an RFC 9457 problem document, or something else). */
 export class ApiError extends Error {

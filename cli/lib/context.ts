@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { RELEASE_ID_RE } from '../../core/spec.js';
 import { ApiClient, ApiError, ConnectionError, DEFAULT_API_URL } from './api-client.js';
+import { StreamFailure } from './events.js';
 import { EXIT, processOutput, type Output } from './output.js';
 
 export interface GlobalOptions {
@@ -44,7 +45,7 @@ export function reportError(error: unknown, output: Output): number {
     for (const p of error.problem.problems ?? []) output.err(`  ${p.path}: ${p.message}`);
     return EXIT.error;
   }
-  if (error instanceof ConnectionError || error instanceof UsageError) {
+  if (error instanceof ConnectionError || error instanceof UsageError || error instanceof StreamFailure) {
     output.err(`canary: ${error.message}`);
     return EXIT.error;
   }

@@ -13,10 +13,14 @@ class IdleStream extends Error {
   }
 }
 
-/** The API reported, in the stream, that it cannot read the release: final, not a connection problem. */
-class StreamFailure extends ApiError {
-  constructor(detail: string) {
-    super({ status: 502, title: 'The release status cannot be read', detail });
+/**
+ * The API reported, in the stream (an HTTP 200 response), that it cannot read the release: final,
+ * not a connection problem, so it is never retried; it has no HTTP status of its own.
+ */
+export class StreamFailure extends Error {
+  constructor(readonly releaseId: string, readonly detail: string) {
+    super(`the API cannot read the status of release ${releaseId}: ${detail}`);
+    this.name = 'StreamFailure';
   }
 }
 
@@ -122,13 +126,13 @@ export async function followRelease(client: ApiClient, releaseId: string, option
         }
         options.onEvent({ event: raw.event, ...(raw.id !== undefined ? { id: raw.id } : {}), data });
         if (raw.event === 'verdict') return data;
-        if (raw.event === 'failure') throw new StreamFailure(String(data.detail ?? 'unknown failure'));
+        if (raw.event === 'failure') throw new StreamFailure(releaseId, String(data.detail ?? 'unknown failure'));
       }
       reason = 'the event stream ended before the verdict';
     } catch (error) {
-      // the API said no (404, 401, an unreadable status): reconnecting will not help; a 503 may pass,
-      // and so may a 502/504 from a proxy in front of an API that is restarting
-      if (error instanceof StreamFailure) throw error;
+      // the API said no (404, 401): reconnecting will not help; a 503 may pass, and so may a 502/504
+      // from a proxy in front of an API that is restarting. A StreamFailure (the API cannot read the
+      // release) is none of the errors below, so it is thrown as it is.
       const notYetVisible = error instanceof ApiError && error.status === 404 && Date.now() < notFoundUntil;
       if (error instanceof ApiError && ![502, 503, 504].includes(error.status) && !notYetVisible) throw error;
       const cause = connection.signal.aborted ? connection.signal.reason : error;

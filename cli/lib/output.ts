@@ -2,6 +2,7 @@
  * What the CLI prints: human-readable lines by default, JSON with --json. Exit codes are decided
  * here too, so every command maps outcomes the same way.
  */
+import type { ReleaseStatusResponse } from '../../api/schemas.js';
 import { formatDuration } from '../../core/duration.js';
 import type { ReleaseEvent } from './events.js';
 
@@ -50,29 +51,8 @@ export function eventLine(event: ReleaseEvent): string | undefined {
   }
 }
 
-interface StatusView {
-  id: string;
-  service: string;
-  namespace: string;
-  stableVersion: string;
-  canaryVersion: string;
-  phase: string;
-  step: number;
-  totalSteps: number;
-  weights: { stable: number; canary: number };
-  timeLeftMs: number | null;
-  paused: boolean;
-  pendingGate: { kind: string; reason: string; deadline: string } | null;
-  decisions: { step: number; look: number; decision: { verdict: string; explanation: string }; action: string }[];
-  actions: { action: string; actor: string; at: string; comment?: string; context: string }[];
-  outcome: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-  links: { temporalUi: string };
-}
-
 /** The status as a short report. */
-export function statusLines(s: StatusView): string[] {
+export function statusLines(s: ReleaseStatusResponse): string[] {
   const lines = [
     `release   ${s.id}`,
     `service   ${s.namespace}/${s.service}: ${s.stableVersion} → ${s.canaryVersion}`,

@@ -21,6 +21,19 @@ const stream = (id: string, headers: Record<string, string> = {}) =>
 
 const data = (event: SseEvent | undefined) => JSON.parse(event?.data ?? 'null');
 
+/**
+ * The stream from another app on the same server: that app did not start the release, so it finds
+ * it only through visibility, which indexes a new workflow a moment after its start.
+ */
+async function streamFrom(app: ApiStack['app'], id: string): Promise<Response> {
+  for (let tries = 1; ; tries += 1) {
+    const res = await app.request(`/v1/releases/${id}/events`, { headers: auth(TOKENS.viewer) });
+    if (res.status !== 404 || tries >= 50) return res;
+    await res.body?.cancel();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('the release event stream', () => {
   it('streams weights, decisions and phases as they happen and ends with the verdict promoted', async () => {
     const id = await start({});
@@ -83,10 +96,45 @@ describe('the release event stream', () => {
     // learns of the end only from its liveness check and must then read the final status afresh
     const app = stack.appWith({ statusCacheMs: 60_000, streamPollMs: 20 });
     const id = await start({});
-    const events = await readSse(await app.request(`/v1/releases/${id}/events`, { headers: auth(TOKENS.viewer) }));
+    const res = await streamFrom(app, id);
+    expect(res.status).toBe(200);
+    const events = await readSse(res);
     expect(events.at(-1)?.event).toBe('verdict');
     expect(data(events.at(-1))).toMatchObject({ verdict: 'promoted', phase: 'Promoted' });
     expect(events.filter((e) => e.event === 'weight').map((e) => data(e).weight)).toEqual(expect.arrayContaining([10, 50]));
+  });
+
+  it('ends promptly with the verdict "ended" on a release that was terminated', async () => {
+    const res = await stack.app.request('/v1/releases', { method: 'POST', headers: jsonHeaders(TOKENS.deployer), body: JSON.stringify(specBody({ schedule: { steps: [{ weight: 10, observe: '1m' }] } })) });
+    expect(res.status).toBe(201);
+    const { id, workflowId } = await res.json();
+    await readSse(await stream(id), (e) => e.event === 'weight');
+    await stack.env.client.workflow.getHandle(workflowId).terminate('test: terminated');
+    // wait until the API finds the release not running (visibility follows the termination shortly)
+    for (let tries = 0; ; tries += 1) {
+      const found = await (await stack.app.request(`/v1/releases/${id}`, { headers: auth(TOKENS.viewer) })).json();
+      if (found.running === false) break;
+      expect(tries).toBeLessThan(100);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // polls 2 s apart: waiting for the periodic check (every 10 polls) would take 20 s
+    const app = stack.appWith({ streamPollMs: 2000 });
+    const startedAt = Date.now();
+    const events = await readSse(await streamFrom(app, id));
+    expect(Date.now() - startedAt).toBeLessThan(8000);
+    expect(events.at(-1)?.event).toBe('verdict');
+    expect(data(events.at(-1))).toMatchObject({ verdict: 'ended', phase: 'Progressing' });
+  });
+
+  it('ends a stream at once when the server was already shutting down when it started', async () => {
+    const id = await start({ schedule: { steps: [{ weight: 10, observe: '1m' }] } });
+    const app = stack.appWith({ shutdown: AbortSignal.abort() });
+    const res = await streamFrom(app, id);
+    expect(res.status).toBe(200);
+    const events = await Promise.race([readSse(res), new Promise<'still streaming'>((r) => setTimeout(() => r('still streaming'), 5000))]);
+    expect(events).toEqual([]);
+    const abort = await stack.app.request(`/v1/releases/${id}/abort`, { method: 'POST', headers: jsonHeaders(TOKENS.approver), body: JSON.stringify({ reason: 'test done' }) });
+    expect(abort.status).toBe(200);
   });
 
   it('answers 404 before streaming for an unknown release', async () => {

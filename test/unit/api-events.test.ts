@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventsSince, formatCursor, parseCursor, START_CURSOR, verdictOf } from '../../api/events.js';
 import { ApiMetrics } from '../../api/metrics.js';
-import type { AnalysisRecord, ReleaseStatus, TimelineEvent } from '../../workflows/messages.js';
+import { TERMINAL_PHASES, type AnalysisRecord, type ReleaseStatus, type TimelineEvent } from '../../workflows/messages.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 const at = (offsetMs: number) => new Date(T0 + offsetMs).toISOString();
@@ -80,6 +80,11 @@ describe('verdictOf', () => {
     expect(verdictOf(status([], [], 'Failed'))).toBe('failed');
     expect(verdictOf(status([], [], 'RollingBack'))).toBeUndefined();
   });
+
+  it('is defined exactly for the terminal phases, so the stream can tell terminal by it', () => {
+    const phases: ReleaseStatus['phase'][] = ['Pending', 'Progressing', 'Paused', 'AwaitingApproval', 'Promoting', 'RollingBack', 'Promoted', 'RolledBack', 'Failed'];
+    for (const phase of phases) expect(verdictOf(status([], [], phase)) !== undefined).toBe(TERMINAL_PHASES.includes(phase));
+  });
 });
 
 describe('ApiMetrics', () => {
@@ -97,6 +102,17 @@ describe('ApiMetrics', () => {
     expect(body).toContain('canary_analysis_verdicts_total{verdict="fail"} 1');
     expect(body).toContain('canary_weight_percent{service="checkout"} 0');
     expect(body).not.toContain('canary_releases_promoted_total{');
+  });
+
+  it('keeps the weight of the service\'s newest release when an older, finished release is read', async () => {
+    const metrics = new ApiMetrics({ processMetrics: false });
+    const current = { ...status(timeline), releaseId: 'r2', startedAt: at(60_000), weights: { stable: 50, canary: 50 } };
+    const old = { ...status(timeline, [], 'Promoted'), weights: { stable: 100, canary: 0 } };
+    metrics.observeStatus(current);
+    metrics.observeStatus(old);
+    const { body } = await metrics.render();
+    expect(body).toContain('canary_weight_percent{service="checkout"} 50');
+    expect(body).toContain('canary_releases_promoted_total{service="checkout"} 1');
   });
 
   it('includes process metrics unless asked not to', async () => {
@@ -117,7 +133,7 @@ describe('an event stream that cannot read its release', () => {
     const logged: unknown[] = [];
     const source = {
       read: async () => { throw new Error('14 UNAVAILABLE: internal gRPC detail at 10.0.0.7:7233'); },
-      stillRunning: async () => true,
+      ended: async () => undefined,
       unavailable: async () => undefined,
       failed: (error: unknown) => { logged.push(error); },
     };
@@ -131,13 +147,13 @@ describe('an event stream whose release ends between a status read and a livenes
   it('reads the final status again and reports the real verdict, not "ended"', async () => {
     const { runEventStream } = await import('../../api/events.js');
     const { stream, written } = recordingStream();
-    const promoted = { ...status(timeline, [decision(1, 'pass')], 'Promoted'), outcome: 'promoted v2', weights: { stable: 100, canary: 0 } };
+    const final: TimelineEvent = { at: at(2000), type: 'phase', phase: 'Promoted', message: 'phase Promoted' };
+    const promoted = { ...status([...timeline, final], [decision(1, 'pass')], 'Promoted'), outcome: 'promoted v2', weights: { stable: 100, canary: 0 } };
     let finalReads = 0;
     const source = {
       // a cached read keeps showing the release running; by the liveness check its workflow has completed
       read: async () => status(timeline, [decision(1, 'pass')]),
-      readFinal: async () => { finalReads += 1; return promoted; },
-      stillRunning: async () => false,
+      ended: async () => { finalReads += 1; return promoted; },
       unavailable: async () => undefined,
     };
     await runEventStream(stream, source, START_CURSOR, { pollMs: 1, livenessEvery: 1, signal: new AbortController().signal });
@@ -145,30 +161,76 @@ describe('an event stream whose release ends between a status read and a livenes
     expect(last.event).toBe('verdict');
     expect(JSON.parse(last.data)).toMatchObject({ verdict: 'promoted', phase: 'Promoted', outcome: 'promoted v2' });
     expect(finalReads).toBe(1);
+    // the events only the final status holds are sent before the verdict
+    expect(written.at(-2)).toMatchObject({ event: 'phase', data: JSON.stringify(final) });
   });
 
-  it('reads the status once more through read when the source has no uncached read', async () => {
+  it('ends at the first poll with the verdict "ended" when the release was found not running (terminated)', async () => {
     const { runEventStream } = await import('../../api/events.js');
     const { stream, written } = recordingStream();
-    const promoted = { ...status(timeline, [decision(1, 'pass')], 'Promoted'), outcome: 'promoted v2', weights: { stable: 100, canary: 0 } };
+    let reads = 0;
+    let checks = 0;
+    const source = {
+      read: async () => { reads += 1; return status(timeline); },
+      ended: async () => { checks += 1; return status(timeline); },
+      unavailable: async () => undefined,
+    };
+    await runEventStream(stream, source, START_CURSOR, { pollMs: 1, foundNotRunning: true, signal: new AbortController().signal });
+    const last = written.at(-1) as { event?: string; data: string };
+    expect(last.event).toBe('verdict');
+    expect(JSON.parse(last.data)).toMatchObject({ verdict: 'ended', phase: 'Progressing' });
+    expect({ reads, checks }).toEqual({ reads: 1, checks: 1 });
+  });
+
+  it('checks whether a running release has ended only every livenessEvery polls', async () => {
+    const { runEventStream } = await import('../../api/events.js');
+    const { stream } = recordingStream();
     let reads = 0;
     const source = {
-      read: async () => (++reads === 1 ? status(timeline, [decision(1, 'pass')]) : promoted),
-      stillRunning: async () => false,
+      read: async () => { reads += 1; return status(timeline); },
+      ended: async () => status(timeline),
+      unavailable: async () => undefined,
+    };
+    await runEventStream(stream, source, START_CURSOR, { pollMs: 1, livenessEvery: 3, signal: new AbortController().signal });
+    expect(reads).toBe(3);
+  });
+
+  it('keeps streaming when the check whether the release has ended fails', async () => {
+    const { runEventStream } = await import('../../api/events.js');
+    const { stream, written } = recordingStream();
+    let checks = 0;
+    const source = {
+      read: async () => status(timeline),
+      ended: async () => {
+        checks += 1;
+        if (checks === 1) throw new Error('4 DEADLINE_EXCEEDED');
+        return status(timeline);
+      },
       unavailable: async () => undefined,
     };
     await runEventStream(stream, source, START_CURSOR, { pollMs: 1, livenessEvery: 1, signal: new AbortController().signal });
-    expect(JSON.parse((written.at(-1) as { data: string }).data)).toMatchObject({ verdict: 'promoted' });
-    expect(reads).toBe(2);
+    expect(checks).toBe(2);
+    expect(JSON.parse((written.at(-1) as { data: string }).data)).toMatchObject({ verdict: 'ended' });
   });
 
   it('says "ended" when the workflow is gone without reaching a terminal phase (terminated)', async () => {
     const { runEventStream } = await import('../../api/events.js');
     const { stream, written } = recordingStream();
-    const source = { read: async () => status(timeline), stillRunning: async () => false, unavailable: async () => undefined };
+    const source = { read: async () => status(timeline), ended: async () => status(timeline), unavailable: async () => undefined };
     await runEventStream(stream, source, START_CURSOR, { pollMs: 1, livenessEvery: 1, signal: new AbortController().signal });
     const last = written.at(-1) as { event?: string; data: string };
     expect(last.event).toBe('verdict');
     expect(JSON.parse(last.data)).toMatchObject({ verdict: 'ended', phase: 'Progressing' });
+  });
+});
+
+describe('an event stream whose signal is already aborted', () => {
+  it('writes nothing and returns at once', async () => {
+    const { runEventStream } = await import('../../api/events.js');
+    const { stream, written } = recordingStream();
+    let reads = 0;
+    const source = { read: async () => { reads += 1; return status(timeline); }, ended: async () => undefined, unavailable: async () => undefined };
+    await runEventStream(stream, source, START_CURSOR, { pollMs: 1, signal: AbortSignal.abort() });
+    expect({ reads, written }).toEqual({ reads: 0, written: [] });
   });
 });

@@ -7,7 +7,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../cli/lib/api-client.js';
-import { followRelease } from '../../cli/lib/events.js';
+import { reportError } from '../../cli/lib/context.js';
+import { followRelease, StreamFailure } from '../../cli/lib/events.js';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -53,5 +54,21 @@ describe('following a release', () => {
     await new Promise((r) => server?.close(r));
     const strict = await api([notFound, verdict]);
     await expect(followRelease(strict, 'r-1', { onEvent: () => {}, backoffMs: () => 10 })).rejects.toThrow('release r-1 not found');
+  });
+
+  it('ends at once, without an HTTP status, when the API reports in the stream that it cannot read the release', async () => {
+    let requests = 0;
+    const failing = (res: ServerResponse) => {
+      requests += 1;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('event: failure\ndata: {"detail":"the release status cannot be read"}\n\n');
+    };
+    const client = await api([failing, verdict]);
+    const error = await followRelease(client, 'r-1', { onEvent: () => {}, backoffMs: () => 10 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StreamFailure);
+    expect(requests).toBe(1);
+    const lines: string[] = [];
+    reportError(error, { out: () => {}, err: (line) => { lines.push(line); } });
+    expect(lines).toEqual(['canary: the API cannot read the status of release r-1: the release status cannot be read']);
   });
 });
