@@ -60,19 +60,38 @@ function cancellationSignal(): AbortSignal | undefined {
   }
 }
 
+/** The running activity's context; undefined outside an activity (e.g. in unit tests). */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Waits, heartbeating every 2 s so a cancellation (an abort) reaches the activity, and stops early
- * when it does: an aborted release does not hold a worker slot through the scrape lag.
+ * when it does (Context.sleep rejects with a CancelledFailure): an aborted release does not hold a
+ * worker slot through the scrape lag.
  */
 async function waitForScrapes(ms: number): Promise<void> {
-  const signal = cancellationSignal();
+  const context = activityContext();
   const until = Date.now() + ms;
-  while (Date.now() < until && !signal?.aborted) {
+  while (Date.now() < until) {
     heartbeat({ waitingForScrapesMs: until - Date.now() });
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.min(2000, until - Date.now()));
-      signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-    });
+    const slice = Math.min(2000, until - Date.now());
+    if (context) await context.sleep(slice);
+    else await new Promise<void>((resolve) => setTimeout(resolve, slice));
+  }
+}
+
+/** Heartbeats every 2 s while `work` runs (a slow metrics query), so the heartbeat timeout does not cut it off. */
+async function heartbeating<T>(work: Promise<T>): Promise<T> {
+  const timer = setInterval(() => heartbeat({ querying: true }), 2000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
   }
 }
 
@@ -89,9 +108,10 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
     setCanaryWeight: (spec, canaryWeight) => converting(async () => {
       const workloads = deps.workloadsFor(spec);
       // scale up before sending more traffic; scale down only after traffic has moved away
-      const current = await deps.routerFor(spec).getWeights();
+      const router = deps.routerFor(spec);
+      const current = await router.getWeights();
       if (canaryWeight >= current.canary) await workloads.scaleForWeight(canaryWeight, heartbeat);
-      const weights = await deps.routerFor(spec).setWeights({ stable: 100 - canaryWeight, canary: canaryWeight });
+      const weights = await router.setWeights({ stable: 100 - canaryWeight, canary: canaryWeight });
       if (canaryWeight < current.canary) await workloads.scaleForWeight(canaryWeight, heartbeat);
       return weights;
     }),
@@ -103,11 +123,11 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
       if (wait > 0) await waitForScrapes(wait);
       if (cancellationSignal()?.aborted) throw new Error('analysis cancelled: the release was aborted');
       const provider = deps.metricsFor(spec);
-      const series = await provider.fetchBuckets(
+      const series = await heartbeating(provider.fetchBuckets(
         { releaseId: spec.releaseId, namespace: spec.namespace, service: spec.service, stableVersion: spec.stableVersion, canaryVersion: spec.canaryVersion },
         { startMs: input.fromMs, endMs: input.toMs, bucketMs },
         { signal: cancellationSignal() },
-      );
+      ));
       const pairs = alignedPairs(series);
       const coverage = bucketCoverage(series);
       // "no data" is its own result, never a zero: the workflow extends, holds or rolls back per policy

@@ -16,25 +16,33 @@ export interface SandboxProviders {
   workloads: WorkloadManager;
 }
 
+/** The control API when neither the spec nor the worker names one. */
+export const FALLBACK_SANDBOX_URL = 'http://127.0.0.1:8089';
+
+export type SandboxProviderOptions = ControlClientOptions & { defaultUrl?: string };
+
 /**
  * The router and workloads of a sandbox release. Throws a non-retryable RouterConfigError for a
  * release whose router is not the sandbox's. Cheap: nothing is contacted until a method is called.
  */
-/** The control API when neither the spec nor the worker names one. */
-export const FALLBACK_SANDBOX_URL = 'http://127.0.0.1:8089';
-
-export function sandboxProviders(spec: ReleaseSpec, options: ControlClientOptions & { defaultUrl?: string } = {}): SandboxProviders {
+export function sandboxProviders(spec: ReleaseSpec, options: SandboxProviderOptions = {}): SandboxProviders {
   if (spec.router.type !== 'sandbox') {
     throw new RouterConfigError(`${spec.namespace}/${spec.service}`, `the sandbox providers need router type "sandbox", not "${spec.router.type}"`);
   }
-  const url = spec.router.url ?? options.defaultUrl ?? FALLBACK_SANDBOX_URL;
   return {
-    router: new SandboxRouter(url, options),
-    workloads: new SandboxWorkloads(url, { stableVersion: spec.stableVersion, canaryVersion: spec.canaryVersion }, options),
+    router: createSandboxRouter(spec.router, spec, options),
+    workloads: new SandboxWorkloads(sandboxUrl(spec.router, options), { stableVersion: spec.stableVersion, canaryVersion: spec.canaryVersion }, options),
   };
 }
 
-/** The router alone, in the shape of `ExtraRouters['sandbox']` (activities/routers/factory.ts). */
-export function createSandboxRouter(router: SandboxRouterSpec, _release: ReleaseSpec): TrafficRouter {
-  return new SandboxRouter(router.url ?? FALLBACK_SANDBOX_URL);
+function sandboxUrl(router: SandboxRouterSpec, options: SandboxProviderOptions): string {
+  return router.url ?? options.defaultUrl ?? FALLBACK_SANDBOX_URL;
+}
+
+/**
+ * The router alone, for the router factory's `extra.sandbox` hook (activities/routers/factory.ts):
+ * `(router, release) => createSandboxRouter(router, release, options)`.
+ */
+export function createSandboxRouter(router: SandboxRouterSpec, _release: ReleaseSpec, options: SandboxProviderOptions = {}): TrafficRouter {
+  return new SandboxRouter(sandboxUrl(router, options), options);
 }

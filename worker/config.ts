@@ -4,6 +4,8 @@
  * README name the same variables (test/unit/compose.test.ts checks the compose file against it).
  */
 import { z } from 'zod';
+import { FALLBACK_PROMETHEUS_ADDRESS } from '../activities/metrics/prometheus.js';
+import { FALLBACK_SANDBOX_URL } from '../sandbox/providers.js';
 import { TASK_QUEUE } from '../workflows/messages.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -27,10 +29,10 @@ export const engineEnvSchema = z.object({
   /** API tokens: `name=token:role+role,…`, or a file of such lines. */
   CANARY_API_TOKENS: z.string().min(1).optional(),
   CANARY_API_TOKENS_FILE: z.string().min(1).optional(),
- /** Prometheus for releases whose spec names no `analysis.metrics.address` (like Flagger's -metrics-server). */
-  CANARY_PROMETHEUS_URL: z.string().url().default('http://127.0.0.1:9090'),
+  /** Prometheus for releases whose spec names no `analysis.metrics.address` (like Flagger's -metrics-server). */
+  CANARY_PROMETHEUS_URL: z.string().url().default(FALLBACK_PROMETHEUS_ADDRESS),
   /** The sandbox router's control API for sandbox releases whose spec names no `router.url`. */
-  CANARY_SANDBOX_URL: z.string().url().default('http://127.0.0.1:8089'),
+  CANARY_SANDBOX_URL: z.string().url().default(FALLBACK_SANDBOX_URL),
   /** Local stack: "sandbox" (default when no cluster is configured) or "cluster". */
   CANARY_MODE: z.enum(['sandbox', 'cluster']).optional(),
   /** Local stack ports. */

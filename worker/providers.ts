@@ -6,11 +6,11 @@
 import type { ActivityDeps } from '../activities/release-activities.js';
 import { createKubeClients, type KubeClientOptions, type KubeClients } from '../activities/kube/client.js';
 import { createMetricsProvider } from '../activities/metrics/factory.js';
-import { createTrafficRouter } from '../activities/routers/factory.js';
+import { createTrafficRouter, type RouterFactoryOptions } from '../activities/routers/factory.js';
 import { KubernetesWorkloadManager } from '../activities/workloads/kubernetes.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { EngineEnv } from './config.js';
-import { sandboxProviders } from '../sandbox/providers.js';
+import { createSandboxRouter, sandboxProviders } from '../sandbox/providers.js';
 
 export interface ProviderOptions {
   kube?: KubeClientOptions;
@@ -33,10 +33,10 @@ export function createProviders(options: ProviderOptions = {}): ActivityDeps {
   let kube: KubeClients | undefined;
   const kubeClients = () => (kube ??= createKubeClients(options.kube));
   const sandboxOptions = options.defaults?.sandboxUrl ? { defaultUrl: options.defaults.sandboxUrl } : {};
+  const routerOptions: RouterFactoryOptions = { extra: { sandbox: (router, release) => createSandboxRouter(router, release, sandboxOptions) } };
   return {
     routerFor(spec: ReleaseSpec) {
-      if (spec.router.type === 'sandbox') return sandboxProviders(spec, sandboxOptions).router;
-      return createTrafficRouter(spec, kubeClients());
+      return createTrafficRouter(spec, kubeClients, routerOptions);
     },
     workloadsFor(spec: ReleaseSpec) {
       const workloads = spec.workloads;

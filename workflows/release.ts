@@ -47,8 +47,10 @@ function activitiesFor(spec: ReleaseSpec) {
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
     }),
+    /** Heartbeats (every 2 s while waiting for scrapes) carry an abort's cancellation to the activity. */
     analysis: proxyActivities<ReleaseActivities>({
       startToCloseTimeout: '2m',
+      heartbeatTimeout: '10s',
       retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
     }),
     promoting: proxyActivities<ReleaseActivities>({
@@ -330,7 +332,10 @@ class ReleaseRun {
     state.stableSnapshot = null;
     state.finalizing = true;
     try {
-      state.setWeights(await this.acts.restoring.finishRelease(spec, 'promoted'), 'all traffic on stable, now running the canary version');
+      // like a rollback, the reset runs to its end when the workflow is cancelled meanwhile: stable
+      // already runs the canary's version, so a cancel can only leave routing half-finished
+      const weights = await CancellationScope.nonCancellable(() => this.acts.restoring.finishRelease(spec, 'promoted'));
+      state.setWeights(weights, 'all traffic on stable, now running the canary version');
     } catch (error) {
       state.status.outcome = `stable runs ${spec.canaryVersion}, but routing could not be reset: ${failureMessage(error)}; last known weights stable ${state.status.weights.stable}% / canary ${state.status.weights.canary}%`;
       state.setPhase('Failed', state.status.outcome);

@@ -8,7 +8,7 @@ import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { ReleasePlan } from '../core/plan.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { Weights } from '../core/types.js';
-import type { ActionRecord, AnalysisRecord, Phase, ReleaseStatus, TimelineEvent } from './messages.js';
+import { TERMINAL_PHASES, type ActionRecord, type AnalysisRecord, type Phase, type ReleaseStatus, type TimelineEvent } from './messages.js';
 
 export const PhaseKey = defineSearchAttributeKey('CanaryPhase', SearchAttributeType.KEYWORD);
 export const ServiceKey = defineSearchAttributeKey('CanaryService', SearchAttributeType.KEYWORD);
@@ -107,7 +107,7 @@ export class ReleaseState {
     this.status.phase = phase;
     this.note({ type: 'phase', phase, message: message ?? `phase ${phase}` });
     upsertSearchAttributes([{ key: PhaseKey, value: phase }]);
-    if (phase === 'Promoted' || phase === 'RolledBack' || phase === 'Failed') this.status.finishedAt = new Date().toISOString();
+    if (TERMINAL_PHASES.includes(phase)) this.status.finishedAt = new Date().toISOString();
   }
 
   setWeights(weights: Weights, message?: string): void {

@@ -29,10 +29,14 @@ export interface RouterFactoryOptions {
   store?: ObjectStoreOptions;
 }
 
-/** The router for a release: one per call, cheap to build (it holds no connection of its own). */
-export function createTrafficRouter(spec: ReleaseSpec, kube: KubeClients, options: RouterFactoryOptions = {}): TrafficRouter {
+/**
+ * The router for a release: one per call, cheap to build (it holds no connection of its own).
+ * `kube` may be a function, called only for the routers that need a cluster, so a worker that only
+ * drives the sandbox needs no Kubernetes configuration.
+ */
+export function createTrafficRouter(spec: ReleaseSpec, kube: KubeClients | (() => KubeClients), options: RouterFactoryOptions = {}): TrafficRouter {
   const router = spec.router;
-  const store = () => new ObjectStore(kube.customObjects, options.store);
+  const store = () => new ObjectStore((typeof kube === 'function' ? kube() : kube).customObjects, options.store);
   switch (router.type) {
     case 'istio':
       return new IstioRouter(store(), spec.namespace, router);

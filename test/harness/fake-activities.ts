@@ -2,6 +2,7 @@
  * Typed fakes of the release activities, for tests about the workflow itself: a "cluster" that
  * records weights and workload changes, and an analysis whose verdicts a test scripts.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import type { AnalyseInput, AnalyseResult, ReleaseActivities } from '../../activities/contract.js';
 import type { Decision } from '../../core/judge/decision.js';
 import type { ReleaseSpec } from '../../core/spec.js';
@@ -25,13 +26,19 @@ export interface FakeCluster {
   writeDelayMs: Record<number, number>;
   /** Milliseconds each analysis takes. */
   analysisDelayMs: number;
+  /** Set to make every analysis fail as a metrics query that retrying cannot fix (non-retryable). */
+  analysisFailsNonRetryable: boolean;
+  /** Milliseconds promoteStable takes after it has started changing the stable workload. */
+  promoteDelayMs: number;
+  /** Milliseconds finishRelease takes before it resets routing. */
+  finishDelayMs: number;
 }
 
 export function newFakeCluster(stableVersion = 'v1'): FakeCluster {
   return {
     weights: { stable: 100, canary: 0 }, canaryReplicas: 0, stableVersion, cohortsApplied: false,
     weightHistory: [], looks: [], calls: [], failRouterWrites: 0, promotionFails: false, lastRestoredAt: null,
-    writeDelayMs: {}, analysisDelayMs: 0,
+    writeDelayMs: {}, analysisDelayMs: 0, analysisFailsNonRetryable: false, promoteDelayMs: 0, finishDelayMs: 0,
   };
 }
 
@@ -65,6 +72,7 @@ export function fakeActivities(cluster: FakeCluster, script: Verdict[] | ((input
     async analyseCanary(input): Promise<AnalyseResult> {
       cluster.looks.push(input);
       if (cluster.analysisDelayMs) await new Promise((r) => setTimeout(r, cluster.analysisDelayMs));
+      if (cluster.analysisFailsNonRetryable) throw ApplicationFailure.nonRetryable('bad_data: parse error in the error-rate query', 'MetricsQueryError');
       const verdict = verdictFor(input);
       const decision: Decision = {
         verdict, look: input.look, plannedLooks: input.plannedLooks, decidedBy: 'metric:errorRate',
@@ -80,6 +88,7 @@ export function fakeActivities(cluster: FakeCluster, script: Verdict[] | ((input
       cluster.calls.push('promote');
       if (cluster.promotionFails) throw new Error(`deployment ${spec.namespace}/${spec.service} did not become ready within 5s`);
       cluster.stableVersion = spec.canaryVersion;
+      if (cluster.promoteDelayMs) await new Promise((r) => setTimeout(r, cluster.promoteDelayMs));
     },
     async restoreStable(_spec, snapshot) {
       cluster.calls.push('restore');
@@ -87,6 +96,7 @@ export function fakeActivities(cluster: FakeCluster, script: Verdict[] | ((input
     },
     async finishRelease(_spec, outcome) {
       cluster.calls.push(`finish:${outcome}`);
+      if (cluster.finishDelayMs) await new Promise((r) => setTimeout(r, cluster.finishDelayMs));
       const weights = write(0);
       cluster.cohortsApplied = false;
       cluster.canaryReplicas = 0;

@@ -197,7 +197,7 @@ describe('the canary release workflow', () => {
   });
 
   it('retries the router during rollback until traffic is restored', async () => {
-    const run = await launch({}, ['fail'], (c) => { c.failRouterWrites = 0; });
+    const run = await launch({}, ['fail']);
     await waitFor(run.handle, (s) => s.decisions.length === 0 && s.windowEndsAt !== null);
     run.cluster.failRouterWrites = 2;
     const status = await finish(run);
@@ -212,6 +212,68 @@ describe('the canary release workflow', () => {
     expect(status.phase).toBe('Failed');
     expect(run.cluster.weights).toEqual({ stable: 0, canary: 100 });
     expect(status.outcome).toContain('traffic stays 100% on the canary');
+  });
+
+  it('restores the stable workload and all traffic when an abort arrives during promotion', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] } }, ['pass'], (c) => { c.promoteDelayMs = 2000; });
+    await waitFor(run.handle, () => run.cluster.calls.includes('promote'));
+    expect(run.cluster.stableVersion).toBe('v2');
+    await run.handle.signal(abortSignal, { actor: 'jack', reason: 'latency alert during the rollout' });
+    const status = await finish(run);
+    expect(status.phase).toBe('RolledBack');
+    expect(status.outcome).toBe('aborted by jack: latency alert during the rollout');
+    expect(run.cluster.calls.slice(-3)).toEqual(['promote', 'restore', 'finish:rolledBack']);
+    expect(run.cluster.stableVersion).toBe('v1');
+    expect(run.cluster.weights).toEqual({ stable: 100, canary: 0 });
+    expect(status.weights).toEqual({ stable: 100, canary: 0 });
+  });
+
+  it('finishes the promotion when the workflow is cancelled while routing is being reset', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] } }, ['pass'], (c) => { c.finishDelayMs = 2000; });
+    await waitFor(run.handle, () => run.cluster.calls.includes('finish:promoted'));
+    await run.handle.cancel();
+    const result = await run.handle.result();
+    expect(result.phase).toBe('Promoted');
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+    expect(status.outcome).toBe('promoted v2: every step passed analysis');
+    expect(status.weights).toEqual({ stable: 100, canary: 0 });
+    expect(run.cluster.weights).toEqual({ stable: 100, canary: 0 });
+    expect(run.cluster.stableVersion).toBe('v2');
+    expect(run.cluster.calls.filter((c) => c.startsWith('finish:'))).toEqual(['finish:promoted']);
+  });
+
+  it('rolls back at once when a metrics query fails in a way retrying cannot fix, under the default metricsUnavailable policy', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] } }, ['pass'], (c) => { c.analysisFailsNonRetryable = true; });
+    const status = await finish(run);
+    expect(status.phase).toBe('RolledBack');
+    expect(run.cluster.looks).toHaveLength(1);
+    expect(status.decisions.map((d) => [d.decision.decidedBy, d.action])).toEqual([['error:metricsQuery', 'roll back (metrics unavailable)']]);
+    expect(status.outcome).toBe('analysis at step 1 could not get metrics: bad_data: parse error in the error-rate query');
+    expect(run.cluster.weightHistory).toEqual([10, 0]);
+  });
+
+  it('holds for a person when metrics are unavailable and the metricsUnavailable policy says hold', async () => {
+    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] }, policies: { metricsUnavailable: 'hold' } }, ['pass'], (c) => { c.analysisFailsNonRetryable = true; });
+    const held = await waitFor(run.handle, inPhase('AwaitingApproval'));
+    expect(held.pendingGate).toMatchObject({ kind: 'hold', step: 1, reason: 'metrics unavailable at step 1: bad_data: parse error in the error-rate query' });
+    expect(held.decisions.map((d) => d.action)).toEqual(['hold for a person (metrics unavailable)']);
+    await run.handle.executeUpdate(approveUpdate, { args: [{ actor: 'kim' }] });
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+  });
+
+  it('proceeds past an unanswered approval gate when approval.onTimeout is proceed', async () => {
+    const run = await launch({
+      schedule: { steps: [{ weight: 10, observe: '1s' }] },
+      policies: { approval: { timeout: '2s', onTimeout: 'proceed' }, promotion: { requireApproval: true } },
+    }, ['pass']);
+    await waitFor(run.handle, inPhase('AwaitingApproval'));
+    const status = await finish(run);
+    expect(status.phase).toBe('Promoted');
+    expect(status.actions).toHaveLength(0);
+    expect(status.timeline.map((e) => e.message)).toContain('no approval within 2s: proceeding (policies.approval.onTimeout = proceed)');
+    expect(run.cluster.weightHistory).toEqual([10, 100, 0]);
   });
 
   it('skips the remaining steps on promote and still goes through promotion', async () => {

@@ -70,6 +70,16 @@ describe('createTrafficRouter', () => {
     // no url in the spec: the worker's default applies later (sandboxProviders' defaultUrl)
     expect(seen).toEqual([{ type: 'sandbox' }]);
   });
+
+  it('creates the Kubernetes clients only for a router that needs them when given a function', () => {
+    let created = 0;
+    const lazy = () => { created += 1; return kube; };
+    const sandboxRouter = { target: 'sandbox http://127.0.0.1:8089' } as TrafficRouter;
+    expect(createTrafficRouter(spec({ type: 'sandbox' }), lazy, { extra: { sandbox: () => sandboxRouter } })).toBe(sandboxRouter);
+    expect(created).toBe(0);
+    expect(createTrafficRouter(spec({ type: 'nginx', ingress: 'web', stableService: 'web', canaryService: 'web-canary' }), lazy)).toBeInstanceOf(NginxRouter);
+    expect(created).toBe(1);
+  });
 });
 
 describe('Kubernetes configuration', () => {
