@@ -122,7 +122,7 @@ function loadFiles(kubeConfig: KubeConfig, files: string[]): void {
 }
 
 /** Builds the API clients from a loaded configuration. */
-export function kubeClientsFromConfig(kubeConfig: KubeConfig, source = 'kubeconfig', namespace?: string): KubeClients {
+function kubeClientsFromConfig(kubeConfig: KubeConfig, source = 'kubeconfig', namespace?: string): KubeClients {
   return {
     kubeConfig,
     customObjects: kubeConfig.makeApiClient(CustomObjectsApi),

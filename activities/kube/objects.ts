@@ -1,13 +1,14 @@
 /**
- * A small dynamic client over CustomObjectsApi for the routing objects (CRDs and Ingress alike):
- * get, create, delete, and an optimistic read–modify–write that retries on conflicts.
+ * A small dynamic client over CustomObjectsApi (or an adapter with the same calls) for the objects
+ * the engine changes (CRDs, Ingress, Deployments): get, create, delete, and an optimistic
+ * read–modify–write that retries on conflicts.
  *
  * Optimistic writes: `update` reads the object, applies a change to a copy, and replaces it with
  * the resourceVersion it read. When another writer changed the object in between, the API server
  * answers 409 and `update` starts again from a fresh read, so no one's change is lost.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node';
 import { ConflictRetriesExhaustedError, KubeRequestError, ObjectNotFoundError } from './errors.js';
 
 /** A resource type, as the API addresses it. */
@@ -43,7 +44,7 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
-/** The resource types the routers manage. */
+/** The resource types the engine manages: the routers' objects and the workloads' Deployments. */
 export const KINDS = {
   virtualService: { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService', plural: 'virtualservices' },
   destinationRule: { group: 'networking.istio.io', version: 'v1', kind: 'DestinationRule', plural: 'destinationrules' },
@@ -51,6 +52,7 @@ export const KINDS = {
   ingress: { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses' },
   traefikService: { group: 'traefik.io', version: 'v1alpha1', kind: 'TraefikService', plural: 'traefikservices' },
   ingressRoute: { group: 'traefik.io', version: 'v1alpha1', kind: 'IngressRoute', plural: 'ingressroutes' },
+  deployment: { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments' },
 } as const satisfies Record<string, ObjectKind>;
 
 /** Labels every object the engine creates carries, so people and cleanup can recognise them. */
@@ -95,12 +97,32 @@ export interface ObjectStoreOptions {
   backoffMs?: number;
 }
 
+/** Addresses one object in API calls. */
+export interface ObjectParams {
+  group: string;
+  version: string;
+  namespace: string;
+  plural: string;
+  name: string;
+}
+
+/**
+ * The calls ObjectStore makes. CustomObjectsApi has them (for any group, Ingress included); a typed
+ * API such as AppsV1Api can be adapted to them for its kind.
+ */
+export interface ObjectApi {
+  getNamespacedCustomObject(param: ObjectParams): Promise<unknown>;
+  createNamespacedCustomObject(param: Omit<ObjectParams, 'name'> & { body: object }): Promise<unknown>;
+  deleteNamespacedCustomObject(param: ObjectParams): Promise<unknown>;
+  replaceNamespacedCustomObject(param: ObjectParams & { body: object }): Promise<unknown>;
+}
+
 export class ObjectStore {
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
 
   constructor(
-    private readonly api: CustomObjectsApi,
+    private readonly api: ObjectApi,
     options: ObjectStoreOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 6;
@@ -172,14 +194,14 @@ export class ObjectStore {
   }
 }
 
-function params(ref: ObjectRef) {
+function params(ref: ObjectRef): ObjectParams {
   return { group: ref.group, version: ref.version, namespace: ref.namespace, plural: ref.plural, name: ref.name };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The API server's explanation from an error body (a Status object, as JSON or text). */
-export function apiErrorDetail(error: ApiException<unknown>): string {
+function apiErrorDetail(error: ApiException<unknown>): string {
   let body: unknown = error.body;
   if (typeof body === 'string') {
     const text = body;

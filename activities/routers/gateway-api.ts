@@ -16,12 +16,11 @@ import type { Cohort, gatewayApiRouterSchema } from '../../core/routing/config.j
 import type { Weights } from '../../core/types.js';
 import { KINDS, objectRef, type KubeObject, type ObjectStore } from '../kube/objects.js';
 import { RouteVerificationError, RouterConfigError } from './errors.js';
-import { percentages, rawWeight } from './shared.js';
+import { COHORT_SUFFIX, percentages, rawWeight } from './shared.js';
 import { SingleObjectRouter } from './single-object-router.js';
 
 export type GatewayApiRouterSpec = z.output<typeof gatewayApiRouterSchema>;
 
-export const COHORT_RULE_SUFFIX = '-canary-cohort';
 /** Annotation holding the matches of the cohort rule this engine added (JSON). */
 export const COHORT_RULE_ANNOTATION = 'canary-engine.io/cohort-rule-matches';
 
@@ -111,7 +110,7 @@ export class GatewayApiRouter extends SingleObjectRouter {
   }
 
   private isCohortRule(route: KubeObject, rule: Rule, rules: Rule[]): boolean {
-    if (rule.name?.endsWith(COHORT_RULE_SUFFIX)) return true;
+    if (rule.name?.endsWith(COHORT_SUFFIX)) return true;
     const recorded = route.metadata.annotations?.[COHORT_RULE_ANNOTATION];
     if (rule.name !== undefined || !recorded) return false;
     const onlyCanary = (rule.backendRefs ?? []).every((ref) => this.refersTo(ref, this.spec.canaryService));
@@ -123,7 +122,7 @@ export class GatewayApiRouter extends SingleObjectRouter {
     const wanted = this.spec.rule;
     const index = wanted
       ? rules.findIndex((rule) => rule.name === wanted)
-      : rules.findIndex((rule) => !rule.name?.endsWith(COHORT_RULE_SUFFIX) && (rule.backendRefs ?? []).some((ref) => this.refersTo(ref, this.spec.stableService)));
+      : rules.findIndex((rule) => !rule.name?.endsWith(COHORT_SUFFIX) && (rule.backendRefs ?? []).some((ref) => this.refersTo(ref, this.spec.stableService)));
     if (index === -1) {
       throw new RouterConfigError(
         this.target,
@@ -172,6 +171,6 @@ export class GatewayApiRouter extends SingleObjectRouter {
     const stable = this.backends(managed, false).stable;
     const canary: BackendRef = { ...structuredClone(stable), name: this.spec.canaryService, port: this.spec.canaryPort ?? stable.port, weight: 1 };
     if (canary.port === undefined) delete canary.port;
-    return { name: `${managed.name ?? this.spec.httpRoute}${COHORT_RULE_SUFFIX}`, matches: cohortMatches, backendRefs: [canary], ...settings };
+    return { name: `${managed.name ?? this.spec.httpRoute}${COHORT_SUFFIX}`, matches: cohortMatches, backendRefs: [canary], ...settings };
   }
 }

@@ -15,13 +15,11 @@ import type { Cohort, istioRouterSchema } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
 import { describeRef, KINDS, objectRef, type KubeObject, type ObjectStore } from '../kube/objects.js';
 import { RouteVerificationError, RouterConfigError } from './errors.js';
-import { rawWeight } from './shared.js';
+import { COHORT_SUFFIX, rawWeight } from './shared.js';
 import { SingleObjectRouter } from './single-object-router.js';
 
 export type IstioRouterSpec = z.output<typeof istioRouterSchema>;
 
-/** Suffix of the cohort route's name; routes with it are never taken as the managed route. */
-export const COHORT_ROUTE_SUFFIX = '-canary-cohort';
 
 interface Destination {
   host: string;
@@ -113,7 +111,7 @@ export class IstioRouter extends SingleObjectRouter {
     const wanted = this.spec.route;
     const index = wanted
       ? http.findIndex((route) => route.name === wanted)
-      : http.findIndex((route) => !route.name?.endsWith(COHORT_ROUTE_SUFFIX));
+      : http.findIndex((route) => !route.name?.endsWith(COHORT_SUFFIX));
     if (index === -1) {
       const names = http.map((route) => route.name ?? '(unnamed)').join(', ');
       throw new RouterConfigError(this.target, wanted ? `has no HTTP route named "${wanted}" (routes: ${names})` : 'has only cohort routes');
@@ -122,7 +120,7 @@ export class IstioRouter extends SingleObjectRouter {
   }
 
   private cohortRouteName(managed: HttpRoute): string {
-    return `${managed.name ?? this.spec.virtualService}${COHORT_ROUTE_SUFFIX}`;
+    return `${managed.name ?? this.spec.virtualService}${COHORT_SUFFIX}`;
   }
 
   /** The stable and canary entries of a route; with `addCanary`, appends a canary entry when missing. */

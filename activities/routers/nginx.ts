@@ -13,16 +13,16 @@ import { routerCohortProblems, type Cohort, type nginxRouterSchema } from '../..
 import type { Weights } from '../../core/types.js';
 import {
   describeRef, KINDS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, newObject, objectRef,
-  type KubeObject, type ObjectRef, type ObjectStore,
+  type KubeObject, type Mutation, type ObjectRef, type ObjectStore,
 } from '../kube/objects.js';
-import { RouteVerificationError, RouterConfigError } from './errors.js';
-import { assertValidWeights, updateAndReadBack, verifyWeights } from './shared.js';
+import { ObjectNotFoundError, RouteVerificationError, RouterConfigError } from './errors.js';
+import { assertManagedByEngine, assertValidWeights, deleteManagedObject, updateAndReadBack, verifyWeights } from './shared.js';
 import type { TrafficRouter } from './types.js';
 
 export type NginxRouterSpec = z.output<typeof nginxRouterSchema>;
 
 const PREFIX = 'nginx.ingress.kubernetes.io/';
-export const NGINX_ANNOTATIONS = {
+const NGINX_ANNOTATIONS = {
   canary: `${PREFIX}canary`,
   weight: `${PREFIX}canary-weight`,
   byHeader: `${PREFIX}canary-by-header`,
@@ -31,6 +31,8 @@ export const NGINX_ANNOTATIONS = {
   byCookie: `${PREFIX}canary-by-cookie`,
 } as const;
 const COHORT_ANNOTATIONS = [NGINX_ANNOTATIONS.byHeader, NGINX_ANNOTATIONS.byHeaderValue, NGINX_ANNOTATIONS.byHeaderPattern, NGINX_ANNOTATIONS.byCookie];
+/** What to do when the canary Ingress's name is taken by an object the engine did not create. */
+const OWNERSHIP_HINT = 'rename it or set router.canaryIngress';
 /** Label on the canary Ingress naming the stable Ingress it mirrors. */
 export const STABLE_INGRESS_LABEL = 'canary-engine.io/stable-ingress';
 
@@ -66,7 +68,7 @@ export class NginxRouter implements TrafficRouter {
 
   async initialize(cohorts: Cohort[]): Promise<void> {
     this.assertExpressible(cohorts);
-    await this.ensureCanaryIngress({ stable: 100, canary: 0 }, cohorts, true);
+    await this.resyncCanaryIngress({ stable: 100, canary: 0 }, cohorts);
   }
 
   async getWeights(): Promise<Weights> {
@@ -80,36 +82,25 @@ export class NginxRouter implements TrafficRouter {
 
   async setWeights(weights: Weights): Promise<Weights> {
     assertValidWeights(weights, this.target);
-    if (!(await this.store.find(this.canaryRef))) return this.ensureCanaryIngress(weights, undefined, false);
-    const readBack = await updateAndReadBack(this.store, this.canaryRef, (draft) => {
+    const readBack = await this.updateCanaryIngress((draft) => {
       annotations(draft)[NGINX_ANNOTATIONS.weight] = String(weights.canary);
     });
+    if (!readBack) return this.createCanaryIngress(weights, []);
     return verifyWeights(this.target, weights, this.weightsOf(readBack));
   }
 
   async applyCohorts(cohorts: Cohort[]): Promise<void> {
     this.assertExpressible(cohorts);
-    if (!(await this.store.find(this.canaryRef))) {
-      await this.ensureCanaryIngress({ stable: 100, canary: 0 }, cohorts, false);
-      return;
-    }
-    await this.updateCohorts(cohorts);
+    if (!(await this.updateCohorts(cohorts))) await this.createCanaryIngress({ stable: 100, canary: 0 }, cohorts);
   }
 
   async removeCohorts(): Promise<void> {
-    if (!(await this.store.find(this.canaryRef))) return;
     await this.updateCohorts([]);
   }
 
   /** Deletes the canary Ingress (all traffic then goes to the stable Ingress's backends). */
   async finalize(): Promise<Weights> {
-    const existing = await this.store.find(this.canaryRef);
-    if (existing) {
-      this.assertOurs(existing);
-      await this.store.delete(this.canaryRef);
-    }
-    const left = await this.store.find(this.canaryRef);
-    if (left && !left.metadata.deletionTimestamp) throw new RouteVerificationError(this.target, 'the canary Ingress deleted', 'it still exists');
+    await deleteManagedObject(this.store, this.canaryRef, OWNERSHIP_HINT);
     return { stable: 100, canary: 0 };
   }
 
@@ -120,47 +111,60 @@ export class NginxRouter implements TrafficRouter {
     }
   }
 
-  private assertOurs(ingress: KubeObject): void {
-    if (ingress.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
-      throw new RouterConfigError(this.target, `exists but was not created by ${MANAGED_BY_VALUE} (no ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE} label); rename it or set router.canaryIngress`);
+  /**
+   * Optimistic update of the canary Ingress, read back; undefined when it does not exist (so the
+   * caller creates it, without a separate lookup first).
+   */
+  private async updateCanaryIngress(mutate: Mutation): Promise<KubeObject | undefined> {
+    try {
+      return await updateAndReadBack(this.store, this.canaryRef, mutate);
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError && error.object === this.target) return undefined;
+      throw error;
     }
   }
 
-  private async updateCohorts(cohorts: Cohort[]): Promise<void> {
-    const readBack = await updateAndReadBack(this.store, this.canaryRef, (draft) => {
-      this.assertOurs(draft);
+  /** Sets the cohort annotations on an existing canary Ingress of ours; false when there is none. */
+  private async updateCohorts(cohorts: Cohort[]): Promise<boolean> {
+    const readBack = await this.updateCanaryIngress((draft) => {
+      assertManagedByEngine(draft, this.canaryRef, OWNERSHIP_HINT);
       setCohortAnnotations(annotations(draft), cohorts);
     });
+    if (!readBack) return false;
     this.verifyCohorts(readBack, cohorts);
+    return true;
   }
 
   /**
-   * Creates the canary Ingress from the stable one, or (`resync`) rewrites an existing one of ours
-   * so it mirrors the stable Ingress as it is now. `cohorts` undefined keeps the existing ones.
+   * Rewrites the canary Ingress (when it is ours) so it mirrors the stable Ingress as it is now,
+   * with the weights and cohorts given, or creates it.
    */
-  private async ensureCanaryIngress(weights: Weights, cohorts: Cohort[] | undefined, resync: boolean): Promise<Weights> {
+  private async resyncCanaryIngress(weights: Weights, cohorts: Cohort[]): Promise<void> {
     const stable = await this.store.get(this.stableRef);
-    const wanted = this.canaryIngressFor(stable, weights, cohorts ?? []);
-    const existing = await this.store.find(this.canaryRef);
-    let readBack: KubeObject;
-    if (!existing) {
-      await this.store.create(this.canaryRef, wanted);
-      readBack = await this.store.get(this.canaryRef);
-    } else {
-      this.assertOurs(existing);
-      readBack = await updateAndReadBack(this.store, this.canaryRef, (draft) => {
-        const keep = cohorts === undefined ? pick(annotations(draft), COHORT_ANNOTATIONS) : {};
-        if (resync) {
-          draft.spec = wanted.spec;
-          draft.metadata.labels = { ...draft.metadata.labels, ...wanted.metadata.labels };
-          draft.metadata.annotations = { ...wanted.metadata.annotations, ...keep };
-        } else {
-          annotations(draft)[NGINX_ANNOTATIONS.weight] = String(weights.canary);
-          if (cohorts) setCohortAnnotations(annotations(draft), cohorts);
-        }
-      });
+    const wanted = this.canaryIngressFor(stable, weights, cohorts);
+    const readBack = await this.updateCanaryIngress((draft) => {
+      assertManagedByEngine(draft, this.canaryRef, OWNERSHIP_HINT);
+      draft.spec = wanted.spec;
+      draft.metadata.labels = { ...draft.metadata.labels, ...wanted.metadata.labels };
+      draft.metadata.annotations = { ...wanted.metadata.annotations };
+    });
+    if (!readBack) {
+      await this.createFrom(stable, weights, cohorts);
+      return;
     }
-    if (cohorts) this.verifyCohorts(readBack, cohorts);
+    this.verifyCohorts(readBack, cohorts);
+    verifyWeights(this.target, weights, this.weightsOf(readBack));
+  }
+
+  /** Creates the canary Ingress from the stable one (known not to exist yet), then reads it back. */
+  private async createCanaryIngress(weights: Weights, cohorts: Cohort[]): Promise<Weights> {
+    return this.createFrom(await this.store.get(this.stableRef), weights, cohorts);
+  }
+
+  private async createFrom(stable: KubeObject, weights: Weights, cohorts: Cohort[]): Promise<Weights> {
+    await this.store.create(this.canaryRef, this.canaryIngressFor(stable, weights, cohorts));
+    const readBack = await this.store.get(this.canaryRef);
+    this.verifyCohorts(readBack, cohorts);
     return verifyWeights(this.target, weights, this.weightsOf(readBack));
   }
 
@@ -229,7 +233,7 @@ function annotations(object: KubeObject): Record<string, string> {
 }
 
 /** Replaces the canary-by-* annotations with those for the cohorts (already checked to be expressible). */
-export function setCohortAnnotations(notes: Record<string, string>, cohorts: Cohort[]): void {
+function setCohortAnnotations(notes: Record<string, string>, cohorts: Cohort[]): void {
   for (const key of COHORT_ANNOTATIONS) delete notes[key];
   for (const cohort of cohorts) {
     if (cohort.type === 'header') {

@@ -4,7 +4,7 @@
  */
 import { weightProblems } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
-import type { KubeObject, Mutation, ObjectRef, ObjectStore } from '../kube/objects.js';
+import { describeRef, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type KubeObject, type Mutation, type ObjectRef, type ObjectStore } from '../kube/objects.js';
 import { InvalidWeightsError, RouteVerificationError, RouterConfigError } from './errors.js';
 
 /** Throws InvalidWeightsError unless weights are integers 0–100 summing to 100. Call before any API call. */
@@ -24,7 +24,10 @@ export function percentages(stableRaw: number, canaryRaw: number, target: string
   return { stable: 100 - canary, canary };
 }
 
-export function formatWeights(weights: Weights): string {
+/** Suffix of the name of every cohort route, rule or object the routers add ("<name>-canary-cohort"). */
+export const COHORT_SUFFIX = '-canary-cohort';
+
+function formatWeights(weights: Weights): string {
   return `stable ${weights.stable} / canary ${weights.canary}`;
 }
 
@@ -42,11 +45,33 @@ export function rawWeight(value: unknown, implicit: number): number {
 }
 
 /**
- * Optimistic update, then the object as the API server now holds it, for checking the write: read
- * again after a write (the server may have defaulted or dropped fields), or the object `update`
- * just read when the mutation changed nothing.
+ * Optimistic update, then the object as the API server now holds it, for checking the write: after
+ * a write it is read again rather than trusting the PUT's response, so the check sees what the
+ * server persisted and kept (admission webhooks, defaulting, and any writer that changed the
+ * object after our write, e.g. a controller or person reverting it); when the mutation changed
+ * nothing, the object `update` just read.
  */
 export async function updateAndReadBack(store: ObjectStore, ref: ObjectRef, mutate: Mutation): Promise<KubeObject> {
   const result = await store.update(ref, mutate);
   return result.written ? store.get(ref) : result.object;
+}
+
+/** Throws RouterConfigError naming `ref` unless the object carries the engine's managed-by label. */
+export function assertManagedByEngine(object: KubeObject, ref: ObjectRef, hint = ''): void {
+  if (object.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
+    throw new RouterConfigError(describeRef(ref), `exists but was not created by ${MANAGED_BY_VALUE} (no ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE} label)${hint ? `; ${hint}` : ''}`);
+  }
+}
+
+/**
+ * Deletes an object the engine created, if it exists (refusing one it did not create), then reads
+ * again to confirm it is gone or being deleted; RouteVerificationError naming `ref` otherwise.
+ */
+export async function deleteManagedObject(store: ObjectStore, ref: ObjectRef, hint = ''): Promise<void> {
+  const existing = await store.find(ref);
+  if (!existing) return;
+  assertManagedByEngine(existing, ref, hint);
+  await store.delete(ref);
+  const left = await store.find(ref);
+  if (left && !left.metadata.deletionTimestamp) throw new RouteVerificationError(describeRef(ref), 'the object deleted', 'it still exists');
 }

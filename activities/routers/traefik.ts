@@ -17,13 +17,13 @@ import {
   describeRef, KINDS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, newObject, objectRef,
   type KubeObject, type ObjectRef, type ObjectStore,
 } from '../kube/objects.js';
-import { RouteVerificationError, RouterConfigError } from './errors.js';
-import { assertValidWeights, percentages, rawWeight, updateAndReadBack, verifyWeights } from './shared.js';
+import { ObjectNotFoundError, RouteVerificationError, RouterConfigError } from './errors.js';
+import {
+  assertManagedByEngine, assertValidWeights, COHORT_SUFFIX, deleteManagedObject, percentages, rawWeight, updateAndReadBack, verifyWeights,
+} from './shared.js';
 import type { TrafficRouter } from './types.js';
 
 export type TraefikRouterSpec = z.output<typeof traefikRouterSchema>;
-
-export const COHORT_INGRESS_ROUTE_SUFFIX = '-canary-cohort';
 
 interface WeightedService {
   name: string;
@@ -54,7 +54,7 @@ export class TraefikRouter implements TrafficRouter {
   ) {
     this.serviceRef = objectRef(KINDS.traefikService, namespace, spec.traefikService);
     this.routeRef = objectRef(KINDS.ingressRoute, namespace, spec.ingressRoute);
-    this.cohortRef = objectRef(KINDS.ingressRoute, namespace, `${spec.ingressRoute}${COHORT_INGRESS_ROUTE_SUFFIX}`);
+    this.cohortRef = objectRef(KINDS.ingressRoute, namespace, `${spec.ingressRoute}${COHORT_SUFFIX}`);
     this.target = describeRef(this.serviceRef);
   }
 
@@ -83,16 +83,17 @@ export class TraefikRouter implements TrafficRouter {
     if (cohorts.length === 0) return this.removeCohorts();
     const [ingressRoute, traefikService] = await Promise.all([this.store.get(this.routeRef), this.store.get(this.serviceRef)]);
     const wanted = this.cohortIngressRoute(ingressRoute, traefikService, cohorts);
-    const existing = await this.store.find(this.cohortRef);
-    if (!existing) {
-      await this.store.create(this.cohortRef, wanted);
-    } else {
-      this.assertOurs(existing);
-      await this.store.update(this.cohortRef, (draft) => {
+    let readBack: KubeObject;
+    try {
+      readBack = await updateAndReadBack(this.store, this.cohortRef, (draft) => {
+        assertManagedByEngine(draft, this.cohortRef);
         draft.spec = wanted.spec;
       });
+    } catch (error) {
+      if (!(error instanceof ObjectNotFoundError && error.object === describeRef(this.cohortRef))) throw error;
+      await this.store.create(this.cohortRef, wanted);
+      readBack = await this.store.get(this.cohortRef);
     }
-    const readBack = await this.store.get(this.cohortRef);
     const routes = (readBack.spec as { routes?: Route[] } | undefined)?.routes ?? [];
     const expected = (wanted.spec as { routes: Route[] }).routes.map((r) => r.match);
     if (JSON.stringify(routes.map((r) => r.match)) !== JSON.stringify(expected)) {
@@ -101,24 +102,13 @@ export class TraefikRouter implements TrafficRouter {
   }
 
   async removeCohorts(): Promise<void> {
-    const existing = await this.store.find(this.cohortRef);
-    if (!existing) return;
-    this.assertOurs(existing);
-    await this.store.delete(this.cohortRef);
-    const left = await this.store.find(this.cohortRef);
-    if (left && !left.metadata.deletionTimestamp) throw new RouteVerificationError(describeRef(this.cohortRef), 'deleted', 'it still exists');
+    await deleteManagedObject(this.store, this.cohortRef);
   }
 
   async finalize(): Promise<Weights> {
     const weights = await this.setWeights({ stable: 100, canary: 0 });
     await this.removeCohorts();
     return weights;
-  }
-
-  private assertOurs(object: KubeObject): void {
-    if (object.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
-      throw new RouterConfigError(describeRef(this.cohortRef), `exists but was not created by ${MANAGED_BY_VALUE} (no ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE} label)`);
-    }
   }
 
   private weightsOf(traefikService: KubeObject): Weights {

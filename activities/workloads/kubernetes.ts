@@ -10,12 +10,12 @@
  *   generation and every replica is updated and available. Past the deadline (or when the
  *   Deployment reports ProgressDeadlineExceeded) it fails with a message saying how far it got.
  */
-import { ApiException, PatchStrategy, setHeaderOptions, type AppsV1Api, type V1Deployment, type V1PodTemplateSpec } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type AppsV1Api, type V1Deployment, type V1PodTemplateSpec } from '@kubernetes/client-node';
 import { parseDuration } from '../../core/duration.js';
 import { canaryReplicasForWeight } from '../../core/plan.js';
 import type { ReleaseSpec } from '../../core/spec.js';
-import { ConflictRetriesExhaustedError, KubeError } from '../kube/errors.js';
-import { describeRef, toKubeError } from '../kube/objects.js';
+import { KubeError } from '../kube/errors.js';
+import { describeRef, KINDS, ObjectStore, objectRef, toKubeError, type ObjectApi, type ObjectRef } from '../kube/objects.js';
 import type { ProgressReporter, WorkloadManager } from './types.js';
 
 export type KubernetesWorkloadsSpec = Extract<ReleaseSpec['workloads'], { type: 'kubernetes' }>;
@@ -49,14 +49,25 @@ function imagesOf(template: V1PodTemplateSpec | undefined): Record<string, strin
 export interface KubernetesWorkloadOptions {
   /** How often to poll a rollout. */
   pollMs?: number;
-  /** Conflict retries of the optimistic template write. */
-  maxAttempts?: number;
+}
+
+/**
+ * ObjectStore's calls for Deployments, made through AppsV1Api. Reads come back as plain objects
+ * (not V1Deployment instances), so ObjectStore.update can tell when a mutation changed nothing.
+ */
+function deploymentApi(apps: AppsV1Api): ObjectApi {
+  return {
+    getNamespacedCustomObject: async ({ name, namespace }) => structuredClone({ ...(await apps.readNamespacedDeployment({ name, namespace })) }),
+    createNamespacedCustomObject: ({ namespace, body }) => apps.createNamespacedDeployment({ namespace, body: body as V1Deployment }),
+    deleteNamespacedCustomObject: ({ name, namespace }) => apps.deleteNamespacedDeployment({ name, namespace }),
+    replaceNamespacedCustomObject: ({ name, namespace, body }) => apps.replaceNamespacedDeployment({ name, namespace, body: body as V1Deployment }),
+  };
 }
 
 export class KubernetesWorkloadManager implements WorkloadManager {
   private readonly pollMs: number;
-  private readonly maxAttempts: number;
   private readonly readyTimeoutMs: number;
+  private readonly store: ObjectStore;
 
   constructor(
     private readonly apps: AppsV1Api,
@@ -65,7 +76,7 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     options: KubernetesWorkloadOptions = {},
   ) {
     this.pollMs = options.pollMs ?? 1000;
-    this.maxAttempts = options.maxAttempts ?? 6;
+    this.store = new ObjectStore(deploymentApi(apps));
     this.readyTimeoutMs = parseDuration(spec.readyTimeout) ?? 300_000;
   }
 
@@ -187,38 +198,25 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     return stableTemplate;
   }
 
-  /** Read–modify–write of a Deployment's pod template with the read resourceVersion; retries on 409. */
+  /** Optimistic read–modify–write of a Deployment's pod template (ObjectStore.update: retries on 409). */
   private async updateTemplate(name: string, next: (current: V1Deployment) => V1PodTemplateSpec): Promise<void> {
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const current = await this.read(name);
-      const template = next(current);
+    await this.store.update(this.ref(name), (draft) => {
+      const current = draft as unknown as V1Deployment;
       if (!current.spec) throw new WorkloadError(`${describeRef(this.ref(name))} has no spec`, true, describeRef(this.ref(name)));
-      current.spec.template = template;
-      try {
-        await this.apps.replaceNamespacedDeployment({ name, namespace: this.namespace, body: current });
-        return;
-      } catch (error) {
-        if (!(error instanceof ApiException) || error.code !== 409) throw toKubeError(error, this.ref(name), 'update');
-        await new Promise((resolve) => setTimeout(resolve, 40 * attempt));
-      }
-    }
-    throw new ConflictRetriesExhaustedError(describeRef(this.ref(name)), this.maxAttempts);
+      current.spec.template = next(current);
+    });
   }
 
   private async read(name: string): Promise<V1Deployment> {
-    try {
-      return await this.apps.readNamespacedDeployment({ name, namespace: this.namespace });
-    } catch (error) {
-      throw toKubeError(error, this.ref(name), 'get');
-    }
+    return (await this.store.get(this.ref(name))) as unknown as V1Deployment;
   }
 
-  private ref(name: string) {
-    return { namespace: this.namespace, kind: 'Deployment', name };
+  private ref(name: string): ObjectRef {
+    return objectRef(KINDS.deployment, this.namespace, name);
   }
 }
 
-export interface RolloutState {
+interface RolloutState {
   complete: boolean;
   /** The reason when the Deployment reports it stopped progressing. */
   stalled?: string;
@@ -227,7 +225,7 @@ export interface RolloutState {
 }
 
 /** Where a Deployment's rollout stands, from its spec and status alone (as `kubectl rollout status`). */
-export function rolloutState(deployment: V1Deployment): RolloutState {
+function rolloutState(deployment: V1Deployment): RolloutState {
   const desired = deployment.spec?.replicas ?? 1;
   const status = deployment.status ?? {};
   const counts = {

@@ -5,16 +5,20 @@
  * must change and must leave alone.
  *
  * The router is built on instrumented clients: every API call is counted (to prove invalid
- * weights are rejected before any call), and a hook can run another writer's change right before
- * the router's next write (to prove optimistic concurrency loses no one's update).
+ * weights are rejected before any call), and hooks run another writer's change right before the
+ * router's next write or every write (to prove optimistic concurrency loses no one's update, and
+ * gives up retryably when it always loses), or right after its next write (to prove a write that
+ * does not stick fails the read-back check).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Cohort } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
 import type { KubeClients } from '../../activities/kube/client.js';
-import type { ObjectRef } from '../../activities/kube/objects.js';
-import { InvalidWeightsError, ObjectNotFoundError } from '../../activities/routers/errors.js';
+import { describeRef, type ObjectRef } from '../../activities/kube/objects.js';
+import {
+  ConflictRetriesExhaustedError, InvalidWeightsError, ObjectNotFoundError, RouteVerificationError,
+} from '../../activities/routers/errors.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
 import { freshNamespace, mergePatchObject, readObject, testKube } from '../fixtures/kube/cluster.js';
 
@@ -42,33 +46,53 @@ export interface RouterContract {
   missing(kube: KubeClients, namespace: string): { router: TrafficRouter; object: string };
 }
 
-/** Counts API calls and runs a hook before the next write, by wrapping the clients' CustomObjectsApi. */
+/** Counts API calls and runs hooks around the router's writes, by wrapping the clients' CustomObjectsApi. */
 export interface Instrumented {
   kube: KubeClients;
   calls: string[];
   /** Runs `hook` (once) right before the next replace/patch/create the router sends. */
   beforeNextWrite(hook: () => Promise<void>): void;
+  /** Runs `hook` before every replace/patch/create the router sends from now on; undefined stops it. */
+  beforeEachWrite(hook: (() => Promise<void>) | undefined): void;
+  /** Runs `hook` (once) right after the next replace/patch/create the router sends has succeeded. */
+  afterNextWrite(hook: () => Promise<void>): void;
 }
 
 export function instrument(kube: KubeClients): Instrumented {
   const calls: string[] = [];
-  let pending: (() => Promise<void>) | undefined;
+  let before: (() => Promise<void>) | undefined;
+  let beforeEach: (() => Promise<void>) | undefined;
+  let after: (() => Promise<void>) | undefined;
   const customObjects = new Proxy(kube.customObjects, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
       return async (...args: unknown[]) => {
         calls.push(prop);
-        if (pending && /^(replace|patch|create)/.test(prop)) {
-          const hook = pending;
-          pending = undefined;
+        const isWrite = /^(replace|patch|create)/.test(prop);
+        if (isWrite && before) {
+          const hook = before;
+          before = undefined;
           await hook();
         }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (isWrite && beforeEach) await beforeEach();
+        const result = await ((value as (...a: unknown[]) => unknown).apply(target, args) as Promise<unknown>);
+        if (isWrite && after) {
+          const hook = after;
+          after = undefined;
+          await hook();
+        }
+        return result;
       };
     },
   }) as CustomObjectsApi;
-  return { kube: { ...kube, customObjects }, calls, beforeNextWrite: (hook) => (pending = hook) };
+  return {
+    kube: { ...kube, customObjects },
+    calls,
+    beforeNextWrite: (hook) => (before = hook),
+    beforeEachWrite: (hook) => (beforeEach = hook),
+    afterNextWrite: (hook) => (after = hook),
+  };
 }
 
 const INVALID_WEIGHTS: [string, Weights][] = [
@@ -135,6 +159,44 @@ export function describeTrafficRouterContract(contract: RouterContract): void {
       const after = await readObject(admin, fixture.weightedObject);
       expect(after.metadata.annotations?.['contract.test/other-writer']).toBe('was-here');
       expect(await fixture.router.getWeights()).toEqual({ stable: 80, canary: 20 });
+    });
+
+    it('fails with a retryable RouteVerificationError when another writer reverts its write before the read-back', async () => {
+      const { fixture, probe } = await fresh('contract-readback');
+      await fixture.router.initialize([]);
+      await fixture.router.setWeights({ stable: 90, canary: 10 });
+      const before = await readObject(admin, fixture.weightedObject);
+      let reverted = 0;
+      probe.afterNextWrite(async () => {
+        reverted += 1;
+        await mergePatchObject(admin, fixture.weightedObject, { metadata: { annotations: before.metadata.annotations ?? {} }, spec: before.spec });
+      });
+      const error = await fixture.router.setWeights({ stable: 70, canary: 30 }).then(() => undefined, (e: unknown) => e);
+      expect(reverted).toBe(1);
+      expect(error).toBeInstanceOf(RouteVerificationError);
+      expect((error as RouteVerificationError).nonRetryable).toBe(false);
+      expect((error as Error).message).toContain(fixture.router.target);
+      expect(await fixture.router.getWeights()).toEqual({ stable: 90, canary: 10 });
+    });
+
+    it('gives up with a retryable ConflictRetriesExhaustedError when another writer wins every attempt', async () => {
+      const { fixture, probe } = await fresh('contract-conflicts');
+      await fixture.router.initialize([]);
+      let interfered = 0;
+      probe.beforeEachWrite(async () => {
+        interfered += 1;
+        await mergePatchObject(admin, fixture.weightedObject, { metadata: { annotations: { 'contract.test/other-writer': String(interfered) } } });
+      });
+      const writesBefore = probe.calls.filter((c) => c.startsWith('replace')).length;
+      const error = await fixture.router.setWeights({ stable: 80, canary: 20 }).then(() => undefined, (e: unknown) => e);
+      probe.beforeEachWrite(undefined);
+      expect(error).toBeInstanceOf(ConflictRetriesExhaustedError);
+      expect((error as ConflictRetriesExhaustedError).nonRetryable).toBe(false);
+      expect((error as Error).message).toContain(describeRef(fixture.weightedObject));
+      const writes = probe.calls.filter((c) => c.startsWith('replace')).length - writesBefore;
+      expect(writes).toBeGreaterThanOrEqual(2);
+      expect(interfered).toBe(writes);
+      expect(await fixture.router.getWeights()).toEqual({ stable: 100, canary: 0 });
     });
 
     it('fails with a non-retryable error naming namespace/Kind/name when its object is missing', async () => {

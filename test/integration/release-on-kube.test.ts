@@ -28,6 +28,7 @@ import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
 import { startWorker } from '../harness/workflow-worker.js';
 import { deployment, freshNamespace, objectExists, playDeploymentController, readObject, testKube } from '../fixtures/kube/cluster.js';
 import { createApp, createReviews, createShop, createWeb } from '../fixtures/kube/routing.js';
+import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
 
 type Health = 'healthy' | 'degraded';
 
@@ -63,7 +64,7 @@ const ROUTERS: Record<RouterSpec['type'] & string, {
     cohorts: [COHORT_HEADER, { type: 'cookie', name: 'tenantGray', value: '1' }],
     async leftovers(kube, namespace) {
       const http = ((await readObject(kube, objectRef(KINDS.virtualService, namespace, 'reviews'))).spec as { http: { name?: string }[] }).http;
-      return http.filter((r) => r.name?.endsWith('-canary-cohort')).map((r) => `cohort route ${r.name}`);
+      return http.filter((r) => r.name?.endsWith(COHORT_SUFFIX)).map((r) => `cohort route ${r.name}`);
     },
   },
   'gateway-api': {
@@ -72,7 +73,7 @@ const ROUTERS: Record<RouterSpec['type'] & string, {
     cohorts: [COHORT_HEADER, { type: 'cookie', name: 'tenantGray', value: '1' }],
     async leftovers(kube, namespace) {
       const route = await readObject(kube, objectRef(KINDS.httpRoute, namespace, 'shop'));
-      const rules = (route.spec as { rules: { name?: string }[] }).rules.filter((r) => r.name?.endsWith('-canary-cohort')).map((r) => `cohort rule ${r.name}`);
+      const rules = (route.spec as { rules: { name?: string }[] }).rules.filter((r) => r.name?.endsWith(COHORT_SUFFIX)).map((r) => `cohort rule ${r.name}`);
       return [...rules, ...Object.keys(route.metadata.annotations ?? {}).filter((k) => k.startsWith('canary-engine.io/'))];
     },
   },
@@ -86,7 +87,7 @@ const ROUTERS: Record<RouterSpec['type'] & string, {
     create: createApp,
     router: { type: 'traefik', traefikService: 'app-weighted', ingressRoute: 'app', stableService: 'app-stable', canaryService: 'app-canary' },
     cohorts: [COHORT_HEADER],
-    leftovers: async (kube, namespace) => ((await objectExists(kube, objectRef(KINDS.ingressRoute, namespace, 'app-canary-cohort'))) ? ['cohort IngressRoute app-canary-cohort'] : []),
+    leftovers: async (kube, namespace) => ((await objectExists(kube, objectRef(KINDS.ingressRoute, namespace, `app${COHORT_SUFFIX}`))) ? [`cohort IngressRoute app${COHORT_SUFFIX}`] : []),
   },
   sandbox: undefined,
 };

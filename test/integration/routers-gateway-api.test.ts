@@ -10,6 +10,7 @@ import type { Cohort } from '../../core/routing/config.js';
 import { createShop } from '../fixtures/kube/routing.js';
 import { describeTrafficRouterContract } from '../contract/traffic-router.contract.js';
 import { freshNamespace, mergePatchObject, readObject, testKube } from '../fixtures/kube/cluster.js';
+import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
 
 const SPEC: GatewayApiRouterSpec = { type: 'gateway-api', httpRoute: 'shop', stableService: 'shop-stable', canaryService: 'shop-canary' };
 const COHORTS: Cohort[] = [
@@ -22,7 +23,7 @@ interface Rule { name?: string; backendRefs?: unknown; [key: string]: unknown }
 function fixture(kube: KubeClients, namespace: string) {
   const ref = objectRef(KINDS.httpRoute, namespace, 'shop');
   const rules = async () => ((await readObject(kube, ref)).spec as { rules: Rule[] }).rules;
-  const isCohort = (r: Rule) => r.name?.endsWith('-canary-cohort') ?? false;
+  const isCohort = (r: Rule) => r.name?.endsWith(COHORT_SUFFIX) ?? false;
   return {
     router: new GatewayApiRouter(new ObjectStore(kube.customObjects), namespace, SPEC),
     weightedObject: ref,
@@ -67,10 +68,10 @@ describe.skipIf(!kube)('GatewayApiRouter', () => {
     await router.initialize(COHORTS);
     await router.setWeights({ stable: 75, canary: 25 });
     const rules = ((await readObject(admin, objectRef(KINDS.httpRoute, namespace, 'shop'))).spec as { rules: Rule[] }).rules;
-    expect(rules.map((r) => r.name)).toEqual(['static', 'main-canary-cohort', 'main']);
+    expect(rules.map((r) => r.name)).toEqual(['static', `main${COHORT_SUFFIX}`, 'main']);
     const region = { type: 'Exact', name: 'x-region', value: 'eu' };
     expect(rules[1]).toEqual({
-      name: 'main-canary-cohort',
+      name: `main${COHORT_SUFFIX}`,
       matches: [
         { path: { type: 'PathPrefix', value: '/' }, headers: [region, { type: 'Exact', name: 'x-env', value: 'canary' }] },
         { path: { type: 'PathPrefix', value: '/' }, headers: [region, { type: 'RegularExpression', name: 'cookie', value: '^(.*?;\\s*)?tenantGray=1(;.*)?$' }] },

@@ -12,6 +12,7 @@ import { createRatings, createReviews } from '../fixtures/kube/routing.js';
 import { describeTrafficRouterContract } from '../contract/traffic-router.contract.js';
 import { createObject, freshNamespace, readObject, testKube } from '../fixtures/kube/cluster.js';
 import type { KubeClients } from '../../activities/kube/client.js';
+import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
 
 const COHORTS: Cohort[] = [
   { type: 'header', name: 'X-Env', value: 'canary' },
@@ -37,7 +38,7 @@ interface HttpRoute { name?: string; route?: unknown; [key: string]: unknown }
 function istioFixture(kube: KubeClients, namespace: string, spec: IstioRouterSpec, managed: string | undefined) {
   const ref = objectRef(KINDS.virtualService, namespace, spec.virtualService);
   const routes = async () => ((await readObject(kube, ref)).spec as { http: HttpRoute[] }).http;
-  const isCohort = (r: HttpRoute) => r.name?.endsWith('-canary-cohort') ?? false;
+  const isCohort = (r: HttpRoute) => r.name?.endsWith(COHORT_SUFFIX) ?? false;
   return {
     router: new IstioRouter(new ObjectStore(kube.customObjects), namespace, spec),
     weightedObject: ref,
@@ -94,10 +95,10 @@ describe.skipIf(!kube)('IstioRouter', () => {
     await router.initialize(COHORTS);
     await router.setWeights({ stable: 95, canary: 5 });
     const http = ((await readObject(admin, objectRef(KINDS.virtualService, namespace, 'reviews'))).spec as { http: HttpRoute[] }).http;
-    expect(http.map((r) => r.name)).toEqual(['admin', 'primary-canary-cohort', 'primary', 'fallback']);
+    expect(http.map((r) => r.name)).toEqual(['admin', `primary${COHORT_SUFFIX}`, 'primary', 'fallback']);
     const cookie = { regex: '^(.*?;\\s*)?tenantGray=1(;.*)?$' };
     expect(http[1]).toEqual({
-      name: 'primary-canary-cohort',
+      name: `primary${COHORT_SUFFIX}`,
       match: [
         { uri: { prefix: '/api' }, headers: { 'x-env': { exact: 'canary' } } },
         { uri: { prefix: '/api' }, headers: { cookie } },

@@ -120,6 +120,23 @@ describe.skipIf(!kube)('NginxRouter', () => {
     expect(probe.calls).toEqual([]);
   });
 
+  it('changes weights and cohorts with one read, one write and one read-back of the canary Ingress each', async () => {
+    const namespace = await freshNamespace(admin, 'nginx-calls');
+    await createWeb(admin, namespace);
+    const probe = instrument(admin);
+    const router = new NginxRouter(new ObjectStore(probe.kube.customObjects), namespace, SPEC);
+    await router.initialize([]);
+    const step = async (change: () => Promise<unknown>) => {
+      const before = probe.calls.length;
+      await change();
+      return probe.calls.slice(before);
+    };
+    const oneWrite = ['getNamespacedCustomObject', 'replaceNamespacedCustomObject', 'getNamespacedCustomObject'];
+    expect(await step(() => router.setWeights({ stable: 75, canary: 25 }))).toEqual(oneWrite);
+    expect(await step(() => router.applyCohorts(COHORTS))).toEqual(oneWrite);
+    expect(await step(() => router.removeCohorts())).toEqual(oneWrite);
+  });
+
   it('refuses to take over an Ingress with the canary name that it did not create', async () => {
     const namespace = await freshNamespace(admin, 'nginx-foreign');
     await createWeb(admin, namespace);

@@ -17,7 +17,7 @@ import { TraefikRouter } from '../../activities/routers/traefik.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
 import { KubernetesWorkloadManager } from '../../activities/workloads/kubernetes.js';
 import { userKubeconfigPath } from '../harness/kube.js';
-import { deployment, freshNamespace, reportRollout, testKube } from '../fixtures/kube/cluster.js';
+import { deployment, freshNamespace, playDeploymentController, testKube } from '../fixtures/kube/cluster.js';
 import { createApp, createReviews, createShop, createWeb } from '../fixtures/kube/routing.js';
 
 const ENGINE = 'system:serviceaccount:canary-system:canary-engine';
@@ -77,14 +77,7 @@ describe.skipIf(!admin)('deploy/rbac.yaml', () => {
     const namespace = await freshNamespace(kube, 'rbac-workloads');
     await kube.apps.createNamespacedDeployment({ namespace, body: deployment('web', 'web', 'stable', 'web:1', 2) });
     await kube.apps.createNamespacedDeployment({ namespace, body: deployment('web-canary', 'web', 'canary', 'web:2', 0) });
-    let running = true;
-    const controller = (async () => {
-      while (running) {
-        await reportRollout(kube, namespace, 'web');
-        await reportRollout(kube, namespace, 'web-canary');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
+    const stopController = playDeploymentController(kube, (ns) => ns === namespace, { intervalMs: 50 });
     try {
       const manager = new KubernetesWorkloadManager(engine.apps, namespace, {
         type: 'kubernetes', stableDeployment: 'web', canaryDeployment: 'web-canary', canaryReplicas: 2,
@@ -95,8 +88,7 @@ describe.skipIf(!admin)('deploy/rbac.yaml', () => {
       await manager.promoteStable(() => {});
       await manager.scaleDownCanary(() => {});
     } finally {
-      running = false;
-      await controller;
+      await stopController();
     }
   });
 

@@ -11,6 +11,7 @@ import type { Cohort } from '../../core/routing/config.js';
 import { createApp } from '../fixtures/kube/routing.js';
 import { describeTrafficRouterContract } from '../contract/traffic-router.contract.js';
 import { createObject, freshNamespace, objectExists, readObject, testKube } from '../fixtures/kube/cluster.js';
+import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
 
 const SPEC: TraefikRouterSpec = { type: 'traefik', traefikService: 'app-weighted', ingressRoute: 'app', stableService: 'app-stable', canaryService: 'app-canary' };
 const COHORTS: Cohort[] = [
@@ -21,7 +22,7 @@ const COHORTS: Cohort[] = [
 function fixture(kube: KubeClients, namespace: string) {
   const service = objectRef(KINDS.traefikService, namespace, 'app-weighted');
   const route = objectRef(KINDS.ingressRoute, namespace, 'app');
-  const cohort = objectRef(KINDS.ingressRoute, namespace, 'app-canary-cohort');
+  const cohort = objectRef(KINDS.ingressRoute, namespace, `app${COHORT_SUFFIX}`);
   return {
     router: new TraefikRouter(new ObjectStore(kube.customObjects), namespace, SPEC),
     weightedObject: service,
@@ -57,7 +58,7 @@ describe.skipIf(!kube)('TraefikRouter', () => {
     await createApp(admin, namespace);
     const router = new TraefikRouter(new ObjectStore(admin.customObjects), namespace, SPEC);
     await router.initialize(COHORTS);
-    const cohort = await readObject(admin, objectRef(KINDS.ingressRoute, namespace, 'app-canary-cohort'));
+    const cohort = await readObject(admin, objectRef(KINDS.ingressRoute, namespace, `app${COHORT_SUFFIX}`));
     expect(cohort.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'canary-engine' });
     expect(cohort.spec).toEqual({
       entryPoints: ['websecure'],
@@ -70,7 +71,7 @@ describe.skipIf(!kube)('TraefikRouter', () => {
       }],
     });
     await router.removeCohorts();
-    expect(await objectExists(admin, objectRef(KINDS.ingressRoute, namespace, 'app-canary-cohort'))).toBe(false);
+    expect(await objectExists(admin, objectRef(KINDS.ingressRoute, namespace, `app${COHORT_SUFFIX}`))).toBe(false);
   });
 
   it('writes percentages on the two weighted services and reads relative weights as percentages', async () => {

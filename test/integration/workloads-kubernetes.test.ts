@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeClients } from '../../activities/kube/client.js';
 import { ObjectNotFoundError } from '../../activities/kube/errors.js';
 import { KubernetesWorkloadManager, PromotionError, type KubernetesWorkloadsSpec } from '../../activities/workloads/kubernetes.js';
-import { deployment, freshNamespace, reportRollout, testKube } from '../fixtures/kube/cluster.js';
+import { deployment, freshNamespace, playDeploymentController, testKube } from '../fixtures/kube/cluster.js';
 
 const SPEC: KubernetesWorkloadsSpec = {
   type: 'kubernetes', stableDeployment: 'web', canaryDeployment: 'web-canary', canaryReplicas: 4,
@@ -24,18 +24,7 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
 
   /** Reports rollouts of the namespace's Deployments every 50 ms; `ready` caps the ready replicas per Deployment. */
   function playController(namespace: string, ready: Record<string, number> = {}): void {
-    let running = true;
-    const loop = (async () => {
-      while (running) {
-        const list = await admin.apps.listNamespacedDeployment({ namespace });
-        for (const d of list.items) await reportRollout(admin, namespace, d.metadata?.name as string, ready[d.metadata?.name as string]);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
-    controllers.push(async () => {
-      running = false;
-      await loop;
-    });
+    controllers.push(playDeploymentController(admin, (ns) => ns === namespace, { intervalMs: 50, ready }));
   }
 
   async function setup(prefix: string, spec: Partial<KubernetesWorkloadsSpec> = {}) {
