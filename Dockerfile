@@ -1,10 +1,12 @@
 # canary-engine: one image for the worker, the API and the sandbox (the command picks which).
 # Multi-stage: dependencies are installed in a build stage; the runtime stage runs as non-root.
+# Dependencies are installed like scripts/lib/deps.mjs does (`npm install --no-save`, the lockfile's
+# versions), not with `npm ci`, which refuses this lockfile (see deps.mjs for why).
 
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm install --omit=dev --no-save --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -13,17 +15,15 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
-COPY bin ./bin
+# what api/main.ts, worker/main.ts (with the workflows it bundles) and sandbox/main.ts import
 COPY core ./core
 COPY client ./client
 COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
 COPY api ./api
-COPY cli ./cli
 COPY sandbox ./sandbox
-COPY stack ./stack
-COPY scripts ./scripts
+COPY scripts/lib ./scripts/lib
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080

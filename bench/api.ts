@@ -23,6 +23,7 @@ import { startRelease } from '../client/releases.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../core/spec.js';
 import { ensureTemporalCli } from '../scripts/temporal-cli.mjs';
 import { freePort } from '../scripts/lib/proc.mjs';
+import { quantile } from './lib/stats.js';
 import { startDevServer } from '../stack/temporal.js';
 import { fakeActivities, newFakeCluster } from '../test/harness/fake-activities.js';
 import { pauseUpdate, resumeUpdate, statusQuery } from '../workflows/messages.js';
@@ -38,10 +39,8 @@ const TOKEN = 'bench-token-0123456789abcdef';
 const quiet = { info: () => undefined, error: () => undefined };
 const noop = () => undefined;
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
+/** The p-th percentile by nearest rank. */
+const percentile = (samples: number[], p: number): number => quantile(samples, p / 100);
 
 async function timed(n: number, fn: (i: number) => Promise<void>): Promise<number[]> {
   const samples: number[] = [];

@@ -8,9 +8,10 @@
  * --planned-looks says more, with the default configuration or --config), a Flagger-style threshold judge (every minute) and a Kayenta-style
  * Mann–Whitney judge (every 5 minutes); see bench/lib/peers.ts. Prints a table, not a timing.
  */
-import { formatIssues, judge } from '../core/judge/index.js';
+import { judge } from '../core/judge/index.js';
 import { judgeConfigSchema, type JudgeConfigInput } from '../core/judge/config.js';
 import type { BucketCounts } from '../core/types.js';
+import { judgeConfigFlag, parseFlags, printTable, runCli, UsageError, wholeNumber } from './lib/cli.js';
 import { flaggerJudge, kayentaJudge, type PeerJudge } from './lib/peers.js';
 import { deriveSeed, Random } from './lib/random.js';
 import { NOISE, simulate, type SimulationModel } from './lib/simulate.js';
@@ -86,43 +87,22 @@ const USAGE = `usage: npx tsx bench/judge.ts [--runs N] [--seed S] [--config JSO
                  models releases that end before their allowed extensions
   --help         print this and exit`;
 
-/** A command-line mistake: printed as one line with the usage hint, exit code 2, no stack trace. */
-class UsageError extends Error {}
-
 type Options = { runs: number; seed: number; config: JudgeConfigInput; plannedLooks: number; volumes: number[] };
 
 function parseArgs(argv: readonly string[]): Options | 'help' {
   const options: Options = { runs: 1000, seed: 20240517, config: {}, plannedLooks: LOOKS, volumes: VOLUMES };
-  for (let i = 0; i < argv.length; i += 2) {
-    const flag = argv[i] as string;
-    if (flag === '--help' || flag === '-h') return 'help';
-    if (flag !== '--runs' && flag !== '--seed' && flag !== '--config' && flag !== '--planned-looks' && flag !== '--volumes') {
-      throw new UsageError(`unknown flag ${flag} (expected --runs, --seed, --config, --planned-looks, --volumes or --help)`);
-    }
-    const value = argv[i + 1];
-    if (value === undefined) throw new UsageError(`${flag} needs a value`);
-    if (flag === '--volumes') {
+  const parsed = parseFlags(argv, {
+    '--runs': (value) => { options.runs = wholeNumber('--runs', value, 1); },
+    '--seed': (value) => { options.seed = wholeNumber('--seed', value, 0); },
+    '--config': (value) => { options.config = judgeConfigFlag(value); },
+    '--planned-looks': (value) => { options.plannedLooks = wholeNumber('--planned-looks', value, LOOKS); },
+    '--volumes': (value) => {
       const volumes = value.split(',').map((v) => Number(v.trim()));
       if (volumes.length === 0 || volumes.some((v) => !Number.isInteger(v) || v < 1)) throw new UsageError(`--volumes must be whole numbers ≥ 1 separated by commas, got "${value}"`);
       options.volumes = volumes;
-    } else if (flag === '--config') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(value);
-      } catch {
-        throw new UsageError(`--config must be JSON, got ${JSON.stringify(value)}`);
-      }
-      const checked = judgeConfigSchema.safeParse(parsed);
-      if (!checked.success) throw new UsageError(`--config: ${formatIssues(checked.error).join('; ')}`);
-      options.config = parsed as JudgeConfigInput;
-    } else {
-      const n = Number(value);
-      const min = flag === '--runs' ? 1 : flag === '--planned-looks' ? LOOKS : 0;
-      if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
-      options[flag === '--runs' ? 'runs' : flag === '--seed' ? 'seed' : 'plannedLooks'] = n;
-    }
-  }
-  return options;
+    },
+  });
+  return parsed === 'help' ? 'help' : options;
 }
 
 /** Our judge at every look; the minute of the first `fail`, and the last verdict otherwise. */
@@ -187,27 +167,7 @@ function runCell(volumeIndex: number, volume: number, scenario: Scenario, option
   ];
 }
 
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i <= 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w, i) => (i <= 1 ? `-${'-'.repeat(w)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const row of rows) console.log(line(row));
-}
-
-function main(): void {
-  let parsed: Options | 'help';
-  try {
-    parsed = parseArgs(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`bench/judge.ts: ${error.message}; see --help`);
-    process.exit(2);
-  }
-  if (parsed === 'help') {
-    console.log(USAGE);
-    return;
-  }
+function main(parsed: Options): void {
   const { runs, seed, config, plannedLooks, volumes } = parsed;
   const started = performance.now();
   const rows: string[][] = [];
@@ -220,8 +180,8 @@ function main(): void {
   for (const peer of PEERS) console.log(`${peer.name}: ${peer.config}`);
   console.log('rb = share of runs rolled back; min = mean minutes to rollback among those; inc = ours inconclusive at the last look\n');
   const header = ['req/min', 'scenario', 'ours rb', 'min', 'inc', ...PEERS.flatMap((p) => [`${p.name} rb`, 'min'])];
-  printTable(header, rows);
+  printTable(header, rows, 2);
   console.log(`\n${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-main();
+runCli('bench/judge.ts', USAGE, parseArgs, main);

@@ -10,6 +10,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ensurePrometheus } from '../scripts/prometheus.mjs';
 import { ensureTemporalCli } from '../scripts/temporal-cli.mjs';
 import { startStack } from '../stack/index.js';
+import { median } from './lib/stats.js';
 import { freeStackEnv, runRelease, TEST_TOKENS } from '../test/harness/stack.js';
 import { loadEngineEnv } from '../worker/config.js';
 
@@ -26,7 +27,6 @@ const stack = await startStack({
   env: loadEngineEnv(await freeStackEnv()), dataDir, temporalCli: ensureTemporalCli(), prometheusBinary: await ensurePrometheus(),
   tokenEnv: { CANARY_API_TOKENS: TEST_TOKENS }, log: () => undefined,
 });
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 try {
   console.log(`example          runs  outcome(s)               median s  min s  max s`);
   for (const name of ['healthy', 'faulty', 'slow']) {

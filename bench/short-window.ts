@@ -1,23 +1,27 @@
 /**
  * Short schedules: how much evidence one observation window gives the judge.
  *
- *   npx tsx bench/short-window.ts [--runs 20000] [--seed 20261122]
+ *   npx tsx bench/short-window.ts [--runs 20000] [--seed 20261122] [--config '{"errorRate":{"test":"count"}}']
  *
  * The judge passes a look when no metric is significantly worse and every minimum-data gate is met
  * (core/judge/index.ts); at the last look of the last step a pass promotes. A schedule of one short
  * step therefore decides on the requests of that one window. This benchmark simulates that window:
  * 4 buckets per arm, errors Poisson given the requests, the baseline at 1%, and the judge with its
  * default configuration at look 1 of the looks the workflow plans for one step (3: the step and
- * the default two extensions). It prints,
+ * the default two extensions), or with --config's overrides. It prints,
  * by requests per arm in the window, how often a canary is NOT rolled back at that look: for a
  * healthy canary that is wanted, for a degraded one it is the chance it goes on (and, at the last
- * step, is promoted). Prints a table, not a timing.
+ * step, is promoted). Prints a table, not a timing. Run r of a row starts from
+ * deriveSeed(seed, row, r) whatever the error rate and configuration (common random numbers, as in
+ * bench/judge.ts), so two configurations are compared on the same draws.
  */
 import { judge } from '../core/judge/index.js';
+import type { JudgeConfigInput } from '../core/judge/config.js';
 import { planRelease } from '../core/plan.js';
 import { validateReleaseSpec } from '../core/spec.js';
 import type { BucketCounts } from '../core/types.js';
-import { Random } from './lib/random.js';
+import { judgeConfigFlag, parseFlags, printTable, runCli, wholeNumber } from './lib/cli.js';
+import { deriveSeed, Random } from './lib/random.js';
 
 const BUCKETS = 4;
 
@@ -35,22 +39,23 @@ const BASELINE_ERROR_RATE = 0.01;
 const REQUESTS_PER_ARM = [400, 800, 1600, 3200, 6400, 25600];
 const FACTORS = [1, 2, 3, 5];
 
-function parseArgs(argv: readonly string[]): { runs: number; seed: number } {
-  const options = { runs: 20_000, seed: 20261122 };
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: npx tsx bench/short-window.ts [--runs N] [--seed S]\n\n  --runs N  runs per cell (default 20000)\n  --seed S  seed, a whole number (default 20261122)');
-    process.exit(0);
-  }
-  for (let i = 0; i < argv.length; i += 2) {
-    const flag = argv[i];
-    const value = Number(argv[i + 1]);
-    if ((flag !== '--runs' && flag !== '--seed') || !Number.isInteger(value) || value < (flag === '--runs' ? 1 : 0)) {
-      console.error(`bench/short-window.ts: expected --runs N (N ≥ 1) and --seed S (a whole number), got ${argv.slice(i, i + 2).join(' ')}`);
-      process.exit(2);
-    }
-    options[flag === '--runs' ? 'runs' : 'seed'] = value;
-  }
-  return options;
+const USAGE = `usage: npx tsx bench/short-window.ts [--runs N] [--seed S] [--config JSON]
+
+  --runs N       runs per cell (default 20000)
+  --seed S       base seed, a whole number (default 20261122)
+  --config JSON  overrides of the judge's configuration, e.g. '{"errorRate":{"test":"count"}}'
+  --help         print this and exit`;
+
+type Options = { runs: number; seed: number; config: JudgeConfigInput };
+
+function parseArgs(argv: readonly string[]): Options | 'help' {
+  const options: Options = { runs: 20_000, seed: 20261122, config: {} };
+  const parsed = parseFlags(argv, {
+    '--runs': (value) => { options.runs = wholeNumber('--runs', value, 1); },
+    '--seed': (value) => { options.seed = wholeNumber('--seed', value, 0); },
+    '--config': (value) => { options.config = judgeConfigFlag(value); },
+  });
+  return parsed === 'help' ? 'help' : options;
 }
 
 function arm(random: Random, requestsPerBucket: number, errorRate: number): BucketCounts[] {
@@ -61,22 +66,22 @@ function arm(random: Random, requestsPerBucket: number, errorRate: number): Buck
   });
 }
 
-function main(): void {
-  const { runs, seed } = parseArgs(process.argv.slice(2));
-  const random = new Random(seed);
-  console.log(`one window of ${BUCKETS} buckets, baseline error rate ${BASELINE_ERROR_RATE * 100}%, look 1 of ${PLANNED_LOOKS} planned, default judge, ${runs} runs per cell, seed ${seed}`);
+function main({ runs, seed, config }: Options): void {
+  const configText = Object.keys(config).length > 0 ? `default judge with ${JSON.stringify(config)}` : 'default judge';
+  console.log(`one window of ${BUCKETS} buckets, baseline error rate ${BASELINE_ERROR_RATE * 100}%, look 1 of ${PLANNED_LOOKS} planned, ${configText}, ${runs} runs per cell, seed ${seed}`);
   console.log('share of runs NOT rolled back at the look (pass or inconclusive), and passed\n');
   const header = ['requests/arm', ...FACTORS.map((f) => `×${f} not rb / pass`)];
-  const rows = REQUESTS_PER_ARM.map((total) => {
+  const rows = REQUESTS_PER_ARM.map((total, row) => {
     const cells = FACTORS.map((factor) => {
       let notRolledBack = 0;
       let passed = 0;
       for (let run = 0; run < runs; run += 1) {
+        const random = new Random(deriveSeed(seed, row, run));
         const decision = judge({
           look: 1,
           plannedLooks: PLANNED_LOOKS,
           buckets: { canary: arm(random, total / BUCKETS, BASELINE_ERROR_RATE * factor), baseline: arm(random, total / BUCKETS, BASELINE_ERROR_RATE) },
-          config: {},
+          config,
         });
         if (decision.verdict !== 'fail') notRolledBack += 1;
         if (decision.verdict === 'pass') passed += 1;
@@ -86,8 +91,7 @@ function main(): void {
     });
     return [String(total), ...cells];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padStart(widths[i] as number)).join('  '));
+  printTable(header, rows, 0);
 }
 
-main();
+runCli('bench/short-window.ts', USAGE, parseArgs, main);

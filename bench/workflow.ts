@@ -11,6 +11,7 @@ import { startRelease } from '../client/releases.js';
 import { abortSignal, statusQuery } from '../workflows/messages.js';
 import { ensureTemporalCli } from '../scripts/temporal-cli.mjs';
 import { freePort } from '../scripts/lib/proc.mjs';
+import { median, quantile } from './lib/stats.js';
 import { startDevServer } from '../stack/temporal.js';
 import { fakeActivities, newFakeCluster } from '../test/harness/fake-activities.js';
 import { testSpec } from '../test/harness/release-spec.js';
@@ -18,8 +19,6 @@ import { quietRuntime } from '../test/harness/runtime.js';
 import { startWorker } from '../test/harness/workflow-worker.js';
 
 const ABORT_RUNS = Number(process.env.BENCH_ABORT_RUNS ?? 15);
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
-const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]!; };
 
 quietRuntime();
 const dir = mkdtempSync(join(tmpdir(), 'canary-bench-wf-'));

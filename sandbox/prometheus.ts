@@ -7,9 +7,9 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { freePort, portInUse } from '../scripts/lib/proc.mjs';
 import { LOOPBACK } from './net.js';
 
 /** One endpoint to scrape. */
@@ -68,17 +68,6 @@ export function prometheusConfig(targets: readonly ScrapeTarget[], interval: str
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /** Runs "$@" and stops it when process $1 (our Node process) is gone or when told to stop. */
 const WATCHDOG = [
   'parent=$1; shift',
@@ -98,23 +87,15 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-/** Whether something already listens on the port (a system Prometheus would answer our readiness checks). */
-async function portTaken(port: number): Promise<boolean> {
-  return new Promise((answer) => {
-    const server = createServer();
-    server.once('error', () => answer(true));
-    server.listen(port, LOOPBACK, () => server.close(() => answer(false)));
-  });
-}
-
 /**
  * Writes the configuration into dataDir, starts Prometheus on 127.0.0.1:port and resolves once
  * /-/ready answers. Fails at once when the port is taken, and with Prometheus's log when it exits.
  */
 export async function startStackPrometheus(options: StackPrometheusOptions): Promise<StackPrometheus> {
   const interval = options.scrapeInterval ?? '1s';
-  const port = options.port === 0 ? await freePort() : (options.port ?? 9090);
-  if (await portTaken(port)) {
+  const port: number = options.port === 0 ? await freePort(LOOPBACK) : (options.port ?? 9090);
+  // something already listening (a system Prometheus) would answer our readiness checks
+  if (await portInUse(port, LOOPBACK)) {
     throw new Error(`cannot start Prometheus on ${LOOPBACK}:${port}: the port is in use (a system Prometheus from the Debian package listens on 9090; stop it or choose another port)`);
   }
   const dataDir = resolve(options.dataDir);

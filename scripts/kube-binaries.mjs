@@ -4,8 +4,9 @@
 //
 // Order, for each binary: $ETCD_PATH / $KUBE_APISERVER_PATH, then PATH, then the cache directory
 // (<cache>/kube/<k8s version>/, outside the repository and shared by every clone), else:
-//   - etcd: Debian's `etcd-server` package (apt-get), or, without apt, built with Go from the
-//     module proxy (go.etcd.io/etcd/server/v3 v3.5.x in a small wrapper module);
+//   - etcd: Debian's `etcd-server` package (apt-get as root or through `sudo -n`), or, when that is
+//     not possible or fails, built with Go from the module proxy (go.etcd.io/etcd/server/v3
+//     v3.5.x in a small wrapper module);
 //   - kube-apiserver: built with Go from the module proxy. k8s.io/kubernetes cannot be built with
 //     a plain `go install` (its go.mod points the k8s.io/* staging modules at ./staging/src), so a
 //     wrapper module requires k8s.io/kubernetes and replaces every staging module by its published
@@ -16,7 +17,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cacheDir } from './lib/paths.mjs';
-import { isExecutable, onPath } from './lib/proc.mjs';
+import { aptInstall, isExecutable, onPath } from './lib/proc.mjs';
 
 /** Kubernetes releases tried in order when building (the newest on the module proxy that Go 1.26 builds come first). */
 export const KUBE_VERSIONS = ['v1.34.4', 'v1.35.4', 'v1.36.3'];
@@ -176,25 +177,20 @@ function isAlive(pid) {
 // ---------------------------------------------------------------------------------------------
 // etcd
 
-async function provisionEtcd() {
-  const aptGet = onPath('apt-get');
-  if (aptGet && process.env.CANARY_ETCD_SOURCE !== 'go') {
+/** etcd from Debian's etcd-server package when apt-get can install it, else built with Go. */
+export async function provisionEtcd() {
+  if (process.env.CANARY_ETCD_SOURCE !== 'go') {
     const started = Date.now();
-    log('installing etcd with apt-get (Debian package etcd-server)');
-    const install = () => run(aptGet, ['install', '-y', '--no-install-recommends', 'etcd-server'], {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    try {
-      await install();
-    } catch {
-      log('etcd-server not installable from the current package lists; running apt-get update');
-      await run(aptGet, ['update']);
-      await install();
+    if (aptInstall(['etcd-server'], { log })) {
+      const etcd = onPath('etcd') ?? (isExecutable('/usr/bin/etcd') ? '/usr/bin/etcd' : undefined);
+      if (etcd) {
+        log(`etcd installed at ${etcd} in ${formatElapsed(Date.now() - started)}`);
+        return etcd;
+      }
+      log('apt-get installed etcd-server but no `etcd` binary was found; building etcd with Go instead');
+    } else {
+      log('etcd could not be installed with apt-get (no apt-get, no root or sudo -n, or the install failed); building it with Go');
     }
-    const etcd = onPath('etcd') ?? (isExecutable('/usr/bin/etcd') ? '/usr/bin/etcd' : undefined);
-    if (!etcd) throw new Error(`apt-get installed etcd-server but no \`etcd\` binary was found.\n${HOW_TO_INSTALL}`);
-    log(`etcd installed at ${etcd} in ${formatElapsed(Date.now() - started)}`);
-    return etcd;
   }
   return buildEtcdWithGo();
 }

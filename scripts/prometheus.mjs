@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // Finds a Prometheus server binary, installing Debian's `prometheus` package when there is none.
 // Used by `npm test`, CI and the metrics test harness. Order: $PROMETHEUS_PATH, then `prometheus`
-// on PATH (or /usr/bin, /usr/local/bin), else `apt-get update` + `apt-get install -y prometheus`,
-// as root or through non-interactive `sudo -n`. As a CLI it prints the binary's path.
+// on PATH (or /usr/bin, /usr/local/bin), else `apt-get install -y prometheus` (with `apt-get update`
+// when needed), as root or through non-interactive `sudo -n` (aptInstall in lib/proc.mjs). As a
+// CLI it prints the binary's path.
 //
 // The Debian package's install script may start a system Prometheus service on :9090. Nothing of
 // ours uses it: the test harness always starts its own server on a free loopback port with its
 // own configuration and data directory.
-import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { isExecutable, onPath } from './lib/proc.mjs';
+import { aptInstall, isExecutable, onPath } from './lib/proc.mjs';
 
 const HOW_TO_INSTALL = `Prometheus is needed by the metrics tests and the sandbox. Install it by hand (any of):
   - sudo apt-get update && sudo apt-get install -y prometheus   (Debian, Ubuntu);
@@ -18,19 +18,6 @@ const HOW_TO_INSTALL = `Prometheus is needed by the metrics tests and the sandbo
 /** `prometheus` on PATH, or where Debian and manual installs put it when PATH is minimal. */
 function findOnMachine() {
   return onPath('prometheus') ?? ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find(isExecutable);
-}
-
-/** apt-get update + install, as root or through `sudo -n`. False when that is not possible or fails. */
-function aptInstall(log) {
-  if (!onPath('apt-get')) return false;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot && !onPath('sudo')) return false;
-  const asRoot = (args) => {
-    const argv = [...(isRoot ? [] : ['sudo', '-n']), 'env', 'DEBIAN_FRONTEND=noninteractive', ...args];
-    return spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] }).status === 0;
-  };
-  log('no prometheus binary found; installing the Debian package "prometheus" with apt-get');
-  return asRoot(['apt-get', 'update']) && asRoot(['apt-get', 'install', '-y', '--no-install-recommends', 'prometheus']);
 }
 
 /** Path of a Prometheus server binary, installing Debian's package if needed. Throws with install advice. */
@@ -43,7 +30,8 @@ export async function ensurePrometheus({ quiet = false } = {}) {
   }
   const found = findOnMachine();
   if (found) return found;
-  if (aptInstall(log)) {
+  log('no prometheus binary found; trying the Debian package "prometheus"');
+  if (aptInstall(['prometheus'], { log })) {
     const installed = findOnMachine();
     if (installed) return installed;
   }

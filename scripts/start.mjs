@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start`: set-up (npm dependencies, Temporal CLI, Prometheus), then the local stack
-// (stack/main.ts): Temporal dev server with persistence in .data/ (UI on :8233), the worker, the
-// API on $PORT (8080), and — when no cluster is configured — the sandbox with a real Prometheus.
+// `npm start`: set-up (npm dependencies, Temporal CLI), then the local stack (stack/main.ts):
+// Temporal dev server with persistence in .data/ (UI on :8233), the worker, the API on $PORT
+// (8080), and in sandbox mode the sandbox with a real Prometheus. The stack decides the mode
+// (stackMode in stack/index.ts) and finds or installs Prometheus itself when it needs one.
 // Idempotent; fast when everything is in place. Ctrl-C or SIGTERM stops everything it started.
 import { ensureNodeModules } from './lib/deps.mjs';
 
@@ -10,11 +11,6 @@ try {
   if (!process.env.TEMPORAL_ADDRESS) {
     const { ensureTemporalCli } = await import('./temporal-cli.mjs');
     process.env.TEMPORAL_CLI_PATH = ensureTemporalCli();
-  }
-  const clusterConfigured = Boolean(process.env.KUBECONFIG) || process.env.CANARY_MODE === 'cluster';
-  if (!clusterConfigured) {
-    const { ensurePrometheus } = await import('./prometheus.mjs');
-    process.env.PROMETHEUS_PATH = await ensurePrometheus();
   }
 } catch (error) {
   console.error(`[start] set-up failed: ${error instanceof Error ? error.message : error}`);

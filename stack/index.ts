@@ -24,7 +24,7 @@ export interface StackOptions {
   dataDir: string;
   /** `temporal` binary (scripts/temporal-cli.mjs finds or builds it); needed unless TEMPORAL_ADDRESS is set. */
   temporalCli?: string;
-  /** `prometheus` binary (scripts/prometheus.mjs); needed in sandbox mode. */
+  /** `prometheus` binary for sandbox mode; default: what ensurePrometheus() (scripts/prometheus.mjs) finds or installs. */
   prometheusBinary?: string;
   /** Environment the API reads its tokens from (default process.env). */
   tokenEnv?: Record<string, string | undefined>;
@@ -40,6 +40,20 @@ export interface Stack {
   sandboxUrl: string | null;
   tokensMessage: string;
   stop(): Promise<void>;
+}
+
+/**
+ * Sandbox or cluster: CANARY_MODE when set, else cluster when a kubeconfig is given. The only
+ * place that decides (scripts/start.mjs leaves it to the stack).
+ */
+export function stackMode(env: Pick<EngineEnv, 'CANARY_MODE' | 'KUBECONFIG'>): Stack['mode'] {
+  return env.CANARY_MODE ?? (env.KUBECONFIG ? 'cluster' : 'sandbox');
+}
+
+/** A Prometheus binary: $PROMETHEUS_PATH, PATH, else Debian's package (scripts/prometheus.mjs). */
+async function findPrometheus(): Promise<string> {
+  const { ensurePrometheus } = await import('../scripts/prometheus.mjs');
+  return ensurePrometheus() as Promise<string>;
 }
 
 /** Things to stop, last started first. */
@@ -59,6 +73,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
   };
   try {
+    const mode = stackMode(env);
+    // before anything starts: finding Prometheus may mean installing it, and may fail
+    const prometheusBinary = mode === 'sandbox' ? options.prometheusBinary ?? await findPrometheus() : null;
     let temporalAddress = env.TEMPORAL_ADDRESS;
     let temporalUiUrl: string | null = env.TEMPORAL_UI_URL;
     if (!temporalAddress) {
@@ -76,18 +93,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       log(`[stack] Temporal dev server on ${server.address}, UI ${server.uiUrl} (history in ${join(dataDir, 'temporal.sqlite')})`);
     }
 
-    const mode = env.CANARY_MODE ?? (env.KUBECONFIG ? 'cluster' : 'sandbox');
     let sandbox: Sandbox | null = null;
     let prometheus: StackPrometheus | null = null;
-    if (mode === 'sandbox') {
-      if (!options.prometheusBinary) throw new Error('sandbox mode needs a prometheus binary');
+    if (prometheusBinary) {
       // traffic for as long as the stack runs (the generator's own default stops after 2 h)
       sandbox = await startSandbox({
         routerPort: env.SANDBOX_ROUTER_PORT, demoBasePort: env.SANDBOX_DEMO_PORT,
         traffic: { maxDurationMs: Number.POSITIVE_INFINITY, ...(env.SANDBOX_RPS ? { ratePerSecond: env.SANDBOX_RPS } : {}) },
       });
       stoppers.push(['sandbox', () => sandbox!.stop()]);
-      prometheus = await startStackPrometheus({ binary: options.prometheusBinary, port: env.PROMETHEUS_PORT, dataDir: join(dataDir, 'prometheus'), targets: sandbox.scrapeTargets });
+      prometheus = await startStackPrometheus({ binary: prometheusBinary, port: env.PROMETHEUS_PORT, dataDir: join(dataDir, 'prometheus'), targets: sandbox.scrapeTargets });
       stoppers.push(['prometheus', () => prometheus!.stop()]);
       log(`[stack] sandbox router ${sandbox.routerUrl} (${sandbox.service} in namespace ${sandbox.namespace}), Prometheus ${prometheus.url} scraping every 1s`);
     }

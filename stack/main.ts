@@ -1,6 +1,7 @@
 /**
  * `npm start` (after scripts/start.mjs's set-up): runs the local stack until Ctrl-C or SIGTERM,
- * then stops everything it started. A second Ctrl-C exits at once.
+ * then stops everything it started. A second Ctrl-C exits at once. In sandbox mode the stack finds
+ * Prometheus itself ($PROMETHEUS_PATH, PATH, else Debian's package).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { join } from 'node:path';
@@ -25,7 +26,6 @@ try {
     env,
     dataDir,
     ...(process.env.TEMPORAL_CLI_PATH ? { temporalCli: process.env.TEMPORAL_CLI_PATH } : {}),
-    ...(process.env.PROMETHEUS_PATH ? { prometheusBinary: process.env.PROMETHEUS_PATH } : {}),
   });
 } catch (error) {
   console.error(`[stack] could not start: ${(error as Error).message}`);

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { repoRoot } from './paths.mjs';
 import { run } from './proc.mjs';
 
+/** `npm install` arguments; the Dockerfile installs the same way (plus --omit=dev). */
+export const NPM_INSTALL_ARGS = ['install', '--no-save', '--no-audit', '--no-fund'];
+
 const stampFile = join(repoRoot, 'node_modules', '.canary-engine-install');
 
 function lockDigest() {
@@ -24,6 +27,6 @@ export function ensureNodeModules({ log = (m) => console.error(m) } = {}) {
   const digest = lockDigest();
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === digest) return;
   log('[setup] installing npm dependencies (the lockfile\'s versions)');
-  run('npm', ['install', '--no-save', '--no-audit', '--no-fund'], { cwd: repoRoot });
+  run('npm', NPM_INSTALL_ARGS, { cwd: repoRoot });
   writeFileSync(stampFile, digest);
 }

@@ -53,4 +53,25 @@ export function portInUse(port, host = '127.0.0.1') {
   });
 }
 
+/**
+ * Installs Debian packages with apt-get as root, or through non-interactive `sudo -n` otherwise:
+ * `apt-get install` first, and `apt-get update` then install again when that fails (the package
+ * lists may be missing or stale). Returns false, without throwing, when apt-get is not there, when
+ * neither root nor sudo is available (sudo -n fails when it would ask for a password), or when the
+ * install fails; callers then try another way or explain how to install by hand.
+ */
+export function aptInstall(packages, { log = () => {}, root = typeof process.getuid === 'function' && process.getuid() === 0 } = {}) {
+  if (!onPath('apt-get')) return false;
+  if (!root && !onPath('sudo')) return false;
+  const asRoot = (args) => {
+    const argv = [...(root ? [] : ['sudo', '-n']), 'env', 'DEBIAN_FRONTEND=noninteractive', ...args];
+    return spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] }).status === 0;
+  };
+  const install = () => asRoot(['apt-get', 'install', '-y', '--no-install-recommends', ...packages]);
+  log(`installing ${packages.join(', ')} with apt-get${root ? '' : ' (through sudo -n)'}`);
+  if (install()) return true;
+  log('apt-get install failed; running apt-get update and trying again');
+  return asRoot(['apt-get', 'update']) && install();
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -21,6 +21,7 @@ import {
   type Sandbox,
 } from '../../sandbox/index.js';
 import { startRouterServer } from '../../sandbox/router-server.js';
+import { median } from '../../bench/lib/stats.js';
 
 interface Answer {
   status: number;
@@ -64,10 +65,6 @@ const hit = async (url: string, count: number, concurrency = 30, headers: Record
   (await hitEach([url], count, concurrency, headers))[0] as Answer[];
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
 const errorsOf = (answers: Answer[]) => answers.filter((a) => a.status === 500).length;
 /** A binomial count's mean ± 4 standard deviations: a false failure about once in 16,000 runs. */
 const binomialRange = (n: number, p: number): [number, number] => {

@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { portInUse } from '../../scripts/lib/proc.mjs';
 import { api, freeStackEnv, TEST_TOKENS } from '../harness/stack.js';
@@ -19,7 +19,7 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function start(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+async function start(env: Record<string, string | undefined>): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: root,
     env: { ...process.env, ...env, CANARY_DATA_DIR: dataDir, CANARY_API_TOKENS: TEST_TOKENS, SANDBOX_RPS: '20' },
@@ -66,7 +66,15 @@ describe('npm start', () => {
     for (const port of Object.values(env).filter((p) => p !== '0')) expect(await portInUse(Number(port)), `port ${port} is free`).toBe(false);
     expect(processesUsing(dataDir)).toEqual([]);
 
-    const second = await start(env);
+    // CANARY_MODE wins over KUBECONFIG, and the stack finds Prometheus itself (on PATH here, not
+    // through PROMETHEUS_PATH, which the test runner may set)
+    const prometheusPath = process.env.PROMETHEUS_PATH ? [dirname(process.env.PROMETHEUS_PATH)] : [];
+    const second = await start({
+      ...env, CANARY_MODE: 'sandbox', KUBECONFIG: join(dataDir, 'no-such-kubeconfig'), PROMETHEUS_PATH: undefined,
+      PATH: [...prometheusPath, process.env.PATH].join(delimiter),
+    });
+    expect(second.output()).toContain('(sandbox mode)');
+    expect(second.output()).toMatch(/Prometheus +http:\/\/127\.0\.0\.1:\d+/);
     const again = await api(apiUrl, '/v1/releases/survives-restart');
     expect(again.status).toBe(200);
     expect(again.body.id ?? again.body.releaseId).toBe('survives-restart');

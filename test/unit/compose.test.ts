@@ -4,12 +4,14 @@
  * (worker/config.ts), and every file they reference exists.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DEMO_BASE_PORT, DEFAULT_ROUTER_PORT, DEMO_VERSION_NAMES } from '../../sandbox/index.js';
 import { engineEnvSchema } from '../../worker/config.js';
 import { TASK_QUEUE } from '../../workflows/messages.js';
+import { NPM_INSTALL_ARGS } from '../../scripts/lib/deps.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -20,6 +22,25 @@ const services = compose.services;
 const engineServices = ['worker', 'api', 'sandbox'];
 /** Variables the sandbox entry point reads besides the engine's. */
 const SANDBOX_ONLY = ['SANDBOX_HOST'];
+
+/** Repository files `entries` import, transitively (relative imports only), as paths from the root. */
+function importClosure(entries: string[]): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    const path = relative(root, file);
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const { fileName } of ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles) {
+      if (!fileName.startsWith('.')) continue;
+      const target = resolve(dirname(file), fileName);
+      const found = [target, target.replace(/\.js$/, '.ts')].find((candidate) => existsSync(candidate));
+      if (!found) throw new Error(`${path} imports ${fileName}, which does not exist`);
+      visit(found);
+    }
+  };
+  for (const entry of entries) visit(join(root, entry));
+  return seen;
+}
 
 describe('docker-compose.yml', () => {
   it('has Temporal with PostgreSQL, the Temporal UI, Prometheus, the worker and the API, and the sandbox in its own profile', () => {
@@ -104,6 +125,29 @@ describe('Dockerfile', () => {
     const copied = [...dockerfile.matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m[1]!);
     for (const path of copied) expect(existsSync(join(root, path)), path).toBe(true);
     for (const folder of ['core', 'client', 'workflows', 'activities', 'worker', 'api', 'sandbox']) expect(copied).toContain(folder);
+  });
+
+  it('copies every file its entry points import and no folder none of them needs', async () => {
+    const { WORKFLOWS_PATH } = await import('../../worker/index.js');
+    const entries = [...new Set(engineServices.map((name) => services[name]!.command!.find((part) => part.endsWith('.ts'))!))];
+    expect(entries.sort()).toEqual(['api/main.ts', 'sandbox/main.ts', 'worker/main.ts']);
+    // the worker bundles its workflows from a path, not an import
+    const needed = importClosure([...entries, relative(root, WORKFLOWS_PATH)]);
+    const copiedDirs = [...dockerfile.matchAll(/^COPY (?!--from)(\S+) \.\/(\S+)$/gm)].map((m) => {
+      expect(m[2], `${m[1]} is copied to the same place`).toBe(m[1]);
+      return m[1]!;
+    });
+    const covered = (file: string) => copiedDirs.some((dir) => file.startsWith(`${dir}/`));
+    for (const file of needed) expect(covered(file), `${file} is in the image`).toBe(true);
+    for (const dir of copiedDirs) expect([...needed].some((file) => file.startsWith(`${dir}/`)), `${dir} is needed`).toBe(true);
+  });
+
+  it('installs the production dependencies as scripts/lib/deps.mjs does, not with npm ci (which refuses this lockfile)', () => {
+    const installs = [...dockerfile.matchAll(/^RUN (npm .*)$/gm)].map((m) => m[1]!.trim().split(/\s+/));
+    expect(installs).toHaveLength(1);
+    expect(installs[0]).not.toContain('ci');
+    expect(installs[0]!.slice(0, 2)).toEqual(['npm', 'install']);
+    expect(new Set(installs[0]!.slice(1))).toEqual(new Set([...NPM_INSTALL_ARGS, '--omit=dev']));
   });
 });
 

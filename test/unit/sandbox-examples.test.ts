@@ -7,10 +7,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROM_CLIENT_DEFAULTS } from '../../core/metrics/queries/prom-client.js';
+import { PROM_CLIENT_DEFAULTS, promClientTemplates } from '../../core/metrics/queries/prom-client.js';
 import { planRelease } from '../../core/plan.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
-import { DEMO_METRICS } from '../../sandbox/demo-service.js';
+import { DEMO_METRICS, startDemoVersion } from '../../sandbox/demo-service.js';
 import { DEFAULT_RATE_PER_SECOND } from '../../sandbox/traffic.js';
 import { DEMO_VERSIONS, INITIAL_STABLE, isDemoVersion } from '../../sandbox/versions.js';
 
@@ -89,8 +89,51 @@ describe('sandbox example specs', () => {
     expect(lookAt(healthy, plan.steps.length) + oneExtension + 10_000).toBeLessThan(180_000);
   });
 
-  it('the demo service exports metrics under the prom-client preset default names', () => {
+  it('the demo service exports metrics under the prom-client preset default names', async () => {
     expect(DEMO_METRICS).toEqual(PROM_CLIENT_DEFAULTS);
     expect(DEMO_METRICS).toMatchObject({ requestsMetric: 'http_requests_total', durationMetric: 'http_request_duration_seconds', durationUnit: 'seconds' });
+
+    // what a running demo version actually exposes, after one success and one error
+    let draw = 0;
+    const demo = await startDemoVersion({
+      version: 'v9', namespace: 'demo-ns', service: 'demo-svc', port: 0,
+      behaviour: { errorRate: 0.5, latencyMs: 30, jitterMs: 0, role: 'test' },
+      random: () => [0.9, 0.5, 0.1, 0.5][draw++ % 4]!, // success, then error
+    });
+    let exposition: string;
+    try {
+      expect((await fetch(`${demo.url}/`)).status).toBe(200);
+      expect((await fetch(`${demo.url}/`)).status).toBe(500);
+      exposition = await (await fetch(`${demo.url}/metrics`)).text();
+    } finally {
+      await demo.stop();
+    }
+    /** name → label sets of its samples */
+    const samples = new Map<string, Array<{ labels: Record<string, string>; value: number }>>();
+    for (const line of exposition.split('\n')) {
+      const match = /^([a-zA-Z_:][\w:]*)\{([^}]*)\} (\S+)$/.exec(line);
+      if (!match) continue;
+      const labels = Object.fromEntries([...match[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      samples.set(match[1]!, [...(samples.get(match[1]!) ?? []), { labels, value: Number(match[3]) }]);
+    }
+    // every metric the preset's queries select is there, with the labels they match on
+    const templates = promClientTemplates(PROM_CLIENT_DEFAULTS, 'canary');
+    const selected = [...new Set(Object.values(templates).flatMap((query) => [...query.matchAll(/([a-zA-Z_:][\w:]*)\{/g)].map((m) => m[1]!)))];
+    expect(selected.sort()).toEqual(['http_request_duration_seconds_bucket', 'http_request_duration_seconds_count', 'http_request_duration_seconds_sum', 'http_requests_total']);
+    const { namespaceLabel, serviceLabel, versionLabel, statusLabel } = PROM_CLIENT_DEFAULTS;
+    for (const name of selected) {
+      const series = samples.get(name) ?? [];
+      expect(series.length, `${name} is exposed`).toBeGreaterThan(0);
+      for (const { labels } of series) {
+        expect(labels, name).toMatchObject({ [namespaceLabel]: 'demo-ns', [serviceLabel]: 'demo-svc', [versionLabel]: 'v9' });
+        expect(labels[statusLabel], name).toMatch(/^[25]00$/);
+      }
+    }
+    const requests = (code: string) => samples.get('http_requests_total')!.find((s) => s.labels[statusLabel] === code)?.value;
+    expect([requests('200'), requests('500')]).toEqual([1, 1]);
+    // durations in the preset's unit (seconds): two requests of about 30 ms, not 30 (ms) each
+    const sum = samples.get('http_request_duration_seconds_sum')!.reduce((total, s) => total + s.value, 0);
+    expect(sum).toBeGreaterThan(0.05);
+    expect(sum).toBeLessThan(2);
   });
 });
