@@ -70,7 +70,7 @@ export class WorkerMetrics {
   });
   private readonly decisions = new Counter({
     name: 'canary_decisions_total', help: 'Analysis decisions by verdict and what decided them (metric:…, guard:…, gate:…).',
-    labelNames: ['namespace', 'service', 'verdict', 'decided_by'] as const, registers: [this.registry],
+    labelNames: ['release_namespace', 'release_service', 'verdict', 'decided_by'] as const, registers: [this.registry],
   });
   private readonly writeDuration = new Histogram({
     name: 'canary_kube_write_duration_seconds', help: 'Optimistic writes of routing objects and Deployments, read to verified write, by kind and outcome.',
@@ -82,7 +82,7 @@ export class WorkerMetrics {
   });
   private readonly rollbacks = new Counter({
     name: 'canary_rollbacks_total', help: 'Rollbacks completed (all traffic back on stable), by release namespace and service.',
-    labelNames: ['namespace', 'service'] as const, registers: [this.registry],
+    labelNames: ['release_namespace', 'release_service'] as const, registers: [this.registry],
   });
   private readonly rollbackDuration = new Histogram({
     name: 'canary_rollback_duration_seconds', help: 'Time from scheduling the rollback\'s routing reset to its success, retries included.',
@@ -90,7 +90,7 @@ export class WorkerMetrics {
   });
   private readonly rollbackAttemptFailures = new Counter({
     name: 'canary_rollback_attempt_failures_total', help: 'Failed attempts of a rollback activity (restoreStable, finishRelease after a rollback): Temporal retries them.',
-    labelNames: ['namespace', 'service', 'activity'] as const, registers: [this.registry],
+    labelNames: ['release_namespace', 'release_service', 'activity'] as const, registers: [this.registry],
   });
   private readonly activityFailures = new Counter({
     name: 'canary_activity_failures_total', help: 'Failed activity attempts by activity type and failure type.',
@@ -140,7 +140,7 @@ export class WorkerMetrics {
             this.activityFailures.inc({ activity, failure_type: type });
             if (isRollbackActivity(activity, input.args)) {
               const spec = input.args[0] as ReleaseSpec;
-              this.rollbackAttemptFailures.inc({ namespace: spec.namespace, service: spec.service, activity });
+              this.rollbackAttemptFailures.inc({ ...releaseLabels(spec), activity });
             }
             throw error;
           }
@@ -153,10 +153,10 @@ export class WorkerMetrics {
     if (activity === 'analyseCanary') {
       const { spec } = args[0] as AnalyseInput;
       const { decision } = result as AnalyseResult;
-      this.decisions.inc({ namespace: spec.namespace, service: spec.service, verdict: decision.verdict, decided_by: decision.decidedBy });
+      this.decisions.inc({ ...releaseLabels(spec), verdict: decision.verdict, decided_by: decision.decidedBy });
     } else if (activity === 'finishRelease' && args[1] === 'rolledBack') {
       const spec = args[0] as ReleaseSpec;
-      this.rollbacks.inc({ namespace: spec.namespace, service: spec.service });
+      this.rollbacks.inc(releaseLabels(spec));
       this.rollbackDuration.observe(Math.max(0, Date.now() - ctx.info.scheduledTimestampMs) / 1000);
     }
   }
@@ -184,6 +184,14 @@ export class WorkerMetrics {
       this.phaseCounts = undefined;
     }
   }
+}
+
+/**
+ * The release a sample is about. Not `namespace`/`service`: Prometheus' Kubernetes discovery gives
+ * every target those labels (the worker pod's), and a metric's own would be renamed exported_*.
+ */
+function releaseLabels(spec: ReleaseSpec): { release_namespace: string; release_service: string } {
+  return { release_namespace: spec.namespace, release_service: spec.service };
 }
 
 /** Attempts that belong to a rollback: restoring stable, or the routing reset after a rollback. */

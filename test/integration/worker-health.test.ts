@@ -209,7 +209,7 @@ describe('the worker health endpoints', () => {
     const { status, type, text } = await get(`${health.url}/metrics`);
     expect(status).toBe(200);
     expect(type).toContain('text/plain');
-    const labels = `namespace="${spec.namespace}",service="${spec.service}"`;
+    const labels = `release_namespace="${spec.namespace}",release_service="${spec.service}"`;
     expect(text).toContain('canary_releases{phase="RolledBack"} 1');
     expect(text).toContain('canary_releases{phase="Progressing"} 0');
     expect(text).toMatch(new RegExp(`canary_decisions_total\\{${labels},verdict="fail",decided_by="guard:errorRateCeiling"\\} 1`));
