@@ -45,7 +45,9 @@ export function ensureHelm({ quiet = false } = {}) {
   mkdirSync(binDir, { recursive: true });
   log(`building ${HELM_MODULE}@${HELM_VERSION} into ${binDir} (first run only; takes a few minutes)`);
   const started = Date.now();
-  run(go, ['install', '-trimpath', '-ldflags=-s -w', `${HELM_MODULE}@${HELM_VERSION}`], {
+  // helm's own version string says only "v4.3" unless the release build's -X is given
+  const ldflags = `-s -w -X helm.sh/helm/v4/internal/version.version=${HELM_VERSION}`;
+  run(go, ['install', '-trimpath', `-ldflags=${ldflags}`, `${HELM_MODULE}@${HELM_VERSION}`], {
     env: { ...process.env, GOBIN: binDir, CGO_ENABLED: process.env.CGO_ENABLED ?? '0', GOFLAGS: '-buildvcs=false' },
   });
   if (!existsSync(target)) throw new Error(`go install finished but ${target} is missing.\n${HOW_TO_INSTALL}`);
