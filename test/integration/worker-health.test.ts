@@ -206,7 +206,13 @@ describe('the worker health endpoints', () => {
     await handle.result().catch(() => undefined);
     expect((await handle.query(statusQuery)).phase).toBe('RolledBack');
 
-    const { status, type, text } = await get(`${health.url}/metrics`);
+    // visibility indexes the final phase shortly after the workflow closes
+    let answer = await get(`${health.url}/metrics`);
+    for (let i = 0; i < 40 && !answer.text.includes('canary_releases{phase="RolledBack"} 1'); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      answer = await get(`${health.url}/metrics`);
+    }
+    const { status, type, text } = answer;
     expect(status).toBe(200);
     expect(type).toContain('text/plain');
     const labels = `release_namespace="${spec.namespace}",release_service="${spec.service}"`;
