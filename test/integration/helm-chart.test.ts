@@ -255,6 +255,14 @@ describe.skipIf(!helm || !kubeconfig)('the Helm chart, applied server-side with 
       expect((applied as KubernetesObject).metadata?.uid, `${object.kind}/${object.metadata.name}`).toEqual(expect.any(String));
     }
   });
+
+  it('is a real check: the same dry-run refuses a worker Deployment with an impossible port (negative control)', async () => {
+    const worker = structuredClone(find(render('default'), 'Deployment', 'canary-canary-engine-worker'));
+    containers(worker)[0].ports[0].containerPort = 70000;
+    const refused = await objects.patch(worker, undefined, 'All', 'canary-engine-chart-test', true, PatchStrategy.ServerSideApply).then(() => undefined, (error: unknown) => error);
+    expect((refused as { code?: number }).code).toBe(422);
+    expect(String((refused as { body?: unknown }).body)).toContain('containerPort');
+  });
 });
 
 /** A minimal PrometheusRule CRD (the Prometheus Operator's group, version and the fields we set). */
