@@ -2,6 +2,7 @@
  * The release worker: runs the workflow and its activities on the engine's task queue, with the
  * metrics interceptor when the process serves /metrics.
  */
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/release-activities.js';
@@ -14,7 +15,8 @@ import type { WorkerMetrics } from './metrics.js';
  */
 export const SHUTDOWN_GRACE_SECONDS = 10;
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** The workflows' entry, with this module's extension: .ts under tsx, .js once compiled to dist/. */
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 export interface ReleaseWorkerOptions {
   connection: NativeConnection;
