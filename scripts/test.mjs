@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: set-up (npm dependencies, Temporal CLI, Prometheus, etcd + kube-apiserver), then
+// `npm test`: set-up (npm dependencies, Temporal CLI, Prometheus, etcd + kube-apiserver, helm), then
 // typecheck, lint and the whole vitest suite. Idempotent; fast when everything is in place.
 // Extra arguments go to vitest (e.g. `npm test -- test/unit`).
 import { spawnSync } from 'node:child_process';
@@ -34,6 +34,9 @@ try {
   const { ensureKubeBinaries } = await import('./kube-binaries.mjs');
   const kube = await ensureKubeBinaries();
   console.error(`[test] etcd: ${kube.etcd}\n[test] kube-apiserver: ${kube.kubeApiserver}`);
+  step('setup: helm');
+  const { ensureHelm } = await import('./helm.mjs');
+  console.error(`[test] helm: ${ensureHelm()}`);
 } catch (error) {
   console.error(`[test] set-up failed: ${error instanceof Error ? error.message : error}`);
   process.exit(1);

@@ -33,6 +33,9 @@ export const engineEnvSchema = z.object({
   CANARY_PROMETHEUS_URL: z.string().url().default(FALLBACK_PROMETHEUS_ADDRESS),
   /** The sandbox router's control API for sandbox releases whose spec names no `router.url`. */
   CANARY_SANDBOX_URL: z.string().url().default(FALLBACK_SANDBOX_URL),
+  /** The worker's /healthz, /readyz and /metrics (worker/health.ts); port 0 disables them. */
+  CANARY_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  CANARY_WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   /** Local stack: "sandbox" (default when no cluster is configured) or "cluster". */
   CANARY_MODE: z.enum(['sandbox', 'cluster']).optional(),
   /** Local stack ports. */

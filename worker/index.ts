@@ -1,18 +1,30 @@
 /**
- * The release worker: runs the workflow and its activities on the engine's task queue.
+ * The release worker: runs the workflow and its activities on the engine's task queue, with the
+ * metrics interceptor when the process serves /metrics.
  */
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/release-activities.js';
 import { TASK_QUEUE } from '../workflows/messages.js';
+import type { WorkerMetrics } from './metrics.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/**
+ * How long in-flight activities may finish after shutdown() before they are cancelled. The Helm
+ * chart's terminationGracePeriodSeconds adds time for cancellation and closing to it.
+ */
+export const SHUTDOWN_GRACE_SECONDS = 10;
+
+/** The workflows' entry, with this module's extension: .ts under tsx, .js once compiled to dist/. */
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 export interface ReleaseWorkerOptions {
   connection: NativeConnection;
   namespace?: string;
   taskQueue?: string;
   providers: ActivityDeps;
+  /** Times activities and records decisions and rollbacks (worker/metrics.ts). */
+  metrics?: WorkerMetrics;
 }
 
 /**
@@ -27,6 +39,7 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
     activities: createActivities(options.providers),
-    shutdownGraceTime: '10s',
+    shutdownGraceTime: SHUTDOWN_GRACE_SECONDS * 1000,
+    ...(options.metrics ? { interceptors: { activity: [options.metrics.activityInterceptors()] } } : {}),
   });
 }

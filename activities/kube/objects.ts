@@ -6,6 +6,7 @@
  * Optimistic writes: `update` reads the object, applies a change to a copy, and replaces it with
  * the resourceVersion it read. When another writer changed the object in between, the API server
  * answers 409 and `update` starts again from a fresh read, so no one's change is lost.
+ * Listeners (the worker's /metrics) hear of every optimistic write and every conflict.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { ApiException } from '@kubernetes/client-node';
@@ -117,6 +118,20 @@ export interface ObjectApi {
   replaceNamespacedCustomObject(param: ObjectParams & { body: object }): Promise<unknown>;
 }
 
+/** What a listener hears: an optimistic write ended (`seconds` covers every attempt), or a 409 was retried. */
+export interface ObjectWriteListener {
+  written?(kind: string, outcome: 'written' | 'unchanged' | 'failed', seconds: number): void;
+  conflict?(kind: string): void;
+}
+
+const writeListeners = new Set<ObjectWriteListener>();
+
+/** Subscribes to optimistic writes of every ObjectStore in the process; returns the unsubscribe. */
+export function observeObjectWrites(listener: ObjectWriteListener): () => void {
+  writeListeners.add(listener);
+  return () => writeListeners.delete(listener);
+}
+
 export class ObjectStore {
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
@@ -175,6 +190,21 @@ export class ObjectStore {
    * mutation changes nothing.
    */
   async update(ref: ObjectRef, mutate: Mutation): Promise<UpdateResult> {
+    const startedAt = performance.now();
+    const report = (outcome: 'written' | 'unchanged' | 'failed') => {
+      for (const listener of writeListeners) listener.written?.(ref.kind, outcome, (performance.now() - startedAt) / 1000);
+    };
+    try {
+      const result = await this.updateOptimistically(ref, mutate);
+      report(result.written ? 'written' : 'unchanged');
+      return result;
+    } catch (error) {
+      report('failed');
+      throw error;
+    }
+  }
+
+  private async updateOptimistically(ref: ObjectRef, mutate: Mutation): Promise<UpdateResult> {
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const current = await this.get(ref);
       const draft = structuredClone(current);
@@ -187,6 +217,7 @@ export class ObjectStore {
         return { object, written: true, attempts: attempt };
       } catch (error) {
         if (!(error instanceof ApiException) || error.code !== 409) throw toKubeError(error, ref, 'update');
+        for (const listener of writeListeners) listener.conflict?.(ref.kind);
         await sleep(this.backoffMs * attempt * (0.5 + Math.random()));
       }
     }

@@ -71,7 +71,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('points the worker and the API at the Temporal frontend it publishes, on the engine task queue', () => {
-    expect(services.temporal?.ports).toContain('7233:7233');
+    expect(services.temporal?.ports).toContain('127.0.0.1:7233:7233');
     for (const name of ['worker', 'api']) {
       expect(services[name]?.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', CANARY_TASK_QUEUE: TASK_QUEUE });
     }
@@ -82,7 +82,7 @@ describe('docker-compose.yml', () => {
     const port = api.environment?.PORT;
     expect(api.ports).toContain(`${port}:${port}`);
     expect(api.environment?.HOST).toBe('0.0.0.0');
-    expect(services['temporal-ui']?.ports).toContain('8233:8080');
+    expect(services['temporal-ui']?.ports).toContain('127.0.0.1:8233:8080');
     expect(services.prometheus?.ports).toContain('9090:9090');
   });
 
@@ -104,6 +104,22 @@ describe('docker-compose.yml', () => {
         else expect(compose.volumes, `${name}: named volume ${source}`).toHaveProperty(source);
       }
     }
+  });
+
+  it('publishes Temporal and its UI, which have no authentication, on loopback only', () => {
+    for (const name of ['temporal', 'temporal-ui']) {
+      for (const port of services[name]?.ports ?? []) expect(port, `${name}: ${port}`).toMatch(/^127\.0\.0\.1:/);
+    }
+  });
+
+  it('takes the PostgreSQL password from the environment and hard-codes none', () => {
+    const fromEnv = /^\$\{POSTGRES_PASSWORD:\?[^}]+\}$/;
+    expect(services.postgresql?.environment?.POSTGRES_PASSWORD).toMatch(fromEnv);
+    expect(services.temporal?.environment?.POSTGRES_PWD).toMatch(fromEnv);
+  });
+
+  it('checks the worker through its /healthz on the default health port', () => {
+    expect(JSON.stringify(services.worker?.healthcheck)).toContain(`127.0.0.1:${engineEnvSchema.shape.CANARY_WORKER_HEALTH_PORT.parse(undefined)}/healthz`);
   });
 
   it('starts the engine only after Temporal is healthy', () => {

@@ -1,0 +1,117 @@
+{{/* Names, labels and shared pod pieces of the canary-engine chart. */}}
+
+{{- define "canary-engine.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "canary-engine.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else if contains (include "canary-engine.name" .) .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name (include "canary-engine.name" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/* Labels of every object; pass (dict "ctx" $ "component" "worker"). */}}
+{{- define "canary-engine.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .ctx.Chart.Name .ctx.Chart.Version | replace "+" "_" }}
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: canary-engine
+{{ include "canary-engine.selectorLabels" . }}
+{{- with .ctx.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "canary-engine.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "canary-engine.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+{{- with .component }}
+app.kubernetes.io/component: {{ . }}
+{{- end }}
+{{- end }}
+
+{{- define "canary-engine.workerServiceAccount" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (printf "%s-worker" (include "canary-engine.fullname" .)) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name must name an existing ServiceAccount when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "canary-engine.image" -}}
+{{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
+{{- end }}
+
+{{- define "canary-engine.temporalTlsSecret" -}}
+{{- default (printf "%s-temporal-tls" (include "canary-engine.fullname" .)) .Values.temporal.tls.existingSecret }}
+{{- end }}
+
+{{- define "canary-engine.temporalApiKeySecret" -}}
+{{- default (printf "%s-temporal-api-key" (include "canary-engine.fullname" .)) .Values.temporal.apiKey.existingSecret }}
+{{- end }}
+
+{{- define "canary-engine.hasTemporalApiKey" -}}
+{{- if or .Values.temporal.apiKey.existingSecret .Values.temporal.apiKey.value }}true{{ end }}
+{{- end }}
+
+{{/* Environment both processes read to reach Temporal (worker/config.ts). */}}
+{{- define "canary-engine.temporalEnv" -}}
+- name: TEMPORAL_ADDRESS
+  value: {{ .Values.temporal.address | quote }}
+- name: TEMPORAL_NAMESPACE
+  value: {{ .Values.temporal.namespace | quote }}
+- name: CANARY_TASK_QUEUE
+  value: {{ .Values.temporal.taskQueue | quote }}
+{{- if .Values.temporal.tls.enabled }}
+{{- $tls := .Values.temporal.tls }}
+{{- if or $tls.existingSecret $tls.cert }}
+- name: CANARY_TEMPORAL_TLS_CERT
+  value: /etc/canary/temporal-tls/tls.crt
+- name: CANARY_TEMPORAL_TLS_KEY
+  value: /etc/canary/temporal-tls/tls.key
+{{- end }}
+{{- if or $tls.existingSecret $tls.ca }}
+- name: CANARY_TEMPORAL_TLS_CA
+  value: /etc/canary/temporal-tls/ca.crt
+{{- end }}
+{{- with $tls.serverName }}
+- name: CANARY_TEMPORAL_TLS_SERVER_NAME
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- if include "canary-engine.hasTemporalApiKey" . }}
+- name: CANARY_TEMPORAL_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "canary-engine.temporalApiKeySecret" . }}
+      key: {{ if .Values.temporal.apiKey.existingSecret }}{{ .Values.temporal.apiKey.existingSecretKey }}{{ else }}api-key{{ end }}
+{{- end }}
+{{- end }}
+
+{{/* Volumes and mounts shared by both pods: a writable /tmp and the Temporal TLS files. */}}
+{{- define "canary-engine.commonVolumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 64Mi
+{{- if .Values.temporal.tls.enabled }}
+- name: temporal-tls
+  secret:
+    secretName: {{ include "canary-engine.temporalTlsSecret" . }}
+    defaultMode: 0440
+    optional: false
+{{- end }}
+{{- end }}
+
+{{- define "canary-engine.commonVolumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if .Values.temporal.tls.enabled }}
+- name: temporal-tls
+  mountPath: /etc/canary/temporal-tls
+  readOnly: true
+{{- end }}
+{{- end }}
