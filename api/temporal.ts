@@ -1,7 +1,7 @@
 /**
- * What the API asks Temporal: find a release by its id, read its status (also once it has ended),
- * list releases page by page, and tell "Temporal is down" from "no worker answered". Every call
- * runs under a deadline so an unreachable server becomes a 503 within seconds, not a hung request.
+ * The API's side of Temporal: the release client's starts and reads (client/) under a deadline,
+ * so an unreachable server becomes a 503 within seconds, not a hung request; listing releases
+ * page by page; and telling "Temporal is down" from "no worker answered".
  *
  * Reads are cached briefly and single-flight: many dashboards, CLI watchers and event streams on
  * one release cost one status query per `statusCacheMs`, not one each.

@@ -145,9 +145,9 @@ function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
 }
 
 /**
- * The only release spec validator (the API's POST /v1/releases and `canary spec` both call it, so
- * they report the same problems). Validates a submitted spec and fills in defaults. `newReleaseId` supplies an id when the spec
- * has none (the API passes a random one; validation itself stays deterministic).
+ * The only release spec validator: the API's POST /v1/releases and `canary spec` both call it, so
+ * they report the same problems. Validates a submitted spec and fills in defaults. `newReleaseId`
+ * supplies an id when the spec has none (the API passes a random one; validation stays deterministic).
  */
 export function validateReleaseSpec(input: unknown, newReleaseId?: () => string): SpecValidation {
   const parsed = releaseSpecSchema.safeParse(input);
