@@ -6,7 +6,7 @@
 import { Context } from '@temporalio/activity';
 import { parseDuration } from '../core/duration.js';
 import type { Decision } from '../core/judge/decision.js';
-import { judge } from '../core/judge/index.js';
+import { judge, requireJudgeRequest } from '../core/judge/index.js';
 import { bucketCoverage, describeCoverage } from '../core/metrics/coverage.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { BucketCounts, BucketSeries } from '../core/types.js';
@@ -133,7 +133,7 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
       // "no data" is its own result, never a zero: the workflow extends, holds or rolls back per policy
       const decision: Decision = coverage.noData
         ? { verdict: 'inconclusive', decidedBy: 'gate:noData', explanation: `no data: ${describeCoverage(coverage)}`, look: input.look, plannedLooks: input.plannedLooks }
-        : judge({ look: input.look, plannedLooks: input.plannedLooks, buckets: { canary: pairs.canary, baseline: pairs.baseline }, config: spec.analysis.judge });
+        : judge(requireJudgeRequest({ look: input.look, plannedLooks: input.plannedLooks, buckets: { canary: pairs.canary, baseline: pairs.baseline }, config: spec.analysis.judge }));
       if (series.warnings && series.warnings.length > 0) decision.warnings = series.warnings;
       return {
         decision,

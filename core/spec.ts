@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { judgeConfigSchema } from './judge/config.js';
 import { dnsLabel, durationString } from './fields.js';
-import { formatPath, LABEL_VALUE_RE } from './names.js';
+import { LABEL_VALUE_RE } from './names.js';
+import { problemsFromZod, type SpecProblem } from './problems.js';
 import { metricsSpecSchema } from './metrics/config.js';
 import { cohortSchema, defaultRouterSpec, routerCohortProblems, routerSpecSchema } from './routing/config.js';
 
@@ -107,11 +108,7 @@ export type ReleaseSpec = Omit<ParsedSpec, 'router' | 'workloads' | 'releaseId'>
 };
 export type Schedule = z.output<typeof scheduleSchema>;
 
-/** One problem in a spec: where (a dotted path such as `schedule.steps[1].weight`) and what. */
-export interface SpecProblem {
-  path: string;
-  message: string;
-}
+export type { SpecProblem } from './problems.js';
 
 export type SpecValidation = { ok: true; spec: ReleaseSpec } | { ok: false; problems: SpecProblem[] };
 
@@ -148,13 +145,14 @@ function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
 }
 
 /**
- * Validates a submitted spec and fills in defaults. `newReleaseId` supplies an id when the spec
- * has none (the API passes a random one; validation itself stays deterministic).
+ * The only release spec validator: the API's POST /v1/releases and `canary spec` both call it, so
+ * they report the same problems. Validates a submitted spec and fills in defaults. `newReleaseId`
+ * supplies an id when the spec has none (the API passes a random one; validation stays deterministic).
  */
 export function validateReleaseSpec(input: unknown, newReleaseId?: () => string): SpecValidation {
   const parsed = releaseSpecSchema.safeParse(input);
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })) };
+    return { ok: false, problems: problemsFromZod(parsed.error) };
   }
   const problems = crossFieldProblems(parsed.data);
   if (problems.length > 0) return { ok: false, problems };

@@ -155,7 +155,8 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
     await admin.apps.createNamespacedDeployment({ namespace, body: deployment('web', 'web', 'stable', 'registry.example.com/web:v1', 2) });
     await admin.apps.createNamespacedDeployment({ namespace, body: deployment('web-canary', 'web', 'canary', 'registry.example.com/web:v2', 0) });
     const validated = validateReleaseSpec({
-      service: 'web', namespace, stableVersion: 'v1', canaryVersion: 'v2',
+      // every router type releases "web" in its own namespace: a release id names one release
+      releaseId: `web-${namespace}`, service: 'web', namespace, stableVersion: 'v1', canaryVersion: 'v2',
       router: setup.router,
       workloads: { type: 'kubernetes', stableDeployment: 'web', canaryDeployment: 'web-canary', canaryReplicas: 4, scaleWithWeight: true, minReplicas: 1, readyTimeout: '30s' },
       cohorts: setup.cohorts,
