@@ -5,6 +5,7 @@
  * ("buckets.canary[3].requests: expected a number"), never a stack trace.
  */
 import { z } from 'zod';
+import { EngineError } from '../errors.js';
 import type { BucketCounts } from '../types.js';
 import { judgeConfigSchema } from './config.js';
 import { problemLines, problemsFromZod, type SpecProblem } from '../problems.js';
@@ -64,11 +65,10 @@ type Equal<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _bucketShapeMatches: Equal<z.output<typeof bucketCountsSchema>, BucketCounts> = true;
 
 /** Invalid judge input. `issues` are "path: message" lines, e.g. "look: look must be at least 1". */
-export class JudgeInputError extends Error {
+export class JudgeInputError extends EngineError {
   readonly issues: readonly string[];
   constructor(issues: readonly string[]) {
-    super(`invalid judge request: ${issues.join('; ')}`);
-    this.name = 'JudgeInputError';
+    super(`invalid judge request: ${issues.join('; ')}`, { kind: 'invalid-input', nonRetryable: true });
     this.issues = issues;
   }
 }

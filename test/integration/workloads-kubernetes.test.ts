@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeClients } from '../../activities/kube/client.js';
 import { ObjectNotFoundError } from '../../activities/kube/errors.js';
-import { KubernetesWorkloadManager, PromotionError, type KubernetesWorkloadsSpec } from '../../activities/workloads/kubernetes.js';
+import { PromotionError } from '../../activities/workloads/errors.js';
+import { KubernetesWorkloadManager, type KubernetesWorkloadsSpec } from '../../activities/workloads/kubernetes.js';
 import { deployment, freshNamespace, playDeploymentController, testKube } from '../fixtures/kube/cluster.js';
 
 const SPEC: KubernetesWorkloadsSpec = {
