@@ -18,7 +18,7 @@ describe('the state carried across continue-as-new', () => {
     state.resumeWindowMs = 2_000;
     state.abortRequest = { actor: 'alice', reason: 'late abort' };
     state.promoteRequest = { actor: 'bob' };
-    state.status.extensionsUsed = 1;
+    state.useExtension();
 
     const next = new ReleaseState(spec, plan, state.carry());
     expect(next).toMatchObject({
