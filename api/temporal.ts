@@ -11,7 +11,7 @@ import {
   type Client, type WorkflowHandle,
 } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import { RELEASE_WORKFLOW_TYPE, statusQuery, type ReleaseStatus } from '../workflows/messages.js';
+import { RELEASE_FAILED_FAILURE, RELEASE_WORKFLOW_TYPE, statusQuery, type ReleaseStatus } from '../workflows/messages.js';
 import type { canaryRelease } from '../workflows/release.js';
 import { SingleFlightCache } from './cache.js';
 import { invalidRequest, ProblemError } from './problems.js';
@@ -168,7 +168,7 @@ export class TemporalGateway {
       return await this.call(() => handle.result());
     } catch (error) {
       if (!(error instanceof WorkflowFailedError)) throw error;
-      if (error.cause instanceof ApplicationFailure && error.cause.type === 'ReleaseFailed') {
+      if (error.cause instanceof ApplicationFailure && error.cause.type === RELEASE_FAILED_FAILURE) {
         const details = error.cause.details?.[0];
         if (isStatus(details)) return details;
       }
