@@ -5,14 +5,14 @@
  * abort during a window or a gate, and when the workflow is cancelled.
  */
 import {
-  ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, ContinueAsNew, condition, continueAsNew,
-  allHandlersFinished, isCancellation, proxyActivities, workflowInfo,
+  ApplicationFailure, CancellationScope, ContinueAsNew, condition, continueAsNew, allHandlersFinished, isCancellation, workflowInfo,
 } from '@temporalio/workflow';
-import type { AnalyseResult, ReleaseActivities } from '../activities/contract.js';
+import type { AnalyseResult } from '../activities/contract.js';
 import { formatDuration } from '../core/duration.js';
 import { planRelease, type PlannedStep, type ReleasePlan } from '../core/plan.js';
 import { metricsUnavailableDecision, nextMove } from '../core/policy.js';
 import type { ReleaseSpec } from '../core/spec.js';
+import { activitiesFor, failureMessage, isNonRetryable } from './activity-proxies.js';
 import { installHandlers } from './handlers.js';
 import { RELEASE_FAILED_FAILURE, type GateInfo, type ReleaseStatus } from './messages.js';
 import { ReleaseState, type CarriedState } from './state.js';
@@ -30,49 +30,6 @@ class RollbackRequested extends Error {
   constructor(readonly reason: string) {
     super(reason);
   }
-}
-
-/**
- * Activity proxies for one release. Writes (weights, scaling, promotion) wait for a cancelled
- * activity to really end before the workflow goes on: a write cut loose by an abort must not land
- * after the rollback. Their time limits follow the spec's `readyTimeout`, since scaling and
- * promotion wait for Deployments.
- */
-function activitiesFor(plan: ReleasePlan) {
-  const writeTimeoutMs = plan.readyTimeoutMs + 60_000;
-  return {
-    routing: proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: writeTimeoutMs,
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
-    }),
-    /** Heartbeats (every 2 s while waiting for scrapes) carry an abort's cancellation to the activity. */
-    analysis: proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: '2m',
-      heartbeatTimeout: '10s',
-      retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
-    }),
-    promoting: proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: writeTimeoutMs,
-      heartbeatTimeout: '30s',
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: { maximumAttempts: 2 },
-    }),
-    /** Rollback must complete even when the router errs: retried with backoff for minutes. */
-    restoring: proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: writeTimeoutMs,
-      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
-    }),
-  };
-}
-
-function failureMessage(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
-}
-
-function isNonRetryable(error: unknown): boolean {
-  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable === true;
 }
 
 export async function canaryRelease(input: ReleaseWorkflowInput): Promise<ReleaseStatus> {
