@@ -4,10 +4,10 @@
  * and tests pass typed fakes.
  */
 import { Context } from '@temporalio/activity';
-import { parseDuration } from '../core/duration.js';
 import type { Decision } from '../core/judge/decision.js';
 import { judge, requireJudgeRequest } from '../core/judge/index.js';
 import { bucketCoverage, describeCoverage } from '../core/metrics/coverage.js';
+import { analysisBucketMs } from '../core/plan.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { BucketCounts, BucketSeries } from '../core/types.js';
 import type { AnalyseInput, AnalyseResult, ReleaseActivities } from './contract.js';
@@ -118,7 +118,7 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
 
     analyseCanary: (input: AnalyseInput) => converting(async (): Promise<AnalyseResult> => {
       const { spec } = input;
-      const bucketMs = parseDuration(spec.analysis.bucket) ?? 60_000;
+      const bucketMs = analysisBucketMs(spec);
       const wait = input.toMs + lag(bucketMs) - Date.now();
       if (wait > 0) await waitForScrapes(wait);
       if (cancellationSignal()?.aborted) throw new Error('analysis cancelled: the release was aborted');

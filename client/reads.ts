@@ -5,7 +5,7 @@
  * (api/temporal.ts); benchmarks and tests call them as they are.
  */
 import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
-import { RELEASE_WORKFLOW_TYPE, statusQuery, type ReleaseStatus } from '../workflows/messages.js';
+import { RELEASE_FAILED_FAILURE, RELEASE_WORKFLOW_TYPE, statusQuery, type ReleaseStatus } from '../workflows/messages.js';
 import type { canaryRelease } from '../workflows/release.js';
 import { ReleaseIdKey } from '../workflows/state.js';
 import { ReleaseNotFoundError } from './errors.js';
@@ -29,9 +29,6 @@ export interface LastRun {
   releaseId: string | undefined;
   status: string;
 }
-
-/** The failure type the workflow fails with; its details carry the release's final status. */
-const RELEASE_FAILED = 'ReleaseFailed';
 
 /** Values reach visibility queries only after validation; this refuses anything that could escape a string. */
 export function safeValue(value: string): string {
@@ -121,7 +118,7 @@ export async function finalStatus(client: Client, release: Pick<LocatedRelease, 
     return await handle.result();
   } catch (error) {
     if (!(error instanceof WorkflowFailedError)) throw error;
-    if (error.cause instanceof ApplicationFailure && error.cause.type === RELEASE_FAILED) {
+    if (error.cause instanceof ApplicationFailure && error.cause.type === RELEASE_FAILED_FAILURE) {
       const details = error.cause.details?.[0];
       if (isStatus(details)) return details;
     }

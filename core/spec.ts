@@ -4,7 +4,7 @@
  * two versions. Pure and workflow-safe (the workflow receives an already validated spec).
  */
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { durationMs } from './duration.js';
 import { judgeConfigSchema } from './judge/config.js';
 import { dnsLabel, durationString } from './fields.js';
 import { LABEL_VALUE_RE } from './names.js';
@@ -130,15 +130,15 @@ function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
     problems.push({ path: 'schedule.maxWeight', message: `must be at least stepWeight ${schedule.stepWeight}` });
   }
   if (spec.router) problems.push(...routerCohortProblems(spec.router, spec.cohorts));
-  const bucketMs = parseDuration(spec.analysis.bucket) ?? 0;
+  const bucketMs = durationMs(spec.analysis.bucket, 'analysis.bucket');
   if (bucketMs < 1000) problems.push({ path: 'analysis.bucket', message: 'must be at least 1s' });
   if ('steps' in schedule) {
     schedule.steps.forEach((step, i) => {
-      if ((parseDuration(step.observe) ?? 0) < bucketMs) {
+      if (durationMs(step.observe, `schedule.steps[${i}].observe`) < bucketMs) {
         problems.push({ path: `schedule.steps[${i}].observe`, message: `must be at least one analysis bucket (${spec.analysis.bucket})` });
       }
     });
-  } else if ((parseDuration(schedule.observe) ?? 0) < bucketMs) {
+  } else if (durationMs(schedule.observe, 'schedule.observe') < bucketMs) {
     problems.push({ path: 'schedule.observe', message: `must be at least one analysis bucket (${spec.analysis.bucket})` });
   }
   return problems;

@@ -11,8 +11,7 @@
  *   Deployment reports ProgressDeadlineExceeded) it fails with a message saying how far it got.
  */
 import { PatchStrategy, setHeaderOptions, type AppsV1Api, type V1Deployment, type V1PodTemplateSpec } from '@kubernetes/client-node';
-import { parseDuration } from '../../core/duration.js';
-import { canaryReplicasForWeight } from '../../core/plan.js';
+import { canaryReplicasForWeight, readyTimeoutMs } from '../../core/plan.js';
 import type { ReleaseSpec } from '../../core/spec.js';
 import { describeRef, KINDS, ObjectStore, objectRef, toKubeError, type ObjectApi, type ObjectRef } from '../kube/objects.js';
 import { PromotionError, WorkloadError } from './errors.js';
@@ -67,7 +66,7 @@ export class KubernetesWorkloadManager implements WorkloadManager {
   ) {
     this.pollMs = options.pollMs ?? 1000;
     this.store = new ObjectStore(deploymentApi(apps));
-    this.readyTimeoutMs = parseDuration(spec.readyTimeout) ?? 300_000;
+    this.readyTimeoutMs = readyTimeoutMs(spec);
   }
 
   async prepareCanary(progress: ProgressReporter): Promise<void> {
