@@ -4,6 +4,7 @@
  * milliseconds with `durationMs`, which throws instead of falling back (the plan, core/plan.ts,
  * holds every duration the workflow runs on, so workflow code only sees numbers).
  */
+import { EngineError } from './errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
@@ -23,12 +24,9 @@ export function parseDuration(text: string): number | undefined {
  * A duration that is not one, found after validation (a spec that bypassed it): retrying cannot
  * fix it, so it is marked `nonRetryable` like the providers' configuration errors.
  */
-export class DurationError extends Error {
-  readonly nonRetryable = true;
-
+export class DurationError extends EngineError {
   constructor(readonly field: string, readonly text: string) {
-    super(`${field} "${text}" is not a duration such as "30s", "5m" or "1h30m"`);
-    this.name = 'DurationError';
+    super(`${field} "${text}" is not a duration such as "30s", "5m" or "1h30m"`, { kind: 'config', nonRetryable: true, object: field });
   }
 }
 
