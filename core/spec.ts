@@ -9,6 +9,7 @@ import { judgeConfigSchema } from './judge/config.js';
 import { dnsLabel, durationString } from './fields.js';
 import { formatPath, LABEL_VALUE_RE } from './names.js';
 import { metricsSpecSchema } from './metrics/config.js';
+import { providerProblems } from './providers.js';
 import { cohortSchema, defaultRouterSpec, routerCohortProblems, routerSpecSchema } from './routing/config.js';
 
 /** Release ids are chosen by CI (e.g. a pipeline run id) and end up in workflow ids and URLs. */
@@ -133,6 +134,7 @@ function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
     problems.push({ path: 'schedule.maxWeight', message: `must be at least stepWeight ${schedule.stepWeight}` });
   }
   if (spec.router) problems.push(...routerCohortProblems(spec.router, spec.cohorts));
+  problems.push(...providerProblems(spec));
   const bucketMs = parseDuration(spec.analysis.bucket) ?? 0;
   if (bucketMs < 1000) problems.push({ path: 'analysis.bucket', message: 'must be at least 1s' });
   if ('steps' in schedule) {
