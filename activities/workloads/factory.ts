@@ -1,0 +1,34 @@
+/**
+ * Picks the WorkloadManager for a release spec, like the router and metrics factories: an
+ * exhaustive switch (a workloads type added to core/spec.ts without a case here fails to
+ * compile), and a non-retryable error naming the type it cannot build, never a fallback.
+ */
+import type { ReleaseSpec } from '../../core/spec.js';
+import { kubeClientsOf, withoutSandbox, type KubeSource, type SandboxProviders } from '../providers.js';
+import { KubernetesWorkloadManager, WorkloadError, type KubernetesWorkloadOptions } from './kubernetes.js';
+import type { WorkloadManager } from './types.js';
+
+export interface WorkloadFactoryOptions {
+  /** The local sandbox's providers; without them a sandbox spec fails with a non-retryable WorkloadError. */
+  sandbox?: SandboxProviders;
+  /** Options of the Kubernetes workloads (rollout polling). */
+  kubernetes?: KubernetesWorkloadOptions;
+}
+
+const unavailable = (type: string, detail: string) => new WorkloadError(`workloads type "${type}" is not available: ${detail}`, true);
+
+/** The workloads of a release: one per call, cheap to build. `kube` is resolved only for Kubernetes workloads. */
+export function createWorkloadManager(spec: ReleaseSpec, kube: KubeSource, options: WorkloadFactoryOptions = {}): WorkloadManager {
+  const workloads = spec.workloads;
+  switch (workloads.type) {
+    case 'kubernetes':
+      return new KubernetesWorkloadManager(kubeClientsOf(kube).apps, spec.namespace, workloads, options.kubernetes);
+    case 'sandbox':
+      if (!options.sandbox) throw unavailable('sandbox', withoutSandbox('workloads.type'));
+      return options.sandbox.workloads(workloads, spec);
+    default: {
+      const unknown: never = workloads;
+      throw unavailable(String((unknown as { type?: unknown }).type), 'no such workloads type');
+    }
+  }
+}
