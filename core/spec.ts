@@ -10,6 +10,7 @@ import { dnsLabel, durationString } from './fields.js';
 import { LABEL_VALUE_RE } from './names.js';
 import { problemsFromZod, type SpecProblem } from './problems.js';
 import { metricsSpecSchema } from './metrics/config.js';
+import { providerProblems } from './providers.js';
 import { cohortSchema, defaultRouterSpec, routerCohortProblems, routerSpecSchema } from './routing/config.js';
 
 /** Release ids are chosen by CI (e.g. a pipeline run id) and end up in workflow ids and URLs. */
@@ -130,6 +131,7 @@ function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
     problems.push({ path: 'schedule.maxWeight', message: `must be at least stepWeight ${schedule.stepWeight}` });
   }
   if (spec.router) problems.push(...routerCohortProblems(spec.router, spec.cohorts));
+  problems.push(...providerProblems(spec));
   const bucketMs = durationMs(spec.analysis.bucket, 'analysis.bucket');
   if (bucketMs < 1000) problems.push({ path: 'analysis.bucket', message: 'must be at least 1s' });
   if ('steps' in schedule) {

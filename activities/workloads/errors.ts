@@ -3,7 +3,7 @@
  * Deployment that cannot be changed as the spec asks, or did not become ready in time. Each names
  * the Deployment as `namespace/Kind/name`; the kind says which of the two it is.
  */
-import type { EngineErrorOptions } from '../../core/errors.js';
+import { EngineError, type EngineErrorOptions } from '../../core/errors.js';
 import { KubeError } from '../kube/errors.js';
 
 /** A Deployment did not become ready in time, or cannot be changed as the spec asks. */
@@ -15,3 +15,10 @@ export class WorkloadError extends KubeError {
 
 /** The stable Deployment did not finish rolling out the promoted version before the deadline. */
 export class PromotionError extends WorkloadError {}
+
+/** A workloads type this worker cannot build (e.g. "sandbox" on a worker without the sandbox). */
+export class UnsupportedWorkloadsError extends EngineError {
+  constructor(type: string, detail: string) {
+    super(`workloads type "${type}" is not available: ${detail}`, { kind: 'config', nonRetryable: true, object: 'workloads.type' });
+  }
+}

@@ -17,7 +17,7 @@ import type { BucketRange, MetricsProvider, MetricsTarget } from '../../activiti
 import { createActivities } from '../../activities/release-activities.js';
 import { createTrafficRouter } from '../../activities/routers/factory.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
-import { KubernetesWorkloadManager } from '../../activities/workloads/kubernetes.js';
+import { createWorkloadManager } from '../../activities/workloads/factory.js';
 import { startRelease } from '../../client/releases.js';
 import type { RouterSpec } from '../../core/routing/config.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
@@ -103,8 +103,6 @@ function recording(router: TrafficRouter, history: number[]): TrafficRouter {
       history.push(written.canary);
       return written;
     },
-    applyCohorts: (cohorts) => router.applyCohorts(cohorts),
-    removeCohorts: () => router.removeCohorts(),
     finalize: () => router.finalize(),
   };
 }
@@ -126,10 +124,7 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
     stopController = playDeploymentController(admin, (namespace) => namespaces.has(namespace));
     const activities = createActivities({
       routerFor: (spec) => recording(createTrafficRouter(spec, admin), histories.get(spec.namespace) as number[]),
-      workloadsFor: (spec) => {
-        if (spec.workloads.type !== 'kubernetes') throw new Error('this test runs Kubernetes workloads only');
-        return new KubernetesWorkloadManager(admin.apps, spec.namespace, spec.workloads, { pollMs: 100 });
-      },
+      workloadsFor: (spec) => createWorkloadManager(spec, admin, { kubernetes: { pollMs: 100 } }),
       metricsFor: (spec) => new FakeMetrics(health.get(spec.namespace) as Health),
       scrapeLagMs: () => 200,
     });

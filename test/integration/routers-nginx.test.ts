@@ -10,7 +10,7 @@ import { RouterConfigError } from '../../activities/routers/errors.js';
 import { NginxRouter, type NginxRouterSpec } from '../../activities/routers/nginx.js';
 import type { Cohort } from '../../core/routing/config.js';
 import { createWeb } from '../fixtures/kube/routing.js';
-import { describeTrafficRouterContract, instrument } from '../contract/traffic-router.contract.js';
+import { describeKubeRouterContract, instrument } from '../contract/kube-routers.js';
 import { createObject, freshNamespace, objectExists, readObject, testKube } from '../fixtures/kube/cluster.js';
 
 const SPEC: NginxRouterSpec = { type: 'nginx', ingress: 'web', stableService: 'web-stable', canaryService: 'web-canary' };
@@ -41,7 +41,7 @@ function fixture(kube: KubeClients, namespace: string) {
   };
 }
 
-describeTrafficRouterContract({
+describeKubeRouterContract({
   name: 'NginxRouter',
   cohorts: COHORTS,
   async setup(kube, namespace) {

@@ -9,7 +9,7 @@ import { RouterConfigError } from '../../activities/routers/errors.js';
 import { TraefikRouter, type TraefikRouterSpec } from '../../activities/routers/traefik.js';
 import type { Cohort } from '../../core/routing/config.js';
 import { createApp } from '../fixtures/kube/routing.js';
-import { describeTrafficRouterContract } from '../contract/traffic-router.contract.js';
+import { describeKubeRouterContract } from '../contract/kube-routers.js';
 import { createObject, freshNamespace, objectExists, readObject, testKube } from '../fixtures/kube/cluster.js';
 import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
 
@@ -36,7 +36,7 @@ function fixture(kube: KubeClients, namespace: string) {
   };
 }
 
-describeTrafficRouterContract({
+describeKubeRouterContract({
   name: 'TraefikRouter',
   cohorts: COHORTS,
   async setup(kube, namespace) {
