@@ -10,7 +10,7 @@
 import type { z } from 'zod';
 import type { sandboxRouterSchema } from '../core/routing/config.js';
 import type { ReleaseSpec } from '../core/spec.js';
-import type { KubeClients } from './kube/client.js';
+import type { KubeClients } from './kube/kube-clients.js';
 import type { TrafficRouter } from './routers/types.js';
 import type { WorkloadManager } from './workloads/types.js';
 

@@ -4,7 +4,7 @@
  * cluster), Prometheus, and — only when given — the local sandbox's router and workloads.
  */
 import type { ActivityDeps } from '../activities/release-activities.js';
-import { createKubeClients, type KubeClientOptions, type KubeClients } from '../activities/kube/client.js';
+import { createKubeClients, type KubeClientOptions, type KubeClients } from '../activities/kube/kube-clients.js';
 import { createMetricsProvider } from '../activities/metrics/factory.js';
 import type { SandboxProviders } from '../activities/providers.js';
 import { createTrafficRouter } from '../activities/routers/factory.js';

@@ -6,7 +6,7 @@
  * merge patches and counts the router's API calls by wrapping its CustomObjectsApi.
  */
 import type { CustomObjectsApi } from '@kubernetes/client-node';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { describeRef, type ObjectRef } from '../../activities/kube/objects.js';
 import { ObjectNotFoundError } from '../../activities/routers/errors.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';

@@ -11,7 +11,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { KINDS, objectRef } from '../../activities/kube/objects.js';
 import type { BucketRange, MetricsProvider, MetricsTarget } from '../../activities/metrics/types.js';
 import { createActivities } from '../../activities/release-activities.js';

@@ -3,7 +3,7 @@
  * rule and the relative-weight reading.
  */
 import { describe, expect, it } from 'vitest';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { describeRef, KINDS, ObjectStore, objectRef } from '../../activities/kube/objects.js';
 import { COHORT_RULE_ANNOTATION, GatewayApiRouter, type GatewayApiRouterSpec } from '../../activities/routers/gateway-api.js';
 import type { Cohort } from '../../core/routing/config.js';

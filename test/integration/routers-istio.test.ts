@@ -11,7 +11,7 @@ import type { Cohort } from '../../core/routing/config.js';
 import { createRatings, createReviews } from '../fixtures/kube/routing.js';
 import { describeKubeRouterContract } from '../contract/kube-routers.js';
 import { createObject, freshNamespace, readObject, testKube } from '../fixtures/kube/cluster.js';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
 
 const COHORTS: Cohort[] = [

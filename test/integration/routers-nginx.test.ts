@@ -4,7 +4,7 @@
  * cohorts, the stable Ingress never written, and nothing left after finalize.
  */
 import { describe, expect, it } from 'vitest';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { describeRef, KINDS, ObjectStore, objectRef } from '../../activities/kube/objects.js';
 import { RouterConfigError } from '../../activities/routers/errors.js';
 import { NginxRouter, type NginxRouterSpec } from '../../activities/routers/nginx.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createKubeClients, type KubeClients } from '../../activities/kube/client.js';
+import { createKubeClients, type KubeClients } from '../../activities/kube/kube-clients.js';
 import { KubeRequestError } from '../../activities/kube/errors.js';
 import { ObjectStore, toKubeError } from '../../activities/kube/objects.js';
 import { GatewayApiRouter } from '../../activities/routers/gateway-api.js';

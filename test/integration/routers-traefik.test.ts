@@ -3,7 +3,7 @@
  * IngressRoute it owns and the relative weights of a TraefikService.
  */
 import { describe, expect, it } from 'vitest';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { describeRef, KINDS, ObjectStore, objectRef } from '../../activities/kube/objects.js';
 import { RouterConfigError } from '../../activities/routers/errors.js';
 import { TraefikRouter, type TraefikRouterSpec } from '../../activities/routers/traefik.js';

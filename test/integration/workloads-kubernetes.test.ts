@@ -5,7 +5,7 @@
  * holds some back to make a rollout stall.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { ObjectNotFoundError } from '../../activities/kube/errors.js';
 import { PromotionError } from '../../activities/workloads/errors.js';
 import { KubernetesWorkloadManager, type KubernetesWorkloadsSpec } from '../../activities/workloads/kubernetes.js';

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createKubeClients, loadKubeConfig } from '../../activities/kube/client.js';
+import { createKubeClients, loadKubeConfig } from '../../activities/kube/kube-clients.js';
 import { KubeConfigError } from '../../activities/kube/errors.js';
 import type { SandboxProviders } from '../../activities/providers.js';
 import { UnsupportedRouterError } from '../../activities/routers/errors.js';

@@ -3,7 +3,7 @@
  * with the sandbox's only through the sandbox providers, and Kubernetes clients only when needed.
  */
 import { describe, expect, it } from 'vitest';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import type { SandboxProviders } from '../../activities/providers.js';
 import { createWorkloadManager } from '../../activities/workloads/factory.js';
 import { KubernetesWorkloadManager } from '../../activities/workloads/kubernetes.js';
