@@ -11,7 +11,12 @@ import type { WorkloadManager } from '../../activities/workloads/types.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
 
 function spec(input: Record<string, unknown>): ReleaseSpec {
-  const result = validateReleaseSpec({ service: 'web', stableVersion: 'v1', canaryVersion: 'v2', ...input });
+  const result = validateReleaseSpec({
+    service: 'web',
+    stableVersion: 'v1',
+    canaryVersion: 'v2',
+    ...input,
+  });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result.spec;
 }
@@ -27,20 +32,31 @@ describe('createWorkloadManager', () => {
     const managed = {} as WorkloadManager;
     const seen: unknown[] = [];
     const sandbox: SandboxProviders = {
-      router: () => { throw new Error('the router was not expected here'); },
+      router: () => {
+        throw new Error('the router was not expected here');
+      },
       workloads: (workloads, release) => (seen.push([workloads, release.service]), managed),
     };
     let created = 0;
-    const lazy = () => { created += 1; return clients; };
-    expect(createWorkloadManager(spec({ router: { type: 'sandbox' } }), lazy, { sandbox })).toBe(managed);
+    const lazy = () => {
+      created += 1;
+      return clients;
+    };
+    expect(createWorkloadManager(spec({ router: { type: 'sandbox' } }), lazy, { sandbox })).toBe(
+      managed,
+    );
     expect(seen).toEqual([[{ type: 'sandbox' }, 'web']]);
     expect(created).toBe(0);
   });
 
   it('refuses a workloads type it cannot build with a non-retryable error naming the type', () => {
     const unknown = { ...spec({}), workloads: { type: 'nomad' } } as unknown as ReleaseSpec;
-    expect(() => createWorkloadManager(unknown, clients)).toThrow(expect.objectContaining({
-      name: 'WorkloadError', nonRetryable: true, message: 'workloads type "nomad" is not available: no such workloads type',
-    }));
+    expect(() => createWorkloadManager(unknown, clients)).toThrow(
+      expect.objectContaining({
+        name: 'UnsupportedWorkloadsError',
+        nonRetryable: true,
+        message: 'workloads type "nomad" is not available: no such workloads type',
+      }),
+    );
   });
 });
