@@ -8,12 +8,20 @@ import { loadTokenStore } from './auth.js';
 import { startApiServer } from './server.js';
 
 const env = loadEngineEnv();
-const tokens = await loadTokenStore({ env: process.env, ...(env.CANARY_DATA_DIR ? { dataDir: env.CANARY_DATA_DIR } : {}) });
+const tokens = await loadTokenStore({
+  env: process.env,
+  ...(env.CANARY_DATA_DIR ? { dataDir: env.CANARY_DATA_DIR } : {}),
+});
 // lazy: the API starts (and /readyz answers 503) even while Temporal is still coming up
 const connection = Connection.lazy({ address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
 const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
 const server = await startApiServer({
-  port: env.PORT, host: env.HOST, client, tokens: tokens.store, taskQueue: env.CANARY_TASK_QUEUE, temporalUiUrl: env.TEMPORAL_UI_URL,
+  port: env.PORT,
+  host: env.HOST,
+  client,
+  tokens: tokens.store,
+  taskQueue: env.CANARY_TASK_QUEUE,
+  temporalUiUrl: env.TEMPORAL_UI_URL,
 });
 console.error(`[api] listening on ${server.url}; ${tokens.message}`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

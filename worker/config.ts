@@ -54,7 +54,9 @@ export type EngineEnv = z.output<typeof engineEnvSchema>;
 
 /** Parses the environment; throws one message listing every bad variable. */
 export function loadEngineEnv(env: NodeJS.ProcessEnv = process.env): EngineEnv {
-  const parsed = engineEnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  const parsed = engineEnvSchema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
+  );
   if (parsed.success) return parsed.data;
   const lines = problemLines(problemsFromZod(parsed.error)).map((line) => `  ${line}`);
   throw new Error(`invalid environment:\n${lines.join('\n')}`);

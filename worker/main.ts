@@ -22,7 +22,9 @@ const added = await ensureSearchAttributes(admin, env.TEMPORAL_NAMESPACE);
 if (added.length > 0) console.error(`[worker] registered search attributes ${added.join(', ')}`);
 await admin.close();
 const connection = await NativeConnection.connect({ address });
-const metrics = new WorkerMetrics({ visibility: { connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.CANARY_TASK_QUEUE } });
+const metrics = new WorkerMetrics({
+  visibility: { connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.CANARY_TASK_QUEUE },
+});
 const stopObservingWrites = metrics.observeObjectWrites();
 const worker = await createReleaseWorker({
   connection,
@@ -32,10 +34,17 @@ const worker = await createReleaseWorker({
   metrics,
 });
 // started before run() so a slow first poll is visible as "not ready" rather than as no answer
-const health = env.CANARY_WORKER_HEALTH_PORT === 0 ? undefined : await startHealthServer({
-  port: env.CANARY_WORKER_HEALTH_PORT, host: env.CANARY_WORKER_HEALTH_HOST, connection, temporalAddress: address,
-  workerState: () => worker.getState(), metrics,
-});
+const health =
+  env.CANARY_WORKER_HEALTH_PORT === 0
+    ? undefined
+    : await startHealthServer({
+        port: env.CANARY_WORKER_HEALTH_PORT,
+        host: env.CANARY_WORKER_HEALTH_HOST,
+        connection,
+        temporalAddress: address,
+        workerState: () => worker.getState(),
+        metrics,
+      });
 if (health) console.error(`[worker] health and metrics on ${health.url}`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
