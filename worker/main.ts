@@ -1,7 +1,8 @@
 /**
  * Standalone worker process (the Docker image's `worker` command): connects to TEMPORAL_ADDRESS
- * (with TLS, mTLS or an API key as worker/temporal-connection.ts configures) and runs releases until SIGTERM/SIGINT, then shuts down gracefully. Serves /healthz, /readyz and
- * /metrics on CANARY_WORKER_HEALTH_PORT (0: none) for the kubelet and Prometheus, until it stops.
+ * (with TLS, mTLS or an API key as worker/temporal-connection.ts configures) and runs releases
+ * until SIGTERM/SIGINT, then shuts down gracefully. Serves /healthz, /readyz and /metrics on
+ * CANARY_WORKER_HEALTH_PORT (0: none) for the kubelet and Prometheus, until it stops.
  */
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
