@@ -1,24 +1,15 @@
 /**
- * One place where provider errors become Temporal failures. Routers, workload managers and
- * metrics providers mark errors that retrying cannot fix (`nonRetryable: true`, or a metrics
- * error that is not retryable); those fail the activity at once instead of being retried.
+ * One place where engine errors become Temporal failures, by one rule: an EngineError (core/errors.ts)
+ * becomes an ApplicationFailure of the same type and message, non-retryable exactly when the error
+ * is, with its kind and object in the failure's details so the workflow can explain it
+ * (core/errors.ts failureDetails). Anything else is left to Temporal (retried).
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { JudgeInputError } from '../core/judge/index.js';
-import { MetricsError } from './metrics/errors.js';
+import { detailsOf, EngineError } from '../core/errors.js';
 
 export function toActivityFailure(error: unknown): unknown {
-  if (error instanceof ApplicationFailure) return error;
-  if (error instanceof MetricsError) {
-    return ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: !error.retryable, cause: error });
-  }
-  if (error instanceof JudgeInputError) {
-    return ApplicationFailure.create({ type: error.name, message: `the judge rejected its input: ${error.message}`, nonRetryable: true, cause: error });
-  }
-  if (error instanceof Error && (error as { nonRetryable?: unknown }).nonRetryable === true) {
-    return ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: true, cause: error });
-  }
-  return error;
+  if (!(error instanceof EngineError)) return error;
+  return ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: error.nonRetryable, details: [detailsOf(error)], cause: error });
 }
 
 /** Runs an activity body, converting provider errors on the way out. */

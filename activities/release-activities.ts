@@ -4,10 +4,10 @@
  * and tests pass typed fakes.
  */
 import { Context } from '@temporalio/activity';
-import { parseDuration } from '../core/duration.js';
 import type { Decision } from '../core/judge/decision.js';
-import { judge } from '../core/judge/index.js';
+import { judge, requireJudgeRequest } from '../core/judge/index.js';
 import { bucketCoverage, describeCoverage } from '../core/metrics/coverage.js';
+import { analysisBucketMs } from '../core/plan.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { BucketCounts, BucketSeries } from '../core/types.js';
 import type { AnalyseInput, AnalyseResult, ReleaseActivities } from './contract.js';
@@ -118,7 +118,7 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
 
     analyseCanary: (input: AnalyseInput) => converting(async (): Promise<AnalyseResult> => {
       const { spec } = input;
-      const bucketMs = parseDuration(spec.analysis.bucket) ?? 60_000;
+      const bucketMs = analysisBucketMs(spec);
       const wait = input.toMs + lag(bucketMs) - Date.now();
       if (wait > 0) await waitForScrapes(wait);
       if (cancellationSignal()?.aborted) throw new Error('analysis cancelled: the release was aborted');
@@ -133,7 +133,7 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
       // "no data" is its own result, never a zero: the workflow extends, holds or rolls back per policy
       const decision: Decision = coverage.noData
         ? { verdict: 'inconclusive', decidedBy: 'gate:noData', explanation: `no data: ${describeCoverage(coverage)}`, look: input.look, plannedLooks: input.plannedLooks }
-        : judge({ look: input.look, plannedLooks: input.plannedLooks, buckets: { canary: pairs.canary, baseline: pairs.baseline }, config: spec.analysis.judge });
+        : judge(requireJudgeRequest({ look: input.look, plannedLooks: input.plannedLooks, buckets: { canary: pairs.canary, baseline: pairs.baseline }, config: spec.analysis.judge }));
       if (series.warnings && series.warnings.length > 0) decision.warnings = series.warnings;
       return {
         decision,

@@ -3,7 +3,7 @@
  * views that turn Temporal's records into the API's JSON (links, status, list entries).
  */
 import type { TokenStore, AuthVariables } from './auth.js';
-import { ProblemError } from './problems.js';
+import { found } from '../client/reads.js';
 import type { ApiMetrics } from './metrics.js';
 import type { ReleaseStatusResponse, ReleaseSummary } from './schemas.js';
 import type { LocatedRelease, RawExecution, TemporalGateway } from './temporal.js';
@@ -87,9 +87,7 @@ export function summaryView(deps: RouteDeps, execution: RawExecution): ReleaseSu
   };
 }
 
-/** The release with this id, or a 404 problem. */
+/** The release with this id, or ReleaseNotFoundError (a 404 problem). */
 export async function locateOr404(deps: RouteDeps, id: string, options: { fresh?: boolean } = {}): Promise<LocatedRelease> {
-  const release = await deps.gateway.locate(id, options);
-  if (!release) throw new ProblemError(404, 'release-not-found', `no release has the id "${id}"`, { releaseId: id });
-  return release;
+  return found(await deps.gateway.locate(id, options), id);
 }

@@ -5,8 +5,11 @@
  * Event ids are cursors `<ms>-<n>-<d>`: the last timeline entry sent (its time and its position
  * among entries with the same time) and how many decisions were sent. They survive the workflow's
  * timeline trimming and continue-as-new, so a client resumes exactly with `Last-Event-ID`.
+ * A decision's timeline entry names its record by index (`TimelineEvent.decision`); decisions
+ * whose entries were trimmed away before they were sent are still sent, in order.
  */
 import type { SSEStreamingApi } from 'hono/streaming';
+import { describeDecision } from '../core/policy.js';
 import type { AnalysisRecord, ReleaseStatus, TimelineEvent } from '../workflows/messages.js';
 
 export interface StreamCursor {
@@ -45,7 +48,7 @@ function decisionData(record: AnalysisRecord, at: string, message?: string): Rec
   return {
     at,
     type: 'decision',
-    message: message ?? `step ${record.step} look ${record.look}: ${record.decision.verdict} — ${record.decision.explanation} → ${record.action}`,
+    message: message ?? describeDecision(record),
     step: record.step,
     look: record.look,
     verdict: record.decision.verdict,
@@ -59,6 +62,14 @@ function decisionData(record: AnalysisRecord, at: string, message?: string): Rec
 export function eventsSince(status: ReleaseStatus, from: StreamCursor): { events: StreamEvent[]; cursor: StreamCursor } {
   const events: StreamEvent[] = [];
   const cursor = { ...from };
+  const sendDecision = (index: number, at?: string, message?: string): void => {
+    const record = status.decisions[index] as AnalysisRecord;
+    cursor.decisions = index + 1;
+    events.push({ event: 'decision', id: formatCursor(cursor), data: decisionData(record, at ?? record.at, message) });
+  };
+  // decisions older than every entry left in the timeline: their entries were trimmed away unsent
+  const firstIndexed = status.timeline.find((entry) => entry.type === 'decision' && entry.decision !== undefined)?.decision;
+  if (firstIndexed !== undefined) while (cursor.decisions < Math.min(firstIndexed, status.decisions.length)) sendDecision(cursor.decisions);
   let previousMs = Number.NaN;
   let ord = -1;
   for (const entry of status.timeline) {
@@ -66,24 +77,21 @@ export function eventsSince(status: ReleaseStatus, from: StreamCursor): { events
     ord = ms === previousMs ? ord + 1 : 0;
     previousMs = ms;
     if (ms < from.ms || (ms === from.ms && ord <= from.ord)) continue;
+    // entries recorded before decisions carried an index pair with the next decision not yet sent
+    const index = entry.type === 'decision' ? entry.decision ?? cursor.decisions : undefined;
+    if (index !== undefined && index >= cursor.decisions && index < status.decisions.length) {
+      while (cursor.decisions < index) sendDecision(cursor.decisions);
+      cursor.ms = ms;
+      cursor.ord = ord;
+      sendDecision(index, entry.at, entry.message);
+      continue;
+    }
     cursor.ms = ms;
     cursor.ord = ord;
-    if (entry.type === 'decision') {
-      const record = status.decisions[cursor.decisions];
-      if (record) {
-        cursor.decisions += 1;
-        events.push({ event: 'decision', id: formatCursor(cursor), data: decisionData(record, entry.at, entry.message) });
-        continue;
-      }
-    }
     events.push({ event: EVENT_NAMES[entry.type], id: formatCursor(cursor), data: { ...entry } });
   }
-  // decisions whose timeline entries were trimmed away
-  while (cursor.decisions < status.decisions.length) {
-    const record = status.decisions[cursor.decisions] as AnalysisRecord;
-    cursor.decisions += 1;
-    events.push({ event: 'decision', id: formatCursor(cursor), data: decisionData(record, record.at) });
-  }
+  // decisions whose timeline entries were trimmed away, in a timeline without indexed decision entries
+  while (cursor.decisions < status.decisions.length) sendDecision(cursor.decisions);
   return { events, cursor };
 }
 

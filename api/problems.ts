@@ -1,12 +1,15 @@
 /**
  * Errors as RFC 9457 problem documents (`application/problem+json`). Handlers and middleware throw
- * `ProblemError`; the app's single `onError` turns every exception — ours, Hono's HTTPException,
- * Temporal's — into a problem response. Responses never carry a stack trace: unexpected errors are
+ * `ProblemError`, the release client its typed refusals; the app's single `onError` turns every
+ * exception — ours, the client's, Hono's HTTPException, Temporal's — into a problem response. Responses never carry a stack trace: unexpected errors are
  * logged with the request id and answered with a generic 500 that names it.
  */
 import { HTTPException } from 'hono/http-exception';
 import type { Context } from 'hono';
-import type { SpecProblem } from '../core/spec.js';
+import {
+  ActionNotApplicableError, ReleaseConflictError, ReleaseEndedError, ReleaseIdTakenError, ReleaseNotFoundError,
+} from '../client/errors.js';
+import { summarizeProblems, type SpecProblem } from '../core/problems.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -78,9 +81,7 @@ export class ProblemError extends Error {
 
 /** 400 listing every problem with its field path. */
 export function invalidRequest(problems: SpecProblem[], what = 'request'): ProblemError {
-  const summary = problems.slice(0, 3).map((p) => `${p.path}: ${p.message}`).join('; ');
-  const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : '';
-  return new ProblemError(400, 'invalid-request', `the ${what} has ${problems.length} problem${problems.length === 1 ? '' : 's'}: ${summary}${more}`, { problems });
+  return new ProblemError(400, 'invalid-request', summarizeProblems(problems, what), { problems });
 }
 
 export function problemDocument(kind: ProblemKind, status: number, detail: string, instance: string, extensions: Record<string, unknown> = {}): ProblemDocument {
@@ -112,9 +113,26 @@ function fromHttpException(error: HTTPException): ProblemError {
   }
 }
 
-/** The problem an exception of ours or of Hono's becomes; undefined for anything else. */
+/**
+ * The one table from the release client's refusals (client/errors.ts) to problems: each condition
+ * has one status and kind, and its details as extension members.
+ */
+function fromClientError(error: unknown): ProblemError | undefined {
+  if (error instanceof ReleaseConflictError) {
+    return new ProblemError(409, 'release-conflict', error.message, { runningReleaseId: error.runningReleaseId ?? null, workflowId: error.workflowId });
+  }
+  if (error instanceof ReleaseIdTakenError) return new ProblemError(409, 'release-id-taken', error.message, { releaseId: error.releaseId, workflowId: error.workflowId });
+  if (error instanceof ReleaseEndedError) return new ProblemError(409, 'release-ended', error.message, { releaseId: error.releaseId });
+  if (error instanceof ActionNotApplicableError) {
+    return new ProblemError(409, 'action-not-applicable', error.message, { releaseId: error.releaseId, reason: error.reason });
+  }
+  if (error instanceof ReleaseNotFoundError) return new ProblemError(404, 'release-not-found', error.message, { releaseId: error.releaseId });
+  return undefined;
+}
+
+/** The problem an exception of ours, of the release client's or of Hono's becomes; undefined for anything else. */
 export function toProblem(error: unknown): ProblemError | undefined {
   if (error instanceof ProblemError) return error;
   if (error instanceof HTTPException) return fromHttpException(error);
-  return undefined;
+  return fromClientError(error);
 }

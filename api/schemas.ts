@@ -1,18 +1,18 @@
 /**
  * The zod schemas of the API: they validate requests (as route validators) and, through
  * @hono/zod-openapi, are the OpenAPI document. The release spec body is core/spec.ts's
- * `releaseSpecSchema` itself, so the documented and the enforced spec can never drift.
+ * `releaseSpecSchema` itself, so the documented and the enforced spec can never drift. The status
+ * schema enumerates the workflow's vocabulary (workflows/messages.ts) and is checked against its
+ * `ReleaseStatus` type at compile time, for the same reason.
  */
 import { z } from '@hono/zod-openapi';
 import { DNS_LABEL_RE } from '../core/names.js';
 import { RELEASE_ID_RE } from '../core/spec.js';
-import type { Phase } from '../workflows/messages.js';
-
-export const PHASES = ['Pending', 'Progressing', 'AwaitingApproval', 'Paused', 'Promoting', 'Promoted', 'RollingBack', 'RolledBack', 'Failed'] as const satisfies readonly Phase[];
-// Compile-time check that PHASES lists every Phase of the workflow and nothing else.
-type MissingPhase = Exclude<Phase, (typeof PHASES)[number]>;
-const everyPhaseListed: MissingPhase extends never ? true : false = true;
-void everyPhaseListed;
+import type { Decision } from '../core/judge/decision.js';
+import type { Verdict } from '../core/types.js';
+import {
+  ACTION_KINDS, GATE_KINDS, PHASES, TIMELINE_TYPES, type AnalysisRecord, type ReleaseStatus,
+} from '../workflows/messages.js';
 
 const releaseId = z.string().regex(RELEASE_ID_RE, 'must be 1-128 letters, digits, "-", "_" or "." (starting and ending with a letter or digit)');
 
@@ -69,8 +69,9 @@ export const releaseCreatedSchema = z.object({
 }).openapi('ReleaseStarted');
 
 const weights = z.object({ stable: z.number(), canary: z.number() });
+const VERDICTS = ['pass', 'fail', 'inconclusive'] as const satisfies readonly Verdict[];
 const decision = z.object({
-  verdict: z.enum(['pass', 'fail', 'inconclusive']),
+  verdict: z.enum(VERDICTS),
   explanation: z.string(),
   decidedBy: z.string(),
   look: z.number(),
@@ -91,7 +92,7 @@ const statusFields = {
   windowRemainingMs: z.number().nullable(),
   extensionsUsed: z.number().int(),
   pendingGate: z.object({
-    kind: z.enum(['step', 'promotion', 'hold']),
+    kind: z.enum(GATE_KINDS),
     step: z.number().int().optional(),
     reason: z.string(),
     since: z.string(),
@@ -103,18 +104,33 @@ const statusFields = {
     windowStart: z.string(), windowEnd: z.string(), missingBuckets: z.number().int(), decision, action: z.string(),
   })),
   actions: z.array(z.object({
-    action: z.enum(['approve', 'abort', 'pause', 'resume', 'promote']),
+    action: z.enum(ACTION_KINDS),
     actor: z.string(), at: z.string(), comment: z.string().optional(), context: z.string(),
   })),
   timeline: z.array(z.object({
-    at: z.string(), type: z.enum(['phase', 'weight', 'decision', 'action', 'error']), message: z.string(),
+    at: z.string(), type: z.enum(TIMELINE_TYPES), message: z.string(),
     phase: z.enum(PHASES).optional(), weight: z.number().optional(),
+    decision: z.number().int().optional().openapi({ description: 'For a decision entry: its index in decisions.' }),
   })),
   outcome: z.string().nullable(),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   generation: z.number().int(),
 };
+
+/** True only when A and B are the same type (mutual assignability is not enough). */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+type Assert<T extends true> = T;
+type SchemaStatus = z.output<ReturnType<typeof z.object<typeof statusFields>>>;
+type SchemaRecord = SchemaStatus['decisions'][number];
+type DecisionHead = 'verdict' | 'explanation' | 'decidedBy' | 'look' | 'plannedLooks';
+// Compile-time checks that the schema and the workflow's ReleaseStatus describe the same status. The
+// judge's decision is documented by its head fields; the schema lets its details through unchecked.
+export type StatusSchemaMatches = [
+  Assert<Equal<Omit<SchemaStatus, 'decisions'>, Omit<ReleaseStatus, 'decisions'>>>,
+  Assert<Equal<Omit<SchemaRecord, 'decision'>, Omit<AnalysisRecord, 'decision'>>>,
+  Assert<Equal<Pick<SchemaRecord['decision'], DecisionHead>, Pick<Decision, DecisionHead>>>,
+];
 
 export const releaseStatusSchema = z.object({
   ...statusFields,

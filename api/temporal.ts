@@ -1,38 +1,24 @@
 /**
- * What the API asks Temporal: find a release by its id, read its status (also once it has ended),
- * list releases page by page, and tell "Temporal is down" from "no worker answered". Every call
- * runs under a deadline so an unreachable server becomes a 503 within seconds, not a hung request.
+ * The API's side of Temporal: the release client's starts and reads (client/) under a deadline,
+ * so an unreachable server becomes a 503 within seconds, not a hung request; listing releases
+ * page by page; and telling "Temporal is down" from "no worker answered".
  *
  * Reads are cached briefly and single-flight: many dashboards, CLI watchers and event streams on
  * one release cost one status query per `statusCacheMs`, not one each.
  */
-import {
-  ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError,
-  type Client, type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError, type Client } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import { RELEASE_WORKFLOW_TYPE, statusQuery, type ReleaseStatus } from '../workflows/messages.js';
-import type { canaryRelease } from '../workflows/release.js';
+import { finalStatus, lastRun, locateRelease, releaseStatus, type LastRun, type LocatedRelease } from '../client/reads.js';
+import { startRelease, type StartedRelease } from '../client/releases.js';
+import type { ReleaseSpec } from '../core/spec.js';
+import type { ReleaseStatus } from '../workflows/messages.js';
 import { SingleFlightCache } from './cache.js';
 import { invalidRequest, ProblemError } from './problems.js';
 import type { ListQuery } from './schemas.js';
-import { decodeCursor, decodeExecution, encodeCursor, releaseListQuery, safeValue, type RawExecution } from './visibility.js';
-import { releaseIdOf } from '../client/releases.js';
+import { decodeCursor, decodeExecution, encodeCursor, releaseListQuery, type RawExecution } from './visibility.js';
 import { BoundedMap } from './bounded-map.js';
 
-export type ReleaseHandle = WorkflowHandle<typeof canaryRelease>;
-
-/** A release found through visibility. */
-export interface LocatedRelease {
-  releaseId: string;
-  workflowId: string;
-  runId: string;
-  running: boolean;
-  /** Temporal's execution status of the newest run (RUNNING, COMPLETED, FAILED, TERMINATED, ...). */
-  status: string;
-  /** The newest run; for a running release not pinned to a run, so it follows continue-as-new. */
-  handle: ReleaseHandle;
-}
+export type { LocatedRelease, ReleaseHandle } from '../client/reads.js';
 
 export interface GatewayOptions {
   /** Deadline of any one Temporal call. */
@@ -79,34 +65,13 @@ export class TemporalGateway {
     this.locations.delete(releaseId);
   }
 
-  private located(releaseId: string, workflowId: string, runId: string, status: string): LocatedRelease {
-    const running = status === 'RUNNING';
-    const handle = running
-      ? this.client.workflow.getHandle<typeof canaryRelease>(workflowId)
-      : this.client.workflow.getHandle<typeof canaryRelease>(workflowId, runId);
-    return { releaseId, workflowId, runId, running, status, handle };
-  }
-
   /**
-   * The newest run of the release with this id (validated against RELEASE_ID_RE), or undefined.
-   * Visibility first; a release this process just started and visibility has not indexed yet is
-   * found through the run it remembers. `fresh` skips the short read cache (for actions and starts).
+   * The newest run of the release with this id (client/reads.ts locateRelease), also a release this
+   * process just started that visibility has not indexed yet. `fresh` skips the short read cache
+   * (for actions and starts).
    */
   locate(releaseId: string, options: { fresh?: boolean } = {}): Promise<LocatedRelease | undefined> {
-    const read = () => this.call(async () => {
-      const query = `WorkflowType = "${RELEASE_WORKFLOW_TYPE}" AND CanaryReleaseId = "${safeValue(releaseId)}"`;
-      let newest: { workflowId: string; runId: string; startTime: Date; status: string } | undefined;
-      for await (const info of this.client.workflow.list({ query, pageSize: 20 })) {
-        if (!newest || info.startTime > newest.startTime) {
-          newest = { workflowId: info.workflowId, runId: info.runId, startTime: info.startTime, status: info.status.name };
-        }
-      }
-      if (newest) return this.located(releaseId, newest.workflowId, newest.runId, newest.status);
-      const started = this.recentStarts.get(releaseId);
-      if (!started) return undefined;
-      const description = await this.client.workflow.getHandle(started.workflowId, started.runId).describe();
-      return this.located(releaseId, started.workflowId, started.runId, description.status.name);
-    });
+    const read = () => this.call(() => locateRelease(this.client, releaseId, this.recentStarts.get(releaseId)));
     if (options.fresh) return read();
     return this.locations.get(releaseId, this.options.locateCacheMs, read).then((found) => {
       if (!found) this.locations.delete(releaseId); // a release may start any moment: never cache "not found"
@@ -115,31 +80,29 @@ export class TemporalGateway {
   }
 
   /**
-   * The newest run of a workflow id with its release id (from the memo), read from the primary
-   * store (consistent, unlike visibility); undefined when the workflow id was never used.
+   * Starts a release through client/releases.ts (which holds every start rule), looking releases up
+   * through this gateway so a release this process just started is found, and remembers it.
    */
-  async lastRun(workflowId: string): Promise<{ releaseId: string | undefined; status: string } | undefined> {
-    try {
-      const description = await this.call(() => this.client.workflow.getHandle(workflowId).describe());
-      return { releaseId: releaseIdOf(description), status: description.status.name };
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return undefined;
-      throw error;
-    }
+  async start(spec: ReleaseSpec, options: { taskQueue: string; idChosen: boolean }): Promise<StartedRelease> {
+    const lookup = { locate: (releaseId: string) => this.locate(releaseId, { fresh: true }), lastRun: (workflowId: string) => this.lastRun(workflowId) };
+    const started = await this.call(() => startRelease(this.client, spec, { ...options, lookup }));
+    this.rememberStart(started.releaseId, started.workflowId, started.runId);
+    return started;
+  }
+
+  /** The newest run of a workflow id, read consistently (client/reads.ts lastRun). */
+  lastRun(workflowId: string): Promise<LastRun | undefined> {
+    return this.call(() => lastRun(this.client, workflowId));
   }
 
   private statusKey(release: LocatedRelease): string {
     return `${release.workflowId}#${release.releaseId}`;
   }
 
-  /**
-   * The release's status. A running release answers the status query; a finished one is read from
-   * its result (Promoted, RolledBack) or its failure details (Failed) — no worker needed — and only
-   * a terminated or cancelled one falls back to the query (replayed by a worker).
-   */
+  /** The release's status (client/reads.ts releaseStatus), cached briefly; a finished release's for longer. */
   status(release: LocatedRelease): Promise<ReleaseStatus> {
     const ttl = release.running ? this.options.statusCacheMs : FINISHED_STATUS_CACHE_MS;
-    return this.statuses.get(this.statusKey(release), ttl, () => this.readStatus(release));
+    return this.statuses.get(this.statusKey(release), ttl, () => this.call(() => releaseStatus(this.client, release)));
   }
 
   /** Records a status known to be current (what an update returned). */
@@ -147,33 +110,9 @@ export class TemporalGateway {
     this.statuses.set(this.statusKey(release), this.options.statusCacheMs, status);
   }
 
-  private async readStatus(release: LocatedRelease): Promise<ReleaseStatus> {
-    const pinned = this.client.workflow.getHandle<typeof canaryRelease>(release.workflowId, release.runId);
-    if (release.running) {
-      const status = await this.call(() => release.handle.query(statusQuery));
-      if (status.releaseId === release.releaseId) return status;
-      // the service's workflow id runs a newer release now: this one has ended; read its own run
-      return this.finishedStatus(pinned);
-    }
-    return this.finishedStatus(pinned);
-  }
-
   /** The final status of a release that has ended (uncached). */
   finalStatus(release: LocatedRelease): Promise<ReleaseStatus> {
-    return this.finishedStatus(this.client.workflow.getHandle<typeof canaryRelease>(release.workflowId, release.runId));
-  }
-
-  private async finishedStatus(handle: ReleaseHandle): Promise<ReleaseStatus> {
-    try {
-      return await this.call(() => handle.result());
-    } catch (error) {
-      if (!(error instanceof WorkflowFailedError)) throw error;
-      if (error.cause instanceof ApplicationFailure && error.cause.type === 'ReleaseFailed') {
-        const details = error.cause.details?.[0];
-        if (isStatus(details)) return details;
-      }
-    }
-    return this.call(() => handle.query(statusQuery));
+    return this.call(() => finalStatus(this.client, release));
   }
 
   /** One page of releases, newest first (see `releaseListQuery` for the order). */
@@ -225,10 +164,6 @@ function grpcCode(error: unknown): number | undefined {
   if (isGrpcServiceError(error)) return error.code;
   const cause = (error as { cause?: unknown } | null)?.cause;
   return isGrpcServiceError(cause) ? cause.code : undefined;
-}
-
-function isStatus(value: unknown): value is ReleaseStatus {
-  return typeof value === 'object' && value !== null && typeof (value as ReleaseStatus).phase === 'string' && Array.isArray((value as ReleaseStatus).timeline);
 }
 
 export type { RawExecution } from './visibility.js';

@@ -2,15 +2,10 @@
  * Listing releases through Temporal visibility: the query (built only from validated values), the
  * opaque cursor around the server's page token, and the decoding of raw execution records.
  */
+import { safeValue } from '../client/reads.js';
 import { invalidRequest } from './problems.js';
 import type { ListQuery } from './schemas.js';
 import { RELEASE_WORKFLOW_TYPE } from '../workflows/messages.js';
-
-/** Values reach visibility queries only after validation; this refuses anything that could escape a string. */
-export function safeValue(value: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(value)) throw new Error(`refusing to put ${JSON.stringify(value)} into a visibility query`);
-  return value;
-}
 
 /**
  * The visibility query for a list. Temporal's SQL visibility has no ORDER BY; it returns running

@@ -14,11 +14,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { TokenStore } from '../api/auth.js';
 import { ApiMetrics } from '../api/metrics.js';
 import { startApiServer } from '../api/server.js';
+import { actOnRelease } from '../client/actions.js';
+import { locatedRelease, releaseStatus } from '../client/reads.js';
 import { startRelease } from '../client/releases.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../core/spec.js';
 import { ensureTemporalCli } from '../scripts/temporal-cli.mjs';
@@ -26,8 +28,7 @@ import { freePort } from '../scripts/lib/proc.mjs';
 import { quantile } from './lib/stats.js';
 import { startDevServer } from '../stack/temporal.js';
 import { fakeActivities, newFakeCluster } from '../test/harness/fake-activities.js';
-import { pauseUpdate, resumeUpdate, statusQuery } from '../workflows/messages.js';
-import type { canaryRelease } from '../workflows/release.js';
+import { statusQuery } from '../workflows/messages.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const N = { start: QUICK ? 15 : 40, status: QUICK ? 100 : 300, action: QUICK ? 30 : 100, perLevel: QUICK ? 200 : 600 };
@@ -147,14 +148,15 @@ async function main(): Promise<void> {
     // ---- status: one running release, in its observation window ----
     const spec = benchSpec();
     const started = await startRelease(client, spec, { taskQueue });
-    const handle: WorkflowHandle<typeof canaryRelease> = client.workflow.getHandle(started.workflowId);
-    while ((await handle.query(statusQuery)).windowEndsAt === null) await new Promise((r) => setTimeout(r, 50));
+    // the direct side reads and acts through client/, as the API does
+    const release = locatedRelease(client, spec.releaseId, started.workflowId, started.runId, 'RUNNING');
+    while ((await release.handle.query(statusQuery)).windowEndsAt === null) await new Promise((r) => setTimeout(r, 50));
     const statusPath = `/v1/releases/${spec.releaseId}`;
     const directStatus: number[] = [];
     const apiStatus: number[] = [];
     const uncachedStatus: number[] = [];
     for (let i = 0; i < N.status + 20; i++) {
-      const d = await timed(1, async () => { await handle.query(statusQuery); });
+      const d = await timed(1, async () => { await releaseStatus(client, release); });
       const a = await timed(1, async () => { await expectOk(await fetch(`${server.url}${statusPath}`, { headers }), 'status'); });
       const u = await timed(1, async () => { await expectOk(await fetch(`${uncached.url}${statusPath}`, { headers }), 'status'); });
       if (i < 20) continue; // warm-up
@@ -167,8 +169,8 @@ async function main(): Promise<void> {
     const directAction: number[] = [];
     const apiAction: number[] = [];
     for (let i = 0; i < N.action / 2; i++) {
-      for (const update of [pauseUpdate, resumeUpdate]) {
-        directAction.push(...await timed(1, async () => { await handle.executeUpdate(update, { args: [{ actor: 'bench' }] }); }));
+      for (const action of ['pause', 'resume'] as const) {
+        directAction.push(...await timed(1, async () => { await actOnRelease(client, release, action, { actor: 'bench' }); }));
       }
       for (const action of ['pause', 'resume']) {
         apiAction.push(...await timed(1, async () => {

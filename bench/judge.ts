@@ -9,7 +9,7 @@
  * Mann–Whitney judge (every 5 minutes); see bench/lib/peers.ts. Prints a table, not a timing.
  */
 import { judge } from '../core/judge/index.js';
-import { judgeConfigSchema, type JudgeConfigInput } from '../core/judge/config.js';
+import { judgeConfigSchema, type JudgeConfig, type JudgeConfigInput } from '../core/judge/config.js';
 import type { BucketCounts } from '../core/types.js';
 import { judgeConfigFlag, parseFlags, printTable, runCli, UsageError, wholeNumber } from './lib/cli.js';
 import { flaggerJudge, kayentaJudge, type PeerJudge } from './lib/peers.js';
@@ -106,7 +106,7 @@ function parseArgs(argv: readonly string[]): Options | 'help' {
 }
 
 /** Our judge at every look; the minute of the first `fail`, and the last verdict otherwise. */
-function ourJudge(buckets: { canary: BucketCounts[]; baseline: BucketCounts[] }, config: JudgeConfigInput, plannedLooks: number) {
+function ourJudge(buckets: { canary: BucketCounts[]; baseline: BucketCounts[] }, config: JudgeConfig, plannedLooks: number) {
   let verdict = 'inconclusive';
   for (let look = 1; look <= LOOKS; look++) {
     const end = look * LOOK_EVERY;
@@ -139,7 +139,8 @@ class Tally {
 }
 
 function runCell(volumeIndex: number, volume: number, scenario: Scenario, options: Options): string[] {
-  const { runs, seed, config, plannedLooks } = options;
+  const { runs, seed, plannedLooks } = options;
+  const config = judgeConfigSchema.parse(options.config); // judge() takes a typed request
   const ours = new Tally();
   const peers = PEERS.map(() => new Tally());
   let inconclusiveAtEnd = 0;

@@ -16,7 +16,7 @@
  * bench/judge.ts), so two configurations are compared on the same draws.
  */
 import { judge } from '../core/judge/index.js';
-import type { JudgeConfigInput } from '../core/judge/config.js';
+import { judgeConfigSchema, type JudgeConfigInput } from '../core/judge/config.js';
 import { planRelease } from '../core/plan.js';
 import { validateReleaseSpec } from '../core/spec.js';
 import type { BucketCounts } from '../core/types.js';
@@ -71,6 +71,7 @@ function main({ runs, seed, config }: Options): void {
   console.log(`one window of ${BUCKETS} buckets, baseline error rate ${BASELINE_ERROR_RATE * 100}%, look 1 of ${PLANNED_LOOKS} planned, ${configText}, ${runs} runs per cell, seed ${seed}`);
   console.log('share of runs NOT rolled back at the look (pass or inconclusive), and passed\n');
   const header = ['requests/arm', ...FACTORS.map((f) => `×${f} not rb / pass`)];
+  const judgeConfig = judgeConfigSchema.parse(config); // judge() takes a typed request
   const rows = REQUESTS_PER_ARM.map((total, row) => {
     const cells = FACTORS.map((factor) => {
       let notRolledBack = 0;
@@ -81,7 +82,7 @@ function main({ runs, seed, config }: Options): void {
           look: 1,
           plannedLooks: PLANNED_LOOKS,
           buckets: { canary: arm(random, total / BUCKETS, BASELINE_ERROR_RATE * factor), baseline: arm(random, total / BUCKETS, BASELINE_ERROR_RATE) },
-          config,
+          config: judgeConfig,
         });
         if (decision.verdict !== 'fail') notRolledBack += 1;
         if (decision.verdict === 'pass') passed += 1;

@@ -1,21 +1,20 @@
 /**
- * Starting and finding releases with a Temporal client: shared by the API, the benchmarks and the
- * tests, so "one release per service" and "a retried start is idempotent" hold everywhere.
+ * Starting a release: the one place that holds every start rule, shared by the API, the
+ * benchmarks and the tests — one release per service at a time (ReleaseConflictError), a retried
+ * start of a running release is idempotent (`created: false`), a release id names one release of
+ * one service (ReleaseIdTakenError) and is not run again once it has ended (ReleaseEndedError).
  */
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { releaseWorkflowId, type ReleaseSpec } from '../core/spec.js';
 import { RELEASE_WORKFLOW_TYPE, TASK_QUEUE } from '../workflows/messages.js';
 import type { ReleaseWorkflowInput } from '../workflows/release.js';
 import type { canaryRelease } from '../workflows/release.js';
 import { NamespaceKey, PhaseKey, ReleaseIdKey, ServiceKey, VersionKey, WeightKey } from '../workflows/state.js';
+import { ReleaseConflictError, ReleaseEndedError, ReleaseIdTakenError } from './errors.js';
+import { lastRun, locateRelease, releaseIdOf, type LastRun, type LocatedRelease } from './reads.js';
 
-/** Another release is already running for the service. */
-export class ReleaseConflictError extends Error {
-  constructor(readonly workflowId: string, readonly runningReleaseId: string | undefined, service: string, namespace: string) {
-    super(`release ${runningReleaseId ?? '(unknown id)'} is already running for service ${namespace}/${service} (workflow ${workflowId})`);
-    this.name = 'ReleaseConflictError';
-  }
-}
+// where tests and scripts written before client/errors.ts import it from
+export { ReleaseConflictError } from './errors.js';
 
 export interface StartedRelease {
   /** False when the same release (same releaseId) was already running: a retried start. */
@@ -25,14 +24,47 @@ export interface StartedRelease {
   runId: string;
 }
 
+/** How the start rules look releases up; the API passes its own (deadlines, releases it just started). */
+export interface ReleaseLookup {
+  /** The newest run of the release with this id, read afresh. */
+  locate(releaseId: string): Promise<LocatedRelease | undefined>;
+  /** The newest run of a workflow id, read consistently. */
+  lastRun(workflowId: string): Promise<LastRun | undefined>;
+}
+
 export interface StartOptions {
   taskQueue?: string;
   /** Overrides for tests (e.g. a small continue-as-new threshold). */
   historyLimit?: number;
+  /**
+   * False when the release id was generated for this start (e.g. by the API, at random): no
+   * earlier release can carry it, so the id checks are skipped. Default true.
+   */
+  idChosen?: boolean;
+  /** Default: straight from Temporal (client/reads.ts). */
+  lookup?: ReleaseLookup;
 }
 
+/** Temporal's reads, as the start rules need them. */
+export function temporalLookup(client: Client): ReleaseLookup {
+  return { locate: (releaseId) => locateRelease(client, releaseId), lastRun: (workflowId) => lastRun(client, workflowId) };
+}
+
+/**
+ * A release id names one release: refuses an id that names a release of another service, and the
+ * id of the service's last release once it has ended (a retried start must not run it again).
+ */
+async function checkReleaseId(lookup: ReleaseLookup, spec: ReleaseSpec, workflowId: string): Promise<void> {
+  const elsewhere = await lookup.locate(spec.releaseId);
+  if (elsewhere && elsewhere.workflowId !== workflowId) throw new ReleaseIdTakenError(spec.releaseId, elsewhere.workflowId);
+  const last = await lookup.lastRun(workflowId);
+  if (last && last.status !== 'RUNNING' && last.releaseId === spec.releaseId) throw ReleaseEndedError.onStart(spec.releaseId, last.status);
+}
+
+/** Starts the release of a validated spec (see the file comment for the rules it enforces). */
 export async function startRelease(client: Client, spec: ReleaseSpec, options: StartOptions = {}): Promise<StartedRelease> {
   const workflowId = releaseWorkflowId(spec.namespace, spec.service);
+  if (options.idChosen !== false) await checkReleaseId(options.lookup ?? temporalLookup(client), spec, workflowId);
   const input: ReleaseWorkflowInput = { spec, ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}) };
   try {
     const handle = await client.workflow.start<typeof canaryRelease>(RELEASE_WORKFLOW_TYPE, {
@@ -57,17 +89,6 @@ export async function startRelease(client: Client, spec: ReleaseSpec, options: S
     const description = await client.workflow.getHandle(workflowId).describe();
     const runningId = releaseIdOf(description);
     if (runningId === spec.releaseId) return { created: false, releaseId: spec.releaseId, workflowId, runId: description.runId };
-    throw new ReleaseConflictError(workflowId, runningId, spec.service, spec.namespace);
+    throw new ReleaseConflictError(spec.releaseId, workflowId, runningId, spec.service, spec.namespace);
   }
-}
-
-/**
- * The release id of a workflow run: from the memo the API and CLI set, else from the
- * `CanaryReleaseId` search attribute the workflow upserts (a release started with the Temporal CLI
- * has no memo).
- */
-export function releaseIdOf(description: WorkflowExecutionDescription): string | undefined {
-  const fromMemo = description.memo?.releaseId;
-  if (typeof fromMemo === 'string') return fromMemo;
-  return description.typedSearchAttributes.get(ReleaseIdKey);
 }

@@ -1,7 +1,10 @@
 /**
  * Durations in release specs are Go/Prometheus-style strings ("90s", "5m", "1h30m", "500ms").
- * They are parsed once, at validation time, into milliseconds; workflow code only sees numbers.
+ * Validation checks them with `parseDuration`; everything after validation turns them into
+ * milliseconds with `durationMs`, which throws instead of falling back (the plan, core/plan.ts,
+ * holds every duration the workflow runs on, so workflow code only sees numbers).
  */
+import { EngineError } from './errors.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
@@ -15,6 +18,23 @@ export function parseDuration(text: string): number | undefined {
     total += Number(match[1]) * (UNIT_MS[match[2] as string] as number);
   }
   return Math.round(total);
+}
+
+/**
+ * A duration that is not one, found after validation (a spec that bypassed it): retrying cannot
+ * fix it, so it is marked `nonRetryable` like the providers' configuration errors.
+ */
+export class DurationError extends EngineError {
+  constructor(readonly field: string, readonly text: string) {
+    super(`${field} "${text}" is not a duration such as "30s", "5m" or "1h30m"`, { kind: 'config', nonRetryable: true, object: field });
+  }
+}
+
+/** Milliseconds of a spec's duration field; throws DurationError naming the field when it is not one. */
+export function durationMs(text: string, field: string): number {
+  const value = parseDuration(text);
+  if (value === undefined) throw new DurationError(field, text);
+  return value;
 }
 
 /** Formats milliseconds the way people write them: 90000 → "1m30s", 1500 → "1.5s". */

@@ -1,8 +1,11 @@
 /**
  * Turns a validated spec into the numbers the workflow runs on: the list of steps with their
- * weights and windows in milliseconds. Pure arithmetic, kept out of the workflow so it is tested alone.
+ * weights and windows in milliseconds, and every other duration the engine needs. Pure
+ * arithmetic, kept out of the workflow so it is tested alone. Each duration field of the spec is
+ * turned into milliseconds here (activities that receive the spec use the field helpers below),
+ * never with a silent fallback.
  */
-import { parseDuration } from './duration.js';
+import { durationMs } from './duration.js';
 import type { ReleaseSpec } from './spec.js';
 
 export interface PlannedStep {
@@ -22,29 +25,36 @@ export interface ReleasePlan {
   /** Fixed extension length, or undefined to extend by the current step's window. */
   extendByMs: number | undefined;
   approvalTimeoutMs: number;
-}
-
-function ms(text: string): number {
-  const value = parseDuration(text);
-  if (value === undefined) throw new Error(`invalid duration "${text}" in a validated spec`);
-  return value;
+  /** How long scaling and promotion may wait for workloads to become ready (0: nothing to wait for). */
+  readyTimeoutMs: number;
 }
 
 /** The weight schedule of a spec as explicit steps. `stepWeight`/`maxWeight` expand to 10, 20, … max. */
 export function planSteps(spec: Pick<ReleaseSpec, 'schedule'>): PlannedStep[] {
   const schedule = spec.schedule;
   if ('steps' in schedule) {
-    return schedule.steps.map((s, i) => ({ index: i + 1, weight: s.weight, observeMs: ms(s.observe), approval: s.approval }));
+    return schedule.steps.map((s, i) => ({ index: i + 1, weight: s.weight, observeMs: durationMs(s.observe, `schedule.steps[${i}].observe`), approval: s.approval }));
   }
+  const observeMs = durationMs(schedule.observe, 'schedule.observe');
   const steps: PlannedStep[] = [];
   for (let w = schedule.stepWeight; w <= schedule.maxWeight; w += schedule.stepWeight) {
-    steps.push({ index: steps.length + 1, weight: w, observeMs: ms(schedule.observe), approval: schedule.approval });
+    steps.push({ index: steps.length + 1, weight: w, observeMs, approval: schedule.approval });
   }
   const last = steps[steps.length - 1];
   if (last && last.weight < schedule.maxWeight) {
-    steps.push({ index: steps.length + 1, weight: schedule.maxWeight, observeMs: ms(schedule.observe), approval: schedule.approval });
+    steps.push({ index: steps.length + 1, weight: schedule.maxWeight, observeMs, approval: schedule.approval });
   }
   return steps;
+}
+
+/** The length of one metrics bucket (`analysis.bucket`). */
+export function analysisBucketMs(spec: Pick<ReleaseSpec, 'analysis'>): number {
+  return durationMs(spec.analysis.bucket, 'analysis.bucket');
+}
+
+/** How long a workload may take to become ready: `workloads.readyTimeout`, or 0 for workloads without one. */
+export function readyTimeoutMs(workloads: ReleaseSpec['workloads']): number {
+  return workloads.type === 'kubernetes' ? durationMs(workloads.readyTimeout, 'workloads.readyTimeout') : 0;
 }
 
 export function planRelease(spec: ReleaseSpec): ReleasePlan {
@@ -52,11 +62,12 @@ export function planRelease(spec: ReleaseSpec): ReleasePlan {
   const inconclusive = spec.policies.inconclusive;
   return {
     steps,
-    bucketMs: ms(spec.analysis.bucket),
+    bucketMs: analysisBucketMs(spec),
     plannedLooks: steps.length + inconclusive.maxExtensions,
     maxExtensions: inconclusive.maxExtensions,
-    extendByMs: inconclusive.extendBy === undefined ? undefined : ms(inconclusive.extendBy),
-    approvalTimeoutMs: ms(spec.policies.approval.timeout),
+    extendByMs: inconclusive.extendBy === undefined ? undefined : durationMs(inconclusive.extendBy, 'policies.inconclusive.extendBy'),
+    approvalTimeoutMs: durationMs(spec.policies.approval.timeout, 'policies.approval.timeout'),
+    readyTimeoutMs: readyTimeoutMs(spec.workloads),
   };
 }
 

@@ -4,11 +4,13 @@
  * two versions. Pure and workflow-safe (the workflow receives an already validated spec).
  */
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { durationMs } from './duration.js';
 import { judgeConfigSchema } from './judge/config.js';
 import { dnsLabel, durationString } from './fields.js';
-import { formatPath, LABEL_VALUE_RE } from './names.js';
+import { LABEL_VALUE_RE } from './names.js';
+import { problemsFromZod, type SpecProblem } from './problems.js';
 import { metricsSpecSchema } from './metrics/config.js';
+import { providerProblems } from './providers.js';
 import { cohortSchema, defaultRouterSpec, routerCohortProblems, routerSpecSchema } from './routing/config.js';
 
 /** Release ids are chosen by CI (e.g. a pipeline run id) and end up in workflow ids and URLs. */
@@ -107,11 +109,7 @@ export type ReleaseSpec = Omit<ParsedSpec, 'router' | 'workloads' | 'releaseId'>
 };
 export type Schedule = z.output<typeof scheduleSchema>;
 
-/** One problem in a spec: where (a dotted path such as `schedule.steps[1].weight`) and what. */
-export interface SpecProblem {
-  path: string;
-  message: string;
-}
+export type { SpecProblem } from './problems.js';
 
 export type SpecValidation = { ok: true; spec: ReleaseSpec } | { ok: false; problems: SpecProblem[] };
 
@@ -133,28 +131,30 @@ function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
     problems.push({ path: 'schedule.maxWeight', message: `must be at least stepWeight ${schedule.stepWeight}` });
   }
   if (spec.router) problems.push(...routerCohortProblems(spec.router, spec.cohorts));
-  const bucketMs = parseDuration(spec.analysis.bucket) ?? 0;
+  problems.push(...providerProblems(spec));
+  const bucketMs = durationMs(spec.analysis.bucket, 'analysis.bucket');
   if (bucketMs < 1000) problems.push({ path: 'analysis.bucket', message: 'must be at least 1s' });
   if ('steps' in schedule) {
     schedule.steps.forEach((step, i) => {
-      if ((parseDuration(step.observe) ?? 0) < bucketMs) {
+      if (durationMs(step.observe, `schedule.steps[${i}].observe`) < bucketMs) {
         problems.push({ path: `schedule.steps[${i}].observe`, message: `must be at least one analysis bucket (${spec.analysis.bucket})` });
       }
     });
-  } else if ((parseDuration(schedule.observe) ?? 0) < bucketMs) {
+  } else if (durationMs(schedule.observe, 'schedule.observe') < bucketMs) {
     problems.push({ path: 'schedule.observe', message: `must be at least one analysis bucket (${spec.analysis.bucket})` });
   }
   return problems;
 }
 
 /**
- * Validates a submitted spec and fills in defaults. `newReleaseId` supplies an id when the spec
- * has none (the API passes a random one; validation itself stays deterministic).
+ * The only release spec validator: the API's POST /v1/releases and `canary spec` both call it, so
+ * they report the same problems. Validates a submitted spec and fills in defaults. `newReleaseId`
+ * supplies an id when the spec has none (the API passes a random one; validation stays deterministic).
  */
 export function validateReleaseSpec(input: unknown, newReleaseId?: () => string): SpecValidation {
   const parsed = releaseSpecSchema.safeParse(input);
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })) };
+    return { ok: false, problems: problemsFromZod(parsed.error) };
   }
   const problems = crossFieldProblems(parsed.data);
   if (problems.length > 0) return { ok: false, problems };

@@ -17,7 +17,8 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { cohortSchema } from '../core/routing/config.js';
 import { formatPath } from '../core/names.js';
-import { ControlError, type RouterStateStore } from './router-state.js';
+import { ControlError } from './errors.js';
+import type { RouterStateStore } from './router-state.js';
 
 const generation = z.number().int().min(1);
 const weightsBody = z.strictObject({ stable: z.number(), canary: z.number(), ifGeneration: generation.optional() });

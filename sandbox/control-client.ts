@@ -38,7 +38,7 @@ export interface ControlWrite {
   body?: Record<string, unknown>;
 }
 
-/** Reads and writes the sandbox router's state; every failure is a RouterError (see errors.ts). */
+/** Reads and writes the sandbox router's state; every failure is an EngineError (see errors.ts). */
 export class ControlClient {
   /** "sandbox/router/<url>", for messages. */
   readonly target: string;

@@ -13,7 +13,7 @@ import { DEMO_VERSION_NAMES, DEMO_VERSIONS, INITIAL_STABLE, type DemoVersion } f
 
 export { DEMO_VERSIONS, DEMO_VERSION_NAMES, INITIAL_STABLE, type DemoBehaviour, type DemoVersion } from './versions.js';
 export { startStackPrometheus, prometheusConfig, type ScrapeTarget, type StackPrometheus, type StackPrometheusOptions } from './prometheus.js';
-export { sandboxProviders, createSandboxRouter, type SandboxProviders } from './providers.js';
+export { sandboxProviders, type SandboxProviderOptions } from './providers.js';
 export { SandboxRouter } from './sandbox-router.js';
 export { SandboxWorkloads, type SandboxRelease, type SandboxStableSnapshot } from './sandbox-workloads.js';
 export { SandboxRequestError, SandboxUnreachableError, SandboxWorkloadError } from './errors.js';

@@ -7,6 +7,7 @@
 import { cohortCondition, type HeaderCondition } from '../core/routing/cohorts.js';
 import { weightProblems, type Cohort } from '../core/routing/config.js';
 import type { Weights } from '../core/types.js';
+import { ControlError } from './errors.js';
 
 /** What GET /control/state returns. */
 export interface RouterState {
@@ -19,29 +20,6 @@ export interface RouterState {
   generation: number;
   /** The demo versions the router can send traffic to. */
   versions: string[];
-}
-
-/** Error codes of the control API, one per reason a request is refused. */
-export type ControlErrorCode =
-  | 'invalid-request'
-  | 'invalid-weights'
-  | 'invalid-cohort'
-  | 'unknown-version'
-  | 'generation-conflict'
-  | 'no-canary'
-  | 'canary-in-use'
-  | 'not-found';
-
-/** A refused control request: HTTP status, a machine-readable code and a sentence for people. */
-export class ControlError extends Error {
-  override readonly name = 'ControlError';
-  constructor(
-    readonly status: 400 | 404 | 409,
-    readonly code: ControlErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Where one request goes and why. */

@@ -40,14 +40,6 @@ export class SandboxRouter implements TrafficRouter {
     return this.writeWeights(weights);
   }
 
-  async applyCohorts(cohorts: Cohort[]): Promise<void> {
-    await this.writeCohorts(cohorts);
-  }
-
-  async removeCohorts(): Promise<void> {
-    await this.writeCohorts([]);
-  }
-
   /** Traffic leaves the canary first, then the cohort routes go; both are read back. */
   async finalize(): Promise<Weights> {
     await this.writeWeights(ALL_ON_STABLE);

@@ -76,8 +76,7 @@ export class SandboxWorkloads implements WorkloadManager {
       if (state.canaryVersion !== canaryVersion) {
         throw new SandboxWorkloadError(
           `${this.client.target}: cannot promote ${canaryVersion}: the canary arm serves ${state.canaryVersion ?? 'nothing'} (was prepareCanary run for this release?)`,
-          true,
-          this.client.target,
+          { kind: 'conflict', nonRetryable: true, object: this.client.target },
         );
       }
       return { method: 'POST', path: '/promote' };
@@ -98,8 +97,7 @@ export class SandboxWorkloads implements WorkloadManager {
       if (!idle(state)) {
         throw new SandboxWorkloadError(
           `${this.client.target}: refusing to remove canary ${canaryVersion} while it receives ${state.weights.canary}% of traffic and ${state.cohorts.length} cohort(s); finalize the routing first`,
-          true,
-          this.client.target,
+          { kind: 'conflict', nonRetryable: true, object: this.client.target },
         );
       }
       return { method: 'PUT', path: '/canary', body: { version: null } };
@@ -117,7 +115,7 @@ export class SandboxWorkloads implements WorkloadManager {
   async restoreStable(snapshot: unknown, progress: ProgressReporter): Promise<void> {
     const parsed = snapshotSchema.safeParse(snapshot);
     if (!parsed.success) {
-      throw new SandboxWorkloadError(`${this.client.target}: cannot restore the stable arm from ${JSON.stringify(snapshot)}: not a sandbox snapshot ({ stableVersion })`, true, this.client.target);
+      throw new SandboxWorkloadError(`${this.client.target}: cannot restore the stable arm from ${JSON.stringify(snapshot)}: not a sandbox snapshot ({ stableVersion })`, { kind: 'invalid-input', nonRetryable: true, object: this.client.target });
     }
     const { stableVersion } = parsed.data;
     await this.client.update((state) => (state.stableVersion === stableVersion ? null : { method: 'PUT', path: '/stable', body: { version: stableVersion } }));
@@ -129,15 +127,14 @@ export class SandboxWorkloads implements WorkloadManager {
     return new SandboxWorkloadError(
       `${this.client.target}: another release is in progress: canary ${state.canaryVersion} (stable ${state.stableVersion}) receives ${state.weights.canary}% of traffic and ${state.cohorts.length} cohort(s), ` +
         `so this release (${this.release.stableVersion} → ${this.release.canaryVersion}) cannot start`,
-      true,
-      this.client.target,
+      { kind: 'conflict', nonRetryable: true, object: this.client.target },
     );
   }
 
   /** Read-back check; a mismatch means another writer got in between, so a retry may help. */
   private verify(state: RouterState, field: 'stableVersion' | 'canaryVersion', expected: string | null): void {
     if (state[field] !== expected) {
-      throw new SandboxWorkloadError(`${this.client.target} does not show what was written: expected ${field} ${expected}, read back ${state[field]}`, false, this.client.target);
+      throw new SandboxWorkloadError(`${this.client.target} does not show what was written: expected ${field} ${expected}, read back ${state[field]}`, { kind: 'verification', nonRetryable: false, object: this.client.target });
     }
   }
 }

@@ -4,6 +4,7 @@
  * README name the same variables (test/unit/compose.test.ts checks the compose file against it).
  */
 import { z } from 'zod';
+import { problemLines, problemsFromZod } from '../core/problems.js';
 import { FALLBACK_PROMETHEUS_ADDRESS } from '../activities/metrics/prometheus.js';
 import { FALLBACK_SANDBOX_URL } from '../sandbox/providers.js';
 import { TASK_QUEUE } from '../workflows/messages.js';
@@ -68,6 +69,6 @@ export type EngineEnv = z.output<typeof engineEnvSchema>;
 export function loadEngineEnv(env: NodeJS.ProcessEnv = process.env): EngineEnv {
   const parsed = engineEnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  const lines = problemLines(problemsFromZod(parsed.error)).map((line) => `  ${line}`);
   throw new Error(`invalid environment:\n${lines.join('\n')}`);
 }

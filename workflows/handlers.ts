@@ -77,8 +77,8 @@ function apply(kind: ActionKind, payload: ActionArgs, state: ReleaseState): void
   switch (kind) {
     case 'approve': state.approval = { actor: payload.actor, ...(payload.comment !== undefined ? { comment: payload.comment } : {}) }; break;
     case 'abort': state.abortRequest = { actor: payload.actor, reason: payload.reason ?? '' }; break;
-    case 'pause': state.status.paused = true; break;
-    case 'resume': state.status.paused = false; break;
+    case 'pause': state.pause(); break;
+    case 'resume': state.resume(); break;
     case 'promote': state.promoteRequest = { actor: payload.actor }; break;
   }
 }

@@ -7,16 +7,9 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Decision } from '../core/judge/decision.js';
 import type { Weights } from '../core/types.js';
 
-export type Phase =
-  | 'Pending'
-  | 'Progressing'
-  | 'AwaitingApproval'
-  | 'Paused'
-  | 'Promoting'
-  | 'Promoted'
-  | 'RollingBack'
-  | 'RolledBack'
-  | 'Failed';
+/** Every phase of a release; the API's schemas and the tests enumerate these, nothing else. */
+export const PHASES = ['Pending', 'Progressing', 'AwaitingApproval', 'Paused', 'Promoting', 'Promoted', 'RollingBack', 'RolledBack', 'Failed'] as const;
+export type Phase = (typeof PHASES)[number];
 
 export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Failed'];
 
@@ -31,10 +24,14 @@ export interface AbortArgs { actor: string; reason: string; releaseId?: string }
 /** Any action's payload, as the handlers and the API treat it. */
 export type ActionArgs = ActorArgs & { reason?: string };
 
+/** The failure type of a release workflow that ended Failed; its details hold the final status. */
+export const RELEASE_FAILED_FAILURE = 'ReleaseFailed';
+
 /** The failure type of an update rejected because it names another release than the one running. */
 export const OTHER_RELEASE_FAILURE = 'OtherRelease';
 
-export type ActionKind = 'approve' | 'abort' | 'pause' | 'resume' | 'promote';
+export const ACTION_KINDS = ['approve', 'abort', 'pause', 'resume', 'promote'] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
 
 /** An accepted message, recorded so the history answers "who did this, and when". */
 export interface ActionRecord {
@@ -46,9 +43,11 @@ export interface ActionRecord {
   context: string;
 }
 
+export const GATE_KINDS = ['step', 'promotion', 'hold'] as const;
+
 /** A pending approval gate. */
 export interface GateInfo {
-  kind: 'step' | 'promotion' | 'hold';
+  kind: (typeof GATE_KINDS)[number];
   /** Step the gate stands before (for kind "step"), or the step being held. */
   step?: number;
   reason: string;
@@ -68,17 +67,24 @@ export interface AnalysisRecord {
   /** Buckets dropped because an arm had no data in them. */
   missingBuckets: number;
   decision: Decision;
-  /** What the workflow did with the verdict ("next step", "extend 1/2", "roll back", "hold"). */
+  /** What the workflow did with the verdict: one of core/policy.ts's DECISION_ACTIONS or an extension. */
   action: string;
 }
+
+export const TIMELINE_TYPES = ['phase', 'weight', 'decision', 'action', 'error'] as const;
 
 /** A phase or weight change, for the event stream and the status. */
 export interface TimelineEvent {
   at: string;
-  type: 'phase' | 'weight' | 'decision' | 'action' | 'error';
+  type: (typeof TIMELINE_TYPES)[number];
   message: string;
   phase?: Phase;
   weight?: number;
+  /**
+   * For a "decision" entry: its index in `ReleaseStatus.decisions`, so the event stream pairs them
+   * even after the timeline was trimmed (absent in entries recorded before it existed).
+   */
+  decision?: number;
 }
 
 export interface ReleaseStatus {

@@ -5,16 +5,16 @@
  * abort during a window or a gate, and when the workflow is cancelled.
  */
 import {
-  ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, ContinueAsNew, condition, continueAsNew,
-  allHandlersFinished, isCancellation, proxyActivities, workflowInfo,
+  ApplicationFailure, CancellationScope, ContinueAsNew, condition, continueAsNew, allHandlersFinished, isCancellation, workflowInfo,
 } from '@temporalio/workflow';
-import type { AnalyseResult, ReleaseActivities } from '../activities/contract.js';
-import { formatDuration, parseDuration } from '../core/duration.js';
-import type { Decision } from '../core/judge/decision.js';
+import type { AnalyseResult } from '../activities/contract.js';
+import { formatDuration } from '../core/duration.js';
 import { planRelease, type PlannedStep, type ReleasePlan } from '../core/plan.js';
+import { metricsUnavailableDecision, nextMove } from '../core/policy.js';
 import type { ReleaseSpec } from '../core/spec.js';
+import { activitiesFor, failureMessage, isNonRetryable } from './activity-proxies.js';
 import { installHandlers } from './handlers.js';
-import type { GateInfo, ReleaseStatus } from './messages.js';
+import { RELEASE_FAILED_FAILURE, type GateInfo, type ReleaseStatus } from './messages.js';
 import { ReleaseState, type CarriedState } from './state.js';
 
 export interface ReleaseWorkflowInput {
@@ -30,50 +30,6 @@ class RollbackRequested extends Error {
   constructor(readonly reason: string) {
     super(reason);
   }
-}
-
-/**
- * Activity proxies for one release. Writes (weights, scaling, promotion) wait for a cancelled
- * activity to really end before the workflow goes on: a write cut loose by an abort must not land
- * after the rollback. Their time limits follow the spec's `readyTimeout`, since scaling and
- * promotion wait for Deployments.
- */
-function activitiesFor(spec: ReleaseSpec) {
-  const readyMs = spec.workloads.type === 'kubernetes' ? parseDuration(spec.workloads.readyTimeout) ?? 300_000 : 0;
-  const writeTimeoutMs = readyMs + 60_000;
-  return {
-    routing: proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: writeTimeoutMs,
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
-    }),
-    /** Heartbeats (every 2 s while waiting for scrapes) carry an abort's cancellation to the activity. */
-    analysis: proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: '2m',
-      heartbeatTimeout: '10s',
-      retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
-    }),
-    promoting: proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: writeTimeoutMs,
-      heartbeatTimeout: '30s',
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: { maximumAttempts: 2 },
-    }),
-    /** Rollback must complete even when the router errs: retried with backoff for minutes. */
-    restoring: proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: writeTimeoutMs,
-      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
-    }),
-  };
-}
-
-function failureMessage(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
-}
-
-function isNonRetryable(error: unknown): boolean {
-  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable === true;
 }
 
 export async function canaryRelease(input: ReleaseWorkflowInput): Promise<ReleaseStatus> {
@@ -105,7 +61,7 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
     }
   }
   if (state.status.phase === 'Failed') {
-    throw ApplicationFailure.nonRetryable(state.status.outcome ?? 'release failed', 'ReleaseFailed', state.snapshot());
+    throw ApplicationFailure.nonRetryable(state.status.outcome ?? 'release failed', RELEASE_FAILED_FAILURE, state.snapshot());
   }
   return state.snapshot();
 }
@@ -119,7 +75,7 @@ class ReleaseRun {
     private readonly state: ReleaseState,
     private readonly historyLimit: number,
   ) {
-    this.acts = activitiesFor(spec);
+    this.acts = activitiesFor(plan);
   }
 
   private checkAbort(): void {
@@ -168,7 +124,7 @@ class ReleaseRun {
         if (step.approval && (await this.gate('step', step.index, `approval before step ${step.index} (${step.weight}%)`)) === 'promote') return;
         await this.waitWhilePaused();
         if (state.promoteRequest) return;
-        state.status.step = step.index;
+        state.enterStep(step.index);
         state.setWeights(await this.interruptible(() => this.acts.routing.setCanaryWeight(this.spec, step.weight)), `step ${step.index}/${plan.steps.length}: canary weight ${step.weight}%`);
         state.analysisStartMs ??= Date.now();
         windowMs = step.observeMs;
@@ -194,7 +150,7 @@ class ReleaseRun {
     state.setPhase('Paused', 'paused before the next change of traffic');
     await condition(() => !state.status.paused || state.abortRequest !== null || state.promoteRequest !== null);
     this.checkAbort();
-    state.status.paused = false;
+    state.resume();
     state.setPhase('Progressing', state.promoteRequest ? 'promotion requested while paused' : 'resumed');
   }
 
@@ -205,8 +161,7 @@ class ReleaseRun {
     const interrupt = () => state.abortRequest !== null || state.promoteRequest !== null;
     while (remaining > 0) {
       if (state.status.paused) {
-        state.status.windowEndsAt = null;
-        state.status.windowRemainingMs = remaining;
+        state.freezeWindow(remaining);
         state.setPhase('Paused', `paused with ${formatDuration(remaining)} left in the window`);
         await condition(() => !state.status.paused || interrupt());
         this.checkAbort();
@@ -214,11 +169,10 @@ class ReleaseRun {
         state.setPhase('Progressing', 'resumed');
       }
       const started = Date.now();
-      state.status.windowEndsAt = new Date(started + remaining).toISOString();
+      state.openWindow(started + remaining);
       const interrupted = await condition(() => interrupt() || state.status.paused, remaining);
       remaining -= Date.now() - started;
-      state.status.windowEndsAt = null;
-      state.status.windowRemainingMs = null;
+      state.closeWindow();
       this.checkAbort();
       if (state.promoteRequest) return 'promote';
       if (!interrupted) break;
@@ -232,57 +186,38 @@ class ReleaseRun {
     state.look += 1;
     const look = state.look;
     const at = new Date().toISOString();
-    let result: AnalyseResult;
-    let failure: { message: string; nonRetryable: boolean } | null = null;
+    const { result, failure } = await this.runAnalysis(step, look, at);
+    const move = nextMove(
+      { verdict: result.decision.verdict, explanation: result.decision.explanation, ...(failure ? { metricsFailure: failure } : {}) },
+      { step, plan, extensionsUsed: state.status.extensionsUsed, policies: spec.policies },
+    );
+    if (move.kind === 'extend') state.useExtension();
+    state.addDecision({
+      step: step.index, look, plannedLooks: plan.plannedLooks, at, windowStart: result.windowStart, windowEnd: result.windowEnd,
+      missingBuckets: result.missingBuckets, decision: result.decision, action: move.action,
+    });
+    switch (move.kind) {
+      case 'next': return null;
+      case 'extend': return move.windowMs;
+      case 'hold': return this.hold(step, move.reason);
+      case 'rollback': throw new RollbackRequested(move.reason);
+    }
+  }
+
+  /** Runs the analysis activity; metrics that cannot be had become an inconclusive result and the failure. */
+  private async runAnalysis(step: PlannedStep, look: number, at: string): Promise<{ result: AnalyseResult; failure?: { message: string; nonRetryable: boolean } }> {
+    const { state, plan, spec } = this;
     try {
-      result = await this.interruptible(() => this.acts.analysis.analyseCanary({
-        spec, step: step.index, look, plannedLooks: plan.plannedLooks, fromMs: state.analysisStartMs ?? Date.now(), toMs: Date.now(),
-      }));
+      return {
+        result: await this.interruptible(() => this.acts.analysis.analyseCanary({
+          spec, step: step.index, look, plannedLooks: plan.plannedLooks, fromMs: state.analysisStartMs ?? Date.now(), toMs: Date.now(),
+        })),
+      };
     } catch (error) {
       if (error instanceof RollbackRequested || isCancellation(error)) throw error;
-      failure = { message: failureMessage(error), nonRetryable: isNonRetryable(error) };
-      const decision: Decision = {
-        verdict: 'inconclusive', look, plannedLooks: plan.plannedLooks,
-        decidedBy: failure.nonRetryable ? 'error:metricsQuery' : 'error:metricsUnavailable',
-        explanation: `metrics unavailable: ${failure.message}`,
-      };
-      result = { decision, bucketsUsed: 0, missingBuckets: 0, windowStart: new Date(state.analysisStartMs ?? Date.now()).toISOString(), windowEnd: at };
-    }
-    const record = { step: step.index, look, plannedLooks: plan.plannedLooks, at, windowStart: result.windowStart, windowEnd: result.windowEnd, missingBuckets: result.missingBuckets, decision: result.decision };
-    const decide = (action: string) => state.addDecision({ ...record, action });
-
-    if (failure) {
-      const policy = failure.nonRetryable && spec.policies.metricsUnavailable === 'inconclusive' ? 'rollback' : spec.policies.metricsUnavailable;
-      if (policy === 'rollback') {
-        decide('roll back (metrics unavailable)');
-        throw new RollbackRequested(`analysis at step ${step.index} could not get metrics: ${failure.message}`);
-      }
-      if (policy === 'hold') {
-        decide('hold for a person (metrics unavailable)');
-        return this.hold(step, `metrics unavailable at step ${step.index}: ${failure.message}`);
-      }
-    }
-    switch (result.decision.verdict) {
-      case 'pass':
-        decide(step.index < plan.steps.length ? 'next step' : 'promote');
-        return null;
-      case 'fail':
-        decide('roll back');
-        throw new RollbackRequested(`analysis failed at step ${step.index}: ${result.decision.explanation}`);
-      case 'inconclusive': {
-        if (state.status.extensionsUsed < plan.maxExtensions) {
-          state.status.extensionsUsed += 1;
-          const extendMs = plan.extendByMs ?? step.observeMs;
-          decide(`extend window by ${formatDuration(extendMs)} (${state.status.extensionsUsed}/${plan.maxExtensions})`);
-          return extendMs;
-        }
-        if (spec.policies.inconclusive.then === 'rollback') {
-          decide('roll back (inconclusive after every extension)');
-          throw new RollbackRequested(`analysis stayed inconclusive at step ${step.index} after ${plan.maxExtensions} extensions: ${result.decision.explanation}`);
-        }
-        decide('hold for a person (inconclusive after every extension)');
-        return this.hold(step, `analysis inconclusive at step ${step.index}: ${result.decision.explanation}`);
-      }
+      const failure = { message: failureMessage(error), nonRetryable: isNonRetryable(error) };
+      const decision = metricsUnavailableDecision(failure, look, plan.plannedLooks);
+      return { result: { decision, bucketsUsed: 0, missingBuckets: 0, windowStart: new Date(state.analysisStartMs ?? Date.now()).toISOString(), windowEnd: at }, failure };
     }
   }
 
@@ -296,10 +231,10 @@ class ReleaseRun {
     const { state, plan, spec } = this;
     state.approval = null;
     const since = Date.now();
-    state.status.pendingGate = { kind, ...(stepIndex !== undefined ? { step: stepIndex } : {}), reason, since: new Date(since).toISOString(), deadline: new Date(since + plan.approvalTimeoutMs).toISOString() };
+    state.openGate({ kind, ...(stepIndex !== undefined ? { step: stepIndex } : {}), reason, since: new Date(since).toISOString(), deadline: new Date(since + plan.approvalTimeoutMs).toISOString() });
     state.setPhase('AwaitingApproval', `waiting for approval: ${reason}`);
     const answered = await condition(() => state.approval !== null || state.abortRequest !== null || state.promoteRequest !== null, plan.approvalTimeoutMs);
-    state.status.pendingGate = null;
+    state.closeGate();
     this.checkAbort();
     state.setPhase('Progressing');
     if (state.approval || state.promoteRequest) {
@@ -317,7 +252,7 @@ class ReleaseRun {
     const { state, spec } = this;
     await this.waitWhilePaused();
     if (spec.policies.promotion.requireApproval && !state.promoteRequest) await this.gate('promotion', undefined, 'approval before promotion');
-    state.status.pendingGate = null;
+    state.closeGate();
     state.setPhase('Promoting', state.promoteRequest ? `promotion requested by ${state.promoteRequest.actor}` : 'every step passed');
     state.setWeights(await this.interruptible(() => this.acts.routing.setCanaryWeight(spec, 100)), 'all traffic on the canary while stable is updated');
     state.stableSnapshot = (await this.acts.routing.snapshotStable(spec)).snapshot;
@@ -325,8 +260,7 @@ class ReleaseRun {
       await this.interruptible(() => this.acts.promoting.promoteStable(spec));
     } catch (error) {
       if (error instanceof RollbackRequested || isCancellation(error)) throw error;
-      state.status.outcome = `promotion failed: the stable workload did not become healthy on ${spec.canaryVersion} (${failureMessage(error)}); traffic stays 100% on the canary, which passed analysis`;
-      state.setPhase('Failed', state.status.outcome);
+      state.finish('Failed', `promotion failed: the stable workload did not become healthy on ${spec.canaryVersion} (${failureMessage(error)}); traffic stays 100% on the canary, which passed analysis`);
       return;
     }
     state.stableSnapshot = null;
@@ -337,34 +271,26 @@ class ReleaseRun {
       const weights = await CancellationScope.nonCancellable(() => this.acts.restoring.finishRelease(spec, 'promoted'));
       state.setWeights(weights, 'all traffic on stable, now running the canary version');
     } catch (error) {
-      state.status.outcome = `stable runs ${spec.canaryVersion}, but routing could not be reset: ${failureMessage(error)}; last known weights stable ${state.status.weights.stable}% / canary ${state.status.weights.canary}%`;
-      state.setPhase('Failed', state.status.outcome);
+      state.finish('Failed', `stable runs ${spec.canaryVersion}, but routing could not be reset: ${failureMessage(error)}; last known weights stable ${state.status.weights.stable}% / canary ${state.status.weights.canary}%`);
       return;
     }
-    state.status.outcome = state.promoteRequest ? `promoted ${spec.canaryVersion} early at the request of ${state.promoteRequest.actor}` : `promoted ${spec.canaryVersion}: every step passed analysis`;
-    state.setPhase('Promoted', state.status.outcome);
+    state.finish('Promoted', state.promoteRequest ? `promoted ${spec.canaryVersion} early at the request of ${state.promoteRequest.actor}` : `promoted ${spec.canaryVersion}: every step passed analysis`);
   }
 
   /** Restores all traffic to stable; if even that fails after retries, the release ends Failed. */
   async rollback(reason: string): Promise<void> {
     const { state, spec } = this;
-    state.status.pendingGate = null;
-    state.status.windowEndsAt = null;
-    state.status.windowRemainingMs = null;
-    state.status.paused = false;
-    state.status.outcome = reason;
-    state.setPhase('RollingBack', `rolling back: ${reason}`);
+    state.startRollback(reason);
     try {
       if (state.stableSnapshot !== null) {
         await this.acts.restoring.restoreStable(spec, state.stableSnapshot);
         state.stableSnapshot = null;
       }
       state.setWeights(await this.acts.restoring.finishRelease(spec, 'rolledBack'), 'all traffic back on stable');
-      state.setPhase('RolledBack', `rolled back: ${reason}`);
+      state.finish('RolledBack', reason, `rolled back: ${reason}`);
     } catch (error) {
       const { stable, canary } = state.status.weights;
-      state.status.outcome = `${reason}; rollback failed: ${failureMessage(error)}; last known weights stable ${stable}% / canary ${canary}%`;
-      state.setPhase('Failed', state.status.outcome);
+      state.finish('Failed', `${reason}; rollback failed: ${failureMessage(error)}; last known weights stable ${stable}% / canary ${canary}%`);
     }
   }
 }

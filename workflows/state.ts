@@ -1,14 +1,17 @@
 /**
  * The release's state inside the workflow: what the status query returns, how phases and weights
  * change (each change also goes to the timeline and the search attributes), and what is carried
- * across continue-as-new. Workflow code: deterministic, no I/O.
+ * across continue-as-new. Only this file writes the status: the workflow and the handlers change
+ * it through the verbs below, so each field has one place that keeps it consistent.
+ * Workflow code: deterministic, no I/O.
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { ReleasePlan } from '../core/plan.js';
+import { describeDecision } from '../core/policy.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { Weights } from '../core/types.js';
-import { TERMINAL_PHASES, type ActionRecord, type AnalysisRecord, type Phase, type ReleaseStatus, type TimelineEvent } from './messages.js';
+import { TERMINAL_PHASES, type ActionRecord, type AnalysisRecord, type GateInfo, type Phase, type ReleaseStatus, type TimelineEvent } from './messages.js';
 
 export const PhaseKey = defineSearchAttributeKey('CanaryPhase', SearchAttributeType.KEYWORD);
 export const ServiceKey = defineSearchAttributeKey('CanaryService', SearchAttributeType.KEYWORD);
@@ -38,7 +41,7 @@ export interface CarriedState {
 }
 
 export class ReleaseState {
-  status: ReleaseStatus;
+  private readonly current: ReleaseStatus;
   nextStep: number;
   look: number;
   analysisStartMs: number | null;
@@ -52,7 +55,7 @@ export class ReleaseState {
   finalizing = false;
 
   constructor(spec: ReleaseSpec, plan: ReleasePlan, carried?: CarriedState) {
-    this.status = carried?.status ?? {
+    this.current = carried?.status ?? {
       releaseId: spec.releaseId,
       service: spec.service,
       namespace: spec.namespace,
@@ -84,9 +87,14 @@ export class ReleaseState {
     this.promoteRequest = carried?.promoteRequest ?? null;
   }
 
+  /** The status as it is; read-only outside this class (change it through the verbs). */
+  get status(): Readonly<ReleaseStatus> {
+    return this.current;
+  }
+
   carry(): CarriedState {
     return {
-      status: { ...this.status, generation: this.status.generation + 1 },
+      status: { ...this.current, generation: this.current.generation + 1 },
       nextStep: this.nextStep,
       look: this.look,
       analysisStartMs: this.analysisStartMs,
@@ -98,52 +106,116 @@ export class ReleaseState {
   }
 
   note(event: Omit<TimelineEvent, 'at'>): void {
-    this.status.timeline.push({ at: new Date().toISOString(), ...event });
-    if (this.status.timeline.length > TIMELINE_LIMIT) this.status.timeline.splice(0, this.status.timeline.length - TIMELINE_LIMIT);
+    const timeline = this.current.timeline;
+    timeline.push({ at: new Date().toISOString(), ...event });
+    if (timeline.length > TIMELINE_LIMIT) timeline.splice(0, timeline.length - TIMELINE_LIMIT);
   }
 
   setPhase(phase: Phase, message?: string): void {
-    if (this.status.phase === phase) return;
-    this.status.phase = phase;
+    if (this.current.phase === phase) return;
+    this.current.phase = phase;
     this.note({ type: 'phase', phase, message: message ?? `phase ${phase}` });
     upsertSearchAttributes([{ key: PhaseKey, value: phase }]);
-    if (TERMINAL_PHASES.includes(phase)) this.status.finishedAt = new Date().toISOString();
+    if (TERMINAL_PHASES.includes(phase)) this.current.finishedAt = new Date().toISOString();
   }
 
   setWeights(weights: Weights, message?: string): void {
-    const changed = weights.canary !== this.status.weights.canary || weights.stable !== this.status.weights.stable;
-    this.status.weights = weights;
+    const changed = weights.canary !== this.current.weights.canary || weights.stable !== this.current.weights.stable;
+    this.current.weights = weights;
     if (!changed) return;
     this.note({ type: 'weight', weight: weights.canary, message: message ?? `canary weight ${weights.canary}%` });
     upsertSearchAttributes([{ key: WeightKey, value: weights.canary }]);
   }
 
   record(action: ActionRecord): void {
-    this.status.actions.push(action);
+    this.current.actions.push(action);
     this.note({ type: 'action', message: `${action.action} by ${action.actor} (${action.context})${action.comment ? `: ${action.comment}` : ''}` });
   }
 
+  /** Records a decision; its timeline entry names it by index, for the event stream. */
   addDecision(record: AnalysisRecord): void {
-    this.status.decisions.push(record);
-    this.note({ type: 'decision', message: `step ${record.step} look ${record.look}: ${record.decision.verdict} — ${record.decision.explanation} → ${record.action}` });
+    const index = this.current.decisions.push(record) - 1;
+    this.note({ type: 'decision', message: describeDecision(record), decision: index });
+  }
+
+  /** The step (1-based) whose weight is being applied and observed. */
+  enterStep(index: number): void {
+    this.current.step = index;
+  }
+
+  pause(): void {
+    this.current.paused = true;
+  }
+
+  resume(): void {
+    this.current.paused = false;
+  }
+
+  /** An observation window runs until `endsAtMs`. */
+  openWindow(endsAtMs: number): void {
+    this.current.windowEndsAt = new Date(endsAtMs).toISOString();
+  }
+
+  /** The window is paused with `remainingMs` left: the clock stops and the status shows what is left. */
+  freezeWindow(remainingMs: number): void {
+    this.current.windowEndsAt = null;
+    this.current.windowRemainingMs = remainingMs;
+  }
+
+  /** No window runs (it ended, or the release left it). */
+  closeWindow(): void {
+    this.current.windowEndsAt = null;
+    this.current.windowRemainingMs = null;
+  }
+
+  /** Counts one extension of an observation window. */
+  useExtension(): void {
+    this.current.extensionsUsed += 1;
+  }
+
+  openGate(gate: GateInfo): void {
+    this.current.pendingGate = gate;
+  }
+
+  closeGate(): void {
+    this.current.pendingGate = null;
+  }
+
+  /**
+   * Leaves whatever the release was doing (a gate, a window, a pause) and starts rolling back;
+   * `reason` is the outcome unless the rollback itself fails.
+   */
+  startRollback(reason: string): void {
+    this.closeGate();
+    this.closeWindow();
+    this.resume();
+    this.current.outcome = reason;
+    this.setPhase('RollingBack', `rolling back: ${reason}`);
+  }
+
+  /** Ends the release in a terminal phase with its outcome (the timeline says `message`, by default the outcome). */
+  finish(phase: 'Promoted' | 'RolledBack' | 'Failed', outcome: string, message = outcome): void {
+    this.current.outcome = outcome;
+    this.setPhase(phase, message);
   }
 
   /** Search attributes that identify the release; set at start so CLI-started releases are filterable too. */
   upsertIdentity(): void {
+    const status = this.current;
     upsertSearchAttributes([
-      { key: ServiceKey, value: this.status.service },
-      { key: NamespaceKey, value: this.status.namespace },
-      { key: VersionKey, value: this.status.canaryVersion },
-      { key: PhaseKey, value: this.status.phase },
-      { key: WeightKey, value: this.status.weights.canary },
-      { key: ReleaseIdKey, value: this.status.releaseId },
+      { key: ServiceKey, value: status.service },
+      { key: NamespaceKey, value: status.namespace },
+      { key: VersionKey, value: status.canaryVersion },
+      { key: PhaseKey, value: status.phase },
+      { key: WeightKey, value: status.weights.canary },
+      { key: ReleaseIdKey, value: status.releaseId },
     ]);
   }
 
   /** The status as the query returns it, with the window's remaining time as of now. */
   snapshot(): ReleaseStatus {
-    const endsAt = this.status.windowEndsAt;
-    const remaining = endsAt === null ? this.status.windowRemainingMs : Math.max(0, Date.parse(endsAt) - Date.now());
-    return { ...this.status, windowRemainingMs: remaining };
+    const endsAt = this.current.windowEndsAt;
+    const remaining = endsAt === null ? this.current.windowRemainingMs : Math.max(0, Date.parse(endsAt) - Date.now());
+    return { ...this.current, windowRemainingMs: remaining };
   }
 }

@@ -1,30 +1,18 @@
 /**
  * Errors from talking to the Kubernetes API. Every error names the object it concerns as
- * `namespace/Kind/name` and says whether retrying can help (`nonRetryable`): activities turn
- * non-retryable errors into non-retryable Temporal failures, so a missing object fails a release
- * step at once instead of being retried for minutes.
+ * `namespace/Kind/name` and says whether retrying can help (`nonRetryable`, see core/errors.ts):
+ * activities turn non-retryable errors into non-retryable Temporal failures, so a missing object
+ * fails a release step at once instead of being retried for minutes.
  */
+import { EngineError, type EngineErrorOptions, type ErrorKind } from '../../core/errors.js';
 
 /** Base class: a Kubernetes operation failed. `object` is "namespace/Kind/name" when known. */
-export class KubeError extends Error {
-  override readonly name: string = 'KubeError';
-  constructor(
-    message: string,
-    /** True when retrying the same call cannot succeed (missing object, invalid request, forbidden). */
-    readonly nonRetryable: boolean,
-    /** The object concerned, "namespace/Kind/name". */
-    readonly object?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export abstract class KubeError extends EngineError {}
 
 /** The object does not exist (HTTP 404). Non-retryable: the release's configuration names something absent. */
 export class ObjectNotFoundError extends KubeError {
-  override readonly name = 'ObjectNotFoundError';
   constructor(object: string, detail?: string) {
-    super(`${object} not found${detail ? `: ${detail}` : ''}`, true, object);
+    super(`${object} not found${detail ? `: ${detail}` : ''}`, { kind: 'not-found', nonRetryable: true, object });
   }
 }
 
@@ -33,9 +21,8 @@ export class ObjectNotFoundError extends KubeError {
  * activity's next attempt reads the object afresh.
  */
 export class ConflictRetriesExhaustedError extends KubeError {
-  override readonly name = 'ConflictRetriesExhaustedError';
   constructor(object: string, attempts: number) {
-    super(`${object} was changed by another writer during each of ${attempts} attempts to update it`, false, object);
+    super(`${object} was changed by another writer during each of ${attempts} attempts to update it`, { kind: 'conflict', nonRetryable: false, object });
   }
 }
 
@@ -44,23 +31,38 @@ export class ConflictRetriesExhaustedError extends KubeError {
  * wrong or not allowed: fix RBAC or the object); 429, 5xx and network errors are retryable.
  */
 export class KubeRequestError extends KubeError {
-  override readonly name = 'KubeRequestError';
   constructor(
     object: string,
     verb: string,
     /** HTTP status, or undefined when no response arrived. */
     readonly status: number | undefined,
     detail: string,
-    options?: { cause?: unknown },
+    options?: Pick<EngineErrorOptions, 'cause'>,
   ) {
-    super(
-      `${verb} ${object} failed${status === undefined ? '' : ` with HTTP ${status}`}: ${detail}`,
-      status !== undefined && NON_RETRYABLE_STATUSES.has(status),
+    super(`${verb} ${object} failed${status === undefined ? '' : ` with HTTP ${status}`}: ${detail}`, {
+      kind: kindOfStatus(status),
+      nonRetryable: status !== undefined && NON_RETRYABLE_STATUSES.has(status),
       object,
-      options,
-    );
+      cause: options?.cause,
+    });
   }
 }
 
 const NON_RETRYABLE_STATUSES = new Set([400, 401, 403, 405, 406, 410, 413, 415, 422]);
 
+/** What an API server's answer means for a person; no answer or any other status is "unavailable". */
+function kindOfStatus(status: number | undefined): ErrorKind {
+  if (status === 401 || status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  if (status === 409) return 'conflict';
+  if (status !== undefined && NON_RETRYABLE_STATUSES.has(status)) return 'invalid-input';
+  return 'unavailable';
+}
+
+/** No usable configuration was found, or a named context does not exist (see client.ts). */
+export class KubeConfigError extends KubeError {
+  constructor(message: string) {
+    // Retryable as before: it is the worker's setup, which can be fixed while the activity retries.
+    super(message, { kind: 'config', nonRetryable: false });
+  }
+}

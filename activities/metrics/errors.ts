@@ -12,37 +12,32 @@
  * - MetricsConfigError (not retryable): our side is set up wrong — credentials rejected (401/403),
  *   a secret's environment variable not set, an address that does not serve the Prometheus API.
  *
- * activities/errors.ts turns these into Temporal failures: non-retryable when `retryable` is false.
+ * activities/errors.ts turns these into Temporal failures, non-retryable when `nonRetryable` is
+ * true, like every EngineError (core/errors.ts).
  */
-/** Base of the provider errors; `retryable` says whether trying again later can help. */
-export abstract class MetricsError extends Error {
-  abstract readonly retryable: boolean;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+import { EngineError } from '../../core/errors.js';
+
+/** Base of the provider errors. */
+export abstract class MetricsError extends EngineError {}
 
 /** The backend could not answer now; retrying later can help. */
 export class MetricsUnavailableError extends MetricsError {
-  readonly retryable = true;
   /** HTTP status, when there was a response. */
   readonly status: number | undefined;
   constructor(message: string, options?: { cause?: unknown; status?: number }) {
-    super(message, options);
+    super(message, { kind: 'unavailable', nonRetryable: false, cause: options?.cause });
     this.status = options?.status;
   }
 }
 
 /** The backend rejected a query, or its answer cannot be used; the same query would fail again. */
 export class MetricsQueryError extends MetricsError {
-  readonly retryable = false;
   /** Prometheus's errorType (e.g. "bad_data"), when it sent one. */
   readonly errorType: string | undefined;
   /** HTTP status, when there was a response. */
   readonly status: number | undefined;
   constructor(message: string, options?: { cause?: unknown; errorType?: string; status?: number }) {
-    super(message, options);
+    super(message, { kind: 'invalid-input', nonRetryable: true, cause: options?.cause });
     this.errorType = options?.errorType;
     this.status = options?.status;
   }
@@ -50,11 +45,11 @@ export class MetricsQueryError extends MetricsError {
 
 /** Our configuration is wrong (credentials, environment, address); fix it before retrying. */
 export class MetricsConfigError extends MetricsError {
-  readonly retryable = false;
   /** HTTP status, when there was a response. */
   readonly status: number | undefined;
   constructor(message: string, options?: { cause?: unknown; status?: number }) {
-    super(message, options);
-    this.status = options?.status;
+    const status = options?.status;
+    super(message, { kind: status === 401 || status === 403 ? 'forbidden' : 'config', nonRetryable: true, cause: options?.cause });
+    this.status = status;
   }
 }

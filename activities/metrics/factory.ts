@@ -1,6 +1,7 @@
 /**
- * Picks the metrics provider a spec names. The switch is exhaustive: a provider type this build
- * does not know is a non-retryable configuration error, never a silent fallback.
+ * Picks the metrics provider a spec names, like the router and workloads factories. The switch is
+ * exhaustive: a provider type this build does not know is a non-retryable configuration error,
+ * never a silent fallback. (The sandbox has no metrics provider of its own: its Prometheus is real.)
  */
 import type { MetricsSpec } from '../../core/metrics/config.js';
 import { MetricsConfigError } from './errors.js';

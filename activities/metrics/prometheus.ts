@@ -136,7 +136,7 @@ export class PrometheusProvider implements MetricsProvider {
 function throwFirstFailure(settled: PromiseSettledResult<unknown>[]): void {
   const reasons = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown);
   if (reasons.length === 0) return;
-  const permanent = reasons.find((r) => r instanceof MetricsError && !r.retryable);
+  const permanent = reasons.find((r) => r instanceof MetricsError && r.nonRetryable);
   throw permanent ?? reasons.find((r) => r instanceof MetricsError) ?? reasons[0];
 }
 

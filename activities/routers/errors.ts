@@ -9,15 +9,12 @@ import { KubeError } from '../kube/errors.js';
 export { ConflictRetriesExhaustedError, KubeError, KubeRequestError, ObjectNotFoundError } from '../kube/errors.js';
 
 /** Base class of the router-specific errors. */
-export class RouterError extends KubeError {
-  override readonly name: string = 'RouterError';
-}
+export abstract class RouterError extends KubeError {}
 
 /** Weights that are not integers 0–100 summing to 100. Raised before any API call. */
 export class InvalidWeightsError extends RouterError {
-  override readonly name = 'InvalidWeightsError';
   constructor(object: string, readonly problems: string[]) {
-    super(`invalid weights for ${object}: ${problems.join('; ')}`, true, object);
+    super(`invalid weights for ${object}: ${problems.join('; ')}`, { kind: 'invalid-input', nonRetryable: true, object });
   }
 }
 
@@ -27,9 +24,8 @@ export class InvalidWeightsError extends RouterError {
  * did not create). Non-retryable: a person must fix the configuration or the object.
  */
 export class RouterConfigError extends RouterError {
-  override readonly name = 'RouterConfigError';
   constructor(object: string, problem: string) {
-    super(`${object}: ${problem}`, true, object);
+    super(`${object}: ${problem}`, { kind: 'config', nonRetryable: true, object });
   }
 }
 
@@ -38,16 +34,14 @@ export class RouterConfigError extends RouterError {
  * right after us, or something rewrites it). Retryable: the next attempt writes again.
  */
 export class RouteVerificationError extends RouterError {
-  override readonly name = 'RouteVerificationError';
   constructor(object: string, expected: string, found: string) {
-    super(`${object} does not show what was written: expected ${expected}, read back ${found}`, false, object);
+    super(`${object} does not show what was written: expected ${expected}, read back ${found}`, { kind: 'verification', nonRetryable: false, object });
   }
 }
 
 /** A router type this worker cannot build (e.g. "sandbox" without the sandbox's constructor). */
 export class UnsupportedRouterError extends RouterError {
-  override readonly name = 'UnsupportedRouterError';
   constructor(type: string, detail: string) {
-    super(`router type "${type}" is not available: ${detail}`, true);
+    super(`router type "${type}" is not available: ${detail}`, { kind: 'config', nonRetryable: true });
   }
 }

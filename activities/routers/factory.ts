@@ -3,11 +3,9 @@
  * core/routing/config.ts without a case here fails to compile. There is no default router: an
  * unknown type never reaches this point (the spec schema rejects it at submission).
  */
-import type { z } from 'zod';
-import type { sandboxRouterSchema } from '../../core/routing/config.js';
 import type { ReleaseSpec } from '../../core/spec.js';
-import type { KubeClients } from '../kube/client.js';
 import { ObjectStore, type ObjectStoreOptions } from '../kube/objects.js';
+import { kubeClientsOf, withoutSandbox, type KubeSource, type SandboxProviders } from '../providers.js';
 import { UnsupportedRouterError } from './errors.js';
 import { GatewayApiRouter } from './gateway-api.js';
 import { IstioRouter } from './istio.js';
@@ -15,16 +13,9 @@ import { NginxRouter } from './nginx.js';
 import { TraefikRouter } from './traefik.js';
 import type { TrafficRouter } from './types.js';
 
-export type SandboxRouterSpec = z.output<typeof sandboxRouterSchema>;
-
-/** Routers that live outside this folder, supplied by the worker that has them. */
-export interface ExtraRouters {
-  /** The local sandbox's router (sandbox/); without it a sandbox spec fails with UnsupportedRouterError. */
-  sandbox?: (spec: SandboxRouterSpec, release: ReleaseSpec) => TrafficRouter;
-}
-
 export interface RouterFactoryOptions {
-  extra?: ExtraRouters;
+  /** The local sandbox's providers; without them a sandbox spec fails with UnsupportedRouterError. */
+  sandbox?: SandboxProviders;
   /** Conflict retries of the optimistic writes. */
   store?: ObjectStoreOptions;
 }
@@ -34,9 +25,9 @@ export interface RouterFactoryOptions {
  * `kube` may be a function, called only for the routers that need a cluster, so a worker that only
  * drives the sandbox needs no Kubernetes configuration.
  */
-export function createTrafficRouter(spec: ReleaseSpec, kube: KubeClients | (() => KubeClients), options: RouterFactoryOptions = {}): TrafficRouter {
+export function createTrafficRouter(spec: ReleaseSpec, kube: KubeSource, options: RouterFactoryOptions = {}): TrafficRouter {
   const router = spec.router;
-  const store = () => new ObjectStore((typeof kube === 'function' ? kube() : kube).customObjects, options.store);
+  const store = () => new ObjectStore(kubeClientsOf(kube).customObjects, options.store);
   switch (router.type) {
     case 'istio':
       return new IstioRouter(store(), spec.namespace, router);
@@ -46,11 +37,9 @@ export function createTrafficRouter(spec: ReleaseSpec, kube: KubeClients | (() =
       return new NginxRouter(store(), spec.namespace, router);
     case 'traefik':
       return new TraefikRouter(store(), spec.namespace, router);
-    case 'sandbox': {
-      const build = options.extra?.sandbox;
-      if (!build) throw new UnsupportedRouterError('sandbox', 'this worker was started without the sandbox router (pass extra.sandbox to createTrafficRouter)');
-      return build(router, spec);
-    }
+    case 'sandbox':
+      if (!options.sandbox) throw new UnsupportedRouterError('sandbox', withoutSandbox('router.type'));
+      return options.sandbox.router(router, spec);
     default: {
       const unknown: never = router;
       throw new UnsupportedRouterError(String((unknown as { type?: unknown }).type), 'no such router type');

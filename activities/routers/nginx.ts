@@ -89,6 +89,7 @@ export class NginxRouter implements TrafficRouter {
     return verifyWeights(this.target, weights, this.weightsOf(readBack));
   }
 
+  /** Cohort annotations alone (not part of TrafficRouter: initialize writes them); for this router's own tests. */
   async applyCohorts(cohorts: Cohort[]): Promise<void> {
     this.assertExpressible(cohorts);
     if (!(await this.updateCohorts(cohorts))) await this.createCanaryIngress({ stable: 100, canary: 0 }, cohorts);

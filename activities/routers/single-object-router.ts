@@ -47,6 +47,7 @@ export abstract class SingleObjectRouter implements TrafficRouter {
     return this.write({ weights });
   }
 
+  /** Cohort routes alone (not part of TrafficRouter: initialize writes them with the weights); for this router's own tests. */
   async applyCohorts(cohorts: Cohort[]): Promise<void> {
     await this.write({ cohorts });
   }

@@ -79,6 +79,7 @@ export class TraefikRouter implements TrafficRouter {
     return verifyWeights(this.target, weights, this.weightsOf(readBack));
   }
 
+  /** The cohort IngressRoute alone; initialize and finalize use it (not part of TrafficRouter). */
   async applyCohorts(cohorts: Cohort[]): Promise<void> {
     if (cohorts.length === 0) return this.removeCohorts();
     const [ingressRoute, traefikService] = await Promise.all([this.store.get(this.routeRef), this.store.get(this.serviceRef)]);

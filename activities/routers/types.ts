@@ -1,7 +1,8 @@
 /**
  * TrafficRouter: the one thing a canary engine must never get wrong. Implementations (one per
  * file: istio.ts, gateway-api.ts, nginx.ts, traefik.ts, and the sandbox's) all pass the same
- * contract suite (test/contract/traffic-router.contract.ts).
+ * contract suite (test/contract/traffic-router.contract.ts). The interface holds only what the
+ * engine calls: cohort routes come with initialize and go with finalize.
  */
 import type { Cohort } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
@@ -11,7 +12,8 @@ export interface TrafficRouter {
   readonly target: string;
   /**
    * Prepares routing for a release: creates any canary-only objects (e.g. NGINX's canary Ingress)
-   * with all traffic on stable, and adds the cohort match routes. Idempotent.
+   * with all traffic on stable, and adds the cohort match routes in front of the weighted route
+   * (replacing ours from before). Idempotent.
    */
   initialize(cohorts: Cohort[]): Promise<void>;
   /** Reads the current weights from the cluster. */
@@ -21,10 +23,6 @@ export interface TrafficRouter {
    * weights read back. Throws a non-retryable RouterError for missing objects or invalid weights.
    */
   setWeights(weights: Weights): Promise<Weights>;
-  /** Adds cohort match routes in front of the weighted route (replacing ours from before). */
-  applyCohorts(cohorts: Cohort[]): Promise<void>;
-  /** Removes the cohort match routes this engine added; leaves everything else alone. */
-  removeCohorts(): Promise<void>;
   /**
    * Ends a release's routing: all traffic on stable, cohort routes removed, canary-only objects
    * deleted, verified by reading back. Idempotent; used after both promotion and rollback.

@@ -11,24 +11,13 @@
  *   Deployment reports ProgressDeadlineExceeded) it fails with a message saying how far it got.
  */
 import { PatchStrategy, setHeaderOptions, type AppsV1Api, type V1Deployment, type V1PodTemplateSpec } from '@kubernetes/client-node';
-import { parseDuration } from '../../core/duration.js';
-import { canaryReplicasForWeight } from '../../core/plan.js';
+import { canaryReplicasForWeight, readyTimeoutMs } from '../../core/plan.js';
 import type { ReleaseSpec } from '../../core/spec.js';
-import { KubeError } from '../kube/errors.js';
 import { describeRef, KINDS, ObjectStore, objectRef, toKubeError, type ObjectApi, type ObjectRef } from '../kube/objects.js';
+import { PromotionError, WorkloadError } from './errors.js';
 import type { ProgressReporter, WorkloadManager } from './types.js';
 
 export type KubernetesWorkloadsSpec = Extract<ReleaseSpec['workloads'], { type: 'kubernetes' }>;
-
-/** A Deployment did not become ready in time, or cannot be changed as the spec asks. */
-export class WorkloadError extends KubeError {
-  override readonly name: string = 'WorkloadError';
-}
-
-/** The stable Deployment did not finish rolling out the promoted version before the deadline. */
-export class PromotionError extends WorkloadError {
-  override readonly name = 'PromotionError';
-}
 
 /**
  * The stable Deployment before promotion, to undo it. It is stored in workflow history, so it holds
@@ -77,7 +66,7 @@ export class KubernetesWorkloadManager implements WorkloadManager {
   ) {
     this.pollMs = options.pollMs ?? 1000;
     this.store = new ObjectStore(deploymentApi(apps));
-    this.readyTimeoutMs = parseDuration(spec.readyTimeout) ?? 300_000;
+    this.readyTimeoutMs = readyTimeoutMs(spec);
   }
 
   async prepareCanary(progress: ProgressReporter): Promise<void> {
@@ -130,7 +119,7 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     } else if (template && typeof template === 'object' && template.spec) {
       await this.updateTemplate(this.spec.stableDeployment, () => structuredClone(template));
     } else {
-      throw new WorkloadError(`cannot restore ${object}: the snapshot has neither images nor a pod template (${JSON.stringify(snapshot)?.slice(0, 200)})`, true, object);
+      throw new WorkloadError(`cannot restore ${object}: the snapshot has neither images nor a pod template (${JSON.stringify(snapshot)?.slice(0, 200)})`, { kind: 'invalid-input', nonRetryable: true, object });
     }
     await this.waitForRollout(this.spec.stableDeployment, progress, PromotionError);
   }
@@ -151,7 +140,7 @@ export class KubernetesWorkloadManager implements WorkloadManager {
    * Polls until the Deployment's rollout is complete; throws `Failure` (naming the Deployment and
    * its replica counts) at the deadline or when the Deployment reports ProgressDeadlineExceeded.
    */
-  async waitForRollout(name: string, progress: ProgressReporter, Failure: new (message: string, nonRetryable: boolean, object?: string) => WorkloadError = WorkloadError): Promise<void> {
+  async waitForRollout(name: string, progress: ProgressReporter, Failure: typeof WorkloadError = WorkloadError): Promise<void> {
     const started = Date.now();
     const object = describeRef(this.ref(name));
     for (;;) {
@@ -159,9 +148,9 @@ export class KubernetesWorkloadManager implements WorkloadManager {
       const state = rolloutState(deployment);
       progress({ deployment: object, ...state.counts, complete: state.complete, elapsedMs: Date.now() - started });
       if (state.complete) return;
-      if (state.stalled) throw new Failure(`${object} stopped progressing (${state.stalled}); ${state.summary}`, true, object);
+      if (state.stalled) throw new Failure(`${object} stopped progressing (${state.stalled}); ${state.summary}`, { kind: 'timeout', nonRetryable: true, object });
       if (Date.now() - started >= this.readyTimeoutMs) {
-        throw new Failure(`${object} was not ready within ${this.spec.readyTimeout}: ${state.summary}`, true, object);
+        throw new Failure(`${object} was not ready within ${this.spec.readyTimeout}: ${state.summary}`, { kind: 'timeout', nonRetryable: true, object });
       }
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
@@ -191,8 +180,7 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     if (matched === 0) {
       throw new WorkloadError(
         `${describeRef(this.ref(this.spec.stableDeployment))} has no container named like one of ${describeRef(this.ref(this.spec.canaryDeployment))} (${Object.keys(images).join(', ') || 'none'}), so there is no image to promote`,
-        true,
-        describeRef(this.ref(this.spec.stableDeployment)),
+        { kind: 'config', nonRetryable: true, object: describeRef(this.ref(this.spec.stableDeployment)) },
       );
     }
     return stableTemplate;
@@ -202,7 +190,7 @@ export class KubernetesWorkloadManager implements WorkloadManager {
   private async updateTemplate(name: string, next: (current: V1Deployment) => V1PodTemplateSpec): Promise<void> {
     await this.store.update(this.ref(name), (draft) => {
       const current = draft as unknown as V1Deployment;
-      if (!current.spec) throw new WorkloadError(`${describeRef(this.ref(name))} has no spec`, true, describeRef(this.ref(name)));
+      if (!current.spec) throw new WorkloadError(`${describeRef(this.ref(name))} has no spec`, { kind: 'config', nonRetryable: true, object: describeRef(this.ref(name)) });
       current.spec.template = next(current);
     });
   }

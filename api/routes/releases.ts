@@ -4,12 +4,12 @@
  */
 import { randomInt } from 'node:crypto';
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
-import { ReleaseConflictError, startRelease } from '../../client/releases.js';
-import { releaseSpecSchema, releaseWorkflowId, validateReleaseSpec } from '../../core/spec.js';
+import type { Context } from 'hono';
+import { releaseSpecSchema, validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
 import { requireRole } from '../auth.js';
 import { locateOr404, releaseLinks, statusView, summaryView, type AppEnv, type RouteDeps } from '../context.js';
-import { limitBody, parseJsonBody } from '../middleware.js';
-import { invalidRequest, ProblemError } from '../problems.js';
+import { limitBody, parseJsonBody, validationHook } from '../middleware.js';
+import { invalidRequest } from '../problems.js';
 import {
   jsonContent, listQuery, problemResponses, releaseCreatedSchema, releaseIdParams, releaseListSchema, releaseStatusSchema,
 } from '../schemas.js';
@@ -23,6 +23,27 @@ export function generateReleaseId(service: string, canaryVersion: string): strin
   const suffix = Array.from({ length: 6 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
   const prefix = `${service}-${canaryVersion}`.slice(0, 121).replace(/[^A-Za-z0-9]+$/, '');
   return `${prefix}-${suffix}`;
+}
+
+/**
+ * The spec with every default filled in, or a 400 listing its problems: validateReleaseSpec is the
+ * only spec validator, so the API reports what `canary spec` prints for the same spec.
+ */
+function validSpec(body: unknown): ReleaseSpec {
+  const input = body as { service?: unknown; canaryVersion?: unknown };
+  const checked = validateReleaseSpec(body, () => generateReleaseId(String(input.service), String(input.canaryVersion)));
+  if (!checked.ok) throw invalidRequest(checked.problems, 'release spec');
+  return checked.spec;
+}
+
+/**
+ * The start route's body validator defers to validSpec, so a bad spec's problems come from one
+ * place. (@hono/zod-validator hands the hook the raw body as `data`, also when it is invalid.)
+ */
+function specHook(result: { success: boolean; target: string; data?: unknown }, c: Context): undefined {
+  if (!result.success && result.target === 'json') validSpec(result.data);
+  validationHook(result as Parameters<typeof validationHook>[0], c);
+  return undefined;
 }
 
 export function releasesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
@@ -42,40 +63,17 @@ export function releasesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
       ...problemResponses(400, 401, 403, 409, 413, 415, 503),
     },
   }), async (c) => {
-    const input = c.req.valid('json');
-    const checked = validateReleaseSpec(input, () => generateReleaseId(input.service, input.canaryVersion));
-    if (!checked.ok) throw invalidRequest(checked.problems, 'release spec');
-    const spec = checked.spec;
-    if (input.releaseId !== undefined) {
-      // a release id names one release: it may not be reused for another service (CI pipelines that
-      // deploy several services must put the service in the id)
-      const elsewhere = await gateway.locate(spec.releaseId, { fresh: true });
-      const workflowId = releaseWorkflowId(spec.namespace, spec.service);
-      if (elsewhere && elsewhere.workflowId !== workflowId) {
-        throw new ProblemError(409, 'release-id-taken', `release id ${spec.releaseId} already names a release of another service (workflow ${elsewhere.workflowId}); choose an id that includes the service`, { releaseId: spec.releaseId, workflowId: elsewhere.workflowId });
-      }
-      // the service's last release, read consistently: a retried start of an ended release must not run it again
-      const last = await gateway.lastRun(releaseWorkflowId(spec.namespace, spec.service));
-      if (last && last.status !== 'RUNNING' && last.releaseId === spec.releaseId) {
-        throw new ProblemError(409, 'release-ended', `release ${spec.releaseId} already ran and has ended (workflow ${last.status}); a release id names one release, so choose a new releaseId`, { releaseId: spec.releaseId });
-      }
-    }
-    let started;
-    try {
-      started = await gateway.call(() => startRelease(gateway.client, spec, { taskQueue: deps.taskQueue }));
-    } catch (error) {
-      if (error instanceof ReleaseConflictError) {
-        throw new ProblemError(409, 'release-conflict', error.message, { runningReleaseId: error.runningReleaseId ?? null, workflowId: error.workflowId });
-      }
-      throw error;
-    }
-    gateway.rememberStart(started.releaseId, started.workflowId, started.runId);
+    // the raw body, not the route validator's output: validateReleaseSpec alone judges a spec
+    const body: unknown = await c.req.json();
+    const spec = validSpec(body);
+    const idChosen = (body as { releaseId?: unknown }).releaseId !== undefined;
+    const started = await gateway.start(spec, { taskQueue: deps.taskQueue, idChosen });
     if (started.created) metrics.releaseStarted(spec.service);
     const links = releaseLinks(deps, started.releaseId, started.workflowId, started.runId);
     c.header('location', links.self);
-    const body = { id: started.releaseId, created: started.created, workflowId: started.workflowId, runId: started.runId, links };
-    return started.created ? c.json(body, 201) : c.json(body, 200);
-  });
+    const answer = { id: started.releaseId, created: started.created, workflowId: started.workflowId, runId: started.runId, links };
+    return started.created ? c.json(answer, 201) : c.json(answer, 200);
+  }, specHook);
 
   app.openapi(createRoute({
     method: 'get', path: '/', tags: ['releases'], operationId: 'listReleases',

@@ -2,7 +2,7 @@
  * What the judge benchmarks share on the command line: `--flag value` parsing with one-line usage
  * errors (exit 2, no stack trace), the --config flag, and the Markdown table they print.
  */
-import { formatIssues } from '../../core/judge/index.js';
+import { problemLines, problemsFromZod } from '../../core/problems.js';
 import { judgeConfigSchema, type JudgeConfigInput } from '../../core/judge/config.js';
 
 /** A command-line mistake: printed as one line with the usage hint, exit code 2, no stack trace. */
@@ -42,7 +42,7 @@ export function judgeConfigFlag(value: string): JudgeConfigInput {
     throw new UsageError(`--config must be JSON, got ${JSON.stringify(value)}`);
   }
   const checked = judgeConfigSchema.safeParse(parsed);
-  if (!checked.success) throw new UsageError(`--config: ${formatIssues(checked.error).join('; ')}`);
+  if (!checked.success) throw new UsageError(`--config: ${problemLines(problemsFromZod(checked.error)).join('; ')}`);
   return parsed as JudgeConfigInput;
 }
 

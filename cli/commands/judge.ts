@@ -14,7 +14,8 @@
  * Blank lines are skipped. No stack traces: an unexpected failure prints its message and exits 1.
  */
 import type { Command } from 'commander';
-import { judge, JudgeInputError } from '../../core/judge/index.js';
+import { judge, parseJudgeRequest } from '../../core/judge/index.js';
+import { problemLines } from '../../core/problems.js';
 
 /** Input that could not be used, as "path: message" lines. */
 export class CliInputError extends Error {
@@ -40,14 +41,15 @@ export interface JsonCommand {
   handle(value: unknown): unknown;
 }
 
-const processOutput: CommandOutput = {
+/** The process's stdout and stderr, one line per call. */
+export const processOutput: CommandOutput = {
   stdout: (line) => process.stdout.write(`${line}\n`),
   stderr: (line) => process.stderr.write(`${line}\n`),
 };
 
 /** The issues of a bad input, or null when the error is not about the input. */
 function inputIssues(error: unknown): readonly string[] | null {
-  if (error instanceof CliInputError || error instanceof JudgeInputError) return error.issues;
+  if (error instanceof CliInputError) return error.issues;
   return null;
 }
 
@@ -109,6 +111,13 @@ export async function runFromStdin(command: JsonCommand): Promise<void> {
   process.exitCode = input === null ? 2 : runJsonCommand(command, input);
 }
 
+/** One request to one decision: parsed at this edge, then judged; throws CliInputError naming every bad field. */
+export function judgeCommand(input: unknown): unknown {
+  const parsed = parseJudgeRequest(input);
+  if (!parsed.ok) throw new CliInputError(problemLines(parsed.problems));
+  return judge(parsed.request);
+}
+
 /** Registers `canary judge` on the program. */
 export function registerJudgeCommand(program: Command): Command {
   return program
@@ -116,6 +125,6 @@ export function registerJudgeCommand(program: Command): Command {
     .description('Judge one analysis look: reads a judge request (JSON) on stdin and prints the decision record')
     .option('--jsonl', 'read one request per line and print one decision per line')
     .action(async (options: { jsonl?: boolean }) => {
-      await runFromStdin({ name: 'canary judge', jsonl: options.jsonl === true, handle: (value) => judge(value as Parameters<typeof judge>[0]) });
+      await runFromStdin({ name: 'canary judge', jsonl: options.jsonl === true, handle: judgeCommand });
     });
 }

@@ -4,10 +4,27 @@
  * with `temporal workflow start` alone). Problems go to stderr with their field paths; exit 2.
  */
 import type { Command } from 'commander';
+import { problemLines } from '../../core/problems.js';
 import { validateReleaseSpec } from '../../core/spec.js';
 import { UsageError } from '../lib/context.js';
 import { EXIT } from '../lib/output.js';
 import { assembleSpec } from '../lib/spec-input.js';
+import { processOutput, type CommandOutput } from './judge.js';
+
+/**
+ * Validates an assembled spec with validateReleaseSpec — the validator the API's POST /v1/releases
+ * uses, so both report the same problems — and prints the spec or one line per problem. Returns
+ * the exit code.
+ */
+export function specCommand(input: Record<string, unknown>, out: CommandOutput = processOutput): number {
+  const result = validateReleaseSpec(input);
+  if (!result.ok) {
+    for (const line of problemLines(result.problems)) out.stderr(`canary spec: ${line}`);
+    return EXIT.error;
+  }
+  out.stdout(JSON.stringify(result.spec, null, 2));
+  return EXIT.ok;
+}
 
 export function registerSpecCommand(program: Command): Command {
   return program
@@ -18,13 +35,7 @@ export function registerSpecCommand(program: Command): Command {
     .action(async (options: { file: string; releaseId?: string }) => {
       try {
         const input = await assembleSpec({ file: options.file, ...(options.releaseId ? { releaseId: options.releaseId } : {}) });
-        const result = validateReleaseSpec(input);
-        if (!result.ok) {
-          for (const problem of result.problems) process.stderr.write(`canary spec: ${problem.path}: ${problem.message}\n`);
-          process.exitCode = EXIT.error;
-          return;
-        }
-        process.stdout.write(`${JSON.stringify(result.spec, null, 2)}\n`);
+        process.exitCode = specCommand(input);
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
         process.stderr.write(`canary spec: ${error.message}\n`);

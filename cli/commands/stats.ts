@@ -10,7 +10,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { formatIssues } from '../../core/judge/request.js';
+import { problemLines, problemsFromZod } from '../../core/problems.js';
 import { welch } from '../../core/stats/welch.js';
 import { CliInputError, runFromStdin } from './judge.js';
 
@@ -40,7 +40,7 @@ const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 /** One input to one output line; throws CliInputError naming the bad field. */
 export function welchCommand(input: unknown): WelchOutput {
   const parsed = welchInputSchema.safeParse(input);
-  if (!parsed.success) throw new CliInputError(formatIssues(parsed.error));
+  if (!parsed.success) throw new CliInputError(problemLines(problemsFromZod(parsed.error)));
   const r = welch(parsed.data.canary, parsed.data.baseline, { margin: parsed.data.margin });
   const output: WelchOutput = { t: orNull(r.t), df: orNull(r.df), pTwoSided: orNull(r.pTwoSided), pGreater: orNull(r.pGreater), pLess: orNull(r.pLess) };
   return r.degenerate ? { ...output, degenerate: r.degenerate } : output;

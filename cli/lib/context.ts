@@ -4,6 +4,7 @@
  * stderr and exit code 2 — never a stack trace.
  */
 import type { Command } from 'commander';
+import { problemLine } from '../../core/problems.js';
 import { RELEASE_ID_RE } from '../../core/spec.js';
 import { ApiClient, ApiError, ConnectionError, DEFAULT_API_URL } from './api-client.js';
 import { StreamFailure } from './events.js';
@@ -42,7 +43,7 @@ export function reportError(error: unknown, output: Output): number {
   if (error instanceof ApiError) {
     const title = error.problem.title ? `${error.problem.title}: ` : '';
     output.err(`canary: ${title}${error.message} (HTTP ${error.status})`);
-    for (const p of error.problem.problems ?? []) output.err(`  ${p.path}: ${p.message}`);
+    for (const p of error.problem.problems ?? []) output.err(`  ${problemLine(p)}`);
     return EXIT.error;
   }
   if (error instanceof ConnectionError || error instanceof UsageError || error instanceof StreamFailure) {

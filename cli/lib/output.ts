@@ -4,6 +4,7 @@
  */
 import type { ReleaseStatusResponse } from '../../api/schemas.js';
 import { formatDuration } from '../../core/duration.js';
+import { describeDecision } from '../../core/policy.js';
 import type { ReleaseEvent } from './events.js';
 
 /** 0: done (or promoted); 1: the release rolled back or failed; 2: usage, connection or API error. */
@@ -41,7 +42,7 @@ export function eventLine(event: ReleaseEvent): string | undefined {
     case 'warning':
       return line(d.at, event.event, text(d.message));
     case 'decision':
-      return line(d.at, 'decision', `step ${d.step} look ${d.look}: ${text(d.verdict)} — ${text(d.explanation)} → ${text(d.action)}`);
+      return line(d.at, 'decision', describeDecision({ step: d.step as number, look: d.look as number, action: text(d.action), decision: { verdict: text(d.verdict), explanation: text(d.explanation) } }));
     case 'unavailable':
       return line(now, 'waiting', text(d.detail));
     case 'verdict':
@@ -64,7 +65,7 @@ export function statusLines(s: ReleaseStatusResponse): string[] {
   lines.push(`started   ${s.startedAt}${s.finishedAt ? `, finished ${s.finishedAt}` : ''}`);
   if (s.decisions.length > 0) {
     lines.push('decisions');
-    for (const d of s.decisions) lines.push(`  step ${d.step} look ${d.look}: ${d.decision.verdict} — ${d.decision.explanation} → ${d.action}`);
+    for (const d of s.decisions) lines.push(`  ${describeDecision(d)}`);
   }
   if (s.actions.length > 0) {
     lines.push('actions');

@@ -20,11 +20,11 @@ import { explainGate, explainGuard, explainMetricFailure, explainPass } from './
 import { evaluateGuards } from './guards.js';
 import { holm } from './holm.js';
 import { testMetric } from './metric-test.js';
-import { parseJudgeRequest, type JudgeRequest } from './request.js';
+import type { ParsedJudgeRequest } from './request.js';
 import { lookAlpha, nominalLevel, type LookAlphaInput } from './spending.js';
 
-export { judgeRequestSchema, JudgeInputError, parseJudgeRequest, formatIssues } from './request.js';
-export type { JudgeRequest, ParsedJudgeRequest } from './request.js';
+export { judgeRequestSchema, JudgeInputError, parseJudgeRequest, requireJudgeRequest } from './request.js';
+export type { JudgeRequest, JudgeRequestParse, ParsedJudgeRequest } from './request.js';
 export type { JudgeDecision, MetricRecord, GuardRecord, GateRecord, AlphaRecord, MetricId } from './decision.js';
 export { welch } from '../stats/welch.js';
 
@@ -38,11 +38,11 @@ export function enabledMetrics(config: JudgeConfig): MetricId[] {
 }
 
 /**
- * Judge one look. Throws JudgeInputError (naming the field) when the request is invalid;
- * otherwise always returns a decision.
+ * Judge one look; always returns a decision. Trusts its request: input from outside is parsed at
+ * the edge first (parseJudgeRequest / requireJudgeRequest in ./request.ts).
  */
-export function judge(request: JudgeRequest): JudgeDecision {
-  const { look, plannedLooks, buckets, config } = parseJudgeRequest(request);
+export function judge(request: ParsedJudgeRequest): JudgeDecision {
+  const { look, plannedLooks, buckets, config } = request;
   const spendingInput: LookAlphaInput = {
     alpha: config.alpha,
     look,

@@ -1,12 +1,14 @@
 /**
- * What the judge is asked: one look at all buckets observed so far. Validated with zod so the
- * CLI, the API and tests get messages that name the field ("buckets.canary[3].requests: expected
- * a number"), never a stack trace.
+ * What the judge is asked: one look at all buckets observed so far, and its parsing at the edges.
+ * `judge()` trusts its typed request; input from outside (the CLI, Prometheus' counts in the
+ * activity) goes through parseJudgeRequest first, whose problems name the field
+ * ("buckets.canary[3].requests: expected a number"), never a stack trace.
  */
 import { z } from 'zod';
+import { EngineError } from '../errors.js';
 import type { BucketCounts } from '../types.js';
 import { judgeConfigSchema } from './config.js';
-import { formatPath } from '../names.js';
+import { problemLines, problemsFromZod, type SpecProblem } from '../problems.js';
 
 /** A finite, non-negative number with messages people can act on. */
 const amount = () =>
@@ -63,29 +65,25 @@ type Equal<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _bucketShapeMatches: Equal<z.output<typeof bucketCountsSchema>, BucketCounts> = true;
 
 /** Invalid judge input. `issues` are "path: message" lines, e.g. "look: look must be at least 1". */
-export class JudgeInputError extends Error {
+export class JudgeInputError extends EngineError {
   readonly issues: readonly string[];
   constructor(issues: readonly string[]) {
-    super(`invalid judge request: ${issues.join('; ')}`);
-    this.name = 'JudgeInputError';
+    super(`invalid judge request: ${issues.join('; ')}`, { kind: 'invalid-input', nonRetryable: true });
     this.issues = issues;
   }
 }
 
-/** One "path: message" line per zod issue; unknown keys are reported as their own paths. */
-export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`);
-    }
-    const where = formatPath(issue.path, '');
-    return [where === '' ? issue.message : `${where}: ${issue.message}`];
-  });
+export type JudgeRequestParse = { ok: true; request: ParsedJudgeRequest } | { ok: false; problems: SpecProblem[] };
+
+/** Validates a request from outside and fills in defaults; lists every bad field (core/problems.ts). */
+export function parseJudgeRequest(input: unknown): JudgeRequestParse {
+  const result = judgeRequestSchema.safeParse(input);
+  return result.success ? { ok: true, request: result.data } : { ok: false, problems: problemsFromZod(result.error) };
 }
 
-/** Validate a request and fill in defaults; throws JudgeInputError naming every bad field. */
-export function parseJudgeRequest(input: unknown): ParsedJudgeRequest {
-  const result = judgeRequestSchema.safeParse(input);
-  if (!result.success) throw new JudgeInputError(formatIssues(result.error));
-  return result.data;
+/** parseJudgeRequest for callers that fail on bad input: throws JudgeInputError naming every bad field. */
+export function requireJudgeRequest(input: unknown): ParsedJudgeRequest {
+  const parsed = parseJudgeRequest(input);
+  if (!parsed.ok) throw new JudgeInputError(problemLines(parsed.problems));
+  return parsed.request;
 }

@@ -8,6 +8,7 @@
  * and inject PromQL of its own. Metric and label names from preset settings must be Prometheus
  * names. Violations throw PromqlRenderError; spec validation reports them earlier as problems.
  */
+import { EngineError } from '../errors.js';
 import type { Arm } from '../types.js';
 import { DNS_LABEL_RE, LABEL_VALUE_RE } from '../names.js';
 
@@ -17,10 +18,9 @@ export const LABEL_NAME_RE = /^(?!__)[a-zA-Z_][a-zA-Z0-9_]{0,127}$/;
 export const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/;
 
 /** Thrown when a name or value would not be safe or valid inside PromQL. */
-export class PromqlRenderError extends Error {
+export class PromqlRenderError extends EngineError {
   constructor(message: string) {
-    super(message);
-    this.name = 'PromqlRenderError';
+    super(message, { kind: 'config', nonRetryable: true });
   }
 }
 

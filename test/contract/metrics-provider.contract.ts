@@ -109,10 +109,10 @@ export function describeMetricsProviderContract(name: string, fixture: () => Met
       const { offlineProvider, target, range } = fixture();
       const online = offlineProvider.isOnline();
       await expect(online).rejects.toBeInstanceOf(MetricsUnavailableError);
-      await expect(online).rejects.toMatchObject({ retryable: true });
+      await expect(online).rejects.toMatchObject({ nonRetryable: false });
       const fetched = offlineProvider.fetchBuckets(target, range);
       await expect(fetched).rejects.toBeInstanceOf(MetricsUnavailableError);
-      await expect(fetched).rejects.toMatchObject({ retryable: true });
+      await expect(fetched).rejects.toMatchObject({ nonRetryable: false });
     });
   });
 }

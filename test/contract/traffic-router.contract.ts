@@ -1,98 +1,80 @@
 /**
- * The contract every TrafficRouter passes, run against the real kube-apiserver of the test run.
- * Each router's test file calls `describeTrafficRouterContract` with a fixture that creates the
- * objects a release expects (in a fresh namespace) and says where to look for what the router
- * must change and must leave alone.
+ * The contract every TrafficRouter passes: the Kubernetes routers against the real kube-apiserver
+ * of the test run (through test/contract/kube-routers.ts), the sandbox router against a real
+ * sandbox router server (test/unit/sandbox-contracts.test.ts). Each implementation supplies a
+ * RouterWorld: a fresh router on an instrumented backend, plus ways to look at what the router must
+ * change and must leave alone, and to play another writer.
  *
- * The router is built on instrumented clients: every API call is counted (to prove invalid
- * weights are rejected before any call), and hooks run another writer's change right before the
- * router's next write or every write (to prove optimistic concurrency loses no one's update, and
- * gives up retryably when it always loses), or right after its next write (to prove a write that
- * does not stick fails the read-back check).
+ * The backend is instrumented: every call is counted (to prove invalid weights are rejected before
+ * any call), and hooks run another writer's change right before the router's next write or every
+ * write (to prove optimistic concurrency loses no one's update, and gives up retryably when it
+ * always loses), or right after its next write (to prove a write that does not stick fails the
+ * read-back check). Cohort routes are added by initialize and removed by finalize, the only ways
+ * the engine changes them.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { CustomObjectsApi } from '@kubernetes/client-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConflictRetriesExhaustedError, InvalidWeightsError, RouteVerificationError } from '../../activities/routers/errors.js';
+import type { TrafficRouter } from '../../activities/routers/types.js';
 import type { Cohort } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
-import type { KubeClients } from '../../activities/kube/client.js';
-import { describeRef, type ObjectRef } from '../../activities/kube/objects.js';
-import {
-  ConflictRetriesExhaustedError, InvalidWeightsError, ObjectNotFoundError, RouteVerificationError,
-} from '../../activities/routers/errors.js';
-import type { TrafficRouter } from '../../activities/routers/types.js';
-import { freshNamespace, mergePatchObject, readObject, testKube } from '../fixtures/kube/cluster.js';
 
-export interface RouterFixture {
-  /** The router under test, built on the clients handed to `setup`. */
-  router: TrafficRouter;
-  /** The object setWeights writes (where another writer will interfere). */
-  weightedObject: ObjectRef;
-  /** Everything the router must never change, compared before and after each operation. */
-  unrelatedConfig(): Promise<unknown>;
-  /** Cohort routing present in the cluster now (routes, rules, annotations, objects); [] when none. */
-  cohortRouting(): Promise<unknown[]>;
-  /** Canary-only objects and cohort routing left behind, as "namespace/Kind/name"; [] when clean. */
-  leftovers(): Promise<string[]>;
+/** Hooks around the writes a router sends to its backend, and the calls it made. */
+export interface WriteProbe {
+  /** Every call so far, in order (e.g. "replaceNamespacedCustomObject", "PUT http://…/control/weights"). */
+  calls: string[];
+  /** How many of `calls` are writes that replace the weighted object (what a conflict makes the router repeat). */
+  writes(): number;
+  /** Runs `hook` (once) right before the router's next write. */
+  beforeNextWrite(hook: () => Promise<void>): void;
+  /** Runs `hook` before every write from now on; undefined stops it. */
+  beforeEachWrite(hook: (() => Promise<void>) | undefined): void;
+  /** Runs `hook` (once) right after the router's next write has succeeded. */
+  afterNextWrite(hook: () => Promise<void>): void;
 }
 
-export interface RouterContract {
+/** One fresh router and its backend, for one test. */
+export interface RouterWorld {
+  router: TrafficRouter;
+  probe: WriteProbe;
+  /** How errors name the object that holds the weights ("namespace/Kind/name", or the sandbox router). */
+  weightedObject: string;
+  /** Another writer changes the weighted object, leaving routing alone; each call is a new change. */
+  interfere(): Promise<void>;
+  /** Whether the last change `interfere` made is still there. */
+  interferenceKept(): Promise<boolean>;
+  /** Reads the weighted object; the function returned writes it back as it was, as another writer would. */
+  save(): Promise<() => Promise<void>>;
+  /** Everything the router must never change, compared before and after each operation. */
+  unrelatedConfig(): Promise<unknown>;
+  /** Cohort routing present now (routes, rules, annotations, objects); [] when none. */
+  cohortRouting(): Promise<unknown[]>;
+  /** Canary-only objects and cohort routing left behind, by name; [] when clean. */
+  leftovers(): Promise<string[]>;
+  /** The weights the data plane applies, when it can be seen apart from getWeights (the sandbox's). */
+  servedWeights?(): Promise<Weights>;
+  /** Releases what the world holds (a server). */
+  stop?(): Promise<void>;
+}
+
+/** A router whose object is absent (or whose backend does not answer), and what it must throw. */
+export interface MissingRouter {
+  router: TrafficRouter;
+  /** Must appear in every error message. */
+  object: string;
+  error: abstract new (...args: never[]) => Error;
+  nonRetryable: boolean;
+}
+
+export interface TrafficRouterContract {
   /** Shown in test names, e.g. "IstioRouter with DestinationRule subsets". */
   name: string;
   /** Cohorts this router can express (the NGINX router takes one header and one cookie). */
   cohorts: Cohort[];
-  /** Creates the objects a release expects in `namespace` and a router on `kube`. */
-  setup(kube: KubeClients, namespace: string): Promise<RouterFixture>;
-  /** A router whose object does not exist in `namespace`, and how errors must name that object. */
-  missing(kube: KubeClients, namespace: string): { router: TrafficRouter; object: string };
-}
-
-/** Counts API calls and runs hooks around the router's writes, by wrapping the clients' CustomObjectsApi. */
-export interface Instrumented {
-  kube: KubeClients;
-  calls: string[];
-  /** Runs `hook` (once) right before the next replace/patch/create the router sends. */
-  beforeNextWrite(hook: () => Promise<void>): void;
-  /** Runs `hook` before every replace/patch/create the router sends from now on; undefined stops it. */
-  beforeEachWrite(hook: (() => Promise<void>) | undefined): void;
-  /** Runs `hook` (once) right after the next replace/patch/create the router sends has succeeded. */
-  afterNextWrite(hook: () => Promise<void>): void;
-}
-
-export function instrument(kube: KubeClients): Instrumented {
-  const calls: string[] = [];
-  let before: (() => Promise<void>) | undefined;
-  let beforeEach: (() => Promise<void>) | undefined;
-  let after: (() => Promise<void>) | undefined;
-  const customObjects = new Proxy(kube.customObjects, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      return async (...args: unknown[]) => {
-        calls.push(prop);
-        const isWrite = /^(replace|patch|create)/.test(prop);
-        if (isWrite && before) {
-          const hook = before;
-          before = undefined;
-          await hook();
-        }
-        if (isWrite && beforeEach) await beforeEach();
-        const result = await ((value as (...a: unknown[]) => unknown).apply(target, args) as Promise<unknown>);
-        if (isWrite && after) {
-          const hook = after;
-          after = undefined;
-          await hook();
-        }
-        return result;
-      };
-    },
-  }) as CustomObjectsApi;
-  return {
-    kube: { ...kube, customObjects },
-    calls,
-    beforeNextWrite: (hook) => (before = hook),
-    beforeEachWrite: (hook) => (beforeEach = hook),
-    afterNextWrite: (hook) => (after = hook),
-  };
+  /** False skips the suite (e.g. no API server was provisioned; the harness warns). */
+  available: boolean;
+  /** A new router on an empty backend prepared as a release expects; `prefix` names what it creates. */
+  fresh(prefix: string): Promise<RouterWorld>;
+  missing(prefix: string): Promise<MissingRouter>;
 }
 
 const INVALID_WEIGHTS: [string, Weights][] = [
@@ -103,149 +85,157 @@ const INVALID_WEIGHTS: [string, Weights][] = [
   ['a weight that is not a number', { stable: Number.NaN, canary: 100 }],
 ];
 
-/** Registers the contract's tests for one router. Skips (with the harness's warning) when no API server was provisioned. */
-export function describeTrafficRouterContract(contract: RouterContract): void {
-  const kube = testKube();
-  describe.skipIf(!kube)(`${contract.name} (TrafficRouter contract)`, () => {
-    let admin: KubeClients;
-    beforeAll(() => {
-      admin = kube as KubeClients;
-    });
+const failure = (work: Promise<unknown>): Promise<unknown> => work.then(() => undefined, (e: unknown) => e);
 
-    async function fresh(prefix: string) {
-      const namespace = await freshNamespace(admin, prefix);
-      const probe = instrument(admin);
-      const fixture = await contract.setup(probe.kube, namespace);
-      return { namespace, probe, fixture };
-    }
+/** Registers the contract's tests for one router. */
+export function describeTrafficRouterContract(contract: TrafficRouterContract): void {
+  describe.skipIf(!contract.available)(`${contract.name} (TrafficRouter contract)`, () => {
+    const worlds: RouterWorld[] = [];
+    afterEach(async () => {
+      await Promise.all(worlds.splice(0).map((world) => world.stop?.()));
+    });
+    const fresh = async (prefix: string) => {
+      const world = await contract.fresh(prefix);
+      worlds.push(world);
+      return world;
+    };
 
     it('reads back the weights it sets, starting from all traffic on stable', async () => {
-      const { fixture: { router } } = await fresh('contract-roundtrip');
+      const world = await fresh('contract-roundtrip');
+      const { router } = world;
       await router.initialize([]);
       expect(await router.getWeights()).toEqual({ stable: 100, canary: 0 });
       for (const weights of [{ stable: 90, canary: 10 }, { stable: 33, canary: 67 }, { stable: 0, canary: 100 }, { stable: 100, canary: 0 }]) {
         expect(await router.setWeights(weights)).toEqual(weights);
         expect(await router.getWeights()).toEqual(weights);
+        if (world.servedWeights) expect(await world.servedWeights()).toEqual(weights);
       }
     });
 
     it('leaves every unrelated setting exactly as it was through a whole release', async () => {
-      const { fixture } = await fresh('contract-preserve');
-      const before = await fixture.unrelatedConfig();
-      await fixture.router.initialize(contract.cohorts);
-      expect(await fixture.unrelatedConfig()).toEqual(before);
-      await fixture.router.setWeights({ stable: 70, canary: 30 });
-      expect(await fixture.unrelatedConfig()).toEqual(before);
-      await fixture.router.removeCohorts();
-      await fixture.router.applyCohorts(contract.cohorts);
-      expect(await fixture.unrelatedConfig()).toEqual(before);
-      await fixture.router.finalize();
-      expect(await fixture.unrelatedConfig()).toEqual(before);
+      const world = await fresh('contract-preserve');
+      const before = await world.unrelatedConfig();
+      await world.router.initialize(contract.cohorts);
+      expect(await world.unrelatedConfig()).toEqual(before);
+      await world.router.setWeights({ stable: 70, canary: 30 });
+      expect(await world.unrelatedConfig()).toEqual(before);
+      await world.router.initialize(contract.cohorts);
+      expect(await world.unrelatedConfig()).toEqual(before);
+      await world.router.finalize();
+      expect(await world.unrelatedConfig()).toEqual(before);
     });
 
     it('loses no update when another client changes the object between its read and its write', async () => {
-      const { fixture, probe } = await fresh('contract-conflict');
-      await fixture.router.initialize([]);
+      const world = await fresh('contract-conflict');
+      await world.router.initialize([]);
       let interfered = 0;
-      probe.beforeNextWrite(async () => {
+      world.probe.beforeNextWrite(async () => {
         interfered += 1;
-        await mergePatchObject(admin, fixture.weightedObject, { metadata: { annotations: { 'contract.test/other-writer': 'was-here' } } });
+        await world.interfere();
       });
-      const writesBefore = probe.calls.filter((c) => c.startsWith('replace')).length;
-      expect(await fixture.router.setWeights({ stable: 80, canary: 20 })).toEqual({ stable: 80, canary: 20 });
+      const writesBefore = world.probe.writes();
+      expect(await world.router.setWeights({ stable: 80, canary: 20 })).toEqual({ stable: 80, canary: 20 });
       expect(interfered).toBe(1);
-      // The first write carried a stale resourceVersion and was refused; the retry built on the other write.
-      expect(probe.calls.filter((c) => c.startsWith('replace')).length - writesBefore).toBeGreaterThanOrEqual(2);
-      const after = await readObject(admin, fixture.weightedObject);
-      expect(after.metadata.annotations?.['contract.test/other-writer']).toBe('was-here');
-      expect(await fixture.router.getWeights()).toEqual({ stable: 80, canary: 20 });
+      // The first write carried a stale version and was refused; the retry built on the other write.
+      expect(world.probe.writes() - writesBefore).toBeGreaterThanOrEqual(2);
+      expect(await world.interferenceKept()).toBe(true);
+      expect(await world.router.getWeights()).toEqual({ stable: 80, canary: 20 });
     });
 
     it('fails with a retryable RouteVerificationError when another writer reverts its write before the read-back', async () => {
-      const { fixture, probe } = await fresh('contract-readback');
-      await fixture.router.initialize([]);
-      await fixture.router.setWeights({ stable: 90, canary: 10 });
-      const before = await readObject(admin, fixture.weightedObject);
+      const world = await fresh('contract-readback');
+      await world.router.initialize([]);
+      await world.router.setWeights({ stable: 90, canary: 10 });
+      const restore = await world.save();
       let reverted = 0;
-      probe.afterNextWrite(async () => {
+      world.probe.afterNextWrite(async () => {
         reverted += 1;
-        await mergePatchObject(admin, fixture.weightedObject, { metadata: { annotations: before.metadata.annotations ?? {} }, spec: before.spec });
+        await restore();
       });
-      const error = await fixture.router.setWeights({ stable: 70, canary: 30 }).then(() => undefined, (e: unknown) => e);
+      const error = await failure(world.router.setWeights({ stable: 70, canary: 30 }));
       expect(reverted).toBe(1);
       expect(error).toBeInstanceOf(RouteVerificationError);
       expect((error as RouteVerificationError).nonRetryable).toBe(false);
-      expect((error as Error).message).toContain(fixture.router.target);
-      expect(await fixture.router.getWeights()).toEqual({ stable: 90, canary: 10 });
+      expect((error as Error).message).toContain(world.router.target);
+      expect(await world.router.getWeights()).toEqual({ stable: 90, canary: 10 });
     });
 
     it('gives up with a retryable ConflictRetriesExhaustedError when another writer wins every attempt', async () => {
-      const { fixture, probe } = await fresh('contract-conflicts');
-      await fixture.router.initialize([]);
+      const world = await fresh('contract-conflicts');
+      await world.router.initialize([]);
       let interfered = 0;
-      probe.beforeEachWrite(async () => {
+      world.probe.beforeEachWrite(async () => {
         interfered += 1;
-        await mergePatchObject(admin, fixture.weightedObject, { metadata: { annotations: { 'contract.test/other-writer': String(interfered) } } });
+        await world.interfere();
       });
-      const writesBefore = probe.calls.filter((c) => c.startsWith('replace')).length;
-      const error = await fixture.router.setWeights({ stable: 80, canary: 20 }).then(() => undefined, (e: unknown) => e);
-      probe.beforeEachWrite(undefined);
+      const writesBefore = world.probe.writes();
+      const error = await failure(world.router.setWeights({ stable: 80, canary: 20 }));
+      world.probe.beforeEachWrite(undefined);
       expect(error).toBeInstanceOf(ConflictRetriesExhaustedError);
       expect((error as ConflictRetriesExhaustedError).nonRetryable).toBe(false);
-      expect((error as Error).message).toContain(describeRef(fixture.weightedObject));
-      const writes = probe.calls.filter((c) => c.startsWith('replace')).length - writesBefore;
+      expect((error as Error).message).toContain(world.weightedObject);
+      const writes = world.probe.writes() - writesBefore;
       expect(writes).toBeGreaterThanOrEqual(2);
       expect(interfered).toBe(writes);
-      expect(await fixture.router.getWeights()).toEqual({ stable: 100, canary: 0 });
+      expect(await world.router.getWeights()).toEqual({ stable: 100, canary: 0 });
     });
 
-    it('fails with a non-retryable error naming namespace/Kind/name when its object is missing', async () => {
-      const namespace = await freshNamespace(admin, 'contract-missing');
-      const { router, object } = contract.missing(admin, namespace);
+    it('fails with an error naming its object when that object is missing', async () => {
+      const missing = await contract.missing('contract-missing');
+      const { router } = missing;
       for (const call of [() => router.getWeights(), () => router.setWeights({ stable: 90, canary: 10 }), () => router.initialize([])]) {
-        const error = await call().then(() => undefined, (e: unknown) => e);
-        expect(error).toBeInstanceOf(ObjectNotFoundError);
-        expect((error as ObjectNotFoundError).nonRetryable).toBe(true);
-        expect((error as Error).message).toContain(object);
+        const error = await failure(call());
+        expect(error).toBeInstanceOf(missing.error);
+        expect((error as { nonRetryable?: boolean }).nonRetryable).toBe(missing.nonRetryable);
+        expect((error as Error).message).toContain(missing.object);
       }
     });
 
-    it('adds cohort routing at initialize, removes it, and adds it again without duplicates', async () => {
-      const { fixture } = await fresh('contract-cohorts');
-      await fixture.router.initialize(contract.cohorts);
-      const withCohorts = await fixture.cohortRouting();
+    it('adds cohort routing at initialize, removes it at finalize, and adds it again without duplicates', async () => {
+      const world = await fresh('contract-cohorts');
+      const { router } = world;
+      await router.initialize(contract.cohorts);
+      const withCohorts = await world.cohortRouting();
       expect(withCohorts.length).toBeGreaterThan(0);
-      expect(await fixture.router.getWeights()).toEqual({ stable: 100, canary: 0 });
-      await fixture.router.removeCohorts();
-      expect(await fixture.cohortRouting()).toEqual([]);
-      await fixture.router.applyCohorts(contract.cohorts);
-      await fixture.router.applyCohorts(contract.cohorts);
-      await fixture.router.initialize(contract.cohorts);
-      expect(await fixture.cohortRouting()).toEqual(withCohorts);
-      await fixture.router.setWeights({ stable: 60, canary: 40 });
-      expect(await fixture.cohortRouting()).toEqual(withCohorts);
+      expect(await router.getWeights()).toEqual({ stable: 100, canary: 0 });
+      await router.finalize();
+      expect(await world.cohortRouting()).toEqual([]);
+      await router.initialize(contract.cohorts);
+      await router.initialize(contract.cohorts);
+      expect(await world.cohortRouting()).toEqual(withCohorts);
+      await router.setWeights({ stable: 60, canary: 40 });
+      expect(await world.cohortRouting()).toEqual(withCohorts);
+    });
+
+    it('initialize with no cohorts removes the cohort routing of an earlier attempt', async () => {
+      const world = await fresh('contract-recohort');
+      await world.router.initialize(contract.cohorts);
+      expect((await world.cohortRouting()).length).toBeGreaterThan(0);
+      await world.router.initialize([]);
+      expect(await world.cohortRouting()).toEqual([]);
+      expect(await world.router.getWeights()).toEqual({ stable: 100, canary: 0 });
     });
 
     it('finalize puts all traffic on stable and leaves no canary objects or cohort routes, twice over', async () => {
-      const { fixture } = await fresh('contract-finalize');
-      await fixture.router.initialize(contract.cohorts);
-      await fixture.router.setWeights({ stable: 50, canary: 50 });
-      expect(await fixture.router.finalize()).toEqual({ stable: 100, canary: 0 });
-      expect(await fixture.router.getWeights()).toEqual({ stable: 100, canary: 0 });
-      expect(await fixture.cohortRouting()).toEqual([]);
-      expect(await fixture.leftovers()).toEqual([]);
-      expect(await fixture.router.finalize()).toEqual({ stable: 100, canary: 0 });
-      expect(await fixture.leftovers()).toEqual([]);
+      const world = await fresh('contract-finalize');
+      await world.router.initialize(contract.cohorts);
+      await world.router.setWeights({ stable: 50, canary: 50 });
+      expect(await world.router.finalize()).toEqual({ stable: 100, canary: 0 });
+      expect(await world.router.getWeights()).toEqual({ stable: 100, canary: 0 });
+      expect(await world.cohortRouting()).toEqual([]);
+      expect(await world.leftovers()).toEqual([]);
+      expect(await world.router.finalize()).toEqual({ stable: 100, canary: 0 });
+      expect(await world.leftovers()).toEqual([]);
     });
 
-    it.each(INVALID_WEIGHTS)('rejects %s before any API call', async (_label, weights) => {
-      const { fixture, probe } = await fresh('contract-invalid');
-      const callsBefore = probe.calls.length;
-      const error = await fixture.router.setWeights(weights).then(() => undefined, (e: unknown) => e);
+    it.each(INVALID_WEIGHTS)('rejects %s before any call to its backend', async (_label, weights) => {
+      const world = await fresh('contract-invalid');
+      const callsBefore = world.probe.calls.length;
+      const error = await failure(world.router.setWeights(weights));
       expect(error).toBeInstanceOf(InvalidWeightsError);
       expect((error as InvalidWeightsError).nonRetryable).toBe(true);
-      expect((error as Error).message).toContain(fixture.router.target);
-      expect(probe.calls.length).toBe(callsBefore);
+      expect((error as Error).message).toContain(world.router.target);
+      expect(world.probe.calls.length).toBe(callsBefore);
     });
   });
 }

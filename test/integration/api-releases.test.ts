@@ -68,6 +68,18 @@ describe('starting releases', () => {
     expect(status.phase).toBe('Promoted');
   });
 
+  it('refuses a releaseId that already names a release of another service with 409 release-id-taken', async () => {
+    const first = specBody({ releaseId: `taken-${Date.now()}`, schedule: { steps: [{ weight: 10, observe: '30s' }] } });
+    expect((await post('/v1/releases', first)).status).toBe(201);
+    const other = specBody({ releaseId: first.releaseId });
+    const res = await post('/v1/releases', other);
+    expect(res.status).toBe(409);
+    const problem = await res.json();
+    expect(problem).toMatchObject({ type: 'urn:canary-engine:problem:release-id-taken', releaseId: first.releaseId, workflowId: `canary.default.${first.service}` });
+    expect(problem.detail).toBe(`release id ${first.releaseId} already names a release of another service (workflow canary.default.${first.service}); choose an id that includes the service`);
+    expect((await post(`/v1/releases/${first.releaseId}/abort`, { reason: 'test over' })).status).toBe(200);
+  });
+
   it('refuses to start a releaseId again once that release has ended', async () => {
     const spec = specBody({ releaseId: `once-${Date.now()}` });
     expect((await post('/v1/releases', spec)).status).toBe(201);

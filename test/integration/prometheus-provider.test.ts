@@ -221,7 +221,7 @@ describe('PrometheusProvider against a real Prometheus', () => {
     };
     const failure = provider({ preset: 'custom', queries }).fetchBuckets(CHECKOUT, range);
     await expect(failure).rejects.toBeInstanceOf(MetricsQueryError);
-    await expect(failure).rejects.toMatchObject({ retryable: false, errorType: 'bad_data', status: 400 });
+    await expect(failure).rejects.toMatchObject({ nonRetryable: true, errorType: 'bad_data', status: 400 });
     await expect(failure).rejects.toThrow(/^query 'errors' for (baseline|canary) failed: bad_data: .*parse error/);
   });
 
@@ -239,7 +239,7 @@ describe('PrometheusProvider against a real Prometheus', () => {
       const wrongToken = new PrometheusProvider(metricsSpecSchema.parse(spec), { env: { CANARY_METRICS_TOKEN: 'guess' } });
       const failure = wrongToken.fetchBuckets(CHECKOUT, range);
       await expect(failure).rejects.toBeInstanceOf(MetricsConfigError);
-      await expect(failure).rejects.toMatchObject({ retryable: false, status: 401 });
+      await expect(failure).rejects.toMatchObject({ nonRetryable: true, status: 401 });
       await expect(failure).rejects.toThrow(/rejected our credentials: HTTP 401/);
     } finally {
       await proxy.stop();

@@ -11,13 +11,13 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { KINDS, objectRef } from '../../activities/kube/objects.js';
 import type { BucketRange, MetricsProvider, MetricsTarget } from '../../activities/metrics/types.js';
 import { createActivities } from '../../activities/release-activities.js';
 import { createTrafficRouter } from '../../activities/routers/factory.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
-import { KubernetesWorkloadManager } from '../../activities/workloads/kubernetes.js';
+import { createWorkloadManager } from '../../activities/workloads/factory.js';
 import { startRelease } from '../../client/releases.js';
 import type { RouterSpec } from '../../core/routing/config.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
@@ -103,8 +103,6 @@ function recording(router: TrafficRouter, history: number[]): TrafficRouter {
       history.push(written.canary);
       return written;
     },
-    applyCohorts: (cohorts) => router.applyCohorts(cohorts),
-    removeCohorts: () => router.removeCohorts(),
     finalize: () => router.finalize(),
   };
 }
@@ -126,10 +124,7 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
     stopController = playDeploymentController(admin, (namespace) => namespaces.has(namespace));
     const activities = createActivities({
       routerFor: (spec) => recording(createTrafficRouter(spec, admin), histories.get(spec.namespace) as number[]),
-      workloadsFor: (spec) => {
-        if (spec.workloads.type !== 'kubernetes') throw new Error('this test runs Kubernetes workloads only');
-        return new KubernetesWorkloadManager(admin.apps, spec.namespace, spec.workloads, { pollMs: 100 });
-      },
+      workloadsFor: (spec) => createWorkloadManager(spec, admin, { kubernetes: { pollMs: 100 } }),
       metricsFor: (spec) => new FakeMetrics(health.get(spec.namespace) as Health),
       scrapeLagMs: () => 200,
     });
@@ -155,7 +150,8 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
     await admin.apps.createNamespacedDeployment({ namespace, body: deployment('web', 'web', 'stable', 'registry.example.com/web:v1', 2) });
     await admin.apps.createNamespacedDeployment({ namespace, body: deployment('web-canary', 'web', 'canary', 'registry.example.com/web:v2', 0) });
     const validated = validateReleaseSpec({
-      service: 'web', namespace, stableVersion: 'v1', canaryVersion: 'v2',
+      // every router type releases "web" in its own namespace: a release id names one release
+      releaseId: `web-${namespace}`, service: 'web', namespace, stableVersion: 'v1', canaryVersion: 'v2',
       router: setup.router,
       workloads: { type: 'kubernetes', stableDeployment: 'web', canaryDeployment: 'web-canary', canaryReplicas: 4, scaleWithWeight: true, minReplicas: 1, readyTimeout: '30s' },
       cohorts: setup.cohorts,

@@ -43,8 +43,6 @@ class InMemoryRouter implements TrafficRouter {
     this.history.push(weights.canary);
     return weights;
   }
-  async applyCohorts(): Promise<void> {}
-  async removeCohorts(): Promise<void> {}
   async finalize(): Promise<Weights> { return this.setWeights({ stable: 100, canary: 0 }); }
 }
 

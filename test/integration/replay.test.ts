@@ -27,8 +27,11 @@ async function replayAll(workflowsPath: string): Promise<ReplayResult[]> {
 }
 
 describe('replaying recorded release histories', () => {
-  it('has recorded histories of a promoted, a rolled-back and an aborted release', () => {
-    expect(files).toEqual(['aborted.json', 'promoted.json', 'rolled-back.json']);
+  it('has recorded histories of a promoted, a rolled-back, an aborted, a held, an extended, a paused, a continued-as-new and a failed release', () => {
+    expect(files).toEqual([
+      'aborted.json', 'continued-as-new-final.json', 'continued-as-new-first.json', 'extended.json', 'failed.json', 'held.json',
+      'paused.json', 'promoted.json', 'rolled-back.json',
+    ]);
   });
 
   it('replays every recorded history against the current workflow code without a determinism error', async () => {

@@ -3,12 +3,12 @@
  * rule and the relative-weight reading.
  */
 import { describe, expect, it } from 'vitest';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { describeRef, KINDS, ObjectStore, objectRef } from '../../activities/kube/objects.js';
 import { COHORT_RULE_ANNOTATION, GatewayApiRouter, type GatewayApiRouterSpec } from '../../activities/routers/gateway-api.js';
 import type { Cohort } from '../../core/routing/config.js';
 import { createShop } from '../fixtures/kube/routing.js';
-import { describeTrafficRouterContract } from '../contract/traffic-router.contract.js';
+import { describeKubeRouterContract } from '../contract/kube-routers.js';
 import { freshNamespace, mergePatchObject, readObject, testKube } from '../fixtures/kube/cluster.js';
 import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
 
@@ -44,7 +44,7 @@ function fixture(kube: KubeClients, namespace: string) {
   };
 }
 
-describeTrafficRouterContract({
+describeKubeRouterContract({
   name: 'GatewayApiRouter',
   cohorts: COHORTS,
   async setup(kube, namespace) {

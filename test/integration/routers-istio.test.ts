@@ -9,9 +9,9 @@ import { RouterConfigError } from '../../activities/routers/errors.js';
 import { IstioRouter, type IstioRouterSpec } from '../../activities/routers/istio.js';
 import type { Cohort } from '../../core/routing/config.js';
 import { createRatings, createReviews } from '../fixtures/kube/routing.js';
-import { describeTrafficRouterContract } from '../contract/traffic-router.contract.js';
+import { describeKubeRouterContract } from '../contract/kube-routers.js';
 import { createObject, freshNamespace, readObject, testKube } from '../fixtures/kube/cluster.js';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
 
 const COHORTS: Cohort[] = [
@@ -58,7 +58,7 @@ function istioFixture(kube: KubeClients, namespace: string, spec: IstioRouterSpe
   };
 }
 
-describeTrafficRouterContract({
+describeKubeRouterContract({
   name: 'IstioRouter with DestinationRule subsets',
   cohorts: COHORTS,
   async setup(kube, namespace) {
@@ -71,7 +71,7 @@ describeTrafficRouterContract({
   }),
 });
 
-describeTrafficRouterContract({
+describeKubeRouterContract({
   name: 'IstioRouter with two hosts and the default (first) route',
   cohorts: COHORTS,
   async setup(kube, namespace) {

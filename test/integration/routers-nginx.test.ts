@@ -4,13 +4,13 @@
  * cohorts, the stable Ingress never written, and nothing left after finalize.
  */
 import { describe, expect, it } from 'vitest';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { describeRef, KINDS, ObjectStore, objectRef } from '../../activities/kube/objects.js';
 import { RouterConfigError } from '../../activities/routers/errors.js';
 import { NginxRouter, type NginxRouterSpec } from '../../activities/routers/nginx.js';
 import type { Cohort } from '../../core/routing/config.js';
 import { createWeb } from '../fixtures/kube/routing.js';
-import { describeTrafficRouterContract, instrument } from '../contract/traffic-router.contract.js';
+import { describeKubeRouterContract, instrument } from '../contract/kube-routers.js';
 import { createObject, freshNamespace, objectExists, readObject, testKube } from '../fixtures/kube/cluster.js';
 
 const SPEC: NginxRouterSpec = { type: 'nginx', ingress: 'web', stableService: 'web-stable', canaryService: 'web-canary' };
@@ -41,7 +41,7 @@ function fixture(kube: KubeClients, namespace: string) {
   };
 }
 
-describeTrafficRouterContract({
+describeKubeRouterContract({
   name: 'NginxRouter',
   cohorts: COHORTS,
   async setup(kube, namespace) {

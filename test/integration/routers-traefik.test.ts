@@ -3,13 +3,13 @@
  * IngressRoute it owns and the relative weights of a TraefikService.
  */
 import { describe, expect, it } from 'vitest';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { describeRef, KINDS, ObjectStore, objectRef } from '../../activities/kube/objects.js';
 import { RouterConfigError } from '../../activities/routers/errors.js';
 import { TraefikRouter, type TraefikRouterSpec } from '../../activities/routers/traefik.js';
 import type { Cohort } from '../../core/routing/config.js';
 import { createApp } from '../fixtures/kube/routing.js';
-import { describeTrafficRouterContract } from '../contract/traffic-router.contract.js';
+import { describeKubeRouterContract } from '../contract/kube-routers.js';
 import { createObject, freshNamespace, objectExists, readObject, testKube } from '../fixtures/kube/cluster.js';
 import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
 
@@ -36,7 +36,7 @@ function fixture(kube: KubeClients, namespace: string) {
   };
 }
 
-describeTrafficRouterContract({
+describeKubeRouterContract({
   name: 'TraefikRouter',
   cohorts: COHORTS,
   async setup(kube, namespace) {

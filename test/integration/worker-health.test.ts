@@ -109,8 +109,6 @@ function fakeProviders(): ActivityDeps {
       if (setWeightsFailures-- > 0) throw new Error('router unavailable: connection refused by the fake API server');
       return write(w.canary);
     },
-    async applyCohorts() {},
-    async removeCohorts() {},
     async finalize() {
       if (finalizeFailures-- > 0) throw new Error('router unavailable during rollback');
       return write(0);

@@ -1,13 +1,16 @@
 /**
- * KubernetesWorkloadManager on a real kube-apiserver. No Deployment controller runs there, so each
- * test plays it: a loop reports every Deployment's status as the controller would (all replicas
- * of the current generation ready), or holds some back to make a rollout stall.
+ * KubernetesWorkloadManager on a real kube-apiserver: the WorkloadManager contract, then what only
+ * Deployments do. No Deployment controller runs there, so each test plays it: a loop reports every
+ * Deployment's status as the controller would (all replicas of the current generation ready), or
+ * holds some back to make a rollout stall.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KubeClients } from '../../activities/kube/client.js';
+import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { ObjectNotFoundError } from '../../activities/kube/errors.js';
-import { KubernetesWorkloadManager, PromotionError, type KubernetesWorkloadsSpec } from '../../activities/workloads/kubernetes.js';
+import { PromotionError } from '../../activities/workloads/errors.js';
+import { KubernetesWorkloadManager, type KubernetesWorkloadsSpec } from '../../activities/workloads/kubernetes.js';
 import { deployment, freshNamespace, playDeploymentController, testKube } from '../fixtures/kube/cluster.js';
+import { describeWorkloadManagerContract } from '../contract/workload-manager.contract.js';
 
 const SPEC: KubernetesWorkloadsSpec = {
   type: 'kubernetes', stableDeployment: 'web', canaryDeployment: 'web-canary', canaryReplicas: 4,
@@ -15,6 +18,48 @@ const SPEC: KubernetesWorkloadsSpec = {
 };
 
 const kube = testKube();
+
+/** The stable Deployment "web" (image 1.4.0, 3 replicas) and the canary "web-canary" (1.5.0, scaled to 0). */
+async function createDeployments(admin: KubeClients, namespace: string): Promise<void> {
+  await admin.apps.createNamespacedDeployment({ namespace, body: deployment('web', 'web', 'stable', 'registry.example.com/web:1.4.0', 3) });
+  const canary = deployment('web-canary', 'web', 'canary', 'registry.example.com/web:1.5.0', 0);
+  canary.spec!.template.spec!.containers[0]!.env = [{ name: 'FEATURE_X', value: 'on' }];
+  canary.spec!.template.metadata!.annotations = { 'prometheus.io/scrape': 'true' };
+  await admin.apps.createNamespacedDeployment({ namespace, body: canary });
+}
+
+describeWorkloadManagerContract({
+  name: 'KubernetesWorkloadManager scaling with weight',
+  available: kube !== null,
+  async fresh(prefix) {
+    const admin = kube as KubeClients;
+    const namespace = await freshNamespace(admin, prefix);
+    await createDeployments(admin, namespace);
+    const stopController = playDeploymentController(admin, (ns) => ns === namespace, { intervalMs: 50 });
+    const read = (name: string) => admin.apps.readNamespacedDeployment({ name, namespace });
+    return {
+      manager: new KubernetesWorkloadManager(admin.apps, namespace, { ...SPEC, scaleWithWeight: true, canaryReplicas: 10, minReplicas: 2 }, { pollMs: 50 }),
+      versions: { stable: 'registry.example.com/web:1.4.0', canary: 'registry.example.com/web:1.5.0' },
+      stableRuns: async () => (await read('web')).spec?.template.spec?.containers[0]?.image ?? '',
+      canary: async () => {
+        const replicas = (await read('web-canary')).spec?.replicas ?? 0;
+        return { up: replicas > 0, capacity: replicas };
+      },
+      stableObject: `${namespace}/Deployment/web`,
+      stop: stopController,
+    };
+  },
+  async missing(prefix) {
+    const namespace = await freshNamespace(kube as KubeClients, prefix);
+    return {
+      manager: new KubernetesWorkloadManager((kube as KubeClients).apps, namespace, SPEC, { pollMs: 50 }),
+      objects: [`${namespace}/Deployment/web-canary`, `${namespace}/Deployment/web`],
+      error: ObjectNotFoundError,
+      nonRetryable: true,
+    };
+  },
+});
+
 describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
   const admin = kube as KubeClients;
   const controllers: (() => Promise<void>)[] = [];
@@ -29,11 +74,7 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
 
   async function setup(prefix: string, spec: Partial<KubernetesWorkloadsSpec> = {}) {
     const namespace = await freshNamespace(admin, prefix);
-    await admin.apps.createNamespacedDeployment({ namespace, body: deployment('web', 'web', 'stable', 'registry.example.com/web:1.4.0', 3) });
-    const canary = deployment('web-canary', 'web', 'canary', 'registry.example.com/web:1.5.0', 0);
-    canary.spec!.template.spec!.containers[0]!.env = [{ name: 'FEATURE_X', value: 'on' }];
-    canary.spec!.template.metadata!.annotations = { 'prometheus.io/scrape': 'true' };
-    await admin.apps.createNamespacedDeployment({ namespace, body: canary });
+    await createDeployments(admin, namespace);
     const progress: Record<string, unknown>[] = [];
     const manager = new KubernetesWorkloadManager(admin.apps, namespace, { ...SPEC, ...spec }, { pollMs: 50 });
     return { namespace, manager, progress, report: (d: Record<string, unknown>) => progress.push(d) };

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { eventsSince, formatCursor, parseCursor, START_CURSOR, verdictOf } from '../../api/events.js';
 import { ApiMetrics } from '../../api/metrics.js';
-import { TERMINAL_PHASES, type AnalysisRecord, type ReleaseStatus, type TimelineEvent } from '../../workflows/messages.js';
+import { describeDecision } from '../../core/policy.js';
+import { PHASES, TERMINAL_PHASES, type AnalysisRecord, type ReleaseStatus, type TimelineEvent } from '../../workflows/messages.js';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 const at = (offsetMs: number) => new Date(T0 + offsetMs).toISOString();
@@ -56,6 +57,29 @@ describe('eventsSince', () => {
     expect(events.slice(1).map((e) => e.data.verdict)).toEqual(['pass', 'fail']);
   });
 
+  it('pairs each decision with its own timeline entry by index when the entry of an unsent decision was trimmed away', () => {
+    const records = [decision(1, 'pass'), decision(2, 'fail')];
+    // the 200-entry trim dropped everything up to and including decision 0's entry
+    const trimmed: TimelineEvent[] = [
+      { at: at(1500), type: 'weight', weight: 50, message: 'step 2/2: canary weight 50%' },
+      { at: at(2000), type: 'decision', decision: 1, message: describeDecision(records[1] as AnalysisRecord) },
+      { at: at(2000), type: 'phase', phase: 'RollingBack', message: 'rolling back' },
+    ];
+    const { events, cursor } = eventsSince(status(trimmed, records), START_CURSOR);
+    expect(events.map((e) => [e.event, e.data.step ?? null, e.data.verdict ?? null])).toEqual([
+      ['decision', 1, 'pass'], ['weight', null, null], ['decision', 2, 'fail'], ['phase', null, null],
+    ]);
+    for (const event of events.filter((e) => e.event === 'decision')) {
+      expect(event.data.message).toBe(describeDecision(event.data.decision as AnalysisRecord));
+    }
+    expect(events[0]?.data.at).toBe((records[0] as AnalysisRecord).at);
+    expect(events[2]?.data.at).toBe(at(2000));
+    // the trimmed decision's id keeps the cursor before the weight entry, so a resume there loses nothing
+    expect(events.map((e) => e.id)).toEqual([`-1--1-1`, `${T0 + 1500}-0-1`, `${T0 + 2000}-0-2`, `${T0 + 2000}-1-2`]);
+    expect(eventsSince(status(trimmed, records), parseCursor(events[0]?.id)).events.map((e) => e.event)).toEqual(['weight', 'decision', 'phase']);
+    expect(cursor).toEqual({ ms: T0 + 2000, ord: 1, decisions: 2 });
+  });
+
   it('renames the timeline\'s error entries to warning events (EventSource reserves "error")', () => {
     const { events } = eventsSince(status([{ at: at(5), type: 'error', message: 'ignored approve signal' }]), START_CURSOR);
     expect(events[0]?.event).toBe('warning');
@@ -82,8 +106,7 @@ describe('verdictOf', () => {
   });
 
   it('is defined exactly for the terminal phases, so the stream can tell terminal by it', () => {
-    const phases: ReleaseStatus['phase'][] = ['Pending', 'Progressing', 'Paused', 'AwaitingApproval', 'Promoting', 'RollingBack', 'Promoted', 'RolledBack', 'Failed'];
-    for (const phase of phases) expect(verdictOf(status([], [], phase)) !== undefined).toBe(TERMINAL_PHASES.includes(phase));
+    for (const phase of PHASES) expect(verdictOf(status([], [], phase)) !== undefined).toBe(TERMINAL_PHASES.includes(phase));
   });
 });
 

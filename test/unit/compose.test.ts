@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import type { ReleaseSpec } from '../../core/spec.js';
 import { DEFAULT_DEMO_BASE_PORT, DEFAULT_ROUTER_PORT, DEMO_VERSION_NAMES } from '../../sandbox/index.js';
 import { engineEnvSchema } from '../../worker/config.js';
 import { TASK_QUEUE } from '../../workflows/messages.js';
@@ -171,7 +172,8 @@ describe('the worker process', () => {
   it("passes the environment's default Prometheus and sandbox addresses to its providers", async () => {
     const { providerOptionsFromEnv } = await import('../../worker/providers.js');
     const options = providerOptionsFromEnv(engineEnvSchema.parse(services.worker!.environment));
-    expect(options.defaults).toEqual({ prometheusUrl: 'http://prometheus:9090', sandboxUrl: 'http://sandbox:8089' });
+    expect(options.defaults).toEqual({ prometheusUrl: 'http://prometheus:9090' });
+    expect(options.sandbox?.router({ type: 'sandbox' }, {} as ReleaseSpec).target).toBe('sandbox/router/http://sandbox:8089');
     expect(readFileSync(join(root, 'worker/main.ts'), 'utf8')).toContain('createProviders(providerOptionsFromEnv(env))');
   });
 });

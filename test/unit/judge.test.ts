@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { judgeConfigSchema } from '../../core/judge/config.js';
-import { judge, JudgeInputError, type JudgeRequest } from '../../core/judge/index.js';
+import { judge, JudgeInputError, parseJudgeRequest, requireJudgeRequest, type JudgeRequest, type ParsedJudgeRequest } from '../../core/judge/index.js';
 import { lookAlpha, nominalLevel } from '../../core/judge/spending.js';
 import type { BucketCounts } from '../../core/types.js';
 
@@ -27,8 +27,14 @@ function arm({ buckets, requests, errorRate, latencyMs }: ArmShape, phase = 0): 
   });
 }
 
-function request(canary: BucketCounts[], baseline: BucketCounts[], look = 3, plannedLooks = 6, config: JudgeRequest['config'] = {}): JudgeRequest {
+/** A request as sent from outside (config partial). */
+function input(canary: BucketCounts[], baseline: BucketCounts[], look = 3, plannedLooks = 6, config: JudgeRequest['config'] = {}): JudgeRequest {
   return { look, plannedLooks, buckets: { canary, baseline }, config };
+}
+
+/** The same, parsed at the edge as the CLI and the activity do: judge() takes a typed request. */
+function request(...args: Parameters<typeof input>): ParsedJudgeRequest {
+  return requireJudgeRequest(input(...args));
 }
 
 const HEALTHY: ArmShape = { buckets: 15, requests: 1000, errorRate: 0.01, latencyMs: 100 };
@@ -239,13 +245,21 @@ describe('judge count test for sparse errors', () => {
 
 describe('judge input', () => {
   it('rejects a request naming the bad field', () => {
-    const bad = request([{ requests: 5, errors: 6, latencySumMs: 0, latencyCount: 0 }], [], 0);
-    expect(() => judge(bad)).toThrow(JudgeInputError);
+    const bad = input([{ requests: 5, errors: 6, latencySumMs: 0, latencyCount: 0 }], [], 0);
+    expect(() => requireJudgeRequest(bad)).toThrow(JudgeInputError);
     try {
-      judge(bad);
+      requireJudgeRequest(bad);
     } catch (error) {
       expect((error as JudgeInputError).issues).toEqual(['look: look must be at least 1', 'buckets.canary[0].errors: must not exceed requests (6 > 5)']);
     }
+  });
+
+  it('lists the problems of a bad request without throwing when parsed at the edge', () => {
+    const parsed = parseJudgeRequest({ ...input([], [], 0), extra: true });
+    expect(parsed).toEqual({ ok: false, problems: [
+      { path: 'look', message: 'look must be at least 1' },
+      { path: 'extra', message: 'is not a known field' },
+    ] });
   });
 
   it('has a default configuration for an empty spec, with the documented defaults', () => {

@@ -154,9 +154,9 @@ describe('building a provider from a spec', () => {
 
 describe('failure policy', () => {
   it('marks only unavailability as retryable', () => {
-    expect(new MetricsUnavailableError('down')).toMatchObject({ name: 'MetricsUnavailableError', retryable: true });
-    expect(new MetricsQueryError('bad')).toMatchObject({ name: 'MetricsQueryError', retryable: false });
-    expect(new MetricsConfigError('bad')).toMatchObject({ name: 'MetricsConfigError', retryable: false });
+    expect(new MetricsUnavailableError('down')).toMatchObject({ name: 'MetricsUnavailableError', nonRetryable: false });
+    expect(new MetricsQueryError('bad')).toMatchObject({ name: 'MetricsQueryError', nonRetryable: true });
+    expect(new MetricsConfigError('bad')).toMatchObject({ name: 'MetricsConfigError', nonRetryable: true });
   });
 
   it('turns provider errors into Temporal failures of the same type, non-retryable when retrying cannot help', () => {

@@ -98,12 +98,12 @@ describe('PrometheusClient.queryRange', () => {
     answer = () => ({ status: 400, body: { status: 'error', errorType: 'bad_data', error: '1:36: parse error: unclosed left parenthesis' } });
     const failure = client().queryRange(range, { description: "query 'errors' for canary" });
     const error = await expectFailure(failure, MetricsQueryError, "query 'errors' for canary failed: bad_data: 1:36: parse error: unclosed left parenthesis");
-    expect(error).toMatchObject({ name: 'MetricsQueryError', retryable: false, errorType: 'bad_data', status: 400 });
+    expect(error).toMatchObject({ name: 'MetricsQueryError', nonRetryable: true, errorType: 'bad_data', status: 400 });
   });
 
   it('fails non-retryably on execution errors (422)', async () => {
     answer = () => ({ status: 422, body: { status: 'error', errorType: 'execution', error: 'many-to-many matching not allowed' } });
-    await expect(client().queryRange(range)).rejects.toMatchObject({ name: 'MetricsQueryError', retryable: false, errorType: 'execution' });
+    await expect(client().queryRange(range)).rejects.toMatchObject({ name: 'MetricsQueryError', nonRetryable: true, errorType: 'execution' });
   });
 
   it.each([
@@ -114,7 +114,7 @@ describe('PrometheusClient.queryRange', () => {
   ])('retries a %i %s error', async (status, errorType, error) => {
     answer = () => ({ status, body: { status: 'error', errorType, error } });
     const failure = await expectFailure(client().queryRange(range), MetricsUnavailableError, `query failed: ${errorType}: ${error}`);
-    expect(failure).toMatchObject({ retryable: true, status });
+    expect(failure).toMatchObject({ nonRetryable: false, status });
   });
 
   it('reports a proxy’s HTML error page as retryable, with the HTTP status and the start of the body', async () => {
@@ -139,7 +139,7 @@ describe('PrometheusClient.queryRange', () => {
   it('reports rejected credentials as a configuration error', async () => {
     answer = () => ({ status: 401, contentType: 'text/plain', body: 'Unauthorized' });
     const error = await expectFailure(client().queryRange(range), MetricsConfigError, `query failed: ${base} rejected our credentials: HTTP 401 Unauthorized: Unauthorized`);
-    expect(error).toMatchObject({ status: 401, retryable: false });
+    expect(error).toMatchObject({ status: 401, nonRetryable: true });
   });
 
   it('reports JSON that is not the API’s envelope as a configuration error', async () => {

@@ -238,7 +238,7 @@ describe('injection', () => {
       }
     };
     // Sandbox workloads: the default Kubernetes ones derive a longer Deployment name from the service.
-    const validates = (values: Partial<typeof target>): boolean => validateReleaseSpec({ ...target, workloads: { type: 'sandbox' }, ...values }).ok;
+    const validates = (values: Partial<typeof target>): boolean => validateReleaseSpec({ ...target, router: { type: 'sandbox' }, workloads: { type: 'sandbox' }, ...values }).ok;
     const names = ['shop', 'a', 'a-b', 'a1', 'x'.repeat(63), 'x'.repeat(64), 'Shop', '-a', 'a-', 'a_b', 'a.b', ''];
     const versions = ['v3', 'V3', 'v3.1_rc-2', '3', 'x'.repeat(63), 'x'.repeat(64), '-v3', 'v3.', '_v3', 'v 3', 'v3"', ''];
     for (const namespace of names) expect({ namespace, renders: renders({ namespace }) }).toEqual({ namespace, renders: validates({ namespace }) });

@@ -18,8 +18,6 @@ function fakes(series: { canary: (BucketCounts | null)[]; baseline: (BucketCount
     async initialize() { calls.push('router.initialize'); },
     async getWeights() { return weights; },
     async setWeights(w) { calls.push(`router.set:${w.canary}`); weights = w; return w; },
-    async applyCohorts() { calls.push('router.cohorts'); },
-    async removeCohorts() { calls.push('router.uncohorts'); },
     async finalize() { calls.push('router.finalize'); weights = { stable: 100, canary: 0 }; return weights; },
   };
   const workloads: WorkloadManager = {

@@ -6,7 +6,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createKubeClients, KubeConfigError, loadKubeConfig } from '../../activities/kube/client.js';
+import { createKubeClients, loadKubeConfig } from '../../activities/kube/kube-clients.js';
+import { KubeConfigError } from '../../activities/kube/errors.js';
+import type { SandboxProviders } from '../../activities/providers.js';
 import { UnsupportedRouterError } from '../../activities/routers/errors.js';
 import { createTrafficRouter } from '../../activities/routers/factory.js';
 import { GatewayApiRouter } from '../../activities/routers/gateway-api.js';
@@ -26,6 +28,11 @@ function kubeconfig(dir: string, contexts: Record<string, string | undefined>, c
     'current-context': current,
   }));
   return file;
+}
+
+/** Sandbox providers whose router is `router`; their workloads are not expected to be asked for. */
+function sandboxOnly(router: SandboxProviders['router']): SandboxProviders {
+  return { router, workloads: () => { throw new Error('workloads were not expected here'); } };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'canary-kubeconfig-'));
@@ -59,15 +66,15 @@ describe('createTrafficRouter', () => {
     })();
     expect(error).toBeInstanceOf(UnsupportedRouterError);
     expect((error as UnsupportedRouterError).nonRetryable).toBe(true);
-    expect((error as Error).message).toBe('router type "sandbox" is not available: this worker was started without the sandbox router (pass extra.sandbox to createTrafficRouter)');
+    expect((error as Error).message).toBe('router type "sandbox" is not available: this worker was started without the sandbox providers (createProviders\' sandbox option), so it cannot run a release whose router.type is "sandbox"');
   });
 
-  it('hands a sandbox spec to the sandbox router the worker passes in', () => {
+  it('hands a sandbox spec to the sandbox providers the worker passes in', () => {
     const sandboxRouter = { target: 'sandbox http://127.0.0.1:8089' } as TrafficRouter;
     const seen: unknown[] = [];
-    const built = createTrafficRouter(spec({ type: 'sandbox' }), kube, { extra: { sandbox: (router) => (seen.push(router), sandboxRouter) } });
+    const built = createTrafficRouter(spec({ type: 'sandbox' }), kube, { sandbox: sandboxOnly((router) => (seen.push(router), sandboxRouter)) });
     expect(built).toBe(sandboxRouter);
-    // no url in the spec: the worker's default applies later (sandboxProviders' defaultUrl)
+    // no url in the spec: the sandbox providers' own default applies (sandboxProviders' defaultUrl)
     expect(seen).toEqual([{ type: 'sandbox' }]);
   });
 
@@ -75,7 +82,7 @@ describe('createTrafficRouter', () => {
     let created = 0;
     const lazy = () => { created += 1; return kube; };
     const sandboxRouter = { target: 'sandbox http://127.0.0.1:8089' } as TrafficRouter;
-    expect(createTrafficRouter(spec({ type: 'sandbox' }), lazy, { extra: { sandbox: () => sandboxRouter } })).toBe(sandboxRouter);
+    expect(createTrafficRouter(spec({ type: 'sandbox' }), lazy, { sandbox: sandboxOnly(() => sandboxRouter) })).toBe(sandboxRouter);
     expect(created).toBe(0);
     expect(createTrafficRouter(spec({ type: 'nginx', ingress: 'web', stableService: 'web', canaryService: 'web-canary' }), lazy)).toBeInstanceOf(NginxRouter);
     expect(created).toBe(1);

@@ -6,7 +6,8 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { controlApi } from '../../sandbox/control-api.js';
-import { ControlError, RouterStateStore } from '../../sandbox/router-state.js';
+import { ControlError } from '../../sandbox/errors.js';
+import { RouterStateStore } from '../../sandbox/router-state.js';
 
 const VERSIONS = ['v1', 'v2', 'v3', 'v4'];
 const store = () => new RouterStateStore(VERSIONS, 'v1');

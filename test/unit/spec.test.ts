@@ -34,9 +34,10 @@ describe('validating a release spec', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const paths = result.problems.map((p) => p.path);
-    expect(paths).toEqual(expect.arrayContaining(['service', 'schedule.steps[0].weight', 'schedule.steps[0].observe', 'router.type', '(root)']));
+    // an unknown field is a problem at its own path, as the API reports it (was "(root)" before core/problems.ts)
+    expect(paths).toEqual(expect.arrayContaining(['service', 'schedule.steps[0].weight', 'schedule.steps[0].observe', 'router.type', 'surprise']));
     expect(result.problems.find((p) => p.path === 'schedule.steps[0].observe')?.message).toBe('must be a duration such as "30s", "5m" or "1h30m"');
-    expect(result.problems.find((p) => p.path === '(root)')?.message).toContain('surprise');
+    expect(result.problems.find((p) => p.path === 'surprise')?.message).toBe('is not a known field');
   });
 
   it('rejects a canary version equal to the stable one and weights that do not increase', () => {

@@ -1,14 +1,20 @@
 /**
- * The worker's providers: sandbox releases go through the router factory's sandbox hook, with the
- * worker's default control API, and need no Kubernetes configuration.
+ * The worker's providers: sandbox releases go through the one sandbox seam, with the sandbox
+ * providers' default control API, and need no Kubernetes configuration; a worker started without
+ * the sandbox providers refuses sandbox specs, naming the field, without retries.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { UnsupportedRouterError } from '../../activities/routers/errors.js';
+import { UnsupportedWorkloadsError } from '../../activities/workloads/errors.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
+import { sandboxProviders } from '../../sandbox/providers.js';
 import { SandboxRouter } from '../../sandbox/sandbox-router.js';
-import { createProviders } from '../../worker/providers.js';
+import { SandboxWorkloads } from '../../sandbox/sandbox-workloads.js';
+import { engineEnvSchema } from '../../worker/config.js';
+import { createProviders, providerOptionsFromEnv } from '../../worker/providers.js';
 
 function spec(router: unknown): ReleaseSpec {
   const result = validateReleaseSpec({ service: 'web', stableVersion: 'v1', canaryVersion: 'v2', router });
@@ -16,24 +22,54 @@ function spec(router: unknown): ReleaseSpec {
   return result.spec;
 }
 
+const thrown = (work: () => unknown): unknown => {
+  try {
+    work();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error');
+};
+
 // a kubeconfig path that does not exist: any attempt to build Kubernetes clients throws
 const noCluster = { kubeconfigPath: join(mkdtempSync(join(tmpdir(), 'canary-nokube-')), 'missing'), env: {} };
 
 describe('the worker providers', () => {
   it('builds the sandbox router with the worker default address and without a cluster', () => {
-    const providers = createProviders({ kube: noCluster, defaults: { sandboxUrl: 'http://127.0.0.1:18089' } });
+    const providers = createProviders({ kube: noCluster, sandbox: sandboxProviders({ defaultUrl: 'http://127.0.0.1:18089' }) });
     const router = providers.routerFor(spec({ type: 'sandbox' }));
     expect(router).toBeInstanceOf(SandboxRouter);
     expect(router.target).toBe('sandbox/router/http://127.0.0.1:18089');
+    expect(providers.workloadsFor(spec({ type: 'sandbox' }))).toBeInstanceOf(SandboxWorkloads);
   });
 
   it('lets the spec address of the sandbox router win over the worker default', () => {
-    const providers = createProviders({ kube: noCluster, defaults: { sandboxUrl: 'http://127.0.0.1:18089' } });
+    const providers = createProviders({ kube: noCluster, sandbox: sandboxProviders({ defaultUrl: 'http://127.0.0.1:18089' }) });
     expect(providers.routerFor(spec({ type: 'sandbox', url: 'http://127.0.0.1:28089' })).target).toBe('sandbox/router/http://127.0.0.1:28089');
   });
 
   it('builds a Kubernetes router from the configured cluster, and says so when there is none', () => {
     const providers = createProviders({ kube: noCluster });
     expect(() => providers.routerFor(spec({ type: 'nginx', ingress: 'web', stableService: 'web', canaryService: 'web-canary' }))).toThrow(/does not exist/);
+    expect(() => providers.workloadsFor(spec({ type: 'nginx', ingress: 'web', stableService: 'web', canaryService: 'web-canary' }))).toThrow(/does not exist/);
+  });
+
+  it('refuses a sandbox spec without retries, naming router.type and workloads.type, when started without the sandbox providers', () => {
+    const providers = createProviders({ kube: noCluster });
+    const router = thrown(() => providers.routerFor(spec({ type: 'sandbox' })));
+    expect(router).toBeInstanceOf(UnsupportedRouterError);
+    expect(router).toMatchObject({ nonRetryable: true, message: expect.stringContaining('whose router.type is "sandbox"') });
+    const workloads = thrown(() => providers.workloadsFor(spec({ type: 'sandbox' })));
+    expect(workloads).toBeInstanceOf(UnsupportedWorkloadsError);
+    expect(workloads).toMatchObject({
+      nonRetryable: true,
+      message: 'workloads type "sandbox" is not available: this worker was started without the sandbox providers (createProviders\' sandbox option), so it cannot run a release whose workloads.type is "sandbox"',
+    });
+  });
+
+  it('takes the sandbox providers and their default address from the environment', () => {
+    const options = providerOptionsFromEnv(engineEnvSchema.parse({ CANARY_SANDBOX_URL: 'http://127.0.0.1:38089' }));
+    const release = spec({ type: 'sandbox' });
+    expect(options.sandbox?.router({ type: 'sandbox' }, release).target).toBe('sandbox/router/http://127.0.0.1:38089');
   });
 });

@@ -1,9 +1,10 @@
 /**
  * What a release carries across continue-as-new: everything the next run needs, including
- * requests accepted in the last moments of the previous run.
+ * requests accepted in the last moments of the previous run; and how decisions reach the timeline.
  */
 import { describe, expect, it } from 'vitest';
 import { planRelease } from '../../core/plan.js';
+import type { AnalysisRecord } from '../../workflows/messages.js';
 import { ReleaseState } from '../../workflows/state.js';
 import { testSpec } from '../harness/release-spec.js';
 
@@ -18,7 +19,7 @@ describe('the state carried across continue-as-new', () => {
     state.resumeWindowMs = 2_000;
     state.abortRequest = { actor: 'alice', reason: 'late abort' };
     state.promoteRequest = { actor: 'bob' };
-    state.status.extensionsUsed = 1;
+    state.useExtension();
 
     const next = new ReleaseState(spec, plan, state.carry());
     expect(next).toMatchObject({
@@ -27,5 +28,23 @@ describe('the state carried across continue-as-new', () => {
     });
     expect(next.status.extensionsUsed).toBe(1);
     expect(next.status.generation).toBe(1);
+  });
+});
+
+describe('decisions in the timeline', () => {
+  it('note each decision with its index in status.decisions and the one decision line', () => {
+    const spec = testSpec();
+    const state = new ReleaseState(spec, planRelease(spec));
+    const record = (step: number): AnalysisRecord => ({
+      step, look: step, plannedLooks: 4, at: '2025-01-01T00:00:00.000Z', windowStart: '2025-01-01T00:00:00.000Z', windowEnd: '2025-01-01T00:01:00.000Z',
+      missingBuckets: 0, decision: { verdict: 'pass', explanation: 'all good', decidedBy: 'metric:errorRate', look: step, plannedLooks: 4 }, action: 'next step',
+    });
+    state.addDecision(record(1));
+    state.note({ type: 'action', message: 'approve by alice' });
+    state.addDecision(record(2));
+    expect(state.status.timeline.filter((e) => e.type === 'decision').map((e) => [e.decision, e.message])).toEqual([
+      [0, 'step 1 look 1: pass — all good → next step'],
+      [1, 'step 2 look 2: pass — all good → next step'],
+    ]);
   });
 });

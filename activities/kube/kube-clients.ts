@@ -14,6 +14,7 @@ import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfigError } from './errors.js';
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -37,11 +38,6 @@ export interface KubeClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Prefix of the in-cluster service account mount (/var/run/secrets/...); tests point it at a temp dir. */
   inClusterRoot?: string;
-}
-
-/** Raised when no usable configuration is found or a named context does not exist. */
-export class KubeConfigError extends Error {
-  override readonly name = 'KubeConfigError';
 }
 
 /** Loads the configuration (see the module comment for the order) and selects the context. */

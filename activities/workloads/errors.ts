@@ -1,0 +1,24 @@
+/**
+ * The workload managers' errors, apart from the Kubernetes API's own (kube/errors.ts): a
+ * Deployment that cannot be changed as the spec asks, or did not become ready in time. Each names
+ * the Deployment as `namespace/Kind/name`; the kind says which of the two it is.
+ */
+import { EngineError, type EngineErrorOptions } from '../../core/errors.js';
+import { KubeError } from '../kube/errors.js';
+
+/** A Deployment did not become ready in time, or cannot be changed as the spec asks. */
+export class WorkloadError extends KubeError {
+  constructor(message: string, options: EngineErrorOptions & { object: string }) {
+    super(message, options);
+  }
+}
+
+/** The stable Deployment did not finish rolling out the promoted version before the deadline. */
+export class PromotionError extends WorkloadError {}
+
+/** A workloads type this worker cannot build (e.g. "sandbox" on a worker without the sandbox). */
+export class UnsupportedWorkloadsError extends EngineError {
+  constructor(type: string, detail: string) {
+    super(`workloads type "${type}" is not available: ${detail}`, { kind: 'config', nonRetryable: true, object: 'workloads.type' });
+  }
+}

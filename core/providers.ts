@@ -1,0 +1,29 @@
+/**
+ * Which provider families can work together in one release. Each family is chosen by its own
+ * `type`, but some pairs cannot run: the sandbox's workloads are versions its router switches, so
+ * they need the sandbox router, and the sandbox router serves only its demo versions, so it cannot
+ * send traffic to Kubernetes Deployments. Such a spec is refused at submission, naming the field,
+ * instead of failing mid-release ("rollback failed").
+ */
+import { defaultRouterSpec, type RoutingProblem } from './routing/config.js';
+
+/** The provider choices of a spec as submitted: a family left out takes its default later. */
+export interface ProviderChoice {
+  service: string;
+  router?: { type: string };
+  workloads?: { type: string };
+}
+
+/** Provider combinations that cannot run, at `workloads.type`; [] when the choice is sound. */
+export function providerProblems(spec: ProviderChoice): RoutingProblem[] {
+  // absent workloads follow the router (core/spec.ts), so only a named workloads type can clash
+  const router = (spec.router ?? defaultRouterSpec(spec.service)).type;
+  const workloads = spec.workloads?.type;
+  if (workloads === 'sandbox' && router !== 'sandbox') {
+    return [{ path: 'workloads.type', message: `"sandbox" workloads are versions the sandbox router switches, so they need router type "sandbox", not "${router}"` }];
+  }
+  if (workloads !== undefined && workloads !== 'sandbox' && router === 'sandbox') {
+    return [{ path: 'workloads.type', message: `router type "sandbox" serves only the sandbox's demo versions, so it cannot send traffic to "${workloads}" workloads; use workloads type "sandbox" or leave workloads out` }];
+  }
+  return [];
+}

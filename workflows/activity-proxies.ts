@@ -1,0 +1,52 @@
+/**
+ * How the release workflow calls its activities: one set of proxies per purpose, each with the time
+ * limits, retries and cancellation it needs, and how an activity's failure reads. Workflow code.
+ */
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { ReleaseActivities } from '../activities/contract.js';
+import type { ReleasePlan } from '../core/plan.js';
+
+/**
+ * Activity proxies for one release. Writes (weights, scaling, promotion) wait for a cancelled
+ * activity to really end before the workflow goes on: a write cut loose by an abort must not land
+ * after the rollback. Their time limits follow the spec's `readyTimeout`, since scaling and
+ * promotion wait for Deployments.
+ */
+export function activitiesFor(plan: ReleasePlan) {
+  const writeTimeoutMs = plan.readyTimeoutMs + 60_000;
+  return {
+    routing: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: writeTimeoutMs,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
+    }),
+    /** Heartbeats (every 2 s while waiting for scrapes) carry an abort's cancellation to the activity. */
+    analysis: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: '2m',
+      heartbeatTimeout: '10s',
+      retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
+    }),
+    promoting: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: writeTimeoutMs,
+      heartbeatTimeout: '30s',
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: { maximumAttempts: 2 },
+    }),
+    /** Rollback must complete even when the router errs: retried with backoff for minutes. */
+    restoring: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: writeTimeoutMs,
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+    }),
+  };
+}
+
+/** What went wrong, in the words of the activity's own error when there is one. */
+export function failureMessage(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Whether the activity failed with an error that retrying cannot fix. */
+export function isNonRetryable(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable === true;
+}
