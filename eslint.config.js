@@ -10,16 +10,33 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: {
-        process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
-        setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', fetch: 'readonly',
-        AbortController: 'readonly', AbortSignal: 'readonly', Buffer: 'readonly', TextEncoder: 'readonly',
-        TextDecoder: 'readonly', Response: 'readonly', Request: 'readonly', Headers: 'readonly',
-        structuredClone: 'readonly', performance: 'readonly', setImmediate: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        Buffer: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        Response: 'readonly',
+        Request: 'readonly',
+        Headers: 'readonly',
+        structuredClone: 'readonly',
+        performance: 'readonly',
+        setImmediate: 'readonly',
         ReadableStream: 'readonly',
       },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
@@ -27,12 +44,41 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts', 'core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'fs', 'path', 'os', 'http', 'https', 'net', 'child_process', 'crypto'], message: 'workflow-safe code must not do I/O' },
-          { group: ['**/activities/*', '**/activities/**', '@kubernetes/*', 'prom-client', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], allowTypeImports: true, message: 'workflow-safe code may only import types from here' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'node:*',
+                'fs',
+                'path',
+                'os',
+                'http',
+                'https',
+                'net',
+                'child_process',
+                'crypto',
+              ],
+              message: 'workflow-safe code must not do I/O',
+            },
+            {
+              group: [
+                '**/activities/*',
+                '**/activities/**',
+                '@kubernetes/*',
+                'prom-client',
+                'pino',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+              ],
+              allowTypeImports: true,
+              message: 'workflow-safe code may only import types from here',
+            },
+          ],
+        },
+      ],
     },
   },
 );

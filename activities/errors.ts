@@ -9,7 +9,13 @@ import { detailsOf, EngineError } from '../core/errors.js';
 
 export function toActivityFailure(error: unknown): unknown {
   if (!(error instanceof EngineError)) return error;
-  return ApplicationFailure.create({ type: error.name, message: error.message, nonRetryable: error.nonRetryable, details: [detailsOf(error)], cause: error });
+  return ApplicationFailure.create({
+    type: error.name,
+    message: error.message,
+    nonRetryable: error.nonRetryable,
+    details: [detailsOf(error)],
+    cause: error,
+  });
 }
 
 /** Runs an activity body, converting provider errors on the way out. */

@@ -37,7 +37,11 @@ const heartbeat: ProgressReporter = (details) => {
 };
 
 /** Pairs of buckets where both arms have data; the rest are counted as missing. */
-export function alignedPairs(series: BucketSeries): { canary: BucketCounts[]; baseline: BucketCounts[]; missing: number } {
+export function alignedPairs(series: BucketSeries): {
+  canary: BucketCounts[];
+  baseline: BucketCounts[];
+  missing: number;
+} {
   const canary: BucketCounts[] = [];
   const baseline: BucketCounts[] = [];
   series.timestamps.forEach((_, i) => {
@@ -98,62 +102,93 @@ async function heartbeating<T>(work: Promise<T>): Promise<T> {
 export function createActivities(deps: ActivityDeps): ReleaseActivities {
   const lag = deps.scrapeLagMs ?? ((bucketMs: number) => Math.min(30_000, 2 * bucketMs));
   return {
-    prepareRelease: (spec) => converting(async () => {
-      const router = deps.routerFor(spec);
-      await deps.workloadsFor(spec).prepareCanary(heartbeat);
-      await router.initialize(spec.cohorts);
-      return router.getWeights();
-    }),
+    prepareRelease: (spec) =>
+      converting(async () => {
+        const router = deps.routerFor(spec);
+        await deps.workloadsFor(spec).prepareCanary(heartbeat);
+        await router.initialize(spec.cohorts);
+        return router.getWeights();
+      }),
 
-    setCanaryWeight: (spec, canaryWeight) => converting(async () => {
-      const workloads = deps.workloadsFor(spec);
-      // scale up before sending more traffic; scale down only after traffic has moved away
-      const router = deps.routerFor(spec);
-      const current = await router.getWeights();
-      if (canaryWeight >= current.canary) await workloads.scaleForWeight(canaryWeight, heartbeat);
-      const weights = await router.setWeights({ stable: 100 - canaryWeight, canary: canaryWeight });
-      if (canaryWeight < current.canary) await workloads.scaleForWeight(canaryWeight, heartbeat);
-      return weights;
-    }),
+    setCanaryWeight: (spec, canaryWeight) =>
+      converting(async () => {
+        const workloads = deps.workloadsFor(spec);
+        // scale up before sending more traffic; scale down only after traffic has moved away
+        const router = deps.routerFor(spec);
+        const current = await router.getWeights();
+        if (canaryWeight >= current.canary) await workloads.scaleForWeight(canaryWeight, heartbeat);
+        const weights = await router.setWeights({
+          stable: 100 - canaryWeight,
+          canary: canaryWeight,
+        });
+        if (canaryWeight < current.canary) await workloads.scaleForWeight(canaryWeight, heartbeat);
+        return weights;
+      }),
 
-    analyseCanary: (input: AnalyseInput) => converting(async (): Promise<AnalyseResult> => {
-      const { spec } = input;
-      const bucketMs = analysisBucketMs(spec);
-      const wait = input.toMs + lag(bucketMs) - Date.now();
-      if (wait > 0) await waitForScrapes(wait);
-      if (cancellationSignal()?.aborted) throw new Error('analysis cancelled: the release was aborted');
-      const provider = deps.metricsFor(spec);
-      const series = await heartbeating(provider.fetchBuckets(
-        { releaseId: spec.releaseId, namespace: spec.namespace, service: spec.service, stableVersion: spec.stableVersion, canaryVersion: spec.canaryVersion },
-        { startMs: input.fromMs, endMs: input.toMs, bucketMs },
-        { signal: cancellationSignal() },
-      ));
-      const pairs = alignedPairs(series);
-      const coverage = bucketCoverage(series);
-      // "no data" is its own result, never a zero: the workflow extends, holds or rolls back per policy
-      const decision: Decision = coverage.noData
-        ? { verdict: 'inconclusive', decidedBy: 'gate:noData', explanation: `no data: ${describeCoverage(coverage)}`, look: input.look, plannedLooks: input.plannedLooks }
-        : judge(requireJudgeRequest({ look: input.look, plannedLooks: input.plannedLooks, buckets: { canary: pairs.canary, baseline: pairs.baseline }, config: spec.analysis.judge }));
-      if (series.warnings && series.warnings.length > 0) decision.warnings = series.warnings;
-      return {
-        decision,
-        bucketsUsed: pairs.canary.length,
-        missingBuckets: pairs.missing,
-        windowStart: new Date(input.fromMs).toISOString(),
-        windowEnd: new Date(input.toMs).toISOString(),
-      };
-    }),
+    analyseCanary: (input: AnalyseInput) =>
+      converting(async (): Promise<AnalyseResult> => {
+        const { spec } = input;
+        const bucketMs = analysisBucketMs(spec);
+        const wait = input.toMs + lag(bucketMs) - Date.now();
+        if (wait > 0) await waitForScrapes(wait);
+        if (cancellationSignal()?.aborted)
+          throw new Error('analysis cancelled: the release was aborted');
+        const provider = deps.metricsFor(spec);
+        const series = await heartbeating(
+          provider.fetchBuckets(
+            {
+              releaseId: spec.releaseId,
+              namespace: spec.namespace,
+              service: spec.service,
+              stableVersion: spec.stableVersion,
+              canaryVersion: spec.canaryVersion,
+            },
+            { startMs: input.fromMs, endMs: input.toMs, bucketMs },
+            { signal: cancellationSignal() },
+          ),
+        );
+        const pairs = alignedPairs(series);
+        const coverage = bucketCoverage(series);
+        // "no data" is its own result, never a zero: the workflow extends, holds or rolls back per policy
+        const decision: Decision = coverage.noData
+          ? {
+              verdict: 'inconclusive',
+              decidedBy: 'gate:noData',
+              explanation: `no data: ${describeCoverage(coverage)}`,
+              look: input.look,
+              plannedLooks: input.plannedLooks,
+            }
+          : judge(
+              requireJudgeRequest({
+                look: input.look,
+                plannedLooks: input.plannedLooks,
+                buckets: { canary: pairs.canary, baseline: pairs.baseline },
+                config: spec.analysis.judge,
+              }),
+            );
+        if (series.warnings && series.warnings.length > 0) decision.warnings = series.warnings;
+        return {
+          decision,
+          bucketsUsed: pairs.canary.length,
+          missingBuckets: pairs.missing,
+          windowStart: new Date(input.fromMs).toISOString(),
+          windowEnd: new Date(input.toMs).toISOString(),
+        };
+      }),
 
-    snapshotStable: (spec) => converting(async () => ({ snapshot: await deps.workloadsFor(spec).snapshotStable() })),
+    snapshotStable: (spec) =>
+      converting(async () => ({ snapshot: await deps.workloadsFor(spec).snapshotStable() })),
 
     promoteStable: (spec) => converting(() => deps.workloadsFor(spec).promoteStable(heartbeat)),
 
-    restoreStable: (spec, snapshot) => converting(() => deps.workloadsFor(spec).restoreStable(snapshot, heartbeat)),
+    restoreStable: (spec, snapshot) =>
+      converting(() => deps.workloadsFor(spec).restoreStable(snapshot, heartbeat)),
 
-    finishRelease: (spec, _outcome) => converting(async () => {
-      const weights = await deps.routerFor(spec).finalize();
-      await deps.workloadsFor(spec).scaleDownCanary(heartbeat);
-      return weights;
-    }),
+    finishRelease: (spec, _outcome) =>
+      converting(async () => {
+        const weights = await deps.routerFor(spec).finalize();
+        await deps.workloadsFor(spec).scaleDownCanary(heartbeat);
+        return weights;
+      }),
   };
 }

@@ -57,7 +57,11 @@ function resolveDeps(deps: AppDeps): RouteDeps {
     }),
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     tokens: deps.tokens,
-    temporalUiUrl: (deps.temporalUiUrl ?? process.env.TEMPORAL_UI_URL ?? DEFAULT_TEMPORAL_UI_URL).replace(/\/+$/, ''),
+    temporalUiUrl: (
+      deps.temporalUiUrl ??
+      process.env.TEMPORAL_UI_URL ??
+      DEFAULT_TEMPORAL_UI_URL
+    ).replace(/\/+$/, ''),
     metrics: deps.metrics ?? new ApiMetrics(),
     clock,
     streamPollMs: deps.streamPollMs ?? 500,
@@ -83,7 +87,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/docs', docsApp());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
-    type: 'http', scheme: 'bearer', description: 'An API token (see docs/api.md for how tokens and roles are configured).',
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API token (see docs/api.md for how tokens and roles are configured).',
   });
   let document: unknown;
   app.get('/openapi.json', (c) => {
@@ -99,16 +105,32 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     return c.json(document);
   });
 
-  app.notFound((c) => problemResponse(c, new ProblemError(404, 'not-found', `there is no route ${c.req.method} ${c.req.path}; see /docs`)));
+  app.notFound((c) =>
+    problemResponse(
+      c,
+      new ProblemError(
+        404,
+        'not-found',
+        `there is no route ${c.req.method} ${c.req.path}; see /docs`,
+      ),
+    ),
+  );
 
   app.onError(async (error, c) => {
-    const problem = toProblem(error) ?? await d.gateway.unavailableProblem(error);
+    const problem = toProblem(error) ?? (await d.gateway.unavailableProblem(error));
     if (problem) {
       if (problem.status === 503) d.logger.error({ err: error, path: c.req.path }, problem.message);
       return problemResponse(c, problem);
     }
     d.logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unexpected error');
-    return problemResponse(c, new ProblemError(500, 'internal', 'an unexpected error occurred; the API logs have the details'));
+    return problemResponse(
+      c,
+      new ProblemError(
+        500,
+        'internal',
+        'an unexpected error occurred; the API logs have the details',
+      ),
+    );
   });
 
   return app;

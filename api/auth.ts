@@ -45,20 +45,29 @@ export function anonymousTokenName(token: string): string {
 export function parseTokenEntry(text: string, where: string): TokenEntry {
   const entry = text.trim();
   const colon = entry.lastIndexOf(':');
-  if (colon < 0) throw new Error(`${where}: expected [name=]token:role+role, found no ":" before the roles`);
+  if (colon < 0)
+    throw new Error(`${where}: expected [name=]token:role+role, found no ":" before the roles`);
   const left = entry.slice(0, colon);
   const roleText = entry.slice(colon + 1);
   const eq = left.indexOf('=');
   const name = eq >= 0 ? left.slice(0, eq) : undefined;
   const token = eq >= 0 ? left.slice(eq + 1) : left;
-  if (name !== undefined && !NAME_RE.test(name)) throw new Error(`${where}: the name must be 1-64 letters, digits, "_", ".", "@" or "-"`);
-  if (!TOKEN_RE.test(token)) throw new Error(`${where}: the token must be 16-256 characters of letters, digits, ".", "_", "~", "+", "/" or "-"`);
+  if (name !== undefined && !NAME_RE.test(name))
+    throw new Error(`${where}: the name must be 1-64 letters, digits, "_", ".", "@" or "-"`);
+  if (!TOKEN_RE.test(token))
+    throw new Error(
+      `${where}: the token must be 16-256 characters of letters, digits, ".", "_", "~", "+", "/" or "-"`,
+    );
   const roles = roleText.split('+').map((r) => r.trim());
   const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
   if (roles.length === 0 || unknown.length > 0) {
     // quote only what looks like a role name: a token pasted where the roles go must not reach the logs
-    const shown = unknown.map((r) => (/^[a-z]{1,20}$/.test(r) ? `"${r}"` : '(a value that is not a role name; not shown)'));
-    throw new Error(`${where}: unknown role ${shown.join(', ') || '""'} (roles: ${ROLES.join(', ')})`);
+    const shown = unknown.map((r) =>
+      /^[a-z]{1,20}$/.test(r) ? `"${r}"` : '(a value that is not a role name; not shown)',
+    );
+    throw new Error(
+      `${where}: unknown role ${shown.join(', ') || '""'} (roles: ${ROLES.join(', ')})`,
+    );
   }
   return { name: name ?? anonymousTokenName(token), token, roles: [...new Set(roles as Role[])] };
 }
@@ -75,7 +84,11 @@ export function parseTokenLines(text: string, source: string): TokenEntry[] {
 
 /** Parses `CANARY_API_TOKENS`: comma-separated entries. */
 export function parseTokenList(text: string, source = 'CANARY_API_TOKENS'): TokenEntry[] {
-  return text.split(',').map((s) => s.trim()).filter((s) => s !== '').map((s, i) => parseTokenEntry(s, `${source} entry ${i + 1}`));
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s, i) => parseTokenEntry(s, `${source} entry ${i + 1}`));
 }
 
 /** Authenticates presented bearer tokens against the configured ones. */
@@ -87,7 +100,8 @@ export class TokenStore {
     const digests = new Set<string>();
     this.entries = entries.map((entry) => {
       const d = digest(entry.token);
-      if (digests.has(d.toString('hex'))) throw new Error(`token of "${entry.name}" is configured twice`);
+      if (digests.has(d.toString('hex')))
+        throw new Error(`token of "${entry.name}" is configured twice`);
       if (names.has(entry.name)) throw new Error(`two tokens are named "${entry.name}"`);
       digests.add(d.toString('hex'));
       names.add(entry.name);
@@ -133,12 +147,18 @@ async function generatedTokens(dataDir: string): Promise<LoadedTokens> {
   if (existing !== undefined) {
     const mode = (await stat(file)).mode & 0o777;
     if (mode !== 0o600) await chmod(file, 0o600);
-    return { store: new TokenStore(parseTokenLines(existing, file)), source: 'reused', message: `API tokens (one per role) are in ${file}` };
+    return {
+      store: new TokenStore(parseTokenLines(existing, file)),
+      source: 'reused',
+      message: `API tokens (one per role) are in ${file}`,
+    };
   }
   // one token per role; the deployer and the approver may also read, so `canary start --wait` and
   // `canary status` work with the token that started or approved the release
   const entries: TokenEntry[] = ROLES.map((role) => ({
-    name: role, token: randomBytes(32).toString('base64url'), roles: role === 'viewer' ? [role] : [role, 'viewer'],
+    name: role,
+    token: randomBytes(32).toString('base64url'),
+    roles: role === 'viewer' ? [role] : [role, 'viewer'],
   }));
   const text = [
     '# canary API tokens, generated for the local stack: name=token:roles (see docs/api.md).',
@@ -148,7 +168,11 @@ async function generatedTokens(dataDir: string): Promise<LoadedTokens> {
   ].join('\n');
   await mkdir(dataDir, { recursive: true });
   await writeFile(file, text, { mode: 0o600, flag: 'wx' });
-  return { store: new TokenStore(entries), source: 'generated', message: `generated API tokens (one per role) in ${file}` };
+  return {
+    store: new TokenStore(entries),
+    source: 'generated',
+    message: `generated API tokens (one per role) in ${file}`,
+  };
 }
 
 /**
@@ -163,13 +187,25 @@ export async function loadTokenStore(options: LoadTokenStoreOptions): Promise<Lo
   if (list || file) {
     const entries = list ? parseTokenList(list) : [];
     if (file) entries.push(...parseTokenLines(await readFile(file, 'utf8'), file));
-    if (entries.length === 0) throw new Error('CANARY_API_TOKENS / CANARY_API_TOKENS_FILE configure no token');
+    if (entries.length === 0)
+      throw new Error('CANARY_API_TOKENS / CANARY_API_TOKENS_FILE configure no token');
     const source = list && file ? 'env+file' : list ? 'env' : 'file';
-    const from = source === 'env' ? 'CANARY_API_TOKENS' : source === 'file' ? file : `CANARY_API_TOKENS and ${file}`;
-    return { store: new TokenStore(entries), source, message: `${entries.length} API token${entries.length === 1 ? '' : 's'} from ${from}` };
+    const from =
+      source === 'env'
+        ? 'CANARY_API_TOKENS'
+        : source === 'file'
+          ? file
+          : `CANARY_API_TOKENS and ${file}`;
+    return {
+      store: new TokenStore(entries),
+      source,
+      message: `${entries.length} API token${entries.length === 1 ? '' : 's'} from ${from}`,
+    };
   }
   if (options.dataDir) return generatedTokens(options.dataDir);
-  throw new Error('no API tokens are configured: set CANARY_API_TOKENS ("name=token:role+role,...") or CANARY_API_TOKENS_FILE');
+  throw new Error(
+    'no API tokens are configured: set CANARY_API_TOKENS ("name=token:role+role,...") or CANARY_API_TOKENS_FILE',
+  );
 }
 
 /** Hono variables set by the auth middleware. */
@@ -183,20 +219,36 @@ const BEARER_RE = /^Bearer[ ]+([^ ]+)[ ]*$/i;
  * Middleware: requires a valid bearer token holding `role`. 401 (with WWW-Authenticate) without
  * a valid token, 403 when the token lacks the role.
  */
-export function requireRole(tokens: TokenStore, role: Role): MiddlewareHandler<{ Variables: AuthVariables }> {
+export function requireRole(
+  tokens: TokenStore,
+  role: Role,
+): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     const header = c.req.header('authorization');
     const match = header ? BEARER_RE.exec(header) : null;
     const caller = match?.[1] ? tokens.authenticate(match[1]) : undefined;
     if (!caller) {
-      const detail = header ? 'the bearer token is not valid' : 'send a token in the Authorization header: "Authorization: Bearer <token>"';
+      const detail = header
+        ? 'the bearer token is not valid'
+        : 'send a token in the Authorization header: "Authorization: Bearer <token>"';
       const error = header ? 'invalid_token' : undefined;
-      throw new ProblemError(401, 'unauthorized', detail, {}, {
-        'www-authenticate': `Bearer realm="canary"${error ? `, error="${error}"` : ''}`,
-      });
+      throw new ProblemError(
+        401,
+        'unauthorized',
+        detail,
+        {},
+        {
+          'www-authenticate': `Bearer realm="canary"${error ? `, error="${error}"` : ''}`,
+        },
+      );
     }
     if (!caller.roles.has(role)) {
-      throw new ProblemError(403, 'forbidden', `this call needs the ${role} role; the token of ${caller.name} has ${[...caller.roles].join(', ')}`, { requiredRole: role });
+      throw new ProblemError(
+        403,
+        'forbidden',
+        `this call needs the ${role} role; the token of ${caller.name} has ${[...caller.roles].join(', ')}`,
+        { requiredRole: role },
+      );
     }
     c.set('caller', caller);
     await next();

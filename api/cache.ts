@@ -8,7 +8,10 @@ import { BoundedMap } from './bounded-map.js';
 export class SingleFlightCache<V> {
   private readonly entries: BoundedMap<string, { at: number; ttlMs: number; value: Promise<V> }>;
 
-  constructor(private readonly clock: () => number, maxEntries = 1000) {
+  constructor(
+    private readonly clock: () => number,
+    maxEntries = 1000,
+  ) {
     this.entries = new BoundedMap(maxEntries);
   }
 

@@ -39,7 +39,12 @@ export interface ReleaseLinks {
   temporalUi: string;
 }
 
-export function releaseLinks(deps: RouteDeps, releaseId: string, workflowId: string, runId: string): ReleaseLinks {
+export function releaseLinks(
+  deps: RouteDeps,
+  releaseId: string,
+  workflowId: string,
+  runId: string,
+): ReleaseLinks {
   const self = `/v1/releases/${encodeURIComponent(releaseId)}`;
   return {
     self,
@@ -50,11 +55,16 @@ export function releaseLinks(deps: RouteDeps, releaseId: string, workflowId: str
 
 /** Time left in the observation window as of now (the workflow's own figure is as of its last task). */
 export function timeLeftMs(status: ReleaseStatus, now: number): number | null {
-  if (status.windowEndsAt !== null && !status.paused) return Math.max(0, Date.parse(status.windowEndsAt) - now);
+  if (status.windowEndsAt !== null && !status.paused)
+    return Math.max(0, Date.parse(status.windowEndsAt) - now);
   return status.windowRemainingMs;
 }
 
-export function statusView(deps: RouteDeps, release: LocatedRelease, status: ReleaseStatus): ReleaseStatusResponse {
+export function statusView(
+  deps: RouteDeps,
+  release: LocatedRelease,
+  status: ReleaseStatus,
+): ReleaseStatusResponse {
   return {
     ...status,
     id: release.releaseId,
@@ -66,7 +76,8 @@ export function statusView(deps: RouteDeps, release: LocatedRelease, status: Rel
   };
 }
 
-const text = (value: string | number | undefined): string | null => (typeof value === 'string' ? value : null);
+const text = (value: string | number | undefined): string | null =>
+  typeof value === 'string' ? value : null;
 
 export function summaryView(deps: RouteDeps, execution: RawExecution): ReleaseSummary {
   const id = text(execution.attributes.CanaryReleaseId) ?? execution.workflowId;
@@ -88,6 +99,10 @@ export function summaryView(deps: RouteDeps, execution: RawExecution): ReleaseSu
 }
 
 /** The release with this id, or ReleaseNotFoundError (a 404 problem). */
-export async function locateOr404(deps: RouteDeps, id: string, options: { fresh?: boolean } = {}): Promise<LocatedRelease> {
+export async function locateOr404(
+  deps: RouteDeps,
+  id: string,
+  options: { fresh?: boolean } = {},
+): Promise<LocatedRelease> {
   return found(await deps.gateway.locate(id, options), id);
 }

@@ -41,7 +41,8 @@ const INDEX_HTML = `<!doctype html>
 `;
 
 // Swagger UI styles elements inline; scripts and everything else come from this server only.
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 function assetsDir(): string {
   return dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -62,14 +63,22 @@ export function docsApp(): Hono {
 
   app.get('/', (c) => c.html(INDEX_HTML, 200, { 'content-security-policy': CSP }));
 
-  app.get('/assets/init.js', (c) => c.body(INIT_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
+  app.get('/assets/init.js', (c) =>
+    c.body(INIT_SCRIPT, 200, {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'no-cache',
+    }),
+  );
 
   app.get('/assets/:file', async (c) => {
     const file = c.req.param('file');
     const type = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
     if (!type) throw new ProblemError(404, 'not-found', `no documentation asset named "${file}"`);
     const content = await load(file);
-    return c.body(new Uint8Array(content), 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });
+    return c.body(new Uint8Array(content), 200, {
+      'content-type': type,
+      'cache-control': 'public, max-age=86400',
+    });
   });
 
   return app;

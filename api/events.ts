@@ -35,7 +35,11 @@ export function parseCursor(text: string | undefined): StreamCursor {
 
 /** SSE event names: the timeline's types, with "error" renamed (EventSource reserves it). */
 const EVENT_NAMES: Record<TimelineEvent['type'], string> = {
-  phase: 'phase', weight: 'weight', decision: 'decision', action: 'action', error: 'warning',
+  phase: 'phase',
+  weight: 'weight',
+  decision: 'decision',
+  action: 'action',
+  error: 'warning',
 };
 
 export interface StreamEvent {
@@ -44,7 +48,11 @@ export interface StreamEvent {
   data: Record<string, unknown>;
 }
 
-function decisionData(record: AnalysisRecord, at: string, message?: string): Record<string, unknown> {
+function decisionData(
+  record: AnalysisRecord,
+  at: string,
+  message?: string,
+): Record<string, unknown> {
   return {
     at,
     type: 'decision',
@@ -59,17 +67,28 @@ function decisionData(record: AnalysisRecord, at: string, message?: string): Rec
 }
 
 /** The events `status` holds after `cursor`, in order, and the cursor after the last of them. */
-export function eventsSince(status: ReleaseStatus, from: StreamCursor): { events: StreamEvent[]; cursor: StreamCursor } {
+export function eventsSince(
+  status: ReleaseStatus,
+  from: StreamCursor,
+): { events: StreamEvent[]; cursor: StreamCursor } {
   const events: StreamEvent[] = [];
   const cursor = { ...from };
   const sendDecision = (index: number, at?: string, message?: string): void => {
     const record = status.decisions[index] as AnalysisRecord;
     cursor.decisions = index + 1;
-    events.push({ event: 'decision', id: formatCursor(cursor), data: decisionData(record, at ?? record.at, message) });
+    events.push({
+      event: 'decision',
+      id: formatCursor(cursor),
+      data: decisionData(record, at ?? record.at, message),
+    });
   };
   // decisions older than every entry left in the timeline: their entries were trimmed away unsent
-  const firstIndexed = status.timeline.find((entry) => entry.type === 'decision' && entry.decision !== undefined)?.decision;
-  if (firstIndexed !== undefined) while (cursor.decisions < Math.min(firstIndexed, status.decisions.length)) sendDecision(cursor.decisions);
+  const firstIndexed = status.timeline.find(
+    (entry) => entry.type === 'decision' && entry.decision !== undefined,
+  )?.decision;
+  if (firstIndexed !== undefined)
+    while (cursor.decisions < Math.min(firstIndexed, status.decisions.length))
+      sendDecision(cursor.decisions);
   let previousMs = Number.NaN;
   let ord = -1;
   for (const entry of status.timeline) {
@@ -78,7 +97,7 @@ export function eventsSince(status: ReleaseStatus, from: StreamCursor): { events
     previousMs = ms;
     if (ms < from.ms || (ms === from.ms && ord <= from.ord)) continue;
     // entries recorded before decisions carried an index pair with the next decision not yet sent
-    const index = entry.type === 'decision' ? entry.decision ?? cursor.decisions : undefined;
+    const index = entry.type === 'decision' ? (entry.decision ?? cursor.decisions) : undefined;
     if (index !== undefined && index >= cursor.decisions && index < status.decisions.length) {
       while (cursor.decisions < index) sendDecision(cursor.decisions);
       cursor.ms = ms;
@@ -99,12 +118,18 @@ export function eventsSince(status: ReleaseStatus, from: StreamCursor): { events
  * Promoted → "promoted"; RolledBack → "rolled back"; Failed → "failed": defined exactly for the
  * TERMINAL_PHASES, so it also says whether a status is terminal.
  */
-export function verdictOf(status: ReleaseStatus): 'promoted' | 'rolled back' | 'failed' | undefined {
+export function verdictOf(
+  status: ReleaseStatus,
+): 'promoted' | 'rolled back' | 'failed' | undefined {
   switch (status.phase) {
-    case 'Promoted': return 'promoted';
-    case 'RolledBack': return 'rolled back';
-    case 'Failed': return 'failed';
-    default: return undefined;
+    case 'Promoted':
+      return 'promoted';
+    case 'RolledBack':
+      return 'rolled back';
+    case 'Failed':
+      return 'failed';
+    default:
+      return undefined;
   }
 }
 
@@ -138,22 +163,28 @@ export interface StreamOptions {
   foundNotRunning?: boolean;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve) => {
-  if (signal.aborted) return resolve();
-  const timer = setTimeout(done, ms);
-  function done(): void {
-    clearTimeout(timer);
-    signal.removeEventListener('abort', done);
-    resolve();
-  }
-  signal.addEventListener('abort', done, { once: true });
-});
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 
 /**
  * Writes the stream: a `status` snapshot first, then every new event as it appears, and a final
  * `verdict` event (with the whole status) when the release ends; then returns.
  */
-export async function runEventStream(stream: SSEStreamingApi, source: StreamSource, start: StreamCursor, options: StreamOptions): Promise<void> {
+export async function runEventStream(
+  stream: SSEStreamingApi,
+  source: StreamSource,
+  start: StreamCursor,
+  options: StreamOptions,
+): Promise<void> {
   const { signal } = options;
   const livenessEvery = options.livenessEvery ?? 10;
   let cursor = start;
@@ -162,7 +193,8 @@ export async function runEventStream(stream: SSEStreamingApi, source: StreamSour
   let outage: string | undefined;
   const writeEvents = async (status: ReleaseStatus): Promise<void> => {
     const { events, cursor: next } = eventsSince(status, cursor);
-    for (const event of events) await stream.writeSSE({ event: event.event, id: event.id, data: JSON.stringify(event.data) });
+    for (const event of events)
+      await stream.writeSSE({ event: event.event, id: event.id, data: JSON.stringify(event.data) });
     cursor = next;
     if (events.length > 0) lastWrite = Date.now();
   };
@@ -175,10 +207,16 @@ export async function runEventStream(stream: SSEStreamingApi, source: StreamSour
       if (detail === undefined) {
         // internal error text stays in the API's log, as for every other unexpected error
         source.failed?.(error);
-        await stream.writeSSE({ event: 'failure', data: JSON.stringify({ detail: 'the release status cannot be read; the API log has the details' }) });
+        await stream.writeSSE({
+          event: 'failure',
+          data: JSON.stringify({
+            detail: 'the release status cannot be read; the API log has the details',
+          }),
+        });
         return;
       }
-      if (outage === undefined) await stream.writeSSE({ event: 'unavailable', data: JSON.stringify({ detail }) });
+      if (outage === undefined)
+        await stream.writeSSE({ event: 'unavailable', data: JSON.stringify({ detail }) });
       outage = detail;
       await sleep(options.pollMs * 4, signal);
       continue;
@@ -199,8 +237,17 @@ export async function runEventStream(stream: SSEStreamingApi, source: StreamSour
     }
     if (final) {
       await stream.writeSSE({
-        event: 'verdict', id: formatCursor(cursor),
-        data: JSON.stringify({ verdict: verdictOf(final) ?? 'ended', phase: final.phase, outcome: final.outcome ?? 'the release workflow ended without a verdict (terminated or cancelled)', finishedAt: final.finishedAt, status: final }),
+        event: 'verdict',
+        id: formatCursor(cursor),
+        data: JSON.stringify({
+          verdict: verdictOf(final) ?? 'ended',
+          phase: final.phase,
+          outcome:
+            final.outcome ??
+            'the release workflow ended without a verdict (terminated or cancelled)',
+          finishedAt: final.finishedAt,
+          status: final,
+        }),
       });
       return;
     }

@@ -5,7 +5,11 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadEngineEnv, type EngineEnv } from '../worker/config.js';
-import { describeTemporalConnection, temporalConnectionOptions, type TemporalConnectionOptions } from '../worker/temporal-connection.js';
+import {
+  describeTemporalConnection,
+  temporalConnectionOptions,
+  type TemporalConnectionOptions,
+} from '../worker/temporal-connection.js';
 import { loadTokenStore } from './auth.js';
 import { startApiServer } from './server.js';
 
@@ -18,14 +22,24 @@ try {
   console.error(`[api] ${(error as Error).message}`);
   process.exit(2);
 }
-const tokens = await loadTokenStore({ env: process.env, ...(env.CANARY_DATA_DIR ? { dataDir: env.CANARY_DATA_DIR } : {}) });
+const tokens = await loadTokenStore({
+  env: process.env,
+  ...(env.CANARY_DATA_DIR ? { dataDir: env.CANARY_DATA_DIR } : {}),
+});
 // lazy: the API starts (and /readyz answers 503) even while Temporal is still coming up
 const connection = Connection.lazy(temporal);
 const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
 const server = await startApiServer({
-  port: env.PORT, host: env.HOST, client, tokens: tokens.store, taskQueue: env.CANARY_TASK_QUEUE, temporalUiUrl: env.TEMPORAL_UI_URL,
+  port: env.PORT,
+  host: env.HOST,
+  client,
+  tokens: tokens.store,
+  taskQueue: env.CANARY_TASK_QUEUE,
+  temporalUiUrl: env.TEMPORAL_UI_URL,
 });
-console.error(`[api] listening on ${server.url}, Temporal at ${describeTemporalConnection(temporal)}; ${tokens.message}`);
+console.error(
+  `[api] listening on ${server.url}, Temporal at ${describeTemporalConnection(temporal)}; ${tokens.message}`,
+);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`[api] ${signal}: draining`);

@@ -12,36 +12,58 @@ import { BoundedMap } from './bounded-map.js';
 
 /** One counter per terminal phase (docs/api.md documents these names). */
 const ENDINGS: Partial<Record<Phase, { name: string; help: string }>> = {
-  Promoted: { name: 'canary_releases_promoted_total', help: 'Releases seen ending Promoted, by service.' },
-  RolledBack: { name: 'canary_releases_rolled_back_total', help: 'Releases seen ending RolledBack, by service.' },
-  Failed: { name: 'canary_releases_failed_total', help: 'Releases seen ending Failed (rollback incomplete), by service.' },
+  Promoted: {
+    name: 'canary_releases_promoted_total',
+    help: 'Releases seen ending Promoted, by service.',
+  },
+  RolledBack: {
+    name: 'canary_releases_rolled_back_total',
+    help: 'Releases seen ending RolledBack, by service.',
+  },
+  Failed: {
+    name: 'canary_releases_failed_total',
+    help: 'Releases seen ending Failed (rollback incomplete), by service.',
+  },
 };
 
 export class ApiMetrics {
   readonly registry = new Registry();
   private readonly httpRequests = new Counter({
-    name: 'canary_api_http_requests_total', help: 'HTTP requests by method, route pattern and status.',
-    labelNames: ['method', 'route', 'status'] as const, registers: [this.registry],
+    name: 'canary_api_http_requests_total',
+    help: 'HTTP requests by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
   });
   private readonly httpDuration = new Histogram({
-    name: 'canary_api_http_request_duration_seconds', help: 'Time to the response headers, by method, route pattern and status.',
-    labelNames: ['method', 'route', 'status'] as const, registers: [this.registry],
+    name: 'canary_api_http_request_duration_seconds',
+    help: 'Time to the response headers, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   });
   private readonly started = new Counter({
-    name: 'canary_releases_started_total', help: 'Releases started through this API, by service.',
-    labelNames: ['service'] as const, registers: [this.registry],
+    name: 'canary_releases_started_total',
+    help: 'Releases started through this API, by service.',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
   });
-  private readonly endings = new Map(Object.entries(ENDINGS).map(([phase, { name, help }]) => [
-    phase, new Counter({ name, help, labelNames: ['service'] as const, registers: [this.registry] }),
-  ]));
+  private readonly endings = new Map(
+    Object.entries(ENDINGS).map(([phase, { name, help }]) => [
+      phase,
+      new Counter({ name, help, labelNames: ['service'] as const, registers: [this.registry] }),
+    ]),
+  );
   private readonly weight = new Gauge({
-    name: 'canary_weight_percent', help: 'Canary traffic weight last seen, by service.',
-    labelNames: ['service'] as const, registers: [this.registry],
+    name: 'canary_weight_percent',
+    help: 'Canary traffic weight last seen, by service.',
+    labelNames: ['service'] as const,
+    registers: [this.registry],
   });
   private readonly verdicts = new Counter({
-    name: 'canary_analysis_verdicts_total', help: 'Analysis verdicts seen, by verdict.',
-    labelNames: ['verdict'] as const, registers: [this.registry],
+    name: 'canary_analysis_verdicts_total',
+    help: 'Analysis verdicts seen, by verdict.',
+    labelNames: ['verdict'] as const,
+    registers: [this.registry],
   });
   private readonly finished = new BoundedMap<string, number>(10_000);
   /** Per service, the start (epoch ms) of the newest release whose status set the weight gauge. */
@@ -58,7 +80,8 @@ export class ApiMetrics {
       const startedAt = performance.now();
       await next();
       const matched = routePath(c, -1);
-      const route = matched === '' || matched === '*' || matched.endsWith('/*') ? 'unmatched' : matched;
+      const route =
+        matched === '' || matched === '*' || matched.endsWith('/*') ? 'unmatched' : matched;
       const labels = { method: c.req.method, route, status: String(c.res.status) };
       this.httpRequests.inc(labels);
       this.httpDuration.observe(labels, (performance.now() - startedAt) / 1000);
@@ -82,8 +105,10 @@ export class ApiMetrics {
       this.weight.set({ service: status.service }, status.weights.canary);
     }
     const counted = this.decisionsSeen.get(releaseKey) ?? 0;
-    for (const record of status.decisions.slice(counted)) this.verdicts.inc({ verdict: record.decision.verdict });
-    if (status.decisions.length > counted) this.decisionsSeen.set(releaseKey, status.decisions.length);
+    for (const record of status.decisions.slice(counted))
+      this.verdicts.inc({ verdict: record.decision.verdict });
+    if (status.decisions.length > counted)
+      this.decisionsSeen.set(releaseKey, status.decisions.length);
     const ending = this.endings.get(status.phase);
     if (ending && this.finished.get(releaseKey) === undefined) {
       this.finished.set(releaseKey, 1);

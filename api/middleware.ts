@@ -13,7 +13,15 @@ import { invalidRequest, problemResponse, ProblemError } from './problems.js';
 export function limitBody(maxBytes: number): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
-    onError: (c) => problemResponse(c, new ProblemError(413, 'payload-too-large', `the request body is larger than ${maxBytes} bytes`)),
+    onError: (c) =>
+      problemResponse(
+        c,
+        new ProblemError(
+          413,
+          'payload-too-large',
+          `the request body is larger than ${maxBytes} bytes`,
+        ),
+      ),
   });
 }
 
@@ -27,13 +35,22 @@ export const parseJsonBody: MiddlewareHandler = async (c, next) => {
       await c.req.json();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new ProblemError(400, 'malformed-json', `the request body is not valid JSON: ${reason}`);
+      throw new ProblemError(
+        400,
+        'malformed-json',
+        `the request body is not valid JSON: ${reason}`,
+      );
     }
   }
   await next();
 };
 
-const TARGETS: Record<string, string> = { json: 'request body', query: 'query string', param: 'path', header: 'headers' };
+const TARGETS: Record<string, string> = {
+  json: 'request body',
+  query: 'query string',
+  param: 'path',
+  header: 'headers',
+};
 
 /** The default hook of every route validator: a failed validation is a 400 problem. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the hook serves every route, whatever its input and env

@@ -7,7 +7,11 @@
 import { HTTPException } from 'hono/http-exception';
 import type { Context } from 'hono';
 import {
-  ActionNotApplicableError, ReleaseConflictError, ReleaseEndedError, ReleaseIdTakenError, ReleaseNotFoundError,
+  ActionNotApplicableError,
+  ReleaseConflictError,
+  ReleaseEndedError,
+  ReleaseIdTakenError,
+  ReleaseNotFoundError,
 } from '../client/errors.js';
 import { summarizeProblems, type SpecProblem } from '../core/problems.js';
 
@@ -84,13 +88,25 @@ export function invalidRequest(problems: SpecProblem[], what = 'request'): Probl
   return new ProblemError(400, 'invalid-request', summarizeProblems(problems, what), { problems });
 }
 
-export function problemDocument(kind: ProblemKind, status: number, detail: string, instance: string, extensions: Record<string, unknown> = {}): ProblemDocument {
+export function problemDocument(
+  kind: ProblemKind,
+  status: number,
+  detail: string,
+  instance: string,
+  extensions: Record<string, unknown> = {},
+): ProblemDocument {
   return { type: problemType(kind), title: TITLES[kind], status, detail, instance, ...extensions };
 }
 
 /** Builds the problem response (used by onError, notFound and the body-limit middleware). */
 export function problemResponse(c: Context, error: ProblemError): Response {
-  const body = problemDocument(error.kind, error.status, error.message, c.req.path, error.extensions);
+  const body = problemDocument(
+    error.kind,
+    error.status,
+    error.message,
+    c.req.path,
+    error.extensions,
+  );
   return new Response(JSON.stringify(body), {
     status: error.status,
     headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...error.headers },
@@ -101,15 +117,37 @@ export function problemResponse(c: Context, error: ProblemError): Response {
 function fromHttpException(error: HTTPException): ProblemError {
   switch (error.status) {
     case 400:
-      return new ProblemError(400, /json/i.test(error.message) ? 'malformed-json' : 'invalid-request', error.message || 'bad request');
+      return new ProblemError(
+        400,
+        /json/i.test(error.message) ? 'malformed-json' : 'invalid-request',
+        error.message || 'bad request',
+      );
     case 401:
-      return new ProblemError(401, 'unauthorized', error.message || 'a bearer token is required', {}, { 'www-authenticate': 'Bearer realm="canary"' });
+      return new ProblemError(
+        401,
+        'unauthorized',
+        error.message || 'a bearer token is required',
+        {},
+        { 'www-authenticate': 'Bearer realm="canary"' },
+      );
     case 413:
-      return new ProblemError(413, 'payload-too-large', 'the request body is larger than the limit');
+      return new ProblemError(
+        413,
+        'payload-too-large',
+        'the request body is larger than the limit',
+      );
     case 415:
-      return new ProblemError(415, 'unsupported-media-type', 'send the request body as application/json');
+      return new ProblemError(
+        415,
+        'unsupported-media-type',
+        'send the request body as application/json',
+      );
     default:
-      return new ProblemError(error.status, error.status >= 500 ? 'internal' : 'invalid-request', error.message || `HTTP ${error.status}`);
+      return new ProblemError(
+        error.status,
+        error.status >= 500 ? 'internal' : 'invalid-request',
+        error.message || `HTTP ${error.status}`,
+      );
   }
 }
 
@@ -119,14 +157,28 @@ function fromHttpException(error: HTTPException): ProblemError {
  */
 function fromClientError(error: unknown): ProblemError | undefined {
   if (error instanceof ReleaseConflictError) {
-    return new ProblemError(409, 'release-conflict', error.message, { runningReleaseId: error.runningReleaseId ?? null, workflowId: error.workflowId });
+    return new ProblemError(409, 'release-conflict', error.message, {
+      runningReleaseId: error.runningReleaseId ?? null,
+      workflowId: error.workflowId,
+    });
   }
-  if (error instanceof ReleaseIdTakenError) return new ProblemError(409, 'release-id-taken', error.message, { releaseId: error.releaseId, workflowId: error.workflowId });
-  if (error instanceof ReleaseEndedError) return new ProblemError(409, 'release-ended', error.message, { releaseId: error.releaseId });
+  if (error instanceof ReleaseIdTakenError)
+    return new ProblemError(409, 'release-id-taken', error.message, {
+      releaseId: error.releaseId,
+      workflowId: error.workflowId,
+    });
+  if (error instanceof ReleaseEndedError)
+    return new ProblemError(409, 'release-ended', error.message, { releaseId: error.releaseId });
   if (error instanceof ActionNotApplicableError) {
-    return new ProblemError(409, 'action-not-applicable', error.message, { releaseId: error.releaseId, reason: error.reason });
+    return new ProblemError(409, 'action-not-applicable', error.message, {
+      releaseId: error.releaseId,
+      reason: error.reason,
+    });
   }
-  if (error instanceof ReleaseNotFoundError) return new ProblemError(404, 'release-not-found', error.message, { releaseId: error.releaseId });
+  if (error instanceof ReleaseNotFoundError)
+    return new ProblemError(404, 'release-not-found', error.message, {
+      releaseId: error.releaseId,
+    });
   return undefined;
 }
 

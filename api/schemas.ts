@@ -11,72 +11,145 @@ import { RELEASE_ID_RE } from '../core/spec.js';
 import type { Decision } from '../core/judge/decision.js';
 import type { Verdict } from '../core/types.js';
 import {
-  ACTION_KINDS, GATE_KINDS, PHASES, TIMELINE_TYPES, type AnalysisRecord, type ReleaseStatus,
+  ACTION_KINDS,
+  GATE_KINDS,
+  PHASES,
+  TIMELINE_TYPES,
+  type AnalysisRecord,
+  type ReleaseStatus,
 } from '../workflows/messages.js';
 
-const releaseId = z.string().regex(RELEASE_ID_RE, 'must be 1-128 letters, digits, "-", "_" or "." (starting and ending with a letter or digit)');
+const releaseId = z
+  .string()
+  .regex(
+    RELEASE_ID_RE,
+    'must be 1-128 letters, digits, "-", "_" or "." (starting and ending with a letter or digit)',
+  );
 
 export const releaseIdParams = z.object({
   id: releaseId.openapi({ param: { name: 'id', in: 'path' }, example: 'checkout-v2-7f3k9q' }),
 });
 
 export const listQuery = z.strictObject({
-  service: z.string().regex(DNS_LABEL_RE, 'must be a DNS-1123 label').optional()
-    .openapi({ param: { name: 'service', in: 'query' }, description: 'Only releases of this service.' }),
-  namespace: z.string().regex(DNS_LABEL_RE, 'must be a DNS-1123 label').optional()
-    .openapi({ param: { name: 'namespace', in: 'query' }, description: 'Only releases in this Kubernetes namespace.' }),
-  phase: z.enum(PHASES).optional()
-    .openapi({ param: { name: 'phase', in: 'query' }, description: 'Only releases whose last recorded phase is this.' }),
-  pageSize: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20)
-    .openapi({ param: { name: 'pageSize', in: 'query' }, description: 'Releases per page (1-100, default 20).' }),
-  cursor: z.string().max(4096, 'is too long').regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned as nextCursor').optional()
-    .openapi({ param: { name: 'cursor', in: 'query' }, description: 'The nextCursor of the previous page.' }),
+  service: z
+    .string()
+    .regex(DNS_LABEL_RE, 'must be a DNS-1123 label')
+    .optional()
+    .openapi({
+      param: { name: 'service', in: 'query' },
+      description: 'Only releases of this service.',
+    }),
+  namespace: z
+    .string()
+    .regex(DNS_LABEL_RE, 'must be a DNS-1123 label')
+    .optional()
+    .openapi({
+      param: { name: 'namespace', in: 'query' },
+      description: 'Only releases in this Kubernetes namespace.',
+    }),
+  phase: z
+    .enum(PHASES)
+    .optional()
+    .openapi({
+      param: { name: 'phase', in: 'query' },
+      description: 'Only releases whose last recorded phase is this.',
+    }),
+  pageSize: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(20)
+    .openapi({
+      param: { name: 'pageSize', in: 'query' },
+      description: 'Releases per page (1-100, default 20).',
+    }),
+  cursor: z
+    .string()
+    .max(4096, 'is too long')
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned as nextCursor')
+    .optional()
+    .openapi({
+      param: { name: 'cursor', in: 'query' },
+      description: 'The nextCursor of the previous page.',
+    }),
 });
 export type ListQuery = z.output<typeof listQuery>;
 
 const MAX_TEXT = 1000;
-export const commentBody = z.strictObject({
-  comment: z.string().max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`).optional()
-    .openapi({ description: 'Recorded with the action in the release history.' }),
-}).openapi('ActionComment');
-export const abortBody = z.strictObject({
-  reason: z.string().trim().min(1, 'is required').max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
-    .openapi({ description: 'Why the release is aborted; recorded in the release history and its outcome.' }),
-}).openapi('AbortReason');
+export const commentBody = z
+  .strictObject({
+    comment: z
+      .string()
+      .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
+      .optional()
+      .openapi({ description: 'Recorded with the action in the release history.' }),
+  })
+  .openapi('ActionComment');
+export const abortBody = z
+  .strictObject({
+    reason: z
+      .string()
+      .trim()
+      .min(1, 'is required')
+      .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
+      .openapi({
+        description: 'Why the release is aborted; recorded in the release history and its outcome.',
+      }),
+  })
+  .openapi('AbortReason');
 
-export const problemSchema = z.object({
-  type: z.string().openapi({ example: 'urn:canary-engine:problem:invalid-request' }),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string(),
-  instance: z.string(),
-  problems: z.array(z.object({ path: z.string(), message: z.string() })).optional()
-    .openapi({ description: 'Every invalid field with its path, e.g. schedule.steps[1].weight (400 only).' }),
-}).catchall(z.unknown()).openapi('Problem');
+export const problemSchema = z
+  .object({
+    type: z.string().openapi({ example: 'urn:canary-engine:problem:invalid-request' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string(),
+    problems: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .openapi({
+        description: 'Every invalid field with its path, e.g. schedule.steps[1].weight (400 only).',
+      }),
+  })
+  .catchall(z.unknown())
+  .openapi('Problem');
 
-const links = z.object({
-  self: z.string().openapi({ description: 'The status URL.' }),
-  events: z.string().openapi({ description: 'The Server-Sent Events stream.' }),
-  temporalUi: z.string().openapi({ description: 'The release workflow in the Temporal UI.' }),
-}).openapi('ReleaseLinks');
+const links = z
+  .object({
+    self: z.string().openapi({ description: 'The status URL.' }),
+    events: z.string().openapi({ description: 'The Server-Sent Events stream.' }),
+    temporalUi: z.string().openapi({ description: 'The release workflow in the Temporal UI.' }),
+  })
+  .openapi('ReleaseLinks');
 
-export const releaseCreatedSchema = z.object({
-  id: z.string(),
-  created: z.boolean().openapi({ description: 'False when the same release was already running (a retried start).' }),
-  workflowId: z.string(),
-  runId: z.string(),
-  links,
-}).openapi('ReleaseStarted');
+export const releaseCreatedSchema = z
+  .object({
+    id: z.string(),
+    created: z.boolean().openapi({
+      description: 'False when the same release was already running (a retried start).',
+    }),
+    workflowId: z.string(),
+    runId: z.string(),
+    links,
+  })
+  .openapi('ReleaseStarted');
 
 const weights = z.object({ stable: z.number(), canary: z.number() });
 const VERDICTS = ['pass', 'fail', 'inconclusive'] as const satisfies readonly Verdict[];
-const decision = z.object({
-  verdict: z.enum(VERDICTS),
-  explanation: z.string(),
-  decidedBy: z.string(),
-  look: z.number(),
-  plannedLooks: z.number(),
-}).catchall(z.unknown()).openapi('Decision', { description: 'The judge\'s decision with every number behind it (metrics, guards, alpha).' });
+const decision = z
+  .object({
+    verdict: z.enum(VERDICTS),
+    explanation: z.string(),
+    decidedBy: z.string(),
+    look: z.number(),
+    plannedLooks: z.number(),
+  })
+  .catchall(z.unknown())
+  .openapi('Decision', {
+    description: "The judge's decision with every number behind it (metrics, guards, alpha).",
+  });
 
 const statusFields = {
   releaseId: z.string(),
@@ -91,27 +164,52 @@ const statusFields = {
   windowEndsAt: z.string().nullable(),
   windowRemainingMs: z.number().nullable(),
   extensionsUsed: z.number().int(),
-  pendingGate: z.object({
-    kind: z.enum(GATE_KINDS),
-    step: z.number().int().optional(),
-    reason: z.string(),
-    since: z.string(),
-    deadline: z.string(),
-  }).nullable(),
+  pendingGate: z
+    .object({
+      kind: z.enum(GATE_KINDS),
+      step: z.number().int().optional(),
+      reason: z.string(),
+      since: z.string(),
+      deadline: z.string(),
+    })
+    .nullable(),
   paused: z.boolean(),
-  decisions: z.array(z.object({
-    step: z.number().int(), look: z.number().int(), plannedLooks: z.number().int(), at: z.string(),
-    windowStart: z.string(), windowEnd: z.string(), missingBuckets: z.number().int(), decision, action: z.string(),
-  })),
-  actions: z.array(z.object({
-    action: z.enum(ACTION_KINDS),
-    actor: z.string(), at: z.string(), comment: z.string().optional(), context: z.string(),
-  })),
-  timeline: z.array(z.object({
-    at: z.string(), type: z.enum(TIMELINE_TYPES), message: z.string(),
-    phase: z.enum(PHASES).optional(), weight: z.number().optional(),
-    decision: z.number().int().optional().openapi({ description: 'For a decision entry: its index in decisions.' }),
-  })),
+  decisions: z.array(
+    z.object({
+      step: z.number().int(),
+      look: z.number().int(),
+      plannedLooks: z.number().int(),
+      at: z.string(),
+      windowStart: z.string(),
+      windowEnd: z.string(),
+      missingBuckets: z.number().int(),
+      decision,
+      action: z.string(),
+    }),
+  ),
+  actions: z.array(
+    z.object({
+      action: z.enum(ACTION_KINDS),
+      actor: z.string(),
+      at: z.string(),
+      comment: z.string().optional(),
+      context: z.string(),
+    }),
+  ),
+  timeline: z.array(
+    z.object({
+      at: z.string(),
+      type: z.enum(TIMELINE_TYPES),
+      message: z.string(),
+      phase: z.enum(PHASES).optional(),
+      weight: z.number().optional(),
+      decision: z
+        .number()
+        .int()
+        .optional()
+        .openapi({ description: 'For a decision entry: its index in decisions.' }),
+    }),
+  ),
   outcome: z.string().nullable(),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
@@ -119,7 +217,8 @@ const statusFields = {
 };
 
 /** True only when A and B are the same type (mutual assignability is not enough). */
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+type Equal<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Assert<T extends true> = T;
 type SchemaStatus = z.output<ReturnType<typeof z.object<typeof statusFields>>>;
 type SchemaRecord = SchemaStatus['decisions'][number];
@@ -132,41 +231,57 @@ export type StatusSchemaMatches = [
   Assert<Equal<Pick<SchemaRecord['decision'], DecisionHead>, Pick<Decision, DecisionHead>>>,
 ];
 
-export const releaseStatusSchema = z.object({
-  ...statusFields,
-  id: z.string(),
-  workflowId: z.string(),
-  runId: z.string(),
-  running: z.boolean().openapi({ description: 'Whether the release workflow is still running.' }),
-  timeLeftMs: z.number().nullable().openapi({ description: 'Time left in the current observation window as of this response (frozen while paused).' }),
-  links,
-}).openapi('ReleaseStatus');
+export const releaseStatusSchema = z
+  .object({
+    ...statusFields,
+    id: z.string(),
+    workflowId: z.string(),
+    runId: z.string(),
+    running: z.boolean().openapi({ description: 'Whether the release workflow is still running.' }),
+    timeLeftMs: z.number().nullable().openapi({
+      description:
+        'Time left in the current observation window as of this response (frozen while paused).',
+    }),
+    links,
+  })
+  .openapi('ReleaseStatus');
 
-export const releaseSummarySchema = z.object({
-  id: z.string(),
-  service: z.string().nullable(),
-  namespace: z.string().nullable(),
-  canaryVersion: z.string().nullable(),
-  phase: z.string().nullable(),
-  weight: z.number().nullable(),
-  workflowStatus: z.string().openapi({ description: 'Temporal execution status: RUNNING, COMPLETED, FAILED, TERMINATED, ...' }),
-  startedAt: z.string(),
-  closedAt: z.string().nullable(),
-  workflowId: z.string(),
-  runId: z.string(),
-  links,
-}).openapi('ReleaseSummary');
+export const releaseSummarySchema = z
+  .object({
+    id: z.string(),
+    service: z.string().nullable(),
+    namespace: z.string().nullable(),
+    canaryVersion: z.string().nullable(),
+    phase: z.string().nullable(),
+    weight: z.number().nullable(),
+    workflowStatus: z.string().openapi({
+      description: 'Temporal execution status: RUNNING, COMPLETED, FAILED, TERMINATED, ...',
+    }),
+    startedAt: z.string(),
+    closedAt: z.string().nullable(),
+    workflowId: z.string(),
+    runId: z.string(),
+    links,
+  })
+  .openapi('ReleaseSummary');
 
-export const releaseListSchema = z.object({
-  releases: z.array(releaseSummarySchema),
-  nextCursor: z.string().nullable().openapi({ description: 'Pass as cursor for the next page; null on the last page.' }),
-}).openapi('ReleaseList');
+export const releaseListSchema = z
+  .object({
+    releases: z.array(releaseSummarySchema),
+    nextCursor: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Pass as cursor for the next page; null on the last page.' }),
+  })
+  .openapi('ReleaseList');
 
 export const healthSchema = z.object({ status: z.literal('ok') }).openapi('Health');
-export const readySchema = z.object({
-  status: z.literal('ready'),
-  temporal: z.object({ serverVersion: z.string().nullable() }),
-}).openapi('Ready');
+export const readySchema = z
+  .object({
+    status: z.literal('ready'),
+    temporal: z.object({ serverVersion: z.string().nullable() }),
+  })
+  .openapi('Ready');
 
 export type ReleaseCreated = z.output<typeof releaseCreatedSchema>;
 export type ReleaseStatusResponse = z.output<typeof releaseStatusSchema>;
@@ -180,14 +295,21 @@ const PROBLEM_DESCRIPTIONS = {
   409: 'Conflict: another release runs for the service, the release has ended, or the action does not apply now.',
   413: 'The request body is larger than the limit.',
   415: 'The request body is not application/json.',
-  503: 'Temporal (or the release\'s worker) is unavailable.',
+  503: "Temporal (or the release's worker) is unavailable.",
 } as const;
 type ProblemStatus = keyof typeof PROBLEM_DESCRIPTIONS;
 const problemContent = { 'application/problem+json': { schema: problemSchema } };
 
 /** OpenAPI response entries for the problem statuses a route can answer with. */
-export function problemResponses<const C extends readonly ProblemStatus[]>(...codes: C): { [K in C[number]]: { description: string; content: typeof problemContent } } {
-  return Object.fromEntries(codes.map((code) => [code, { description: PROBLEM_DESCRIPTIONS[code], content: problemContent }])) as { [K in C[number]]: { description: string; content: typeof problemContent } };
+export function problemResponses<const C extends readonly ProblemStatus[]>(
+  ...codes: C
+): { [K in C[number]]: { description: string; content: typeof problemContent } } {
+  return Object.fromEntries(
+    codes.map((code) => [
+      code,
+      { description: PROBLEM_DESCRIPTIONS[code], content: problemContent },
+    ]),
+  ) as { [K in C[number]]: { description: string; content: typeof problemContent } };
 }
 
 export const jsonContent = <T>(schema: T) => ({ 'application/json': { schema } });

@@ -31,7 +31,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const app = createApp({ ...deps, shutdown: shutdown.signal });
 
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s as Server)) as Server;
+    const s = serve({ fetch: app.fetch, port, hostname: host }, () =>
+      resolve(s as Server),
+    ) as Server;
     s.once('error', reject);
   });
   const address = server.address() as AddressInfo;

@@ -6,16 +6,33 @@
  * Reads are cached briefly and single-flight: many dashboards, CLI watchers and event streams on
  * one release cost one status query per `statusCacheMs`, not one each.
  */
-import { WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError, type Client } from '@temporalio/client';
+import {
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  isGrpcServiceError,
+  type Client,
+} from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import { finalStatus, lastRun, locateRelease, releaseStatus, type LastRun, type LocatedRelease } from '../client/reads.js';
+import {
+  finalStatus,
+  lastRun,
+  locateRelease,
+  releaseStatus,
+  type LastRun,
+  type LocatedRelease,
+} from '../client/reads.js';
 import { startRelease, type StartedRelease } from '../client/releases.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { ReleaseStatus } from '../workflows/messages.js';
 import { SingleFlightCache } from './cache.js';
 import { invalidRequest, ProblemError } from './problems.js';
 import type { ListQuery } from './schemas.js';
-import { decodeCursor, decodeExecution, encodeCursor, releaseListQuery, type RawExecution } from './visibility.js';
+import {
+  decodeCursor,
+  decodeExecution,
+  encodeCursor,
+  releaseListQuery,
+  type RawExecution,
+} from './visibility.js';
 import { BoundedMap } from './bounded-map.js';
 
 export type { LocatedRelease, ReleaseHandle } from '../client/reads.js';
@@ -37,9 +54,14 @@ export class TemporalGateway {
   private readonly statuses: SingleFlightCache<ReleaseStatus>;
   private readonly locations: SingleFlightCache<LocatedRelease | undefined>;
   /** Releases this process started, by id: visibility indexes a new workflow only after a moment. */
-  private readonly recentStarts = new BoundedMap<string, { workflowId: string; runId: string }>(1000);
+  private readonly recentStarts = new BoundedMap<string, { workflowId: string; runId: string }>(
+    1000,
+  );
 
-  constructor(readonly client: Client, readonly options: GatewayOptions) {
+  constructor(
+    readonly client: Client,
+    readonly options: GatewayOptions,
+  ) {
     this.statuses = new SingleFlightCache(options.clock);
     this.locations = new SingleFlightCache(options.clock);
   }
@@ -70,8 +92,12 @@ export class TemporalGateway {
    * process just started that visibility has not indexed yet. `fresh` skips the short read cache
    * (for actions and starts).
    */
-  locate(releaseId: string, options: { fresh?: boolean } = {}): Promise<LocatedRelease | undefined> {
-    const read = () => this.call(() => locateRelease(this.client, releaseId, this.recentStarts.get(releaseId)));
+  locate(
+    releaseId: string,
+    options: { fresh?: boolean } = {},
+  ): Promise<LocatedRelease | undefined> {
+    const read = () =>
+      this.call(() => locateRelease(this.client, releaseId, this.recentStarts.get(releaseId)));
     if (options.fresh) return read();
     return this.locations.get(releaseId, this.options.locateCacheMs, read).then((found) => {
       if (!found) this.locations.delete(releaseId); // a release may start any moment: never cache "not found"
@@ -83,8 +109,14 @@ export class TemporalGateway {
    * Starts a release through client/releases.ts (which holds every start rule), looking releases up
    * through this gateway so a release this process just started is found, and remembers it.
    */
-  async start(spec: ReleaseSpec, options: { taskQueue: string; idChosen: boolean }): Promise<StartedRelease> {
-    const lookup = { locate: (releaseId: string) => this.locate(releaseId, { fresh: true }), lastRun: (workflowId: string) => this.lastRun(workflowId) };
+  async start(
+    spec: ReleaseSpec,
+    options: { taskQueue: string; idChosen: boolean },
+  ): Promise<StartedRelease> {
+    const lookup = {
+      locate: (releaseId: string) => this.locate(releaseId, { fresh: true }),
+      lastRun: (workflowId: string) => this.lastRun(workflowId),
+    };
     const started = await this.call(() => startRelease(this.client, spec, { ...options, lookup }));
     this.rememberStart(started.releaseId, started.workflowId, started.runId);
     return started;
@@ -102,7 +134,9 @@ export class TemporalGateway {
   /** The release's status (client/reads.ts releaseStatus), cached briefly; a finished release's for longer. */
   status(release: LocatedRelease): Promise<ReleaseStatus> {
     const ttl = release.running ? this.options.statusCacheMs : FINISHED_STATUS_CACHE_MS;
-    return this.statuses.get(this.statusKey(release), ttl, () => this.call(() => releaseStatus(this.client, release)));
+    return this.statuses.get(this.statusKey(release), ttl, () =>
+      this.call(() => releaseStatus(this.client, release)),
+    );
   }
 
   /** Records a status known to be current (what an update returned). */
@@ -116,18 +150,29 @@ export class TemporalGateway {
   }
 
   /** One page of releases, newest first (see `releaseListQuery` for the order). */
-  async list(filter: ListQuery): Promise<{ executions: RawExecution[]; nextCursor: string | null }> {
+  async list(
+    filter: ListQuery,
+  ): Promise<{ executions: RawExecution[]; nextCursor: string | null }> {
     const query = releaseListQuery(filter);
     const queryTag = createHash('sha256').update(query).digest('base64url').slice(0, 12);
-    const nextPageToken = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, queryTag);
+    const nextPageToken =
+      filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, queryTag);
     let response;
     try {
-      response = await this.call(() => this.client.workflowService.listWorkflowExecutions({
-        namespace: this.namespace, query, pageSize: filter.pageSize, ...(nextPageToken ? { nextPageToken } : {}),
-      }));
+      response = await this.call(() =>
+        this.client.workflowService.listWorkflowExecutions({
+          namespace: this.namespace,
+          query,
+          pageSize: filter.pageSize,
+          ...(nextPageToken ? { nextPageToken } : {}),
+        }),
+      );
     } catch (error) {
       // INVALID_ARGUMENT for a token the server does not accept (e.g. expired or forged)
-      if (nextPageToken && isGrpcServiceError(error) && error.code === 3) throw invalidRequest([{ path: 'cursor', message: 'is not valid (any more); start again without a cursor' }]);
+      if (nextPageToken && isGrpcServiceError(error) && error.code === 3)
+        throw invalidRequest([
+          { path: 'cursor', message: 'is not valid (any more); start again without a cursor' },
+        ]);
       throw error;
     }
     const token = response.nextPageToken;
@@ -149,14 +194,28 @@ export class TemporalGateway {
     const code = grpcCode(error);
     const where = this.address ? ` at ${this.address}` : '';
     const seconds = this.options.timeoutMs / 1000;
-    if (code === 14) return new ProblemError(503, 'temporal-unavailable', `the Temporal server${where} is unreachable; releases cannot be started, read or changed until it is back`);
-    if (code !== 4 && !(error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) return undefined;
+    if (code === 14)
+      return new ProblemError(
+        503,
+        'temporal-unavailable',
+        `the Temporal server${where} is unreachable; releases cannot be started, read or changed until it is back`,
+      );
+    if (code !== 4 && !(error instanceof WorkflowUpdateRPCTimeoutOrCancelledError))
+      return undefined;
     try {
       await this.systemInfo(1000);
     } catch {
-      return new ProblemError(503, 'temporal-unavailable', `the Temporal server${where} did not answer within ${seconds} s; releases cannot be started, read or changed until it is back`);
+      return new ProblemError(
+        503,
+        'temporal-unavailable',
+        `the Temporal server${where} did not answer within ${seconds} s; releases cannot be started, read or changed until it is back`,
+      );
     }
-    return new ProblemError(503, 'temporal-unavailable', `Temporal${where} is up but the release's workflow did not answer within ${seconds} s: is a canary worker polling its task queue?`);
+    return new ProblemError(
+      503,
+      'temporal-unavailable',
+      `Temporal${where} is up but the release's workflow did not answer within ${seconds} s: is a canary worker polling its task queue?`,
+    );
   }
 }
 

@@ -12,16 +12,24 @@ import { RELEASE_WORKFLOW_TYPE } from '../workflows/messages.js';
  * workflows first, newest started first, then closed ones, most recently closed first — the order
  * of the list. Continued-as-new runs are left out so each release appears once.
  */
-export function releaseListQuery(filter: Pick<ListQuery, 'service' | 'namespace' | 'phase'>): string {
-  const clauses = [`WorkflowType = "${RELEASE_WORKFLOW_TYPE}"`, 'ExecutionStatus != "ContinuedAsNew"'];
+export function releaseListQuery(
+  filter: Pick<ListQuery, 'service' | 'namespace' | 'phase'>,
+): string {
+  const clauses = [
+    `WorkflowType = "${RELEASE_WORKFLOW_TYPE}"`,
+    'ExecutionStatus != "ContinuedAsNew"',
+  ];
   if (filter.service !== undefined) clauses.push(`CanaryService = "${safeValue(filter.service)}"`);
-  if (filter.namespace !== undefined) clauses.push(`CanaryNamespace = "${safeValue(filter.namespace)}"`);
+  if (filter.namespace !== undefined)
+    clauses.push(`CanaryNamespace = "${safeValue(filter.namespace)}"`);
   if (filter.phase !== undefined) clauses.push(`CanaryPhase = "${safeValue(filter.phase)}"`);
   return clauses.join(' AND ');
 }
 
 export function encodeCursor(token: Uint8Array, queryTag: string): string {
-  return Buffer.from(JSON.stringify({ q: queryTag, t: Buffer.from(token).toString('base64') })).toString('base64url');
+  return Buffer.from(
+    JSON.stringify({ q: queryTag, t: Buffer.from(token).toString('base64') }),
+  ).toString('base64url');
 }
 
 export function decodeCursor(cursor: string, queryTag: string): Uint8Array {
@@ -29,11 +37,22 @@ export function decodeCursor(cursor: string, queryTag: string): Uint8Array {
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw invalidRequest([{ path: 'cursor', message: 'must be a nextCursor returned by this API' }]);
+    throw invalidRequest([
+      { path: 'cursor', message: 'must be a nextCursor returned by this API' },
+    ]);
   }
   const { q, t } = (parsed ?? {}) as { q?: unknown; t?: unknown };
-  if (typeof q !== 'string' || typeof t !== 'string') throw invalidRequest([{ path: 'cursor', message: 'must be a nextCursor returned by this API' }]);
-  if (q !== queryTag) throw invalidRequest([{ path: 'cursor', message: 'belongs to a list with other filters; keep the filters of the first page' }]);
+  if (typeof q !== 'string' || typeof t !== 'string')
+    throw invalidRequest([
+      { path: 'cursor', message: 'must be a nextCursor returned by this API' },
+    ]);
+  if (q !== queryTag)
+    throw invalidRequest([
+      {
+        path: 'cursor',
+        message: 'belongs to a list with other filters; keep the filters of the first page',
+      },
+    ]);
   return Buffer.from(t, 'base64');
 }
 
@@ -47,16 +66,31 @@ export interface RawExecution {
   attributes: Record<string, string | number | undefined>;
 }
 
-const EXECUTION_STATUS = ['UNSPECIFIED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'CONTINUED_AS_NEW', 'TIMED_OUT', 'PAUSED'];
+const EXECUTION_STATUS = [
+  'UNSPECIFIED',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TERMINATED',
+  'CONTINUED_AS_NEW',
+  'TIMED_OUT',
+  'PAUSED',
+];
 
 type LongLike = number | { toNumber(): number } | null | undefined;
-interface RawTimestamp { seconds?: LongLike; nanos?: number | null }
+interface RawTimestamp {
+  seconds?: LongLike;
+  nanos?: number | null;
+}
 export interface RawInfo {
   execution?: { workflowId?: string | null; runId?: string | null } | null;
   status?: number | null;
   startTime?: RawTimestamp | null;
   closeTime?: RawTimestamp | null;
-  searchAttributes?: { indexedFields?: Record<string, { data?: Uint8Array | null } | null> | null } | null;
+  searchAttributes?: {
+    indexedFields?: Record<string, { data?: Uint8Array | null } | null> | null;
+  } | null;
 }
 
 function toDate(ts: RawTimestamp | null | undefined): Date | null {
@@ -70,7 +104,9 @@ export function decodeExecution(raw: RawInfo): RawExecution {
   for (const [key, payload] of Object.entries(raw.searchAttributes?.indexedFields ?? {})) {
     // search attribute payloads are always JSON (Temporal's search-attribute converter)
     try {
-      const value: unknown = payload?.data ? JSON.parse(Buffer.from(payload.data).toString('utf8')) : undefined;
+      const value: unknown = payload?.data
+        ? JSON.parse(Buffer.from(payload.data).toString('utf8'))
+        : undefined;
       if (typeof value === 'string' || typeof value === 'number') attributes[key] = value;
     } catch {
       // an attribute some other client wrote in another encoding: leave it out

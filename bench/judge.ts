@@ -9,9 +9,20 @@
  * Mann–Whitney judge (every 5 minutes); see bench/lib/peers.ts. Prints a table, not a timing.
  */
 import { judge } from '../core/judge/index.js';
-import { judgeConfigSchema, type JudgeConfig, type JudgeConfigInput } from '../core/judge/config.js';
+import {
+  judgeConfigSchema,
+  type JudgeConfig,
+  type JudgeConfigInput,
+} from '../core/judge/config.js';
 import type { BucketCounts } from '../core/types.js';
-import { judgeConfigFlag, parseFlags, printTable, runCli, UsageError, wholeNumber } from './lib/cli.js';
+import {
+  judgeConfigFlag,
+  parseFlags,
+  printTable,
+  runCli,
+  UsageError,
+  wholeNumber,
+} from './lib/cli.js';
 import { flaggerJudge, kayentaJudge, type PeerJudge } from './lib/peers.js';
 import { deriveSeed, Random } from './lib/random.js';
 import { NOISE, simulate, type SimulationModel } from './lib/simulate.js';
@@ -43,7 +54,10 @@ const VOLUMES = [200, 20];
 
 /** Kayenta gets the same practical margins as our judge's defaults, as its allowed increases. */
 const DEFAULTS = judgeConfigSchema.parse({});
-const ALLOWED_INCREASE = { errorRate: 1 + DEFAULTS.errorRate.relativeMargin, latencyMean: 1 + DEFAULTS.latencyMean.relativeMargin };
+const ALLOWED_INCREASE = {
+  errorRate: 1 + DEFAULTS.errorRate.relativeMargin,
+  latencyMean: 1 + DEFAULTS.latencyMean.relativeMargin,
+};
 
 /**
  * Peers as a user would configure them, and tightened to at most 1% false rollbacks on healthy
@@ -56,7 +70,8 @@ const ALLOWED_INCREASE = { errorRate: 1 + DEFAULTS.errorRate.relativeMargin, lat
 const PEERS: { name: string; config: string; judge: PeerJudge }[] = [
   {
     name: 'flagger',
-    config: 'success rate >= 98%, mean latency <= 120 ms, every minute, rollback after 5 failed checks',
+    config:
+      'success rate >= 98%, mean latency <= 120 ms, every minute, rollback after 5 failed checks',
     judge: flaggerJudge({ minSuccessRate: 0.98, maxLatencyMs: 120, threshold: 5 }),
   },
   {
@@ -67,12 +82,20 @@ const PEERS: { name: string; config: string; judge: PeerJudge }[] = [
   {
     name: 'kayenta',
     config: `Mann-Whitney two-sided at 98% per metric and look, High if also mean ratio > ${ALLOWED_INCREASE.errorRate} (errors) / ${ALLOWED_INCREASE.latencyMean} (latency)`,
-    judge: kayentaJudge({ confidence: 0.98, allowedIncrease: ALLOWED_INCREASE, lookEvery: LOOK_EVERY }),
+    judge: kayentaJudge({
+      confidence: 0.98,
+      allowedIncrease: ALLOWED_INCREASE,
+      lookEvery: LOOK_EVERY,
+    }),
   },
   {
     name: 'kayenta 99.5%',
     config: 'confidence 99.5%, otherwise as kayenta',
-    judge: kayentaJudge({ confidence: 0.995, allowedIncrease: ALLOWED_INCREASE, lookEvery: LOOK_EVERY }),
+    judge: kayentaJudge({
+      confidence: 0.995,
+      allowedIncrease: ALLOWED_INCREASE,
+      lookEvery: LOOK_EVERY,
+    }),
   },
 ];
 
@@ -87,18 +110,41 @@ const USAGE = `usage: npx tsx bench/judge.ts [--runs N] [--seed S] [--config JSO
                  models releases that end before their allowed extensions
   --help         print this and exit`;
 
-type Options = { runs: number; seed: number; config: JudgeConfigInput; plannedLooks: number; volumes: number[] };
+type Options = {
+  runs: number;
+  seed: number;
+  config: JudgeConfigInput;
+  plannedLooks: number;
+  volumes: number[];
+};
 
 function parseArgs(argv: readonly string[]): Options | 'help' {
-  const options: Options = { runs: 1000, seed: 20240517, config: {}, plannedLooks: LOOKS, volumes: VOLUMES };
+  const options: Options = {
+    runs: 1000,
+    seed: 20240517,
+    config: {},
+    plannedLooks: LOOKS,
+    volumes: VOLUMES,
+  };
   const parsed = parseFlags(argv, {
-    '--runs': (value) => { options.runs = wholeNumber('--runs', value, 1); },
-    '--seed': (value) => { options.seed = wholeNumber('--seed', value, 0); },
-    '--config': (value) => { options.config = judgeConfigFlag(value); },
-    '--planned-looks': (value) => { options.plannedLooks = wholeNumber('--planned-looks', value, LOOKS); },
+    '--runs': (value) => {
+      options.runs = wholeNumber('--runs', value, 1);
+    },
+    '--seed': (value) => {
+      options.seed = wholeNumber('--seed', value, 0);
+    },
+    '--config': (value) => {
+      options.config = judgeConfigFlag(value);
+    },
+    '--planned-looks': (value) => {
+      options.plannedLooks = wholeNumber('--planned-looks', value, LOOKS);
+    },
     '--volumes': (value) => {
       const volumes = value.split(',').map((v) => Number(v.trim()));
-      if (volumes.length === 0 || volumes.some((v) => !Number.isInteger(v) || v < 1)) throw new UsageError(`--volumes must be whole numbers ≥ 1 separated by commas, got "${value}"`);
+      if (volumes.length === 0 || volumes.some((v) => !Number.isInteger(v) || v < 1))
+        throw new UsageError(
+          `--volumes must be whole numbers ≥ 1 separated by commas, got "${value}"`,
+        );
       options.volumes = volumes;
     },
   });
@@ -106,7 +152,11 @@ function parseArgs(argv: readonly string[]): Options | 'help' {
 }
 
 /** Our judge at every look; the minute of the first `fail`, and the last verdict otherwise. */
-function ourJudge(buckets: { canary: BucketCounts[]; baseline: BucketCounts[] }, config: JudgeConfig, plannedLooks: number) {
+function ourJudge(
+  buckets: { canary: BucketCounts[]; baseline: BucketCounts[] },
+  config: JudgeConfig,
+  plannedLooks: number,
+) {
   let verdict = 'inconclusive';
   for (let look = 1; look <= LOOKS; look++) {
     const end = look * LOOK_EVERY;
@@ -138,7 +188,12 @@ class Tally {
   }
 }
 
-function runCell(volumeIndex: number, volume: number, scenario: Scenario, options: Options): string[] {
+function runCell(
+  volumeIndex: number,
+  volume: number,
+  scenario: Scenario,
+  options: Options,
+): string[] {
   const { runs, seed, plannedLooks } = options;
   const config = judgeConfigSchema.parse(options.config); // judge() takes a typed request
   const ours = new Tally();
@@ -148,7 +203,10 @@ function runCell(volumeIndex: number, volume: number, scenario: Scenario, option
     requestsPerMinute: volume,
     buckets: BUCKETS,
     baseline: BASELINE,
-    canary: { errorRate: BASELINE.errorRate * scenario.errorFactor, latencyMs: BASELINE.latencyMs + scenario.extraLatencyMs },
+    canary: {
+      errorRate: BASELINE.errorRate * scenario.errorFactor,
+      latencyMs: BASELINE.latencyMs + scenario.extraLatencyMs,
+    },
   };
   for (let run = 0; run < runs; run++) {
     // Common random numbers: run r of every scenario starts from the same seed.
@@ -175,12 +233,27 @@ function main(parsed: Options): void {
   volumes.forEach((volume, volumeIndex) => {
     for (const scenario of SCENARIOS) rows.push(runCell(volumeIndex, volume, scenario, parsed));
   });
-  console.log(`judge benchmark: seed ${seed}, ${runs} runs per cell, ${BUCKETS} one-minute buckets, looks every ${LOOK_EVERY} minutes (${LOOKS} looks, plannedLooks ${plannedLooks})`);
-  console.log(`baseline: error rate ${BASELINE.errorRate * 100}%, mean latency ${BASELINE.latencyMs} ms; noise: ${JSON.stringify(NOISE)}`);
-  console.log(`ours: default configuration${Object.keys(config).length > 0 ? ` with ${JSON.stringify(config)}` : ''}`);
+  console.log(
+    `judge benchmark: seed ${seed}, ${runs} runs per cell, ${BUCKETS} one-minute buckets, looks every ${LOOK_EVERY} minutes (${LOOKS} looks, plannedLooks ${plannedLooks})`,
+  );
+  console.log(
+    `baseline: error rate ${BASELINE.errorRate * 100}%, mean latency ${BASELINE.latencyMs} ms; noise: ${JSON.stringify(NOISE)}`,
+  );
+  console.log(
+    `ours: default configuration${Object.keys(config).length > 0 ? ` with ${JSON.stringify(config)}` : ''}`,
+  );
   for (const peer of PEERS) console.log(`${peer.name}: ${peer.config}`);
-  console.log('rb = share of runs rolled back; min = mean minutes to rollback among those; inc = ours inconclusive at the last look\n');
-  const header = ['req/min', 'scenario', 'ours rb', 'min', 'inc', ...PEERS.flatMap((p) => [`${p.name} rb`, 'min'])];
+  console.log(
+    'rb = share of runs rolled back; min = mean minutes to rollback among those; inc = ours inconclusive at the last look\n',
+  );
+  const header = [
+    'req/min',
+    'scenario',
+    'ours rb',
+    'min',
+    'inc',
+    ...PEERS.flatMap((p) => [`${p.name} rb`, 'min']),
+  ];
   printTable(header, rows, 2);
   console.log(`\n${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -24,13 +24,19 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 const root = join(import.meta.dirname, '..');
 const dataDir = mkdtempSync(join(tmpdir(), 'canary-bench-quickstart-'));
 const stack = await startStack({
-  env: loadEngineEnv(await freeStackEnv()), dataDir, temporalCli: ensureTemporalCli(), prometheusBinary: await ensurePrometheus(),
-  tokenEnv: { CANARY_API_TOKENS: TEST_TOKENS }, log: () => undefined,
+  env: loadEngineEnv(await freeStackEnv()),
+  dataDir,
+  temporalCli: ensureTemporalCli(),
+  prometheusBinary: await ensurePrometheus(),
+  tokenEnv: { CANARY_API_TOKENS: TEST_TOKENS },
+  log: () => undefined,
 });
 try {
   console.log(`example          runs  outcome(s)               median s  min s  max s`);
   for (const name of ['healthy', 'faulty', 'slow']) {
-    const spec = JSON.parse(readFileSync(join(root, 'examples', `sandbox-${name}.json`), 'utf8')) as Record<string, unknown>;
+    const spec = JSON.parse(
+      readFileSync(join(root, 'examples', `sandbox-${name}.json`), 'utf8'),
+    ) as Record<string, unknown>;
     const seconds: number[] = [];
     const outcomes = new Map<string, number>();
     for (let i = 0; i < runs; i++) {
@@ -41,7 +47,15 @@ try {
       outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
     }
     const outcome = [...outcomes].map(([k, n]) => `${n}× ${k}`).join(', ');
-    console.log(`sandbox-${name.padEnd(8)} ${String(runs).padStart(4)}  ${outcome.padEnd(24)} ${median(seconds).toFixed(0).padStart(8)} ${Math.min(...seconds).toFixed(0).padStart(6)} ${Math.max(...seconds).toFixed(0).padStart(6)}`);
+    console.log(
+      `sandbox-${name.padEnd(8)} ${String(runs).padStart(4)}  ${outcome.padEnd(24)} ${median(seconds).toFixed(0).padStart(8)} ${Math.min(
+        ...seconds,
+      )
+        .toFixed(0)
+        .padStart(6)} ${Math.max(...seconds)
+        .toFixed(0)
+        .padStart(6)}`,
+    );
   }
 } finally {
   await stack.stop();

@@ -28,10 +28,17 @@ const BUCKETS = 4;
 /** The looks the workflow plans for a release of one 20 s step with the default policies. */
 function plannedLooksOfOneStep(): number {
   const checked = validateReleaseSpec({
-    service: 'web', stableVersion: 'v1', canaryVersion: 'v2', router: { type: 'sandbox', url: 'http://127.0.0.1:1' },
-    schedule: { steps: [{ weight: 50, observe: '20s' }] }, analysis: { bucket: '4s' },
+    service: 'web',
+    stableVersion: 'v1',
+    canaryVersion: 'v2',
+    router: { type: 'sandbox', url: 'http://127.0.0.1:1' },
+    schedule: { steps: [{ weight: 50, observe: '20s' }] },
+    analysis: { bucket: '4s' },
   });
-  if (!checked.ok) throw new Error(`bench/short-window.ts: its own spec is invalid: ${JSON.stringify(checked.problems)}`);
+  if (!checked.ok)
+    throw new Error(
+      `bench/short-window.ts: its own spec is invalid: ${JSON.stringify(checked.problems)}`,
+    );
   return planRelease(checked.spec).plannedLooks;
 }
 const PLANNED_LOOKS = plannedLooksOfOneStep();
@@ -51,9 +58,15 @@ type Options = { runs: number; seed: number; config: JudgeConfigInput };
 function parseArgs(argv: readonly string[]): Options | 'help' {
   const options: Options = { runs: 20_000, seed: 20261122, config: {} };
   const parsed = parseFlags(argv, {
-    '--runs': (value) => { options.runs = wholeNumber('--runs', value, 1); },
-    '--seed': (value) => { options.seed = wholeNumber('--seed', value, 0); },
-    '--config': (value) => { options.config = judgeConfigFlag(value); },
+    '--runs': (value) => {
+      options.runs = wholeNumber('--runs', value, 1);
+    },
+    '--seed': (value) => {
+      options.seed = wholeNumber('--seed', value, 0);
+    },
+    '--config': (value) => {
+      options.config = judgeConfigFlag(value);
+    },
   });
   return parsed === 'help' ? 'help' : options;
 }
@@ -67,8 +80,13 @@ function arm(random: Random, requestsPerBucket: number, errorRate: number): Buck
 }
 
 function main({ runs, seed, config }: Options): void {
-  const configText = Object.keys(config).length > 0 ? `default judge with ${JSON.stringify(config)}` : 'default judge';
-  console.log(`one window of ${BUCKETS} buckets, baseline error rate ${BASELINE_ERROR_RATE * 100}%, look 1 of ${PLANNED_LOOKS} planned, ${configText}, ${runs} runs per cell, seed ${seed}`);
+  const configText =
+    Object.keys(config).length > 0
+      ? `default judge with ${JSON.stringify(config)}`
+      : 'default judge';
+  console.log(
+    `one window of ${BUCKETS} buckets, baseline error rate ${BASELINE_ERROR_RATE * 100}%, look 1 of ${PLANNED_LOOKS} planned, ${configText}, ${runs} runs per cell, seed ${seed}`,
+  );
   console.log('share of runs NOT rolled back at the look (pass or inconclusive), and passed\n');
   const header = ['requests/arm', ...FACTORS.map((f) => `×${f} not rb / pass`)];
   const judgeConfig = judgeConfigSchema.parse(config); // judge() takes a typed request
@@ -81,7 +99,10 @@ function main({ runs, seed, config }: Options): void {
         const decision = judge({
           look: 1,
           plannedLooks: PLANNED_LOOKS,
-          buckets: { canary: arm(random, total / BUCKETS, BASELINE_ERROR_RATE * factor), baseline: arm(random, total / BUCKETS, BASELINE_ERROR_RATE) },
+          buckets: {
+            canary: arm(random, total / BUCKETS, BASELINE_ERROR_RATE * factor),
+            baseline: arm(random, total / BUCKETS, BASELINE_ERROR_RATE),
+          },
           config: judgeConfig,
         });
         if (decision.verdict !== 'fail') notRolledBack += 1;

@@ -22,7 +22,12 @@ const ABORT_RUNS = Number(process.env.BENCH_ABORT_RUNS ?? 15);
 
 quietRuntime();
 const dir = mkdtempSync(join(tmpdir(), 'canary-bench-wf-'));
-const server = await startDevServer({ cli: ensureTemporalCli(), port: await freePort(), headless: true, dbFile: join(dir, 'db.sqlite') });
+const server = await startDevServer({
+  cli: ensureTemporalCli(),
+  port: await freePort(),
+  headless: true,
+  dbFile: join(dir, 'db.sqlite'),
+});
 const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address });
 try {
   const cluster = newFakeCluster();
@@ -32,12 +37,21 @@ try {
     console.log('steps | events | events/step (marginal)');
     let previous: { steps: number; events: number } | null = null;
     for (const steps of [1, 2, 5, 10]) {
-      const spec = testSpec({ schedule: { steps: Array.from({ length: steps }, (_, i) => ({ weight: Math.round(((i + 1) * 90) / steps), observe: '1s' })) } });
+      const spec = testSpec({
+        schedule: {
+          steps: Array.from({ length: steps }, (_, i) => ({
+            weight: Math.round(((i + 1) * 90) / steps),
+            observe: '1s',
+          })),
+        },
+      });
       const started = await startRelease(env.client, spec, { taskQueue: 'bench-workflow' });
       const handle = env.client.workflow.getHandle(started.workflowId);
       await handle.result();
       const events = (await handle.fetchHistory()).events?.length ?? 0;
-      const marginal = previous ? ((events - previous.events) / (steps - previous.steps)).toFixed(1) : '-';
+      const marginal = previous
+        ? ((events - previous.events) / (steps - previous.steps)).toFixed(1)
+        : '-';
       console.log(`${String(steps).padStart(5)} | ${String(events).padStart(6)} | ${marginal}`);
       previous = { steps, events };
     }
@@ -58,8 +72,12 @@ try {
       await handle.result();
       latencies.push((cluster.lastRestoredAt ?? Number.NaN) - sent);
     }
-    console.log(`\nAbort signal → weights restored (canary 0%), ${ABORT_RUNS} runs in a 5 min window`);
-    console.log(`median ${median(latencies).toFixed(0)} ms, p90 ${quantile(latencies, 0.9).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms`);
+    console.log(
+      `\nAbort signal → weights restored (canary 0%), ${ABORT_RUNS} runs in a 5 min window`,
+    );
+    console.log(
+      `median ${median(latencies).toFixed(0)} ms, p90 ${quantile(latencies, 0.9).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms`,
+    );
   });
 } finally {
   await env.teardown();

@@ -42,7 +42,9 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       // help and version exit 0; every other commander error is a usage error
       return error.exitCode === 0 ? EXIT.ok : EXIT.error;
     }
-    process.stderr.write(`canary: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `canary: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return EXIT.error;
   }
   const code = Number(process.exitCode ?? 0);

@@ -6,7 +6,10 @@
 
 /** The base of every refusal of the release client; `releaseId` is the release the caller named. */
 export abstract class ReleaseClientError extends Error {
-  constructor(readonly releaseId: string, message: string) {
+  constructor(
+    readonly releaseId: string,
+    message: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -14,8 +17,17 @@ export abstract class ReleaseClientError extends Error {
 
 /** Another release is already running for the service. */
 export class ReleaseConflictError extends ReleaseClientError {
-  constructor(releaseId: string, readonly workflowId: string, readonly runningReleaseId: string | undefined, service: string, namespace: string) {
-    super(releaseId, `release ${runningReleaseId ?? '(unknown id)'} is already running for service ${namespace}/${service} (workflow ${workflowId})`);
+  constructor(
+    releaseId: string,
+    readonly workflowId: string,
+    readonly runningReleaseId: string | undefined,
+    service: string,
+    namespace: string,
+  ) {
+    super(
+      releaseId,
+      `release ${runningReleaseId ?? '(unknown id)'} is already running for service ${namespace}/${service} (workflow ${workflowId})`,
+    );
   }
 }
 
@@ -24,8 +36,14 @@ export class ReleaseConflictError extends ReleaseClientError {
  * pipelines that deploy several services must put the service in the id.
  */
 export class ReleaseIdTakenError extends ReleaseClientError {
-  constructor(releaseId: string, readonly workflowId: string) {
-    super(releaseId, `release id ${releaseId} already names a release of another service (workflow ${workflowId}); choose an id that includes the service`);
+  constructor(
+    releaseId: string,
+    readonly workflowId: string,
+  ) {
+    super(
+      releaseId,
+      `release id ${releaseId} already names a release of another service (workflow ${workflowId}); choose an id that includes the service`,
+    );
   }
 }
 
@@ -33,12 +51,18 @@ export class ReleaseIdTakenError extends ReleaseClientError {
 export class ReleaseEndedError extends ReleaseClientError {
   /** A start of a release id whose release already ran (`workflowStatus`: how its workflow closed). */
   static onStart(releaseId: string, workflowStatus: string): ReleaseEndedError {
-    return new ReleaseEndedError(releaseId, `release ${releaseId} already ran and has ended (workflow ${workflowStatus}); a release id names one release, so choose a new releaseId`);
+    return new ReleaseEndedError(
+      releaseId,
+      `release ${releaseId} already ran and has ended (workflow ${workflowStatus}); a release id names one release, so choose a new releaseId`,
+    );
   }
 
   /** An action on a release that has ended (`phase`: its final phase, or how its workflow closed). */
   static onAction(releaseId: string, action: string, phase: string): ReleaseEndedError {
-    return new ReleaseEndedError(releaseId, `cannot ${action} release ${releaseId}: the release has already ended (${phase})`);
+    return new ReleaseEndedError(
+      releaseId,
+      `cannot ${action} release ${releaseId}: the release has already ended (${phase})`,
+    );
   }
 }
 
@@ -51,7 +75,11 @@ export class ReleaseNotFoundError extends ReleaseClientError {
 
 /** The running release refused the action (its update validator's reason, e.g. no gate is pending). */
 export class ActionNotApplicableError extends ReleaseClientError {
-  constructor(releaseId: string, readonly action: string, readonly reason: string) {
+  constructor(
+    releaseId: string,
+    readonly action: string,
+    readonly reason: string,
+  ) {
     super(releaseId, `cannot ${action} release ${releaseId}: ${reason}`);
   }
 }

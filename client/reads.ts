@@ -4,8 +4,20 @@
  * details, so no worker is needed). The API adds deadlines and short caches around these
  * (api/temporal.ts); benchmarks and tests call them as they are.
  */
-import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
-import { RELEASE_FAILED_FAILURE, RELEASE_WORKFLOW_TYPE, statusQuery, type ReleaseStatus } from '../workflows/messages.js';
+import {
+  ApplicationFailure,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import {
+  RELEASE_FAILED_FAILURE,
+  RELEASE_WORKFLOW_TYPE,
+  statusQuery,
+  type ReleaseStatus,
+} from '../workflows/messages.js';
 import type { canaryRelease } from '../workflows/release.js';
 import { ReleaseIdKey } from '../workflows/state.js';
 import { ReleaseNotFoundError } from './errors.js';
@@ -32,7 +44,8 @@ export interface LastRun {
 
 /** Values reach visibility queries only after validation; this refuses anything that could escape a string. */
 export function safeValue(value: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(value)) throw new Error(`refusing to put ${JSON.stringify(value)} into a visibility query`);
+  if (!/^[A-Za-z0-9._-]+$/.test(value))
+    throw new Error(`refusing to put ${JSON.stringify(value)} into a visibility query`);
   return value;
 }
 
@@ -48,7 +61,13 @@ export function releaseIdOf(description: WorkflowExecutionDescription): string |
 }
 
 /** The release at a known run: a running one follows continue-as-new, an ended one stays pinned. */
-export function locatedRelease(client: Client, releaseId: string, workflowId: string, runId: string, status: string): LocatedRelease {
+export function locatedRelease(
+  client: Client,
+  releaseId: string,
+  workflowId: string,
+  runId: string,
+  status: string,
+): LocatedRelease {
   const running = status === 'RUNNING';
   const handle = running
     ? client.workflow.getHandle<typeof canaryRelease>(workflowId)
@@ -61,18 +80,36 @@ export function locatedRelease(client: Client, releaseId: string, workflowId: st
  * Read through visibility, which indexes a new workflow a moment after it starts: `recentStart`
  * is the run of a release the caller just started, found through it until visibility has it.
  */
-export async function locateRelease(client: Client, releaseId: string, recentStart?: { workflowId: string; runId: string }): Promise<LocatedRelease | undefined> {
+export async function locateRelease(
+  client: Client,
+  releaseId: string,
+  recentStart?: { workflowId: string; runId: string },
+): Promise<LocatedRelease | undefined> {
   const query = `WorkflowType = "${RELEASE_WORKFLOW_TYPE}" AND CanaryReleaseId = "${safeValue(releaseId)}"`;
   let newest: { workflowId: string; runId: string; startTime: Date; status: string } | undefined;
   for await (const info of client.workflow.list({ query, pageSize: 20 })) {
     if (!newest || info.startTime > newest.startTime) {
-      newest = { workflowId: info.workflowId, runId: info.runId, startTime: info.startTime, status: info.status.name };
+      newest = {
+        workflowId: info.workflowId,
+        runId: info.runId,
+        startTime: info.startTime,
+        status: info.status.name,
+      };
     }
   }
-  if (newest) return locatedRelease(client, releaseId, newest.workflowId, newest.runId, newest.status);
+  if (newest)
+    return locatedRelease(client, releaseId, newest.workflowId, newest.runId, newest.status);
   if (!recentStart) return undefined;
-  const description = await client.workflow.getHandle(recentStart.workflowId, recentStart.runId).describe();
-  return locatedRelease(client, releaseId, recentStart.workflowId, recentStart.runId, description.status.name);
+  const description = await client.workflow
+    .getHandle(recentStart.workflowId, recentStart.runId)
+    .describe();
+  return locatedRelease(
+    client,
+    releaseId,
+    recentStart.workflowId,
+    recentStart.runId,
+    description.status.name,
+  );
 }
 
 /** The release itself, or ReleaseNotFoundError naming the id. */
@@ -99,7 +136,10 @@ export async function lastRun(client: Client, workflowId: string): Promise<LastR
  * The release's status now. A running release answers the status query; once the service's
  * workflow id runs a newer release, or the release has ended, its own run's final status.
  */
-export async function releaseStatus(client: Client, release: LocatedRelease): Promise<ReleaseStatus> {
+export async function releaseStatus(
+  client: Client,
+  release: LocatedRelease,
+): Promise<ReleaseStatus> {
   if (release.running) {
     const status = await release.handle.query(statusQuery);
     if (status.releaseId === release.releaseId) return status;
@@ -112,7 +152,10 @@ export async function releaseStatus(client: Client, release: LocatedRelease): Pr
  * failure details (Failed) — no worker needed; only a terminated or cancelled release falls back
  * to the status query (replayed by a worker).
  */
-export async function finalStatus(client: Client, release: Pick<LocatedRelease, 'workflowId' | 'runId'>): Promise<ReleaseStatus> {
+export async function finalStatus(
+  client: Client,
+  release: Pick<LocatedRelease, 'workflowId' | 'runId'>,
+): Promise<ReleaseStatus> {
   const handle = client.workflow.getHandle<typeof canaryRelease>(release.workflowId, release.runId);
   try {
     return await handle.result();
@@ -127,5 +170,10 @@ export async function finalStatus(client: Client, release: Pick<LocatedRelease, 
 }
 
 function isStatus(value: unknown): value is ReleaseStatus {
-  return typeof value === 'object' && value !== null && typeof (value as ReleaseStatus).phase === 'string' && Array.isArray((value as ReleaseStatus).timeline);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ReleaseStatus).phase === 'string' &&
+    Array.isArray((value as ReleaseStatus).timeline)
+  );
 }

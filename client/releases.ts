@@ -9,7 +9,14 @@ import { releaseWorkflowId, type ReleaseSpec } from '../core/spec.js';
 import { RELEASE_WORKFLOW_TYPE, TASK_QUEUE } from '../workflows/messages.js';
 import type { ReleaseWorkflowInput } from '../workflows/release.js';
 import type { canaryRelease } from '../workflows/release.js';
-import { NamespaceKey, PhaseKey, ReleaseIdKey, ServiceKey, VersionKey, WeightKey } from '../workflows/state.js';
+import {
+  NamespaceKey,
+  PhaseKey,
+  ReleaseIdKey,
+  ServiceKey,
+  VersionKey,
+  WeightKey,
+} from '../workflows/state.js';
 import { ReleaseConflictError, ReleaseEndedError, ReleaseIdTakenError } from './errors.js';
 import { lastRun, locateRelease, releaseIdOf, type LastRun, type LocatedRelease } from './reads.js';
 
@@ -47,25 +54,42 @@ export interface StartOptions {
 
 /** Temporal's reads, as the start rules need them. */
 export function temporalLookup(client: Client): ReleaseLookup {
-  return { locate: (releaseId) => locateRelease(client, releaseId), lastRun: (workflowId) => lastRun(client, workflowId) };
+  return {
+    locate: (releaseId) => locateRelease(client, releaseId),
+    lastRun: (workflowId) => lastRun(client, workflowId),
+  };
 }
 
 /**
  * A release id names one release: refuses an id that names a release of another service, and the
  * id of the service's last release once it has ended (a retried start must not run it again).
  */
-async function checkReleaseId(lookup: ReleaseLookup, spec: ReleaseSpec, workflowId: string): Promise<void> {
+async function checkReleaseId(
+  lookup: ReleaseLookup,
+  spec: ReleaseSpec,
+  workflowId: string,
+): Promise<void> {
   const elsewhere = await lookup.locate(spec.releaseId);
-  if (elsewhere && elsewhere.workflowId !== workflowId) throw new ReleaseIdTakenError(spec.releaseId, elsewhere.workflowId);
+  if (elsewhere && elsewhere.workflowId !== workflowId)
+    throw new ReleaseIdTakenError(spec.releaseId, elsewhere.workflowId);
   const last = await lookup.lastRun(workflowId);
-  if (last && last.status !== 'RUNNING' && last.releaseId === spec.releaseId) throw ReleaseEndedError.onStart(spec.releaseId, last.status);
+  if (last && last.status !== 'RUNNING' && last.releaseId === spec.releaseId)
+    throw ReleaseEndedError.onStart(spec.releaseId, last.status);
 }
 
 /** Starts the release of a validated spec (see the file comment for the rules it enforces). */
-export async function startRelease(client: Client, spec: ReleaseSpec, options: StartOptions = {}): Promise<StartedRelease> {
+export async function startRelease(
+  client: Client,
+  spec: ReleaseSpec,
+  options: StartOptions = {},
+): Promise<StartedRelease> {
   const workflowId = releaseWorkflowId(spec.namespace, spec.service);
-  if (options.idChosen !== false) await checkReleaseId(options.lookup ?? temporalLookup(client), spec, workflowId);
-  const input: ReleaseWorkflowInput = { spec, ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}) };
+  if (options.idChosen !== false)
+    await checkReleaseId(options.lookup ?? temporalLookup(client), spec, workflowId);
+  const input: ReleaseWorkflowInput = {
+    spec,
+    ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+  };
   try {
     const handle = await client.workflow.start<typeof canaryRelease>(RELEASE_WORKFLOW_TYPE, {
       workflowId,
@@ -83,12 +107,24 @@ export async function startRelease(client: Client, spec: ReleaseSpec, options: S
         { key: ReleaseIdKey, value: spec.releaseId },
       ],
     });
-    return { created: true, releaseId: spec.releaseId, workflowId, runId: handle.firstExecutionRunId };
+    return {
+      created: true,
+      releaseId: spec.releaseId,
+      workflowId,
+      runId: handle.firstExecutionRunId,
+    };
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     const description = await client.workflow.getHandle(workflowId).describe();
     const runningId = releaseIdOf(description);
-    if (runningId === spec.releaseId) return { created: false, releaseId: spec.releaseId, workflowId, runId: description.runId };
-    throw new ReleaseConflictError(spec.releaseId, workflowId, runningId, spec.service, spec.namespace);
+    if (runningId === spec.releaseId)
+      return { created: false, releaseId: spec.releaseId, workflowId, runId: description.runId };
+    throw new ReleaseConflictError(
+      spec.releaseId,
+      workflowId,
+      runningId,
+      spec.service,
+      spec.namespace,
+    );
   }
 }

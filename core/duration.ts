@@ -25,8 +25,15 @@ export function parseDuration(text: string): number | undefined {
  * fix it, so it is marked `nonRetryable` like the providers' configuration errors.
  */
 export class DurationError extends EngineError {
-  constructor(readonly field: string, readonly text: string) {
-    super(`${field} "${text}" is not a duration such as "30s", "5m" or "1h30m"`, { kind: 'config', nonRetryable: true, object: field });
+  constructor(
+    readonly field: string,
+    readonly text: string,
+  ) {
+    super(`${field} "${text}" is not a duration such as "30s", "5m" or "1h30m"`, {
+      kind: 'config',
+      nonRetryable: true,
+      object: field,
+    });
   }
 }
 
@@ -43,9 +50,15 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const parts: string[] = [];
   let rest = ms;
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const) {
     const whole = Math.floor(rest / size);
-    if (whole > 0) { parts.push(`${whole}${unit}`); rest -= whole * size; }
+    if (whole > 0) {
+      parts.push(`${whole}${unit}`);
+      rest -= whole * size;
+    }
   }
   if (rest > 0 || parts.length === 0) {
     const seconds = rest / 1000;

@@ -72,7 +72,9 @@ export interface FailureDetails {
 
 /** The details an EngineError's failure carries (activities/errors.ts puts them there). */
 export function detailsOf(error: EngineError): FailureDetails {
-  return error.object === undefined ? { kind: error.kind } : { kind: error.kind, object: error.object };
+  return error.object === undefined
+    ? { kind: error.kind }
+    : { kind: error.kind, object: error.object };
 }
 
 /**
@@ -80,7 +82,9 @@ export function detailsOf(error: EngineError): FailureDetails {
  * workflow. Undefined when the failure did not come from an EngineError (an older worker, a plain
  * Error, a cancellation), so callers keep a fallback explanation.
  */
-export function failureDetails(details: readonly unknown[] | undefined | null): FailureDetails | undefined {
+export function failureDetails(
+  details: readonly unknown[] | undefined | null,
+): FailureDetails | undefined {
   const first = details?.[0] as { kind?: unknown; object?: unknown } | undefined;
   if (typeof first !== 'object' || first === null) return undefined;
   if (!(ERROR_KINDS as readonly unknown[]).includes(first.kind)) return undefined;

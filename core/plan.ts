@@ -33,7 +33,12 @@ export interface ReleasePlan {
 export function planSteps(spec: Pick<ReleaseSpec, 'schedule'>): PlannedStep[] {
   const schedule = spec.schedule;
   if ('steps' in schedule) {
-    return schedule.steps.map((s, i) => ({ index: i + 1, weight: s.weight, observeMs: durationMs(s.observe, `schedule.steps[${i}].observe`), approval: s.approval }));
+    return schedule.steps.map((s, i) => ({
+      index: i + 1,
+      weight: s.weight,
+      observeMs: durationMs(s.observe, `schedule.steps[${i}].observe`),
+      approval: s.approval,
+    }));
   }
   const observeMs = durationMs(schedule.observe, 'schedule.observe');
   const steps: PlannedStep[] = [];
@@ -42,7 +47,12 @@ export function planSteps(spec: Pick<ReleaseSpec, 'schedule'>): PlannedStep[] {
   }
   const last = steps[steps.length - 1];
   if (last && last.weight < schedule.maxWeight) {
-    steps.push({ index: steps.length + 1, weight: schedule.maxWeight, observeMs, approval: schedule.approval });
+    steps.push({
+      index: steps.length + 1,
+      weight: schedule.maxWeight,
+      observeMs,
+      approval: schedule.approval,
+    });
   }
   return steps;
 }
@@ -54,7 +64,9 @@ export function analysisBucketMs(spec: Pick<ReleaseSpec, 'analysis'>): number {
 
 /** How long a workload may take to become ready: `workloads.readyTimeout`, or 0 for workloads without one. */
 export function readyTimeoutMs(workloads: ReleaseSpec['workloads']): number {
-  return workloads.type === 'kubernetes' ? durationMs(workloads.readyTimeout, 'workloads.readyTimeout') : 0;
+  return workloads.type === 'kubernetes'
+    ? durationMs(workloads.readyTimeout, 'workloads.readyTimeout')
+    : 0;
 }
 
 export function planRelease(spec: ReleaseSpec): ReleasePlan {
@@ -65,14 +77,21 @@ export function planRelease(spec: ReleaseSpec): ReleasePlan {
     bucketMs: analysisBucketMs(spec),
     plannedLooks: steps.length + inconclusive.maxExtensions,
     maxExtensions: inconclusive.maxExtensions,
-    extendByMs: inconclusive.extendBy === undefined ? undefined : durationMs(inconclusive.extendBy, 'policies.inconclusive.extendBy'),
+    extendByMs:
+      inconclusive.extendBy === undefined
+        ? undefined
+        : durationMs(inconclusive.extendBy, 'policies.inconclusive.extendBy'),
     approvalTimeoutMs: durationMs(spec.policies.approval.timeout, 'policies.approval.timeout'),
     readyTimeoutMs: readyTimeoutMs(spec.workloads),
   };
 }
 
 /** Replicas for the canary at a weight: proportional, rounded up, never below the minimum. */
-export function canaryReplicasForWeight(weight: number, maxReplicas: number, minReplicas: number): number {
+export function canaryReplicasForWeight(
+  weight: number,
+  maxReplicas: number,
+  minReplicas: number,
+): number {
   if (weight <= 0) return 0;
   return Math.min(maxReplicas, Math.max(minReplicas, Math.ceil((maxReplicas * weight) / 100)));
 }

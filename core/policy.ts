@@ -23,7 +23,11 @@ export const DECISION_ACTIONS = {
 } as const;
 
 /** The action of an extension: "extend window by 1m (1/2)". */
-export function extendAction(windowMs: number, extensionsUsed: number, maxExtensions: number): string {
+export function extendAction(
+  windowMs: number,
+  extensionsUsed: number,
+  maxExtensions: number,
+): string {
   return `extend window by ${formatDuration(windowMs)} (${extensionsUsed}/${maxExtensions})`;
 }
 
@@ -62,39 +66,73 @@ export function nextMove(look: LookResult, context: PolicyContext): Move {
   const { step, plan, policies } = context;
   const failure = look.metricsFailure;
   if (failure) {
-    const policy = failure.nonRetryable && policies.metricsUnavailable === 'inconclusive' ? 'rollback' : policies.metricsUnavailable;
+    const policy =
+      failure.nonRetryable && policies.metricsUnavailable === 'inconclusive'
+        ? 'rollback'
+        : policies.metricsUnavailable;
     if (policy === 'rollback') {
-      return { kind: 'rollback', action: DECISION_ACTIONS.rollBackMetricsUnavailable, reason: `analysis at step ${step.index} could not get metrics: ${failure.message}` };
+      return {
+        kind: 'rollback',
+        action: DECISION_ACTIONS.rollBackMetricsUnavailable,
+        reason: `analysis at step ${step.index} could not get metrics: ${failure.message}`,
+      };
     }
     if (policy === 'hold') {
-      return { kind: 'hold', action: DECISION_ACTIONS.holdMetricsUnavailable, reason: `metrics unavailable at step ${step.index}: ${failure.message}` };
+      return {
+        kind: 'hold',
+        action: DECISION_ACTIONS.holdMetricsUnavailable,
+        reason: `metrics unavailable at step ${step.index}: ${failure.message}`,
+      };
     }
   }
   switch (look.verdict) {
     case 'pass':
-      return { kind: 'next', action: step.index < plan.steps.length ? DECISION_ACTIONS.nextStep : DECISION_ACTIONS.promote };
+      return {
+        kind: 'next',
+        action:
+          step.index < plan.steps.length ? DECISION_ACTIONS.nextStep : DECISION_ACTIONS.promote,
+      };
     case 'fail':
-      return { kind: 'rollback', action: DECISION_ACTIONS.rollBack, reason: `analysis failed at step ${step.index}: ${look.explanation}` };
+      return {
+        kind: 'rollback',
+        action: DECISION_ACTIONS.rollBack,
+        reason: `analysis failed at step ${step.index}: ${look.explanation}`,
+      };
     case 'inconclusive': {
       if (context.extensionsUsed < plan.maxExtensions) {
         const windowMs = plan.extendByMs ?? step.observeMs;
-        return { kind: 'extend', action: extendAction(windowMs, context.extensionsUsed + 1, plan.maxExtensions), windowMs };
+        return {
+          kind: 'extend',
+          action: extendAction(windowMs, context.extensionsUsed + 1, plan.maxExtensions),
+          windowMs,
+        };
       }
       if (policies.inconclusive.then === 'rollback') {
         return {
-          kind: 'rollback', action: DECISION_ACTIONS.rollBackInconclusive,
+          kind: 'rollback',
+          action: DECISION_ACTIONS.rollBackInconclusive,
           reason: `analysis stayed inconclusive at step ${step.index} after ${plan.maxExtensions} extensions: ${look.explanation}`,
         };
       }
-      return { kind: 'hold', action: DECISION_ACTIONS.holdInconclusive, reason: `analysis inconclusive at step ${step.index}: ${look.explanation}` };
+      return {
+        kind: 'hold',
+        action: DECISION_ACTIONS.holdInconclusive,
+        reason: `analysis inconclusive at step ${step.index}: ${look.explanation}`,
+      };
     }
   }
 }
 
 /** The decision recorded for a look that could not get metrics: inconclusive, saying why. */
-export function metricsUnavailableDecision(failure: { message: string; nonRetryable: boolean }, look: number, plannedLooks: number): Decision {
+export function metricsUnavailableDecision(
+  failure: { message: string; nonRetryable: boolean },
+  look: number,
+  plannedLooks: number,
+): Decision {
   return {
-    verdict: 'inconclusive', look, plannedLooks,
+    verdict: 'inconclusive',
+    look,
+    plannedLooks,
     decidedBy: failure.nonRetryable ? 'error:metricsQuery' : 'error:metricsUnavailable',
     explanation: `metrics unavailable: ${failure.message}`,
   };

@@ -23,15 +23,21 @@ type Issue = z.core.$ZodIssue;
  * contradict (no unknown field at its top), then the one with the fewest issues.
  */
 function closestOption(options: Issue[][]): Issue[] | undefined {
-  const unknownAtTop = (issues: Issue[]) => issues.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0);
-  return [...options].sort((a, b) => Number(unknownAtTop(a)) - Number(unknownAtTop(b)) || a.length - b.length)[0];
+  const unknownAtTop = (issues: Issue[]) =>
+    issues.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0);
+  return [...options].sort(
+    (a, b) => Number(unknownAtTop(a)) - Number(unknownAtTop(b)) || a.length - b.length,
+  )[0];
 }
 
 function issueProblems(issues: readonly Issue[], prefix: readonly PropertyKey[]): SpecProblem[] {
   return issues.flatMap((issue): SpecProblem[] => {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: formatPath([...path, key], ROOT_PATH), message: 'is not a known field' }));
+      return issue.keys.map((key) => ({
+        path: formatPath([...path, key], ROOT_PATH),
+        message: 'is not a known field',
+      }));
     }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       const option = closestOption(issue.errors);
@@ -49,7 +55,10 @@ function issueProblems(issues: readonly Issue[], prefix: readonly PropertyKey[])
  * a missing field says "is required", and a union that matched no option reports the issues of the
  * option the input was closest to (instead of zod's bare "Invalid input").
  */
-export function problemsFromZod(error: { readonly issues: readonly Issue[] }, prefix: readonly PropertyKey[] = []): SpecProblem[] {
+export function problemsFromZod(
+  error: { readonly issues: readonly Issue[] },
+  prefix: readonly PropertyKey[] = [],
+): SpecProblem[] {
   return issueProblems(error.issues, prefix);
 }
 
@@ -65,7 +74,10 @@ export function problemLines(problems: readonly SpecProblem[]): string[] {
 
 /** One sentence for a list of problems: "the <what> has 2 problems: a: …; b: …" (the first three, then a count). */
 export function summarizeProblems(problems: readonly SpecProblem[], what = 'request'): string {
-  const summary = problems.slice(0, 3).map((p) => `${p.path}: ${p.message}`).join('; ');
+  const summary = problems
+    .slice(0, 3)
+    .map((p) => `${p.path}: ${p.message}`)
+    .join('; ');
   const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : '';
   return `the ${what} has ${problems.length} problem${problems.length === 1 ? '' : 's'}: ${summary}${more}`;
 }

@@ -20,10 +20,20 @@ export function providerProblems(spec: ProviderChoice): RoutingProblem[] {
   const router = (spec.router ?? defaultRouterSpec(spec.service)).type;
   const workloads = spec.workloads?.type;
   if (workloads === 'sandbox' && router !== 'sandbox') {
-    return [{ path: 'workloads.type', message: `"sandbox" workloads are versions the sandbox router switches, so they need router type "sandbox", not "${router}"` }];
+    return [
+      {
+        path: 'workloads.type',
+        message: `"sandbox" workloads are versions the sandbox router switches, so they need router type "sandbox", not "${router}"`,
+      },
+    ];
   }
   if (workloads !== undefined && workloads !== 'sandbox' && router === 'sandbox') {
-    return [{ path: 'workloads.type', message: `router type "sandbox" serves only the sandbox's demo versions, so it cannot send traffic to "${workloads}" workloads; use workloads type "sandbox" or leave workloads out` }];
+    return [
+      {
+        path: 'workloads.type',
+        message: `router type "sandbox" serves only the sandbox's demo versions, so it cannot send traffic to "${workloads}" workloads; use workloads type "sandbox" or leave workloads out`,
+      },
+    ];
   }
   return [];
 }

@@ -11,21 +11,40 @@ import { LABEL_VALUE_RE } from './names.js';
 import { problemsFromZod, type SpecProblem } from './problems.js';
 import { metricsSpecSchema } from './metrics/config.js';
 import { providerProblems } from './providers.js';
-import { cohortSchema, defaultRouterSpec, routerCohortProblems, routerSpecSchema } from './routing/config.js';
+import {
+  cohortSchema,
+  defaultRouterSpec,
+  routerCohortProblems,
+  routerSpecSchema,
+} from './routing/config.js';
 
 /** Release ids are chosen by CI (e.g. a pipeline run id) and end up in workflow ids and URLs. */
 export const RELEASE_ID_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,126}[A-Za-z0-9])?$/;
 
-const version = z.string().regex(LABEL_VALUE_RE, 'must be a Kubernetes label value (letters, digits, "-", "_", ".", at most 63)');
-const weight = z.number().int('must be an integer').min(1, 'must be at least 1').max(100, 'must be at most 100');
+const version = z
+  .string()
+  .regex(
+    LABEL_VALUE_RE,
+    'must be a Kubernetes label value (letters, digits, "-", "_", ".", at most 63)',
+  );
+const weight = z
+  .number()
+  .int('must be an integer')
+  .min(1, 'must be at least 1')
+  .max(100, 'must be at most 100');
 
 const explicitSteps = z.strictObject({
-  steps: z.array(z.strictObject({
-    weight,
-    observe: durationString,
-    /** A person must approve before this step's weight is applied. */
-    approval: z.boolean().default(false),
-  })).min(1, 'needs at least one step').max(50, 'at most 50 steps'),
+  steps: z
+    .array(
+      z.strictObject({
+        weight,
+        observe: durationString,
+        /** A person must approve before this step's weight is applied. */
+        approval: z.boolean().default(false),
+      }),
+    )
+    .min(1, 'needs at least one step')
+    .max(50, 'at most 50 steps'),
 });
 const linearSteps = z.strictObject({
   stepWeight: weight,
@@ -59,22 +78,28 @@ export const workloadsSchema = z.discriminatedUnion('type', [
 ]);
 
 const policiesSchema = z.strictObject({
-  inconclusive: z.strictObject({
-    /** Extensions of the observation window before `then` applies (over the whole release). */
-    maxExtensions: z.number().int().min(0).max(20).default(2),
-    /** Length of one extension; default the current step's observation window. */
-    extendBy: durationString.optional(),
-    then: z.enum(['hold', 'rollback']).default('rollback'),
-  }).default({ maxExtensions: 2, then: 'rollback' }),
+  inconclusive: z
+    .strictObject({
+      /** Extensions of the observation window before `then` applies (over the whole release). */
+      maxExtensions: z.number().int().min(0).max(20).default(2),
+      /** Length of one extension; default the current step's observation window. */
+      extendBy: durationString.optional(),
+      then: z.enum(['hold', 'rollback']).default('rollback'),
+    })
+    .default({ maxExtensions: 2, then: 'rollback' }),
   /** When Prometheus cannot be reached or returns no data: treat as inconclusive, or act at once. */
   metricsUnavailable: z.enum(['inconclusive', 'hold', 'rollback']).default('inconclusive'),
-  approval: z.strictObject({
-    timeout: durationString.default('1h'),
-    onTimeout: z.enum(['rollback', 'proceed']).default('rollback'),
-  }).default({ timeout: '1h', onTimeout: 'rollback' }),
-  promotion: z.strictObject({
-    requireApproval: z.boolean().default(false),
-  }).default({ requireApproval: false }),
+  approval: z
+    .strictObject({
+      timeout: durationString.default('1h'),
+      onTimeout: z.enum(['rollback', 'proceed']).default('rollback'),
+    })
+    .default({ timeout: '1h', onTimeout: 'rollback' }),
+  promotion: z
+    .strictObject({
+      requireApproval: z.boolean().default(false),
+    })
+    .default({ requireApproval: false }),
 });
 
 const analysisSchema = z.strictObject({
@@ -86,7 +111,10 @@ const analysisSchema = z.strictObject({
 
 export const releaseSpecSchema = z.strictObject({
   /** Caller-chosen id (e.g. a CI run id); re-sending the same id while it runs is idempotent. */
-  releaseId: z.string().regex(RELEASE_ID_RE, 'must be 1-128 letters, digits, "-", "_" or "."').optional(),
+  releaseId: z
+    .string()
+    .regex(RELEASE_ID_RE, 'must be 1-128 letters, digits, "-", "_" or "."')
+    .optional(),
   service: dnsLabel,
   namespace: dnsLabel.default('default'),
   stableVersion: version,
@@ -94,7 +122,12 @@ export const releaseSpecSchema = z.strictObject({
   router: routerSpecSchema.optional(),
   workloads: workloadsSchema.optional(),
   cohorts: z.array(cohortSchema).max(10).default([]),
-  schedule: scheduleSchema.default({ stepWeight: 10, maxWeight: 50, observe: '5m', approval: false }),
+  schedule: scheduleSchema.default({
+    stepWeight: 10,
+    maxWeight: 50,
+    observe: '5m',
+    approval: false,
+  }),
   analysis: analysisSchema.default(analysisSchema.parse({})),
   policies: policiesSchema.default(policiesSchema.parse({})),
 });
@@ -111,24 +144,34 @@ export type Schedule = z.output<typeof scheduleSchema>;
 
 export type { SpecProblem } from './problems.js';
 
-export type SpecValidation = { ok: true; spec: ReleaseSpec } | { ok: false; problems: SpecProblem[] };
+export type SpecValidation =
+  { ok: true; spec: ReleaseSpec } | { ok: false; problems: SpecProblem[] };
 
 /** Problems that need several fields at once (zod checks each field alone). */
 function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
   const problems: SpecProblem[] = [];
   if (spec.stableVersion === spec.canaryVersion) {
-    problems.push({ path: 'canaryVersion', message: `must differ from stableVersion "${spec.stableVersion}"` });
+    problems.push({
+      path: 'canaryVersion',
+      message: `must differ from stableVersion "${spec.stableVersion}"`,
+    });
   }
   const schedule = spec.schedule;
   if ('steps' in schedule) {
     schedule.steps.forEach((step, i) => {
       const previous = schedule.steps[i - 1];
       if (previous && step.weight <= previous.weight) {
-        problems.push({ path: `schedule.steps[${i}].weight`, message: `must be greater than the previous step's weight ${previous.weight}` });
+        problems.push({
+          path: `schedule.steps[${i}].weight`,
+          message: `must be greater than the previous step's weight ${previous.weight}`,
+        });
       }
     });
   } else if (schedule.maxWeight < schedule.stepWeight) {
-    problems.push({ path: 'schedule.maxWeight', message: `must be at least stepWeight ${schedule.stepWeight}` });
+    problems.push({
+      path: 'schedule.maxWeight',
+      message: `must be at least stepWeight ${schedule.stepWeight}`,
+    });
   }
   if (spec.router) problems.push(...routerCohortProblems(spec.router, spec.cohorts));
   problems.push(...providerProblems(spec));
@@ -137,11 +180,17 @@ function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
   if ('steps' in schedule) {
     schedule.steps.forEach((step, i) => {
       if (durationMs(step.observe, `schedule.steps[${i}].observe`) < bucketMs) {
-        problems.push({ path: `schedule.steps[${i}].observe`, message: `must be at least one analysis bucket (${spec.analysis.bucket})` });
+        problems.push({
+          path: `schedule.steps[${i}].observe`,
+          message: `must be at least one analysis bucket (${spec.analysis.bucket})`,
+        });
       }
     });
   } else if (durationMs(schedule.observe, 'schedule.observe') < bucketMs) {
-    problems.push({ path: 'schedule.observe', message: `must be at least one analysis bucket (${spec.analysis.bucket})` });
+    problems.push({
+      path: 'schedule.observe',
+      message: `must be at least one analysis bucket (${spec.analysis.bucket})`,
+    });
   }
   return problems;
 }
@@ -159,18 +208,32 @@ export function validateReleaseSpec(input: unknown, newReleaseId?: () => string)
   const problems = crossFieldProblems(parsed.data);
   if (problems.length > 0) return { ok: false, problems };
   const data = parsed.data;
-  let workloads = data.workloads ?? (data.router?.type === 'sandbox' ? { type: 'sandbox' as const } : undefined);
+  let workloads =
+    data.workloads ?? (data.router?.type === 'sandbox' ? { type: 'sandbox' as const } : undefined);
   if (!workloads) {
     // the default Deployments are named after the service; "<service>-canary" may be too long
-    const defaults = workloadsSchema.safeParse({ type: 'kubernetes', stableDeployment: data.service, canaryDeployment: `${data.service}-canary` });
+    const defaults = workloadsSchema.safeParse({
+      type: 'kubernetes',
+      stableDeployment: data.service,
+      canaryDeployment: `${data.service}-canary`,
+    });
     if (!defaults.success) {
-      return { ok: false, problems: [{ path: 'service', message: `is too long for the default canary Deployment name "${data.service}-canary" (at most 63 characters); name the Deployments in workloads` }] };
+      return {
+        ok: false,
+        problems: [
+          {
+            path: 'service',
+            message: `is too long for the default canary Deployment name "${data.service}-canary" (at most 63 characters); name the Deployments in workloads`,
+          },
+        ],
+      };
     }
     workloads = defaults.data;
   }
   const spec: ReleaseSpec = {
     ...data,
-    releaseId: data.releaseId ?? (newReleaseId ? newReleaseId() : `${data.service}-${data.canaryVersion}`),
+    releaseId:
+      data.releaseId ?? (newReleaseId ? newReleaseId() : `${data.service}-${data.canaryVersion}`),
     router: data.router ?? defaultRouterSpec(data.service),
     workloads,
   };

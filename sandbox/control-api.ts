@@ -21,26 +21,49 @@ import { ControlError } from './errors.js';
 import type { RouterStateStore } from './router-state.js';
 
 const generation = z.number().int().min(1);
-const weightsBody = z.strictObject({ stable: z.number(), canary: z.number(), ifGeneration: generation.optional() });
-const cohortsBody = z.strictObject({ cohorts: z.array(cohortSchema).max(10), ifGeneration: generation.optional() });
-const canaryBody = z.strictObject({ version: z.string().min(1).nullable(), ifGeneration: generation.optional() });
-const stableBody = z.strictObject({ version: z.string().min(1), ifGeneration: generation.optional() });
+const weightsBody = z.strictObject({
+  stable: z.number(),
+  canary: z.number(),
+  ifGeneration: generation.optional(),
+});
+const cohortsBody = z.strictObject({
+  cohorts: z.array(cohortSchema).max(10),
+  ifGeneration: generation.optional(),
+});
+const canaryBody = z.strictObject({
+  version: z.string().min(1).nullable(),
+  ifGeneration: generation.optional(),
+});
+const stableBody = z.strictObject({
+  version: z.string().min(1),
+  ifGeneration: generation.optional(),
+});
 const promoteBody = z.strictObject({ ifGeneration: generation.optional() });
 
 /** The request's JSON body checked against a schema; an empty body counts as `{}` when `optional`. */
-async function body<T extends z.ZodType>(c: Context, schema: T, optional = false): Promise<z.output<T>> {
+async function body<T extends z.ZodType>(
+  c: Context,
+  schema: T,
+  optional = false,
+): Promise<z.output<T>> {
   const text = await c.req.text();
   let json: unknown = {};
   if (text.trim() !== '' || !optional) {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new ControlError(400, 'invalid-request', `the request body must be JSON${text.trim() === '' ? ' (it is empty)' : ''}`);
+      throw new ControlError(
+        400,
+        'invalid-request',
+        `the request body must be JSON${text.trim() === '' ? ' (it is empty)' : ''}`,
+      );
     }
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${formatPath(issue.path)}: ${issue.message}`,
+    );
     throw new ControlError(400, 'invalid-request', `invalid request body: ${problems.join('; ')}`);
   }
   return parsed.data;
@@ -51,7 +74,12 @@ function queryGeneration(c: Context): number | undefined {
   const raw = c.req.query('ifGeneration');
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new ControlError(400, 'invalid-request', `ifGeneration must be a positive integer, not ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new ControlError(
+      400,
+      'invalid-request',
+      `ifGeneration must be a positive integer, not ${JSON.stringify(raw)}`,
+    );
   return value;
 }
 
@@ -81,11 +109,19 @@ export function controlApi(store: RouterStateStore, metrics: Registry): Hono {
     const { ifGeneration } = await body(c, promoteBody, true);
     return c.json(store.promote(ifGeneration));
   });
-  app.get('/metrics', async (c) => c.body(await metrics.metrics(), 200, { 'content-type': metrics.contentType }));
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.metrics(), 200, { 'content-type': metrics.contentType }),
+  );
 
-  app.notFound((c) => c.json({ error: 'not-found', message: `no control endpoint ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) =>
+    c.json(
+      { error: 'not-found', message: `no control endpoint ${c.req.method} ${c.req.path}` },
+      404,
+    ),
+  );
   app.onError((error, c) => {
-    if (error instanceof ControlError) return c.json({ error: error.code, message: error.message }, error.status);
+    if (error instanceof ControlError)
+      return c.json({ error: error.code, message: error.message }, error.status);
     return c.json({ error: 'internal', message: error.message }, 500);
   });
   return app;

@@ -71,10 +71,15 @@ export class ControlClient {
       const write = plan(state);
       if (write === null) return state;
       try {
-        if (write.method === 'DELETE') return await this.call('DELETE', `${write.path}?ifGeneration=${state.generation}`);
-        return await this.call(write.method, write.path, { ...write.body, ifGeneration: state.generation });
+        if (write.method === 'DELETE')
+          return await this.call('DELETE', `${write.path}?ifGeneration=${state.generation}`);
+        return await this.call(write.method, write.path, {
+          ...write.body,
+          ifGeneration: state.generation,
+        });
       } catch (error) {
-        if (!(error instanceof SandboxRequestError && error.code === 'generation-conflict')) throw error;
+        if (!(error instanceof SandboxRequestError && error.code === 'generation-conflict'))
+          throw error;
       }
     }
     throw new ConflictRetriesExhaustedError(this.target, this.maxAttempts);
@@ -93,22 +98,49 @@ export class ControlClient {
       });
       text = await response.text();
     } catch (error) {
-      throw new SandboxUnreachableError(this.target, describeFetchError(error, this.timeoutMs), { cause: error });
+      throw new SandboxUnreachableError(this.target, describeFetchError(error, this.timeoutMs), {
+        cause: error,
+      });
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new SandboxRequestError(this.target, verb, response.status, 'unexpected-response', `the answer is not JSON, so this is not the sandbox router: ${text.slice(0, 200)}`);
+      throw new SandboxRequestError(
+        this.target,
+        verb,
+        response.status,
+        'unexpected-response',
+        `the answer is not JSON, so this is not the sandbox router: ${text.slice(0, 200)}`,
+      );
     }
     if (!response.ok) {
       const refusal = errorSchema.safeParse(json);
-      if (refusal.success) throw new SandboxRequestError(this.target, verb, response.status, refusal.data.error, refusal.data.message);
-      throw new SandboxRequestError(this.target, verb, response.status, 'unexpected-response', text.slice(0, 200));
+      if (refusal.success)
+        throw new SandboxRequestError(
+          this.target,
+          verb,
+          response.status,
+          refusal.data.error,
+          refusal.data.message,
+        );
+      throw new SandboxRequestError(
+        this.target,
+        verb,
+        response.status,
+        'unexpected-response',
+        text.slice(0, 200),
+      );
     }
     const state = stateSchema.safeParse(json);
     if (!state.success) {
-      throw new SandboxRequestError(this.target, verb, response.status, 'unexpected-response', `the answer is not the sandbox router's state: ${text.slice(0, 200)}`);
+      throw new SandboxRequestError(
+        this.target,
+        verb,
+        response.status,
+        'unexpected-response',
+        `the answer is not the sandbox router's state: ${text.slice(0, 200)}`,
+      );
     }
     return state.data;
   }
@@ -116,8 +148,10 @@ export class ControlClient {
 
 /** "connect ECONNREFUSED 127.0.0.1:8089" rather than fetch's bare "fetch failed". */
 function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
-  const cause = error instanceof Error ? (error.cause as { message?: unknown } | undefined) : undefined;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return `no answer within ${timeoutMs} ms`;
+  const cause =
+    error instanceof Error ? (error.cause as { message?: unknown } | undefined) : undefined;
   if (cause && typeof cause.message === 'string') return cause.message;
   return error instanceof Error ? error.message : String(error);
 }

@@ -47,9 +47,20 @@ export interface DemoVersionServer {
   stop(): Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
+  res
+    .writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    })
+    .end(text);
 }
 
 /** Starts one demo version on a loopback port; resolves once it listens. */
@@ -59,14 +70,24 @@ export async function startDemoVersion(options: DemoVersionOptions): Promise<Dem
   const registry = new Registry();
   const names = DEMO_METRICS;
   const perSecond = names.durationUnit === 'seconds' ? 1 : 1000;
-  const labelNames = [names.namespaceLabel, names.serviceLabel, names.versionLabel, names.statusLabel];
+  const labelNames = [
+    names.namespaceLabel,
+    names.serviceLabel,
+    names.versionLabel,
+    names.statusLabel,
+  ];
   const labels = (code: number): Record<string, string> => ({
     [names.namespaceLabel]: namespace,
     [names.serviceLabel]: service,
     [names.versionLabel]: version,
     [names.statusLabel]: String(code),
   });
-  const requests = new Counter({ name: names.requestsMetric, help: 'Requests to the demo endpoint, by status code.', labelNames, registers: [registry] });
+  const requests = new Counter({
+    name: names.requestsMetric,
+    help: 'Requests to the demo endpoint, by status code.',
+    labelNames,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: names.durationMetric,
     help: `Latency of the demo endpoint as observed by the server, from arrival to the end of the response, in ${names.durationUnit}.`,
@@ -89,11 +110,16 @@ export async function startDemoVersion(options: DemoVersionOptions): Promise<Dem
     const code = failed ? 500 : 200;
     res.once('finish', () => {
       requests.inc(labels(res.statusCode));
-      duration.observe(labels(res.statusCode), (Number(process.hrtime.bigint() - arrived) / 1e9) * perSecond);
+      duration.observe(
+        labels(res.statusCode),
+        (Number(process.hrtime.bigint() - arrived) / 1e9) * perSecond,
+      );
     });
     const timer = setTimeout(() => {
       pending.delete(timer);
-      const body = failed ? { service, version, error: 'simulated failure' } : { service, version, ok: true };
+      const body = failed
+        ? { service, version, error: 'simulated failure' }
+        : { service, version, ok: true };
       sendJson(res, code, body, { 'x-demo-version': version });
     }, delay);
     pending.set(timer, res);
@@ -109,9 +135,17 @@ export async function startDemoVersion(options: DemoVersionOptions): Promise<Dem
     } else if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
       serveDemo(res);
     } else if (path === '/') {
-      sendJson(res, 405, { error: 'method-not-allowed', message: `${req.method} is not allowed on /; use GET` }, { allow: 'GET, HEAD' });
+      sendJson(
+        res,
+        405,
+        { error: 'method-not-allowed', message: `${req.method} is not allowed on /; use GET` },
+        { allow: 'GET, HEAD' },
+      );
     } else {
-      sendJson(res, 404, { error: 'not-found', message: `demo ${version} serves / and /metrics, not ${path}` });
+      sendJson(res, 404, {
+        error: 'not-found',
+        message: `demo ${version} serves / and /metrics, not ${path}`,
+      });
     }
   };
 

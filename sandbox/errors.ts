@@ -45,7 +45,12 @@ export class ControlError extends EngineError {
 /** The control API did not answer (not running, wrong port, time limit). Retryable. */
 export class SandboxUnreachableError extends EngineError {
   constructor(object: string, detail: string, options?: { cause?: unknown }) {
-    super(`${object} is unreachable: ${detail} (is the sandbox running? see docs/sandbox.md)`, { kind: 'unavailable', nonRetryable: false, object, cause: options?.cause });
+    super(`${object} is unreachable: ${detail} (is the sandbox running? see docs/sandbox.md)`, {
+      kind: 'unavailable',
+      nonRetryable: false,
+      object,
+      cause: options?.cause,
+    });
   }
 }
 
@@ -67,7 +72,11 @@ export class SandboxRequestError extends EngineError {
   ) {
     const unavailable = status >= 500 || status === 429;
     super(`${verb} ${object} failed with HTTP ${status} (${code}): ${detail}`, {
-      kind: unavailable ? 'unavailable' : Object.hasOwn(CONTROL_ERROR_KINDS, code) ? CONTROL_ERROR_KINDS[code as ControlErrorCode] : 'config',
+      kind: unavailable
+        ? 'unavailable'
+        : Object.hasOwn(CONTROL_ERROR_KINDS, code)
+          ? CONTROL_ERROR_KINDS[code as ControlErrorCode]
+          : 'config',
       nonRetryable: status >= 400 && status < 500 && status !== 429,
       object,
     });

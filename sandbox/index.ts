@@ -11,13 +11,35 @@ import { DEFAULT_ROUTER_PORT, startRouterServer, type RouterServer } from './rou
 import { startTraffic, type TrafficGenerator, type TrafficOptions } from './traffic.js';
 import { DEMO_VERSION_NAMES, DEMO_VERSIONS, INITIAL_STABLE, type DemoVersion } from './versions.js';
 
-export { DEMO_VERSIONS, DEMO_VERSION_NAMES, INITIAL_STABLE, type DemoBehaviour, type DemoVersion } from './versions.js';
-export { startStackPrometheus, prometheusConfig, type ScrapeTarget, type StackPrometheus, type StackPrometheusOptions } from './prometheus.js';
+export {
+  DEMO_VERSIONS,
+  DEMO_VERSION_NAMES,
+  INITIAL_STABLE,
+  type DemoBehaviour,
+  type DemoVersion,
+} from './versions.js';
+export {
+  startStackPrometheus,
+  prometheusConfig,
+  type ScrapeTarget,
+  type StackPrometheus,
+  type StackPrometheusOptions,
+} from './prometheus.js';
 export { sandboxProviders, type SandboxProviderOptions } from './providers.js';
 export { SandboxRouter } from './sandbox-router.js';
-export { SandboxWorkloads, type SandboxRelease, type SandboxStableSnapshot } from './sandbox-workloads.js';
+export {
+  SandboxWorkloads,
+  type SandboxRelease,
+  type SandboxStableSnapshot,
+} from './sandbox-workloads.js';
 export { SandboxRequestError, SandboxUnreachableError, SandboxWorkloadError } from './errors.js';
-export { startTraffic, DEFAULT_RATE_PER_SECOND, type TrafficGenerator, type TrafficOptions, type TrafficStats } from './traffic.js';
+export {
+  startTraffic,
+  DEFAULT_RATE_PER_SECOND,
+  type TrafficGenerator,
+  type TrafficOptions,
+  type TrafficStats,
+} from './traffic.js';
 export { DEFAULT_ROUTER_PORT } from './router-server.js';
 export type { RouterState } from './router-state.js';
 
@@ -97,7 +119,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       random: options.random,
     });
     started.push(router);
-    const traffic = options.traffic === false ? null : startTraffic({ ...options.traffic, url: router.url });
+    const traffic =
+      options.traffic === false ? null : startTraffic({ ...options.traffic, url: router.url });
     if (traffic) started.push(traffic);
 
     const scrapeTargets: ScrapeTarget[] = [

@@ -11,11 +11,23 @@ export const LOOPBACK = '127.0.0.1';
  * Starts listening on host:port (127.0.0.1 unless a container needs 0.0.0.0) and resolves with the
  * port actually bound.
  */
-export function listen(server: Server, port: number, what: string, host: string = LOOPBACK): Promise<number> {
+export function listen(
+  server: Server,
+  port: number,
+  what: string,
+  host: string = LOOPBACK,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      const hint = error.code === 'EADDRINUSE' ? ` (port ${port} is in use; pick another port or pass 0 for a free one)` : '';
-      reject(new Error(`${what} cannot listen on ${host}:${port}: ${error.message}${hint}`, { cause: error }));
+      const hint =
+        error.code === 'EADDRINUSE'
+          ? ` (port ${port} is in use; pick another port or pass 0 for a free one)`
+          : '';
+      reject(
+        new Error(`${what} cannot listen on ${host}:${port}: ${error.message}${hint}`, {
+          cause: error,
+        }),
+      );
     };
     server.once('error', onError);
     server.listen(port, host, () => {

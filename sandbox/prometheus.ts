@@ -55,11 +55,17 @@ export function prometheusConfig(targets: readonly ScrapeTarget[], interval: str
   for (const target of targets) jobs.set(target.job, [...(jobs.get(target.job) ?? []), target]);
   const scrapeConfigs = [...jobs].map(([job, list]) => {
     const paths = new Set(list.map((t) => t.metricsPath ?? '/metrics'));
-    if (paths.size > 1) throw new Error(`the targets of job "${job}" use different metrics paths (${[...paths].join(', ')}); give each path its own job`);
+    if (paths.size > 1)
+      throw new Error(
+        `the targets of job "${job}" use different metrics paths (${[...paths].join(', ')}); give each path its own job`,
+      );
     return {
       job_name: job,
       metrics_path: [...paths][0],
-      static_configs: list.map((t) => ({ targets: [t.target], ...(t.labels ? { labels: t.labels } : {}) })),
+      static_configs: list.map((t) => ({
+        targets: [t.target],
+        ...(t.labels ? { labels: t.labels } : {}),
+      })),
     };
   });
   return stringify({
@@ -72,7 +78,7 @@ export function prometheusConfig(targets: readonly ScrapeTarget[], interval: str
 const WATCHDOG = [
   'parent=$1; shift',
   '"$@" & child=$!',
-  'trap \'kill -TERM $child 2>/dev/null\' TERM INT',
+  "trap 'kill -TERM $child 2>/dev/null' TERM INT",
   'while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1; done',
   'kill -TERM $child 2>/dev/null',
   'wait $child',
@@ -91,24 +97,37 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
  * Writes the configuration into dataDir, starts Prometheus on 127.0.0.1:port and resolves once
  * /-/ready answers. Fails at once when the port is taken, and with Prometheus's log when it exits.
  */
-export async function startStackPrometheus(options: StackPrometheusOptions): Promise<StackPrometheus> {
+export async function startStackPrometheus(
+  options: StackPrometheusOptions,
+): Promise<StackPrometheus> {
   const interval = options.scrapeInterval ?? '1s';
   const port: number = options.port === 0 ? await freePort(LOOPBACK) : (options.port ?? 9090);
   // something already listening (a system Prometheus) would answer our readiness checks
   if (await portInUse(port, LOOPBACK)) {
-    throw new Error(`cannot start Prometheus on ${LOOPBACK}:${port}: the port is in use (a system Prometheus from the Debian package listens on 9090; stop it or choose another port)`);
+    throw new Error(
+      `cannot start Prometheus on ${LOOPBACK}:${port}: the port is in use (a system Prometheus from the Debian package listens on 9090; stop it or choose another port)`,
+    );
   }
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   const configFile = join(dataDir, 'prometheus.yml');
   await writeFile(configFile, prometheusConfig(options.targets, interval));
   const url = `http://${LOOPBACK}:${port}`;
-  const child = spawn('sh', ['-c', WATCHDOG, 'prometheus-watchdog', String(process.pid), options.binary,
-    `--config.file=${configFile}`,
-    `--storage.tsdb.path=${join(dataDir, 'tsdb')}`,
-    `--storage.tsdb.retention.time=${options.retention ?? '6h'}`,
-    `--web.listen-address=${LOOPBACK}:${port}`,
-  ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(
+    'sh',
+    [
+      '-c',
+      WATCHDOG,
+      'prometheus-watchdog',
+      String(process.pid),
+      options.binary,
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(dataDir, 'tsdb')}`,
+      `--storage.tsdb.retention.time=${options.retention ?? '6h'}`,
+      `--web.listen-address=${LOOPBACK}:${port}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+  );
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-10_000);
@@ -138,7 +157,9 @@ export async function startStackPrometheus(options: StackPrometheusOptions): Pro
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       await stop();
-      throw new Error(`prometheus (${options.binary}) exited before it was ready on ${url}:\n${log}`);
+      throw new Error(
+        `prometheus (${options.binary}) exited before it was ready on ${url}:\n${log}`,
+      );
     }
     try {
       const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
@@ -148,7 +169,9 @@ export async function startStackPrometheus(options: StackPrometheusOptions): Pro
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`prometheus was not ready on ${url} within ${options.readyTimeoutMs ?? 30_000} ms:\n${log}`);
+      throw new Error(
+        `prometheus was not ready on ${url} within ${options.readyTimeoutMs ?? 30_000} ms:\n${log}`,
+      );
     }
     await new Promise((done) => setTimeout(done, 100));
   }

@@ -23,14 +23,22 @@ export type SandboxProviderOptions = ControlClientOptions & {
  * is not the sandbox's, since its versions are switched through that router.
  */
 export function sandboxProviders(options: SandboxProviderOptions = {}): SandboxProviders {
-  const url = (router: SandboxRouterSpec) => router.url ?? options.defaultUrl ?? FALLBACK_SANDBOX_URL;
+  const url = (router: SandboxRouterSpec) =>
+    router.url ?? options.defaultUrl ?? FALLBACK_SANDBOX_URL;
   return {
     router: (router) => new SandboxRouter(url(router), options),
     workloads: (_workloads, release) => {
       if (release.router.type !== 'sandbox') {
-        throw new RouterConfigError(`${release.namespace}/${release.service}`, `the sandbox workloads need router type "sandbox", not "${release.router.type}"`);
+        throw new RouterConfigError(
+          `${release.namespace}/${release.service}`,
+          `the sandbox workloads need router type "sandbox", not "${release.router.type}"`,
+        );
       }
-      return new SandboxWorkloads(url(release.router), { stableVersion: release.stableVersion, canaryVersion: release.canaryVersion }, options);
+      return new SandboxWorkloads(
+        url(release.router),
+        { stableVersion: release.stableVersion, canaryVersion: release.canaryVersion },
+        options,
+      );
     },
   };
 }

@@ -4,7 +4,14 @@
  * control API under /control (control-api.ts). Responses carry `x-sandbox-arm`,
  * `x-sandbox-version` and `x-sandbox-route` so clients and tests can see where a request went.
  */
-import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { controlApi } from './control-api.js';
@@ -39,7 +46,16 @@ export interface RouterServer {
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'host',
+]);
 
 function forwardedHeaders(headers: IncomingHttpHeaders, upstreamPort: number): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = { host: `${LOOPBACK}:${upstreamPort}` };
@@ -58,7 +74,12 @@ function headerReader(headers: IncomingHttpHeaders): (name: string) => string | 
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+  res
+    .writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+    })
+    .end(text);
 }
 
 /** Starts the router with all traffic on `initialStable`; resolves once it listens. */
@@ -91,7 +112,14 @@ export async function startRouterServer(options: RouterServerOptions): Promise<R
     const upstreamPort = options.upstreams[decision.version] as number;
     routed.inc({ arm: decision.arm, version: decision.version, reason: decision.reason });
     const upstream = httpRequest(
-      { host: LOOPBACK, port: upstreamPort, method: req.method, path: req.url, headers: forwardedHeaders(req.headers, upstreamPort), agent },
+      {
+        host: LOOPBACK,
+        port: upstreamPort,
+        method: req.method,
+        path: req.url,
+        headers: forwardedHeaders(req.headers, upstreamPort),
+        agent,
+      },
       (answer) => {
         const headers: IncomingHttpHeaders = {};
         for (const [name, value] of Object.entries(answer.headers)) {
@@ -107,7 +135,11 @@ export async function startRouterServer(options: RouterServerOptions): Promise<R
       },
     );
     upstream.on('error', (error) => {
-      if (!res.headersSent) sendJson(res, 502, { error: 'bad-gateway', message: `demo ${decision.version} on port ${upstreamPort}: ${error.message}` });
+      if (!res.headersSent)
+        sendJson(res, 502, {
+          error: 'bad-gateway',
+          message: `demo ${decision.version} on port ${upstreamPort}: ${error.message}`,
+        });
       else res.destroy(error);
     });
     res.on('close', () => {
@@ -118,10 +150,16 @@ export async function startRouterServer(options: RouterServerOptions): Promise<R
 
   const server = createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
     const path = req.url ?? '/';
-    if (path === '/control' || path.startsWith('/control/') || path.startsWith('/control?')) void control(req, res);
+    if (path === '/control' || path.startsWith('/control/') || path.startsWith('/control?'))
+      void control(req, res);
     else proxy(req, res);
   });
-  const port = await listen(server, options.port ?? DEFAULT_ROUTER_PORT, 'the sandbox router', options.host);
+  const port = await listen(
+    server,
+    options.port ?? DEFAULT_ROUTER_PORT,
+    'the sandbox router',
+    options.host,
+  );
   return {
     url: `http://${LOOPBACK}:${port}`,
     port,

@@ -44,7 +44,11 @@ function compileCohort(cohort: Cohort, index: number): CompiledCohort {
   try {
     return { condition, regex: new RegExp(`^(?:${condition.value})$`) };
   } catch (error) {
-    throw new ControlError(400, 'invalid-cohort', `cohorts[${index}]: invalid regular expression ${JSON.stringify(condition.value)}: ${(error as Error).message}`);
+    throw new ControlError(
+      400,
+      'invalid-cohort',
+      `cohorts[${index}]: invalid regular expression ${JSON.stringify(condition.value)}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -56,7 +60,8 @@ function matches(cohort: CompiledCohort, header: (name: string) => string | unde
 
 /** Cohort lists compared by content, whatever the order of each object's keys. */
 export function sameCohorts(a: readonly Cohort[], b: readonly Cohort[]): boolean {
-  const canonical = (list: readonly Cohort[]) => JSON.stringify(list.map((c) => [c.type, c.name, c.type === 'headerRegex' ? c.regex : c.value]));
+  const canonical = (list: readonly Cohort[]) =>
+    JSON.stringify(list.map((c) => [c.type, c.name, c.type === 'headerRegex' ? c.regex : c.value]));
   return canonical(a) === canonical(b);
 }
 
@@ -91,14 +96,22 @@ export class RouterStateStore {
   /** Sets the weights; a canary share needs a canary version. */
   setWeights(weights: Weights, ifGeneration?: number): RouterState {
     const problems = weightProblems(weights);
-    if (problems.length > 0) throw new ControlError(400, 'invalid-weights', `invalid weights: ${problems.join('; ')}`);
+    if (problems.length > 0)
+      throw new ControlError(400, 'invalid-weights', `invalid weights: ${problems.join('; ')}`);
     this.checkGeneration(ifGeneration);
     if (weights.canary > 0 && this.canaryVersion === null) {
-      throw new ControlError(409, 'no-canary', `cannot send ${weights.canary}% to the canary: no canary version is set (PUT /control/canary first)`);
+      throw new ControlError(
+        409,
+        'no-canary',
+        `cannot send ${weights.canary}% to the canary: no canary version is set (PUT /control/canary first)`,
+      );
     }
-    return this.change(weights.stable !== this.weights.stable || weights.canary !== this.weights.canary, () => {
-      this.weights = { stable: weights.stable, canary: weights.canary };
-    });
+    return this.change(
+      weights.stable !== this.weights.stable || weights.canary !== this.weights.canary,
+      () => {
+        this.weights = { stable: weights.stable, canary: weights.canary };
+      },
+    );
   }
 
   /** Replaces the cohorts whose requests go to the canary regardless of weight. */
@@ -106,7 +119,11 @@ export class RouterStateStore {
     const compiled = cohorts.map(compileCohort);
     this.checkGeneration(ifGeneration);
     if (cohorts.length > 0 && this.canaryVersion === null) {
-      throw new ControlError(409, 'no-canary', 'cannot route cohorts to the canary: no canary version is set (PUT /control/canary first)');
+      throw new ControlError(
+        409,
+        'no-canary',
+        'cannot route cohorts to the canary: no canary version is set (PUT /control/canary first)',
+      );
     }
     return this.change(!sameCohorts(cohorts, this.cohorts), () => {
       this.cohorts = structuredClone(cohorts);
@@ -124,7 +141,11 @@ export class RouterStateStore {
     if (next === this.canaryVersion) return this.state;
     if (this.weights.canary > 0 || this.cohorts.length > 0) {
       const traffic = `${this.weights.canary}% of traffic${this.cohorts.length > 0 ? ` and ${this.cohorts.length} cohort(s)` : ''}`;
-      throw new ControlError(409, 'canary-in-use', `the canary ${this.canaryVersion} still receives ${traffic}; set its weight to 0 and remove the cohorts before changing it`);
+      throw new ControlError(
+        409,
+        'canary-in-use',
+        `the canary ${this.canaryVersion} still receives ${traffic}; set its weight to 0 and remove the cohorts before changing it`,
+      );
     }
     return this.change(true, () => {
       this.canaryVersion = next;
@@ -144,7 +165,8 @@ export class RouterStateStore {
   promote(ifGeneration?: number): RouterState {
     this.checkGeneration(ifGeneration);
     const canary = this.canaryVersion;
-    if (canary === null) throw new ControlError(409, 'no-canary', 'nothing to promote: no canary version is set');
+    if (canary === null)
+      throw new ControlError(409, 'no-canary', 'nothing to promote: no canary version is set');
     return this.change(canary !== this.stableVersion, () => {
       this.stableVersion = canary;
     });
@@ -158,22 +180,32 @@ export class RouterStateStore {
   route(header: (name: string) => string | undefined, draw: number): RouteDecision {
     const canary = this.canaryVersion;
     if (canary !== null) {
-      if (this.compiled.some((cohort) => matches(cohort, header))) return { arm: 'canary', version: canary, reason: 'cohort' };
-      if (draw * 100 < this.weights.canary) return { arm: 'canary', version: canary, reason: 'weight' };
+      if (this.compiled.some((cohort) => matches(cohort, header)))
+        return { arm: 'canary', version: canary, reason: 'cohort' };
+      if (draw * 100 < this.weights.canary)
+        return { arm: 'canary', version: canary, reason: 'weight' };
     }
     return { arm: 'stable', version: this.stableVersion, reason: 'weight' };
   }
 
   private knownVersion(version: string, role: string): string {
     if (!this.versions.includes(version)) {
-      throw new ControlError(400, 'unknown-version', `unknown ${role} version ${JSON.stringify(version)}; the sandbox runs ${this.versions.join(', ')}`);
+      throw new ControlError(
+        400,
+        'unknown-version',
+        `unknown ${role} version ${JSON.stringify(version)}; the sandbox runs ${this.versions.join(', ')}`,
+      );
     }
     return version;
   }
 
   private checkGeneration(ifGeneration: number | undefined): void {
     if (ifGeneration !== undefined && ifGeneration !== this.generation) {
-      throw new ControlError(409, 'generation-conflict', `the state changed: ifGeneration is ${ifGeneration} but the current generation is ${this.generation}; read the state and try again`);
+      throw new ControlError(
+        409,
+        'generation-conflict',
+        `the state changed: ifGeneration is ${ifGeneration} but the current generation is ${this.generation}; read the state and try again`,
+      );
     }
   }
 

@@ -13,7 +13,8 @@ import { sameCohorts } from './router-state.js';
 
 const ALL_ON_STABLE: Weights = { stable: 100, canary: 0 };
 
-const describeCohorts = (cohorts: readonly Cohort[]): string => (cohorts.length === 0 ? 'no cohorts' : JSON.stringify(cohorts));
+const describeCohorts = (cohorts: readonly Cohort[]): string =>
+  cohorts.length === 0 ? 'no cohorts' : JSON.stringify(cohorts);
 
 /** The sandbox's TrafficRouter over the control API at one URL. Holds no connection of its own. */
 export class SandboxRouter implements TrafficRouter {
@@ -51,18 +52,27 @@ export class SandboxRouter implements TrafficRouter {
   private async writeWeights(weights: Weights): Promise<Weights> {
     const { stable, canary } = weights;
     await this.client.update((state) =>
-      state.weights.stable === stable && state.weights.canary === canary ? null : { method: 'PUT', path: '/weights', body: { stable, canary } });
+      state.weights.stable === stable && state.weights.canary === canary
+        ? null
+        : { method: 'PUT', path: '/weights', body: { stable, canary } },
+    );
     return verifyWeights(this.target, weights, (await this.client.state()).weights);
   }
 
   private async writeCohorts(cohorts: Cohort[]): Promise<void> {
     await this.client.update((state) => {
       if (sameCohorts(state.cohorts, cohorts)) return null;
-      return cohorts.length === 0 ? { method: 'DELETE', path: '/cohorts' } : { method: 'PUT', path: '/cohorts', body: { cohorts } };
+      return cohorts.length === 0
+        ? { method: 'DELETE', path: '/cohorts' }
+        : { method: 'PUT', path: '/cohorts', body: { cohorts } };
     });
     const readBack = (await this.client.state()).cohorts;
     if (!sameCohorts(readBack, cohorts)) {
-      throw new RouteVerificationError(this.target, describeCohorts(cohorts), describeCohorts(readBack));
+      throw new RouteVerificationError(
+        this.target,
+        describeCohorts(cohorts),
+        describeCohorts(readBack),
+      );
     }
   }
 }

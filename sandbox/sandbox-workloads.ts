@@ -24,13 +24,18 @@ export interface SandboxStableSnapshot {
 const snapshotSchema = z.object({ stableVersion: z.string().min(1) });
 
 /** A canary is idle when it gets no traffic: weight 0 and no cohorts. */
-const idle = (state: RouterState): boolean => state.weights.canary === 0 && state.cohorts.length === 0;
+const idle = (state: RouterState): boolean =>
+  state.weights.canary === 0 && state.cohorts.length === 0;
 
 /** The sandbox's WorkloadManager for one release, over the control API at one URL. */
 export class SandboxWorkloads implements WorkloadManager {
   private readonly client: ControlClient;
 
-  constructor(url: string, private readonly release: SandboxRelease, options: ControlClientOptions = {}) {
+  constructor(
+    url: string,
+    private readonly release: SandboxRelease,
+    options: ControlClientOptions = {},
+  ) {
     this.client = new ControlClient(url, options);
   }
 
@@ -42,18 +47,27 @@ export class SandboxWorkloads implements WorkloadManager {
   async prepareCanary(progress: ProgressReporter): Promise<void> {
     const { stableVersion, canaryVersion } = this.release;
     const before = await this.client.state();
-    if (!idle(before) && (before.canaryVersion !== canaryVersion || before.stableVersion !== stableVersion)) {
+    if (
+      !idle(before) &&
+      (before.canaryVersion !== canaryVersion || before.stableVersion !== stableVersion)
+    ) {
       throw this.inUse(before);
     }
     if (before.stableVersion !== stableVersion) {
-      progress({ sandbox: `switching the stable arm from ${before.stableVersion} to the release's stable version ${stableVersion}` });
+      progress({
+        sandbox: `switching the stable arm from ${before.stableVersion} to the release's stable version ${stableVersion}`,
+      });
       await this.client.update((state) => {
         if (state.stableVersion === stableVersion) return null;
         if (!idle(state)) throw this.inUse(state);
         return { method: 'PUT', path: '/stable', body: { version: stableVersion } };
       });
     }
-    await this.client.update((state) => (state.canaryVersion === canaryVersion ? null : { method: 'PUT', path: '/canary', body: { version: canaryVersion } }));
+    await this.client.update((state) =>
+      state.canaryVersion === canaryVersion
+        ? null
+        : { method: 'PUT', path: '/canary', body: { version: canaryVersion } },
+    );
     const after = await this.client.state();
     this.verify(after, 'canaryVersion', canaryVersion);
     this.verify(after, 'stableVersion', stableVersion);
@@ -65,7 +79,9 @@ export class SandboxWorkloads implements WorkloadManager {
    * small load, so a weight needs no capacity change. Reports progress so callers see the step.
    */
   async scaleForWeight(weight: number, progress: ProgressReporter): Promise<void> {
-    progress({ sandbox: `canary ${this.release.canaryVersion} at ${weight}%: demo versions always run, nothing to scale` });
+    progress({
+      sandbox: `canary ${this.release.canaryVersion} at ${weight}%: demo versions always run, nothing to scale`,
+    });
   }
 
   /** The stable arm starts serving the canary's version (POST /control/promote), read back. */
@@ -115,10 +131,17 @@ export class SandboxWorkloads implements WorkloadManager {
   async restoreStable(snapshot: unknown, progress: ProgressReporter): Promise<void> {
     const parsed = snapshotSchema.safeParse(snapshot);
     if (!parsed.success) {
-      throw new SandboxWorkloadError(`${this.client.target}: cannot restore the stable arm from ${JSON.stringify(snapshot)}: not a sandbox snapshot ({ stableVersion })`, { kind: 'invalid-input', nonRetryable: true, object: this.client.target });
+      throw new SandboxWorkloadError(
+        `${this.client.target}: cannot restore the stable arm from ${JSON.stringify(snapshot)}: not a sandbox snapshot ({ stableVersion })`,
+        { kind: 'invalid-input', nonRetryable: true, object: this.client.target },
+      );
     }
     const { stableVersion } = parsed.data;
-    await this.client.update((state) => (state.stableVersion === stableVersion ? null : { method: 'PUT', path: '/stable', body: { version: stableVersion } }));
+    await this.client.update((state) =>
+      state.stableVersion === stableVersion
+        ? null
+        : { method: 'PUT', path: '/stable', body: { version: stableVersion } },
+    );
     this.verify(await this.client.state(), 'stableVersion', stableVersion);
     progress({ sandbox: `stable arm restored to ${stableVersion}` });
   }
@@ -132,9 +155,16 @@ export class SandboxWorkloads implements WorkloadManager {
   }
 
   /** Read-back check; a mismatch means another writer got in between, so a retry may help. */
-  private verify(state: RouterState, field: 'stableVersion' | 'canaryVersion', expected: string | null): void {
+  private verify(
+    state: RouterState,
+    field: 'stableVersion' | 'canaryVersion',
+    expected: string | null,
+  ): void {
     if (state[field] !== expected) {
-      throw new SandboxWorkloadError(`${this.client.target} does not show what was written: expected ${field} ${expected}, read back ${state[field]}`, { kind: 'verification', nonRetryable: false, object: this.client.target });
+      throw new SandboxWorkloadError(
+        `${this.client.target} does not show what was written: expected ${field} ${expected}, read back ${state[field]}`,
+        { kind: 'verification', nonRetryable: false, object: this.client.target },
+      );
     }
   }
 }

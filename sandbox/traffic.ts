@@ -59,15 +59,26 @@ export function startTraffic(options: TrafficOptions): TrafficGenerator {
   const rate = options.ratePerSecond ?? DEFAULT_RATE_PER_SECOND;
   const concurrency = options.concurrency ?? 64;
   const timeoutMs = options.timeoutMs ?? 5000;
-  if (!(rate > 0 && rate <= 1000)) throw new RangeError(`ratePerSecond must be in (0, 1000], got ${rate}`);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 512) throw new RangeError(`concurrency must be an integer from 1 to 512, got ${concurrency}`);
+  if (!(rate > 0 && rate <= 1000))
+    throw new RangeError(`ratePerSecond must be in (0, 1000], got ${rate}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 512)
+    throw new RangeError(`concurrency must be an integer from 1 to 512, got ${concurrency}`);
   const base = new URL(options.url);
   if (base.protocol !== 'http:' || !LOOPBACK_HOSTS.has(base.hostname)) {
-    throw new RangeError(`generated traffic goes only to http:// URLs on the loopback interface, not ${options.url}`);
+    throw new RangeError(
+      `generated traffic goes only to http:// URLs on the loopback interface, not ${options.url}`,
+    );
   }
   const path = options.path ?? '/';
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const stats: TrafficStats = { sent: 0, byStatus: {}, failed: 0, skipped: 0, inFlight: 0, running: true };
+  const stats: TrafficStats = {
+    sent: 0,
+    byStatus: {},
+    failed: 0,
+    skipped: 0,
+    inFlight: 0,
+    running: true,
+  };
   const idle: (() => void)[] = [];
 
   const send = (): void => {
@@ -84,7 +95,15 @@ export function startTraffic(options: TrafficOptions): TrafficGenerator {
       if (stats.inFlight === 0) idle.splice(0).forEach((resolve) => resolve());
     };
     const req = httpRequest(
-      { host: base.hostname, port: base.port || 80, path, method: 'GET', headers: options.headers, agent, timeout: timeoutMs },
+      {
+        host: base.hostname,
+        port: base.port || 80,
+        path,
+        method: 'GET',
+        headers: options.headers,
+        agent,
+        timeout: timeoutMs,
+      },
       (res) => {
         res.resume();
         res.once('end', () => settle(res.statusCode ?? 0));
@@ -127,7 +146,8 @@ export function startTraffic(options: TrafficOptions): TrafficGenerator {
   };
   // setTimeout treats delays beyond 2^31-1 ms (and Infinity) as 1 ms: no timer at all for those
   const maxDurationMs = options.maxDurationMs ?? DEFAULT_MAX_DURATION_MS;
-  const deadline = maxDurationMs <= 2_147_483_647 ? setTimeout(() => void stop(), maxDurationMs) : undefined;
+  const deadline =
+    maxDurationMs <= 2_147_483_647 ? setTimeout(() => void stop(), maxDurationMs) : undefined;
   deadline?.unref();
 
   return { stats: () => ({ ...stats, byStatus: { ...stats.byStatus } }), stop };

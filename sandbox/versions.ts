@@ -18,8 +18,18 @@ export interface DemoBehaviour {
 /** The demo versions. v1 is the stable version a fresh sandbox starts with. */
 export const DEMO_VERSIONS = {
   v1: { errorRate: 0.01, latencyMs: 100, jitterMs: 20, role: 'stable' },
-  v2: { errorRate: 0.01, latencyMs: 100, jitterMs: 20, role: 'healthy canary: behaves exactly like v1' },
-  v3: { errorRate: 0.05, latencyMs: 100, jitterMs: 20, role: 'faulty canary: five times the errors of v1' },
+  v2: {
+    errorRate: 0.01,
+    latencyMs: 100,
+    jitterMs: 20,
+    role: 'healthy canary: behaves exactly like v1',
+  },
+  v3: {
+    errorRate: 0.05,
+    latencyMs: 100,
+    jitterMs: 20,
+    role: 'faulty canary: five times the errors of v1',
+  },
   v4: { errorRate: 0.01, latencyMs: 150, jitterMs: 20, role: 'slow canary: 50 ms slower than v1' },
 } as const satisfies Record<string, DemoBehaviour>;
 

@@ -26,7 +26,9 @@ export function findHelm() {
   const fromEnv = process.env.HELM_PATH;
   if (fromEnv) {
     if (isExecutable(fromEnv)) return fromEnv;
-    throw new Error(`HELM_PATH is set to ${fromEnv}, which is not an executable file.\n${HOW_TO_INSTALL}`);
+    throw new Error(
+      `HELM_PATH is set to ${fromEnv}, which is not an executable file.\n${HOW_TO_INSTALL}`,
+    );
   }
   const cached = join(cacheDir(), 'bin', 'helm');
   return onPath('helm') ?? (isExecutable(cached) ? cached : undefined);
@@ -39,18 +41,29 @@ export function ensureHelm({ quiet = false } = {}) {
   if (found) return found;
 
   const go = onPath('go');
-  if (!go) throw new Error(`No \`helm\` binary was found and Go is not installed, so it cannot be built.\n${HOW_TO_INSTALL}`);
+  if (!go)
+    throw new Error(
+      `No \`helm\` binary was found and Go is not installed, so it cannot be built.\n${HOW_TO_INSTALL}`,
+    );
   const binDir = join(cacheDir(), 'bin');
   const target = join(binDir, 'helm');
   mkdirSync(binDir, { recursive: true });
-  log(`building ${HELM_MODULE}@${HELM_VERSION} into ${binDir} (first run only; takes a few minutes)`);
+  log(
+    `building ${HELM_MODULE}@${HELM_VERSION} into ${binDir} (first run only; takes a few minutes)`,
+  );
   const started = Date.now();
   // helm's own version string says only "v4.3" unless the release build's -X is given
   const ldflags = `-s -w -X helm.sh/helm/v4/internal/version.version=${HELM_VERSION}`;
   run(go, ['install', '-trimpath', `-ldflags=${ldflags}`, `${HELM_MODULE}@${HELM_VERSION}`], {
-    env: { ...process.env, GOBIN: binDir, CGO_ENABLED: process.env.CGO_ENABLED ?? '0', GOFLAGS: '-buildvcs=false' },
+    env: {
+      ...process.env,
+      GOBIN: binDir,
+      CGO_ENABLED: process.env.CGO_ENABLED ?? '0',
+      GOFLAGS: '-buildvcs=false',
+    },
   });
-  if (!existsSync(target)) throw new Error(`go install finished but ${target} is missing.\n${HOW_TO_INSTALL}`);
+  if (!existsSync(target))
+    throw new Error(`go install finished but ${target} is missing.\n${HOW_TO_INSTALL}`);
   log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return target;
 }

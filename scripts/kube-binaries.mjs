@@ -50,7 +50,9 @@ function fromEnv(variable) {
   const file = process.env[variable];
   if (!file) return undefined;
   if (isExecutable(file)) return file;
-  throw new Error(`${variable} is set to ${file}, which is not an executable file.\n${HOW_TO_INSTALL}`);
+  throw new Error(
+    `${variable} is set to ${file}, which is not an executable file.\n${HOW_TO_INSTALL}`,
+  );
 }
 
 function findCached(name) {
@@ -68,14 +70,16 @@ function findCached(name) {
 export function findKubeBinaries() {
   return {
     etcd: fromEnv('ETCD_PATH') ?? onPath('etcd') ?? findCached('etcd'),
-    kubeApiserver: fromEnv('KUBE_APISERVER_PATH') ?? onPath('kube-apiserver') ?? findCached('kube-apiserver'),
+    kubeApiserver:
+      fromEnv('KUBE_APISERVER_PATH') ?? onPath('kube-apiserver') ?? findCached('kube-apiserver'),
   };
 }
 
 /** Paths of usable etcd and kube-apiserver binaries, provisioning what is missing. Throws with install advice. */
 export async function ensureKubeBinaries() {
   const found = findKubeBinaries();
-  if (found.etcd && found.kubeApiserver) return { etcd: found.etcd, kubeApiserver: found.kubeApiserver };
+  if (found.etcd && found.kubeApiserver)
+    return { etcd: found.etcd, kubeApiserver: found.kubeApiserver };
   return withLock(async () => {
     const again = findKubeBinaries();
     const etcd = again.etcd ?? (await provisionEtcd());
@@ -98,10 +102,17 @@ function run(cmd, args, { cwd, env, quiet = false } = {}) {
   const line = `${cmd} ${args.join(' ')}`;
   log(`$ ${cwd ? `(cd ${cwd} && ` : ''}${line}${cwd ? ')' : ''}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', quiet ? 'pipe' : 'inherit', 'inherit'] });
+    const child = spawn(cmd, args, {
+      cwd,
+      env,
+      stdio: ['ignore', quiet ? 'pipe' : 'inherit', 'inherit'],
+    });
     let stdout = '';
     child.stdout?.on('data', (chunk) => (stdout += chunk));
-    const ticker = setInterval(() => log(`  ... still running (${formatElapsed(Date.now() - started)})`), 60_000);
+    const ticker = setInterval(
+      () => log(`  ... still running (${formatElapsed(Date.now() - started)})`),
+      60_000,
+    );
     child.on('error', (error) => {
       clearInterval(ticker);
       reject(new Error(`${line}: ${error.message}`));
@@ -109,7 +120,12 @@ function run(cmd, args, { cwd, env, quiet = false } = {}) {
     child.on('close', (code, signal) => {
       clearInterval(ticker);
       if (code === 0) resolve(stdout);
-      else reject(new Error(`${line} exited with ${code ?? signal} after ${formatElapsed(Date.now() - started)}`));
+      else
+        reject(
+          new Error(
+            `${line} exited with ${code ?? signal} after ${formatElapsed(Date.now() - started)}`,
+          ),
+        );
     });
   });
 }
@@ -127,7 +143,10 @@ function goEnv(extra = {}) {
 
 function requireGo(what) {
   const go = onPath('go');
-  if (!go) throw new Error(`${what} is missing and Go is not installed, so it cannot be built.\n${HOW_TO_INSTALL}`);
+  if (!go)
+    throw new Error(
+      `${what} is missing and Go is not installed, so it cannot be built.\n${HOW_TO_INSTALL}`,
+    );
   return go;
 }
 
@@ -136,7 +155,7 @@ async function withLock(fn) {
   const base = join(cacheDir(), 'kube');
   mkdirSync(base, { recursive: true });
   const lock = join(base, '.provision.lock');
-  for (let announced = false; ; ) {
+  for (let announced = false; ;) {
     try {
       mkdirSync(lock);
       writeFileSync(join(lock, 'pid'), String(process.pid));
@@ -187,9 +206,13 @@ export async function provisionEtcd() {
         log(`etcd installed at ${etcd} in ${formatElapsed(Date.now() - started)}`);
         return etcd;
       }
-      log('apt-get installed etcd-server but no `etcd` binary was found; building etcd with Go instead');
+      log(
+        'apt-get installed etcd-server but no `etcd` binary was found; building etcd with Go instead',
+      );
     } else {
-      log('etcd could not be installed with apt-get (no apt-get, no root or sudo -n, or the install failed); building it with Go');
+      log(
+        'etcd could not be installed with apt-get (no apt-get, no root or sudo -n, or the install failed); building it with Go',
+      );
     }
   }
   return buildEtcdWithGo();
@@ -209,13 +232,23 @@ async function buildEtcdWithGo() {
   rmSync(src, { recursive: true, force: true });
   mkdirSync(src, { recursive: true });
   writeFileSync(join(src, 'go.mod'), 'module canary-engine.local/etcd-build\n\ngo 1.23\n');
-  writeFileSync(join(src, 'tools.go'), '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n');
-  await run(go, ['get', `go.etcd.io/etcd/server/v3@${ETCD_GO_VERSION}`], { cwd: src, env: goEnv() });
-  await run(go, ['mod', 'tidy'], { cwd: src, env: goEnv() });
-  await run(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', `${target}.tmp`, 'go.etcd.io/etcd/server/v3'], {
+  writeFileSync(
+    join(src, 'tools.go'),
+    '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n',
+  );
+  await run(go, ['get', `go.etcd.io/etcd/server/v3@${ETCD_GO_VERSION}`], {
     cwd: src,
     env: goEnv(),
   });
+  await run(go, ['mod', 'tidy'], { cwd: src, env: goEnv() });
+  await run(
+    go,
+    ['build', '-trimpath', '-ldflags=-s -w', '-o', `${target}.tmp`, 'go.etcd.io/etcd/server/v3'],
+    {
+      cwd: src,
+      env: goEnv(),
+    },
+  );
   renameSync(`${target}.tmp`, target);
   rmSync(src, { recursive: true, force: true });
   log(`etcd built in ${formatElapsed(Date.now() - started)}`);
@@ -236,13 +269,16 @@ async function buildKubeApiserver() {
       failures.push(`${version}: ${error.message}`);
     }
   }
-  throw new Error(`kube-apiserver could not be built:\n  ${failures.join('\n  ')}\n${HOW_TO_INSTALL}`);
+  throw new Error(
+    `kube-apiserver could not be built:\n  ${failures.join('\n  ')}\n${HOW_TO_INSTALL}`,
+  );
 }
 
 /** The k8s.io/* modules that k8s.io/kubernetes's go.mod replaces with ./staging/src directories. */
 export function stagingModules(goMod) {
   const modules = [];
-  const pattern = /^\s*(?:replace\s+)?(k8s\.io\/[\w.-]+)\s*=>\s*\.\/staging\/src\/k8s\.io\/[\w.-]+\s*$/gm;
+  const pattern =
+    /^\s*(?:replace\s+)?(k8s\.io\/[\w.-]+)\s*=>\s*\.\/staging\/src\/k8s\.io\/[\w.-]+\s*$/gm;
   for (const match of goMod.matchAll(pattern)) modules.push(match[1]);
   return modules;
 }
@@ -250,7 +286,8 @@ export function stagingModules(goMod) {
 /** go.mod of the wrapper module: requires k8s.io/kubernetes, maps staging modules to their releases. */
 export function wrapperGoMod(kubernetesGoMod, version) {
   const staging = stagingModules(kubernetesGoMod);
-  if (staging.length === 0) throw new Error('found no ./staging/src replace directives in k8s.io/kubernetes go.mod');
+  if (staging.length === 0)
+    throw new Error('found no ./staging/src replace directives in k8s.io/kubernetes go.mod');
   const stagingVersion = version.replace(/^v1\./, 'v0.');
   const goDirective = /^go\s+(\S+)\s*$/m.exec(kubernetesGoMod)?.[1] ?? '1.24.0';
   const godebug = /^godebug\s+[^(\n]+$/m.exec(kubernetesGoMod)?.[0] ?? '';
@@ -275,27 +312,37 @@ async function buildKubeApiserverVersion(go, version) {
   const src = join(dir, 'src');
   const target = join(dir, 'kube-apiserver');
   const started = Date.now();
-  log(`building kube-apiserver ${version} with ${go} into ${target} (first run only; long on a small machine)`);
+  log(
+    `building kube-apiserver ${version} with ${go} into ${target} (first run only; long on a small machine)`,
+  );
   rmSync(src, { recursive: true, force: true });
   mkdirSync(src, { recursive: true });
 
-  const info = JSON.parse(await run(go, ['mod', 'download', '-json', `k8s.io/kubernetes@${version}`], {
-    cwd: src,
-    env: goEnv(),
-    quiet: true,
-  }));
+  const info = JSON.parse(
+    await run(go, ['mod', 'download', '-json', `k8s.io/kubernetes@${version}`], {
+      cwd: src,
+      env: goEnv(),
+      quiet: true,
+    }),
+  );
   if (info.Error) throw new Error(`go mod download k8s.io/kubernetes@${version}: ${info.Error}`);
   const kubernetesGoMod = readFileSync(info.GoMod, 'utf8');
   const goMod = wrapperGoMod(kubernetesGoMod, version);
-  log(`wrapper go.mod replaces ${stagingModules(kubernetesGoMod).length} staging modules with ${version.replace(/^v1\./, 'v0.')}`);
+  log(
+    `wrapper go.mod replaces ${stagingModules(kubernetesGoMod).length} staging modules with ${version.replace(/^v1\./, 'v0.')}`,
+  );
   writeFileSync(join(src, 'go.mod'), goMod);
-  writeFileSync(join(src, 'tools.go'), '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n');
+  writeFileSync(
+    join(src, 'tools.go'),
+    '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n',
+  );
   await run(go, ['mod', 'tidy'], { cwd: src, env: goEnv() });
   log(`dependencies resolved after ${formatElapsed(Date.now() - started)}; compiling`);
 
   const [major, minor] = version.replace(/^v/, '').split('.');
   const ldflags = [
-    '-s', '-w',
+    '-s',
+    '-w',
     ...['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((pkg) => [
       `-X ${pkg}.gitVersion=${version}`,
       `-X ${pkg}.gitMajor=${major}`,
@@ -303,13 +350,28 @@ async function buildKubeApiserverVersion(go, version) {
       `-X ${pkg}.gitTreeState=clean`,
     ]),
   ].join(' ');
-  await run(go, ['build', '-v', '-trimpath', `-ldflags=${ldflags}`, '-o', `${target}.tmp`, 'k8s.io/kubernetes/cmd/kube-apiserver'], {
-    cwd: src,
-    env: goEnv(),
-  });
+  await run(
+    go,
+    [
+      'build',
+      '-v',
+      '-trimpath',
+      `-ldflags=${ldflags}`,
+      '-o',
+      `${target}.tmp`,
+      'k8s.io/kubernetes/cmd/kube-apiserver',
+    ],
+    {
+      cwd: src,
+      env: goEnv(),
+    },
+  );
   const reported = (await run(`${target}.tmp`, ['--version'], { quiet: true })).trim();
   renameSync(`${target}.tmp`, target);
-  writeFileSync(join(dir, 'BUILD-INFO'), `${reported}\nbuilt in ${formatElapsed(Date.now() - started)} on ${new Date().toISOString()}\n`);
+  writeFileSync(
+    join(dir, 'BUILD-INFO'),
+    `${reported}\nbuilt in ${formatElapsed(Date.now() - started)} on ${new Date().toISOString()}\n`,
+  );
   log(`built ${reported} in ${formatElapsed(Date.now() - started)}`);
   return target;
 }

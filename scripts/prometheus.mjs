@@ -17,7 +17,9 @@ const HOW_TO_INSTALL = `Prometheus is needed by the metrics tests and the sandbo
 
 /** `prometheus` on PATH, or where Debian and manual installs put it when PATH is minimal. */
 function findOnMachine() {
-  return onPath('prometheus') ?? ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find(isExecutable);
+  return (
+    onPath('prometheus') ?? ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find(isExecutable)
+  );
 }
 
 /** Path of a Prometheus server binary, installing Debian's package if needed. Throws with install advice. */
@@ -26,7 +28,9 @@ export async function ensurePrometheus({ quiet = false } = {}) {
   const fromEnv = process.env.PROMETHEUS_PATH;
   if (fromEnv) {
     if (isExecutable(fromEnv)) return fromEnv;
-    throw new Error(`PROMETHEUS_PATH is set to ${fromEnv}, which is not an executable file.\n${HOW_TO_INSTALL}`);
+    throw new Error(
+      `PROMETHEUS_PATH is set to ${fromEnv}, which is not an executable file.\n${HOW_TO_INSTALL}`,
+    );
   }
   const found = findOnMachine();
   if (found) return found;
@@ -35,7 +39,9 @@ export async function ensurePrometheus({ quiet = false } = {}) {
     const installed = findOnMachine();
     if (installed) return installed;
   }
-  throw new Error(`No Prometheus binary was found, and installing Debian's "prometheus" package did not work.\n${HOW_TO_INSTALL}`);
+  throw new Error(
+    `No Prometheus binary was found, and installing Debian's "prometheus" package did not work.\n${HOW_TO_INSTALL}`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -24,7 +24,9 @@ export function ensureTemporalCli({ quiet = false } = {}) {
   const fromEnv = process.env.TEMPORAL_CLI_PATH;
   if (fromEnv) {
     if (isExecutable(fromEnv)) return fromEnv;
-    throw new Error(`TEMPORAL_CLI_PATH is set to ${fromEnv}, which is not an executable file.\n${HOW_TO_INSTALL}`);
+    throw new Error(
+      `TEMPORAL_CLI_PATH is set to ${fromEnv}, which is not an executable file.\n${HOW_TO_INSTALL}`,
+    );
   }
   const fromPath = onPath('temporal');
   if (fromPath) return fromPath;
@@ -33,14 +35,25 @@ export function ensureTemporalCli({ quiet = false } = {}) {
   if (isExecutable(cached)) return cached;
 
   const go = onPath('go');
-  if (!go) throw new Error(`No \`temporal\` binary was found and Go is not installed, so it cannot be built.\n${HOW_TO_INSTALL}`);
+  if (!go)
+    throw new Error(
+      `No \`temporal\` binary was found and Go is not installed, so it cannot be built.\n${HOW_TO_INSTALL}`,
+    );
   mkdirSync(binDir, { recursive: true });
-  log(`building ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} into ${binDir} (first run only; takes a few minutes)`);
+  log(
+    `building ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} into ${binDir} (first run only; takes a few minutes)`,
+  );
   const started = Date.now();
   run(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-    env: { ...process.env, GOBIN: binDir, CGO_ENABLED: process.env.CGO_ENABLED ?? '0', GOFLAGS: '-buildvcs=false' },
+    env: {
+      ...process.env,
+      GOBIN: binDir,
+      CGO_ENABLED: process.env.CGO_ENABLED ?? '0',
+      GOFLAGS: '-buildvcs=false',
+    },
   });
-  if (!existsSync(cached)) throw new Error(`go install finished but ${cached} is missing.\n${HOW_TO_INSTALL}`);
+  if (!existsSync(cached))
+    throw new Error(`go install finished but ${cached} is missing.\n${HOW_TO_INSTALL}`);
   log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return cached;
 }

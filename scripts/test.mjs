@@ -10,7 +10,8 @@ import { ensureNodeModules } from './lib/deps.mjs';
 import { repoRoot } from './lib/paths.mjs';
 
 const started = Date.now();
-const step = (name) => console.error(`\n[test] ${name} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+const step = (name) =>
+  console.error(`\n[test] ${name} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
 function runStep(name, cmd, args) {
   step(name);
@@ -44,11 +45,24 @@ try {
 
 runStep('typecheck', 'npx', ['--no-install', 'tsc', '--noEmit', '-p', 'tsconfig.json']);
 runStep('lint', 'npx', ['--no-install', 'eslint', '.']);
+runStep('format', 'npx', ['--no-install', 'prettier', '--check', '.']);
 
 step('vitest');
 const out = mkdtempSync(join(tmpdir(), 'canary-vitest-'));
 const report = join(out, 'report.json');
-const vitest = spawnSync('npx', ['--no-install', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], { cwd: repoRoot, stdio: 'inherit' });
+const vitest = spawnSync(
+  'npx',
+  [
+    '--no-install',
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    ...process.argv.slice(2),
+  ],
+  { cwd: repoRoot, stdio: 'inherit' },
+);
 let summary = '';
 try {
   const r = JSON.parse(readFileSync(report, 'utf8'));

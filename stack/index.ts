@@ -12,7 +12,12 @@ import { loadTokenStore } from '../api/auth.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import { portInUse } from '../scripts/lib/proc.mjs';
 import { startDevServer } from './temporal.js';
-import { startSandbox, startStackPrometheus, type Sandbox, type StackPrometheus } from '../sandbox/index.js';
+import {
+  startSandbox,
+  startStackPrometheus,
+  type Sandbox,
+  type StackPrometheus,
+} from '../sandbox/index.js';
 import type { EngineEnv } from '../worker/config.js';
 import { createReleaseWorker } from '../worker/index.js';
 import { createProviders, providerOptionsFromEnv } from '../worker/providers.js';
@@ -69,29 +74,41 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       try {
         await fn();
       } catch (error) {
-        log(`[stack] stopping ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+        log(
+          `[stack] stopping ${name} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
   };
   try {
     const mode = stackMode(env);
     // before anything starts: finding Prometheus may mean installing it, and may fail
-    const prometheusBinary = mode === 'sandbox' ? options.prometheusBinary ?? await findPrometheus() : null;
+    const prometheusBinary =
+      mode === 'sandbox' ? (options.prometheusBinary ?? (await findPrometheus())) : null;
     let temporalAddress = env.TEMPORAL_ADDRESS;
     let temporalUiUrl: string | null = env.TEMPORAL_UI_URL;
     if (!temporalAddress) {
-      if (!options.temporalCli) throw new Error('no Temporal CLI given and TEMPORAL_ADDRESS is not set');
+      if (!options.temporalCli)
+        throw new Error('no Temporal CLI given and TEMPORAL_ADDRESS is not set');
       for (const port of [env.TEMPORAL_PORT, env.TEMPORAL_UI_PORT]) {
-        if (await portInUse(port)) throw new Error(`port ${port} is in use: stop what runs there, set TEMPORAL_PORT/TEMPORAL_UI_PORT, or set TEMPORAL_ADDRESS to use a running Temporal server`);
+        if (await portInUse(port))
+          throw new Error(
+            `port ${port} is in use: stop what runs there, set TEMPORAL_PORT/TEMPORAL_UI_PORT, or set TEMPORAL_ADDRESS to use a running Temporal server`,
+          );
       }
       const server = await startDevServer({
-        cli: options.temporalCli, port: env.TEMPORAL_PORT, uiPort: env.TEMPORAL_UI_PORT,
-        dbFile: join(dataDir, 'temporal.sqlite'), logFile: join(dataDir, 'temporal.log'),
+        cli: options.temporalCli,
+        port: env.TEMPORAL_PORT,
+        uiPort: env.TEMPORAL_UI_PORT,
+        dbFile: join(dataDir, 'temporal.sqlite'),
+        logFile: join(dataDir, 'temporal.log'),
       });
       stoppers.push(['temporal', server.stop]);
       temporalAddress = server.address;
       temporalUiUrl = server.uiUrl;
-      log(`[stack] Temporal dev server on ${server.address}, UI ${server.uiUrl} (history in ${join(dataDir, 'temporal.sqlite')})`);
+      log(
+        `[stack] Temporal dev server on ${server.address}, UI ${server.uiUrl} (history in ${join(dataDir, 'temporal.sqlite')})`,
+      );
     }
 
     let sandbox: Sandbox | null = null;
@@ -99,17 +116,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (prometheusBinary) {
       // traffic for as long as the stack runs (the generator's own default stops after 2 h)
       sandbox = await startSandbox({
-        routerPort: env.SANDBOX_ROUTER_PORT, demoBasePort: env.SANDBOX_DEMO_PORT,
-        traffic: { maxDurationMs: Number.POSITIVE_INFINITY, ...(env.SANDBOX_RPS ? { ratePerSecond: env.SANDBOX_RPS } : {}) },
+        routerPort: env.SANDBOX_ROUTER_PORT,
+        demoBasePort: env.SANDBOX_DEMO_PORT,
+        traffic: {
+          maxDurationMs: Number.POSITIVE_INFINITY,
+          ...(env.SANDBOX_RPS ? { ratePerSecond: env.SANDBOX_RPS } : {}),
+        },
       });
       stoppers.push(['sandbox', () => sandbox!.stop()]);
-      prometheus = await startStackPrometheus({ binary: prometheusBinary, port: env.PROMETHEUS_PORT, dataDir: join(dataDir, 'prometheus'), targets: sandbox.scrapeTargets });
+      prometheus = await startStackPrometheus({
+        binary: prometheusBinary,
+        port: env.PROMETHEUS_PORT,
+        dataDir: join(dataDir, 'prometheus'),
+        targets: sandbox.scrapeTargets,
+      });
       stoppers.push(['prometheus', () => prometheus!.stop()]);
-      log(`[stack] sandbox router ${sandbox.routerUrl} (${sandbox.service} in namespace ${sandbox.namespace}), Prometheus ${prometheus.url} scraping every 1s`);
+      log(
+        `[stack] sandbox router ${sandbox.routerUrl} (${sandbox.service} in namespace ${sandbox.namespace}), Prometheus ${prometheus.url} scraping every 1s`,
+      );
     }
 
     // a server of the operator's may be secured (worker/temporal-connection.ts); the stack's own is plain
-    const temporal = env.TEMPORAL_ADDRESS ? temporalConnectionOptions(env) : { address: temporalAddress };
+    const temporal = env.TEMPORAL_ADDRESS
+      ? temporalConnectionOptions(env)
+      : { address: temporalAddress };
     const connection = await Connection.connect(temporal);
     stoppers.push(['temporal client', () => connection.close()]);
     await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
@@ -122,30 +152,45 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.CANARY_TASK_QUEUE,
       // the stack's own Prometheus and sandbox, when it runs them, are the defaults
-      providers: createProviders(providerOptionsFromEnv({
-        ...env,
-        CANARY_PROMETHEUS_URL: prometheus?.url ?? env.CANARY_PROMETHEUS_URL,
-        CANARY_SANDBOX_URL: sandbox?.routerUrl ?? env.CANARY_SANDBOX_URL,
-      })),
+      providers: createProviders(
+        providerOptionsFromEnv({
+          ...env,
+          CANARY_PROMETHEUS_URL: prometheus?.url ?? env.CANARY_PROMETHEUS_URL,
+          CANARY_SANDBOX_URL: sandbox?.routerUrl ?? env.CANARY_SANDBOX_URL,
+        }),
+      ),
     });
     const running = worker.run();
-    stoppers.push(['worker', async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    }]);
+    stoppers.push([
+      'worker',
+      async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+      },
+    ]);
     log(`[stack] worker polling ${env.CANARY_TASK_QUEUE}`);
 
     const tokens = await loadTokenStore({ env: options.tokenEnv ?? process.env, dataDir });
     const api: ApiServer = await startApiServer({
-      port: env.PORT, host: env.HOST, client, tokens: tokens.store, taskQueue: env.CANARY_TASK_QUEUE,
+      port: env.PORT,
+      host: env.HOST,
+      client,
+      tokens: tokens.store,
+      taskQueue: env.CANARY_TASK_QUEUE,
       ...(temporalUiUrl ? { temporalUiUrl } : {}),
     });
     stoppers.push(['api', () => api.close()]);
     log(`[stack] API ${api.url} (docs ${api.url}/docs); ${tokens.message}`);
 
     return {
-      mode, apiUrl: api.url, temporalAddress, temporalUiUrl, prometheusUrl: prometheus?.url ?? null,
-      sandboxUrl: sandbox?.routerUrl ?? null, tokensMessage: tokens.message, stop,
+      mode,
+      apiUrl: api.url,
+      temporalAddress,
+      temporalUiUrl,
+      prometheusUrl: prometheus?.url ?? null,
+      sandboxUrl: sandbox?.routerUrl ?? null,
+      tokensMessage: tokens.message,
+      stop,
     };
   } catch (error) {
     await stop();

@@ -50,12 +50,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     }
     stopping = true;
     console.error(`[stack] ${signal}: stopping (API drains, worker hands back its tasks)…`);
-    stack.stop().then(() => {
-      console.error('[stack] stopped');
-      process.exit(0);
-    }, (error: unknown) => {
-      console.error(`[stack] stop failed: ${(error as Error).message}`);
-      process.exit(1);
-    });
+    stack.stop().then(
+      () => {
+        console.error('[stack] stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(`[stack] stop failed: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
   });
 }

@@ -5,7 +5,10 @@
 import { startTemporalDevServer } from '../scripts/lib/temporal-server.mjs';
 import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
 
-export type DevServerOptions = Omit<Parameters<typeof startTemporalDevServer>[0], 'searchAttributes'>;
+export type DevServerOptions = Omit<
+  Parameters<typeof startTemporalDevServer>[0],
+  'searchAttributes'
+>;
 export type DevServer = Awaited<ReturnType<typeof startTemporalDevServer>>;
 
 export function startDevServer(options: DevServerOptions): Promise<DevServer> {

@@ -23,8 +23,10 @@ export const engineEnvSchema = z.object({
    * on/off, implied by any file below or an API key; PEM files for a private CA and a client
    * certificate (mTLS, both or neither); the name in the server's certificate; Temporal Cloud's key.
    */
-  CANARY_TEMPORAL_TLS: z.enum(['on', 'off', 'true', 'false', '1', '0'], { message: 'must be on or off' })
-    .transform((value) => value === 'on' || value === 'true' || value === '1').optional(),
+  CANARY_TEMPORAL_TLS: z
+    .enum(['on', 'off', 'true', 'false', '1', '0'], { message: 'must be on or off' })
+    .transform((value) => value === 'on' || value === 'true' || value === '1')
+    .optional(),
   CANARY_TEMPORAL_TLS_CA: z.string().min(1).optional(),
   CANARY_TEMPORAL_TLS_CERT: z.string().min(1).optional(),
   CANARY_TEMPORAL_TLS_KEY: z.string().min(1).optional(),
@@ -67,7 +69,9 @@ export type EngineEnv = z.output<typeof engineEnvSchema>;
 
 /** Parses the environment; throws one message listing every bad variable. */
 export function loadEngineEnv(env: NodeJS.ProcessEnv = process.env): EngineEnv {
-  const parsed = engineEnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  const parsed = engineEnvSchema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
+  );
   if (parsed.success) return parsed.data;
   const lines = problemLines(problemsFromZod(parsed.error)).map((line) => `  ${line}`);
   throw new Error(`invalid environment:\n${lines.join('\n')}`);

@@ -16,7 +16,8 @@ export interface TemporalProbeConnection {
 }
 
 /** The Temporal worker's lifecycle state (Worker.getState()). */
-export type WorkerState = 'INITIALIZED' | 'RUNNING' | 'STOPPED' | 'STOPPING' | 'DRAINING' | 'DRAINED' | 'FAILED';
+export type WorkerState =
+  'INITIALIZED' | 'RUNNING' | 'STOPPED' | 'STOPPING' | 'DRAINING' | 'DRAINED' | 'FAILED';
 
 export interface HealthServerOptions {
   port: number;
@@ -53,9 +54,14 @@ export class TemporalProbe {
   check(): Promise<ProbeResult> {
     if (this.last && Date.now() - this.last.at < this.cacheMs) return this.last.result;
     const result = this.connection
-      .withDeadline(Date.now() + this.timeoutMs, () => this.connection.workflowService.getSystemInfo({}))
+      .withDeadline(Date.now() + this.timeoutMs, () =>
+        this.connection.workflowService.getSystemInfo({}),
+      )
       .then((info): ProbeResult => ({ ok: true, serverVersion: info.serverVersion || null }))
-      .catch((error: unknown): ProbeResult => ({ ok: false, reason: error instanceof Error ? error.message : String(error) }));
+      .catch((error: unknown): ProbeResult => ({
+        ok: false,
+        reason: error instanceof Error ? error.message : String(error),
+      }));
     this.last = { at: Date.now(), result };
     return result;
   }
@@ -70,14 +76,32 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const routes: Record<string, (res: ServerResponse) => Promise<void>> = {
     '/healthz': async (res) => {
       const state = options.workerState();
-      if (state === 'FAILED') return problem(res, 503, 'worker-not-running', 'the Temporal worker has FAILED; the process must be restarted');
+      if (state === 'FAILED')
+        return problem(
+          res,
+          503,
+          'worker-not-running',
+          'the Temporal worker has FAILED; the process must be restarted',
+        );
       json(res, 200, { status: 'ok', worker: state });
     },
     '/readyz': async (res) => {
       const state = options.workerState();
-      if (state !== 'RUNNING') return problem(res, 503, 'worker-not-running', `the Temporal worker is ${state}, not RUNNING`);
+      if (state !== 'RUNNING')
+        return problem(
+          res,
+          503,
+          'worker-not-running',
+          `the Temporal worker is ${state}, not RUNNING`,
+        );
       const result = await probe.check();
-      if (!result.ok) return problem(res, 503, 'temporal-unavailable', `the Temporal server${where} did not answer within ${seconds} s: ${result.reason}`);
+      if (!result.ok)
+        return problem(
+          res,
+          503,
+          'temporal-unavailable',
+          `the Temporal server${where} did not answer within ${seconds} s: ${result.reason}`,
+        );
       json(res, 200, { status: 'ready', temporal: { serverVersion: result.serverVersion } });
     },
     '/metrics': async (res) => {
@@ -90,10 +114,20 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     const path = new URL(req.url ?? '/', 'http://worker').pathname;
     const route = routes[path];
     if (!route || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      return problem(res, 404, 'not-found', `the worker answers GET /healthz, /readyz and /metrics, not ${req.method} ${path}`);
+      return problem(
+        res,
+        404,
+        'not-found',
+        `the worker answers GET /healthz, /readyz and /metrics, not ${req.method} ${path}`,
+      );
     }
     route(res).catch((error: unknown) => {
-      problem(res, 500, 'internal', `${path} failed: ${error instanceof Error ? error.message : String(error)}`);
+      problem(
+        res,
+        500,
+        'internal',
+        `${path} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -104,28 +138,46 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${host}:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+    .end(JSON.stringify(body));
 }
 
-type WorkerProblemKind = Extract<ProblemKind, 'not-found' | 'temporal-unavailable' | 'internal'> | 'worker-not-running';
+type WorkerProblemKind =
+  Extract<ProblemKind, 'not-found' | 'temporal-unavailable' | 'internal'> | 'worker-not-running';
 
 /** A problem+json answer: the API's document for its kinds; the worker's own kind on the same URN scheme. */
-function problem(res: ServerResponse, status: number, kind: WorkerProblemKind, detail: string): void {
+function problem(
+  res: ServerResponse,
+  status: number,
+  kind: WorkerProblemKind,
+  detail: string,
+): void {
   if (res.headersSent) {
     res.end();
     return;
   }
   const instance = res.req.url ?? '/';
-  const body = kind === 'worker-not-running'
-    ? { type: `urn:canary-engine:problem:${kind}`, title: 'The worker is not running', status, detail, instance }
-    : problemDocument(kind, status, detail, instance);
-  res.writeHead(status, { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store' }).end(JSON.stringify(body));
+  const body =
+    kind === 'worker-not-running'
+      ? {
+          type: `urn:canary-engine:problem:${kind}`,
+          title: 'The worker is not running',
+          status,
+          detail,
+          instance,
+        }
+      : problemDocument(kind, status, detail, instance);
+  res
+    .writeHead(status, { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store' })
+    .end(JSON.stringify(body));
 }

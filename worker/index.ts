@@ -16,7 +16,9 @@ import type { WorkerMetrics } from './metrics.js';
 export const SHUTDOWN_GRACE_SECONDS = 10;
 
 /** The workflows' entry, with this module's extension: .ts under tsx, .js once compiled to dist/. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
 export interface ReleaseWorkerOptions {
   connection: NativeConnection;
@@ -40,6 +42,8 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     workflowsPath: WORKFLOWS_PATH,
     activities: createActivities(options.providers),
     shutdownGraceTime: SHUTDOWN_GRACE_SECONDS * 1000,
-    ...(options.metrics ? { interceptors: { activity: [options.metrics.activityInterceptors()] } } : {}),
+    ...(options.metrics
+      ? { interceptors: { activity: [options.metrics.activityInterceptors()] } }
+      : {}),
   });
 }

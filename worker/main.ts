@@ -12,7 +12,11 @@ import { createReleaseWorker } from './index.js';
 import { WorkerMetrics } from './metrics.js';
 import { createProviders, providerOptionsFromEnv } from './providers.js';
 import { checkSearchAttributes, searchAttributesMessage } from './search-attributes.js';
-import { describeTemporalConnection, temporalConnectionOptions, type TemporalConnectionOptions } from './temporal-connection.js';
+import {
+  describeTemporalConnection,
+  temporalConnectionOptions,
+  type TemporalConnectionOptions,
+} from './temporal-connection.js';
 
 // the SDK's own logs at WARN (worker state changes and bundler output would drown what matters);
 // no SDK signal handlers: this process decides the shutdown order itself
@@ -34,17 +38,22 @@ async function connectOrExit<T>(what: string, connect: () => Promise<T>): Promis
   try {
     return await connect();
   } catch (error) {
-    console.error(`[worker] cannot connect ${what} to Temporal at ${where}: ${(error as Error).message}`);
+    console.error(
+      `[worker] cannot connect ${what} to Temporal at ${where}: ${(error as Error).message}`,
+    );
     process.exit(1);
   }
 }
 const admin = await connectOrExit('its client', () => Connection.connect(temporal));
 const outcome = await checkSearchAttributes(admin.operatorService, env.TEMPORAL_NAMESPACE, address);
 const report = searchAttributesMessage(outcome, env.TEMPORAL_NAMESPACE);
-if (report.lines.length > 0) console.error(`[worker] ${report.warn ? 'warning: ' : ''}${report.lines.join('\n')}`);
+if (report.lines.length > 0)
+  console.error(`[worker] ${report.warn ? 'warning: ' : ''}${report.lines.join('\n')}`);
 await admin.close();
 const connection = await connectOrExit('its worker', () => NativeConnection.connect(temporal));
-const metrics = new WorkerMetrics({ visibility: { connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.CANARY_TASK_QUEUE } });
+const metrics = new WorkerMetrics({
+  visibility: { connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.CANARY_TASK_QUEUE },
+});
 const stopObservingWrites = metrics.observeObjectWrites();
 const worker = await createReleaseWorker({
   connection,
@@ -54,10 +63,17 @@ const worker = await createReleaseWorker({
   metrics,
 });
 // started before run() so a slow first poll is visible as "not ready" rather than as no answer
-const health = env.CANARY_WORKER_HEALTH_PORT === 0 ? undefined : await startHealthServer({
-  port: env.CANARY_WORKER_HEALTH_PORT, host: env.CANARY_WORKER_HEALTH_HOST, connection, temporalAddress: address,
-  workerState: () => worker.getState(), metrics,
-});
+const health =
+  env.CANARY_WORKER_HEALTH_PORT === 0
+    ? undefined
+    : await startHealthServer({
+        port: env.CANARY_WORKER_HEALTH_PORT,
+        host: env.CANARY_WORKER_HEALTH_HOST,
+        connection,
+        temporalAddress: address,
+        workerState: () => worker.getState(),
+        metrics,
+      });
 if (health) console.error(`[worker] health and metrics on ${health.url}`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -19,13 +19,26 @@ import type { ReleaseSpec } from '../core/spec.js';
 import { RELEASE_WORKFLOW_TYPE, TERMINAL_PHASES, type Phase } from '../workflows/messages.js';
 
 /** Every phase, in the order the gauge lists them. */
-export const PHASES: readonly Phase[] = ['Pending', 'Progressing', 'AwaitingApproval', 'Paused', 'Promoting', 'Promoted', 'RollingBack', 'RolledBack', 'Failed'];
+export const PHASES: readonly Phase[] = [
+  'Pending',
+  'Progressing',
+  'AwaitingApproval',
+  'Paused',
+  'Promoting',
+  'Promoted',
+  'RollingBack',
+  'RolledBack',
+  'Failed',
+];
 
 /** The Temporal calls the phase gauge makes; NativeConnection and the client's Connection both have them. */
 export interface VisibilityConnection {
   withDeadline<T>(deadline: number | Date, fn: () => Promise<T>): Promise<T>;
   workflowService: {
-    countWorkflowExecutions(request: { namespace: string; query: string }): Promise<{ count?: unknown }>;
+    countWorkflowExecutions(request: {
+      namespace: string;
+      query: string;
+    }): Promise<{ count?: unknown }>;
   };
 }
 
@@ -44,7 +57,11 @@ const LONG_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 
 /** The visibility query counting one phase: releases on this task queue, only running ones for a phase that is not an end. */
 export function phaseQuery(taskQueue: string, phase: Phase): string {
-  const clauses = [`WorkflowType = '${RELEASE_WORKFLOW_TYPE}'`, `TaskQueue = '${taskQueue.replace(/'/g, "\\'")}'`, `CanaryPhase = '${phase}'`];
+  const clauses = [
+    `WorkflowType = '${RELEASE_WORKFLOW_TYPE}'`,
+    `TaskQueue = '${taskQueue.replace(/'/g, "\\'")}'`,
+    `CanaryPhase = '${phase}'`,
+  ];
   // a terminated or timed-out workflow keeps the phase it last published; it is not running in it
   if (!TERMINAL_PHASES.includes(phase)) clauses.push(`ExecutionStatus = 'Running'`);
   return clauses.join(' AND ');
@@ -61,44 +78,65 @@ export function failureType(error: unknown): string {
 export class WorkerMetrics {
   readonly registry = new Registry();
   private readonly releases = new Gauge({
-    name: 'canary_releases', help: 'Releases on this task queue by phase (Temporal visibility: running ones for non-final phases; every replica reports the same).',
-    labelNames: ['phase'] as const, registers: [],
+    name: 'canary_releases',
+    help: 'Releases on this task queue by phase (Temporal visibility: running ones for non-final phases; every replica reports the same).',
+    labelNames: ['phase'] as const,
+    registers: [],
   });
   private readonly phaseCountErrors = new Counter({
-    name: 'canary_releases_count_errors_total', help: 'Scrapes whose releases-by-phase counts Temporal did not answer (the gauge is then left empty).',
+    name: 'canary_releases_count_errors_total',
+    help: 'Scrapes whose releases-by-phase counts Temporal did not answer (the gauge is then left empty).',
     registers: [this.registry],
   });
   private readonly decisions = new Counter({
-    name: 'canary_decisions_total', help: 'Analysis decisions by verdict and what decided them (metric:…, guard:…, gate:…).',
-    labelNames: ['release_namespace', 'release_service', 'verdict', 'decided_by'] as const, registers: [this.registry],
+    name: 'canary_decisions_total',
+    help: 'Analysis decisions by verdict and what decided them (metric:…, guard:…, gate:…).',
+    labelNames: ['release_namespace', 'release_service', 'verdict', 'decided_by'] as const,
+    registers: [this.registry],
   });
   private readonly writeDuration = new Histogram({
-    name: 'canary_kube_write_duration_seconds', help: 'Optimistic writes of routing objects and Deployments, read to verified write, by kind and outcome.',
-    labelNames: ['kind', 'outcome'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry],
+    name: 'canary_kube_write_duration_seconds',
+    help: 'Optimistic writes of routing objects and Deployments, read to verified write, by kind and outcome.',
+    labelNames: ['kind', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
   });
   private readonly writeConflicts = new Counter({
-    name: 'canary_kube_write_conflicts_total', help: 'Optimistic writes retried after another writer changed the object (HTTP 409), by kind.',
-    labelNames: ['kind'] as const, registers: [this.registry],
+    name: 'canary_kube_write_conflicts_total',
+    help: 'Optimistic writes retried after another writer changed the object (HTTP 409), by kind.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
   });
   private readonly rollbacks = new Counter({
-    name: 'canary_rollbacks_total', help: 'Rollbacks completed (all traffic back on stable), by release namespace and service.',
-    labelNames: ['release_namespace', 'release_service'] as const, registers: [this.registry],
+    name: 'canary_rollbacks_total',
+    help: 'Rollbacks completed (all traffic back on stable), by release namespace and service.',
+    labelNames: ['release_namespace', 'release_service'] as const,
+    registers: [this.registry],
   });
   private readonly rollbackDuration = new Histogram({
-    name: 'canary_rollback_duration_seconds', help: 'Time from scheduling the rollback\'s routing reset to its success, retries included.',
-    buckets: LONG_BUCKETS, registers: [this.registry],
+    name: 'canary_rollback_duration_seconds',
+    help: "Time from scheduling the rollback's routing reset to its success, retries included.",
+    buckets: LONG_BUCKETS,
+    registers: [this.registry],
   });
   private readonly rollbackAttemptFailures = new Counter({
-    name: 'canary_rollback_attempt_failures_total', help: 'Failed attempts of a rollback activity (restoreStable, finishRelease after a rollback): Temporal retries them.',
-    labelNames: ['release_namespace', 'release_service', 'activity'] as const, registers: [this.registry],
+    name: 'canary_rollback_attempt_failures_total',
+    help: 'Failed attempts of a rollback activity (restoreStable, finishRelease after a rollback): Temporal retries them.',
+    labelNames: ['release_namespace', 'release_service', 'activity'] as const,
+    registers: [this.registry],
   });
   private readonly activityFailures = new Counter({
-    name: 'canary_activity_failures_total', help: 'Failed activity attempts by activity type and failure type.',
-    labelNames: ['activity', 'failure_type'] as const, registers: [this.registry],
+    name: 'canary_activity_failures_total',
+    help: 'Failed activity attempts by activity type and failure type.',
+    labelNames: ['activity', 'failure_type'] as const,
+    registers: [this.registry],
   });
   private readonly activityDuration = new Histogram({
-    name: 'canary_activity_duration_seconds', help: 'Activity attempts by activity type and outcome (completed, failed, cancelled).',
-    labelNames: ['activity', 'outcome'] as const, buckets: LONG_BUCKETS, registers: [this.registry],
+    name: 'canary_activity_duration_seconds',
+    help: 'Activity attempts by activity type and outcome (completed, failed, cancelled).',
+    labelNames: ['activity', 'outcome'] as const,
+    buckets: LONG_BUCKETS,
+    registers: [this.registry],
   });
   private phaseCounts: { at: number; counts: Promise<Map<Phase, number>> } | undefined;
 
@@ -136,7 +174,10 @@ export class WorkerMetrics {
             return result;
           } catch (error) {
             const type = failureType(error);
-            this.activityDuration.observe({ activity, outcome: type === 'Cancelled' ? 'cancelled' : 'failed' }, seconds());
+            this.activityDuration.observe(
+              { activity, outcome: type === 'Cancelled' ? 'cancelled' : 'failed' },
+              seconds(),
+            );
             this.activityFailures.inc({ activity, failure_type: type });
             if (isRollbackActivity(activity, input.args)) {
               const spec = input.args[0] as ReleaseSpec;
@@ -149,11 +190,20 @@ export class WorkerMetrics {
     });
   }
 
-  private completed(activity: string, args: readonly unknown[], result: unknown, ctx: Context): void {
+  private completed(
+    activity: string,
+    args: readonly unknown[],
+    result: unknown,
+    ctx: Context,
+  ): void {
     if (activity === 'analyseCanary') {
       const { spec } = args[0] as AnalyseInput;
       const { decision } = result as AnalyseResult;
-      this.decisions.inc({ ...releaseLabels(spec), verdict: decision.verdict, decided_by: decision.decidedBy });
+      this.decisions.inc({
+        ...releaseLabels(spec),
+        verdict: decision.verdict,
+        decided_by: decision.decidedBy,
+      });
     } else if (activity === 'finishRelease' && args[1] === 'rolledBack') {
       const spec = args[0] as ReleaseSpec;
       this.rollbacks.inc(releaseLabels(spec));
@@ -170,10 +220,17 @@ export class WorkerMetrics {
       const { connection, namespace, taskQueue } = visibility;
       const count = async (phase: Phase): Promise<[Phase, number]> => {
         const answer = await connection.withDeadline(Date.now() + PHASE_QUERY_TIMEOUT_MS, () =>
-          connection.workflowService.countWorkflowExecutions({ namespace, query: phaseQuery(taskQueue, phase) }));
+          connection.workflowService.countWorkflowExecutions({
+            namespace,
+            query: phaseQuery(taskQueue, phase),
+          }),
+        );
         return [phase, toNumber(answer.count)];
       };
-      this.phaseCounts = { at: Date.now(), counts: Promise.all(PHASES.map(count)).then((entries) => new Map(entries)) };
+      this.phaseCounts = {
+        at: Date.now(),
+        counts: Promise.all(PHASES.map(count)).then((entries) => new Map(entries)),
+      };
     }
     try {
       const counts = await this.phaseCounts.counts;
@@ -201,6 +258,12 @@ function isRollbackActivity(activity: string, args: readonly unknown[]): boolean
 
 /** An int64 from the API: a Long object (when protobufjs has `long`), a number, or absent. */
 function toNumber(value: unknown): number {
-  if (typeof value === 'object' && value !== null && 'toNumber' in value && typeof value.toNumber === 'function') return Number(value.toNumber());
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    'toNumber' in value &&
+    typeof value.toNumber === 'function'
+  )
+    return Number(value.toNumber());
   return Number(value ?? 0);
 }

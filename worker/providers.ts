@@ -4,7 +4,11 @@
  * cluster), Prometheus, and — only when given — the local sandbox's router and workloads.
  */
 import type { ActivityDeps } from '../activities/release-activities.js';
-import { createKubeClients, type KubeClientOptions, type KubeClients } from '../activities/kube/kube-clients.js';
+import {
+  createKubeClients,
+  type KubeClientOptions,
+  type KubeClients,
+} from '../activities/kube/kube-clients.js';
 import { createMetricsProvider } from '../activities/metrics/factory.js';
 import type { SandboxProviders } from '../activities/providers.js';
 import { createTrafficRouter } from '../activities/routers/factory.js';
@@ -30,7 +34,10 @@ export interface ProviderOptions {
 /** Provider options from the engine's environment: kubeconfig, context, default addresses, the sandbox. */
 export function providerOptionsFromEnv(env: EngineEnv): ProviderOptions {
   return {
-    kube: { ...(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}), ...(env.CANARY_KUBE_CONTEXT ? { context: env.CANARY_KUBE_CONTEXT } : {}) },
+    kube: {
+      ...(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}),
+      ...(env.CANARY_KUBE_CONTEXT ? { context: env.CANARY_KUBE_CONTEXT } : {}),
+    },
     defaults: { prometheusUrl: env.CANARY_PROMETHEUS_URL },
     // every worker can drive the local sandbox today (the sandbox router's default address is
     // CANARY_SANDBOX_URL); this is the one line that decides whether it can
@@ -46,6 +53,9 @@ export function createProviders(options: ProviderOptions = {}): ActivityDeps {
     routerFor: (spec: ReleaseSpec) => createTrafficRouter(spec, kubeClients, sandbox),
     workloadsFor: (spec: ReleaseSpec) => createWorkloadManager(spec, kubeClients, sandbox),
     metricsFor: (spec: ReleaseSpec) =>
-      createMetricsProvider(spec.analysis.metrics, options.defaults?.prometheusUrl ? { defaultAddress: options.defaults.prometheusUrl } : {}),
+      createMetricsProvider(
+        spec.analysis.metrics,
+        options.defaults?.prometheusUrl ? { defaultAddress: options.defaults.prometheusUrl } : {},
+      ),
   };
 }

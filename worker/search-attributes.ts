@@ -14,12 +14,20 @@ import { SEARCH_ATTRIBUTES } from '../workflows/messages.js';
 
 // @temporalio/proto is CommonJS: under Node's own ESM loader only its default export is reliable
 const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
-const TYPES = { Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, Int: IndexedValueType.INDEXED_VALUE_TYPE_INT } as const;
+const TYPES = {
+  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Int: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+} as const;
 
 /** The two calls this module makes, as Connection's operatorService offers them (tests pass a fake). */
 export interface SearchAttributeOperator {
-  listSearchAttributes(request: { namespace: string }): Promise<{ customAttributes?: Record<string, unknown> | null }>;
-  addSearchAttributes(request: { namespace: string; searchAttributes: Record<string, number> }): Promise<unknown>;
+  listSearchAttributes(request: {
+    namespace: string;
+  }): Promise<{ customAttributes?: Record<string, unknown> | null }>;
+  addSearchAttributes(request: {
+    namespace: string;
+    searchAttributes: Record<string, number>;
+  }): Promise<unknown>;
 }
 
 /** What the worker found out about the release search attributes at start. */
@@ -33,7 +41,9 @@ export type SearchAttributesOutcome =
 
 // gRPC status codes that mean "Temporal is not reachable right now": the process fails, as any
 // start-up without Temporal does, rather than guessing about the namespace
-const TRANSIENT_CODES = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */]);
+const TRANSIENT_CODES = new Set([
+  1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAILABLE */,
+]);
 
 function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -45,7 +55,10 @@ function reasonOf(error: unknown): string {
 }
 
 /** Returns the names it added (empty when all were there); any refusal is thrown. */
-export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+export async function ensureSearchAttributes(
+  connection: Connection,
+  namespace: string,
+): Promise<string[]> {
   const operator: SearchAttributeOperator = connection.operatorService;
   const missing = missingNames(await operator.listSearchAttributes({ namespace }));
   if (missing.length === 0) return [];
@@ -58,13 +71,25 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
  * (another replica may have added them meanwhile) and reports what an operator must create.
  * Throws only when Temporal is unreachable.
  */
-export async function checkSearchAttributes(operator: SearchAttributeOperator, namespace: string, address: string): Promise<SearchAttributesOutcome> {
+export async function checkSearchAttributes(
+  operator: SearchAttributeOperator,
+  namespace: string,
+  address: string,
+): Promise<SearchAttributesOutcome> {
   let missing: (keyof typeof SEARCH_ATTRIBUTES)[];
   try {
     missing = missingNames(await operator.listSearchAttributes({ namespace }));
   } catch (error) {
     if (isTransient(error)) throw error;
-    return { kind: 'unknown', reason: reasonOf(error), commands: searchAttributeCommands(namespace, address, Object.keys(SEARCH_ATTRIBUTES) as (keyof typeof SEARCH_ATTRIBUTES)[]) };
+    return {
+      kind: 'unknown',
+      reason: reasonOf(error),
+      commands: searchAttributeCommands(
+        namespace,
+        address,
+        Object.keys(SEARCH_ATTRIBUTES) as (keyof typeof SEARCH_ATTRIBUTES)[],
+      ),
+    };
   }
   if (missing.length === 0) return { kind: 'present' };
   try {
@@ -80,7 +105,12 @@ export async function checkSearchAttributes(operator: SearchAttributeOperator, n
       still = missing;
     }
     if (still.length === 0) return { kind: 'present' };
-    return { kind: 'missing', names: still, reason, commands: searchAttributeCommands(namespace, address, still) };
+    return {
+      kind: 'missing',
+      names: still,
+      reason,
+      commands: searchAttributeCommands(namespace, address, still),
+    };
   }
 }
 
@@ -88,19 +118,35 @@ export async function checkSearchAttributes(operator: SearchAttributeOperator, n
  * The `temporal` CLI commands that create `names` in `namespace`, one per attribute type (the
  * CLI takes several --name but one --type). The operator adds their own TLS or API-key flags.
  */
-export function searchAttributeCommands(namespace: string, address: string, names: (keyof typeof SEARCH_ATTRIBUTES)[]): string[] {
+export function searchAttributeCommands(
+  namespace: string,
+  address: string,
+  names: (keyof typeof SEARCH_ATTRIBUTES)[],
+): string[] {
   const byType = new Map<string, string[]>();
-  for (const name of names) byType.set(SEARCH_ATTRIBUTES[name], [...(byType.get(SEARCH_ATTRIBUTES[name]) ?? []), name]);
-  return [...byType].map(([type, typed]) => `temporal operator search-attribute create --address ${address} --namespace ${namespace} ${typed.map((n) => `--name ${n}`).join(' ')} --type ${type}`);
+  for (const name of names)
+    byType.set(SEARCH_ATTRIBUTES[name], [...(byType.get(SEARCH_ATTRIBUTES[name]) ?? []), name]);
+  return [...byType].map(
+    ([type, typed]) =>
+      `temporal operator search-attribute create --address ${address} --namespace ${namespace} ${typed.map((n) => `--name ${n}`).join(' ')} --type ${type}`,
+  );
 }
 
 /** The worker's log lines for an outcome; `warn` when something is left for an operator. */
-export function searchAttributesMessage(outcome: SearchAttributesOutcome, namespace: string): { warn: boolean; lines: string[] } {
+export function searchAttributesMessage(
+  outcome: SearchAttributesOutcome,
+  namespace: string,
+): { warn: boolean; lines: string[] } {
   switch (outcome.kind) {
     case 'present':
       return { warn: false, lines: [] };
     case 'added':
-      return { warn: false, lines: [`registered search attributes ${outcome.names.join(', ')} in namespace ${namespace}`] };
+      return {
+        warn: false,
+        lines: [
+          `registered search attributes ${outcome.names.join(', ')} in namespace ${namespace}`,
+        ],
+      };
     case 'missing':
       return {
         warn: true,
@@ -125,10 +171,19 @@ export function searchAttributesMessage(outcome: SearchAttributesOutcome, namesp
 }
 
 function addRequest(namespace: string, names: (keyof typeof SEARCH_ATTRIBUTES)[]) {
-  return { namespace, searchAttributes: Object.fromEntries(names.map((name) => [name, TYPES[SEARCH_ATTRIBUTES[name]]])) };
+  return {
+    namespace,
+    searchAttributes: Object.fromEntries(
+      names.map((name) => [name, TYPES[SEARCH_ATTRIBUTES[name]]]),
+    ),
+  };
 }
 
-function missingNames(listed: { customAttributes?: Record<string, unknown> | null }): (keyof typeof SEARCH_ATTRIBUTES)[] {
+function missingNames(listed: {
+  customAttributes?: Record<string, unknown> | null;
+}): (keyof typeof SEARCH_ATTRIBUTES)[] {
   const known = new Set(Object.keys(listed.customAttributes ?? {}));
-  return (Object.keys(SEARCH_ATTRIBUTES) as (keyof typeof SEARCH_ATTRIBUTES)[]).filter((name) => !known.has(name));
+  return (Object.keys(SEARCH_ATTRIBUTES) as (keyof typeof SEARCH_ATTRIBUTES)[]).filter(
+    (name) => !known.has(name),
+  );
 }

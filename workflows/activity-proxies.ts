@@ -2,7 +2,12 @@
  * How the release workflow calls its activities: one set of proxies per purpose, each with the time
  * limits, retries and cancellation it needs, and how an activity's failure reads. Workflow code.
  */
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+} from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities/contract.js';
 import type { ReleasePlan } from '../core/plan.js';
 
@@ -18,13 +23,23 @@ export function activitiesFor(plan: ReleasePlan) {
     routing: proxyActivities<ReleaseActivities>({
       startToCloseTimeout: writeTimeoutMs,
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 5 },
+      retry: {
+        initialInterval: '1s',
+        backoffCoefficient: 2,
+        maximumInterval: '20s',
+        maximumAttempts: 5,
+      },
     }),
     /** Heartbeats (every 2 s while waiting for scrapes) carry an abort's cancellation to the activity. */
     analysis: proxyActivities<ReleaseActivities>({
       startToCloseTimeout: '2m',
       heartbeatTimeout: '10s',
-      retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
+      retry: {
+        initialInterval: '2s',
+        backoffCoefficient: 2,
+        maximumInterval: '30s',
+        maximumAttempts: 4,
+      },
     }),
     promoting: proxyActivities<ReleaseActivities>({
       startToCloseTimeout: writeTimeoutMs,
@@ -35,7 +50,12 @@ export function activitiesFor(plan: ReleasePlan) {
     /** Rollback must complete even when the router errs: retried with backoff for minutes. */
     restoring: proxyActivities<ReleaseActivities>({
       startToCloseTimeout: writeTimeoutMs,
-      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+      retry: {
+        initialInterval: '1s',
+        backoffCoefficient: 2,
+        maximumInterval: '30s',
+        maximumAttempts: 8,
+      },
     }),
   };
 }
@@ -48,5 +68,9 @@ export function failureMessage(error: unknown): string {
 
 /** Whether the activity failed with an error that retrying cannot fix. */
 export function isNonRetryable(error: unknown): boolean {
-  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable === true;
+  return (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.nonRetryable === true
+  );
 }

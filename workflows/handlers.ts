@@ -6,9 +6,22 @@
  */
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import {
-  abortSignal, abortUpdate, approveSignal, approveUpdate, OTHER_RELEASE_FAILURE, pauseSignal, pauseUpdate,
-  promoteSignal, promoteUpdate, resumeSignal, resumeUpdate, statusQuery, TERMINAL_PHASES,
-  type ActionArgs, type ActionKind, type ReleaseStatus,
+  abortSignal,
+  abortUpdate,
+  approveSignal,
+  approveUpdate,
+  OTHER_RELEASE_FAILURE,
+  pauseSignal,
+  pauseUpdate,
+  promoteSignal,
+  promoteUpdate,
+  resumeSignal,
+  resumeUpdate,
+  statusQuery,
+  TERMINAL_PHASES,
+  type ActionArgs,
+  type ActionKind,
+  type ReleaseStatus,
 } from './messages.js';
 import type { ReleaseState } from './state.js';
 
@@ -16,26 +29,45 @@ const MAX_TEXT = 1000;
 
 /** What is wrong with a message's payload, or null. Payloads come from outside: check everything. */
 export function payloadProblem(kind: ActionKind, args: unknown): string | null {
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) return `${kind} expects an object such as {"actor": "alice"}`;
+  if (typeof args !== 'object' || args === null || Array.isArray(args))
+    return `${kind} expects an object such as {"actor": "alice"}`;
   const record = args as Record<string, unknown>;
-  const allowed = kind === 'abort' ? ['actor', 'reason', 'releaseId'] : ['actor', 'comment', 'releaseId'];
+  const allowed =
+    kind === 'abort' ? ['actor', 'reason', 'releaseId'] : ['actor', 'comment', 'releaseId'];
   const unknown = Object.keys(record).filter((k) => !allowed.includes(k));
-  if (unknown.length > 0) return `${kind}: unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${allowed.join(', ')})`;
-  if (typeof record.actor !== 'string' || record.actor.trim() === '' || record.actor.length > 128) return `${kind}: "actor" must be a non-empty string of at most 128 characters`;
-  if (kind === 'abort' && (typeof record.reason !== 'string' || record.reason.trim() === '' || record.reason.length > MAX_TEXT)) {
+  if (unknown.length > 0)
+    return `${kind}: unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (allowed: ${allowed.join(', ')})`;
+  if (typeof record.actor !== 'string' || record.actor.trim() === '' || record.actor.length > 128)
+    return `${kind}: "actor" must be a non-empty string of at most 128 characters`;
+  if (
+    kind === 'abort' &&
+    (typeof record.reason !== 'string' ||
+      record.reason.trim() === '' ||
+      record.reason.length > MAX_TEXT)
+  ) {
     return `abort: "reason" must be a non-empty string of at most ${MAX_TEXT} characters`;
   }
-  if (record.comment !== undefined && (typeof record.comment !== 'string' || record.comment.length > MAX_TEXT)) {
+  if (
+    record.comment !== undefined &&
+    (typeof record.comment !== 'string' || record.comment.length > MAX_TEXT)
+  ) {
     return `${kind}: "comment" must be a string of at most ${MAX_TEXT} characters`;
   }
-  if (record.releaseId !== undefined && (typeof record.releaseId !== 'string' || record.releaseId.length > 128)) {
+  if (
+    record.releaseId !== undefined &&
+    (typeof record.releaseId !== 'string' || record.releaseId.length > 128)
+  ) {
     return `${kind}: "releaseId" must be a string of at most 128 characters`;
   }
   return null;
 }
 
 /** Why an action addressed to another release does not apply to this one, or null. */
-export function addresseeProblem(kind: ActionKind, args: ActionArgs, state: ReleaseState): string | null {
+export function addresseeProblem(
+  kind: ActionKind,
+  args: ActionArgs,
+  state: ReleaseState,
+): string | null {
   const own = state.status.releaseId;
   return args.releaseId === undefined || args.releaseId === own
     ? null
@@ -50,36 +82,70 @@ export function applicabilityProblem(kind: ActionKind, state: ReleaseState): str
     case 'approve':
       return pendingGate === null ? `no approval gate is pending (phase ${phase})` : null;
     case 'abort':
-      if (phase === 'RollingBack' || state.abortRequest) return 'the release is already rolling back';
-      if (state.finalizing) return 'the canary version already runs as stable; the release is finishing its promotion';
+      if (phase === 'RollingBack' || state.abortRequest)
+        return 'the release is already rolling back';
+      if (state.finalizing)
+        return 'the canary version already runs as stable; the release is finishing its promotion';
       return null;
     case 'pause':
       if (paused) return 'the release is already paused';
-      return phase === 'Progressing' ? null : `pause applies only while the release is progressing (phase ${phase})`;
+      return phase === 'Progressing'
+        ? null
+        : `pause applies only while the release is progressing (phase ${phase})`;
     case 'resume':
       return paused ? null : `the release is not paused (phase ${phase})`;
     case 'promote':
       if (state.promoteRequest) return 'promotion was already requested';
-      return ['Progressing', 'Paused', 'AwaitingApproval'].includes(phase) ? null : `promote does not apply in phase ${phase}`;
+      return ['Progressing', 'Paused', 'AwaitingApproval'].includes(phase)
+        ? null
+        : `promote does not apply in phase ${phase}`;
   }
 }
 
 /** Where in the release an action landed, for the record. */
 function context(state: ReleaseState): string {
   const { pendingGate, step, phase } = state.status;
-  if (pendingGate) return pendingGate.kind === 'step' ? `gate before step ${pendingGate.step}` : pendingGate.kind === 'promotion' ? 'gate before promotion' : `hold at step ${pendingGate.step}`;
+  if (pendingGate)
+    return pendingGate.kind === 'step'
+      ? `gate before step ${pendingGate.step}`
+      : pendingGate.kind === 'promotion'
+        ? 'gate before promotion'
+        : `hold at step ${pendingGate.step}`;
   if (step > 0 && (phase === 'Progressing' || phase === 'Paused')) return `step ${step}`;
   return `phase ${phase}`;
 }
 
 function apply(kind: ActionKind, payload: ActionArgs, state: ReleaseState): void {
-  state.record({ action: kind, actor: payload.actor, at: new Date().toISOString(), context: context(state), ...(kind === 'abort' ? { comment: payload.reason } : payload.comment !== undefined ? { comment: payload.comment } : {}) });
+  state.record({
+    action: kind,
+    actor: payload.actor,
+    at: new Date().toISOString(),
+    context: context(state),
+    ...(kind === 'abort'
+      ? { comment: payload.reason }
+      : payload.comment !== undefined
+        ? { comment: payload.comment }
+        : {}),
+  });
   switch (kind) {
-    case 'approve': state.approval = { actor: payload.actor, ...(payload.comment !== undefined ? { comment: payload.comment } : {}) }; break;
-    case 'abort': state.abortRequest = { actor: payload.actor, reason: payload.reason ?? '' }; break;
-    case 'pause': state.pause(); break;
-    case 'resume': state.resume(); break;
-    case 'promote': state.promoteRequest = { actor: payload.actor }; break;
+    case 'approve':
+      state.approval = {
+        actor: payload.actor,
+        ...(payload.comment !== undefined ? { comment: payload.comment } : {}),
+      };
+      break;
+    case 'abort':
+      state.abortRequest = { actor: payload.actor, reason: payload.reason ?? '' };
+      break;
+    case 'pause':
+      state.pause();
+      break;
+    case 'resume':
+      state.resume();
+      break;
+    case 'promote':
+      state.promoteRequest = { actor: payload.actor };
+      break;
   }
 }
 
@@ -94,26 +160,38 @@ const MESSAGES = [
 export function installHandlers(state: ReleaseState): void {
   for (const [kind, signal, update] of MESSAGES) {
     setHandler(signal, (args: unknown) => {
-      const problem = payloadProblem(kind, args) ?? addresseeProblem(kind, args as ActionArgs, state) ?? applicabilityProblem(kind, state);
+      const problem =
+        payloadProblem(kind, args) ??
+        addresseeProblem(kind, args as ActionArgs, state) ??
+        applicabilityProblem(kind, state);
       if (problem) {
         state.note({ type: 'error', message: `ignored ${kind} signal: ${problem}` });
         return;
       }
       apply(kind, args as ActionArgs, state);
     });
-    setHandler(update, (args: unknown): ReleaseStatus => {
-      apply(kind, args as ActionArgs, state);
-      return state.snapshot();
-    }, {
-      validator: (args: unknown) => {
-        const payload = payloadProblem(kind, args);
-        if (payload) throw new Error(payload);
-        const addressee = addresseeProblem(kind, args as ActionArgs, state);
-        if (addressee) throw ApplicationFailure.create({ message: addressee, type: OTHER_RELEASE_FAILURE, nonRetryable: true });
-        const problem = applicabilityProblem(kind, state);
-        if (problem) throw new Error(problem);
+    setHandler(
+      update,
+      (args: unknown): ReleaseStatus => {
+        apply(kind, args as ActionArgs, state);
+        return state.snapshot();
       },
-    });
+      {
+        validator: (args: unknown) => {
+          const payload = payloadProblem(kind, args);
+          if (payload) throw new Error(payload);
+          const addressee = addresseeProblem(kind, args as ActionArgs, state);
+          if (addressee)
+            throw ApplicationFailure.create({
+              message: addressee,
+              type: OTHER_RELEASE_FAILURE,
+              nonRetryable: true,
+            });
+          const problem = applicabilityProblem(kind, state);
+          if (problem) throw new Error(problem);
+        },
+      },
+    );
   }
   setHandler(statusQuery, () => state.snapshot());
 }

@@ -8,7 +8,17 @@ import type { Decision } from '../core/judge/decision.js';
 import type { Weights } from '../core/types.js';
 
 /** Every phase of a release; the API's schemas and the tests enumerate these, nothing else. */
-export const PHASES = ['Pending', 'Progressing', 'AwaitingApproval', 'Paused', 'Promoting', 'Promoted', 'RollingBack', 'RolledBack', 'Failed'] as const;
+export const PHASES = [
+  'Pending',
+  'Progressing',
+  'AwaitingApproval',
+  'Paused',
+  'Promoting',
+  'Promoted',
+  'RollingBack',
+  'RolledBack',
+  'Failed',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Failed'];
@@ -18,9 +28,17 @@ export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Fai
  * the service, so an action sent just as one release ends and the next starts could otherwise land
  * on the wrong one. The API always sends it; a hand-sent signal may leave it out.
  */
-export interface ActorArgs { actor: string; comment?: string; releaseId?: string }
+export interface ActorArgs {
+  actor: string;
+  comment?: string;
+  releaseId?: string;
+}
 export type ApproveArgs = ActorArgs;
-export interface AbortArgs { actor: string; reason: string; releaseId?: string }
+export interface AbortArgs {
+  actor: string;
+  reason: string;
+  releaseId?: string;
+}
 /** Any action's payload, as the handlers and the API treat it. */
 export type ActionArgs = ActorArgs & { reason?: string };
 

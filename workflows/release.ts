@@ -5,7 +5,14 @@
  * abort during a window or a gate, and when the workflow is cancelled.
  */
 import {
-  ApplicationFailure, CancellationScope, ContinueAsNew, condition, continueAsNew, allHandlersFinished, isCancellation, workflowInfo,
+  ApplicationFailure,
+  CancellationScope,
+  ContinueAsNew,
+  condition,
+  continueAsNew,
+  allHandlersFinished,
+  isCancellation,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { AnalyseResult } from '../activities/contract.js';
 import { formatDuration } from '../core/duration.js';
@@ -42,8 +49,15 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
   try {
     if (!input.carried) {
       state.upsertIdentity();
-      state.note({ type: 'phase', phase: 'Pending', message: `release ${spec.releaseId}: ${spec.service} ${spec.stableVersion} → ${spec.canaryVersion} in ${plan.steps.length} steps` });
-      state.setWeights(await run.interruptible(() => run.acts.routing.prepareRelease(spec)), 'routing prepared, all traffic on stable');
+      state.note({
+        type: 'phase',
+        phase: 'Pending',
+        message: `release ${spec.releaseId}: ${spec.service} ${spec.stableVersion} → ${spec.canaryVersion} in ${plan.steps.length} steps`,
+      });
+      state.setWeights(
+        await run.interruptible(() => run.acts.routing.prepareRelease(spec)),
+        'routing prepared, all traffic on stable',
+      );
       state.setPhase('Progressing');
     }
     await run.steps();
@@ -54,14 +68,20 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
     if (error instanceof RollbackRequested) {
       await CancellationScope.nonCancellable(() => run.rollback(error.reason));
     } else if (isCancellation(error)) {
-      await CancellationScope.nonCancellable(() => run.rollback('the release workflow was cancelled'));
+      await CancellationScope.nonCancellable(() =>
+        run.rollback('the release workflow was cancelled'),
+      );
       throw error;
     } else {
       await CancellationScope.nonCancellable(() => run.rollback(`error: ${failureMessage(error)}`));
     }
   }
   if (state.status.phase === 'Failed') {
-    throw ApplicationFailure.nonRetryable(state.status.outcome ?? 'release failed', RELEASE_FAILED_FAILURE, state.snapshot());
+    throw ApplicationFailure.nonRetryable(
+      state.status.outcome ?? 'release failed',
+      RELEASE_FAILED_FAILURE,
+      state.snapshot(),
+    );
   }
   return state.snapshot();
 }
@@ -90,7 +110,10 @@ class ReleaseRun {
     const result = scope.run(work);
     const aborted = watcher.run(() => condition(() => this.state.abortRequest !== null));
     try {
-      const winner = await Promise.race([result.then((value) => ({ value })), aborted.then(() => null)]);
+      const winner = await Promise.race([
+        result.then((value) => ({ value })),
+        aborted.then(() => null),
+      ]);
       if (winner === null) {
         scope.cancel();
         await result.catch(() => undefined);
@@ -107,8 +130,15 @@ class ReleaseRun {
     const info = workflowInfo();
     if (!info.continueAsNewSuggested && info.historyLength < this.historyLimit) return;
     await condition(allHandlersFinished);
-    this.state.note({ type: 'phase', message: `continuing as new after ${info.historyLength} history events` });
-    await continueAsNew<typeof canaryRelease>({ spec: this.spec, carried: this.state.carry(), historyLimit: this.historyLimit });
+    this.state.note({
+      type: 'phase',
+      message: `continuing as new after ${info.historyLength} history events`,
+    });
+    await continueAsNew<typeof canaryRelease>({
+      spec: this.spec,
+      carried: this.state.carry(),
+      historyLimit: this.historyLimit,
+    });
   }
 
   async steps(): Promise<void> {
@@ -121,11 +151,22 @@ class ReleaseRun {
       state.resumeWindowMs = null;
       if (windowMs === null) {
         await this.maybeContinueAsNew();
-        if (step.approval && (await this.gate('step', step.index, `approval before step ${step.index} (${step.weight}%)`)) === 'promote') return;
+        if (
+          step.approval &&
+          (await this.gate(
+            'step',
+            step.index,
+            `approval before step ${step.index} (${step.weight}%)`,
+          )) === 'promote'
+        )
+          return;
         await this.waitWhilePaused();
         if (state.promoteRequest) return;
         state.enterStep(step.index);
-        state.setWeights(await this.interruptible(() => this.acts.routing.setCanaryWeight(this.spec, step.weight)), `step ${step.index}/${plan.steps.length}: canary weight ${step.weight}%`);
+        state.setWeights(
+          await this.interruptible(() => this.acts.routing.setCanaryWeight(this.spec, step.weight)),
+          `step ${step.index}/${plan.steps.length}: canary weight ${step.weight}%`,
+        );
         state.analysisStartMs ??= Date.now();
         windowMs = step.observeMs;
       }
@@ -148,10 +189,15 @@ class ReleaseRun {
     const { state } = this;
     if (!state.status.paused) return;
     state.setPhase('Paused', 'paused before the next change of traffic');
-    await condition(() => !state.status.paused || state.abortRequest !== null || state.promoteRequest !== null);
+    await condition(
+      () => !state.status.paused || state.abortRequest !== null || state.promoteRequest !== null,
+    );
     this.checkAbort();
     state.resume();
-    state.setPhase('Progressing', state.promoteRequest ? 'promotion requested while paused' : 'resumed');
+    state.setPhase(
+      'Progressing',
+      state.promoteRequest ? 'promotion requested while paused' : 'resumed',
+    );
   }
 
   /** Waits out a window; pause stops the clock. Returns 'promote' when a promotion was requested. */
@@ -188,36 +234,71 @@ class ReleaseRun {
     const at = new Date().toISOString();
     const { result, failure } = await this.runAnalysis(step, look, at);
     const move = nextMove(
-      { verdict: result.decision.verdict, explanation: result.decision.explanation, ...(failure ? { metricsFailure: failure } : {}) },
+      {
+        verdict: result.decision.verdict,
+        explanation: result.decision.explanation,
+        ...(failure ? { metricsFailure: failure } : {}),
+      },
       { step, plan, extensionsUsed: state.status.extensionsUsed, policies: spec.policies },
     );
     if (move.kind === 'extend') state.useExtension();
     state.addDecision({
-      step: step.index, look, plannedLooks: plan.plannedLooks, at, windowStart: result.windowStart, windowEnd: result.windowEnd,
-      missingBuckets: result.missingBuckets, decision: result.decision, action: move.action,
+      step: step.index,
+      look,
+      plannedLooks: plan.plannedLooks,
+      at,
+      windowStart: result.windowStart,
+      windowEnd: result.windowEnd,
+      missingBuckets: result.missingBuckets,
+      decision: result.decision,
+      action: move.action,
     });
     switch (move.kind) {
-      case 'next': return null;
-      case 'extend': return move.windowMs;
-      case 'hold': return this.hold(step, move.reason);
-      case 'rollback': throw new RollbackRequested(move.reason);
+      case 'next':
+        return null;
+      case 'extend':
+        return move.windowMs;
+      case 'hold':
+        return this.hold(step, move.reason);
+      case 'rollback':
+        throw new RollbackRequested(move.reason);
     }
   }
 
   /** Runs the analysis activity; metrics that cannot be had become an inconclusive result and the failure. */
-  private async runAnalysis(step: PlannedStep, look: number, at: string): Promise<{ result: AnalyseResult; failure?: { message: string; nonRetryable: boolean } }> {
+  private async runAnalysis(
+    step: PlannedStep,
+    look: number,
+    at: string,
+  ): Promise<{ result: AnalyseResult; failure?: { message: string; nonRetryable: boolean } }> {
     const { state, plan, spec } = this;
     try {
       return {
-        result: await this.interruptible(() => this.acts.analysis.analyseCanary({
-          spec, step: step.index, look, plannedLooks: plan.plannedLooks, fromMs: state.analysisStartMs ?? Date.now(), toMs: Date.now(),
-        })),
+        result: await this.interruptible(() =>
+          this.acts.analysis.analyseCanary({
+            spec,
+            step: step.index,
+            look,
+            plannedLooks: plan.plannedLooks,
+            fromMs: state.analysisStartMs ?? Date.now(),
+            toMs: Date.now(),
+          }),
+        ),
       };
     } catch (error) {
       if (error instanceof RollbackRequested || isCancellation(error)) throw error;
       const failure = { message: failureMessage(error), nonRetryable: isNonRetryable(error) };
       const decision = metricsUnavailableDecision(failure, look, plan.plannedLooks);
-      return { result: { decision, bucketsUsed: 0, missingBuckets: 0, windowStart: new Date(state.analysisStartMs ?? Date.now()).toISOString(), windowEnd: at }, failure };
+      return {
+        result: {
+          decision,
+          bucketsUsed: 0,
+          missingBuckets: 0,
+          windowStart: new Date(state.analysisStartMs ?? Date.now()).toISOString(),
+          windowEnd: at,
+        },
+        failure,
+      };
     }
   }
 
@@ -227,13 +308,26 @@ class ReleaseRun {
   }
 
   /** Waits for approval. Abort rolls back; promote skips ahead; a timeout applies the policy. */
-  private async gate(kind: GateInfo['kind'], stepIndex: number | undefined, reason: string): Promise<'approved' | 'promote'> {
+  private async gate(
+    kind: GateInfo['kind'],
+    stepIndex: number | undefined,
+    reason: string,
+  ): Promise<'approved' | 'promote'> {
     const { state, plan, spec } = this;
     state.approval = null;
     const since = Date.now();
-    state.openGate({ kind, ...(stepIndex !== undefined ? { step: stepIndex } : {}), reason, since: new Date(since).toISOString(), deadline: new Date(since + plan.approvalTimeoutMs).toISOString() });
+    state.openGate({
+      kind,
+      ...(stepIndex !== undefined ? { step: stepIndex } : {}),
+      reason,
+      since: new Date(since).toISOString(),
+      deadline: new Date(since + plan.approvalTimeoutMs).toISOString(),
+    });
     state.setPhase('AwaitingApproval', `waiting for approval: ${reason}`);
-    const answered = await condition(() => state.approval !== null || state.abortRequest !== null || state.promoteRequest !== null, plan.approvalTimeoutMs);
+    const answered = await condition(
+      () => state.approval !== null || state.abortRequest !== null || state.promoteRequest !== null,
+      plan.approvalTimeoutMs,
+    );
     state.closeGate();
     this.checkAbort();
     state.setPhase('Progressing');
@@ -242,25 +336,42 @@ class ReleaseRun {
       return state.promoteRequest ? 'promote' : 'approved';
     }
     if (!answered && spec.policies.approval.onTimeout === 'proceed') {
-      state.note({ type: 'action', message: `no approval within ${spec.policies.approval.timeout}: proceeding (policies.approval.onTimeout = proceed)` });
+      state.note({
+        type: 'action',
+        message: `no approval within ${spec.policies.approval.timeout}: proceeding (policies.approval.onTimeout = proceed)`,
+      });
       return 'approved';
     }
-    throw new RollbackRequested(`no approval within ${spec.policies.approval.timeout} for ${reason}`);
+    throw new RollbackRequested(
+      `no approval within ${spec.policies.approval.timeout} for ${reason}`,
+    );
   }
 
   async promote(): Promise<void> {
     const { state, spec } = this;
     await this.waitWhilePaused();
-    if (spec.policies.promotion.requireApproval && !state.promoteRequest) await this.gate('promotion', undefined, 'approval before promotion');
+    if (spec.policies.promotion.requireApproval && !state.promoteRequest)
+      await this.gate('promotion', undefined, 'approval before promotion');
     state.closeGate();
-    state.setPhase('Promoting', state.promoteRequest ? `promotion requested by ${state.promoteRequest.actor}` : 'every step passed');
-    state.setWeights(await this.interruptible(() => this.acts.routing.setCanaryWeight(spec, 100)), 'all traffic on the canary while stable is updated');
+    state.setPhase(
+      'Promoting',
+      state.promoteRequest
+        ? `promotion requested by ${state.promoteRequest.actor}`
+        : 'every step passed',
+    );
+    state.setWeights(
+      await this.interruptible(() => this.acts.routing.setCanaryWeight(spec, 100)),
+      'all traffic on the canary while stable is updated',
+    );
     state.stableSnapshot = (await this.acts.routing.snapshotStable(spec)).snapshot;
     try {
       await this.interruptible(() => this.acts.promoting.promoteStable(spec));
     } catch (error) {
       if (error instanceof RollbackRequested || isCancellation(error)) throw error;
-      state.finish('Failed', `promotion failed: the stable workload did not become healthy on ${spec.canaryVersion} (${failureMessage(error)}); traffic stays 100% on the canary, which passed analysis`);
+      state.finish(
+        'Failed',
+        `promotion failed: the stable workload did not become healthy on ${spec.canaryVersion} (${failureMessage(error)}); traffic stays 100% on the canary, which passed analysis`,
+      );
       return;
     }
     state.stableSnapshot = null;
@@ -268,13 +379,23 @@ class ReleaseRun {
     try {
       // like a rollback, the reset runs to its end when the workflow is cancelled meanwhile: stable
       // already runs the canary's version, so a cancel can only leave routing half-finished
-      const weights = await CancellationScope.nonCancellable(() => this.acts.restoring.finishRelease(spec, 'promoted'));
+      const weights = await CancellationScope.nonCancellable(() =>
+        this.acts.restoring.finishRelease(spec, 'promoted'),
+      );
       state.setWeights(weights, 'all traffic on stable, now running the canary version');
     } catch (error) {
-      state.finish('Failed', `stable runs ${spec.canaryVersion}, but routing could not be reset: ${failureMessage(error)}; last known weights stable ${state.status.weights.stable}% / canary ${state.status.weights.canary}%`);
+      state.finish(
+        'Failed',
+        `stable runs ${spec.canaryVersion}, but routing could not be reset: ${failureMessage(error)}; last known weights stable ${state.status.weights.stable}% / canary ${state.status.weights.canary}%`,
+      );
       return;
     }
-    state.finish('Promoted', state.promoteRequest ? `promoted ${spec.canaryVersion} early at the request of ${state.promoteRequest.actor}` : `promoted ${spec.canaryVersion}: every step passed analysis`);
+    state.finish(
+      'Promoted',
+      state.promoteRequest
+        ? `promoted ${spec.canaryVersion} early at the request of ${state.promoteRequest.actor}`
+        : `promoted ${spec.canaryVersion}: every step passed analysis`,
+    );
   }
 
   /** Restores all traffic to stable; if even that fails after retries, the release ends Failed. */
@@ -286,11 +407,17 @@ class ReleaseRun {
         await this.acts.restoring.restoreStable(spec, state.stableSnapshot);
         state.stableSnapshot = null;
       }
-      state.setWeights(await this.acts.restoring.finishRelease(spec, 'rolledBack'), 'all traffic back on stable');
+      state.setWeights(
+        await this.acts.restoring.finishRelease(spec, 'rolledBack'),
+        'all traffic back on stable',
+      );
       state.finish('RolledBack', reason, `rolled back: ${reason}`);
     } catch (error) {
       const { stable, canary } = state.status.weights;
-      state.finish('Failed', `${reason}; rollback failed: ${failureMessage(error)}; last known weights stable ${stable}% / canary ${canary}%`);
+      state.finish(
+        'Failed',
+        `${reason}; rollback failed: ${failureMessage(error)}; last known weights stable ${stable}% / canary ${canary}%`,
+      );
     }
   }
 }

@@ -11,14 +11,28 @@ import type { ReleasePlan } from '../core/plan.js';
 import { describeDecision } from '../core/policy.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { Weights } from '../core/types.js';
-import { TERMINAL_PHASES, type ActionRecord, type AnalysisRecord, type GateInfo, type Phase, type ReleaseStatus, type TimelineEvent } from './messages.js';
+import {
+  TERMINAL_PHASES,
+  type ActionRecord,
+  type AnalysisRecord,
+  type GateInfo,
+  type Phase,
+  type ReleaseStatus,
+  type TimelineEvent,
+} from './messages.js';
 
 export const PhaseKey = defineSearchAttributeKey('CanaryPhase', SearchAttributeType.KEYWORD);
 export const ServiceKey = defineSearchAttributeKey('CanaryService', SearchAttributeType.KEYWORD);
-export const NamespaceKey = defineSearchAttributeKey('CanaryNamespace', SearchAttributeType.KEYWORD);
+export const NamespaceKey = defineSearchAttributeKey(
+  'CanaryNamespace',
+  SearchAttributeType.KEYWORD,
+);
 export const VersionKey = defineSearchAttributeKey('CanaryVersion', SearchAttributeType.KEYWORD);
 export const WeightKey = defineSearchAttributeKey('CanaryWeight', SearchAttributeType.INT);
-export const ReleaseIdKey = defineSearchAttributeKey('CanaryReleaseId', SearchAttributeType.KEYWORD);
+export const ReleaseIdKey = defineSearchAttributeKey(
+  'CanaryReleaseId',
+  SearchAttributeType.KEYWORD,
+);
 
 /** The timeline keeps the most recent events; decisions and actions are kept whole. */
 const TIMELINE_LIMIT = 200;
@@ -120,16 +134,25 @@ export class ReleaseState {
   }
 
   setWeights(weights: Weights, message?: string): void {
-    const changed = weights.canary !== this.current.weights.canary || weights.stable !== this.current.weights.stable;
+    const changed =
+      weights.canary !== this.current.weights.canary ||
+      weights.stable !== this.current.weights.stable;
     this.current.weights = weights;
     if (!changed) return;
-    this.note({ type: 'weight', weight: weights.canary, message: message ?? `canary weight ${weights.canary}%` });
+    this.note({
+      type: 'weight',
+      weight: weights.canary,
+      message: message ?? `canary weight ${weights.canary}%`,
+    });
     upsertSearchAttributes([{ key: WeightKey, value: weights.canary }]);
   }
 
   record(action: ActionRecord): void {
     this.current.actions.push(action);
-    this.note({ type: 'action', message: `${action.action} by ${action.actor} (${action.context})${action.comment ? `: ${action.comment}` : ''}` });
+    this.note({
+      type: 'action',
+      message: `${action.action} by ${action.actor} (${action.context})${action.comment ? `: ${action.comment}` : ''}`,
+    });
   }
 
   /** Records a decision; its timeline entry names it by index, for the event stream. */
@@ -215,7 +238,10 @@ export class ReleaseState {
   /** The status as the query returns it, with the window's remaining time as of now. */
   snapshot(): ReleaseStatus {
     const endsAt = this.current.windowEndsAt;
-    const remaining = endsAt === null ? this.current.windowRemainingMs : Math.max(0, Date.parse(endsAt) - Date.now());
+    const remaining =
+      endsAt === null
+        ? this.current.windowRemainingMs
+        : Math.max(0, Date.parse(endsAt) - Date.now());
     return { ...this.current, windowRemainingMs: remaining };
   }
 }

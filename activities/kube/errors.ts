@@ -12,7 +12,11 @@ export abstract class KubeError extends EngineError {}
 /** The object does not exist (HTTP 404). Non-retryable: the release's configuration names something absent. */
 export class ObjectNotFoundError extends KubeError {
   constructor(object: string, detail?: string) {
-    super(`${object} not found${detail ? `: ${detail}` : ''}`, { kind: 'not-found', nonRetryable: true, object });
+    super(`${object} not found${detail ? `: ${detail}` : ''}`, {
+      kind: 'not-found',
+      nonRetryable: true,
+      object,
+    });
   }
 }
 
@@ -22,7 +26,10 @@ export class ObjectNotFoundError extends KubeError {
  */
 export class ConflictRetriesExhaustedError extends KubeError {
   constructor(object: string, attempts: number) {
-    super(`${object} was changed by another writer during each of ${attempts} attempts to update it`, { kind: 'conflict', nonRetryable: false, object });
+    super(
+      `${object} was changed by another writer during each of ${attempts} attempts to update it`,
+      { kind: 'conflict', nonRetryable: false, object },
+    );
   }
 }
 
@@ -39,12 +46,15 @@ export class KubeRequestError extends KubeError {
     detail: string,
     options?: Pick<EngineErrorOptions, 'cause'>,
   ) {
-    super(`${verb} ${object} failed${status === undefined ? '' : ` with HTTP ${status}`}: ${detail}`, {
-      kind: kindOfStatus(status),
-      nonRetryable: status !== undefined && NON_RETRYABLE_STATUSES.has(status),
-      object,
-      cause: options?.cause,
-    });
+    super(
+      `${verb} ${object} failed${status === undefined ? '' : ` with HTTP ${status}`}: ${detail}`,
+      {
+        kind: kindOfStatus(status),
+        nonRetryable: status !== undefined && NON_RETRYABLE_STATUSES.has(status),
+        object,
+        cause: options?.cause,
+      },
+    );
   }
 }
 

@@ -41,7 +41,11 @@ export interface KubeClientOptions {
 }
 
 /** Loads the configuration (see the module comment for the order) and selects the context. */
-export function loadKubeConfig(options: KubeClientOptions = {}): { kubeConfig: KubeConfig; source: string; namespace?: string } {
+export function loadKubeConfig(options: KubeClientOptions = {}): {
+  kubeConfig: KubeConfig;
+  source: string;
+  namespace?: string;
+} {
   const env = options.env ?? process.env;
   const root = options.inClusterRoot ?? '';
   const saDir = `${root}${SERVICE_ACCOUNT_DIR}`;
@@ -49,11 +53,15 @@ export function loadKubeConfig(options: KubeClientOptions = {}): { kubeConfig: K
   let source: string;
   let namespace: string | undefined;
 
-  const files = options.kubeconfigPath ? [options.kubeconfigPath] : (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  const files = options.kubeconfigPath
+    ? [options.kubeconfigPath]
+    : (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
   if (files.length > 0) {
     const present = files.filter((f) => existsSync(f));
     if (present.length === 0) {
-      throw new KubeConfigError(`kubeconfig ${files.join(delimiter)} does not exist (from ${options.kubeconfigPath ? 'the kubeconfigPath option' : 'KUBECONFIG'})`);
+      throw new KubeConfigError(
+        `kubeconfig ${files.join(delimiter)} does not exist (from ${options.kubeconfigPath ? 'the kubeconfigPath option' : 'KUBECONFIG'})`,
+      );
     }
     loadFiles(kubeConfig, present);
     source = `kubeconfig ${present.join(delimiter)}`;
@@ -76,13 +84,21 @@ export function loadKubeConfig(options: KubeClientOptions = {}): { kubeConfig: K
   const context = options.context ?? env.CANARY_KUBE_CONTEXT;
   if (context) {
     if (!kubeConfig.getContextObject(context)) {
-      const known = kubeConfig.getContexts().map((c) => c.name).join(', ') || 'none';
-      throw new KubeConfigError(`context "${context}" (from ${options.context ? 'the context option' : 'CANARY_KUBE_CONTEXT'}) is not in ${source}; known contexts: ${known}`);
+      const known =
+        kubeConfig
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || 'none';
+      throw new KubeConfigError(
+        `context "${context}" (from ${options.context ? 'the context option' : 'CANARY_KUBE_CONTEXT'}) is not in ${source}; known contexts: ${known}`,
+      );
     }
     kubeConfig.setCurrentContext(context);
   }
   if (!kubeConfig.getCurrentCluster()) {
-    throw new KubeConfigError(`${source} has no cluster for its current context "${kubeConfig.getCurrentContext()}"`);
+    throw new KubeConfigError(
+      `${source} has no cluster for its current context "${kubeConfig.getCurrentContext()}"`,
+    );
   }
   if (!source.startsWith('in-cluster')) {
     namespace = kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace || undefined;
@@ -101,7 +117,12 @@ function loadInCluster(kubeConfig: KubeConfig, env: NodeJS.ProcessEnv, saDir: st
   const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
   kubeConfig.loadFromOptions({
     clusters: [{ name: 'in-cluster', server, caFile: join(saDir, 'ca.crt'), skipTLSVerify: false }],
-    users: [{ name: 'service-account', authProvider: { name: 'tokenFile', config: { tokenFile: join(saDir, 'token') } } }],
+    users: [
+      {
+        name: 'service-account',
+        authProvider: { name: 'tokenFile', config: { tokenFile: join(saDir, 'token') } },
+      },
+    ],
     contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'service-account' }],
     currentContext: 'in-cluster',
   });
@@ -118,7 +139,11 @@ function loadFiles(kubeConfig: KubeConfig, files: string[]): void {
 }
 
 /** Builds the API clients from a loaded configuration. */
-function kubeClientsFromConfig(kubeConfig: KubeConfig, source = 'kubeconfig', namespace?: string): KubeClients {
+function kubeClientsFromConfig(
+  kubeConfig: KubeConfig,
+  source = 'kubeconfig',
+  namespace?: string,
+): KubeClients {
   return {
     kubeConfig,
     customObjects: kubeConfig.makeApiClient(CustomObjectsApi),

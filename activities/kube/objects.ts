@@ -47,12 +47,37 @@ export interface KubeObject {
 
 /** The resource types the engine manages: the routers' objects and the workloads' Deployments. */
 export const KINDS = {
-  virtualService: { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService', plural: 'virtualservices' },
-  destinationRule: { group: 'networking.istio.io', version: 'v1', kind: 'DestinationRule', plural: 'destinationrules' },
-  httpRoute: { group: 'gateway.networking.k8s.io', version: 'v1', kind: 'HTTPRoute', plural: 'httproutes' },
+  virtualService: {
+    group: 'networking.istio.io',
+    version: 'v1',
+    kind: 'VirtualService',
+    plural: 'virtualservices',
+  },
+  destinationRule: {
+    group: 'networking.istio.io',
+    version: 'v1',
+    kind: 'DestinationRule',
+    plural: 'destinationrules',
+  },
+  httpRoute: {
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    kind: 'HTTPRoute',
+    plural: 'httproutes',
+  },
   ingress: { group: 'networking.k8s.io', version: 'v1', kind: 'Ingress', plural: 'ingresses' },
-  traefikService: { group: 'traefik.io', version: 'v1alpha1', kind: 'TraefikService', plural: 'traefikservices' },
-  ingressRoute: { group: 'traefik.io', version: 'v1alpha1', kind: 'IngressRoute', plural: 'ingressroutes' },
+  traefikService: {
+    group: 'traefik.io',
+    version: 'v1alpha1',
+    kind: 'TraefikService',
+    plural: 'traefikservices',
+  },
+  ingressRoute: {
+    group: 'traefik.io',
+    version: 'v1alpha1',
+    kind: 'IngressRoute',
+    plural: 'ingressroutes',
+  },
   deployment: { group: 'apps', version: 'v1', kind: 'Deployment', plural: 'deployments' },
 } as const satisfies Record<string, ObjectKind>;
 
@@ -70,7 +95,10 @@ export function describeRef(ref: Pick<ObjectRef, 'namespace' | 'kind' | 'name'>)
 }
 
 /** A fresh object of a kind, for `create`. */
-export function newObject(ref: ObjectRef, fields: Omit<KubeObject, 'apiVersion' | 'kind' | 'metadata'> & { metadata?: Partial<ObjectMeta> }): KubeObject {
+export function newObject(
+  ref: ObjectRef,
+  fields: Omit<KubeObject, 'apiVersion' | 'kind' | 'metadata'> & { metadata?: Partial<ObjectMeta> },
+): KubeObject {
   const { metadata, ...rest } = fields;
   return {
     apiVersion: `${ref.group}/${ref.version}`,
@@ -113,7 +141,9 @@ export interface ObjectParams {
  */
 export interface ObjectApi {
   getNamespacedCustomObject(param: ObjectParams): Promise<unknown>;
-  createNamespacedCustomObject(param: Omit<ObjectParams, 'name'> & { body: object }): Promise<unknown>;
+  createNamespacedCustomObject(
+    param: Omit<ObjectParams, 'name'> & { body: object },
+  ): Promise<unknown>;
   deleteNamespacedCustomObject(param: ObjectParams): Promise<unknown>;
   replaceNamespacedCustomObject(param: ObjectParams & { body: object }): Promise<unknown>;
 }
@@ -192,7 +222,8 @@ export class ObjectStore {
   async update(ref: ObjectRef, mutate: Mutation): Promise<UpdateResult> {
     const startedAt = performance.now();
     const report = (outcome: 'written' | 'unchanged' | 'failed') => {
-      for (const listener of writeListeners) listener.written?.(ref.kind, outcome, (performance.now() - startedAt) / 1000);
+      for (const listener of writeListeners)
+        listener.written?.(ref.kind, outcome, (performance.now() - startedAt) / 1000);
     };
     try {
       const result = await this.updateOptimistically(ref, mutate);
@@ -213,10 +244,14 @@ export class ObjectStore {
       }
       draft.metadata.resourceVersion = current.metadata.resourceVersion;
       try {
-        const object = (await this.api.replaceNamespacedCustomObject({ ...params(ref), body: draft })) as KubeObject;
+        const object = (await this.api.replaceNamespacedCustomObject({
+          ...params(ref),
+          body: draft,
+        })) as KubeObject;
         return { object, written: true, attempts: attempt };
       } catch (error) {
-        if (!(error instanceof ApiException) || error.code !== 409) throw toKubeError(error, ref, 'update');
+        if (!(error instanceof ApiException) || error.code !== 409)
+          throw toKubeError(error, ref, 'update');
         for (const listener of writeListeners) listener.conflict?.(ref.kind);
         await sleep(this.backoffMs * attempt * (0.5 + Math.random()));
       }
@@ -226,7 +261,13 @@ export class ObjectStore {
 }
 
 function params(ref: ObjectRef): ObjectParams {
-  return { group: ref.group, version: ref.version, namespace: ref.namespace, plural: ref.plural, name: ref.name };
+  return {
+    group: ref.group,
+    version: ref.version,
+    namespace: ref.namespace,
+    plural: ref.plural,
+    name: ref.name,
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -242,16 +283,22 @@ function apiErrorDetail(error: ApiException<unknown>): string {
       return text.slice(0, 500) || `HTTP ${error.code}`;
     }
   }
-  if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string') return body.message;
+  if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string')
+    return body.message;
   return `HTTP ${error.code}`;
 }
 
 /** Converts a client error into our hierarchy: 404 → ObjectNotFoundError, else KubeRequestError. */
-export function toKubeError(error: unknown, ref: Pick<ObjectRef, 'namespace' | 'kind' | 'name'>, verb: string): Error {
+export function toKubeError(
+  error: unknown,
+  ref: Pick<ObjectRef, 'namespace' | 'kind' | 'name'>,
+  verb: string,
+): Error {
   const object = describeRef(ref);
   if (error instanceof ApiException) {
     const detail = apiErrorDetail(error);
-    if (error.code === 404) return new ObjectNotFoundError(object, detail.includes('not found') ? undefined : detail);
+    if (error.code === 404)
+      return new ObjectNotFoundError(object, detail.includes('not found') ? undefined : detail);
     return new KubeRequestError(object, verb, error.code, detail, { cause: error });
   }
   if (error instanceof ObjectNotFoundError || error instanceof KubeRequestError) return error;

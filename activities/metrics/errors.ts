@@ -49,7 +49,11 @@ export class MetricsConfigError extends MetricsError {
   readonly status: number | undefined;
   constructor(message: string, options?: { cause?: unknown; status?: number }) {
     const status = options?.status;
-    super(message, { kind: status === 401 || status === 403 ? 'forbidden' : 'config', nonRetryable: true, cause: options?.cause });
+    super(message, {
+      kind: status === 401 || status === 403 ? 'forbidden' : 'config',
+      nonRetryable: true,
+      cause: options?.cause,
+    });
     this.status = status;
   }
 }

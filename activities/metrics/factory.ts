@@ -9,7 +9,10 @@ import { PrometheusProvider, type PrometheusProviderDeps } from './prometheus.js
 import type { MetricsProvider } from './types.js';
 
 /** The provider for `analysis.metrics` of a validated spec. Throws MetricsConfigError when it cannot be built. */
-export function createMetricsProvider(spec: MetricsSpec, deps: PrometheusProviderDeps = {}): MetricsProvider {
+export function createMetricsProvider(
+  spec: MetricsSpec,
+  deps: PrometheusProviderDeps = {},
+): MetricsProvider {
   const provider = spec.provider;
   switch (provider) {
     case 'prometheus':

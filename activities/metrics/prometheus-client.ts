@@ -10,7 +10,8 @@
 import { z } from 'zod';
 import { MetricsConfigError, MetricsQueryError, MetricsUnavailableError } from './errors.js';
 
-export type PrometheusAuth = { type: 'bearer'; token: string } | { type: 'basic'; username: string; password: string };
+export type PrometheusAuth =
+  { type: 'bearer'; token: string } | { type: 'basic'; username: string; password: string };
 
 export interface PrometheusClientOptions {
   /** Base URL, including any base path (e.g. "https://mimir.example/prometheus"). */
@@ -59,14 +60,30 @@ export interface CallOptions {
 const sample = z.tuple([z.number(), z.string()]);
 const labels = z.record(z.string(), z.string());
 const dataSchema = z.discriminatedUnion('resultType', [
-  z.object({ resultType: z.literal('matrix'), result: z.array(z.object({ metric: labels, values: z.array(sample).optional() })) }),
-  z.object({ resultType: z.literal('vector'), result: z.array(z.object({ metric: labels, value: sample.optional() })) }),
+  z.object({
+    resultType: z.literal('matrix'),
+    result: z.array(z.object({ metric: labels, values: z.array(sample).optional() })),
+  }),
+  z.object({
+    resultType: z.literal('vector'),
+    result: z.array(z.object({ metric: labels, value: sample.optional() })),
+  }),
   z.object({ resultType: z.literal('scalar'), result: sample }),
   z.object({ resultType: z.literal('string'), result: sample }),
 ]);
 const envelopeSchema = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('success'), data: z.unknown(), warnings: z.array(z.string()).optional(), infos: z.array(z.string()).optional() }),
-  z.object({ status: z.literal('error'), errorType: z.string(), error: z.string(), warnings: z.array(z.string()).optional() }),
+  z.object({
+    status: z.literal('success'),
+    data: z.unknown(),
+    warnings: z.array(z.string()).optional(),
+    infos: z.array(z.string()).optional(),
+  }),
+  z.object({
+    status: z.literal('error'),
+    errorType: z.string(),
+    error: z.string(),
+    warnings: z.array(z.string()).optional(),
+  }),
 ]);
 
 /** errorType values that mean the query is wrong: the same query would fail again. */
@@ -80,7 +97,8 @@ export function parseSampleValue(text: string): number {
   if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
   if (text === '-Inf') return Number.NEGATIVE_INFINITY;
   const value = Number(text);
-  if (text.trim() === '' || Number.isNaN(value)) throw new TypeError(`"${text}" is not a sample value`);
+  if (text.trim() === '' || Number.isNaN(value))
+    throw new TypeError(`"${text}" is not a sample value`);
   return value;
 }
 
@@ -99,7 +117,9 @@ function networkCause(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;
-    return typeof code === 'string' && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
+    return typeof code === 'string' && !cause.message.includes(code)
+      ? `${code}: ${cause.message}`
+      : cause.message;
   }
   return String(cause);
 }
@@ -117,7 +137,8 @@ export class PrometheusClient {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.fetchFn = options.fetch ?? fetch;
     this.headers = { Accept: 'application/json', ...options.headers };
-    if (options.auth?.type === 'bearer') this.headers.Authorization = `Bearer ${options.auth.token}`;
+    if (options.auth?.type === 'bearer')
+      this.headers.Authorization = `Bearer ${options.auth.token}`;
     if (options.auth?.type === 'basic') {
       this.headers.Authorization = `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
     }
@@ -132,7 +153,11 @@ export class PrometheusClient {
       step: String(range.stepMs / 1000),
       timeout: String(this.timeoutMs / 1000),
     });
-    const response = await this.request('/api/v1/query_range', { method: 'POST', body: form }, options);
+    const response = await this.request(
+      '/api/v1/query_range',
+      { method: 'POST', body: form },
+      options,
+    );
     return this.result(response, options, 'matrix');
   }
 
@@ -140,7 +165,11 @@ export class PrometheusClient {
   async query(expr: string, options: CallOptions & { timeMs?: number } = {}): Promise<QueryResult> {
     const params = new URLSearchParams({ query: expr, timeout: String(this.timeoutMs / 1000) });
     if (options.timeMs !== undefined) params.set('time', String(options.timeMs / 1000));
-    const response = await this.request(`/api/v1/query?${params.toString()}`, { method: 'GET' }, options);
+    const response = await this.request(
+      `/api/v1/query?${params.toString()}`,
+      { method: 'GET' },
+      options,
+    );
     return this.result(response, options);
   }
 
@@ -153,31 +182,60 @@ export class PrometheusClient {
     const response = await this.request('/-/ready', { method: 'GET' }, { description, signal });
     if (response.status >= 200 && response.status < 300) return;
     if (response.status >= 500 || response.status === 429) {
-      throw new MetricsUnavailableError(`${description} failed: prometheus at ${this.address} is not ready: HTTP ${response.status}: ${bodyStart(response.body)}`, { status: response.status });
+      throw new MetricsUnavailableError(
+        `${description} failed: prometheus at ${this.address} is not ready: HTTP ${response.status}: ${bodyStart(response.body)}`,
+        { status: response.status },
+      );
     }
-    if (response.status === 401 || response.status === 403) throw this.authError(description, response);
+    if (response.status === 401 || response.status === 403)
+      throw this.authError(description, response);
     const result = await this.query('1', { description: `${description} (query 1)`, signal });
     const value = result.series[0]?.points[0]?.value;
-    if (value !== 1) throw new MetricsConfigError(`${description} failed: ${this.address} answered query 1 with ${String(value)}, not 1`);
+    if (value !== 1)
+      throw new MetricsConfigError(
+        `${description} failed: ${this.address} answered query 1 with ${String(value)}, not 1`,
+      );
   }
 
-  private async request(path: string, init: RequestInit, options: CallOptions): Promise<{ status: number; statusText: string; body: string }> {
+  private async request(
+    path: string,
+    init: RequestInit,
+    options: CallOptions,
+  ): Promise<{ status: number; statusText: string; body: string }> {
     const description = options.description ?? 'query';
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     try {
-      const response = await this.fetchFn(`${this.base}${path}`, { ...init, headers: this.headers, signal, redirect: 'follow' });
-      return { status: response.status, statusText: response.statusText, body: await response.text() };
+      const response = await this.fetchFn(`${this.base}${path}`, {
+        ...init,
+        headers: this.headers,
+        signal,
+        redirect: 'follow',
+      });
+      return {
+        status: response.status,
+        statusText: response.statusText,
+        body: await response.text(),
+      };
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason ?? error;
       if (timeout.aborted) {
-        throw new MetricsUnavailableError(`${description} failed: prometheus at ${this.address} did not answer within ${this.timeoutMs / 1000}s`, { cause: error });
+        throw new MetricsUnavailableError(
+          `${description} failed: prometheus at ${this.address} did not answer within ${this.timeoutMs / 1000}s`,
+          { cause: error },
+        );
       }
-      throw new MetricsUnavailableError(`${description} failed: prometheus at ${this.address} is unreachable: ${networkCause(error)}`, { cause: error });
+      throw new MetricsUnavailableError(
+        `${description} failed: prometheus at ${this.address} is unreachable: ${networkCause(error)}`,
+        { cause: error },
+      );
     }
   }
 
-  private authError(description: string, response: { status: number; statusText: string; body: string }): MetricsConfigError {
+  private authError(
+    description: string,
+    response: { status: number; statusText: string; body: string },
+  ): MetricsConfigError {
     return new MetricsConfigError(
       `${description} failed: ${this.address} rejected our credentials: HTTP ${response.status} ${response.statusText}: ${bodyStart(response.body)}`,
       { status: response.status },
@@ -185,7 +243,11 @@ export class PrometheusClient {
   }
 
   /** Checks the envelope and turns it into series, or into the right error. */
-  private result(response: { status: number; statusText: string; body: string }, options: CallOptions, expect?: 'matrix'): QueryResult {
+  private result(
+    response: { status: number; statusText: string; body: string },
+    options: CallOptions,
+    expect?: 'matrix',
+  ): QueryResult {
     const description = options.description ?? 'query';
     const { status, body } = response;
     let json: unknown;
@@ -205,27 +267,45 @@ export class PrometheusClient {
     const answer = envelope.data;
     if (answer.status === 'error') {
       const message = `${description} failed: ${answer.errorType}: ${answer.error}`;
-      if (QUERY_ERROR_TYPES.has(answer.errorType)) throw new MetricsQueryError(message, { errorType: answer.errorType, status });
+      if (QUERY_ERROR_TYPES.has(answer.errorType))
+        throw new MetricsQueryError(message, { errorType: answer.errorType, status });
       if (status === 401 || status === 403) throw this.authError(description, response);
       // An errorType we do not know (a proxy's or a newer version's): a 4xx is about the request.
       const clientError = status >= 400 && status < 500 && status !== 429;
-      if (clientError && !TRANSIENT_ERROR_TYPES.has(answer.errorType)) throw new MetricsQueryError(message, { errorType: answer.errorType, status });
+      if (clientError && !TRANSIENT_ERROR_TYPES.has(answer.errorType))
+        throw new MetricsQueryError(message, { errorType: answer.errorType, status });
       throw new MetricsUnavailableError(message, { status });
     }
     if (status < 200 || status >= 300) {
-      throw new MetricsUnavailableError(`${description} failed: HTTP ${status} ${response.statusText} from ${this.address} with a success envelope`, { status });
+      throw new MetricsUnavailableError(
+        `${description} failed: HTTP ${status} ${response.statusText} from ${this.address} with a success envelope`,
+        { status },
+      );
     }
     const data = dataSchema.safeParse(answer.data);
     if (!data.success) {
-      throw new MetricsConfigError(`${description} failed: ${this.address} answered with data that is not a Prometheus query result: ${bodyStart(body)}`, { status });
+      throw new MetricsConfigError(
+        `${description} failed: ${this.address} answered with data that is not a Prometheus query result: ${bodyStart(body)}`,
+        { status },
+      );
     }
     if (expect && data.data.resultType !== expect) {
-      throw new MetricsQueryError(`${description} failed: expected a ${expect} result, got ${data.data.resultType}`, { status });
+      throw new MetricsQueryError(
+        `${description} failed: expected a ${expect} result, got ${data.data.resultType}`,
+        { status },
+      );
     }
     try {
-      return { series: toSeries(data.data), warnings: answer.warnings ?? [], infos: answer.infos ?? [] };
+      return {
+        series: toSeries(data.data),
+        warnings: answer.warnings ?? [],
+        infos: answer.infos ?? [],
+      };
     } catch (error) {
-      throw new MetricsQueryError(`${description} failed: ${(error as Error).message}`, { status, cause: error });
+      throw new MetricsQueryError(`${description} failed: ${(error as Error).message}`, {
+        status,
+        cause: error,
+      });
     }
   }
 }
@@ -239,7 +319,10 @@ function toSeries(data: z.output<typeof dataSchema>): SeriesResult[] {
     case 'matrix':
       return data.result.map((s) => ({ labels: s.metric, points: (s.values ?? []).map(toPoint) }));
     case 'vector':
-      return data.result.map((s) => ({ labels: s.metric, points: s.value ? [toPoint(s.value)] : [] }));
+      return data.result.map((s) => ({
+        labels: s.metric,
+        points: s.value ? [toPoint(s.value)] : [],
+      }));
     case 'scalar':
       return [{ labels: {}, points: [toPoint(data.result)] }];
     case 'string':

@@ -15,7 +15,12 @@
  */
 import type { Arm } from '../../core/types.js';
 import { parseDuration } from '../../core/duration.js';
-import { assembleArm, bucketEnds, bucketRangeProblems, type ArmSamples } from '../../core/metrics/buckets.js';
+import {
+  assembleArm,
+  bucketEnds,
+  bucketRangeProblems,
+  type ArmSamples,
+} from '../../core/metrics/buckets.js';
 import type { MetricsSpec } from '../../core/metrics/config.js';
 import { PromqlRenderError, type QueryName } from '../../core/metrics/promql.js';
 import { renderArmQueries, type RenderedQueries } from '../../core/metrics/render.js';
@@ -47,16 +52,26 @@ const ARMS: readonly Arm[] = ['baseline', 'canary'];
 function secret(env: PrometheusProviderDeps['env'], name: string, field: string): string {
   const value = env?.[name];
   if (value === undefined || value === '') {
-    throw new MetricsConfigError(`analysis.metrics.auth.${field} names ${name}, which is not set in the worker's environment`);
+    throw new MetricsConfigError(
+      `analysis.metrics.auth.${field} names ${name}, which is not set in the worker's environment`,
+    );
   }
   return value;
 }
 
 /** The credentials a spec names, read from the environment. Throws MetricsConfigError if one is unset. */
-export function resolveAuth(auth: MetricsSpec['auth'], env: PrometheusProviderDeps['env']): PrometheusAuth | undefined {
+export function resolveAuth(
+  auth: MetricsSpec['auth'],
+  env: PrometheusProviderDeps['env'],
+): PrometheusAuth | undefined {
   if (auth === undefined) return undefined;
-  if (auth.type === 'bearer') return { type: 'bearer', token: secret(env, auth.tokenEnv, 'tokenEnv') };
-  return { type: 'basic', username: secret(env, auth.usernameEnv, 'usernameEnv'), password: secret(env, auth.passwordEnv, 'passwordEnv') };
+  if (auth.type === 'bearer')
+    return { type: 'bearer', token: secret(env, auth.tokenEnv, 'tokenEnv') };
+  return {
+    type: 'basic',
+    username: secret(env, auth.usernameEnv, 'usernameEnv'),
+    password: secret(env, auth.passwordEnv, 'passwordEnv'),
+  };
 }
 
 export class PrometheusProvider implements MetricsProvider {
@@ -64,9 +79,13 @@ export class PrometheusProvider implements MetricsProvider {
   private readonly client: PrometheusClient;
   private readonly now: () => number;
 
-  constructor(private readonly spec: MetricsSpec, deps: PrometheusProviderDeps = {}) {
+  constructor(
+    private readonly spec: MetricsSpec,
+    deps: PrometheusProviderDeps = {},
+  ) {
     const timeoutMs = parseDuration(spec.timeout);
-    if (timeoutMs === undefined || timeoutMs <= 0) throw new MetricsConfigError(`analysis.metrics.timeout "${spec.timeout}" is not a duration`);
+    if (timeoutMs === undefined || timeoutMs <= 0)
+      throw new MetricsConfigError(`analysis.metrics.timeout "${spec.timeout}" is not a duration`);
     this.client = new PrometheusClient({
       address: spec.address ?? deps.defaultAddress ?? FALLBACK_PROMETHEUS_ADDRESS,
       auth: resolveAuth(spec.auth, deps.env ?? process.env),
@@ -86,32 +105,60 @@ export class PrometheusProvider implements MetricsProvider {
         canary: renderArmQueries(this.spec, target, 'canary', bucketMs),
       };
     } catch (error) {
-      if (error instanceof PromqlRenderError) throw new MetricsConfigError(`cannot build queries for ${target.namespace}/${target.service}: ${error.message}`, { cause: error });
+      if (error instanceof PromqlRenderError)
+        throw new MetricsConfigError(
+          `cannot build queries for ${target.namespace}/${target.service}: ${error.message}`,
+          { cause: error },
+        );
       throw error;
     }
   }
 
-  async fetchBuckets(target: MetricsTarget, range: BucketRange, options: { signal?: AbortSignal } = {}): Promise<PrometheusBuckets> {
+  async fetchBuckets(
+    target: MetricsTarget,
+    range: BucketRange,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<PrometheusBuckets> {
     const problems = bucketRangeProblems(range);
-    if (problems.length > 0) throw new MetricsConfigError(`cannot fetch buckets: ${problems.join('; ')}`);
+    if (problems.length > 0)
+      throw new MetricsConfigError(`cannot fetch buckets: ${problems.join('; ')}`);
     const queries = this.queries(target, range.bucketMs);
     const timestamps = bucketEnds(range);
     // Buckets that have not ended yet would be partial: they are not asked for and stay missing.
     const lastEnded = Math.floor(this.now() / range.bucketMs) * range.bucketMs;
     const asked = timestamps.filter((end) => end <= lastEnded);
-    const series: PrometheusBuckets = { bucketMs: range.bucketMs, timestamps, canary: timestamps.map(() => null), baseline: timestamps.map(() => null), warnings: [] };
+    const series: PrometheusBuckets = {
+      bucketMs: range.bucketMs,
+      timestamps,
+      canary: timestamps.map(() => null),
+      baseline: timestamps.map(() => null),
+      warnings: [],
+    };
     const first = asked[0];
     const last = asked[asked.length - 1];
     if (first === undefined || last === undefined) return series;
 
-    const jobs = ARMS.flatMap((arm) => (Object.entries(queries[arm]) as [QueryName, string][]).map(([name, query]) => ({ arm, name, query })));
-    const settled = await Promise.allSettled(jobs.map((job) => this.client.queryRange(
-      { query: job.query, startMs: first, endMs: last, stepMs: range.bucketMs },
-      { description: `query '${job.name}' for ${job.arm}`, signal: options.signal },
-    )));
+    const jobs = ARMS.flatMap((arm) =>
+      (Object.entries(queries[arm]) as [QueryName, string][]).map(([name, query]) => ({
+        arm,
+        name,
+        query,
+      })),
+    );
+    const settled = await Promise.allSettled(
+      jobs.map((job) =>
+        this.client.queryRange(
+          { query: job.query, startMs: first, endMs: last, stepMs: range.bucketMs },
+          { description: `query '${job.name}' for ${job.arm}`, signal: options.signal },
+        ),
+      ),
+    );
     throwFirstFailure(settled);
 
-    const samples: Record<Arm, Partial<Record<QueryName, ReadonlyMap<number, number>>>> = { baseline: {}, canary: {} };
+    const samples: Record<Arm, Partial<Record<QueryName, ReadonlyMap<number, number>>>> = {
+      baseline: {},
+      canary: {},
+    };
     jobs.forEach((job, i) => {
       const result = (settled[i] as PromiseFulfilledResult<QueryResult>).value;
       const description = `query '${job.name}' for ${job.arm}`;
@@ -134,7 +181,9 @@ export class PrometheusProvider implements MetricsProvider {
  * one (a broken template stays broken however often a timeout is retried), then anything else.
  */
 function throwFirstFailure(settled: PromiseSettledResult<unknown>[]): void {
-  const reasons = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown);
+  const reasons = settled
+    .filter((s): s is PromiseRejectedResult => s.status === 'rejected')
+    .map((s) => s.reason as unknown);
   if (reasons.length === 0) return;
   const permanent = reasons.find((r) => r instanceof MetricsError && r.nonRetryable);
   throw permanent ?? reasons.find((r) => r instanceof MetricsError) ?? reasons[0];
@@ -144,12 +193,16 @@ function throwFirstFailure(settled: PromiseSettledResult<unknown>[]): void {
 function valuesByEnd(result: QueryResult, description: string): Map<number, number> {
   if (result.series.length > 1) {
     const example = JSON.stringify(result.series[0]?.labels ?? {});
-    throw new MetricsQueryError(`${description} returned ${result.series.length} series (e.g. ${example}); aggregate it to one, e.g. sum(...)`);
+    throw new MetricsQueryError(
+      `${description} returned ${result.series.length} series (e.g. ${example}); aggregate it to one, e.g. sum(...)`,
+    );
   }
   const values = new Map<number, number>();
   for (const point of result.series[0]?.points ?? []) {
     if (point.value < 0) {
-      throw new MetricsQueryError(`${description} returned ${point.value} at ${new Date(point.timestampMs).toISOString()}; counts cannot be negative (use increase(), not a difference)`);
+      throw new MetricsQueryError(
+        `${description} returned ${point.value} at ${new Date(point.timestampMs).toISOString()}; counts cannot be negative (use increase(), not a difference)`,
+      );
     }
     values.set(point.timestampMs, point.value);
   }

@@ -36,7 +36,11 @@ export interface MetricsProvider {
    * backend cannot answer now, MetricsQueryError (non-retryable, names the query and the arm) when
    * a query is wrong, MetricsConfigError (non-retryable) when credentials or the address are wrong.
    */
-  fetchBuckets(target: MetricsTarget, range: BucketRange, options?: { signal?: AbortSignal }): Promise<BucketSeries & { warnings?: string[] }>;
+  fetchBuckets(
+    target: MetricsTarget,
+    range: BucketRange,
+    options?: { signal?: AbortSignal },
+  ): Promise<BucketSeries & { warnings?: string[] }>;
   /**
    * Resolves when the backend answers (for the API's readiness endpoint); throws
    * MetricsUnavailableError when it cannot be reached or is not ready, MetricsConfigError when it

@@ -6,15 +6,27 @@
  */
 import { KubeError } from '../kube/errors.js';
 
-export { ConflictRetriesExhaustedError, KubeError, KubeRequestError, ObjectNotFoundError } from '../kube/errors.js';
+export {
+  ConflictRetriesExhaustedError,
+  KubeError,
+  KubeRequestError,
+  ObjectNotFoundError,
+} from '../kube/errors.js';
 
 /** Base class of the router-specific errors. */
 export abstract class RouterError extends KubeError {}
 
 /** Weights that are not integers 0–100 summing to 100. Raised before any API call. */
 export class InvalidWeightsError extends RouterError {
-  constructor(object: string, readonly problems: string[]) {
-    super(`invalid weights for ${object}: ${problems.join('; ')}`, { kind: 'invalid-input', nonRetryable: true, object });
+  constructor(
+    object: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid weights for ${object}: ${problems.join('; ')}`, {
+      kind: 'invalid-input',
+      nonRetryable: true,
+      object,
+    });
   }
 }
 
@@ -35,13 +47,20 @@ export class RouterConfigError extends RouterError {
  */
 export class RouteVerificationError extends RouterError {
   constructor(object: string, expected: string, found: string) {
-    super(`${object} does not show what was written: expected ${expected}, read back ${found}`, { kind: 'verification', nonRetryable: false, object });
+    super(`${object} does not show what was written: expected ${expected}, read back ${found}`, {
+      kind: 'verification',
+      nonRetryable: false,
+      object,
+    });
   }
 }
 
 /** A router type this worker cannot build (e.g. "sandbox" without the sandbox's constructor). */
 export class UnsupportedRouterError extends RouterError {
   constructor(type: string, detail: string) {
-    super(`router type "${type}" is not available: ${detail}`, { kind: 'config', nonRetryable: true });
+    super(`router type "${type}" is not available: ${detail}`, {
+      kind: 'config',
+      nonRetryable: true,
+    });
   }
 }

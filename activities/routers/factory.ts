@@ -5,7 +5,12 @@
  */
 import type { ReleaseSpec } from '../../core/spec.js';
 import { ObjectStore, type ObjectStoreOptions } from '../kube/objects.js';
-import { kubeClientsOf, withoutSandbox, type KubeSource, type SandboxProviders } from '../providers.js';
+import {
+  kubeClientsOf,
+  withoutSandbox,
+  type KubeSource,
+  type SandboxProviders,
+} from '../providers.js';
 import { UnsupportedRouterError } from './errors.js';
 import { GatewayApiRouter } from './gateway-api.js';
 import { IstioRouter } from './istio.js';
@@ -25,7 +30,11 @@ export interface RouterFactoryOptions {
  * `kube` may be a function, called only for the routers that need a cluster, so a worker that only
  * drives the sandbox needs no Kubernetes configuration.
  */
-export function createTrafficRouter(spec: ReleaseSpec, kube: KubeSource, options: RouterFactoryOptions = {}): TrafficRouter {
+export function createTrafficRouter(
+  spec: ReleaseSpec,
+  kube: KubeSource,
+  options: RouterFactoryOptions = {},
+): TrafficRouter {
   const router = spec.router;
   const store = () => new ObjectStore(kubeClientsOf(kube).customObjects, options.store);
   switch (router.type) {
@@ -38,11 +47,15 @@ export function createTrafficRouter(spec: ReleaseSpec, kube: KubeSource, options
     case 'traefik':
       return new TraefikRouter(store(), spec.namespace, router);
     case 'sandbox':
-      if (!options.sandbox) throw new UnsupportedRouterError('sandbox', withoutSandbox('router.type'));
+      if (!options.sandbox)
+        throw new UnsupportedRouterError('sandbox', withoutSandbox('router.type'));
       return options.sandbox.router(router, spec);
     default: {
       const unknown: never = router;
-      throw new UnsupportedRouterError(String((unknown as { type?: unknown }).type), 'no such router type');
+      throw new UnsupportedRouterError(
+        String((unknown as { type?: unknown }).type),
+        'no such router type',
+      );
     }
   }
 }

@@ -91,7 +91,9 @@ export class GatewayApiRouter extends SingleObjectRouter {
       throw new RouteVerificationError(
         this.target,
         wanted ? 'a cohort rule right before the managed rule' : 'no cohort rule',
-        present === -1 ? 'no cohort rule' : `a cohort rule at position ${present} (managed rule at ${index})`,
+        present === -1
+          ? 'no cohort rule'
+          : `a cohort rule at position ${present} (managed rule at ${index})`,
       );
     }
   }
@@ -100,12 +102,17 @@ export class GatewayApiRouter extends SingleObjectRouter {
     const rules = this.rules(route);
     const { stable, canary } = this.backends(rules[this.managedIndex(rules)] as Rule, false);
     // Gateway API: an omitted weight is 1; weights are relative.
-    return percentages(rawWeight(stable.weight, 1), canary ? rawWeight(canary.weight, 1) : 0, this.target);
+    return percentages(
+      rawWeight(stable.weight, 1),
+      canary ? rawWeight(canary.weight, 1) : 0,
+      this.target,
+    );
   }
 
   private rules(route: KubeObject): Rule[] {
     const spec = route.spec as { rules?: Rule[] } | undefined;
-    if (!spec?.rules || spec.rules.length === 0) throw new RouterConfigError(this.target, 'has no rules (spec.rules is empty)');
+    if (!spec?.rules || spec.rules.length === 0)
+      throw new RouterConfigError(this.target, 'has no rules (spec.rules is empty)');
     return spec.rules;
   }
 
@@ -113,7 +120,9 @@ export class GatewayApiRouter extends SingleObjectRouter {
     if (rule.name?.endsWith(COHORT_SUFFIX)) return true;
     const recorded = route.metadata.annotations?.[COHORT_RULE_ANNOTATION];
     if (rule.name !== undefined || !recorded) return false;
-    const onlyCanary = (rule.backendRefs ?? []).every((ref) => this.refersTo(ref, this.spec.canaryService));
+    const onlyCanary = (rule.backendRefs ?? []).every((ref) =>
+      this.refersTo(ref, this.spec.canaryService),
+    );
     return onlyCanary && rules.length > 1 && isDeepStrictEqual(rule.matches, JSON.parse(recorded));
   }
 
@@ -122,32 +131,57 @@ export class GatewayApiRouter extends SingleObjectRouter {
     const wanted = this.spec.rule;
     const index = wanted
       ? rules.findIndex((rule) => rule.name === wanted)
-      : rules.findIndex((rule) => !rule.name?.endsWith(COHORT_SUFFIX) && (rule.backendRefs ?? []).some((ref) => this.refersTo(ref, this.spec.stableService)));
+      : rules.findIndex(
+          (rule) =>
+            !rule.name?.endsWith(COHORT_SUFFIX) &&
+            (rule.backendRefs ?? []).some((ref) => this.refersTo(ref, this.spec.stableService)),
+        );
     if (index === -1) {
       throw new RouterConfigError(
         this.target,
-        wanted ? `has no rule named "${wanted}"` : `has no rule with a backendRef to Service "${this.spec.stableService}"`,
+        wanted
+          ? `has no rule named "${wanted}"`
+          : `has no rule with a backendRef to Service "${this.spec.stableService}"`,
       );
     }
     return index;
   }
 
   private refersTo(ref: BackendRef, service: string): boolean {
-    return ref.name === service && (ref.kind ?? 'Service') === 'Service' && (ref.group ?? '') === '' && (ref.namespace ?? this.namespace) === this.namespace;
+    return (
+      ref.name === service &&
+      (ref.kind ?? 'Service') === 'Service' &&
+      (ref.group ?? '') === '' &&
+      (ref.namespace ?? this.namespace) === this.namespace
+    );
   }
 
   private backends(rule: Rule, addCanary: boolean): { stable: BackendRef; canary?: BackendRef } {
     const refs = rule.backendRefs ?? [];
     const ruleName = rule.name ? `rule "${rule.name}"` : 'the managed rule';
     const stable = refs.find((ref) => this.refersTo(ref, this.spec.stableService));
-    if (!stable) throw new RouterConfigError(this.target, `${ruleName} has no backendRef to Service "${this.spec.stableService}"`);
-    const others = refs.filter((ref) => ref !== stable && !this.refersTo(ref, this.spec.canaryService));
+    if (!stable)
+      throw new RouterConfigError(
+        this.target,
+        `${ruleName} has no backendRef to Service "${this.spec.stableService}"`,
+      );
+    const others = refs.filter(
+      (ref) => ref !== stable && !this.refersTo(ref, this.spec.canaryService),
+    );
     if (others.length > 0) {
-      throw new RouterConfigError(this.target, `${ruleName} has backendRefs other than stable and canary: ${others.map((r) => `${r.kind ?? 'Service'}/${r.name}`).join(', ')}`);
+      throw new RouterConfigError(
+        this.target,
+        `${ruleName} has backendRefs other than stable and canary: ${others.map((r) => `${r.kind ?? 'Service'}/${r.name}`).join(', ')}`,
+      );
     }
     let canary = refs.find((ref) => this.refersTo(ref, this.spec.canaryService));
     if (!canary && addCanary) {
-      canary = { ...structuredClone(stable), name: this.spec.canaryService, port: this.spec.canaryPort ?? stable.port, weight: 0 };
+      canary = {
+        ...structuredClone(stable),
+        name: this.spec.canaryService,
+        port: this.spec.canaryPort ?? stable.port,
+        weight: 0,
+      };
       if (canary.port === undefined) delete canary.port;
       rule.backendRefs = [...refs, canary];
     }
@@ -164,13 +198,31 @@ export class GatewayApiRouter extends SingleObjectRouter {
         const headers = (m.headers ?? [])
           .filter((h) => h.name.toLowerCase() !== c.header)
           .map((h) => ({ ...h, type: h.type ?? 'Exact' }));
-        headers.push({ type: c.kind === 'exact' ? 'Exact' : 'RegularExpression', name: c.header, value: c.value });
-        return { ...structuredClone(m), path: m.path ? { type: 'PathPrefix', ...m.path } : { type: 'PathPrefix', value: '/' }, headers };
+        headers.push({
+          type: c.kind === 'exact' ? 'Exact' : 'RegularExpression',
+          name: c.header,
+          value: c.value,
+        });
+        return {
+          ...structuredClone(m),
+          path: m.path ? { type: 'PathPrefix', ...m.path } : { type: 'PathPrefix', value: '/' },
+          headers,
+        };
       }),
     );
     const stable = this.backends(managed, false).stable;
-    const canary: BackendRef = { ...structuredClone(stable), name: this.spec.canaryService, port: this.spec.canaryPort ?? stable.port, weight: 1 };
+    const canary: BackendRef = {
+      ...structuredClone(stable),
+      name: this.spec.canaryService,
+      port: this.spec.canaryPort ?? stable.port,
+      weight: 1,
+    };
     if (canary.port === undefined) delete canary.port;
-    return { name: `${managed.name ?? this.spec.httpRoute}${COHORT_SUFFIX}`, matches: cohortMatches, backendRefs: [canary], ...settings };
+    return {
+      name: `${managed.name ?? this.spec.httpRoute}${COHORT_SUFFIX}`,
+      matches: cohortMatches,
+      backendRefs: [canary],
+      ...settings,
+    };
   }
 }

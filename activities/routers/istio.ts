@@ -13,13 +13,18 @@ import type { z } from 'zod';
 import { cohortCondition } from '../../core/routing/cohorts.js';
 import type { Cohort, istioRouterSchema } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
-import { describeRef, KINDS, objectRef, type KubeObject, type ObjectStore } from '../kube/objects.js';
+import {
+  describeRef,
+  KINDS,
+  objectRef,
+  type KubeObject,
+  type ObjectStore,
+} from '../kube/objects.js';
 import { RouteVerificationError, RouterConfigError } from './errors.js';
 import { COHORT_SUFFIX, rawWeight } from './shared.js';
 import { SingleObjectRouter } from './single-object-router.js';
 
 export type IstioRouterSpec = z.output<typeof istioRouterSchema>;
-
 
 interface Destination {
   host: string;
@@ -64,7 +69,11 @@ export class IstioRouter extends SingleObjectRouter {
     const kept = http.filter((route) => route.name !== cohortName);
     if (cohorts.length > 0) {
       const managedAt = this.managedIndex(kept);
-      kept.splice(managedAt, 0, this.cohortRoute(kept[managedAt] as HttpRoute, cohortName, cohorts));
+      kept.splice(
+        managedAt,
+        0,
+        this.cohortRoute(kept[managedAt] as HttpRoute, cohortName, cohorts),
+      );
     }
     http.splice(0, http.length, ...kept);
   }
@@ -86,8 +95,12 @@ export class IstioRouter extends SingleObjectRouter {
     if (wanted ? present !== index - 1 : present !== -1) {
       throw new RouteVerificationError(
         this.target,
-        wanted ? `cohort route "${cohortName}" right before the managed route` : `no cohort route "${cohortName}"`,
-        present === -1 ? 'no cohort route' : `cohort route at position ${present} (managed route at ${index})`,
+        wanted
+          ? `cohort route "${cohortName}" right before the managed route`
+          : `no cohort route "${cohortName}"`,
+        present === -1
+          ? 'no cohort route'
+          : `cohort route at position ${present} (managed route at ${index})`,
       );
     }
   }
@@ -97,12 +110,16 @@ export class IstioRouter extends SingleObjectRouter {
     const route = http[this.managedIndex(http)] as HttpRoute;
     const { stable, canary } = this.destinations(route, false);
     const single = (route.route ?? []).length === 1;
-    return { stable: rawWeight(stable.weight, single ? 100 : 0), canary: canary ? rawWeight(canary.weight, 0) : 0 };
+    return {
+      stable: rawWeight(stable.weight, single ? 100 : 0),
+      canary: canary ? rawWeight(canary.weight, 0) : 0,
+    };
   }
 
   private routes(vs: KubeObject): HttpRoute[] {
     const spec = vs.spec as { http?: HttpRoute[] } | undefined;
-    if (!spec?.http || spec.http.length === 0) throw new RouterConfigError(this.target, 'has no HTTP routes (spec.http is empty)');
+    if (!spec?.http || spec.http.length === 0)
+      throw new RouterConfigError(this.target, 'has no HTTP routes (spec.http is empty)');
     return spec.http;
   }
 
@@ -114,7 +131,12 @@ export class IstioRouter extends SingleObjectRouter {
       : http.findIndex((route) => !route.name?.endsWith(COHORT_SUFFIX));
     if (index === -1) {
       const names = http.map((route) => route.name ?? '(unnamed)').join(', ');
-      throw new RouterConfigError(this.target, wanted ? `has no HTTP route named "${wanted}" (routes: ${names})` : 'has only cohort routes');
+      throw new RouterConfigError(
+        this.target,
+        wanted
+          ? `has no HTTP route named "${wanted}" (routes: ${names})`
+          : 'has only cohort routes',
+      );
     }
     return index;
   }
@@ -124,21 +146,37 @@ export class IstioRouter extends SingleObjectRouter {
   }
 
   /** The stable and canary entries of a route; with `addCanary`, appends a canary entry when missing. */
-  private destinations(route: HttpRoute, addCanary: boolean): { stable: RouteDestination; canary?: RouteDestination } {
+  private destinations(
+    route: HttpRoute,
+    addCanary: boolean,
+  ): { stable: RouteDestination; canary?: RouteDestination } {
     const entries = route.route ?? [];
     const routeName = route.name ? `HTTP route "${route.name}"` : 'the managed HTTP route';
     const stable = entries.find((entry) => this.isStable(entry.destination));
     if (!stable) {
-      throw new RouterConfigError(this.target, `${routeName} has no destination for the stable version (${this.describeDestinations()})`);
+      throw new RouterConfigError(
+        this.target,
+        `${routeName} has no destination for the stable version (${this.describeDestinations()})`,
+      );
     }
     const others = entries.filter((entry) => entry !== stable && !this.isCanary(entry.destination));
     if (others.length > 0) {
-      const hosts = others.map((entry) => `${entry.destination.host}${entry.destination.subset ? `/${entry.destination.subset}` : ''}`);
-      throw new RouterConfigError(this.target, `${routeName} has destinations other than stable and canary: ${hosts.join(', ')}`);
+      const hosts = others.map(
+        (entry) =>
+          `${entry.destination.host}${entry.destination.subset ? `/${entry.destination.subset}` : ''}`,
+      );
+      throw new RouterConfigError(
+        this.target,
+        `${routeName} has destinations other than stable and canary: ${hosts.join(', ')}`,
+      );
     }
     let canary = entries.find((entry) => this.isCanary(entry.destination));
     if (!canary && addCanary) {
-      canary = { ...structuredClone(stable), destination: { ...structuredClone(stable.destination), ...this.canaryDestination() }, weight: 0 };
+      canary = {
+        ...structuredClone(stable),
+        destination: { ...structuredClone(stable.destination), ...this.canaryDestination() },
+        weight: 0,
+      };
       route.route = [...entries, canary];
     }
     return { stable, canary };
@@ -165,7 +203,9 @@ export class IstioRouter extends SingleObjectRouter {
 
   private describeDestinations(): string {
     const d = this.spec.destinations;
-    return d.kind === 'subsets' ? `host ${d.host} subset ${d.stableSubset}` : `host ${d.stableHost}`;
+    return d.kind === 'subsets'
+      ? `host ${d.host} subset ${d.stableSubset}`
+      : `host ${d.stableHost}`;
   }
 
   /** Istio resolves short hosts in the VirtualService's namespace: "reviews" = "reviews.ns.svc.cluster.local". */
@@ -185,7 +225,10 @@ export class IstioRouter extends SingleObjectRouter {
     const conditions = cohorts.map(cohortCondition);
     const base: HttpMatch[] = match && match.length > 0 ? match : [{}];
     const matches = base.flatMap((m) =>
-      conditions.map((c) => ({ ...structuredClone(m), headers: { ...m.headers, [c.header]: { [c.kind]: c.value } } })),
+      conditions.map((c) => ({
+        ...structuredClone(m),
+        headers: { ...m.headers, [c.header]: { [c.kind]: c.value } },
+      })),
     );
     const stable = this.destinations(managed, false).stable;
     const destination = { ...structuredClone(stable.destination), ...this.canaryDestination() };
@@ -197,10 +240,15 @@ export class IstioRouter extends SingleObjectRouter {
     if (d.kind !== 'subsets' || !d.destinationRule) return;
     const ref = objectRef(KINDS.destinationRule, this.namespace, d.destinationRule);
     const rule = await this.store.get(ref);
-    const subsets = ((rule.spec as { subsets?: { name?: string }[] } | undefined)?.subsets ?? []).map((s) => s.name);
+    const subsets = (
+      (rule.spec as { subsets?: { name?: string }[] } | undefined)?.subsets ?? []
+    ).map((s) => s.name);
     const missing = [d.stableSubset, d.canarySubset].filter((s) => !subsets.includes(s));
     if (missing.length > 0) {
-      throw new RouterConfigError(describeRef(ref), `has no subset ${missing.map((s) => `"${s}"`).join(' or ')} (subsets: ${subsets.join(', ') || 'none'})`);
+      throw new RouterConfigError(
+        describeRef(ref),
+        `has no subset ${missing.map((s) => `"${s}"`).join(' or ')} (subsets: ${subsets.join(', ') || 'none'})`,
+      );
     }
   }
 }

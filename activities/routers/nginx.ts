@@ -9,14 +9,32 @@
  * (or the first setWeights) and deleted at finalize.
  */
 import type { z } from 'zod';
-import { routerCohortProblems, type Cohort, type nginxRouterSchema } from '../../core/routing/config.js';
+import {
+  routerCohortProblems,
+  type Cohort,
+  type nginxRouterSchema,
+} from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
 import {
-  describeRef, KINDS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, newObject, objectRef,
-  type KubeObject, type Mutation, type ObjectRef, type ObjectStore,
+  describeRef,
+  KINDS,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  newObject,
+  objectRef,
+  type KubeObject,
+  type Mutation,
+  type ObjectRef,
+  type ObjectStore,
 } from '../kube/objects.js';
 import { ObjectNotFoundError, RouteVerificationError, RouterConfigError } from './errors.js';
-import { assertManagedByEngine, assertValidWeights, deleteManagedObject, updateAndReadBack, verifyWeights } from './shared.js';
+import {
+  assertManagedByEngine,
+  assertValidWeights,
+  deleteManagedObject,
+  updateAndReadBack,
+  verifyWeights,
+} from './shared.js';
 import type { TrafficRouter } from './types.js';
 
 export type NginxRouterSpec = z.output<typeof nginxRouterSchema>;
@@ -30,7 +48,12 @@ const NGINX_ANNOTATIONS = {
   byHeaderPattern: `${PREFIX}canary-by-header-pattern`,
   byCookie: `${PREFIX}canary-by-cookie`,
 } as const;
-const COHORT_ANNOTATIONS = [NGINX_ANNOTATIONS.byHeader, NGINX_ANNOTATIONS.byHeaderValue, NGINX_ANNOTATIONS.byHeaderPattern, NGINX_ANNOTATIONS.byCookie];
+const COHORT_ANNOTATIONS = [
+  NGINX_ANNOTATIONS.byHeader,
+  NGINX_ANNOTATIONS.byHeaderValue,
+  NGINX_ANNOTATIONS.byHeaderPattern,
+  NGINX_ANNOTATIONS.byCookie,
+];
 /** What to do when the canary Ingress's name is taken by an object the engine did not create. */
 const OWNERSHIP_HINT = 'rename it or set router.canaryIngress';
 /** Label on the canary Ingress naming the stable Ingress it mirrors. */
@@ -62,7 +85,11 @@ export class NginxRouter implements TrafficRouter {
     private readonly spec: NginxRouterSpec,
   ) {
     this.stableRef = objectRef(KINDS.ingress, namespace, spec.ingress);
-    this.canaryRef = objectRef(KINDS.ingress, namespace, spec.canaryIngress ?? `${spec.ingress}-canary`);
+    this.canaryRef = objectRef(
+      KINDS.ingress,
+      namespace,
+      spec.canaryIngress ?? `${spec.ingress}-canary`,
+    );
     this.target = describeRef(this.canaryRef);
   }
 
@@ -92,7 +119,8 @@ export class NginxRouter implements TrafficRouter {
   /** Cohort annotations alone (not part of TrafficRouter: initialize writes them); for this router's own tests. */
   async applyCohorts(cohorts: Cohort[]): Promise<void> {
     this.assertExpressible(cohorts);
-    if (!(await this.updateCohorts(cohorts))) await this.createCanaryIngress({ stable: 100, canary: 0 }, cohorts);
+    if (!(await this.updateCohorts(cohorts)))
+      await this.createCanaryIngress({ stable: 100, canary: 0 }, cohorts);
   }
 
   async removeCohorts(): Promise<void> {
@@ -108,7 +136,10 @@ export class NginxRouter implements TrafficRouter {
   private assertExpressible(cohorts: Cohort[]): void {
     const problems = routerCohortProblems(this.spec, cohorts);
     if (problems.length > 0) {
-      throw new RouterConfigError(this.target, `cohorts cannot be expressed with NGINX canary annotations: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+      throw new RouterConfigError(
+        this.target,
+        `cohorts cannot be expressed with NGINX canary annotations: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+      );
     }
   }
 
@@ -162,7 +193,11 @@ export class NginxRouter implements TrafficRouter {
     return this.createFrom(await this.store.get(this.stableRef), weights, cohorts);
   }
 
-  private async createFrom(stable: KubeObject, weights: Weights, cohorts: Cohort[]): Promise<Weights> {
+  private async createFrom(
+    stable: KubeObject,
+    weights: Weights,
+    cohorts: Cohort[],
+  ): Promise<Weights> {
     await this.store.create(this.canaryRef, this.canaryIngressFor(stable, weights, cohorts));
     const readBack = await this.store.get(this.canaryRef);
     this.verifyCohorts(readBack, cohorts);
@@ -180,22 +215,41 @@ export class NginxRouter implements TrafficRouter {
           (copy.backend as { service: { name: string } }).service.name = this.spec.canaryService;
           return copy;
         });
-      if (paths.length > 0) rules.push({ ...(rule.host ? { host: rule.host } : {}), http: { paths } });
+      if (paths.length > 0)
+        rules.push({ ...(rule.host ? { host: rule.host } : {}), http: { paths } });
     }
     if (rules.length === 0) {
-      throw new RouterConfigError(describeRef(this.stableRef), `has no path whose backend is Service "${this.spec.stableService}"`);
+      throw new RouterConfigError(
+        describeRef(this.stableRef),
+        `has no path whose backend is Service "${this.spec.stableService}"`,
+      );
     }
     const inherited = Object.fromEntries(
-      Object.entries(stable.metadata.annotations ?? {}).filter(([key]) => !key.startsWith(`${PREFIX}canary`) && key !== 'kubectl.kubernetes.io/last-applied-configuration'),
+      Object.entries(stable.metadata.annotations ?? {}).filter(
+        ([key]) =>
+          !key.startsWith(`${PREFIX}canary`) &&
+          key !== 'kubectl.kubernetes.io/last-applied-configuration',
+      ),
     );
-    const notes: Record<string, string> = { ...inherited, [NGINX_ANNOTATIONS.canary]: 'true', [NGINX_ANNOTATIONS.weight]: String(weights.canary) };
+    const notes: Record<string, string> = {
+      ...inherited,
+      [NGINX_ANNOTATIONS.canary]: 'true',
+      [NGINX_ANNOTATIONS.weight]: String(weights.canary),
+    };
     setCohortAnnotations(notes, cohorts);
     return newObject(this.canaryRef, {
       metadata: {
         labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [STABLE_INGRESS_LABEL]: this.spec.ingress },
         annotations: notes,
         ownerReferences: stable.metadata.uid
-          ? [{ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: this.spec.ingress, uid: stable.metadata.uid }]
+          ? [
+              {
+                apiVersion: 'networking.k8s.io/v1',
+                kind: 'Ingress',
+                name: this.spec.ingress,
+                uid: stable.metadata.uid,
+              },
+            ]
           : undefined,
       },
       spec: {
@@ -209,11 +263,17 @@ export class NginxRouter implements TrafficRouter {
   private weightsOf(canary: KubeObject): Weights {
     const raw = canary.metadata.annotations?.[NGINX_ANNOTATIONS.weight];
     if (canary.metadata.annotations?.[NGINX_ANNOTATIONS.canary] !== 'true') {
-      throw new RouterConfigError(this.target, `lacks the annotation ${NGINX_ANNOTATIONS.canary}: "true"`);
+      throw new RouterConfigError(
+        this.target,
+        `lacks the annotation ${NGINX_ANNOTATIONS.canary}: "true"`,
+      );
     }
     const weight = raw === undefined ? 0 : Number(raw);
     if (!Number.isInteger(weight) || weight < 0 || weight > 100) {
-      throw new RouterConfigError(this.target, `has ${NGINX_ANNOTATIONS.weight}: "${raw}", not an integer from 0 to 100`);
+      throw new RouterConfigError(
+        this.target,
+        `has ${NGINX_ANNOTATIONS.weight}: "${raw}", not an integer from 0 to 100`,
+      );
     }
     return { stable: 100 - weight, canary: weight };
   }
@@ -223,7 +283,11 @@ export class NginxRouter implements TrafficRouter {
     setCohortAnnotations(expected, cohorts);
     const found = pick(canary.metadata.annotations ?? {}, COHORT_ANNOTATIONS);
     if (JSON.stringify(sorted(expected)) !== JSON.stringify(sorted(found))) {
-      throw new RouteVerificationError(this.target, `cohort annotations ${JSON.stringify(sorted(expected))}`, JSON.stringify(sorted(found)));
+      throw new RouteVerificationError(
+        this.target,
+        `cohort annotations ${JSON.stringify(sorted(expected))}`,
+        JSON.stringify(sorted(found)),
+      );
     }
   }
 }
@@ -250,7 +314,9 @@ function setCohortAnnotations(notes: Record<string, string>, cohorts: Cohort[]):
 }
 
 function pick(notes: Record<string, string>, keys: readonly string[]): Record<string, string> {
-  return Object.fromEntries(keys.filter((key) => key in notes).map((key) => [key, notes[key] as string]));
+  return Object.fromEntries(
+    keys.filter((key) => key in notes).map((key) => [key, notes[key] as string]),
+  );
 }
 
 function sorted(notes: Record<string, string>): [string, string][] {

@@ -4,7 +4,15 @@
  */
 import { weightProblems } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
-import { describeRef, MANAGED_BY_LABEL, MANAGED_BY_VALUE, type KubeObject, type Mutation, type ObjectRef, type ObjectStore } from '../kube/objects.js';
+import {
+  describeRef,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  type KubeObject,
+  type Mutation,
+  type ObjectRef,
+  type ObjectStore,
+} from '../kube/objects.js';
 import { InvalidWeightsError, RouteVerificationError, RouterConfigError } from './errors.js';
 
 /** Throws InvalidWeightsError unless weights are integers 0–100 summing to 100. Call before any API call. */
@@ -19,7 +27,11 @@ export function assertValidWeights(weights: Weights, target: string): void {
  */
 export function percentages(stableRaw: number, canaryRaw: number, target: string): Weights {
   const total = stableRaw + canaryRaw;
-  if (!(total > 0)) throw new RouterConfigError(target, `both backends have weight 0 (stable ${stableRaw}, canary ${canaryRaw}), so no traffic is routed`);
+  if (!(total > 0))
+    throw new RouterConfigError(
+      target,
+      `both backends have weight 0 (stable ${stableRaw}, canary ${canaryRaw}), so no traffic is routed`,
+    );
   const canary = Math.round((100 * canaryRaw) / total);
   return { stable: 100 - canary, canary };
 }
@@ -51,7 +63,11 @@ export function rawWeight(value: unknown, implicit: number): number {
  * object after our write, e.g. a controller or person reverting it); when the mutation changed
  * nothing, the object `update` just read.
  */
-export async function updateAndReadBack(store: ObjectStore, ref: ObjectRef, mutate: Mutation): Promise<KubeObject> {
+export async function updateAndReadBack(
+  store: ObjectStore,
+  ref: ObjectRef,
+  mutate: Mutation,
+): Promise<KubeObject> {
   const result = await store.update(ref, mutate);
   return result.written ? store.get(ref) : result.object;
 }
@@ -59,7 +75,10 @@ export async function updateAndReadBack(store: ObjectStore, ref: ObjectRef, muta
 /** Throws RouterConfigError naming `ref` unless the object carries the engine's managed-by label. */
 export function assertManagedByEngine(object: KubeObject, ref: ObjectRef, hint = ''): void {
   if (object.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
-    throw new RouterConfigError(describeRef(ref), `exists but was not created by ${MANAGED_BY_VALUE} (no ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE} label)${hint ? `; ${hint}` : ''}`);
+    throw new RouterConfigError(
+      describeRef(ref),
+      `exists but was not created by ${MANAGED_BY_VALUE} (no ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE} label)${hint ? `; ${hint}` : ''}`,
+    );
   }
 }
 
@@ -67,11 +86,16 @@ export function assertManagedByEngine(object: KubeObject, ref: ObjectRef, hint =
  * Deletes an object the engine created, if it exists (refusing one it did not create), then reads
  * again to confirm it is gone or being deleted; RouteVerificationError naming `ref` otherwise.
  */
-export async function deleteManagedObject(store: ObjectStore, ref: ObjectRef, hint = ''): Promise<void> {
+export async function deleteManagedObject(
+  store: ObjectStore,
+  ref: ObjectRef,
+  hint = '',
+): Promise<void> {
   const existing = await store.find(ref);
   if (!existing) return;
   assertManagedByEngine(existing, ref, hint);
   await store.delete(ref);
   const left = await store.find(ref);
-  if (left && !left.metadata.deletionTimestamp) throw new RouteVerificationError(describeRef(ref), 'the object deleted', 'it still exists');
+  if (left && !left.metadata.deletionTimestamp)
+    throw new RouteVerificationError(describeRef(ref), 'the object deleted', 'it still exists');
 }

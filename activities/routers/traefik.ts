@@ -14,12 +14,26 @@ import { cohortCondition, type HeaderCondition } from '../../core/routing/cohort
 import type { Cohort, traefikRouterSchema } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
 import {
-  describeRef, KINDS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, newObject, objectRef,
-  type KubeObject, type ObjectRef, type ObjectStore,
+  describeRef,
+  KINDS,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  newObject,
+  objectRef,
+  type KubeObject,
+  type ObjectRef,
+  type ObjectStore,
 } from '../kube/objects.js';
 import { ObjectNotFoundError, RouteVerificationError, RouterConfigError } from './errors.js';
 import {
-  assertManagedByEngine, assertValidWeights, COHORT_SUFFIX, deleteManagedObject, percentages, rawWeight, updateAndReadBack, verifyWeights,
+  assertManagedByEngine,
+  assertValidWeights,
+  COHORT_SUFFIX,
+  deleteManagedObject,
+  percentages,
+  rawWeight,
+  updateAndReadBack,
+  verifyWeights,
 } from './shared.js';
 import type { TrafficRouter } from './types.js';
 
@@ -54,7 +68,11 @@ export class TraefikRouter implements TrafficRouter {
   ) {
     this.serviceRef = objectRef(KINDS.traefikService, namespace, spec.traefikService);
     this.routeRef = objectRef(KINDS.ingressRoute, namespace, spec.ingressRoute);
-    this.cohortRef = objectRef(KINDS.ingressRoute, namespace, `${spec.ingressRoute}${COHORT_SUFFIX}`);
+    this.cohortRef = objectRef(
+      KINDS.ingressRoute,
+      namespace,
+      `${spec.ingressRoute}${COHORT_SUFFIX}`,
+    );
     this.target = describeRef(this.serviceRef);
   }
 
@@ -82,7 +100,10 @@ export class TraefikRouter implements TrafficRouter {
   /** The cohort IngressRoute alone; initialize and finalize use it (not part of TrafficRouter). */
   async applyCohorts(cohorts: Cohort[]): Promise<void> {
     if (cohorts.length === 0) return this.removeCohorts();
-    const [ingressRoute, traefikService] = await Promise.all([this.store.get(this.routeRef), this.store.get(this.serviceRef)]);
+    const [ingressRoute, traefikService] = await Promise.all([
+      this.store.get(this.routeRef),
+      this.store.get(this.serviceRef),
+    ]);
     const wanted = this.cohortIngressRoute(ingressRoute, traefikService, cohorts);
     let readBack: KubeObject;
     try {
@@ -91,14 +112,19 @@ export class TraefikRouter implements TrafficRouter {
         draft.spec = wanted.spec;
       });
     } catch (error) {
-      if (!(error instanceof ObjectNotFoundError && error.object === describeRef(this.cohortRef))) throw error;
+      if (!(error instanceof ObjectNotFoundError && error.object === describeRef(this.cohortRef)))
+        throw error;
       await this.store.create(this.cohortRef, wanted);
       readBack = await this.store.get(this.cohortRef);
     }
     const routes = (readBack.spec as { routes?: Route[] } | undefined)?.routes ?? [];
     const expected = (wanted.spec as { routes: Route[] }).routes.map((r) => r.match);
     if (JSON.stringify(routes.map((r) => r.match)) !== JSON.stringify(expected)) {
-      throw new RouteVerificationError(describeRef(this.cohortRef), `routes ${JSON.stringify(expected)}`, JSON.stringify(routes.map((r) => r.match)));
+      throw new RouteVerificationError(
+        describeRef(this.cohortRef),
+        `routes ${JSON.stringify(expected)}`,
+        JSON.stringify(routes.map((r) => r.match)),
+      );
     }
   }
 
@@ -115,22 +141,48 @@ export class TraefikRouter implements TrafficRouter {
   private weightsOf(traefikService: KubeObject): Weights {
     const { stable, canary } = this.services(traefikService, false);
     // Traefik: an omitted weight is 1; weights are relative.
-    return percentages(rawWeight(stable.weight, 1), canary ? rawWeight(canary.weight, 1) : 0, this.target);
+    return percentages(
+      rawWeight(stable.weight, 1),
+      canary ? rawWeight(canary.weight, 1) : 0,
+      this.target,
+    );
   }
 
   private isService(entry: WeightedService, name: string): boolean {
-    return entry.name === name && (entry.kind ?? 'Service') === 'Service' && (entry.namespace ?? this.namespace) === this.namespace;
+    return (
+      entry.name === name &&
+      (entry.kind ?? 'Service') === 'Service' &&
+      (entry.namespace ?? this.namespace) === this.namespace
+    );
   }
 
-  private services(traefikService: KubeObject, addCanary: boolean): { stable: WeightedService; canary?: WeightedService } {
-    const weighted = (traefikService.spec as { weighted?: { services?: WeightedService[] } } | undefined)?.weighted;
-    if (!weighted) throw new RouterConfigError(this.target, 'is not a weighted TraefikService (spec.weighted is missing)');
+  private services(
+    traefikService: KubeObject,
+    addCanary: boolean,
+  ): { stable: WeightedService; canary?: WeightedService } {
+    const weighted = (
+      traefikService.spec as { weighted?: { services?: WeightedService[] } } | undefined
+    )?.weighted;
+    if (!weighted)
+      throw new RouterConfigError(
+        this.target,
+        'is not a weighted TraefikService (spec.weighted is missing)',
+      );
     const entries = weighted.services ?? [];
     const stable = entries.find((entry) => this.isService(entry, this.spec.stableService));
-    if (!stable) throw new RouterConfigError(this.target, `has no weighted service "${this.spec.stableService}"`);
-    const others = entries.filter((entry) => entry !== stable && !this.isService(entry, this.spec.canaryService));
+    if (!stable)
+      throw new RouterConfigError(
+        this.target,
+        `has no weighted service "${this.spec.stableService}"`,
+      );
+    const others = entries.filter(
+      (entry) => entry !== stable && !this.isService(entry, this.spec.canaryService),
+    );
     if (others.length > 0) {
-      throw new RouterConfigError(this.target, `has weighted services other than stable and canary: ${others.map((e) => `${e.kind ?? 'Service'}/${e.name}`).join(', ')}`);
+      throw new RouterConfigError(
+        this.target,
+        `has weighted services other than stable and canary: ${others.map((e) => `${e.kind ?? 'Service'}/${e.name}`).join(', ')}`,
+      );
     }
     let canary = entries.find((entry) => this.isService(entry, this.spec.canaryService));
     if (!canary && addCanary) {
@@ -142,19 +194,34 @@ export class TraefikRouter implements TrafficRouter {
 
   /** Routes of the IngressRoute that use the TraefikService; a config error when there are none. */
   private routesUsingService(ingressRoute: KubeObject): Route[] {
-    const routes = ((ingressRoute.spec as { routes?: Route[] } | undefined)?.routes ?? []).filter((route) =>
-      (route.services ?? []).some((s) => s.name === this.spec.traefikService && s.kind === 'TraefikService' && (s.namespace ?? this.namespace) === this.namespace),
+    const routes = ((ingressRoute.spec as { routes?: Route[] } | undefined)?.routes ?? []).filter(
+      (route) =>
+        (route.services ?? []).some(
+          (s) =>
+            s.name === this.spec.traefikService &&
+            s.kind === 'TraefikService' &&
+            (s.namespace ?? this.namespace) === this.namespace,
+        ),
     );
     if (routes.length === 0) {
-      throw new RouterConfigError(describeRef(this.routeRef), `has no route whose services include TraefikService "${this.spec.traefikService}"`);
+      throw new RouterConfigError(
+        describeRef(this.routeRef),
+        `has no route whose services include TraefikService "${this.spec.traefikService}"`,
+      );
     }
     return routes;
   }
 
-  private cohortIngressRoute(ingressRoute: KubeObject, traefikService: KubeObject, cohorts: Cohort[]): KubeObject {
+  private cohortIngressRoute(
+    ingressRoute: KubeObject,
+    traefikService: KubeObject,
+    cohorts: Cohort[],
+  ): KubeObject {
     const condition = cohorts.map((c) => traefikCondition(cohortCondition(c))).join(' || ');
     const stable = this.services(traefikService, false).stable;
-    const { routes: _routes, ...settings } = structuredClone(ingressRoute.spec as { routes: Route[] });
+    const { routes: _routes, ...settings } = structuredClone(
+      ingressRoute.spec as { routes: Route[] },
+    );
     const routes = this.routesUsingService(ingressRoute).map((route) => {
       const { services: _services, priority, match, ...rest } = structuredClone(route);
       return {
@@ -162,11 +229,20 @@ export class TraefikRouter implements TrafficRouter {
         kind: route.kind ?? 'Rule',
         match: `(${match}) && (${condition})`,
         ...(priority !== undefined ? { priority: priority + 1 } : {}),
-        services: [{ kind: 'Service', name: this.spec.canaryService, ...(stable.port !== undefined ? { port: stable.port } : {}) }],
+        services: [
+          {
+            kind: 'Service',
+            name: this.spec.canaryService,
+            ...(stable.port !== undefined ? { port: stable.port } : {}),
+          },
+        ],
       };
     });
     return newObject(this.cohortRef, {
-      metadata: { labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, annotations: { 'canary-engine.io/cohorts-for': this.spec.ingressRoute } },
+      metadata: {
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+        annotations: { 'canary-engine.io/cohorts-for': this.spec.ingressRoute },
+      },
       spec: { ...settings, routes },
     });
   }

@@ -19,6 +19,10 @@ export class PromotionError extends WorkloadError {}
 /** A workloads type this worker cannot build (e.g. "sandbox" on a worker without the sandbox). */
 export class UnsupportedWorkloadsError extends EngineError {
   constructor(type: string, detail: string) {
-    super(`workloads type "${type}" is not available: ${detail}`, { kind: 'config', nonRetryable: true, object: 'workloads.type' });
+    super(`workloads type "${type}" is not available: ${detail}`, {
+      kind: 'config',
+      nonRetryable: true,
+      object: 'workloads.type',
+    });
   }
 }

@@ -4,7 +4,12 @@
  * compile), and a non-retryable error naming the type it cannot build, never a fallback.
  */
 import type { ReleaseSpec } from '../../core/spec.js';
-import { kubeClientsOf, withoutSandbox, type KubeSource, type SandboxProviders } from '../providers.js';
+import {
+  kubeClientsOf,
+  withoutSandbox,
+  type KubeSource,
+  type SandboxProviders,
+} from '../providers.js';
 import { UnsupportedWorkloadsError } from './errors.js';
 import { KubernetesWorkloadManager, type KubernetesWorkloadOptions } from './kubernetes.js';
 import type { WorkloadManager } from './types.js';
@@ -17,17 +22,30 @@ export interface WorkloadFactoryOptions {
 }
 
 /** The workloads of a release: one per call, cheap to build. `kube` is resolved only for Kubernetes workloads. */
-export function createWorkloadManager(spec: ReleaseSpec, kube: KubeSource, options: WorkloadFactoryOptions = {}): WorkloadManager {
+export function createWorkloadManager(
+  spec: ReleaseSpec,
+  kube: KubeSource,
+  options: WorkloadFactoryOptions = {},
+): WorkloadManager {
   const workloads = spec.workloads;
   switch (workloads.type) {
     case 'kubernetes':
-      return new KubernetesWorkloadManager(kubeClientsOf(kube).apps, spec.namespace, workloads, options.kubernetes);
+      return new KubernetesWorkloadManager(
+        kubeClientsOf(kube).apps,
+        spec.namespace,
+        workloads,
+        options.kubernetes,
+      );
     case 'sandbox':
-      if (!options.sandbox) throw new UnsupportedWorkloadsError('sandbox', withoutSandbox('workloads.type'));
+      if (!options.sandbox)
+        throw new UnsupportedWorkloadsError('sandbox', withoutSandbox('workloads.type'));
       return options.sandbox.workloads(workloads, spec);
     default: {
       const unknown: never = workloads;
-      throw new UnsupportedWorkloadsError(String((unknown as { type?: unknown }).type), 'no such workloads type');
+      throw new UnsupportedWorkloadsError(
+        String((unknown as { type?: unknown }).type),
+        'no such workloads type',
+      );
     }
   }
 }

@@ -10,10 +10,24 @@
  *   generation and every replica is updated and available. Past the deadline (or when the
  *   Deployment reports ProgressDeadlineExceeded) it fails with a message saying how far it got.
  */
-import { PatchStrategy, setHeaderOptions, type AppsV1Api, type V1Deployment, type V1PodTemplateSpec } from '@kubernetes/client-node';
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type AppsV1Api,
+  type V1Deployment,
+  type V1PodTemplateSpec,
+} from '@kubernetes/client-node';
 import { canaryReplicasForWeight, readyTimeoutMs } from '../../core/plan.js';
 import type { ReleaseSpec } from '../../core/spec.js';
-import { describeRef, KINDS, ObjectStore, objectRef, toKubeError, type ObjectApi, type ObjectRef } from '../kube/objects.js';
+import {
+  describeRef,
+  KINDS,
+  ObjectStore,
+  objectRef,
+  toKubeError,
+  type ObjectApi,
+  type ObjectRef,
+} from '../kube/objects.js';
 import { PromotionError, WorkloadError } from './errors.js';
 import type { ProgressReporter, WorkloadManager } from './types.js';
 
@@ -29,7 +43,10 @@ export type StableSnapshot = { images: Record<string, string> } | { template: V1
 /** Every container's and init container's image, by container name. */
 function imagesOf(template: V1PodTemplateSpec | undefined): Record<string, string> {
   const images: Record<string, string> = {};
-  for (const c of [...(template?.spec?.containers ?? []), ...(template?.spec?.initContainers ?? [])]) {
+  for (const c of [
+    ...(template?.spec?.containers ?? []),
+    ...(template?.spec?.initContainers ?? []),
+  ]) {
     if (c.image) images[c.name] = c.image;
   }
   return images;
@@ -46,10 +63,14 @@ export interface KubernetesWorkloadOptions {
  */
 function deploymentApi(apps: AppsV1Api): ObjectApi {
   return {
-    getNamespacedCustomObject: async ({ name, namespace }) => structuredClone({ ...(await apps.readNamespacedDeployment({ name, namespace })) }),
-    createNamespacedCustomObject: ({ namespace, body }) => apps.createNamespacedDeployment({ namespace, body: body as V1Deployment }),
-    deleteNamespacedCustomObject: ({ name, namespace }) => apps.deleteNamespacedDeployment({ name, namespace }),
-    replaceNamespacedCustomObject: ({ name, namespace, body }) => apps.replaceNamespacedDeployment({ name, namespace, body: body as V1Deployment }),
+    getNamespacedCustomObject: async ({ name, namespace }) =>
+      structuredClone({ ...(await apps.readNamespacedDeployment({ name, namespace })) }),
+    createNamespacedCustomObject: ({ namespace, body }) =>
+      apps.createNamespacedDeployment({ namespace, body: body as V1Deployment }),
+    deleteNamespacedCustomObject: ({ name, namespace }) =>
+      apps.deleteNamespacedDeployment({ name, namespace }),
+    replaceNamespacedCustomObject: ({ name, namespace, body }) =>
+      apps.replaceNamespacedDeployment({ name, namespace, body: body as V1Deployment }),
   };
 }
 
@@ -77,14 +98,20 @@ export class KubernetesWorkloadManager implements WorkloadManager {
 
   async scaleForWeight(weight: number, progress: ProgressReporter): Promise<void> {
     if (!this.spec.scaleWithWeight) return;
-    const replicas = canaryReplicasForWeight(weight, this.spec.canaryReplicas, this.spec.minReplicas);
+    const replicas = canaryReplicasForWeight(
+      weight,
+      this.spec.canaryReplicas,
+      this.spec.minReplicas,
+    );
     await this.scale(this.spec.canaryDeployment, replicas);
     await this.waitForRollout(this.spec.canaryDeployment, progress, WorkloadError);
   }
 
   async promoteStable(progress: ProgressReporter): Promise<void> {
     const canary = await this.read(this.spec.canaryDeployment);
-    await this.updateTemplate(this.spec.stableDeployment, (stable) => this.promotedTemplate(stable, canary));
+    await this.updateTemplate(this.spec.stableDeployment, (stable) =>
+      this.promotedTemplate(stable, canary),
+    );
     await this.waitForRollout(this.spec.stableDeployment, progress, PromotionError);
   }
 
@@ -107,10 +134,17 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     const object = describeRef(this.ref(this.spec.stableDeployment));
     const images = (snapshot as { images?: unknown } | null)?.images;
     const template = (snapshot as { template?: V1PodTemplateSpec } | null)?.template;
-    if (images && typeof images === 'object' && Object.values(images).every((v) => typeof v === 'string')) {
+    if (
+      images &&
+      typeof images === 'object' &&
+      Object.values(images).every((v) => typeof v === 'string')
+    ) {
       await this.updateTemplate(this.spec.stableDeployment, (current) => {
         const restored = structuredClone(current.spec?.template ?? {});
-        for (const c of [...(restored.spec?.containers ?? []), ...(restored.spec?.initContainers ?? [])]) {
+        for (const c of [
+          ...(restored.spec?.containers ?? []),
+          ...(restored.spec?.initContainers ?? []),
+        ]) {
           const image = (images as Record<string, string>)[c.name];
           if (image !== undefined) c.image = image;
         }
@@ -119,7 +153,10 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     } else if (template && typeof template === 'object' && template.spec) {
       await this.updateTemplate(this.spec.stableDeployment, () => structuredClone(template));
     } else {
-      throw new WorkloadError(`cannot restore ${object}: the snapshot has neither images nor a pod template (${JSON.stringify(snapshot)?.slice(0, 200)})`, { kind: 'invalid-input', nonRetryable: true, object });
+      throw new WorkloadError(
+        `cannot restore ${object}: the snapshot has neither images nor a pod template (${JSON.stringify(snapshot)?.slice(0, 200)})`,
+        { kind: 'invalid-input', nonRetryable: true, object },
+      );
     }
     await this.waitForRollout(this.spec.stableDeployment, progress, PromotionError);
   }
@@ -140,17 +177,34 @@ export class KubernetesWorkloadManager implements WorkloadManager {
    * Polls until the Deployment's rollout is complete; throws `Failure` (naming the Deployment and
    * its replica counts) at the deadline or when the Deployment reports ProgressDeadlineExceeded.
    */
-  async waitForRollout(name: string, progress: ProgressReporter, Failure: typeof WorkloadError = WorkloadError): Promise<void> {
+  async waitForRollout(
+    name: string,
+    progress: ProgressReporter,
+    Failure: typeof WorkloadError = WorkloadError,
+  ): Promise<void> {
     const started = Date.now();
     const object = describeRef(this.ref(name));
     for (;;) {
       const deployment = await this.read(name);
       const state = rolloutState(deployment);
-      progress({ deployment: object, ...state.counts, complete: state.complete, elapsedMs: Date.now() - started });
+      progress({
+        deployment: object,
+        ...state.counts,
+        complete: state.complete,
+        elapsedMs: Date.now() - started,
+      });
       if (state.complete) return;
-      if (state.stalled) throw new Failure(`${object} stopped progressing (${state.stalled}); ${state.summary}`, { kind: 'timeout', nonRetryable: true, object });
+      if (state.stalled)
+        throw new Failure(`${object} stopped progressing (${state.stalled}); ${state.summary}`, {
+          kind: 'timeout',
+          nonRetryable: true,
+          object,
+        });
       if (Date.now() - started >= this.readyTimeoutMs) {
-        throw new Failure(`${object} was not ready within ${this.spec.readyTimeout}: ${state.summary}`, { kind: 'timeout', nonRetryable: true, object });
+        throw new Failure(
+          `${object} was not ready within ${this.spec.readyTimeout}: ${state.summary}`,
+          { kind: 'timeout', nonRetryable: true, object },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
@@ -164,13 +218,21 @@ export class KubernetesWorkloadManager implements WorkloadManager {
       const canarySelector = canary.spec?.selector?.matchLabels ?? {};
       // The canary's own selector labels must not reach stable pods (its Service would select them).
       const labels = Object.fromEntries(
-        Object.entries(canaryTemplate.metadata?.labels ?? {}).filter(([key]) => !(key in canarySelector) || key in stableSelector),
+        Object.entries(canaryTemplate.metadata?.labels ?? {}).filter(
+          ([key]) => !(key in canarySelector) || key in stableSelector,
+        ),
       );
-      return { ...canaryTemplate, metadata: { ...canaryTemplate.metadata, labels: { ...labels, ...stableSelector } } };
+      return {
+        ...canaryTemplate,
+        metadata: { ...canaryTemplate.metadata, labels: { ...labels, ...stableSelector } },
+      };
     }
     const images = imagesOf(canaryTemplate);
     let matched = 0;
-    for (const c of [...(stableTemplate.spec?.containers ?? []), ...(stableTemplate.spec?.initContainers ?? [])]) {
+    for (const c of [
+      ...(stableTemplate.spec?.containers ?? []),
+      ...(stableTemplate.spec?.initContainers ?? []),
+    ]) {
       const image = images[c.name];
       if (image !== undefined) {
         c.image = image;
@@ -180,17 +242,29 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     if (matched === 0) {
       throw new WorkloadError(
         `${describeRef(this.ref(this.spec.stableDeployment))} has no container named like one of ${describeRef(this.ref(this.spec.canaryDeployment))} (${Object.keys(images).join(', ') || 'none'}), so there is no image to promote`,
-        { kind: 'config', nonRetryable: true, object: describeRef(this.ref(this.spec.stableDeployment)) },
+        {
+          kind: 'config',
+          nonRetryable: true,
+          object: describeRef(this.ref(this.spec.stableDeployment)),
+        },
       );
     }
     return stableTemplate;
   }
 
   /** Optimistic read–modify–write of a Deployment's pod template (ObjectStore.update: retries on 409). */
-  private async updateTemplate(name: string, next: (current: V1Deployment) => V1PodTemplateSpec): Promise<void> {
+  private async updateTemplate(
+    name: string,
+    next: (current: V1Deployment) => V1PodTemplateSpec,
+  ): Promise<void> {
     await this.store.update(this.ref(name), (draft) => {
       const current = draft as unknown as V1Deployment;
-      if (!current.spec) throw new WorkloadError(`${describeRef(this.ref(name))} has no spec`, { kind: 'config', nonRetryable: true, object: describeRef(this.ref(name)) });
+      if (!current.spec)
+        throw new WorkloadError(`${describeRef(this.ref(name))} has no spec`, {
+          kind: 'config',
+          nonRetryable: true,
+          object: describeRef(this.ref(name)),
+        });
       current.spec.template = next(current);
     });
   }
@@ -208,7 +282,14 @@ interface RolloutState {
   complete: boolean;
   /** The reason when the Deployment reports it stopped progressing. */
   stalled?: string;
-  counts: { desired: number; updated: number; available: number; total: number; observedGeneration: number; generation: number };
+  counts: {
+    desired: number;
+    updated: number;
+    available: number;
+    total: number;
+    observedGeneration: number;
+    generation: number;
+  };
   summary: string;
 }
 
@@ -224,11 +305,20 @@ function rolloutState(deployment: V1Deployment): RolloutState {
     observedGeneration: status.observedGeneration ?? 0,
     generation: deployment.metadata?.generation ?? 0,
   };
-  const complete = counts.observedGeneration >= counts.generation
-    && counts.updated === desired && counts.total === desired && counts.available === desired;
+  const complete =
+    counts.observedGeneration >= counts.generation &&
+    counts.updated === desired &&
+    counts.total === desired &&
+    counts.available === desired;
   const progressing = status.conditions?.find((c) => c.type === 'Progressing');
-  const stalled = progressing?.reason === 'ProgressDeadlineExceeded' ? `ProgressDeadlineExceeded: ${progressing.message ?? ''}`.trim() : undefined;
-  const seen = counts.observedGeneration >= counts.generation ? '' : `controller has not yet seen generation ${counts.generation} (observed ${counts.observedGeneration}); `;
+  const stalled =
+    progressing?.reason === 'ProgressDeadlineExceeded'
+      ? `ProgressDeadlineExceeded: ${progressing.message ?? ''}`.trim()
+      : undefined;
+  const seen =
+    counts.observedGeneration >= counts.generation
+      ? ''
+      : `controller has not yet seen generation ${counts.generation} (observed ${counts.observedGeneration}); `;
   const summary = `${seen}${counts.updated}/${desired} replicas updated, ${counts.available}/${desired} available, ${counts.total} in total`;
   return { complete, ...(stalled && !complete ? { stalled } : {}), counts, summary };
 }

@@ -10,13 +10,22 @@ import type { ActionKind, ReleaseStatus } from '../../workflows/messages.js';
 import { requireRole } from '../auth.js';
 import { locateOr404, statusView, type AppEnv, type RouteDeps } from '../context.js';
 import { limitBody, parseJsonBody } from '../middleware.js';
-import { abortBody, commentBody, jsonContent, problemResponses, releaseIdParams, releaseStatusSchema } from '../schemas.js';
+import {
+  abortBody,
+  commentBody,
+  jsonContent,
+  problemResponses,
+  releaseIdParams,
+  releaseStatusSchema,
+} from '../schemas.js';
 import type { LocatedRelease } from '../temporal.js';
 
 const DESCRIPTIONS: Record<ActionKind, string> = {
-  approve: 'Approves the pending gate (a step, the promotion, or a hold). 409 when no gate is pending.',
-  abort: 'Aborts the release: all traffic goes back to stable at once. The reason is required and recorded.',
-  pause: 'Pauses the release: the observation window\'s clock stops until resume.',
+  approve:
+    'Approves the pending gate (a step, the promotion, or a hold). 409 when no gate is pending.',
+  abort:
+    'Aborts the release: all traffic goes back to stable at once. The reason is required and recorded.',
+  pause: "Pauses the release: the observation window's clock stops until resume.",
   resume: 'Resumes a paused release where its window stopped.',
   promote: 'Skips the remaining steps and promotes the canary now.',
 };
@@ -25,51 +34,92 @@ export function actionRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 
   // the rules live in client/actions.ts; here only the deadline and the status cache
-  const act = async (release: LocatedRelease, kind: ActionKind, payload: ActionPayload): Promise<ReleaseStatus> => {
-    const status = await deps.gateway.call(() => actOnRelease(deps.gateway.client, release, kind, payload));
+  const act = async (
+    release: LocatedRelease,
+    kind: ActionKind,
+    payload: ActionPayload,
+  ): Promise<ReleaseStatus> => {
+    const status = await deps.gateway.call(() =>
+      actOnRelease(deps.gateway.client, release, kind, payload),
+    );
     deps.gateway.rememberStatus(release, status);
     return status;
   };
 
   for (const kind of ['approve', 'pause', 'resume', 'promote'] as const) {
-    app.openapi(createRoute({
-      method: 'post', path: `/{id}/${kind}`, tags: ['actions'], operationId: `${kind}Release`,
-      summary: `${kind[0]?.toUpperCase()}${kind.slice(1)} a release`,
-      description: DESCRIPTIONS[kind],
-      security: [{ bearerAuth: [] }],
-      middleware: [requireRole(deps.tokens, 'approver'), limitBody(deps.maxBodyBytes), parseJsonBody] as const,
-      request: { params: releaseIdParams, body: { required: false, content: jsonContent(commentBody) } },
-      responses: {
-        200: { description: 'Accepted; the release status after the action.', content: jsonContent(releaseStatusSchema) },
-        ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503),
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `/{id}/${kind}`,
+        tags: ['actions'],
+        operationId: `${kind}Release`,
+        summary: `${kind[0]?.toUpperCase()}${kind.slice(1)} a release`,
+        description: DESCRIPTIONS[kind],
+        security: [{ bearerAuth: [] }],
+        middleware: [
+          requireRole(deps.tokens, 'approver'),
+          limitBody(deps.maxBodyBytes),
+          parseJsonBody,
+        ] as const,
+        request: {
+          params: releaseIdParams,
+          body: { required: false, content: jsonContent(commentBody) },
+        },
+        responses: {
+          200: {
+            description: 'Accepted; the release status after the action.',
+            content: jsonContent(releaseStatusSchema),
+          },
+          ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503),
+        },
+      }),
+      async (c) => {
+        const release = await locateOr404(deps, c.req.valid('param').id, { fresh: true });
+        const { comment } = c.req.valid('json');
+        const status = await act(release, kind, {
+          actor: c.get('caller').name,
+          ...(comment !== undefined ? { comment } : {}),
+        });
+        deps.metrics.observeStatus(status);
+        return c.json(statusView(deps, release, status), 200);
       },
-    }), async (c) => {
-      const release = await locateOr404(deps, c.req.valid('param').id, { fresh: true });
-      const { comment } = c.req.valid('json');
-      const status = await act(release, kind, { actor: c.get('caller').name, ...(comment !== undefined ? { comment } : {}) });
-      deps.metrics.observeStatus(status);
-      return c.json(statusView(deps, release, status), 200);
-    });
+    );
   }
 
-  app.openapi(createRoute({
-    method: 'post', path: '/{id}/abort', tags: ['actions'], operationId: 'abortRelease',
-    summary: 'Abort a release',
-    description: DESCRIPTIONS.abort,
-    security: [{ bearerAuth: [] }],
-    middleware: [requireRole(deps.tokens, 'approver'), limitBody(deps.maxBodyBytes), parseJsonBody] as const,
-    request: { params: releaseIdParams, body: { required: true, content: jsonContent(abortBody) } },
-    responses: {
-      200: { description: 'Accepted; the release status after the abort (rolling back).', content: jsonContent(releaseStatusSchema) },
-      ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503),
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/abort',
+      tags: ['actions'],
+      operationId: 'abortRelease',
+      summary: 'Abort a release',
+      description: DESCRIPTIONS.abort,
+      security: [{ bearerAuth: [] }],
+      middleware: [
+        requireRole(deps.tokens, 'approver'),
+        limitBody(deps.maxBodyBytes),
+        parseJsonBody,
+      ] as const,
+      request: {
+        params: releaseIdParams,
+        body: { required: true, content: jsonContent(abortBody) },
+      },
+      responses: {
+        200: {
+          description: 'Accepted; the release status after the abort (rolling back).',
+          content: jsonContent(releaseStatusSchema),
+        },
+        ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503),
+      },
+    }),
+    async (c) => {
+      const release = await locateOr404(deps, c.req.valid('param').id, { fresh: true });
+      const { reason } = c.req.valid('json');
+      const status = await act(release, 'abort', { actor: c.get('caller').name, reason });
+      deps.metrics.observeStatus(status);
+      return c.json(statusView(deps, release, status), 200);
     },
-  }), async (c) => {
-    const release = await locateOr404(deps, c.req.valid('param').id, { fresh: true });
-    const { reason } = c.req.valid('json');
-    const status = await act(release, 'abort', { actor: c.get('caller').name, reason });
-    deps.metrics.observeStatus(status);
-    return c.json(statusView(deps, release, status), 200);
-  });
+  );
 
   return app;
 }

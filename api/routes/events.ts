@@ -22,55 +22,83 @@ const STREAM_DESCRIPTION = [
 export function eventRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
 
-  app.openapi(createRoute({
-    method: 'get', path: '/{id}/events', tags: ['releases'], operationId: 'releaseEvents',
-    summary: 'Follow a release as it happens',
-    description: STREAM_DESCRIPTION,
-    security: [{ bearerAuth: [] }],
-    middleware: [requireRole(deps.tokens, 'viewer')] as const,
-    request: {
-      params: releaseIdParams,
-      headers: z.object({
-        'last-event-id': z.string().max(64).optional().openapi({ param: { name: 'last-event-id', in: 'header' }, description: 'Resume after this event.' }),
-      }),
-    },
-    responses: {
-      200: { description: 'The event stream.', content: { 'text/event-stream': { schema: z.string() } } },
-      ...problemResponses(400, 401, 403, 404, 503),
-    },
-  }), async (c) => {
-    const release = await locateOr404(deps, c.req.valid('param').id);
-    const start = parseCursor(c.req.valid('header')['last-event-id']);
-    const { gateway, metrics } = deps;
-    const source: StreamSource = {
-      read: async () => {
-        const status = await gateway.status(release);
-        metrics.observeStatus(status);
-        return status;
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/events',
+      tags: ['releases'],
+      operationId: 'releaseEvents',
+      summary: 'Follow a release as it happens',
+      description: STREAM_DESCRIPTION,
+      security: [{ bearerAuth: [] }],
+      middleware: [requireRole(deps.tokens, 'viewer')] as const,
+      request: {
+        params: releaseIdParams,
+        headers: z.object({
+          'last-event-id': z
+            .string()
+            .max(64)
+            .optional()
+            .openapi({
+              param: { name: 'last-event-id', in: 'header' },
+              description: 'Resume after this event.',
+            }),
+        }),
       },
-      // the workflow id follows continue-as-new; once its newest run is closed or runs another
-      // release (this one was terminated and the service started anew), this release has ended
-      ended: async () => {
-        const run = await gateway.lastRun(release.workflowId);
-        if (run?.status === 'RUNNING' && run.releaseId === release.releaseId) return undefined;
-        // the release's own run, uncached: a status read a moment before it finished must not be reused
-        const status = await gateway.finalStatus(release);
-        metrics.observeStatus(status);
-        return status;
+      responses: {
+        200: {
+          description: 'The event stream.',
+          content: { 'text/event-stream': { schema: z.string() } },
+        },
+        ...problemResponses(400, 401, 403, 404, 503),
       },
-      unavailable: async (error) => (await gateway.unavailableProblem(error))?.message,
-      failed: (error) => deps.logger.error({ err: error, releaseId: release.releaseId }, 'event stream cannot read the release'),
-    };
-    return streamSSE(c, async (stream) => {
-      const clientGone = new AbortController();
-      stream.onAbort(() => clientGone.abort());
-      // AbortSignal.any is aborted at once when the server was already shutting down
-      const signal = AbortSignal.any([deps.shutdown, clientGone.signal]);
-      await runEventStream(stream, source, start, { pollMs: deps.streamPollMs, signal, foundNotRunning: !release.running });
-    }, async (error) => {
-      deps.logger.error({ err: error, releaseId: release.releaseId }, 'event stream failed');
-    });
-  });
+    }),
+    async (c) => {
+      const release = await locateOr404(deps, c.req.valid('param').id);
+      const start = parseCursor(c.req.valid('header')['last-event-id']);
+      const { gateway, metrics } = deps;
+      const source: StreamSource = {
+        read: async () => {
+          const status = await gateway.status(release);
+          metrics.observeStatus(status);
+          return status;
+        },
+        // the workflow id follows continue-as-new; once its newest run is closed or runs another
+        // release (this one was terminated and the service started anew), this release has ended
+        ended: async () => {
+          const run = await gateway.lastRun(release.workflowId);
+          if (run?.status === 'RUNNING' && run.releaseId === release.releaseId) return undefined;
+          // the release's own run, uncached: a status read a moment before it finished must not be reused
+          const status = await gateway.finalStatus(release);
+          metrics.observeStatus(status);
+          return status;
+        },
+        unavailable: async (error) => (await gateway.unavailableProblem(error))?.message,
+        failed: (error) =>
+          deps.logger.error(
+            { err: error, releaseId: release.releaseId },
+            'event stream cannot read the release',
+          ),
+      };
+      return streamSSE(
+        c,
+        async (stream) => {
+          const clientGone = new AbortController();
+          stream.onAbort(() => clientGone.abort());
+          // AbortSignal.any is aborted at once when the server was already shutting down
+          const signal = AbortSignal.any([deps.shutdown, clientGone.signal]);
+          await runEventStream(stream, source, start, {
+            pollMs: deps.streamPollMs,
+            signal,
+            foundNotRunning: !release.running,
+          });
+        },
+        async (error) => {
+          deps.logger.error({ err: error, releaseId: release.releaseId }, 'event stream failed');
+        },
+      );
+    },
+  );
 
   return app;
 }

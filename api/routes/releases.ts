@@ -7,11 +7,24 @@ import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { releaseSpecSchema, validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
 import { requireRole } from '../auth.js';
-import { locateOr404, releaseLinks, statusView, summaryView, type AppEnv, type RouteDeps } from '../context.js';
+import {
+  locateOr404,
+  releaseLinks,
+  statusView,
+  summaryView,
+  type AppEnv,
+  type RouteDeps,
+} from '../context.js';
 import { limitBody, parseJsonBody, validationHook } from '../middleware.js';
 import { invalidRequest } from '../problems.js';
 import {
-  jsonContent, listQuery, problemResponses, releaseCreatedSchema, releaseIdParams, releaseListSchema, releaseStatusSchema,
+  jsonContent,
+  listQuery,
+  problemResponses,
+  releaseCreatedSchema,
+  releaseIdParams,
+  releaseListSchema,
+  releaseStatusSchema,
 } from '../schemas.js';
 import { actionRoutes } from './actions.js';
 import { eventRoutes } from './events.js';
@@ -31,7 +44,9 @@ export function generateReleaseId(service: string, canaryVersion: string): strin
  */
 function validSpec(body: unknown): ReleaseSpec {
   const input = body as { service?: unknown; canaryVersion?: unknown };
-  const checked = validateReleaseSpec(body, () => generateReleaseId(String(input.service), String(input.canaryVersion)));
+  const checked = validateReleaseSpec(body, () =>
+    generateReleaseId(String(input.service), String(input.canaryVersion)),
+  );
   if (!checked.ok) throw invalidRequest(checked.problems, 'release spec');
   return checked.spec;
 }
@@ -40,7 +55,10 @@ function validSpec(body: unknown): ReleaseSpec {
  * The start route's body validator defers to validSpec, so a bad spec's problems come from one
  * place. (@hono/zod-validator hands the hook the raw body as `data`, also when it is invalid.)
  */
-function specHook(result: { success: boolean; target: string; data?: unknown }, c: Context): undefined {
+function specHook(
+  result: { success: boolean; target: string; data?: unknown },
+  c: Context,
+): undefined {
   if (!result.success && result.target === 'json') validSpec(result.data);
   validationHook(result as Parameters<typeof validationHook>[0], c);
   return undefined;
@@ -50,64 +68,111 @@ export function releasesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   const { gateway, metrics, tokens } = deps;
 
-  app.openapi(createRoute({
-    method: 'post', path: '/', tags: ['releases'], operationId: 'startRelease',
-    summary: 'Start a release',
-    description: 'Starts a canary release from a release spec. Re-sending a spec whose releaseId is running answers 200 with that release (a CI retry is safe); re-sending the releaseId of the service\'s last release after it ended is a 409 (release-ended).',
-    security: [{ bearerAuth: [] }],
-    middleware: [requireRole(tokens, 'deployer'), limitBody(deps.maxBodyBytes), parseJsonBody] as const,
-    request: { body: { required: true, description: 'The release spec.', content: jsonContent(releaseSpecSchema) } },
-    responses: {
-      201: { description: 'The release was started.', content: jsonContent(releaseCreatedSchema) },
-      200: { description: 'The same release (same releaseId) is already running.', content: jsonContent(releaseCreatedSchema) },
-      ...problemResponses(400, 401, 403, 409, 413, 415, 503),
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags: ['releases'],
+      operationId: 'startRelease',
+      summary: 'Start a release',
+      description:
+        "Starts a canary release from a release spec. Re-sending a spec whose releaseId is running answers 200 with that release (a CI retry is safe); re-sending the releaseId of the service's last release after it ended is a 409 (release-ended).",
+      security: [{ bearerAuth: [] }],
+      middleware: [
+        requireRole(tokens, 'deployer'),
+        limitBody(deps.maxBodyBytes),
+        parseJsonBody,
+      ] as const,
+      request: {
+        body: {
+          required: true,
+          description: 'The release spec.',
+          content: jsonContent(releaseSpecSchema),
+        },
+      },
+      responses: {
+        201: {
+          description: 'The release was started.',
+          content: jsonContent(releaseCreatedSchema),
+        },
+        200: {
+          description: 'The same release (same releaseId) is already running.',
+          content: jsonContent(releaseCreatedSchema),
+        },
+        ...problemResponses(400, 401, 403, 409, 413, 415, 503),
+      },
+    }),
+    async (c) => {
+      // the raw body, not the route validator's output: validateReleaseSpec alone judges a spec
+      const body: unknown = await c.req.json();
+      const spec = validSpec(body);
+      const idChosen = (body as { releaseId?: unknown }).releaseId !== undefined;
+      const started = await gateway.start(spec, { taskQueue: deps.taskQueue, idChosen });
+      if (started.created) metrics.releaseStarted(spec.service);
+      const links = releaseLinks(deps, started.releaseId, started.workflowId, started.runId);
+      c.header('location', links.self);
+      const answer = {
+        id: started.releaseId,
+        created: started.created,
+        workflowId: started.workflowId,
+        runId: started.runId,
+        links,
+      };
+      return started.created ? c.json(answer, 201) : c.json(answer, 200);
     },
-  }), async (c) => {
-    // the raw body, not the route validator's output: validateReleaseSpec alone judges a spec
-    const body: unknown = await c.req.json();
-    const spec = validSpec(body);
-    const idChosen = (body as { releaseId?: unknown }).releaseId !== undefined;
-    const started = await gateway.start(spec, { taskQueue: deps.taskQueue, idChosen });
-    if (started.created) metrics.releaseStarted(spec.service);
-    const links = releaseLinks(deps, started.releaseId, started.workflowId, started.runId);
-    c.header('location', links.self);
-    const answer = { id: started.releaseId, created: started.created, workflowId: started.workflowId, runId: started.runId, links };
-    return started.created ? c.json(answer, 201) : c.json(answer, 200);
-  }, specHook);
+    specHook,
+  );
 
-  app.openapi(createRoute({
-    method: 'get', path: '/', tags: ['releases'], operationId: 'listReleases',
-    summary: 'List releases',
-    description: 'Running releases first (newest started first), then finished ones (most recently finished first). Paginated: pass nextCursor as cursor.',
-    security: [{ bearerAuth: [] }],
-    middleware: [requireRole(tokens, 'viewer')] as const,
-    request: { query: listQuery },
-    responses: {
-      200: { description: 'One page of releases.', content: jsonContent(releaseListSchema) },
-      ...problemResponses(400, 401, 403, 503),
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags: ['releases'],
+      operationId: 'listReleases',
+      summary: 'List releases',
+      description:
+        'Running releases first (newest started first), then finished ones (most recently finished first). Paginated: pass nextCursor as cursor.',
+      security: [{ bearerAuth: [] }],
+      middleware: [requireRole(tokens, 'viewer')] as const,
+      request: { query: listQuery },
+      responses: {
+        200: { description: 'One page of releases.', content: jsonContent(releaseListSchema) },
+        ...problemResponses(400, 401, 403, 503),
+      },
+    }),
+    async (c) => {
+      const page = await gateway.list(c.req.valid('query'));
+      return c.json(
+        { releases: page.executions.map((e) => summaryView(deps, e)), nextCursor: page.nextCursor },
+        200,
+      );
     },
-  }), async (c) => {
-    const page = await gateway.list(c.req.valid('query'));
-    return c.json({ releases: page.executions.map((e) => summaryView(deps, e)), nextCursor: page.nextCursor }, 200);
-  });
+  );
 
-  app.openapi(createRoute({
-    method: 'get', path: '/{id}', tags: ['releases'], operationId: 'getRelease',
-    summary: 'Release status',
-    description: 'Phase, step, weights, time left in the window, pending gate, every decision with its numbers and explanation, every action with its actor, and the timeline. Works for finished releases too.',
-    security: [{ bearerAuth: [] }],
-    middleware: [requireRole(tokens, 'viewer')] as const,
-    request: { params: releaseIdParams },
-    responses: {
-      200: { description: 'The release status.', content: jsonContent(releaseStatusSchema) },
-      ...problemResponses(400, 401, 403, 404, 503),
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}',
+      tags: ['releases'],
+      operationId: 'getRelease',
+      summary: 'Release status',
+      description:
+        'Phase, step, weights, time left in the window, pending gate, every decision with its numbers and explanation, every action with its actor, and the timeline. Works for finished releases too.',
+      security: [{ bearerAuth: [] }],
+      middleware: [requireRole(tokens, 'viewer')] as const,
+      request: { params: releaseIdParams },
+      responses: {
+        200: { description: 'The release status.', content: jsonContent(releaseStatusSchema) },
+        ...problemResponses(400, 401, 403, 404, 503),
+      },
+    }),
+    async (c) => {
+      const release = await locateOr404(deps, c.req.valid('param').id);
+      const status = await gateway.status(release);
+      metrics.observeStatus(status);
+      return c.json(statusView(deps, release, status), 200);
     },
-  }), async (c) => {
-    const release = await locateOr404(deps, c.req.valid('param').id);
-    const status = await gateway.status(release);
-    metrics.observeStatus(status);
-    return c.json(statusView(deps, release, status), 200);
-  });
+  );
 
   app.route('/', actionRoutes(deps));
   app.route('/', eventRoutes(deps));

@@ -12,13 +12,17 @@ export class UsageError extends Error {}
  * Reads `--flag value` pairs, handing each value to its flag's handler (which throws UsageError
  * when it is bad). 'help' for --help or -h; unknown flags and missing values are UsageErrors.
  */
-export function parseFlags(argv: readonly string[], handlers: Record<string, (value: string) => void>): 'help' | 'ok' {
+export function parseFlags(
+  argv: readonly string[],
+  handlers: Record<string, (value: string) => void>,
+): 'help' | 'ok' {
   const flags = Object.keys(handlers);
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i] as string;
     if (flag === '--help' || flag === '-h') return 'help';
     const handle = handlers[flag];
-    if (!handle) throw new UsageError(`unknown flag ${flag} (expected ${flags.join(', ')} or --help)`);
+    if (!handle)
+      throw new UsageError(`unknown flag ${flag} (expected ${flags.join(', ')} or --help)`);
     const value = argv[i + 1];
     if (value === undefined) throw new UsageError(`${flag} needs a value`);
     handle(value);
@@ -29,7 +33,8 @@ export function parseFlags(argv: readonly string[], handlers: Record<string, (va
 /** A whole number ≥ min, or a UsageError naming the flag. */
 export function wholeNumber(flag: string, value: string, min: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${flag} must be a whole number ≥ ${min}, got "${value}"`);
   return n;
 }
 
@@ -42,7 +47,8 @@ export function judgeConfigFlag(value: string): JudgeConfigInput {
     throw new UsageError(`--config must be JSON, got ${JSON.stringify(value)}`);
   }
   const checked = judgeConfigSchema.safeParse(parsed);
-  if (!checked.success) throw new UsageError(`--config: ${problemLines(problemsFromZod(checked.error)).join('; ')}`);
+  if (!checked.success)
+    throw new UsageError(`--config: ${problemLines(problemsFromZod(checked.error)).join('; ')}`);
   return parsed as JudgeConfigInput;
 }
 
@@ -50,7 +56,12 @@ export function judgeConfigFlag(value: string): JudgeConfigInput {
  * Parses the arguments with `parse` and runs `main` with the options; prints `usage` for --help,
  * and a UsageError as `<name>: <message>; see --help` with exit code 2.
  */
-export function runCli<T>(name: string, usage: string, parse: (argv: readonly string[]) => T | 'help', main: (options: T) => void): void {
+export function runCli<T>(
+  name: string,
+  usage: string,
+  parse: (argv: readonly string[]) => T | 'help',
+  main: (options: T) => void,
+): void {
   let parsed: T | 'help';
   try {
     parsed = parse(process.argv.slice(2));
@@ -70,8 +81,11 @@ export function runCli<T>(name: string, usage: string, parse: (argv: readonly st
 export function printTable(header: string[], rows: string[][], leftColumns = 1): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const left = (i: number) => i < leftColumns;
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (left(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (left(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
   console.log(line(header));
-  console.log(`|${widths.map((w, i) => (left(i) ? `-${'-'.repeat(w)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  console.log(
+    `|${widths.map((w, i) => (left(i) ? `-${'-'.repeat(w)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+  );
   for (const row of rows) console.log(line(row));
 }

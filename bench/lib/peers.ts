@@ -31,7 +31,9 @@ export function flaggerJudge(config: FlaggerConfig): PeerJudge {
     let failed = 0;
     for (let i = 0; i < canary.length; i++) {
       const b = canary[i] as BucketCounts;
-      const ok = b.requests > 0 && b.latencyCount > 0 &&
+      const ok =
+        b.requests > 0 &&
+        b.latencyCount > 0 &&
         1 - b.errors / b.requests >= config.minSuccessRate &&
         b.latencySumMs / b.latencyCount <= config.maxLatencyMs;
       if (!ok) failed += 1;
@@ -57,7 +59,12 @@ export interface KayentaConfig {
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 
-function isHigh(canary: readonly number[], baseline: readonly number[], allowedIncrease: number, confidence: number): boolean {
+function isHigh(
+  canary: readonly number[],
+  baseline: readonly number[],
+  allowedIncrease: number,
+  confidence: number,
+): boolean {
   if (canary.length === 0 || baseline.length === 0) return false;
   const { pTwoSided } = mannWhitney(canary, baseline);
   const mc = mean(canary);
@@ -72,8 +79,18 @@ export function kayentaJudge(config: KayentaConfig): PeerJudge {
       const canary = buckets.canary.slice(0, end);
       const baseline = buckets.baseline.slice(0, end);
       const high =
-        isHigh(errorRateSamples(canary), errorRateSamples(baseline), config.allowedIncrease.errorRate, config.confidence) ||
-        isHigh(latencyMeanSamples(canary), latencyMeanSamples(baseline), config.allowedIncrease.latencyMean, config.confidence);
+        isHigh(
+          errorRateSamples(canary),
+          errorRateSamples(baseline),
+          config.allowedIncrease.errorRate,
+          config.confidence,
+        ) ||
+        isHigh(
+          latencyMeanSamples(canary),
+          latencyMeanSamples(baseline),
+          config.allowedIncrease.latencyMean,
+          config.confidence,
+        );
       if (high) return end;
     }
     return null;

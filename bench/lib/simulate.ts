@@ -37,19 +37,36 @@ export const NOISE = {
 /** A mean-one lognormal factor exp(sd·z − sd²/2). */
 const factor = (sd: number, z: number): number => Math.exp(sd * z - (sd * sd) / 2);
 
-function bucket(random: Random, model: SimulationModel, arm: ArmModel, shared: number): BucketCounts {
+function bucket(
+  random: Random,
+  model: SimulationModel,
+  arm: ArmModel,
+  shared: number,
+): BucketCounts {
   const requests = random.poisson(model.requestsPerMinute);
-  const errorRate = arm.errorRate * factor(NOISE.sharedErrorSd, shared) * factor(NOISE.armErrorSd, random.normal());
+  const errorRate =
+    arm.errorRate * factor(NOISE.sharedErrorSd, shared) * factor(NOISE.armErrorSd, random.normal());
   const errors = Math.min(requests, random.poisson(requests * errorRate));
   const latencyMean = arm.latencyMs * factor(NOISE.sharedLatencySd, shared);
-  const bucketMean = requests > 0
-    ? latencyMean + (NOISE.latencyCv * latencyMean * random.normal()) / Math.sqrt(requests) + NOISE.armLatencyJitterMs * random.normal()
-    : 0;
-  return { requests, errors, latencySumMs: Math.max(0, bucketMean) * requests, latencyCount: requests };
+  const bucketMean =
+    requests > 0
+      ? latencyMean +
+        (NOISE.latencyCv * latencyMean * random.normal()) / Math.sqrt(requests) +
+        NOISE.armLatencyJitterMs * random.normal()
+      : 0;
+  return {
+    requests,
+    errors,
+    latencySumMs: Math.max(0, bucketMean) * requests,
+    latencyCount: requests,
+  };
 }
 
 /** One simulated release: `model.buckets` aligned buckets per arm. */
-export function simulate(random: Random, model: SimulationModel): { canary: BucketCounts[]; baseline: BucketCounts[] } {
+export function simulate(
+  random: Random,
+  model: SimulationModel,
+): { canary: BucketCounts[]; baseline: BucketCounts[] } {
   const canary: BucketCounts[] = [];
   const baseline: BucketCounts[] = [];
   let shared = random.normal();

@@ -9,11 +9,27 @@ import { releaseIdArg, runCommand } from '../lib/context.js';
 import { EXIT } from '../lib/output.js';
 
 const ACTIONS = [
-  { name: 'approve', done: 'approved', description: 'Approve the pending gate (before a step, before promotion, or a hold)' },
-  { name: 'pause', done: 'paused', description: 'Pause the release: the observation window stops until resume' },
+  {
+    name: 'approve',
+    done: 'approved',
+    description: 'Approve the pending gate (before a step, before promotion, or a hold)',
+  },
+  {
+    name: 'pause',
+    done: 'paused',
+    description: 'Pause the release: the observation window stops until resume',
+  },
   { name: 'resume', done: 'resumed', description: 'Resume a paused release' },
-  { name: 'promote', done: 'promotion requested for', description: 'Skip the remaining steps and promote the canary now' },
-  { name: 'abort', done: 'aborted', description: 'Abort the release: all traffic returns to stable at once' },
+  {
+    name: 'promote',
+    done: 'promotion requested for',
+    description: 'Skip the remaining steps and promote the canary now',
+  },
+  {
+    name: 'abort',
+    done: 'aborted',
+    description: 'Abort the release: all traffic returns to stable at once',
+  },
 ] as const;
 
 export function registerActionCommands(program: Command): void {
@@ -22,15 +38,32 @@ export function registerActionCommands(program: Command): void {
       .command(action.name)
       .description(action.description)
       .argument('<id>', 'the release id');
-    if (action.name === 'abort') command.requiredOption('--reason <text>', 'why (recorded in the release history and its outcome)');
+    if (action.name === 'abort')
+      command.requiredOption(
+        '--reason <text>',
+        'why (recorded in the release history and its outcome)',
+      );
     else command.option('--comment <text>', 'recorded with the action in the release history');
-    command.action(async (id: string, flags: { comment?: string; reason?: string }, cmd: Command) => runCommand(cmd, async (ctx) => {
-      releaseIdArg(id);
-      const body = action.name === 'abort' ? { reason: flags.reason } : flags.comment !== undefined ? { comment: flags.comment } : {};
-      const { body: status } = await ctx.client.post<ReleaseStatusResponse>(`/v1/releases/${id}/${action.name}`, body);
-      if (ctx.json) ctx.output.out(JSON.stringify(status, null, 2));
-      else ctx.output.out(`${action.done} release ${status.id}: ${status.phase}, step ${status.step}/${status.totalSteps}, canary ${status.weights.canary}%`);
-      return EXIT.ok;
-    }));
+    command.action(async (id: string, flags: { comment?: string; reason?: string }, cmd: Command) =>
+      runCommand(cmd, async (ctx) => {
+        releaseIdArg(id);
+        const body =
+          action.name === 'abort'
+            ? { reason: flags.reason }
+            : flags.comment !== undefined
+              ? { comment: flags.comment }
+              : {};
+        const { body: status } = await ctx.client.post<ReleaseStatusResponse>(
+          `/v1/releases/${id}/${action.name}`,
+          body,
+        );
+        if (ctx.json) ctx.output.out(JSON.stringify(status, null, 2));
+        else
+          ctx.output.out(
+            `${action.done} release ${status.id}: ${status.phase}, step ${status.step}/${status.totalSteps}, canary ${status.weights.canary}%`,
+          );
+        return EXIT.ok;
+      }),
+    );
   }
 }

@@ -57,7 +57,11 @@ function inputIssues(error: unknown): readonly string[] | null {
  * Run a JSON-in, JSON-out command over `input` (all of stdin). Returns the exit code:
  * 0 success, 2 bad input (after reporting every bad line), 1 unexpected failure.
  */
-export function runJsonCommand(command: JsonCommand, input: string, out: CommandOutput = processOutput): number {
+export function runJsonCommand(
+  command: JsonCommand,
+  input: string,
+  out: CommandOutput = processOutput,
+): number {
   const units = command.jsonl
     ? input.split('\n').map((text, i) => ({ text, where: `line ${i + 1}: ` }))
     : [{ text: input, where: '' }];
@@ -80,7 +84,9 @@ export function runJsonCommand(command: JsonCommand, input: string, out: Command
     } catch (error) {
       const issues = inputIssues(error);
       if (issues === null) {
-        out.stderr(`${command.name}: ${where}unexpected failure: ${(error as Error).message ?? String(error)}`);
+        out.stderr(
+          `${command.name}: ${where}unexpected failure: ${(error as Error).message ?? String(error)}`,
+        );
         return 1;
       }
       for (const issue of issues) out.stderr(`${command.name}: ${where}${issue}`);
@@ -88,7 +94,9 @@ export function runJsonCommand(command: JsonCommand, input: string, out: Command
     }
   }
   if (seen === 0) {
-    out.stderr(`${command.name}: expected ${command.jsonl ? 'JSON lines' : 'a JSON document'} on stdin, got nothing`);
+    out.stderr(
+      `${command.name}: expected ${command.jsonl ? 'JSON lines' : 'a JSON document'} on stdin, got nothing`,
+    );
     return 2;
   }
   return exitCode;
@@ -101,7 +109,8 @@ export async function readStdin(name: string): Promise<string | null> {
     return null;
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -122,9 +131,15 @@ export function judgeCommand(input: unknown): unknown {
 export function registerJudgeCommand(program: Command): Command {
   return program
     .command('judge')
-    .description('Judge one analysis look: reads a judge request (JSON) on stdin and prints the decision record')
+    .description(
+      'Judge one analysis look: reads a judge request (JSON) on stdin and prints the decision record',
+    )
     .option('--jsonl', 'read one request per line and print one decision per line')
     .action(async (options: { jsonl?: boolean }) => {
-      await runFromStdin({ name: 'canary judge', jsonl: options.jsonl === true, handle: judgeCommand });
+      await runFromStdin({
+        name: 'canary judge',
+        jsonl: options.jsonl === true,
+        handle: judgeCommand,
+      });
     });
 }

@@ -16,7 +16,10 @@ import { processOutput, type CommandOutput } from './judge.js';
  * uses, so both report the same problems — and prints the spec or one line per problem. Returns
  * the exit code.
  */
-export function specCommand(input: Record<string, unknown>, out: CommandOutput = processOutput): number {
+export function specCommand(
+  input: Record<string, unknown>,
+  out: CommandOutput = processOutput,
+): number {
   const result = validateReleaseSpec(input);
   if (!result.ok) {
     for (const line of problemLines(result.problems)) out.stderr(`canary spec: ${line}`);
@@ -34,7 +37,10 @@ export function registerSpecCommand(program: Command): Command {
     .option('--release-id <id>', 'set spec.releaseId (default: <service>-<canaryVersion>)')
     .action(async (options: { file: string; releaseId?: string }) => {
       try {
-        const input = await assembleSpec({ file: options.file, ...(options.releaseId ? { releaseId: options.releaseId } : {}) });
+        const input = await assembleSpec({
+          file: options.file,
+          ...(options.releaseId ? { releaseId: options.releaseId } : {}),
+        });
         process.exitCode = specCommand(input);
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;

@@ -15,9 +15,16 @@ import { welch } from '../../core/stats/welch.js';
 import { CliInputError, runFromStdin } from './judge.js';
 
 const value = z.number({
-  error: (issue) => (issue.input === undefined ? 'required' : typeof issue.input === 'number' ? 'expected a finite number' : 'expected a number'),
+  error: (issue) =>
+    issue.input === undefined
+      ? 'required'
+      : typeof issue.input === 'number'
+        ? 'expected a finite number'
+        : 'expected a number',
 });
-const sample = z.array(value, { error: (issue) => (issue.input === undefined ? 'required' : 'expected an array of numbers') });
+const sample = z.array(value, {
+  error: (issue) => (issue.input === undefined ? 'required' : 'expected an array of numbers'),
+});
 
 export const welchInputSchema = z.strictObject({
   canary: sample,
@@ -42,19 +49,33 @@ export function welchCommand(input: unknown): WelchOutput {
   const parsed = welchInputSchema.safeParse(input);
   if (!parsed.success) throw new CliInputError(problemLines(problemsFromZod(parsed.error)));
   const r = welch(parsed.data.canary, parsed.data.baseline, { margin: parsed.data.margin });
-  const output: WelchOutput = { t: orNull(r.t), df: orNull(r.df), pTwoSided: orNull(r.pTwoSided), pGreater: orNull(r.pGreater), pLess: orNull(r.pLess) };
+  const output: WelchOutput = {
+    t: orNull(r.t),
+    df: orNull(r.df),
+    pTwoSided: orNull(r.pTwoSided),
+    pGreater: orNull(r.pGreater),
+    pLess: orNull(r.pLess),
+  };
   return r.degenerate ? { ...output, degenerate: r.degenerate } : output;
 }
 
 /** Registers `canary stats` and its `welch` subcommand on the program. */
 export function registerStatsCommand(program: Command): Command {
-  const stats = program.command('stats').description('Statistics used by the judge, for checking numbers by hand');
+  const stats = program
+    .command('stats')
+    .description('Statistics used by the judge, for checking numbers by hand');
   stats
     .command('welch')
-    .description('Welch t-test: reads {"canary": [...], "baseline": [...], "margin": 0} on stdin, prints t, df and p-values')
+    .description(
+      'Welch t-test: reads {"canary": [...], "baseline": [...], "margin": 0} on stdin, prints t, df and p-values',
+    )
     .option('--jsonl', 'read one input per line and print one result per line')
     .action(async (options: { jsonl?: boolean }) => {
-      await runFromStdin({ name: 'canary stats welch', jsonl: options.jsonl === true, handle: welchCommand });
+      await runFromStdin({
+        name: 'canary stats welch',
+        jsonl: options.jsonl === true,
+        handle: welchCommand,
+      });
     });
   return stats;
 }

@@ -9,7 +9,10 @@ export const DEFAULT_API_URL = 'http://127.0.0.1:8080';
 
 /** The API could not be reached at all (refused, DNS, timeout). */
 export class ConnectionError extends Error {
-  constructor(readonly apiUrl: string, reason: string) {
+  constructor(
+    readonly apiUrl: string,
+    reason: string,
+  ) {
     super(`cannot reach the canary API at ${apiUrl} (${reason}); check --api or CANARY_API_URL`);
     this.name = 'ConnectionError';
   }
@@ -64,7 +67,11 @@ export class ApiClient {
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
+    return {
+      accept: 'application/json',
+      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      ...extra,
+    };
   }
 
   /** The raw response; throws ConnectionError when the API cannot be reached. */
@@ -86,14 +93,18 @@ export class ApiClient {
   async check(response: Response): Promise<Response> {
     if (response.ok) return response;
     const text = await response.text();
-    let problem: Problem = { status: response.status, detail: text.slice(0, 500) || `HTTP ${response.status}` };
+    let problem: Problem = {
+      status: response.status,
+      detail: text.slice(0, 500) || `HTTP ${response.status}`,
+    };
     try {
       const parsed = JSON.parse(text) as Partial<Problem>;
       if (parsed && typeof parsed === 'object') problem = { ...parsed, status: response.status };
     } catch {
       // not JSON (a proxy's error page, say): keep the text
     }
-    if (response.status === 401 && !this.token) problem.detail = `${problem.detail ?? 'unauthorized'} (no token given: set CANARY_API_TOKEN or --token)`;
+    if (response.status === 401 && !this.token)
+      problem.detail = `${problem.detail ?? 'unauthorized'} (no token given: set CANARY_API_TOKEN or --token)`;
     throw new ApiError(problem);
   }
 
@@ -103,7 +114,13 @@ export class ApiClient {
 
   /** POST with a JSON body; returns the status code with the parsed body. */
   async post<T>(path: string, body: unknown): Promise<{ status: number; body: T }> {
-    const response = await this.check(await this.fetch(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }));
-    return { status: response.status, body: await response.json() as T };
+    const response = await this.check(
+      await this.fetch(path, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      }),
+    );
+    return { status: response.status, body: (await response.json()) as T };
   }
 }

@@ -30,12 +30,21 @@ export class UsageError extends Error {
   }
 }
 
-export function contextOf(command: Command, output: Output = processOutput, env: NodeJS.ProcessEnv = process.env): CommandContext {
+export function contextOf(
+  command: Command,
+  output: Output = processOutput,
+  env: NodeJS.ProcessEnv = process.env,
+): CommandContext {
   const options = command.optsWithGlobals<GlobalOptions>();
   const apiUrl = options.api ?? env.CANARY_API_URL ?? DEFAULT_API_URL;
-  if (!/^https?:\/\/[^/]+/.test(apiUrl)) throw new UsageError(`the API URL must start with http:// or https://, got "${apiUrl}"`);
+  if (!/^https?:\/\/[^/]+/.test(apiUrl))
+    throw new UsageError(`the API URL must start with http:// or https://, got "${apiUrl}"`);
   const token = options.token ?? env.CANARY_API_TOKEN;
-  return { client: new ApiClient({ apiUrl, ...(token ? { token } : {}) }), json: options.json === true, output };
+  return {
+    client: new ApiClient({ apiUrl, ...(token ? { token } : {}) }),
+    json: options.json === true,
+    output,
+  };
 }
 
 /** Prints an error the way every command does and returns its exit code. */
@@ -46,11 +55,17 @@ export function reportError(error: unknown, output: Output): number {
     for (const p of error.problem.problems ?? []) output.err(`  ${problemLine(p)}`);
     return EXIT.error;
   }
-  if (error instanceof ConnectionError || error instanceof UsageError || error instanceof StreamFailure) {
+  if (
+    error instanceof ConnectionError ||
+    error instanceof UsageError ||
+    error instanceof StreamFailure
+  ) {
     output.err(`canary: ${error.message}`);
     return EXIT.error;
   }
-  output.err(`canary: unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
+  output.err(
+    `canary: unexpected failure: ${error instanceof Error ? error.message : String(error)}`,
+  );
   return EXIT.error;
 }
 
@@ -58,7 +73,10 @@ export function reportError(error: unknown, output: Output): number {
  * Runs a command's work and sets the process exit code: what the work returns, or 2 when it
  * throws (after printing why).
  */
-export async function runCommand(command: Command, work: (ctx: CommandContext) => Promise<number>): Promise<void> {
+export async function runCommand(
+  command: Command,
+  work: (ctx: CommandContext) => Promise<number>,
+): Promise<void> {
   let code: number;
   try {
     code = await work(contextOf(command));
@@ -70,6 +88,7 @@ export async function runCommand(command: Command, work: (ctx: CommandContext) =
 
 /** A release id argument, checked before it goes into a URL. */
 export function releaseIdArg(id: string): string {
-  if (!RELEASE_ID_RE.test(id)) throw new UsageError(`"${id}" is not a release id (1-128 letters, digits, "-", "_" or ".")`);
+  if (!RELEASE_ID_RE.test(id))
+    throw new UsageError(`"${id}" is not a release id (1-128 letters, digits, "-", "_" or ".")`);
   return id;
 }

@@ -18,7 +18,10 @@ class IdleStream extends Error {
  * not a connection problem, so it is never retried; it has no HTTP status of its own.
  */
 export class StreamFailure extends Error {
-  constructor(readonly releaseId: string, readonly detail: string) {
+  constructor(
+    readonly releaseId: string,
+    readonly detail: string,
+  ) {
     super(`the API cannot read the status of release ${releaseId}: ${detail}`);
     this.name = 'StreamFailure';
   }
@@ -31,7 +34,10 @@ export interface ReleaseEvent {
 }
 
 /** Splits an SSE byte stream into events (only what the canary API sends: event, id, data). */
-export async function* parseSse(body: ReadableStream<Uint8Array>, onBytes?: () => void): AsyncGenerator<{ event: string; id?: string; data: string }> {
+export async function* parseSse(
+  body: ReadableStream<Uint8Array>,
+  onBytes?: () => void,
+): AsyncGenerator<{ event: string; id?: string; data: string }> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -57,7 +63,8 @@ export async function* parseSse(body: ReadableStream<Uint8Array>, onBytes?: () =
           else if (field === 'id') id = text;
           else if (field === 'data') data.push(text);
         }
-        if (data.length > 0) yield { event, ...(id !== undefined ? { id } : {}), data: data.join('\n') };
+        if (data.length > 0)
+          yield { event, ...(id !== undefined ? { id } : {}), data: data.join('\n') };
       }
     }
   } finally {
@@ -92,7 +99,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Follows the release until its `verdict` event and returns that event's data. Throws ApiError
  * when the API refuses the stream (e.g. 404) and ConnectionError when it stays unreachable.
  */
-export async function followRelease(client: ApiClient, releaseId: string, options: FollowOptions): Promise<Record<string, unknown>> {
+export async function followRelease(
+  client: ApiClient,
+  releaseId: string,
+  options: FollowOptions,
+): Promise<Record<string, unknown>> {
   const maxReconnects = options.maxReconnects ?? 20;
   const backoff = options.backoffMs ?? ((n: number) => Math.min(500 * n, 3000));
   const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
@@ -109,11 +120,16 @@ export async function followRelease(client: ApiClient, releaseId: string, option
     };
     try {
       touch();
-      const response = await client.check(await client.fetch(`/v1/releases/${encodeURIComponent(releaseId)}/events`, {
-        stream: true,
-        signal: connection.signal,
-        headers: { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
-      }));
+      const response = await client.check(
+        await client.fetch(`/v1/releases/${encodeURIComponent(releaseId)}/events`, {
+          stream: true,
+          signal: connection.signal,
+          headers: {
+            accept: 'text/event-stream',
+            ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+          },
+        }),
+      );
       if (!response.body) throw new ConnectionError(client.apiUrl, 'the event stream has no body');
       for await (const raw of parseSse(response.body, touch)) {
         failures = 0;
@@ -124,28 +140,45 @@ export async function followRelease(client: ApiClient, releaseId: string, option
         } catch {
           data = { message: raw.data };
         }
-        options.onEvent({ event: raw.event, ...(raw.id !== undefined ? { id: raw.id } : {}), data });
+        options.onEvent({
+          event: raw.event,
+          ...(raw.id !== undefined ? { id: raw.id } : {}),
+          data,
+        });
         if (raw.event === 'verdict') return data;
-        if (raw.event === 'failure') throw new StreamFailure(releaseId, String(data.detail ?? 'unknown failure'));
+        if (raw.event === 'failure')
+          throw new StreamFailure(releaseId, String(data.detail ?? 'unknown failure'));
       }
       reason = 'the event stream ended before the verdict';
     } catch (error) {
       // the API said no (404, 401): reconnecting will not help; a 503 may pass, and so may a 502/504
       // from a proxy in front of an API that is restarting. A StreamFailure (the API cannot read the
       // release) is none of the errors below, so it is thrown as it is.
-      const notYetVisible = error instanceof ApiError && error.status === 404 && Date.now() < notFoundUntil;
-      if (error instanceof ApiError && ![502, 503, 504].includes(error.status) && !notYetVisible) throw error;
+      const notYetVisible =
+        error instanceof ApiError && error.status === 404 && Date.now() < notFoundUntil;
+      if (error instanceof ApiError && ![502, 503, 504].includes(error.status) && !notYetVisible)
+        throw error;
       const cause = connection.signal.aborted ? connection.signal.reason : error;
       // a broken connection: refused (ConnectionError), cut mid-stream (undici's TypeError
       // "terminated"), or silent for too long (IdleStream)
-      if (!(cause instanceof ApiError || cause instanceof ConnectionError || cause instanceof TypeError || cause instanceof IdleStream)) throw error;
+      if (!(
+        cause instanceof ApiError ||
+        cause instanceof ConnectionError ||
+        cause instanceof TypeError ||
+        cause instanceof IdleStream
+      ))
+        throw error;
       reason = (cause as Error).message;
     } finally {
       if (idle) clearTimeout(idle);
       connection.abort();
     }
     failures += 1;
-    if (failures > maxReconnects) throw new ConnectionError(client.apiUrl, `gave up following release ${releaseId} after ${maxReconnects} reconnects: ${reason}`);
+    if (failures > maxReconnects)
+      throw new ConnectionError(
+        client.apiUrl,
+        `gave up following release ${releaseId} after ${maxReconnects} reconnects: ${reason}`,
+      );
     options.onReconnect?.(failures, reason);
     await sleep(backoff(failures));
   }

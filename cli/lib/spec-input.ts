@@ -16,9 +16,11 @@ export interface SpecFlags {
 }
 
 async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new UsageError('-f - reads the release spec from stdin, but stdin is a terminal');
+  if (process.stdin.isTTY)
+    throw new UsageError('-f - reads the release spec from stdin, but stdin is a terminal');
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -30,9 +32,12 @@ export function parseSpecText(text: string, source: string): Record<string, unkn
     value = yaml ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
     if (!yaml && source === 'stdin') return parseSpecText(text, 'stdin.yaml');
-    throw new UsageError(`${source} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(error as Error).message}`);
+    throw new UsageError(
+      `${source} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(error as Error).message}`,
+    );
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${source} must hold one object (the release spec)`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError(`${source} must hold one object (the release spec)`);
   return value as Record<string, unknown>;
 }
 
@@ -40,19 +45,33 @@ export function parseSpecText(text: string, source: string): Record<string, unkn
 export async function assembleSpec(flags: SpecFlags): Promise<Record<string, unknown>> {
   let spec: Record<string, unknown> = {};
   if (flags.file !== undefined) {
-    const text = flags.file === '-'
-      ? await readStdin()
-      : await readFile(flags.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new UsageError(`cannot read ${flags.file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
-      });
+    const text =
+      flags.file === '-'
+        ? await readStdin()
+        : await readFile(flags.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+            throw new UsageError(
+              `cannot read ${flags.file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
+            );
+          });
     spec = parseSpecText(text, flags.file === '-' ? 'stdin' : flags.file);
   }
   const fromFlags: Record<string, string | undefined> = {
-    service: flags.service, namespace: flags.namespace, stableVersion: flags.stable, canaryVersion: flags.canary, releaseId: flags.releaseId,
+    service: flags.service,
+    namespace: flags.namespace,
+    stableVersion: flags.stable,
+    canaryVersion: flags.canary,
+    releaseId: flags.releaseId,
   };
   for (const [key, value] of Object.entries(fromFlags)) if (value !== undefined) spec[key] = value;
-  if (flags.file === undefined && (spec.service === undefined || spec.stableVersion === undefined || spec.canaryVersion === undefined)) {
-    throw new UsageError('give a release spec with -f release.json, or at least --service, --stable and --canary');
+  if (
+    flags.file === undefined &&
+    (spec.service === undefined ||
+      spec.stableVersion === undefined ||
+      spec.canaryVersion === undefined)
+  ) {
+    throw new UsageError(
+      'give a release spec with -f release.json, or at least --service, --stable and --canary',
+    );
   }
   return spec;
 }

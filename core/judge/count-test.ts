@@ -37,16 +37,36 @@ export interface CountTestResult {
   degenerate?: 'no-errors' | 'no-requests';
 }
 
-export function countTest(canary: ArmTotals, baseline: ArmTotals, margin: CountTestMargin): CountTestResult {
+export function countTest(
+  canary: ArmTotals,
+  baseline: ArmTotals,
+  margin: CountTestMargin,
+): CountTestResult {
   const canaryErrors = Math.round(canary.errors);
   const totalErrors = canaryErrors + Math.round(baseline.errors);
   const totalRequests = canary.requests + baseline.requests;
   const canaryRequestShare = totalRequests > 0 ? canary.requests / totalRequests : Number.NaN;
   if (canary.requests <= 0 || baseline.requests <= 0) {
-    return { p: Number.NaN, canaryErrors, totalErrors, canaryRequestShare, marginRatio: Number.NaN, nullShare: Number.NaN, degenerate: 'no-requests' };
+    return {
+      p: Number.NaN,
+      canaryErrors,
+      totalErrors,
+      canaryRequestShare,
+      marginRatio: Number.NaN,
+      nullShare: Number.NaN,
+      degenerate: 'no-requests',
+    };
   }
   if (totalErrors === 0) {
-    return { p: Number.NaN, canaryErrors, totalErrors, canaryRequestShare, marginRatio: Number.NaN, nullShare: Number.NaN, degenerate: 'no-errors' };
+    return {
+      p: Number.NaN,
+      canaryErrors,
+      totalErrors,
+      canaryRequestShare,
+      marginRatio: Number.NaN,
+      nullShare: Number.NaN,
+      degenerate: 'no-errors',
+    };
   }
   const pooledRate = totalErrors / totalRequests;
   const marginRatio = 1 + Math.max(margin.relative, margin.absolute / pooledRate);

@@ -46,10 +46,14 @@ export function describeMetric(metric: MetricRecord): string {
     const formatCount = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
     const rate = (errors = 0, requests = 0) => (requests > 0 ? errors / requests : null);
     // Prometheus's increase() extrapolates, so counts are rarely whole numbers: show them rounded
-    values = `${formatCount(c.errors ?? 0)}/${formatCount(c.requests ?? 0)} = ${formatPercent(rate(c.errors, c.requests))} vs ` +
+    values =
+      `${formatCount(c.errors ?? 0)}/${formatCount(c.requests ?? 0)} = ${formatPercent(rate(c.errors, c.requests))} vs ` +
       `${formatCount(b.errors ?? 0)}/${formatCount(b.requests ?? 0)} = ${formatPercent(rate(b.errors, b.requests))} baseline`;
   }
-  const p = metric.p === null ? `no test (${metric.degenerate ?? 'no data'})` : `p = ${formatProbability(metric.p)}`;
+  const p =
+    metric.p === null
+      ? `no test (${metric.degenerate ?? 'no data'})`
+      : `p = ${formatProbability(metric.p)}`;
   return `${label} ${values} (margin ${formatMargin(metric)}), ${p}`;
 }
 
@@ -77,7 +81,9 @@ const GATE_WORDS: Record<GateRecord['gate'], string> = {
 /** "not enough data for error rate: canary has 120 requests (needs 200): inconclusive". */
 export function explainGate(metric: MetricRecord, gate: GateRecord): string {
   const who = gate.arm === 'both' ? 'canary and baseline together have' : `${gate.arm} has`;
-  const observed = Number.isInteger(gate.observed) ? gate.observed : Number(gate.observed.toFixed(1));
+  const observed = Number.isInteger(gate.observed)
+    ? gate.observed
+    : Number(gate.observed.toFixed(1));
   return `not enough data for ${METRIC_LABELS[metric.metric]}: ${who} ${observed} ${GATE_WORDS[gate.gate]} (needs ${gate.required}): inconclusive`;
 }
 
@@ -86,9 +92,10 @@ export function explainPass(metrics: readonly MetricRecord[]): string {
   const parts = metrics.map((m) => {
     if (m.p === null) return describeMetric(m);
     // Holm stops at the first non-rejection, so a later p may sit below its own level.
-    const level = m.p >= m.alphaThreshold
-      ? ` ≥ ${formatProbability(m.alphaThreshold)}`
-      : ` (level ${formatProbability(m.alphaThreshold)} not reached: Holm stopped at a smaller p)`;
+    const level =
+      m.p >= m.alphaThreshold
+        ? ` ≥ ${formatProbability(m.alphaThreshold)}`
+        : ` (level ${formatProbability(m.alphaThreshold)} not reached: Holm stopped at a smaller p)`;
     return `${describeMetric(m)}${level}`;
   });
   return `no metric significantly worse: ${parts.join('; ')}: pass`;

@@ -21,7 +21,12 @@ export interface GateInput {
   baselineErrorRate: number | null;
 }
 
-function atLeast(gate: GateRecord['gate'], arm: GateRecord['arm'], required: number, observed: number): GateRecord {
+function atLeast(
+  gate: GateRecord['gate'],
+  arm: GateRecord['arm'],
+  required: number,
+  observed: number,
+): GateRecord {
   return { gate, arm, required, observed, met: observed >= required };
 }
 
@@ -33,10 +38,15 @@ function atLeast(gate: GateRecord['gate'], arm: GateRecord['arm'], required: num
 function errorEventsGate(input: GateInput, gates: JudgeConfig['gates']): GateRecord {
   const total = input.canary.errors + input.baseline.errors;
   const record = atLeast('minErrorEvents', 'both', gates.minErrorEvents, total);
-  if (record.met || input.errorRateMargin === null || input.baselineErrorRate === null) return record;
+  if (record.met || input.errorRateMargin === null || input.baselineErrorRate === null)
+    return record;
   const trials = Math.round(input.canary.requests);
   if (trials < 1) return record;
-  const upper = clopperPearsonUpper(Math.min(Math.round(input.canary.errors), trials), trials, gates.zeroErrorsConfidence);
+  const upper = clopperPearsonUpper(
+    Math.min(Math.round(input.canary.errors), trials),
+    trials,
+    gates.zeroErrorsConfidence,
+  );
   const limit = input.baselineErrorRate + input.errorRateMargin;
   if (upper > limit) return record;
   const confidence = Math.round(gates.zeroErrorsConfidence * 100);
@@ -58,8 +68,12 @@ export function evaluateGates(input: GateInput, gates: JudgeConfig['gates']): Ga
     records.push(atLeast('minRequests', 'baseline', gates.minRequests, input.baseline.requests));
     records.push(errorEventsGate(input, gates));
   } else {
-    records.push(atLeast('minLatencyCount', 'canary', gates.minLatencyCount, input.canary.latencyCount));
-    records.push(atLeast('minLatencyCount', 'baseline', gates.minLatencyCount, input.baseline.latencyCount));
+    records.push(
+      atLeast('minLatencyCount', 'canary', gates.minLatencyCount, input.canary.latencyCount),
+    );
+    records.push(
+      atLeast('minLatencyCount', 'baseline', gates.minLatencyCount, input.baseline.latencyCount),
+    );
   }
   return records;
 }

@@ -33,7 +33,12 @@ function recentWindow(
   return window;
 }
 
-function guardRecord(guard: GuardRecord['guard'], limit: number, window: Window, minVolume: number): GuardRecord {
+function guardRecord(
+  guard: GuardRecord['guard'],
+  limit: number,
+  window: Window,
+  minVolume: number,
+): GuardRecord {
   const observed = window.volume > 0 ? window.numerator / window.volume : null;
   const enoughVolume = window.volume >= minVolume;
   return {
@@ -48,14 +53,27 @@ function guardRecord(guard: GuardRecord['guard'], limit: number, window: Window,
 }
 
 /** Every configured guard, evaluated on the canary's buckets (oldest first). */
-export function evaluateGuards(canary: readonly BucketCounts[], guards: JudgeConfig['guards']): GuardRecord[] {
+export function evaluateGuards(
+  canary: readonly BucketCounts[],
+  guards: JudgeConfig['guards'],
+): GuardRecord[] {
   const records: GuardRecord[] = [];
   if (guards.maxErrorRate !== null) {
-    const window = recentWindow(canary, guards.minRequests, (b) => b.requests, (b) => b.errors);
+    const window = recentWindow(
+      canary,
+      guards.minRequests,
+      (b) => b.requests,
+      (b) => b.errors,
+    );
     records.push(guardRecord('errorRateCeiling', guards.maxErrorRate, window, guards.minRequests));
   }
   if (guards.maxLatencyMs !== null) {
-    const window = recentWindow(canary, guards.minRequests, (b) => b.latencyCount, (b) => b.latencySumMs);
+    const window = recentWindow(
+      canary,
+      guards.minRequests,
+      (b) => b.latencyCount,
+      (b) => b.latencySumMs,
+    );
     records.push(guardRecord('latencyCeiling', guards.maxLatencyMs, window, guards.minRequests));
   }
   return records;

@@ -19,7 +19,10 @@ export interface HolmResult {
  * metric's level does not depend on whether another metric happened to have data.
  * Ties keep their input order.
  */
-export function holm(pValues: readonly (number | null)[], alpha: number | ((divisor: number) => number)): HolmResult[] {
+export function holm(
+  pValues: readonly (number | null)[],
+  alpha: number | ((divisor: number) => number),
+): HolmResult[] {
   const m = pValues.length;
   const level = typeof alpha === 'number' ? (divisor: number) => alpha / divisor : alpha;
   const order = pValues

@@ -23,9 +23,21 @@ import { testMetric } from './metric-test.js';
 import type { ParsedJudgeRequest } from './request.js';
 import { lookAlpha, nominalLevel, type LookAlphaInput } from './spending.js';
 
-export { judgeRequestSchema, JudgeInputError, parseJudgeRequest, requireJudgeRequest } from './request.js';
+export {
+  judgeRequestSchema,
+  JudgeInputError,
+  parseJudgeRequest,
+  requireJudgeRequest,
+} from './request.js';
 export type { JudgeRequest, JudgeRequestParse, ParsedJudgeRequest } from './request.js';
-export type { JudgeDecision, MetricRecord, GuardRecord, GateRecord, AlphaRecord, MetricId } from './decision.js';
+export type {
+  JudgeDecision,
+  MetricRecord,
+  GuardRecord,
+  GateRecord,
+  AlphaRecord,
+  MetricId,
+} from './decision.js';
 export { welch } from '../stats/welch.js';
 
 /** Enabled metrics in their fixed order (the order of the decision record). */
@@ -65,20 +77,29 @@ export function judge(request: ParsedJudgeRequest): JudgeDecision {
 
   const guards = evaluateGuards(buckets.canary, config.guards);
   const tested = enabledMetrics(config).map((metric) => testMetric(metric, buckets, config));
-  const levels = holm(tested.map((m) => m.p), (divisor) => nominalLevel(spendingInput, divisor));
+  const levels = holm(
+    tested.map((m) => m.p),
+    (divisor) => nominalLevel(spendingInput, divisor),
+  );
   const metrics: MetricRecord[] = tested.map((m, i) => {
     const level = levels[i] as { threshold: number; rejected: boolean };
     return { ...m, alphaThreshold: level.threshold, significant: level.rejected };
   });
 
   // Verdict first: the record is read by people, in the API and in `canary judge` output.
-  const decide = (verdict: Verdict, decidedBy: string, explanation: string): JudgeDecision =>
-    ({ verdict, explanation, decidedBy, look, plannedLooks, alpha, metrics, guards });
+  const decide = (verdict: Verdict, decidedBy: string, explanation: string): JudgeDecision => ({
+    verdict,
+    explanation,
+    decidedBy,
+    look,
+    plannedLooks,
+    alpha,
+    metrics,
+    guards,
+  });
   const tripped = guards.find((g) => g.tripped);
   if (tripped) return decide('fail', `guard:${tripped.guard}`, explainGuard(tripped));
-  const worst = metrics
-    .filter((m) => m.significant)
-    .sort((a, b) => (a.p ?? 1) - (b.p ?? 1))[0];
+  const worst = metrics.filter((m) => m.significant).sort((a, b) => (a.p ?? 1) - (b.p ?? 1))[0];
   if (worst) return decide('fail', `metric:${worst.metric}`, explainMetricFailure(worst));
   for (const metric of metrics) {
     const gate = metric.gates.find((g) => !g.met);

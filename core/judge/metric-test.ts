@@ -20,33 +20,73 @@ export type TestedMetric = Omit<MetricRecord, 'alphaThreshold' | 'significant'>;
 export const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 /** The practical margin in the metric's units, given the baseline's mean. */
-export function practicalMargin(metric: MetricId, baselineMean: number, config: JudgeConfig): number {
+export function practicalMargin(
+  metric: MetricId,
+  baselineMean: number,
+  config: JudgeConfig,
+): number {
   switch (metric) {
     case 'errorRate':
-      return Math.max(config.errorRate.relativeMargin * baselineMean, config.errorRate.absoluteMargin);
+      return Math.max(
+        config.errorRate.relativeMargin * baselineMean,
+        config.errorRate.absoluteMargin,
+      );
     case 'latencyMean':
-      return Math.max(config.latencyMean.relativeMargin * baselineMean, config.latencyMean.absoluteMarginMs);
+      return Math.max(
+        config.latencyMean.relativeMargin * baselineMean,
+        config.latencyMean.absoluteMarginMs,
+      );
     case 'latencyQuantile':
-      return Math.max(config.latencyQuantile.relativeMargin * baselineMean, config.latencyQuantile.absoluteMarginMs);
+      return Math.max(
+        config.latencyQuantile.relativeMargin * baselineMean,
+        config.latencyQuantile.absoluteMarginMs,
+      );
   }
 }
 
-function armSummary(metric: MetricId, values: readonly number[], mean: number, variance: number, totals: ArmTotals): ArmSummary {
-  const summary: ArmSummary = { buckets: values.length, mean: finiteOrNull(mean), variance: finiteOrNull(variance) };
-  if (metric === 'errorRate') return { ...summary, requests: totals.requests, errors: totals.errors };
+function armSummary(
+  metric: MetricId,
+  values: readonly number[],
+  mean: number,
+  variance: number,
+  totals: ArmTotals,
+): ArmSummary {
+  const summary: ArmSummary = {
+    buckets: values.length,
+    mean: finiteOrNull(mean),
+    variance: finiteOrNull(variance),
+  };
+  if (metric === 'errorRate')
+    return { ...summary, requests: totals.requests, errors: totals.errors };
   return { ...summary, latencyCount: totals.latencyCount };
 }
 
 /** Whether the error rate is compared by counts: configured, or `auto` with sparse errors. */
-function usesCountTest(config: JudgeConfig, canary: ArmTotals, baseline: ArmTotals, canaryBuckets: number, baselineBuckets: number): boolean {
+function usesCountTest(
+  config: JudgeConfig,
+  canary: ArmTotals,
+  baseline: ArmTotals,
+  canaryBuckets: number,
+  baselineBuckets: number,
+): boolean {
   if (config.errorRate.test !== 'auto') return config.errorRate.test === 'count';
   const threshold = config.errorRate.countTestBelowErrorsPerBucket;
   const perBucket = (errors: number, buckets: number) => (buckets > 0 ? errors / buckets : 0);
-  return perBucket(canary.errors, canaryBuckets) < threshold || perBucket(baseline.errors, baselineBuckets) < threshold;
+  return (
+    perBucket(canary.errors, canaryBuckets) < threshold ||
+    perBucket(baseline.errors, baselineBuckets) < threshold
+  );
 }
 
-function tFields(w: WelchResult | PairedResult): Pick<TestedMetric, 't' | 'df' | 'p' | 'degenerate'> {
-  return { t: finiteOrNull(w.t), df: finiteOrNull(w.df), p: finiteOrNull(w.pGreater), degenerate: w.degenerate ?? null };
+function tFields(
+  w: WelchResult | PairedResult,
+): Pick<TestedMetric, 't' | 'df' | 'p' | 'degenerate'> {
+  return {
+    t: finiteOrNull(w.t),
+    df: finiteOrNull(w.df),
+    p: finiteOrNull(w.pGreater),
+    degenerate: w.degenerate ?? null,
+  };
 }
 
 /**
@@ -60,9 +100,19 @@ function tTest(
   margin: number,
   config: JudgeConfig,
 ): Pick<TestedMetric, 'test' | 't' | 'df' | 'p' | 'degenerate'> {
-  const differences = config.pairedBuckets ? pairedDifferences(metric, buckets.canary, buckets.baseline) : null;
-  const result = differences === null ? welch(values.canary, values.baseline, { margin }) : pairedT(differences, margin);
-  const test = result.degenerate === 'too-few-samples' || result.degenerate === 'non-finite' ? 'none' : differences === null ? 'welch' : 'paired';
+  const differences = config.pairedBuckets
+    ? pairedDifferences(metric, buckets.canary, buckets.baseline)
+    : null;
+  const result =
+    differences === null
+      ? welch(values.canary, values.baseline, { margin })
+      : pairedT(differences, margin);
+  const test =
+    result.degenerate === 'too-few-samples' || result.degenerate === 'non-finite'
+      ? 'none'
+      : differences === null
+        ? 'welch'
+        : 'paired';
   return { test, ...tFields(result) };
 }
 
@@ -83,8 +133,14 @@ export function testMetric(
   const testMargin = Number.isFinite(margin) ? margin : 0;
 
   let fields: Pick<TestedMetric, 'test' | 't' | 'df' | 'p' | 'degenerate' | 'count'>;
-  if (metric === 'errorRate' && usesCountTest(config, canaryTotals, baselineTotals, canaryValues.length, baselineValues.length)) {
-    const c = countTest(canaryTotals, baselineTotals, { relative: config.errorRate.relativeMargin, absolute: config.errorRate.absoluteMargin });
+  if (
+    metric === 'errorRate' &&
+    usesCountTest(config, canaryTotals, baselineTotals, canaryValues.length, baselineValues.length)
+  ) {
+    const c = countTest(canaryTotals, baselineTotals, {
+      relative: config.errorRate.relativeMargin,
+      absolute: config.errorRate.absoluteMargin,
+    });
     fields = {
       test: c.degenerate ? 'none' : 'count',
       t: null,
@@ -100,10 +156,17 @@ export function testMetric(
       },
     };
   } else {
-    fields = tTest(metric, buckets, { canary: canaryValues, baseline: baselineValues }, testMargin, config);
+    fields = tTest(
+      metric,
+      buckets,
+      { canary: canaryValues, baseline: baselineValues },
+      testMargin,
+      config,
+    );
   }
 
-  const baselineErrorRate = baselineTotals.requests > 0 ? baselineTotals.errors / baselineTotals.requests : null;
+  const baselineErrorRate =
+    baselineTotals.requests > 0 ? baselineTotals.errors / baselineTotals.requests : null;
   const gates = evaluateGates(
     {
       metric,
@@ -111,9 +174,10 @@ export function testMetric(
       baselineBuckets: baselineValues.length,
       canary: canaryTotals,
       baseline: baselineTotals,
-      errorRateMargin: metric === 'errorRate' && baselineErrorRate !== null
-        ? practicalMargin('errorRate', baselineErrorRate, config)
-        : null,
+      errorRateMargin:
+        metric === 'errorRate' && baselineErrorRate !== null
+          ? practicalMargin('errorRate', baselineErrorRate, config)
+          : null,
       baselineErrorRate,
     },
     config.gates,
@@ -124,7 +188,13 @@ export function testMetric(
     metric,
     test,
     canary: armSummary(metric, canaryValues, canaryStats.mean, canaryStats.variance, canaryTotals),
-    baseline: armSummary(metric, baselineValues, baselineStats.mean, baselineStats.variance, baselineTotals),
+    baseline: armSummary(
+      metric,
+      baselineValues,
+      baselineStats.mean,
+      baselineStats.variance,
+      baselineTotals,
+    ),
     margin: finiteOrNull(margin),
     effect: finiteOrNull(canaryStats.mean - baselineStats.mean),
     ...statistics,

@@ -37,19 +37,26 @@ export function metricSamples(metric: MetricId, buckets: readonly BucketCounts[]
 }
 
 /** Error rate per bucket: errors / requests, for buckets with requests > 0. */
-export const errorRateSamples = (buckets: readonly BucketCounts[]): number[] => metricSamples('errorRate', buckets);
+export const errorRateSamples = (buckets: readonly BucketCounts[]): number[] =>
+  metricSamples('errorRate', buckets);
 
 /** Mean latency per bucket in ms: latencySumMs / latencyCount, for buckets with observations. */
-export const latencyMeanSamples = (buckets: readonly BucketCounts[]): number[] => metricSamples('latencyMean', buckets);
+export const latencyMeanSamples = (buckets: readonly BucketCounts[]): number[] =>
+  metricSamples('latencyMean', buckets);
 
 /** The per-bucket latency quantile in ms, for buckets that carry one and had observations. */
-export const latencyQuantileSamples = (buckets: readonly BucketCounts[]): number[] => metricSamples('latencyQuantile', buckets);
+export const latencyQuantileSamples = (buckets: readonly BucketCounts[]): number[] =>
+  metricSamples('latencyQuantile', buckets);
 
 /**
  * Per-bucket differences canary − baseline of aligned buckets (same index), over the buckets where
  * both arms have a value; null when the arms have different numbers of buckets (not aligned).
  */
-export function pairedDifferences(metric: MetricId, canary: readonly BucketCounts[], baseline: readonly BucketCounts[]): number[] | null {
+export function pairedDifferences(
+  metric: MetricId,
+  canary: readonly BucketCounts[],
+  baseline: readonly BucketCounts[],
+): number[] | null {
   if (canary.length !== baseline.length) return null;
   const differences: number[] = [];
   canary.forEach((c, i) => {

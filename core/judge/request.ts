@@ -15,7 +15,11 @@ const amount = () =>
   z
     .number({
       error: (issue) =>
-        issue.input === undefined ? 'required' : typeof issue.input === 'number' ? 'expected a finite number' : 'expected a number',
+        issue.input === undefined
+          ? 'required'
+          : typeof issue.input === 'number'
+            ? 'expected a finite number'
+            : 'expected a number',
     })
     .min(0, 'must not be negative');
 
@@ -29,7 +33,11 @@ export const bucketCountsSchema = z
   })
   .superRefine((bucket, ctx) => {
     if (bucket.errors > bucket.requests) {
-      ctx.addIssue({ code: 'custom', path: ['errors'], message: `must not exceed requests (${bucket.errors} > ${bucket.requests})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['errors'],
+        message: `must not exceed requests (${bucket.errors} > ${bucket.requests})`,
+      });
     }
   });
 
@@ -39,7 +47,11 @@ const lookNumber = (what: string) =>
     .int(`${what} must be a whole number`)
     .min(1, `${what} must be at least 1`);
 
-const bucketList = z.array(bucketCountsSchema, { error: (issue) => (issue.input === undefined ? 'required' : 'expected an array of buckets') }).max(100_000, 'at most 100000 buckets');
+const bucketList = z
+  .array(bucketCountsSchema, {
+    error: (issue) => (issue.input === undefined ? 'required' : 'expected an array of buckets'),
+  })
+  .max(100_000, 'at most 100000 buckets');
 
 export const judgeRequestSchema = z.strictObject({
   /** 1-based index of this look. May exceed plannedLooks after a hold is released. */
@@ -49,7 +61,10 @@ export const judgeRequestSchema = z.strictObject({
   /** Aligned, non-overlapping buckets observed so far, oldest first. */
   buckets: z.strictObject(
     { canary: bucketList, baseline: bucketList },
-    { error: (issue) => (issue.input === undefined ? 'required' : 'expected an object with canary and baseline') },
+    {
+      error: (issue) =>
+        issue.input === undefined ? 'required' : 'expected an object with canary and baseline',
+    },
   ),
   /** Overrides of the release's judge configuration; defaults fill the rest. */
   config: judgeConfigSchema.prefault({}),
@@ -68,17 +83,23 @@ const _bucketShapeMatches: Equal<z.output<typeof bucketCountsSchema>, BucketCoun
 export class JudgeInputError extends EngineError {
   readonly issues: readonly string[];
   constructor(issues: readonly string[]) {
-    super(`invalid judge request: ${issues.join('; ')}`, { kind: 'invalid-input', nonRetryable: true });
+    super(`invalid judge request: ${issues.join('; ')}`, {
+      kind: 'invalid-input',
+      nonRetryable: true,
+    });
     this.issues = issues;
   }
 }
 
-export type JudgeRequestParse = { ok: true; request: ParsedJudgeRequest } | { ok: false; problems: SpecProblem[] };
+export type JudgeRequestParse =
+  { ok: true; request: ParsedJudgeRequest } | { ok: false; problems: SpecProblem[] };
 
 /** Validates a request from outside and fills in defaults; lists every bad field (core/problems.ts). */
 export function parseJudgeRequest(input: unknown): JudgeRequestParse {
   const result = judgeRequestSchema.safeParse(input);
-  return result.success ? { ok: true, request: result.data } : { ok: false, problems: problemsFromZod(result.error) };
+  return result.success
+    ? { ok: true, request: result.data }
+    : { ok: false, problems: problemsFromZod(result.error) };
 }
 
 /** parseJudgeRequest for callers that fail on bad input: throws JudgeInputError naming every bad field. */

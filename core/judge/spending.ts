@@ -36,7 +36,12 @@ export type BoundaryMethod = JudgeConfig['boundaries'];
  * - `hsd`: Hwang–Shih–DeCani (1 − e^{−γt}) / (1 − e^{−γ}); γ = 1 is close to Pocock-type,
  *   γ = −4 close to O'Brien–Fleming-type, γ → 0 is linear.
  */
-export function spendingFraction(spending: SpendingFunction, t: number, alpha: number, gamma: number): number {
+export function spendingFraction(
+  spending: SpendingFunction,
+  t: number,
+  alpha: number,
+  gamma: number,
+): number {
   if (t <= 0) return 0;
   if (t >= 1) return 1;
   switch (spending) {
@@ -56,8 +61,10 @@ export function spendingFraction(spending: SpendingFunction, t: number, alpha: n
  * their meaning and defaults): `spendingGamma` is γ of the `hsd` family, and the boundaries assume
  * information fractions (k/K)^p at look k with p = `informationExponent`.
  */
-export interface LookAlphaInput
-  extends Pick<JudgeConfig, 'alpha' | 'spending' | 'spendingGamma' | 'extraLooksShare' | 'boundaries' | 'informationExponent'> {
+export interface LookAlphaInput extends Pick<
+  JudgeConfig,
+  'alpha' | 'spending' | 'spendingGamma' | 'extraLooksShare' | 'boundaries' | 'informationExponent'
+> {
   look: number;
   plannedLooks: number;
 }
@@ -72,7 +79,8 @@ export interface LookAlpha {
 }
 
 function checkLooks(look: number, plannedLooks: number): void {
-  if (!Number.isInteger(look) || look < 1) throw new RangeError(`lookAlpha: look must be an integer ≥ 1, got ${look}`);
+  if (!Number.isInteger(look) || look < 1)
+    throw new RangeError(`lookAlpha: look must be an integer ≥ 1, got ${look}`);
   if (!Number.isInteger(plannedLooks) || plannedLooks < 1) {
     throw new RangeError(`lookAlpha: plannedLooks must be an integer ≥ 1, got ${plannedLooks}`);
   }
@@ -83,13 +91,22 @@ const boundaryCache = new Map<string, number[]>();
 const CACHE_LIMIT = 256;
 
 /** Nominal levels of the planned looks for a hypothesis holding `alpha` of the planned alpha. */
-function groupSequentialNominal(alpha: number, plannedLooks: number, spending: SpendingFunction, gamma: number, exponent: number): number[] {
+function groupSequentialNominal(
+  alpha: number,
+  plannedLooks: number,
+  spending: SpendingFunction,
+  gamma: number,
+  exponent: number,
+): number[] {
   const key = `${alpha}|${plannedLooks}|${spending}|${gamma}|${exponent}`;
   const cached = boundaryCache.get(key);
   if (cached) return cached;
   const calendar = Array.from({ length: plannedLooks }, (_, k) => (k + 1) / plannedLooks);
   const cumulative = calendar.map((t) => alpha * spendingFraction(spending, t, alpha, gamma));
-  const { nominal } = spendingBoundaries(calendar.map((t) => t ** exponent), cumulative);
+  const { nominal } = spendingBoundaries(
+    calendar.map((t) => t ** exponent),
+    cumulative,
+  );
   if (boundaryCache.size >= CACHE_LIMIT) boundaryCache.clear();
   boundaryCache.set(key, nominal);
   return nominal;
@@ -110,15 +127,29 @@ function lookShares(input: LookAlphaInput, divisor: number): LookShares {
   checkLooks(look, plannedLooks);
   const planned = (alpha * (1 - extraLooksShare)) / divisor;
   const reserve = (alpha * extraLooksShare) / divisor;
-  if (look > plannedLooks) return { planned, reserve, beyondPlan: true, extra: look - plannedLooks };
+  if (look > plannedLooks)
+    return { planned, reserve, beyondPlan: true, extra: look - plannedLooks };
   const f = (t: number) => spendingFraction(spending, t, planned, spendingGamma);
-  return { planned, reserve, beyondPlan: false, fractionThrough: f(look / plannedLooks), fractionBefore: f((look - 1) / plannedLooks) };
+  return {
+    planned,
+    reserve,
+    beyondPlan: false,
+    fractionThrough: f(look / plannedLooks),
+    fractionBefore: f((look - 1) / plannedLooks),
+  };
 }
 
 function nominalOf(input: LookAlphaInput, shares: LookShares): number {
   if (shares.beyondPlan) return shares.reserve * 2 ** -shares.extra;
-  if (input.boundaries === 'union') return shares.planned * (shares.fractionThrough - shares.fractionBefore);
-  const nominal = groupSequentialNominal(shares.planned, input.plannedLooks, input.spending, input.spendingGamma, input.informationExponent);
+  if (input.boundaries === 'union')
+    return shares.planned * (shares.fractionThrough - shares.fractionBefore);
+  const nominal = groupSequentialNominal(
+    shares.planned,
+    input.plannedLooks,
+    input.spending,
+    input.spendingGamma,
+    input.informationExponent,
+  );
   return nominal[input.look - 1] as number;
 }
 
@@ -140,5 +171,9 @@ export function lookAlpha(input: LookAlphaInput): LookAlpha {
     const before = planned * shares.fractionBefore;
     return { look: through - before, spentThrough: through, nominal };
   }
-  return { look: reserve * 2 ** -shares.extra, spentThrough: planned + reserve * (1 - 2 ** -shares.extra), nominal };
+  return {
+    look: reserve * 2 ** -shares.extra,
+    spentThrough: planned + reserve * (1 - 2 ** -shares.extra),
+    nominal,
+  };
 }

@@ -19,13 +19,21 @@ export function bucketEnds(range: { startMs: number; endMs: number; bucketMs: nu
 }
 
 /** What is wrong with a range before anything is asked of a backend (empty when it is fine). */
-export function bucketRangeProblems(range: { startMs: number; endMs: number; bucketMs: number }, maxBuckets = 11_000): string[] {
+export function bucketRangeProblems(
+  range: { startMs: number; endMs: number; bucketMs: number },
+  maxBuckets = 11_000,
+): string[] {
   const { startMs, endMs, bucketMs } = range;
-  if (!Number.isInteger(bucketMs) || bucketMs < 1000) return [`bucket length must be a whole number of milliseconds, at least 1000 (got ${bucketMs})`];
-  if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) return [`range (${startMs}, ${endMs}] must be finite epoch milliseconds`];
+  if (!Number.isInteger(bucketMs) || bucketMs < 1000)
+    return [
+      `bucket length must be a whole number of milliseconds, at least 1000 (got ${bucketMs})`,
+    ];
+  if (!Number.isFinite(startMs) || !Number.isFinite(endMs))
+    return [`range (${startMs}, ${endMs}] must be finite epoch milliseconds`];
   if (endMs < startMs) return [`range end ${endMs} is before its start ${startMs}`];
   const count = Math.floor((endMs - startMs) / bucketMs);
-  if (count > maxBuckets) return [`range holds ${count} buckets; at most ${maxBuckets} may be asked for at once`];
+  if (count > maxBuckets)
+    return [`range holds ${count} buckets; at most ${maxBuckets} may be asked for at once`];
   return [];
 }
 

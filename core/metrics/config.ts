@@ -15,14 +15,29 @@ import {
   type QueryName,
 } from './promql.js';
 
-const labelName = z.string().regex(LABEL_NAME_RE, 'must be a Prometheus label name (letters, digits and "_", not starting with a digit or "__")');
-const metricName = z.string().regex(METRIC_NAME_RE, 'must be a Prometheus metric name (letters, digits, "_" and ":", not starting with a digit)');
+const labelName = z
+  .string()
+  .regex(
+    LABEL_NAME_RE,
+    'must be a Prometheus label name (letters, digits and "_", not starting with a digit or "__")',
+  );
+const metricName = z
+  .string()
+  .regex(
+    METRIC_NAME_RE,
+    'must be a Prometheus metric name (letters, digits, "_" and ":", not starting with a digit)',
+  );
 /**
  * Secrets for Prometheus come from the worker's environment, by name. Only names with the
  * CANARY_METRICS_ prefix may be used: a spec author must not be able to send any other variable of
  * the worker (its API tokens, cloud credentials) to an address of their choosing.
  */
-const envName = z.string().regex(/^CANARY_METRICS_[A-Z0-9_]{1,100}$/, 'must name an environment variable of the worker that starts with CANARY_METRICS_ (only those may be sent to Prometheus)');
+const envName = z
+  .string()
+  .regex(
+    /^CANARY_METRICS_[A-Z0-9_]{1,100}$/,
+    'must name an environment variable of the worker that starts with CANARY_METRICS_ (only those may be sent to Prometheus)',
+  );
 
 /** Label names for the `istio` preset. */
 export const istioSettingsSchema = z.strictObject({
@@ -79,8 +94,13 @@ export const metricsAuthSchema = z.discriminatedUnion('type', [
 ]);
 export type MetricsAuth = z.output<typeof metricsAuthSchema>;
 
-const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be an HTTP header name');
-const headerValue = z.string().max(1024).regex(/^[\t\x20-\x7e]*$/, 'must be printable ASCII on one line');
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be an HTTP header name');
+const headerValue = z
+  .string()
+  .max(1024)
+  .regex(/^[\t\x20-\x7e]*$/, 'must be printable ASCII on one line');
 
 const specObject = z.strictObject({
   provider: z.literal('prometheus').default('prometheus'),
@@ -98,7 +118,11 @@ const specObject = z.strictObject({
   /** Templates with {{namespace}}, {{service}}, {{version}}, {{bucket}}, {{arm}} (and {{quantile}}). */
   queries: queryTemplatesSchema.optional(),
   /** Also fetch this latency quantile per bucket (e.g. 0.99), from the duration histogram. */
-  latencyQuantile: z.number().gt(0, 'must be between 0 and 1').lt(1, 'must be between 0 and 1').optional(),
+  latencyQuantile: z
+    .number()
+    .gt(0, 'must be between 0 and 1')
+    .lt(1, 'must be between 0 and 1')
+    .optional(),
   auth: metricsAuthSchema.optional(),
   /** Extra request headers, e.g. `X-Scope-OrgID` for a Mimir tenant. Not for secrets: use `auth`. */
   headers: z.record(headerName, headerValue).optional(),
@@ -125,27 +149,47 @@ export function metricsSpecProblems(spec: SpecObject): MetricsSpecProblem[] {
   const queries = spec.queries ?? {};
   for (const name of QUERY_NAMES) {
     const text = queries[name];
-    if (text !== undefined) problems.push(...templateProblems(name, text).map((message) => ({ path: ['queries', name], message })));
+    if (text !== undefined)
+      problems.push(
+        ...templateProblems(name, text).map((message) => ({ path: ['queries', name], message })),
+      );
   }
   if (spec.preset === 'custom') {
     const needed: QueryName[] = [...REQUIRED_QUERY_NAMES];
     if (spec.latencyQuantile !== undefined) needed.push('latencyQuantile');
     for (const name of needed) {
-      if (queries[name] === undefined) problems.push({ path: ['queries', name], message: `query template '${name}' is required with preset "custom"` });
+      if (queries[name] === undefined)
+        problems.push({
+          path: ['queries', name],
+          message: `query template '${name}' is required with preset "custom"`,
+        });
     }
   }
   if (queries.latencyQuantile !== undefined && spec.latencyQuantile === undefined) {
-    problems.push({ path: ['latencyQuantile'], message: 'must be set when queries.latencyQuantile is given (it fills {{quantile}})' });
+    problems.push({
+      path: ['latencyQuantile'],
+      message: 'must be set when queries.latencyQuantile is given (it fills {{quantile}})',
+    });
   }
-  for (const [key, preset] of Object.entries(PRESET_SETTINGS) as [keyof typeof PRESET_SETTINGS, string][]) {
+  for (const [key, preset] of Object.entries(PRESET_SETTINGS) as [
+    keyof typeof PRESET_SETTINGS,
+    string,
+  ][]) {
     if (spec[key] !== undefined && spec.preset !== preset) {
-      problems.push({ path: [key], message: `only used with preset "${preset}" (preset is "${spec.preset}")` });
+      problems.push({
+        path: [key],
+        message: `only used with preset "${preset}" (preset is "${spec.preset}")`,
+      });
     }
   }
   if (spec.address !== undefined) problems.push(...addressProblems(spec.address));
   for (const name of Object.keys(spec.headers ?? {})) {
     if (['authorization', 'proxy-authorization', 'cookie'].includes(name.toLowerCase())) {
-      problems.push({ path: ['headers', name], message: 'must not carry credentials (they would be stored in workflow history); use auth with environment variables' });
+      problems.push({
+        path: ['headers', name],
+        message:
+          'must not carry credentials (they would be stored in workflow history); use auth with environment variables',
+      });
     }
   }
   return problems;
@@ -153,11 +197,17 @@ export function metricsSpecProblems(spec: SpecObject): MetricsSpecProblem[] {
 
 function addressProblems(address: string): Array<{ path: string[]; message: string }> {
   const problems: Array<{ path: string[]; message: string }> = [];
-  if (!/^https?:\/\//i.test(address)) problems.push({ path: ['address'], message: 'must be an http:// or https:// URL' });
+  if (!/^https?:\/\//i.test(address))
+    problems.push({ path: ['address'], message: 'must be an http:// or https:// URL' });
   if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(address)) {
-    problems.push({ path: ['address'], message: 'must not contain credentials (they would be stored in workflow history); use auth with environment variables' });
+    problems.push({
+      path: ['address'],
+      message:
+        'must not contain credentials (they would be stored in workflow history); use auth with environment variables',
+    });
   }
-  if (/[?#]/.test(address)) problems.push({ path: ['address'], message: 'must not have a query string or fragment' });
+  if (/[?#]/.test(address))
+    problems.push({ path: ['address'], message: 'must not have a query string or fragment' });
   return problems;
 }
 

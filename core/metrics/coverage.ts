@@ -34,7 +34,15 @@ export function bucketCoverage(series: BucketSeries): BucketCoverage {
     else neither += 1;
   });
   const buckets = series.timestamps.length;
-  return { buckets, both, canaryOnly, baselineOnly, neither, missing: buckets - both, noData: both === 0 };
+  return {
+    buckets,
+    both,
+    canaryOnly,
+    baselineOnly,
+    neither,
+    missing: buckets - both,
+    noData: both === 0,
+  };
 }
 
 /** One line for people: "no bucket has data for both arms (canary 0/5, baseline 5/5)". */

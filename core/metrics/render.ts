@@ -20,9 +20,13 @@ export interface QueryTarget {
 }
 
 /** Rendered PromQL for one arm, by query name; latencyQuantile only when the spec asks for it. */
-export type RenderedQueries = Partial<Record<QueryName, string>> & Pick<Record<QueryName, string>, 'requests' | 'errors' | 'latencySum' | 'latencyCount'>;
+export type RenderedQueries = Partial<Record<QueryName, string>> &
+  Pick<Record<QueryName, string>, 'requests' | 'errors' | 'latencySum' | 'latencyCount'>;
 
-type PresetSpec = Pick<MetricsSpec, 'preset' | 'istio' | 'promClient' | 'nginx' | 'queries' | 'latencyQuantile'>;
+type PresetSpec = Pick<
+  MetricsSpec,
+  'preset' | 'istio' | 'promClient' | 'nginx' | 'queries' | 'latencyQuantile'
+>;
 
 function presetTemplates(spec: PresetSpec, arm: Arm): QueryTemplates {
   const preset = spec.preset;
@@ -45,7 +49,10 @@ function presetTemplates(spec: PresetSpec, arm: Arm): QueryTemplates {
 /** The templates one arm uses: the preset's, with the spec's overrides on top. */
 export function armTemplates(spec: PresetSpec, arm: Arm): QueryTemplates {
   const templates: QueryTemplates = { ...presetTemplates(spec, arm) };
-  for (const [name, text] of Object.entries(spec.queries ?? {}) as [QueryName, string | undefined][]) {
+  for (const [name, text] of Object.entries(spec.queries ?? {}) as [
+    QueryName,
+    string | undefined,
+  ][]) {
     if (text !== undefined) templates[name] = text;
   }
   if (spec.latencyQuantile === undefined) delete templates.latencyQuantile;
@@ -56,7 +63,12 @@ export function armTemplates(spec: PresetSpec, arm: Arm): QueryTemplates {
  * The PromQL for one arm of a release with buckets of `bucketMs`. Throws PromqlRenderError when a
  * value would not be safe inside a query (a validated spec never does).
  */
-export function renderArmQueries(spec: PresetSpec, target: QueryTarget, arm: Arm, bucketMs: number): RenderedQueries {
+export function renderArmQueries(
+  spec: PresetSpec,
+  target: QueryTarget,
+  arm: Arm,
+  bucketMs: number,
+): RenderedQueries {
   const values = {
     namespace: target.namespace,
     service: target.service,

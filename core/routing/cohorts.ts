@@ -34,7 +34,11 @@ export function cohortCondition(cohort: Cohort): HeaderCondition {
     case 'headerRegex':
       return { header: cohort.name.toLowerCase(), kind: 'regex', value: cohort.regex };
     case 'cookie':
-      return { header: 'cookie', kind: 'regex', value: cookieHeaderRegex(cohort.name, cohort.value) };
+      return {
+        header: 'cookie',
+        kind: 'regex',
+        value: cookieHeaderRegex(cohort.name, cohort.value),
+      };
     default: {
       const unknown: never = cohort;
       throw new Error(`unknown cohort type in ${JSON.stringify(unknown)}`);

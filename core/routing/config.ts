@@ -7,9 +7,21 @@ import { dnsLabel, dnsName } from '../fields.js';
 
 /** A request cohort that is sent to the canary regardless of weight while the release runs. */
 export const cohortSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('header'), name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'), value: z.string().min(1).max(256) }),
-  z.strictObject({ type: z.literal('headerRegex'), name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'), regex: z.string().min(1).max(256) }),
-  z.strictObject({ type: z.literal('cookie'), name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a cookie name'), value: z.string().regex(/^[A-Za-z0-9_.~-]{1,128}$/, 'must be a plain cookie value') }),
+  z.strictObject({
+    type: z.literal('header'),
+    name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'),
+    value: z.string().min(1).max(256),
+  }),
+  z.strictObject({
+    type: z.literal('headerRegex'),
+    name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'),
+    regex: z.string().min(1).max(256),
+  }),
+  z.strictObject({
+    type: z.literal('cookie'),
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a cookie name'),
+    value: z.string().regex(/^[A-Za-z0-9_.~-]{1,128}$/, 'must be a plain cookie value'),
+  }),
 ]);
 export type Cohort = z.infer<typeof cohortSchema>;
 
@@ -22,7 +34,13 @@ export const istioRouterSchema = z.strictObject({
   route: z.string().min(1).optional(),
   /** Destinations either by DestinationRule subsets of one host, or by two service hosts. */
   destinations: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('subsets'), host: dnsName, stableSubset: dnsLabel.default('stable'), canarySubset: dnsLabel.default('canary'), destinationRule: dnsName.optional() }),
+    z.strictObject({
+      kind: z.literal('subsets'),
+      host: dnsName,
+      stableSubset: dnsLabel.default('stable'),
+      canarySubset: dnsLabel.default('canary'),
+      destinationRule: dnsName.optional(),
+    }),
     z.strictObject({ kind: z.literal('hosts'), stableHost: dnsName, canaryHost: dnsName }),
   ]),
 });
@@ -95,7 +113,16 @@ export type RouterType = RouterSpec['type'];
 
 /** Default router for a service when the spec names none: Istio, VirtualService and host named after it. */
 export function defaultRouterSpec(service: string): RouterSpec {
-  return { type: 'istio', virtualService: service, destinations: { kind: 'subsets', host: service, stableSubset: 'stable', canarySubset: 'canary' } };
+  return {
+    type: 'istio',
+    virtualService: service,
+    destinations: {
+      kind: 'subsets',
+      host: service,
+      stableSubset: 'stable',
+      canarySubset: 'canary',
+    },
+  };
 }
 
 /** Checks weights before any call to a router: integers 0–100 that sum to 100. Returns problems. */
@@ -103,7 +130,8 @@ export function weightProblems(weights: { stable: number; canary: number }): str
   const problems: string[] = [];
   for (const side of ['stable', 'canary'] as const) {
     const w = weights[side];
-    if (!Number.isInteger(w) || w < 0 || w > 100) problems.push(`${side} weight ${w} must be an integer from 0 to 100`);
+    if (!Number.isInteger(w) || w < 0 || w > 100)
+      problems.push(`${side} weight ${w} must be an integer from 0 to 100`);
   }
   if (problems.length === 0 && weights.stable + weights.canary !== 100) {
     problems.push(`weights ${weights.stable}/${weights.canary} must sum to 100`);
@@ -122,7 +150,10 @@ export interface RoutingProblem {
  * (canary-by-header with a value or a pattern) and one cookie (canary-by-cookie), and route on the
  * cookie only when its value is "always". Other routers take any list the schema accepts.
  */
-export function routerCohortProblems(router: RouterSpec, cohorts: readonly Cohort[]): RoutingProblem[] {
+export function routerCohortProblems(
+  router: RouterSpec,
+  cohorts: readonly Cohort[],
+): RoutingProblem[] {
   if (router.type !== 'nginx') return [];
   const problems: RoutingProblem[] = [];
   let headerAt: number | undefined;
@@ -130,14 +161,23 @@ export function routerCohortProblems(router: RouterSpec, cohorts: readonly Cohor
   cohorts.forEach((cohort, i) => {
     if (cohort.type === 'cookie') {
       if (cookieAt !== undefined) {
-        problems.push({ path: `cohorts[${i}]`, message: `the nginx router supports one cookie cohort (canary-by-cookie); cohorts[${cookieAt}] is already one` });
+        problems.push({
+          path: `cohorts[${i}]`,
+          message: `the nginx router supports one cookie cohort (canary-by-cookie); cohorts[${cookieAt}] is already one`,
+        });
       } else if (cohort.value !== 'always') {
-        problems.push({ path: `cohorts[${i}].value`, message: `the nginx router's canary-by-cookie routes to the canary only when the cookie's value is "always", not "${cohort.value}"` });
+        problems.push({
+          path: `cohorts[${i}].value`,
+          message: `the nginx router's canary-by-cookie routes to the canary only when the cookie's value is "always", not "${cohort.value}"`,
+        });
       }
       cookieAt ??= i;
     } else {
       if (headerAt !== undefined) {
-        problems.push({ path: `cohorts[${i}]`, message: `the nginx router supports one header cohort (canary-by-header); cohorts[${headerAt}] is already one` });
+        problems.push({
+          path: `cohorts[${i}]`,
+          message: `the nginx router supports one header cohort (canary-by-header); cohorts[${headerAt}] is already one`,
+        });
       }
       headerAt ??= i;
     }

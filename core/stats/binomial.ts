@@ -33,7 +33,10 @@ function logTailSum(from: number, n: number, p: number, step: 1 | -1): number {
   while (true) {
     const next = j + step;
     if (next < 0 || next > n) break;
-    const ratio = step === 1 ? Math.log(n - j) - Math.log(j + 1) + logOdds : Math.log(j) - Math.log(n - j + 1) - logOdds;
+    const ratio =
+      step === 1
+        ? Math.log(n - j) - Math.log(j + 1) + logOdds
+        : Math.log(j) - Math.log(n - j + 1) - logOdds;
     const nextTerm = logTerm + ratio;
     if (nextTerm > logMax) {
       scaledSum = scaledSum * Math.exp(logMax - nextTerm) + 1;
@@ -49,9 +52,12 @@ function logTailSum(from: number, n: number, p: number, step: 1 | -1): number {
 }
 
 function checkArguments(k: number, n: number, p: number, where: string): void {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${where}: trials must be a non-negative integer, got ${n}`);
-  if (!Number.isInteger(k)) throw new RangeError(`${where}: successes must be an integer, got ${k}`);
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`${where}: probability must be in [0, 1], got ${p}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`${where}: trials must be a non-negative integer, got ${n}`);
+  if (!Number.isInteger(k))
+    throw new RangeError(`${where}: successes must be an integer, got ${k}`);
+  if (!(p >= 0 && p <= 1))
+    throw new RangeError(`${where}: probability must be in [0, 1], got ${p}`);
 }
 
 /** P(X ≥ k) for X ~ Binomial(n, p), exact, with full relative precision in the far tail. */
@@ -81,7 +87,8 @@ export function binomialLowerTail(k: number, n: number, p: number): number {
  */
 export function clopperPearsonUpper(successes: number, trials: number, confidence: number): number {
   checkArguments(successes, trials, 0.5, 'clopperPearsonUpper');
-  if (!(confidence > 0 && confidence < 1)) throw new RangeError(`clopperPearsonUpper: confidence must be in (0, 1), got ${confidence}`);
+  if (!(confidence > 0 && confidence < 1))
+    throw new RangeError(`clopperPearsonUpper: confidence must be in (0, 1), got ${confidence}`);
   if (successes >= trials) return 1;
   const tail = 1 - confidence;
   let lo = successes / trials;

@@ -25,13 +25,20 @@ interface SubDensity {
 function checkFractions(fractions: readonly number[]): void {
   let previous = 0;
   for (const t of fractions) {
-    if (!(t > previous && t <= 1)) throw new RangeError(`group-sequential: information fractions must increase within (0, 1], got ${fractions.join(', ')}`);
+    if (!(t > previous && t <= 1))
+      throw new RangeError(
+        `group-sequential: information fractions must increase within (0, 1], got ${fractions.join(', ')}`,
+      );
     previous = t;
   }
 }
 
 /** Simpson grid from `lower` to `upper` (an even number of intervals) with the weights. */
-function simpsonGrid(lower: number, upper: number, sd: number): { points: Float64Array; weights: Float64Array } {
+function simpsonGrid(
+  lower: number,
+  upper: number,
+  sd: number,
+): { points: Float64Array; weights: Float64Array } {
   const intervals = 2 * Math.max(8, Math.ceil(((upper - lower) / sd) * INTERVALS_PER_SD * 0.5));
   const h = (upper - lower) / intervals;
   const points = new Float64Array(intervals + 1);
@@ -44,19 +51,30 @@ function simpsonGrid(lower: number, upper: number, sd: number): { points: Float6
 }
 
 /** P(S_k ≥ b and no earlier crossing), from the previous sub-density (null at the first look). */
-function crossing(previous: SubDensity | null, b: number, fraction: number, increment: number): number {
+function crossing(
+  previous: SubDensity | null,
+  b: number,
+  fraction: number,
+  increment: number,
+): number {
   if (b === Number.POSITIVE_INFINITY) return 0;
   if (previous === null) return normalUpperTail(b / Math.sqrt(fraction));
   const sd = Math.sqrt(increment);
   let sum = 0;
   for (let i = 0; i < previous.points.length; i++) {
-    sum += (previous.weighted[i] as number) * normalUpperTail((b - (previous.points[i] as number)) / sd);
+    sum +=
+      (previous.weighted[i] as number) * normalUpperTail((b - (previous.points[i] as number)) / sd);
   }
   return sum;
 }
 
 /** The sub-density of S_k below the boundary b (S scale), on a fresh grid. */
-function nextDensity(previous: SubDensity | null, b: number, fraction: number, increment: number): SubDensity {
+function nextDensity(
+  previous: SubDensity | null,
+  b: number,
+  fraction: number,
+  increment: number,
+): SubDensity {
   const sdTotal = Math.sqrt(fraction);
   const upper = Math.min(b, LOWER_SDS * sdTotal);
   const { points, weights } = simpsonGrid(-LOWER_SDS * sdTotal, upper, Math.sqrt(increment));
@@ -70,7 +88,8 @@ function nextDensity(previous: SubDensity | null, b: number, fraction: number, i
     } else {
       density = 0;
       for (let j = 0; j < previous.points.length; j++) {
-        density += (previous.weighted[j] as number) * normalPdf((s - (previous.points[j] as number)) / sd);
+        density +=
+          (previous.weighted[j] as number) * normalPdf((s - (previous.points[j] as number)) / sd);
       }
       density /= sd;
     }
@@ -83,9 +102,13 @@ function nextDensity(previous: SubDensity | null, b: number, fraction: number, i
  * Probability under H0 of first crossing at each look, for boundaries `z` on the Z scale
  * (+Infinity: no rejection possible at that look). Their sum is the overall crossing probability.
  */
-export function crossingProbabilities(fractions: readonly number[], z: readonly number[]): number[] {
+export function crossingProbabilities(
+  fractions: readonly number[],
+  z: readonly number[],
+): number[] {
   checkFractions(fractions);
-  if (z.length !== fractions.length) throw new RangeError('crossingProbabilities: one boundary per look');
+  if (z.length !== fractions.length)
+    throw new RangeError('crossingProbabilities: one boundary per look');
   const result: number[] = [];
   let density: SubDensity | null = null;
   let previousFraction = 0;
@@ -113,9 +136,13 @@ export interface GroupSequentialBoundary {
  * Example: one look at 0.025 gives z = 1.96; five equally spaced looks at 0.025 with Pocock's
  * constant boundary would need z = 2.413 at every look.
  */
-export function spendingBoundaries(fractions: readonly number[], cumulativeAlpha: readonly number[]): GroupSequentialBoundary {
+export function spendingBoundaries(
+  fractions: readonly number[],
+  cumulativeAlpha: readonly number[],
+): GroupSequentialBoundary {
   checkFractions(fractions);
-  if (cumulativeAlpha.length !== fractions.length) throw new RangeError('spendingBoundaries: one cumulative alpha per look');
+  if (cumulativeAlpha.length !== fractions.length)
+    throw new RangeError('spendingBoundaries: one cumulative alpha per look');
   const z: number[] = [];
   const crossed: number[] = [];
   let density: SubDensity | null = null;

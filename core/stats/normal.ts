@@ -52,12 +52,22 @@ export function normalCdf(x: number): number {
   return x <= 0 ? absoluteTail(x) : 1 - absoluteTail(x);
 }
 
-const A = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-const B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-const C = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+const A = [
+  -3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2,
+  -3.066479806614716e1, 2.506628277459239,
+];
+const B = [
+  -5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1,
+  -1.328068155288572e1,
+];
+const C = [
+  -7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734,
+  4.374664141464968, 2.938163982698783,
+];
 const D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
 
-const poly = (c: readonly number[], x: number): number => c.reduce((acc, coefficient) => acc * x + coefficient, 0);
+const poly = (c: readonly number[], x: number): number =>
+  c.reduce((acc, coefficient) => acc * x + coefficient, 0);
 
 /** Acklam's approximation to the lower-tail quantile. */
 function acklam(p: number): number {
@@ -80,7 +90,8 @@ function acklam(p: number): number {
  * tail keeps small levels (1e-12) exact: normalUpperQuantile(0.025) = 1.959963984540054.
  */
 export function normalUpperQuantile(upper: number): number {
-  if (!(upper >= 0 && upper <= 1)) throw new RangeError(`normalUpperQuantile: probability must be in [0, 1], got ${upper}`);
+  if (!(upper >= 0 && upper <= 1))
+    throw new RangeError(`normalUpperQuantile: probability must be in [0, 1], got ${upper}`);
   if (upper === 0) return Number.POSITIVE_INFINITY;
   if (upper === 1) return Number.NEGATIVE_INFINITY;
   let z = -acklam(upper);

@@ -7,7 +7,14 @@
  * Welch's test on the two samples counts that shared variation as noise twice over; the paired
  * test removes it, at the price of n − 1 instead of about 2n − 2 degrees of freedom.
  */
-import { allFinite, exactTest, NO_TEST, sampleMoments, tPValues, type WelchDegenerate } from './welch.js';
+import {
+  allFinite,
+  exactTest,
+  NO_TEST,
+  sampleMoments,
+  tPValues,
+  type WelchDegenerate,
+} from './welch.js';
 
 export interface PairedResult {
   /** (mean(d) − margin) / (s_d / √n). */
@@ -36,7 +43,8 @@ export function pairedT(differences: readonly number[], margin = 0): PairedResul
   const n = differences.length;
   const { mean: m, variance: v } = sampleMoments(differences);
   const base = { meanDifference: m, varianceDifference: v, pairs: n, margin };
-  if (!allFinite(differences) || !Number.isFinite(margin)) return { ...base, ...NO_TEST, degenerate: 'non-finite' };
+  if (!allFinite(differences) || !Number.isFinite(margin))
+    return { ...base, ...NO_TEST, degenerate: 'non-finite' };
   if (n < 2) return { ...base, ...NO_TEST, degenerate: 'too-few-samples' };
   const diff = m - margin;
   if (v === 0) return { ...base, ...exactTest(diff, n - 1) };

@@ -56,7 +56,8 @@ export interface WelchOptions {
 }
 
 /** Whether every value is a finite number. */
-export const allFinite = (values: readonly number[]): boolean => values.every((v) => Number.isFinite(v));
+export const allFinite = (values: readonly number[]): boolean =>
+  values.every((v) => Number.isFinite(v));
 
 /** Mean and sample variance, NaN where undefined (variance needs two values). */
 export function sampleMoments(values: readonly number[]): { mean: number; variance: number } {
@@ -69,7 +70,10 @@ export function sampleMoments(values: readonly number[]): { mean: number; varian
  * P-values of a t statistic with `df` degrees of freedom. Both tails come from the CDF directly
  * (P(T > t) = cdf(−t) by symmetry), never as `1 − cdf`, so tiny p-values keep their precision.
  */
-export function tPValues(t: number, df: number): { pTwoSided: number; pGreater: number; pLess: number } {
+export function tPValues(
+  t: number,
+  df: number,
+): { pTwoSided: number; pGreater: number; pLess: number } {
   const pGreater = tCdf(-t, df);
   const pLess = tCdf(t, df);
   return { pGreater, pLess, pTwoSided: Math.min(1, 2 * Math.min(pGreater, pLess)) };
@@ -108,7 +112,11 @@ export function exactTest(diff: number, df: number) {
  * se² = s_c²/n_c + s_b²/n_b, and Welch–Satterthwaite df. Returns a degenerate result for inputs
  * where the test is undefined (see {@link WelchResult}); never throws.
  */
-export function welch(canary: readonly number[], baseline: readonly number[], options: WelchOptions = {}): WelchResult {
+export function welch(
+  canary: readonly number[],
+  baseline: readonly number[],
+  options: WelchOptions = {},
+): WelchResult {
   const margin = options.margin ?? 0;
   const c = sampleMoments(canary);
   const b = sampleMoments(baseline);

@@ -26,7 +26,7 @@ function lockDigest() {
 export function ensureNodeModules({ log = (m) => console.error(m) } = {}) {
   const digest = lockDigest();
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === digest) return;
-  log('[setup] installing npm dependencies (the lockfile\'s versions)');
+  log("[setup] installing npm dependencies (the lockfile's versions)");
   run('npm', NPM_INSTALL_ARGS, { cwd: repoRoot });
   writeFileSync(stampFile, digest);
 }

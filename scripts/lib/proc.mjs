@@ -27,7 +27,8 @@ export function isExecutable(file) {
 export function run(cmd, args, options = {}) {
   const result = spawnSync(cmd, args, { stdio: 'inherit', ...options });
   if (result.error) throw new Error(`${cmd} ${args.join(' ')}: ${result.error.message}`);
-  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+  if (result.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
   return result;
 }
 
@@ -60,14 +61,25 @@ export function portInUse(port, host = '127.0.0.1') {
  * neither root nor sudo is available (sudo -n fails when it would ask for a password), or when the
  * install fails; callers then try another way or explain how to install by hand.
  */
-export function aptInstall(packages, { log = () => {}, root = typeof process.getuid === 'function' && process.getuid() === 0 } = {}) {
+export function aptInstall(
+  packages,
+  { log = () => {}, root = typeof process.getuid === 'function' && process.getuid() === 0 } = {},
+) {
   if (!onPath('apt-get')) return false;
   if (!root && !onPath('sudo')) return false;
   const asRoot = (args) => {
-    const argv = [...(root ? [] : ['sudo', '-n']), 'env', 'DEBIAN_FRONTEND=noninteractive', ...args];
-    return spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] }).status === 0;
+    const argv = [
+      ...(root ? [] : ['sudo', '-n']),
+      'env',
+      'DEBIAN_FRONTEND=noninteractive',
+      ...args,
+    ];
+    return (
+      spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] }).status === 0
+    );
   };
-  const install = () => asRoot(['apt-get', 'install', '-y', '--no-install-recommends', ...packages]);
+  const install = () =>
+    asRoot(['apt-get', 'install', '-y', '--no-install-recommends', ...packages]);
   log(`installing ${packages.join(', ')} with apt-get${root ? '' : ' (through sudo -n)'}`);
   if (install()) return true;
   log('apt-get install failed; running apt-get update and trying again');

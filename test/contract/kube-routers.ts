@@ -11,8 +11,17 @@ import { describeRef, type ObjectRef } from '../../activities/kube/objects.js';
 import { ObjectNotFoundError } from '../../activities/routers/errors.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
 import type { Cohort } from '../../core/routing/config.js';
-import { freshNamespace, mergePatchObject, readObject, testKube } from '../fixtures/kube/cluster.js';
-import { describeTrafficRouterContract, type RouterWorld, type WriteProbe } from './traffic-router.contract.js';
+import {
+  freshNamespace,
+  mergePatchObject,
+  readObject,
+  testKube,
+} from '../fixtures/kube/cluster.js';
+import {
+  describeTrafficRouterContract,
+  type RouterWorld,
+  type WriteProbe,
+} from './traffic-router.contract.js';
 
 export interface RouterFixture {
   /** The router under test, built on the clients handed to `setup`. */
@@ -61,7 +70,10 @@ export function instrument(kube: KubeClients): Instrumented {
           await hook();
         }
         if (isWrite && beforeEach) await beforeEach();
-        const result = await ((value as (...a: unknown[]) => unknown).apply(target, args) as Promise<unknown>);
+        const result = await ((value as (...a: unknown[]) => unknown).apply(
+          target,
+          args,
+        ) as Promise<unknown>);
         if (isWrite && after) {
           const hook = after;
           after = undefined;
@@ -84,15 +96,26 @@ export function instrument(kube: KubeClients): Instrumented {
 const OTHER_WRITER = 'contract.test/other-writer';
 
 /** Another writer's view of the weighted object: an annotation of its own, and a whole-object restore. */
-function otherWriter(admin: KubeClients, ref: ObjectRef): Pick<RouterWorld, 'interfere' | 'interferenceKept' | 'save'> {
+function otherWriter(
+  admin: KubeClients,
+  ref: ObjectRef,
+): Pick<RouterWorld, 'interfere' | 'interferenceKept' | 'save'> {
   let mark = 0;
   return {
     // a new value each time, so every interference is a real change (a new resourceVersion)
-    interfere: async () => void (await mergePatchObject(admin, ref, { metadata: { annotations: { [OTHER_WRITER]: `was-here-${++mark}` } } })),
-    interferenceKept: async () => (await readObject(admin, ref)).metadata.annotations?.[OTHER_WRITER] === `was-here-${mark}`,
+    interfere: async () =>
+      void (await mergePatchObject(admin, ref, {
+        metadata: { annotations: { [OTHER_WRITER]: `was-here-${++mark}` } },
+      })),
+    interferenceKept: async () =>
+      (await readObject(admin, ref)).metadata.annotations?.[OTHER_WRITER] === `was-here-${mark}`,
     save: async () => {
       const before = await readObject(admin, ref);
-      return async () => void (await mergePatchObject(admin, ref, { metadata: { annotations: before.metadata.annotations ?? {} }, spec: before.spec }));
+      return async () =>
+        void (await mergePatchObject(admin, ref, {
+          metadata: { annotations: before.metadata.annotations ?? {} },
+          spec: before.spec,
+        }));
     },
   };
 }
@@ -119,7 +142,11 @@ export function describeKubeRouterContract(contract: RouterContract): void {
     async missing(prefix) {
       const admin = kube as KubeClients;
       const namespace = await freshNamespace(admin, prefix);
-      return { ...contract.missing(admin, namespace), error: ObjectNotFoundError, nonRetryable: true };
+      return {
+        ...contract.missing(admin, namespace),
+        error: ObjectNotFoundError,
+        nonRetryable: true,
+      };
     },
   });
 }

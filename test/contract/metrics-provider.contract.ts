@@ -5,7 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MetricsUnavailableError } from '../../activities/metrics/errors.js';
-import type { BucketRange, MetricsProvider, MetricsTarget } from '../../activities/metrics/types.js';
+import type {
+  BucketRange,
+  MetricsProvider,
+  MetricsTarget,
+} from '../../activities/metrics/types.js';
 import type { BucketCounts, BucketSeries } from '../../core/types.js';
 
 export interface MetricsProviderFixture {
@@ -29,7 +33,8 @@ function expectCountsValid(counts: BucketCounts): void {
     expect(value).toBeGreaterThanOrEqual(0);
   }
   expect(counts.errors).toBeLessThanOrEqual(counts.requests);
-  if (counts.latencyQuantileMs !== undefined) expect(Number.isFinite(counts.latencyQuantileMs)).toBe(true);
+  if (counts.latencyQuantileMs !== undefined)
+    expect(Number.isFinite(counts.latencyQuantileMs)).toBe(true);
 }
 
 function expectAligned(series: BucketSeries, range: BucketRange): void {
@@ -44,7 +49,10 @@ function expectAligned(series: BucketSeries, range: BucketRange): void {
   });
 }
 
-export function describeMetricsProviderContract(name: string, fixture: () => MetricsProviderFixture): void {
+export function describeMetricsProviderContract(
+  name: string,
+  fixture: () => MetricsProviderFixture,
+): void {
   describe(`MetricsProvider contract: ${name}`, () => {
     it('returns one bucket per bucket length of an aligned range, ending at aligned times, for both arms alike', async () => {
       const { provider, target, range } = fixture();
@@ -57,7 +65,11 @@ export function describeMetricsProviderContract(name: string, fixture: () => Met
 
     it('keeps only whole buckets of an unaligned range', async () => {
       const { provider, target, range } = fixture();
-      const unaligned = { ...range, startMs: range.startMs - 1, endMs: range.endMs + range.bucketMs - 1 };
+      const unaligned = {
+        ...range,
+        startMs: range.startMs - 1,
+        endMs: range.endMs + range.bucketMs - 1,
+      };
       const series = await provider.fetchBuckets(target, unaligned);
       expectAligned(series, unaligned);
       // The partial bucket at the start is dropped; the one at the end is not whole either.
@@ -67,7 +79,11 @@ export function describeMetricsProviderContract(name: string, fixture: () => Met
 
     it('returns no buckets for a range shorter than one bucket', async () => {
       const { provider, target, range } = fixture();
-      const series = await provider.fetchBuckets(target, { ...range, startMs: range.startMs + 1, endMs: range.startMs + range.bucketMs });
+      const series = await provider.fetchBuckets(target, {
+        ...range,
+        startMs: range.startMs + 1,
+        endMs: range.startMs + range.bucketMs,
+      });
       expect(series.timestamps).toEqual([]);
       expect(series.canary).toEqual([]);
       expect(series.baseline).toEqual([]);
@@ -84,7 +100,8 @@ export function describeMetricsProviderContract(name: string, fixture: () => Met
     it('reports buckets without data as null and buckets with data as counts', async () => {
       const { provider, target, range, knownMissing, knownPresent } = fixture();
       const series = await provider.fetchBuckets(target, range);
-      const at = (arm: 'canary' | 'baseline', end: number) => series[arm][series.timestamps.indexOf(end)];
+      const at = (arm: 'canary' | 'baseline', end: number) =>
+        series[arm][series.timestamps.indexOf(end)];
       for (const end of knownMissing.canary) expect(at('canary', end)).toBeNull();
       for (const end of knownMissing.baseline) expect(at('baseline', end)).toBeNull();
       for (const end of knownPresent) {

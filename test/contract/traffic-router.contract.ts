@@ -13,7 +13,11 @@
  * the engine changes them.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConflictRetriesExhaustedError, InvalidWeightsError, RouteVerificationError } from '../../activities/routers/errors.js';
+import {
+  ConflictRetriesExhaustedError,
+  InvalidWeightsError,
+  RouteVerificationError,
+} from '../../activities/routers/errors.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
 import type { Cohort } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
@@ -85,7 +89,11 @@ const INVALID_WEIGHTS: [string, Weights][] = [
   ['a weight that is not a number', { stable: Number.NaN, canary: 100 }],
 ];
 
-const failure = (work: Promise<unknown>): Promise<unknown> => work.then(() => undefined, (e: unknown) => e);
+const failure = (work: Promise<unknown>): Promise<unknown> =>
+  work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 /** Registers the contract's tests for one router. */
 export function describeTrafficRouterContract(contract: TrafficRouterContract): void {
@@ -105,7 +113,12 @@ export function describeTrafficRouterContract(contract: TrafficRouterContract): 
       const { router } = world;
       await router.initialize([]);
       expect(await router.getWeights()).toEqual({ stable: 100, canary: 0 });
-      for (const weights of [{ stable: 90, canary: 10 }, { stable: 33, canary: 67 }, { stable: 0, canary: 100 }, { stable: 100, canary: 0 }]) {
+      for (const weights of [
+        { stable: 90, canary: 10 },
+        { stable: 33, canary: 67 },
+        { stable: 0, canary: 100 },
+        { stable: 100, canary: 0 },
+      ]) {
         expect(await router.setWeights(weights)).toEqual(weights);
         expect(await router.getWeights()).toEqual(weights);
         if (world.servedWeights) expect(await world.servedWeights()).toEqual(weights);
@@ -134,7 +147,10 @@ export function describeTrafficRouterContract(contract: TrafficRouterContract): 
         await world.interfere();
       });
       const writesBefore = world.probe.writes();
-      expect(await world.router.setWeights({ stable: 80, canary: 20 })).toEqual({ stable: 80, canary: 20 });
+      expect(await world.router.setWeights({ stable: 80, canary: 20 })).toEqual({
+        stable: 80,
+        canary: 20,
+      });
       expect(interfered).toBe(1);
       // The first write carried a stale version and was refused; the retry built on the other write.
       expect(world.probe.writes() - writesBefore).toBeGreaterThanOrEqual(2);
@@ -183,7 +199,11 @@ export function describeTrafficRouterContract(contract: TrafficRouterContract): 
     it('fails with an error naming its object when that object is missing', async () => {
       const missing = await contract.missing('contract-missing');
       const { router } = missing;
-      for (const call of [() => router.getWeights(), () => router.setWeights({ stable: 90, canary: 10 }), () => router.initialize([])]) {
+      for (const call of [
+        () => router.getWeights(),
+        () => router.setWeights({ stable: 90, canary: 10 }),
+        () => router.initialize([]),
+      ]) {
         const error = await failure(call());
         expect(error).toBeInstanceOf(missing.error);
         expect((error as { nonRetryable?: boolean }).nonRetryable).toBe(missing.nonRetryable);
@@ -228,14 +248,17 @@ export function describeTrafficRouterContract(contract: TrafficRouterContract): 
       expect(await world.leftovers()).toEqual([]);
     });
 
-    it.each(INVALID_WEIGHTS)('rejects %s before any call to its backend', async (_label, weights) => {
-      const world = await fresh('contract-invalid');
-      const callsBefore = world.probe.calls.length;
-      const error = await failure(world.router.setWeights(weights));
-      expect(error).toBeInstanceOf(InvalidWeightsError);
-      expect((error as InvalidWeightsError).nonRetryable).toBe(true);
-      expect((error as Error).message).toContain(world.router.target);
-      expect(world.probe.calls.length).toBe(callsBefore);
-    });
+    it.each(INVALID_WEIGHTS)(
+      'rejects %s before any call to its backend',
+      async (_label, weights) => {
+        const world = await fresh('contract-invalid');
+        const callsBefore = world.probe.calls.length;
+        const error = await failure(world.router.setWeights(weights));
+        expect(error).toBeInstanceOf(InvalidWeightsError);
+        expect((error as InvalidWeightsError).nonRetryable).toBe(true);
+        expect((error as Error).message).toContain(world.router.target);
+        expect(world.probe.calls.length).toBe(callsBefore);
+      },
+    );
   });
 }

@@ -46,7 +46,11 @@ export interface WorkloadManagerContract {
   missing(prefix: string): Promise<MissingWorkloads>;
 }
 
-const failure = (work: Promise<unknown>): Promise<unknown> => work.then(() => undefined, (e: unknown) => e);
+const failure = (work: Promise<unknown>): Promise<unknown> =>
+  work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 /** Collects progress reports, as an activity's heartbeat would. */
 function progress() {
@@ -95,7 +99,7 @@ export function describeWorkloadManagerContract(contract: WorkloadManagerContrac
       expect(await world.stableRuns()).toBe(world.versions.stable);
     });
 
-    it('promotes the canary\'s version to the stable arm, reporting progress, and promoting again changes nothing', async () => {
+    it("promotes the canary's version to the stable arm, reporting progress, and promoting again changes nothing", async () => {
       const world = await fresh('wl-contract-promote');
       const p = progress();
       await world.manager.prepareCanary(p.report);
@@ -146,12 +150,20 @@ export function describeWorkloadManagerContract(contract: WorkloadManagerContrac
     it('fails with an error naming the object when its workloads are missing', async () => {
       const missing = await contract.missing('wl-contract-missing');
       const { manager } = missing;
-      for (const call of [() => manager.prepareCanary(() => undefined), () => manager.snapshotStable(), () => manager.promoteStable(() => undefined), () => manager.scaleDownCanary(() => undefined)]) {
+      for (const call of [
+        () => manager.prepareCanary(() => undefined),
+        () => manager.snapshotStable(),
+        () => manager.promoteStable(() => undefined),
+        () => manager.scaleDownCanary(() => undefined),
+      ]) {
         const error = await failure(call());
         expect(error).toBeInstanceOf(missing.error);
         expect((error as { nonRetryable?: boolean }).nonRetryable).toBe(missing.nonRetryable);
         const message = (error as Error).message;
-        expect({ message, namesObject: missing.objects.some((object) => message.includes(object)) }).toEqual({ message, namesObject: true });
+        expect({
+          message,
+          namesObject: missing.objects.some((object) => message.includes(object)),
+        }).toEqual({ message, namesObject: true });
       }
     });
   });

@@ -38,29 +38,47 @@ export function testTokenStore(): TokenStore {
   ]);
 }
 
-export const auth = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
-export const jsonHeaders = (token: string): Record<string, string> => ({ ...auth(token), 'content-type': 'application/json' });
+export const auth = (token: string): Record<string, string> => ({
+  authorization: `Bearer ${token}`,
+});
+export const jsonHeaders = (token: string): Record<string, string> => ({
+  ...auth(token),
+  'content-type': 'application/json',
+});
 
 /** A client whose every use throws: unit tests must answer before reaching Temporal. */
 export function neverCalledClient(): Client {
-  return new Proxy({}, {
-    get(_target, property) {
-      if (property === 'options') return { namespace: 'default' };
-      if (property === 'connection') return { options: { address: 'never-called:7233' } };
-      throw new Error(`the unit test reached Temporal (client.${String(property)})`);
+  return new Proxy(
+    {},
+    {
+      get(_target, property) {
+        if (property === 'options') return { namespace: 'default' };
+        if (property === 'connection') return { options: { address: 'never-called:7233' } };
+        throw new Error(`the unit test reached Temporal (client.${String(property)})`);
+      },
     },
-  }) as Client;
+  ) as Client;
 }
 
 /** Collects log lines instead of printing them. */
 export function memoryLogger(): ApiLogger & { lines: { fields: object; message: string }[] } {
   const lines: { fields: object; message: string }[] = [];
-  return { lines, info: (fields, message) => lines.push({ fields, message }), error: (fields, message) => lines.push({ fields, message }) };
+  return {
+    lines,
+    info: (fields, message) => lines.push({ fields, message }),
+    error: (fields, message) => lines.push({ fields, message }),
+  };
 }
 
 /** An app for unit tests: every route is reachable, Temporal never is. */
 export function unitApp(overrides: Partial<AppDeps> = {}) {
-  return createApp({ client: neverCalledClient(), tokens: testTokenStore(), metrics: new ApiMetrics({ processMetrics: false }), logger: memoryLogger(), ...overrides });
+  return createApp({
+    client: neverCalledClient(),
+    tokens: testTokenStore(),
+    metrics: new ApiMetrics({ processMetrics: false }),
+    logger: memoryLogger(),
+    ...overrides,
+  });
 }
 
 export interface ApiStack {
@@ -82,11 +100,15 @@ export interface ApiStack {
  * A worker with fake activities on the shared dev server, and the API on top. Verdicts come from
  * `verdict(input)`: by default a canary whose version starts with "bad" fails, any other passes.
  */
-export async function startApiStack(options: { verdict?: (input: AnalyseInput) => Verdict } = {}): Promise<ApiStack> {
+export async function startApiStack(
+  options: { verdict?: (input: AnalyseInput) => Verdict } = {},
+): Promise<ApiStack> {
   const env = await connectTestEnv();
   const cluster = newFakeCluster();
   const taskQueue = uniqueTaskQueue('api');
-  const verdict = options.verdict ?? ((input: AnalyseInput) => (input.spec.canaryVersion.startsWith('bad') ? 'fail' : 'pass'));
+  const verdict =
+    options.verdict ??
+    ((input: AnalyseInput) => (input.spec.canaryVersion.startsWith('bad') ? 'fail' : 'pass'));
   let worker: Worker;
   try {
     worker = await startWorker(env, taskQueue, fakeActivities(cluster, verdict));
@@ -96,7 +118,15 @@ export async function startApiStack(options: { verdict?: (input: AnalyseInput) =
   }
   const running = worker.run();
   const metrics = new ApiMetrics({ processMetrics: false });
-  const deps = { client: env.client, tokens: testTokenStore(), taskQueue, metrics, logger: memoryLogger(), streamPollMs: 200, temporalUiUrl: 'http://temporal-ui.test' };
+  const deps = {
+    client: env.client,
+    tokens: testTokenStore(),
+    taskQueue,
+    metrics,
+    logger: memoryLogger(),
+    streamPollMs: 200,
+    temporalUiUrl: 'http://temporal-ui.test',
+  };
   const app = createApp(deps);
   const servers: ApiServer[] = [];
   const stopWorker = async (): Promise<void> => {
@@ -104,7 +134,11 @@ export async function startApiStack(options: { verdict?: (input: AnalyseInput) =
     await running;
   };
   return {
-    env, cluster, taskQueue, metrics, app,
+    env,
+    cluster,
+    taskQueue,
+    metrics,
+    app,
     appWith: (overrides) => createApp({ ...deps, ...overrides }),
     async serve(serveOptions = {}) {
       const server = await startApiServer({ ...deps, port: 0, ...serveOptions });
@@ -132,7 +166,10 @@ export interface SseEvent {
 }
 
 /** Reads a Server-Sent Events response to its end (or until `stopAfter` returns true). */
-export async function readSse(response: Response, stopAfter?: (event: SseEvent) => boolean): Promise<SseEvent[]> {
+export async function readSse(
+  response: Response,
+  stopAfter?: (event: SseEvent) => boolean,
+): Promise<SseEvent[]> {
   // the CLI's own parser, so these tests also exercise what `canary --wait` reads with
   const events: SseEvent[] = [];
   for await (const event of parseSse(response.body as ReadableStream<Uint8Array>)) {

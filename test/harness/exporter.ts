@@ -40,7 +40,12 @@ export interface TestExporter {
 }
 
 /** The stable and canary workloads of a release. */
-export function releaseWorkloads(release: { namespace: string; service: string; stableVersion: string; canaryVersion: string }): { baseline: Workload; canary: Workload } {
+export function releaseWorkloads(release: {
+  namespace: string;
+  service: string;
+  stableVersion: string;
+  canaryVersion: string;
+}): { baseline: Workload; canary: Workload } {
   const { namespace, service } = release;
   return {
     baseline: { namespace, service, version: release.stableVersion, canary: false },
@@ -52,15 +57,55 @@ const MS_BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
 export async function startExporter(): Promise<TestExporter> {
   const registry = new Registry();
-  const istioLabels = ['reporter', 'destination_workload_namespace', 'destination_workload', 'destination_service_name', 'destination_version', 'response_code'];
-  const istioRequests = new Counter({ name: 'istio_requests_total', help: 'Istio requests', labelNames: istioLabels, registers: [registry] });
-  const istioDuration = new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Istio request duration', labelNames: istioLabels, buckets: MS_BUCKETS, registers: [registry] });
+  const istioLabels = [
+    'reporter',
+    'destination_workload_namespace',
+    'destination_workload',
+    'destination_service_name',
+    'destination_version',
+    'response_code',
+  ];
+  const istioRequests = new Counter({
+    name: 'istio_requests_total',
+    help: 'Istio requests',
+    labelNames: istioLabels,
+    registers: [registry],
+  });
+  const istioDuration = new Histogram({
+    name: 'istio_request_duration_milliseconds',
+    help: 'Istio request duration',
+    labelNames: istioLabels,
+    buckets: MS_BUCKETS,
+    registers: [registry],
+  });
   const appLabels = ['namespace', 'service', 'version', 'code', 'method'];
-  const appRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests', labelNames: appLabels, registers: [registry] });
-  const appDuration = new Histogram({ name: 'http_request_duration_seconds', help: 'HTTP request duration', labelNames: appLabels, buckets: MS_BUCKETS.map((b) => b / 1000), registers: [registry] });
+  const appRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests',
+    labelNames: appLabels,
+    registers: [registry],
+  });
+  const appDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames: appLabels,
+    buckets: MS_BUCKETS.map((b) => b / 1000),
+    registers: [registry],
+  });
   const nginxLabels = ['namespace', 'ingress', 'service', 'status', 'canary', 'method', 'path'];
-  const nginxRequests = new Counter({ name: 'nginx_ingress_controller_requests', help: 'NGINX requests', labelNames: nginxLabels, registers: [registry] });
-  const nginxDuration = new Histogram({ name: 'nginx_ingress_controller_request_duration_seconds', help: 'NGINX request duration', labelNames: nginxLabels, buckets: MS_BUCKETS.map((b) => b / 1000), registers: [registry] });
+  const nginxRequests = new Counter({
+    name: 'nginx_ingress_controller_requests',
+    help: 'NGINX requests',
+    labelNames: nginxLabels,
+    registers: [registry],
+  });
+  const nginxDuration = new Histogram({
+    name: 'nginx_ingress_controller_request_duration_seconds',
+    help: 'NGINX request duration',
+    labelNames: nginxLabels,
+    buckets: MS_BUCKETS.map((b) => b / 1000),
+    registers: [registry],
+  });
 
   const istio = (w: Workload, reporter: string, code: string) => ({
     reporter,
@@ -70,7 +115,13 @@ export async function startExporter(): Promise<TestExporter> {
     destination_version: w.version,
     response_code: code,
   });
-  const app = (w: Workload, code: string) => ({ namespace: w.namespace, service: w.service, version: w.version, code, method: 'GET' });
+  const app = (w: Workload, code: string) => ({
+    namespace: w.namespace,
+    service: w.service,
+    version: w.version,
+    code,
+    method: 'GET',
+  });
   const nginx = (w: Workload, code: string) => ({
     namespace: w.namespace,
     ingress: w.service,
@@ -84,11 +135,13 @@ export async function startExporter(): Promise<TestExporter> {
   /** Adds `count` requests with one status code, each taking latencyMs. */
   const add = (w: Workload, code: string, count: number, latencyMs: number): void => {
     if (count === 0) return;
-    for (const reporter of ['destination', 'source']) istioRequests.inc(istio(w, reporter, code), count);
+    for (const reporter of ['destination', 'source'])
+      istioRequests.inc(istio(w, reporter, code), count);
     appRequests.inc(app(w, code), count);
     nginxRequests.inc(nginx(w, code), count);
     for (let i = 0; i < count; i += 1) {
-      for (const reporter of ['destination', 'source']) istioDuration.observe(istio(w, reporter, code), latencyMs);
+      for (const reporter of ['destination', 'source'])
+        istioDuration.observe(istio(w, reporter, code), latencyMs);
       appDuration.observe(app(w, code), latencyMs / 1000);
       nginxDuration.observe(nginx(w, code), latencyMs / 1000);
     }
@@ -113,7 +166,8 @@ export async function startExporter(): Promise<TestExporter> {
     url: `http://127.0.0.1:${port}/metrics`,
     record(workload, traffic) {
       const errors = traffic.errors ?? 0;
-      if (errors > traffic.requests) throw new Error(`errors ${errors} exceed requests ${traffic.requests}`);
+      if (errors > traffic.requests)
+        throw new Error(`errors ${errors} exceed requests ${traffic.requests}`);
       const latencyMs = traffic.latencyMs ?? 20;
       add(workload, '200', traffic.requests - errors, latencyMs);
       add(workload, '500', errors, latencyMs);

@@ -36,16 +36,33 @@ export interface FakeCluster {
 
 export function newFakeCluster(stableVersion = 'v1'): FakeCluster {
   return {
-    weights: { stable: 100, canary: 0 }, canaryReplicas: 0, stableVersion, cohortsApplied: false,
-    weightHistory: [], looks: [], calls: [], failRouterWrites: 0, promotionFails: false, lastRestoredAt: null,
-    writeDelayMs: {}, analysisDelayMs: 0, analysisFailsNonRetryable: false, promoteDelayMs: 0, finishDelayMs: 0,
+    weights: { stable: 100, canary: 0 },
+    canaryReplicas: 0,
+    stableVersion,
+    cohortsApplied: false,
+    weightHistory: [],
+    looks: [],
+    calls: [],
+    failRouterWrites: 0,
+    promotionFails: false,
+    lastRestoredAt: null,
+    writeDelayMs: {},
+    analysisDelayMs: 0,
+    analysisFailsNonRetryable: false,
+    promoteDelayMs: 0,
+    finishDelayMs: 0,
   };
 }
 
 /** Verdicts come from `script` in order; the last one repeats. */
-export function fakeActivities(cluster: FakeCluster, script: Verdict[] | ((input: AnalyseInput) => Verdict)): ReleaseActivities {
+export function fakeActivities(
+  cluster: FakeCluster,
+  script: Verdict[] | ((input: AnalyseInput) => Verdict),
+): ReleaseActivities {
   const verdictFor = (input: AnalyseInput): Verdict =>
-    typeof script === 'function' ? script(input) : (script[Math.min(cluster.looks.length - 1, script.length - 1)] ?? 'pass');
+    typeof script === 'function'
+      ? script(input)
+      : (script[Math.min(cluster.looks.length - 1, script.length - 1)] ?? 'pass');
   const write = (canary: number): Weights => {
     if (cluster.failRouterWrites > 0) {
       cluster.failRouterWrites -= 1;
@@ -72,13 +89,29 @@ export function fakeActivities(cluster: FakeCluster, script: Verdict[] | ((input
     async analyseCanary(input): Promise<AnalyseResult> {
       cluster.looks.push(input);
       if (cluster.analysisDelayMs) await new Promise((r) => setTimeout(r, cluster.analysisDelayMs));
-      if (cluster.analysisFailsNonRetryable) throw ApplicationFailure.nonRetryable('bad_data: parse error in the error-rate query', 'MetricsQueryError');
+      if (cluster.analysisFailsNonRetryable)
+        throw ApplicationFailure.nonRetryable(
+          'bad_data: parse error in the error-rate query',
+          'MetricsQueryError',
+        );
       const verdict = verdictFor(input);
       const decision: Decision = {
-        verdict, look: input.look, plannedLooks: input.plannedLooks, decidedBy: 'metric:errorRate',
-        explanation: verdict === 'fail' ? 'error rate 5.0% vs 1.0% baseline, p = 0.0001 < 0.002: roll back' : `scripted ${verdict}`,
+        verdict,
+        look: input.look,
+        plannedLooks: input.plannedLooks,
+        decidedBy: 'metric:errorRate',
+        explanation:
+          verdict === 'fail'
+            ? 'error rate 5.0% vs 1.0% baseline, p = 0.0001 < 0.002: roll back'
+            : `scripted ${verdict}`,
       };
-      return { decision, bucketsUsed: 5, missingBuckets: 0, windowStart: new Date(input.fromMs).toISOString(), windowEnd: new Date(input.toMs).toISOString() };
+      return {
+        decision,
+        bucketsUsed: 5,
+        missingBuckets: 0,
+        windowStart: new Date(input.fromMs).toISOString(),
+        windowEnd: new Date(input.toMs).toISOString(),
+      };
     },
     async snapshotStable(spec) {
       cluster.calls.push('snapshot');
@@ -86,7 +119,10 @@ export function fakeActivities(cluster: FakeCluster, script: Verdict[] | ((input
     },
     async promoteStable(spec) {
       cluster.calls.push('promote');
-      if (cluster.promotionFails) throw new Error(`deployment ${spec.namespace}/${spec.service} did not become ready within 5s`);
+      if (cluster.promotionFails)
+        throw new Error(
+          `deployment ${spec.namespace}/${spec.service} did not become ready within 5s`,
+        );
       cluster.stableVersion = spec.canaryVersion;
       if (cluster.promoteDelayMs) await new Promise((r) => setTimeout(r, cluster.promoteDelayMs));
     },

@@ -31,7 +31,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     dbFile: join(dir, 'temporal.sqlite'),
     logFile: join(dir, 'temporal.log'),
   });
-  console.log(`[harness] temporal dev server on ${server.address} (ready in ${Date.now() - started} ms)`);
+  console.log(
+    `[harness] temporal dev server on ${server.address} (ready in ${Date.now() - started} ms)`,
+  );
   project.provide('temporalAddress', server.address);
 
   let kube: Awaited<ReturnType<typeof startKubeForTests>> = null;

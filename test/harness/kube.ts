@@ -10,7 +10,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,7 +38,11 @@ const READY_TIMEOUT_MS = 90_000;
  * is one, so tests can check the RBAC manifest grants what the engine needs.
  */
 export const PREISSUED_USERS = {
-  'system:serviceaccount:canary-system:canary-engine': ['system:serviceaccounts', 'system:serviceaccounts:canary-system', 'system:authenticated'],
+  'system:serviceaccount:canary-system:canary-engine': [
+    'system:serviceaccounts',
+    'system:serviceaccounts:canary-system',
+    'system:authenticated',
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 export interface KubeHarness {
@@ -44,7 +57,10 @@ export interface KubeHarness {
 }
 
 /** Where the harness wrote the kubeconfig of a pre-issued user: next to the admin's (tests only get the admin's path). */
-export function userKubeconfigPath(adminKubeconfigPath: string, user: keyof typeof PREISSUED_USERS): string {
+export function userKubeconfigPath(
+  adminKubeconfigPath: string,
+  user: keyof typeof PREISSUED_USERS,
+): string {
   return join(dirname(adminKubeconfigPath), `kubeconfig-${user.replace(/[^a-z0-9-]/gi, '_')}.yaml`);
 }
 
@@ -58,8 +74,15 @@ interface Proc {
 export async function startKubeForTests(): Promise<KubeHarness | null> {
   const found = findKubeBinaries();
   if (!found.etcd || !found.kubeApiserver) {
-    const missing = [!found.etcd && 'etcd (ETCD_PATH)', !found.kubeApiserver && 'kube-apiserver (KUBE_APISERVER_PATH)'].filter(Boolean).join(' and ');
-    console.warn(`[harness] no ${missing}: Kubernetes integration tests will be skipped. Run \`node scripts/kube-binaries.mjs\` to provision them.`);
+    const missing = [
+      !found.etcd && 'etcd (ETCD_PATH)',
+      !found.kubeApiserver && 'kube-apiserver (KUBE_APISERVER_PATH)',
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    console.warn(
+      `[harness] no ${missing}: Kubernetes integration tests will be skipped. Run \`node scripts/kube-binaries.mjs\` to provision them.`,
+    );
     return null;
   }
   const started = Date.now();
@@ -72,42 +95,68 @@ export async function startKubeForTests(): Promise<KubeHarness | null> {
   try {
     const etcdPort = await freePort();
     const peerPort = await freePort();
-    const etcd = launch('etcd', found.etcd, [
-      '--name=test', `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdPort}`, `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`, `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-cluster=test=http://127.0.0.1:${peerPort}`, '--log-level=error',
-    ], dir);
+    const etcd = launch(
+      'etcd',
+      found.etcd,
+      [
+        '--name=test',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-cluster=test=http://127.0.0.1:${peerPort}`,
+        '--log-level=error',
+      ],
+      dir,
+    );
     procs.push(etcd);
     await waitFor(etcd, () => httpOk(`http://127.0.0.1:${etcdPort}/health`), 30_000);
 
     const adminToken = randomBytes(24).toString('hex');
     const tokensFile = join(dir, 'tokens.csv');
-    const userTokens = new Map((Object.keys(PREISSUED_USERS) as (keyof typeof PREISSUED_USERS)[]).map((user) => [user, randomBytes(24).toString('hex')]));
-    writeFileSync(tokensFile, [
-      `${adminToken},admin,admin-uid,"system:masters"`,
-      ...[...userTokens].map(([user, token]) => `${token},${user},${user},"${PREISSUED_USERS[user].join(',')}"`),
-    ].join('\n') + '\n');
+    const userTokens = new Map(
+      (Object.keys(PREISSUED_USERS) as (keyof typeof PREISSUED_USERS)[]).map((user) => [
+        user,
+        randomBytes(24).toString('hex'),
+      ]),
+    );
+    writeFileSync(
+      tokensFile,
+      [
+        `${adminToken},admin,admin-uid,"system:masters"`,
+        ...[...userTokens].map(
+          ([user, token]) => `${token},${user},${user},"${PREISSUED_USERS[user].join(',')}"`,
+        ),
+      ].join('\n') + '\n',
+    );
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
     writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const port = await freePort();
     const certDir = join(dir, 'certs');
-    const apiserver = launch('kube-apiserver', found.kubeApiserver, [
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${port}`,
-      `--cert-dir=${certDir}`,
-      `--token-auth-file=${tokensFile}`,
-      '--authorization-mode=RBAC',
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${join(dir, 'sa.pub')}`,
-      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-      '--service-cluster-ip-range=10.96.0.0/16',
-      '--endpoint-reconciler-type=none',
-      '--enable-priority-and-fairness=false',
-      '--profiling=false',
-      '--v=0',
-    ], dir);
+    const apiserver = launch(
+      'kube-apiserver',
+      found.kubeApiserver,
+      [
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${port}`,
+        `--cert-dir=${certDir}`,
+        `--token-auth-file=${tokensFile}`,
+        '--authorization-mode=RBAC',
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${join(dir, 'sa.pub')}`,
+        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+        '--service-cluster-ip-range=10.96.0.0/16',
+        '--endpoint-reconciler-type=none',
+        '--enable-priority-and-fairness=false',
+        '--profiling=false',
+        '--v=0',
+      ],
+      dir,
+    );
     procs.push(apiserver);
     const server = `https://127.0.0.1:${port}`;
     await waitFor(apiserver, () => httpsOk(`${server}/readyz`, adminToken), READY_TIMEOUT_MS);
@@ -115,9 +164,15 @@ export async function startKubeForTests(): Promise<KubeHarness | null> {
     const ca = servingCa(certDir);
     const kubeconfigPath = join(dir, 'kubeconfig.yaml');
     writeFileSync(kubeconfigPath, kubeconfigYaml(server, ca, 'admin', adminToken));
-    for (const [user, token] of userTokens) writeFileSync(userKubeconfigPath(kubeconfigPath, user), kubeconfigYaml(server, ca, user, token));
+    for (const [user, token] of userTokens)
+      writeFileSync(
+        userKubeconfigPath(kubeconfigPath, user),
+        kubeconfigYaml(server, ca, user, token),
+      );
     await installCrds(kubeconfigPath);
-    console.log(`[harness] kube-apiserver on ${server} with CRDs ready in ${Date.now() - started} ms (binaries: ${found.kubeApiserver}, ${found.etcd})`);
+    console.log(
+      `[harness] kube-apiserver on ${server} with CRDs ready in ${Date.now() - started} ms (binaries: ${found.kubeApiserver}, ${found.etcd})`,
+    );
     return {
       kubeconfigPath,
       server,
@@ -132,7 +187,6 @@ export async function startKubeForTests(): Promise<KubeHarness | null> {
   }
 }
 
-
 function launch(name: string, binary: string, args: string[], dir: string): Proc {
   const log = join(dir, `${name}.log`);
   const fd = openSync(log, 'a');
@@ -142,11 +196,17 @@ function launch(name: string, binary: string, args: string[], dir: string): Proc
   return { name, child, log };
 }
 
-async function waitFor(proc: Proc, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function waitFor(
+  proc: Proc,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-      throw new Error(`${proc.name} exited (${proc.child.exitCode ?? proc.child.signalCode}) while starting`);
+      throw new Error(
+        `${proc.name} exited (${proc.child.exitCode ?? proc.child.signalCode}) while starting`,
+      );
     }
     if (await probe()) return;
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -165,10 +225,14 @@ async function httpOk(url: string): Promise<boolean> {
 /** GET over TLS without verifying the (not yet known) self-signed certificate: readiness only. */
 function httpsOk(url: string, token: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(url, { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` }, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
+    const req = request(
+      url,
+      { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` }, timeout: 2000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
     req.on('error', () => resolve(false));
     req.on('timeout', () => req.destroy());
     req.end();
@@ -179,21 +243,33 @@ function httpsOk(url: string, token: string): Promise<boolean> {
 function servingCa(certDir: string): string {
   const crt = readdirSync(certDir).find((f) => f.endsWith('.crt') && !f.includes('loopback'));
   if (!crt) throw new Error(`kube-apiserver wrote no serving certificate into ${certDir}`);
-  const blocks = readFileSync(join(certDir, crt), 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const blocks =
+    readFileSync(join(certDir, crt), 'utf8').match(
+      /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g,
+    ) ?? [];
   const ca = blocks[blocks.length - 1];
   if (!ca) throw new Error(`no certificate in ${join(certDir, crt)}`);
   return `${ca}\n`;
 }
 
 function kubeconfigYaml(server: string, ca: string, user: string, token: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server, 'certificate-authority-data': Buffer.from(ca).toString('base64') } }],
-    users: [{ name: user, user: { token } }],
-    contexts: [{ name: 'test', context: { cluster: 'test', user, namespace: 'default' } }],
-    'current-context': 'test',
-  }, null, 2);
+  return JSON.stringify(
+    {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'test',
+          cluster: { server, 'certificate-authority-data': Buffer.from(ca).toString('base64') },
+        },
+      ],
+      users: [{ name: user, user: { token } }],
+      contexts: [{ name: 'test', context: { cluster: 'test', user, namespace: 'default' } }],
+      'current-context': 'test',
+    },
+    null,
+    2,
+  );
 }
 
 /**
@@ -205,7 +281,9 @@ async function installCrds(kubeconfigPath: string): Promise<void> {
   kc.loadFromFile(kubeconfigPath);
   const api = kc.makeApiClient(CustomObjectsApi);
   const crds: CustomResourceDefinition[] = [];
-  for (const file of readdirSync(CRD_DIR).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(CRD_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(CRD_DIR, file), 'utf8'))) {
       if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]?.message}`);
       const crd = doc.toJS() as CustomResourceDefinition | null;
@@ -217,9 +295,14 @@ async function installCrds(kubeconfigPath: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (const crd of crds) {
     for (;;) {
-      const current = (await api.getClusterCustomObject({ ...at, name: crd.metadata.name })) as CustomResourceDefinition;
-      if (current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
-      if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} was not Established within 30 s`);
+      const current = (await api.getClusterCustomObject({
+        ...at,
+        name: crd.metadata.name,
+      })) as CustomResourceDefinition;
+      if (current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'))
+        break;
+      if (Date.now() > deadline)
+        throw new Error(`CRD ${crd.metadata.name} was not Established within 30 s`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -46,6 +46,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   let stopping: Promise<void> | undefined;
   return {
     url: server.url,
-    stop: () => (stopping ??= server.stop().then(() => rm(dataDir, { recursive: true, force: true }))),
+    stop: () =>
+      (stopping ??= server.stop().then(() => rm(dataDir, { recursive: true, force: true }))),
   };
 }

@@ -4,14 +4,22 @@ import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
 let counter = 0;
 
 /** A spec as a client would send it (defaults not yet filled), for a service no other test uses. */
-export function testSpecBody(overrides: Record<string, unknown> = {}, prefix = 'svc'): Record<string, unknown> {
+export function testSpecBody(
+  overrides: Record<string, unknown> = {},
+  prefix = 'svc',
+): Record<string, unknown> {
   counter += 1;
   return {
     service: `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`,
     stableVersion: 'v1',
     canaryVersion: 'v2',
     router: { type: 'sandbox', url: 'http://127.0.0.1:1' },
-    schedule: { steps: [{ weight: 10, observe: '1s' }, { weight: 50, observe: '1s' }] },
+    schedule: {
+      steps: [
+        { weight: 10, observe: '1s' },
+        { weight: 50, observe: '1s' },
+      ],
+    },
     analysis: { bucket: '1s' },
     ...overrides,
   };

@@ -8,7 +8,10 @@ import { quietRuntime } from './runtime.js';
 /** A test environment on the shared dev server (never a mocked client). */
 export async function connectTestEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress'), namespace: 'default' });
+  return TestWorkflowEnvironment.createFromExistingServer({
+    address: inject('temporalAddress'),
+    namespace: 'default',
+  });
 }
 
 let counter = 0;

@@ -12,14 +12,21 @@ const require = createRequire(import.meta.url);
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/index.ts'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows/index.ts'),
+    logger: quietLogger,
+  });
   return bundle;
 }
 
 const noop = () => undefined;
 const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 
-export async function startWorker(env: TestWorkflowEnvironment, taskQueue: string, activities: ReleaseActivities): Promise<Worker> {
+export async function startWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  activities: ReleaseActivities,
+): Promise<Worker> {
   quietRuntime();
   return Worker.create({
     connection: env.nativeConnection,

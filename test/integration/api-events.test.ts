@@ -4,20 +4,39 @@
  * stream ends with the verdict.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, jsonHeaders, readSse, specBody, startApiStack, TOKENS, type ApiStack, type SseEvent } from '../harness/api.js';
+import {
+  auth,
+  jsonHeaders,
+  readSse,
+  specBody,
+  startApiStack,
+  TOKENS,
+  type ApiStack,
+  type SseEvent,
+} from '../harness/api.js';
 
 let stack: ApiStack;
-beforeAll(async () => { stack = await startApiStack(); });
-afterAll(async () => { await stack?.stop(); });
+beforeAll(async () => {
+  stack = await startApiStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
 
 async function start(overrides: Record<string, unknown>): Promise<string> {
-  const res = await stack.app.request('/v1/releases', { method: 'POST', headers: jsonHeaders(TOKENS.deployer), body: JSON.stringify(specBody(overrides)) });
+  const res = await stack.app.request('/v1/releases', {
+    method: 'POST',
+    headers: jsonHeaders(TOKENS.deployer),
+    body: JSON.stringify(specBody(overrides)),
+  });
   expect(res.status).toBe(201);
   return (await res.json()).id;
 }
 
 const stream = (id: string, headers: Record<string, string> = {}) =>
-  stack.app.request(`/v1/releases/${id}/events`, { headers: { ...auth(TOKENS.viewer), ...headers } });
+  stack.app.request(`/v1/releases/${id}/events`, {
+    headers: { ...auth(TOKENS.viewer), ...headers },
+  });
 
 const data = (event: SseEvent | undefined) => JSON.parse(event?.data ?? 'null');
 
@@ -48,13 +67,25 @@ describe('the release event stream', () => {
     expect(weights).toEqual(expect.arrayContaining([10, 50]));
     const decisions = events.filter((e) => e.event === 'decision').map(data);
     expect(decisions).toHaveLength(2);
-    expect(decisions[0]).toMatchObject({ step: 1, look: 1, verdict: 'pass', explanation: 'scripted pass', action: 'next step' });
+    expect(decisions[0]).toMatchObject({
+      step: 1,
+      look: 1,
+      verdict: 'pass',
+      explanation: 'scripted pass',
+      action: 'next step',
+    });
     expect(decisions[0].decision).toMatchObject({ decision: { decidedBy: 'metric:errorRate' } });
-    expect(events.filter((e) => e.event === 'phase').map((e) => data(e).phase)).toContain('Promoted');
+    expect(events.filter((e) => e.event === 'phase').map((e) => data(e).phase)).toContain(
+      'Promoted',
+    );
 
     const last = events.at(-1);
     expect(last?.event).toBe('verdict');
-    expect(data(last)).toMatchObject({ verdict: 'promoted', phase: 'Promoted', outcome: 'promoted v2: every step passed analysis' });
+    expect(data(last)).toMatchObject({
+      verdict: 'promoted',
+      phase: 'Promoted',
+      outcome: 'promoted v2: every step passed analysis',
+    });
     const ids = events.slice(1).map((e) => e.id);
     expect(ids.every((i) => typeof i === 'string' && /^\d+-\d+-\d+$/.test(i))).toBe(true);
     expect(new Set(ids.slice(0, -1)).size).toBe(ids.length - 1);
@@ -67,7 +98,9 @@ describe('the release event stream', () => {
     expect(events.at(-1)?.event).toBe('verdict');
     expect(verdict).toMatchObject({ verdict: 'rolled back', phase: 'RolledBack' });
     expect(verdict.outcome).toContain('analysis failed at step 1');
-    expect(events.filter((e) => e.event === 'decision').map((e) => data(e).verdict)).toEqual(['fail']);
+    expect(events.filter((e) => e.event === 'decision').map((e) => data(e).verdict)).toEqual([
+      'fail',
+    ]);
   });
 
   it('resumes after Last-Event-ID without repeating earlier events', async () => {
@@ -75,8 +108,12 @@ describe('the release event stream', () => {
     const all = await readSse(await stream(id));
     const events = all.filter((e) => e.event !== 'status');
     const resumeAt = events[2] as SseEvent;
-    const resumed = (await readSse(await stream(id, { 'last-event-id': resumeAt.id as string }))).filter((e) => e.event !== 'status');
-    expect(resumed.map((e) => `${e.event}:${e.id}`)).toEqual(events.slice(3).map((e) => `${e.event}:${e.id}`));
+    const resumed = (
+      await readSse(await stream(id, { 'last-event-id': resumeAt.id as string }))
+    ).filter((e) => e.event !== 'status');
+    expect(resumed.map((e) => `${e.event}:${e.id}`)).toEqual(
+      events.slice(3).map((e) => `${e.event}:${e.id}`),
+    );
   });
 
   it('shows an action by a person in the stream with the actor', async () => {
@@ -84,11 +121,20 @@ describe('the release event stream', () => {
     const res = await stream(id);
     const reading = readSse(res);
     await new Promise((r) => setTimeout(r, 1000));
-    const abort = await stack.app.request(`/v1/releases/${id}/abort`, { method: 'POST', headers: jsonHeaders(TOKENS.approver), body: JSON.stringify({ reason: 'stop it' }) });
+    const abort = await stack.app.request(`/v1/releases/${id}/abort`, {
+      method: 'POST',
+      headers: jsonHeaders(TOKENS.approver),
+      body: JSON.stringify({ reason: 'stop it' }),
+    });
     expect(abort.status).toBe(200);
     const events = await reading;
-    expect(events.filter((e) => e.event === 'action').map((e) => data(e).message)).toEqual(['abort by alice (step 1): stop it']);
-    expect(data(events.at(-1))).toMatchObject({ verdict: 'rolled back', outcome: 'aborted by alice: stop it' });
+    expect(events.filter((e) => e.event === 'action').map((e) => data(e).message)).toEqual([
+      'abort by alice (step 1): stop it',
+    ]);
+    expect(data(events.at(-1))).toMatchObject({
+      verdict: 'rolled back',
+      outcome: 'aborted by alice: stop it',
+    });
   });
 
   it('reports the real verdict of a release that finishes while the stream reads a cached status', async () => {
@@ -101,18 +147,26 @@ describe('the release event stream', () => {
     const events = await readSse(res);
     expect(events.at(-1)?.event).toBe('verdict');
     expect(data(events.at(-1))).toMatchObject({ verdict: 'promoted', phase: 'Promoted' });
-    expect(events.filter((e) => e.event === 'weight').map((e) => data(e).weight)).toEqual(expect.arrayContaining([10, 50]));
+    expect(events.filter((e) => e.event === 'weight').map((e) => data(e).weight)).toEqual(
+      expect.arrayContaining([10, 50]),
+    );
   });
 
   it('ends promptly with the verdict "ended" on a release that was terminated', async () => {
-    const res = await stack.app.request('/v1/releases', { method: 'POST', headers: jsonHeaders(TOKENS.deployer), body: JSON.stringify(specBody({ schedule: { steps: [{ weight: 10, observe: '1m' }] } })) });
+    const res = await stack.app.request('/v1/releases', {
+      method: 'POST',
+      headers: jsonHeaders(TOKENS.deployer),
+      body: JSON.stringify(specBody({ schedule: { steps: [{ weight: 10, observe: '1m' }] } })),
+    });
     expect(res.status).toBe(201);
     const { id, workflowId } = await res.json();
     await readSse(await stream(id), (e) => e.event === 'weight');
     await stack.env.client.workflow.getHandle(workflowId).terminate('test: terminated');
     // wait until the API finds the release not running (visibility follows the termination shortly)
     for (let tries = 0; ; tries += 1) {
-      const found = await (await stack.app.request(`/v1/releases/${id}`, { headers: auth(TOKENS.viewer) })).json();
+      const found = await (
+        await stack.app.request(`/v1/releases/${id}`, { headers: auth(TOKENS.viewer) })
+      ).json();
       if (found.running === false) break;
       expect(tries).toBeLessThan(100);
       await new Promise((r) => setTimeout(r, 100));
@@ -131,9 +185,16 @@ describe('the release event stream', () => {
     const app = stack.appWith({ shutdown: AbortSignal.abort() });
     const res = await streamFrom(app, id);
     expect(res.status).toBe(200);
-    const events = await Promise.race([readSse(res), new Promise<'still streaming'>((r) => setTimeout(() => r('still streaming'), 5000))]);
+    const events = await Promise.race([
+      readSse(res),
+      new Promise<'still streaming'>((r) => setTimeout(() => r('still streaming'), 5000)),
+    ]);
     expect(events).toEqual([]);
-    const abort = await stack.app.request(`/v1/releases/${id}/abort`, { method: 'POST', headers: jsonHeaders(TOKENS.approver), body: JSON.stringify({ reason: 'test done' }) });
+    const abort = await stack.app.request(`/v1/releases/${id}/abort`, {
+      method: 'POST',
+      headers: jsonHeaders(TOKENS.approver),
+      body: JSON.stringify({ reason: 'test done' }),
+    });
     expect(abort.status).toBe(200);
   });
 

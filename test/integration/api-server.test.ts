@@ -8,7 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiMetrics } from '../../api/metrics.js';
 import { startApiServer } from '../../api/server.js';
 import { freePort } from '../../scripts/lib/proc.mjs';
-import { auth, jsonHeaders, memoryLogger, readSse, specBody, startApiStack, testTokenStore, TOKENS, type ApiStack } from '../harness/api.js';
+import {
+  auth,
+  jsonHeaders,
+  memoryLogger,
+  readSse,
+  specBody,
+  startApiStack,
+  testTokenStore,
+  TOKENS,
+  type ApiStack,
+} from '../harness/api.js';
 
 describe('the API with an unreachable Temporal server', () => {
   let server: Awaited<ReturnType<typeof startApiServer>>;
@@ -17,8 +27,12 @@ describe('the API with an unreachable Temporal server', () => {
     const deadPort = await freePort();
     connection = Connection.lazy({ address: `127.0.0.1:${deadPort}` });
     server = await startApiServer({
-      port: 0, client: new Client({ connection }), tokens: testTokenStore(), temporalTimeoutMs: 1000,
-      metrics: new ApiMetrics({ processMetrics: false }), logger: memoryLogger(),
+      port: 0,
+      client: new Client({ connection }),
+      tokens: testTokenStore(),
+      temporalTimeoutMs: 1000,
+      metrics: new ApiMetrics({ processMetrics: false }),
+      logger: memoryLogger(),
     });
   });
   afterAll(async () => {
@@ -31,7 +45,9 @@ describe('the API with an unreachable Temporal server', () => {
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.headers.get('content-type')).toBe('application/problem+json');
-    expect((await ready.json()).detail).toMatch(/^the Temporal server at 127\.0\.0\.1:\d+ did not answer within 2 s/);
+    expect((await ready.json()).detail).toMatch(
+      /^the Temporal server at 127\.0\.0\.1:\d+ did not answer within 2 s/,
+    );
   });
 
   it('answers API calls with a 503 problem that says Temporal is unreachable, within seconds', async () => {
@@ -39,13 +55,19 @@ describe('the API with an unreachable Temporal server', () => {
     const calls = [
       fetch(`${server.url}/v1/releases`, { headers: auth(TOKENS.viewer) }),
       fetch(`${server.url}/v1/releases/some-release`, { headers: auth(TOKENS.viewer) }),
-      fetch(`${server.url}/v1/releases`, { method: 'POST', headers: jsonHeaders(TOKENS.deployer), body: JSON.stringify(specBody()) }),
+      fetch(`${server.url}/v1/releases`, {
+        method: 'POST',
+        headers: jsonHeaders(TOKENS.deployer),
+        body: JSON.stringify(specBody()),
+      }),
     ];
     for (const res of await Promise.all(calls)) {
       expect(res.status).toBe(503);
       const problem = await res.json();
       expect(problem.type).toBe('urn:canary-engine:problem:temporal-unavailable');
-      expect(problem.detail).toMatch(/^the Temporal server at 127\.0\.0\.1:\d+ (is unreachable|did not answer within 1 s)/);
+      expect(problem.detail).toMatch(
+        /^the Temporal server at 127\.0\.0\.1:\d+ (is unreachable|did not answer within 1 s)/,
+      );
     }
     expect(Date.now() - startedAt).toBeLessThan(10_000);
   });
@@ -53,33 +75,51 @@ describe('the API with an unreachable Temporal server', () => {
 
 describe('the API server', () => {
   let stack: ApiStack;
-  beforeAll(async () => { stack = await startApiStack(); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startApiStack();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('serves releases over HTTP and is ready while Temporal answers', async () => {
     const server = await stack.serve();
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(200);
     expect((await ready.json()).status).toBe('ready');
-    const started = await fetch(`${server.url}/v1/releases`, { method: 'POST', headers: jsonHeaders(TOKENS.deployer), body: JSON.stringify(specBody()) });
+    const started = await fetch(`${server.url}/v1/releases`, {
+      method: 'POST',
+      headers: jsonHeaders(TOKENS.deployer),
+      body: JSON.stringify(specBody()),
+    });
     expect(started.status).toBe(201);
     const { id } = await started.json();
-    const events = await readSse(await fetch(`${server.url}/v1/releases/${id}/events`, { headers: auth(TOKENS.viewer) }));
+    const events = await readSse(
+      await fetch(`${server.url}/v1/releases/${id}/events`, { headers: auth(TOKENS.viewer) }),
+    );
     expect(events.at(-1)?.event).toBe('verdict');
     await server.close();
   });
 
   it('ends open event streams on close, lets an in-flight request finish, then stops accepting', async () => {
     const server = await stack.serve();
-    const started = await fetch(`${server.url}/v1/releases`, { method: 'POST', headers: jsonHeaders(TOKENS.deployer), body: JSON.stringify(specBody({ schedule: { steps: [{ weight: 10, observe: '1m' }] } })) });
+    const started = await fetch(`${server.url}/v1/releases`, {
+      method: 'POST',
+      headers: jsonHeaders(TOKENS.deployer),
+      body: JSON.stringify(specBody({ schedule: { steps: [{ weight: 10, observe: '1m' }] } })),
+    });
     const { id } = await started.json();
-    const streamRes = await fetch(`${server.url}/v1/releases/${id}/events`, { headers: auth(TOKENS.viewer) });
+    const streamRes = await fetch(`${server.url}/v1/releases/${id}/events`, {
+      headers: auth(TOKENS.viewer),
+    });
     const reading = readSse(streamRes);
     await new Promise((r) => setTimeout(r, 500));
 
     // an upload still in progress when close() is called: its connection is busy, not idle
     let finishUpload!: () => void;
-    const uploadGate = new Promise<void>((resolve) => { finishUpload = resolve; });
+    const uploadGate = new Promise<void>((resolve) => {
+      finishUpload = resolve;
+    });
     const text = JSON.stringify(specBody());
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
@@ -89,7 +129,12 @@ describe('the API server', () => {
         controller.close();
       },
     });
-    const inFlight = fetch(`${server.url}/v1/releases`, { method: 'POST', headers: jsonHeaders(TOKENS.deployer), body, duplex: 'half' } as RequestInit);
+    const inFlight = fetch(`${server.url}/v1/releases`, {
+      method: 'POST',
+      headers: jsonHeaders(TOKENS.deployer),
+      body,
+      duplex: 'half',
+    } as RequestInit);
     await new Promise((r) => setTimeout(r, 300));
 
     const closedAt = Date.now();
@@ -103,7 +148,11 @@ describe('the API server', () => {
     expect(Date.now() - closedAt).toBeLessThan(5000);
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
 
-    const aborted = await stack.app.request(`/v1/releases/${id}/abort`, { method: 'POST', headers: jsonHeaders(TOKENS.approver), body: JSON.stringify({ reason: 'test over' }) });
+    const aborted = await stack.app.request(`/v1/releases/${id}/abort`, {
+      method: 'POST',
+      headers: jsonHeaders(TOKENS.approver),
+      body: JSON.stringify({ reason: 'test over' }),
+    });
     expect(aborted.status).toBe(200);
   });
 });

@@ -27,13 +27,25 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs the CLI to completion; `onStdout` sees output as it arrives. */
-function canary(args: string[], options: { env?: Record<string, string>; onStdout?: (text: string) => void } = {}): Promise<Run> {
+function canary(
+  args: string[],
+  options: { env?: Record<string, string>; onStdout?: (text: string) => void } = {},
+): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, CANARY_API_URL: server.url, CANARY_API_TOKEN: TOKENS.ops, ...options.env },
+      env: {
+        ...process.env,
+        CANARY_API_URL: server.url,
+        CANARY_API_TOKEN: TOKENS.ops,
+        ...options.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -42,7 +54,9 @@ function canary(args: string[], options: { env?: Record<string, string>; onStdou
       stdout += chunk.toString();
       options.onStdout?.(stdout);
     });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.once('error', reject);
     child.once('close', (code) => {
@@ -52,7 +66,10 @@ function canary(args: string[], options: { env?: Record<string, string>; onStdou
   });
 }
 
-function specFile(overrides: Record<string, unknown> = {}, name = `spec-${Date.now()}-${Math.random().toString(36).slice(2)}.json`): { path: string; spec: Record<string, unknown> } {
+function specFile(
+  overrides: Record<string, unknown> = {},
+  name = `spec-${Date.now()}-${Math.random().toString(36).slice(2)}.json`,
+): { path: string; spec: Record<string, unknown> } {
   const spec = specBody(overrides);
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify(spec));
@@ -80,14 +97,21 @@ describe('canary start --wait', () => {
 
   it('exits 2 when the API cannot be reached', async () => {
     const { path } = specFile();
-    const run = await canary(['start', '-f', path, '--wait'], { env: { CANARY_API_URL: `http://127.0.0.1:${await freePort()}` } });
+    const run = await canary(['start', '-f', path, '--wait'], {
+      env: { CANARY_API_URL: `http://127.0.0.1:${await freePort()}` },
+    });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^canary: cannot reach the canary API at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+    expect(run.stderr).toMatch(
+      /^canary: cannot reach the canary API at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/,
+    );
     expect(run.stdout).toBe('');
   });
 
   it('exits 2 for an invalid spec and lists every problem with its field path', async () => {
-    const { path } = specFile({ schedule: { steps: [{ weight: 150, observe: 'soon' }] }, colour: 'blue' });
+    const { path } = specFile({
+      schedule: { steps: [{ weight: 150, observe: 'soon' }] },
+      colour: 'blue',
+    });
     const run = await canary(['start', '-f', path, '--wait']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('schedule.steps[0].weight: must be at most 100');
@@ -109,14 +133,20 @@ describe('canary start --wait', () => {
     const { path } = specFile();
     const run = await canary(['--json', 'start', '-f', path, '--wait']);
     expect(run.code).toBe(0);
-    const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(events[0]).toMatchObject({ event: 'started', data: { created: true } });
     expect(events.at(-1)).toMatchObject({ event: 'verdict', data: { verdict: 'promoted' } });
     expect(events.filter((e) => e.event === 'decision')).toHaveLength(2);
   });
 
   it('reports the verdict again when a retried CI job starts a release id that already ended', async () => {
-    const { path, spec } = specFile({ releaseId: `ci-retry-${Date.now()}`, canaryVersion: 'bad-v4' });
+    const { path, spec } = specFile({
+      releaseId: `ci-retry-${Date.now()}`,
+      canaryVersion: 'bad-v4',
+    });
     expect((await canary(['start', '-f', path, '--wait'])).code).toBe(1);
     const retry = await canary(['start', '-f', path, '--wait']);
     expect(retry.code).toBe(1);
@@ -127,7 +157,14 @@ describe('canary start --wait', () => {
   it('keeps following across an API restart and resumes where the stream stopped', async () => {
     const own = await stack.serve();
     const port = own.port;
-    const { path } = specFile({ schedule: { steps: [{ weight: 10, observe: '2s' }, { weight: 50, observe: '2s' }] } });
+    const { path } = specFile({
+      schedule: {
+        steps: [
+          { weight: 10, observe: '2s' },
+          { weight: 50, observe: '2s' },
+        ],
+      },
+    });
     let restarted: Promise<ApiServer> | undefined;
     const run = await canary(['start', '-f', path, '--wait'], {
       env: { CANARY_API_URL: own.url },
@@ -151,7 +188,17 @@ describe('canary status, list and actions', () => {
   it('starts from flags alone, pauses, aborts, and status --watch exits 1 for the rollback', async () => {
     const releaseId = `cli-flags-${Date.now()}`;
     const spec = specBody();
-    const started = await canary(['start', '--service', spec.service as string, '--stable', 'v1', '--canary', 'v2', '--release-id', releaseId]);
+    const started = await canary([
+      'start',
+      '--service',
+      spec.service as string,
+      '--stable',
+      'v1',
+      '--canary',
+      'v2',
+      '--release-id',
+      releaseId,
+    ]);
     expect(started.code).toBe(0);
     expect(started.stdout).toContain(`started release ${releaseId}`);
 
@@ -159,19 +206,37 @@ describe('canary status, list and actions', () => {
     expect(approve.code).toBe(2);
     expect(approve.stderr).toContain('no approval gate is pending');
 
-    let paused = await canary(['pause', releaseId, '--comment', 'looking', '--token', TOKENS.approver]);
+    let paused = await canary([
+      'pause',
+      releaseId,
+      '--comment',
+      'looking',
+      '--token',
+      TOKENS.approver,
+    ]);
     for (let i = 0; paused.code !== 0 && i < 20; i++) {
       // the release must reach its first window before pause applies
       await new Promise((r) => setTimeout(r, 250));
-      paused = await canary(['pause', releaseId, '--comment', 'looking', '--token', TOKENS.approver]);
+      paused = await canary([
+        'pause',
+        releaseId,
+        '--comment',
+        'looking',
+        '--token',
+        TOKENS.approver,
+      ]);
     }
     expect(paused.code).toBe(0);
-    expect(paused.stdout).toMatch(new RegExp(`^paused release ${releaseId}: Progressing, step 1/5, canary 10%$`, 'm'));
+    expect(paused.stdout).toMatch(
+      new RegExp(`^paused release ${releaseId}: Progressing, step 1/5, canary 10%$`, 'm'),
+    );
 
     const status = await canary(['status', releaseId]);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`release   ${releaseId}`);
-    expect(status.stdout).toMatch(/phase {5}(Paused|Progressing \(pausing\)), step 1\/5, canary 10%, 4m[\d.]+s left in the window/);
+    expect(status.stdout).toMatch(
+      /phase {5}(Paused|Progressing \(pausing\)), step 1\/5, canary 10%, 4m[\d.]+s left in the window/,
+    );
     expect(status.stdout).toMatch(/pause by alice \(step 1\): looking/);
 
     // visibility may lag a moment behind the start: poll until the release is listed
@@ -181,17 +246,35 @@ describe('canary status, list and actions', () => {
       list = await canary(['list', '--service', spec.service as string]);
     }
     expect(list.code).toBe(0);
-    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+SERVICE\s+CANARY\s+PHASE\s+WEIGHT\s+STARTED$/);
-    expect(list.stdout).toMatch(new RegExp(`^${releaseId}\\s+default/${spec.service as string}\\s+v2\\s+(Paused|Progressing)\\s+10%`, 'm'));
+    expect(list.stdout.split('\n')[0]).toMatch(
+      /^ID\s+SERVICE\s+CANARY\s+PHASE\s+WEIGHT\s+STARTED$/,
+    );
+    expect(list.stdout).toMatch(
+      new RegExp(
+        `^${releaseId}\\s+default/${spec.service as string}\\s+v2\\s+(Paused|Progressing)\\s+10%`,
+        'm',
+      ),
+    );
 
-    const aborted = await canary(['abort', releaseId, '--reason', 'enough', '--token', TOKENS.approver]);
+    const aborted = await canary([
+      'abort',
+      releaseId,
+      '--reason',
+      'enough',
+      '--token',
+      TOKENS.approver,
+    ]);
     expect(aborted.code).toBe(0);
     const watched = await canary(['status', releaseId, '--watch']);
     expect(watched.code).toBe(1);
     expect(watched.stdout).toMatch(/ROLLED BACK: aborted by alice: enough/);
 
     const json = await canary(['--json', 'status', releaseId]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ id: releaseId, phase: 'RolledBack', running: false });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      id: releaseId,
+      phase: 'RolledBack',
+      running: false,
+    });
   });
 
   it('exits 2 for usage errors: an unknown command, a missing --reason, a bad release id', async () => {

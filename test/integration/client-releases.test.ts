@@ -7,7 +7,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actOnRelease } from '../../client/actions.js';
-import { ActionNotApplicableError, ReleaseEndedError, ReleaseIdTakenError, ReleaseNotFoundError } from '../../client/errors.js';
+import {
+  ActionNotApplicableError,
+  ReleaseEndedError,
+  ReleaseIdTakenError,
+  ReleaseNotFoundError,
+} from '../../client/errors.js';
 import { finalStatus, found, locateRelease } from '../../client/reads.js';
 import { startRelease } from '../../client/releases.js';
 import { releaseWorkflowId } from '../../core/spec.js';
@@ -45,14 +50,21 @@ async function visible(releaseId: string): Promise<void> {
 
 describe('starting a release through the client', () => {
   it('refuses a release id that already names a release of another service', async () => {
-    const first = testSpec({ releaseId: `shared-${Date.now()}`, schedule: { steps: [{ weight: 10, observe: '1m' }] } });
+    const first = testSpec({
+      releaseId: `shared-${Date.now()}`,
+      schedule: { steps: [{ weight: 10, observe: '1m' }] },
+    });
     await startRelease(env.client, first, { taskQueue });
     await visible(first.releaseId);
     const other = testSpec({ releaseId: first.releaseId });
     const refusal = startRelease(env.client, other, { taskQueue });
     await expect(refusal).rejects.toThrow(ReleaseIdTakenError);
-    await expect(refusal).rejects.toThrow(`release id ${first.releaseId} already names a release of another service (workflow ${releaseWorkflowId(first.namespace, first.service)})`);
-    await env.client.workflow.getHandle(releaseWorkflowId(first.namespace, first.service)).terminate('test cleanup');
+    await expect(refusal).rejects.toThrow(
+      `release id ${first.releaseId} already names a release of another service (workflow ${releaseWorkflowId(first.namespace, first.service)})`,
+    );
+    await env.client.workflow
+      .getHandle(releaseWorkflowId(first.namespace, first.service))
+      .terminate('test cleanup');
   });
 
   it('refuses to run a release id again once its release has ended, and starts it when the id was generated', async () => {
@@ -61,7 +73,9 @@ describe('starting a release through the client', () => {
     await env.client.workflow.getHandle(started.workflowId).result();
     const again = startRelease(env.client, spec, { taskQueue });
     await expect(again).rejects.toThrow(ReleaseEndedError);
-    await expect(again).rejects.toThrow(`release ${spec.releaseId} already ran and has ended (workflow COMPLETED)`);
+    await expect(again).rejects.toThrow(
+      `release ${spec.releaseId} already ran and has ended (workflow COMPLETED)`,
+    );
     // a generated id names no earlier release: the id checks are skipped
     const rerun = await startRelease(env.client, spec, { taskQueue, idChosen: false });
     expect(rerun.created).toBe(true);
@@ -72,23 +86,29 @@ describe('starting a release through the client', () => {
 describe('reading and acting on a release through the client', () => {
   it('names the release it cannot find', async () => {
     expect(() => found(undefined, 'no-such-release')).toThrow(ReleaseNotFoundError);
-    expect(() => found(undefined, 'no-such-release')).toThrow('no release has the id "no-such-release"');
+    expect(() => found(undefined, 'no-such-release')).toThrow(
+      'no release has the id "no-such-release"',
+    );
   });
 
-  it('refuses an action that does not apply now with the workflow\'s reason, and one on an ended release with its final phase', async () => {
+  it("refuses an action that does not apply now with the workflow's reason, and one on an ended release with its final phase", async () => {
     const spec = testSpec({ schedule: { steps: [{ weight: 10, observe: '1m' }] } });
     await startRelease(env.client, spec, { taskQueue });
     await visible(spec.releaseId);
     const release = found(await locateRelease(env.client, spec.releaseId), spec.releaseId);
     const approve = actOnRelease(env.client, release, 'approve', { actor: 'alice' });
     await expect(approve).rejects.toThrow(ActionNotApplicableError);
-    await expect(approve).rejects.toThrow(`cannot approve release ${spec.releaseId}: no approval gate is pending`);
+    await expect(approve).rejects.toThrow(
+      `cannot approve release ${spec.releaseId}: no approval gate is pending`,
+    );
 
     const status = await actOnRelease(env.client, release, 'promote', { actor: 'alice' });
     expect(status.releaseId).toBe(spec.releaseId);
     expect((await finalStatus(env.client, release)).phase).toBe('Promoted');
     const late = actOnRelease(env.client, release, 'pause', { actor: 'alice' });
     await expect(late).rejects.toThrow(ReleaseEndedError);
-    await expect(late).rejects.toThrow(`cannot pause release ${spec.releaseId}: the release has already ended (Promoted)`);
+    await expect(late).rejects.toThrow(
+      `cannot pause release ${spec.releaseId}: the release has already ended (Promoted)`,
+    );
   });
 });

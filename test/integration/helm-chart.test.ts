@@ -10,7 +10,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import {
+  ApiextensionsV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findHelm } from '../../scripts/helm.mjs';
@@ -28,31 +35,59 @@ const suffix = randomBytes(3).toString('hex');
 const TEAMS = [`team-a-${suffix}`, `team-b-${suffix}`];
 const RELEASE_NAMESPACE = `canary-system-${suffix}`;
 
-const PEM = (label: string) => `-----BEGIN ${label}-----\nMIIBfake${randomBytes(16).toString('base64')}\n-----END ${label}-----\n`;
+const PEM = (label: string) =>
+  `-----BEGIN ${label}-----\nMIIBfake${randomBytes(16).toString('base64')}\n-----END ${label}-----\n`;
 
 /** The value sets the chart is checked with (each applied over values.yaml). */
 const VALUE_SETS: Record<string, Record<string, unknown>> = {
-  default: { api: { tokens: { value: 'ops=0123456789abcdef0123456789abcdef:deployer+approver+viewer\n' } } },
+  default: {
+    api: { tokens: { value: 'ops=0123456789abcdef0123456789abcdef:deployer+approver+viewer\n' } },
+  },
   namespaced: {
     api: { tokens: { existingSecret: 'canary-api-tokens' } },
     rbac: { scope: 'namespaced', namespaces: TEAMS },
-    metricsCredentials: { values: { CANARY_METRICS_TOKEN: 'secret-token', CANARY_METRICS_PASSWORD: 'hunter2' } },
+    metricsCredentials: {
+      values: { CANARY_METRICS_TOKEN: 'secret-token', CANARY_METRICS_PASSWORD: 'hunter2' },
+    },
     networkPolicy: {
       enabled: true,
-      apiFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress' } } }],
-      metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
-      egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 7233, protocol: 'TCP' }, { port: 443, protocol: 'TCP' }, { port: 9090, protocol: 'TCP' }] }],
+      apiFrom: [
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress' } } },
+      ],
+      metricsFrom: [
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+      ],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: '10.0.0.0/8' } }],
+          ports: [
+            { port: 7233, protocol: 'TCP' },
+            { port: 443, protocol: 'TCP' },
+            { port: 9090, protocol: 'TCP' },
+          ],
+        },
+      ],
     },
   },
   tls: {
     api: { tokens: { value: 'ops=0123456789abcdef0123456789abcdef:viewer\n' } },
     temporal: {
-      address: 'canary.a1b2c.tmprl.cloud:7233', namespace: 'canary.a1b2c',
-      tls: { enabled: true, cert: PEM('CERTIFICATE'), key: PEM('PRIVATE KEY'), ca: PEM('CERTIFICATE'), serverName: 'canary.a1b2c.tmprl.cloud' },
+      address: 'canary.a1b2c.tmprl.cloud:7233',
+      namespace: 'canary.a1b2c',
+      tls: {
+        enabled: true,
+        cert: PEM('CERTIFICATE'),
+        key: PEM('PRIVATE KEY'),
+        ca: PEM('CERTIFICATE'),
+        serverName: 'canary.a1b2c.tmprl.cloud',
+      },
       apiKey: { value: 'temporal-cloud-key' },
     },
     networkPolicy: { enabled: true },
-    monitoring: { grafanaDashboard: { enabled: true }, prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } } },
+    monitoring: {
+      grafanaDashboard: { enabled: true },
+      prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+    },
   },
 };
 
@@ -65,7 +100,12 @@ interface Rendered extends KubernetesObject {
 }
 
 function runHelm(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const env = { ...process.env, HELM_CACHE_HOME: join(work, 'cache'), HELM_CONFIG_HOME: join(work, 'config'), HELM_DATA_HOME: join(work, 'data') };
+  const env = {
+    ...process.env,
+    HELM_CACHE_HOME: join(work, 'cache'),
+    HELM_CONFIG_HOME: join(work, 'config'),
+    HELM_DATA_HOME: join(work, 'data'),
+  };
   const result = spawnSync(helm as string, args, { env, encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -77,23 +117,38 @@ function valuesFile(name: string, values: Record<string, unknown>): string {
 }
 
 function render(name: string): Rendered[] {
-  const result = runHelm(['template', 'canary', CHART, '-n', RELEASE_NAMESPACE, '-f', valuesFile(name, VALUE_SETS[name]!)]);
+  const result = runHelm([
+    'template',
+    'canary',
+    CHART,
+    '-n',
+    RELEASE_NAMESPACE,
+    '-f',
+    valuesFile(name, VALUE_SETS[name]!),
+  ]);
   expect(result.stderr).toBe('');
   expect(result.status).toBe(0);
-  return parseAllDocuments(result.stdout).map((doc) => doc.toJS() as Rendered | null).filter((o): o is Rendered => o !== null);
+  return parseAllDocuments(result.stdout)
+    .map((doc) => doc.toJS() as Rendered | null)
+    .filter((o): o is Rendered => o !== null);
 }
 
 const byKind = (objects: Rendered[], kind: string) => objects.filter((o) => o.kind === kind);
 const find = (objects: Rendered[], kind: string, name: string) => {
   const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
-  if (!found) throw new Error(`no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  if (!found)
+    throw new Error(
+      `no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
+    );
   return found;
 };
 const containers = (deployment: Rendered): any[] => deployment.spec.template.spec.containers; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** The ClusterRole rules of deploy/rbac.yaml, the reference the chart must grant and no more. */
 function referenceRules(): unknown {
-  const docs = parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as Rendered);
+  const docs = parseAllDocuments(readFileSync(join(root, 'deploy', 'rbac.yaml'), 'utf8')).map(
+    (d) => d.toJS() as Rendered,
+  );
   return docs.find((d) => d.kind === 'ClusterRole')!.rules;
 }
 
@@ -101,7 +156,15 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe.skipIf(!helm)('the Helm chart, rendered', () => {
   it.each(Object.keys(VALUE_SETS))('passes helm lint --strict with the %s value set', (name) => {
-    const result = runHelm(['lint', '--strict', CHART, '-n', RELEASE_NAMESPACE, '-f', valuesFile(`lint-${name}`, VALUE_SETS[name]!)]);
+    const result = runHelm([
+      'lint',
+      '--strict',
+      CHART,
+      '-n',
+      RELEASE_NAMESPACE,
+      '-f',
+      valuesFile(`lint-${name}`, VALUE_SETS[name]!),
+    ]);
     expect(result.stdout + result.stderr).toContain('0 chart(s) failed');
     expect(result.status).toBe(0);
   });
@@ -109,29 +172,53 @@ describe.skipIf(!helm)('the Helm chart, rendered', () => {
   it('renders worker and API Deployments, the API Service, service accounts, cluster RBAC and disruption budgets by default', () => {
     const objects = render('default');
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'ClusterRole/canary-canary-engine', 'ClusterRoleBinding/canary-canary-engine',
-      'Deployment/canary-canary-engine-api', 'Deployment/canary-canary-engine-worker',
-      'PodDisruptionBudget/canary-canary-engine-api', 'PodDisruptionBudget/canary-canary-engine-worker',
+      'ClusterRole/canary-canary-engine',
+      'ClusterRoleBinding/canary-canary-engine',
+      'Deployment/canary-canary-engine-api',
+      'Deployment/canary-canary-engine-worker',
+      'PodDisruptionBudget/canary-canary-engine-api',
+      'PodDisruptionBudget/canary-canary-engine-worker',
       'Secret/canary-canary-engine-api-tokens',
-      'Service/canary-canary-engine-api', 'Service/canary-canary-engine-worker-metrics',
-      'ServiceAccount/canary-canary-engine-api', 'ServiceAccount/canary-canary-engine-worker',
+      'Service/canary-canary-engine-api',
+      'Service/canary-canary-engine-worker-metrics',
+      'ServiceAccount/canary-canary-engine-api',
+      'ServiceAccount/canary-canary-engine-worker',
     ]);
     expect(find(objects, 'ClusterRole', 'canary-canary-engine').rules).toEqual(referenceRules());
-    expect(find(objects, 'ClusterRoleBinding', 'canary-canary-engine').subjects).toEqual([{ kind: 'ServiceAccount', name: 'canary-canary-engine-worker', namespace: RELEASE_NAMESPACE }]);
+    expect(find(objects, 'ClusterRoleBinding', 'canary-canary-engine').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'canary-canary-engine-worker', namespace: RELEASE_NAMESPACE },
+    ]);
   });
 
-  it.each(Object.keys(VALUE_SETS))('hardens every pod of the %s value set: non-root, read-only root, no capabilities, RuntimeDefault seccomp, limits', (name) => {
-    for (const deployment of byKind(render(name), 'Deployment')) {
-      const pod = deployment.spec.template.spec;
-      expect(pod.securityContext, deployment.metadata.name).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-      for (const container of containers(deployment)) {
-        expect(container.securityContext, container.name).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ['ALL'] } });
-        expect(container.resources.requests, container.name).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
-        expect(container.resources.limits?.memory, container.name).toEqual(expect.any(String));
-        expect(container.volumeMounts, container.name).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+  it.each(Object.keys(VALUE_SETS))(
+    'hardens every pod of the %s value set: non-root, read-only root, no capabilities, RuntimeDefault seccomp, limits',
+    (name) => {
+      for (const deployment of byKind(render(name), 'Deployment')) {
+        const pod = deployment.spec.template.spec;
+        expect(pod.securityContext, deployment.metadata.name).toMatchObject({
+          runAsNonRoot: true,
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+        for (const container of containers(deployment)) {
+          expect(container.securityContext, container.name).toEqual({
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            privileged: false,
+            capabilities: { drop: ['ALL'] },
+          });
+          expect(container.resources.requests, container.name).toMatchObject({
+            cpu: expect.any(String),
+            memory: expect.any(String),
+          });
+          expect(container.resources.limits?.memory, container.name).toEqual(expect.any(String));
+          expect(container.volumeMounts, container.name).toContainEqual({
+            name: 'tmp',
+            mountPath: '/tmp',
+          });
+        }
       }
-    }
-  });
+    },
+  );
 
   it('probes the worker on its health endpoints and the API on its own, and gives the worker time to drain', () => {
     const objects = render('default');
@@ -146,20 +233,34 @@ describe.skipIf(!helm)('the Helm chart, rendered', () => {
     expect(api.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(api.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     // only the worker talks to Kubernetes
-    expect(find(objects, 'Deployment', 'canary-canary-engine-api').spec.template.spec.automountServiceAccountToken).toBe(false);
-    expect(find(objects, 'ServiceAccount', 'canary-canary-engine-api').automountServiceAccountToken).toBe(false);
+    expect(
+      find(objects, 'Deployment', 'canary-canary-engine-api').spec.template.spec
+        .automountServiceAccountToken,
+    ).toBe(false);
+    expect(
+      find(objects, 'ServiceAccount', 'canary-canary-engine-api').automountServiceAccountToken,
+    ).toBe(false);
   });
 
-  it.each(Object.keys(VALUE_SETS))('sets only environment variables the engine reads in the %s value set', (name) => {
-    const known = new Set(Object.keys(engineEnvSchema.shape));
-    for (const deployment of byKind(render(name), 'Deployment')) {
-      const env = Object.fromEntries(containers(deployment)[0].env.map((e: { name: string; value?: string }) => [e.name, e.value]));
-      for (const key of Object.keys(env)) expect(known.has(key), `${deployment.metadata.name}: ${key}`).toBe(true);
-      const plain = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
-      const parsed = engineEnvSchema.safeParse(plain);
-      expect(parsed.success, `${deployment.metadata.name}: ${parsed.error?.message}`).toBe(true);
-    }
-  });
+  it.each(Object.keys(VALUE_SETS))(
+    'sets only environment variables the engine reads in the %s value set',
+    (name) => {
+      const known = new Set(Object.keys(engineEnvSchema.shape));
+      for (const deployment of byKind(render(name), 'Deployment')) {
+        const env = Object.fromEntries(
+          containers(deployment)[0].env.map((e: { name: string; value?: string }) => [
+            e.name,
+            e.value,
+          ]),
+        );
+        for (const key of Object.keys(env))
+          expect(known.has(key), `${deployment.metadata.name}: ${key}`).toBe(true);
+        const plain = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
+        const parsed = engineEnvSchema.safeParse(plain);
+        expect(parsed.success, `${deployment.metadata.name}: ${parsed.error?.message}`).toBe(true);
+      }
+    },
+  );
 
   it('installs namespaced RBAC in each listed namespace and nothing cluster-wide, and passes metrics credentials as CANARY_METRICS_* variables', () => {
     const objects = render('namespaced');
@@ -168,15 +269,36 @@ describe.skipIf(!helm)('the Helm chart, rendered', () => {
     expect(byKind(objects, 'Role').map((r) => r.metadata.namespace)).toEqual(TEAMS);
     for (const role of byKind(objects, 'Role')) expect(role.rules).toEqual(referenceRules());
     for (const binding of byKind(objects, 'RoleBinding')) {
-      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'canary-canary-engine' });
-      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'canary-canary-engine-worker', namespace: RELEASE_NAMESPACE }]);
+      expect(binding.roleRef).toEqual({
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: 'canary-canary-engine',
+      });
+      expect(binding.subjects).toEqual([
+        {
+          kind: 'ServiceAccount',
+          name: 'canary-canary-engine-worker',
+          namespace: RELEASE_NAMESPACE,
+        },
+      ]);
     }
     const credentials = find(objects, 'Secret', 'canary-canary-engine-metrics-credentials');
-    expect(Object.keys(credentials.stringData as object).sort()).toEqual(['CANARY_METRICS_PASSWORD', 'CANARY_METRICS_TOKEN']);
-    expect(containers(find(objects, 'Deployment', 'canary-canary-engine-worker'))[0].envFrom).toEqual([{ secretRef: { name: 'canary-canary-engine-metrics-credentials' } }]);
+    expect(Object.keys(credentials.stringData as object).sort()).toEqual([
+      'CANARY_METRICS_PASSWORD',
+      'CANARY_METRICS_TOKEN',
+    ]);
+    expect(
+      containers(find(objects, 'Deployment', 'canary-canary-engine-worker'))[0].envFrom,
+    ).toEqual([{ secretRef: { name: 'canary-canary-engine-metrics-credentials' } }]);
     // the API reads the existing Secret's tokens; the chart makes none
-    expect(objects.some((o) => o.kind === 'Secret' && o.metadata.name.endsWith('-api-tokens'))).toBe(false);
-    expect(byKind(objects, 'NetworkPolicy').map((p) => p.metadata.name).sort()).toEqual(['canary-canary-engine-api', 'canary-canary-engine-worker']);
+    expect(
+      objects.some((o) => o.kind === 'Secret' && o.metadata.name.endsWith('-api-tokens')),
+    ).toBe(false);
+    expect(
+      byKind(objects, 'NetworkPolicy')
+        .map((p) => p.metadata.name)
+        .sort(),
+    ).toEqual(['canary-canary-engine-api', 'canary-canary-engine-worker']);
   });
 
   it('mounts the Temporal TLS files and the API key for both processes, under the CANARY_TEMPORAL_* names', () => {
@@ -188,39 +310,76 @@ describe.skipIf(!helm)('the Helm chart, rendered', () => {
       expect(env.CANARY_TEMPORAL_TLS_KEY.value).toBe('/etc/canary/temporal-tls/tls.key');
       expect(env.CANARY_TEMPORAL_TLS_CA.value).toBe('/etc/canary/temporal-tls/ca.crt');
       expect(env.CANARY_TEMPORAL_TLS_SERVER_NAME.value).toBe('canary.a1b2c.tmprl.cloud');
-      expect(env.CANARY_TEMPORAL_API_KEY.valueFrom).toEqual({ secretKeyRef: { name: 'canary-canary-engine-temporal-api-key', key: 'api-key' } });
-      expect(container.volumeMounts).toContainEqual({ name: 'temporal-tls', mountPath: '/etc/canary/temporal-tls', readOnly: true });
+      expect(env.CANARY_TEMPORAL_API_KEY.valueFrom).toEqual({
+        secretKeyRef: { name: 'canary-canary-engine-temporal-api-key', key: 'api-key' },
+      });
+      expect(container.volumeMounts).toContainEqual({
+        name: 'temporal-tls',
+        mountPath: '/etc/canary/temporal-tls',
+        readOnly: true,
+      });
     }
-    expect(Object.keys(find(objects, 'Secret', 'canary-canary-engine-temporal-tls').stringData as object).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+    expect(
+      Object.keys(
+        find(objects, 'Secret', 'canary-canary-engine-temporal-tls').stringData as object,
+      ).sort(),
+    ).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
     const dashboard = find(objects, 'ConfigMap', 'canary-canary-engine-dashboard');
     expect(dashboard.metadata.labels?.grafana_dashboard).toBe('1');
-    const panels = JSON.parse((dashboard.data as Record<string, string>)['canary-engine.json']!).panels as { targets: { expr: string }[] }[];
+    const panels = JSON.parse((dashboard.data as Record<string, string>)['canary-engine.json']!)
+      .panels as { targets: { expr: string }[] }[];
     const exprs = panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
-    for (const family of ['canary_releases', 'canary_decisions_total', 'canary_kube_write_duration_seconds_bucket', 'canary_kube_write_conflicts_total', 'canary_rollbacks_total', 'canary_rollback_duration_seconds_bucket', 'canary_activity_failures_total']) {
+    for (const family of [
+      'canary_releases',
+      'canary_decisions_total',
+      'canary_kube_write_duration_seconds_bucket',
+      'canary_kube_write_conflicts_total',
+      'canary_rollbacks_total',
+      'canary_rollback_duration_seconds_bucket',
+      'canary_activity_failures_total',
+    ]) {
       expect(exprs).toContain(family);
     }
     const rule = find(objects, 'PrometheusRule', 'canary-canary-engine');
-    expect(rule.spec.groups[0].rules.map((r: { alert: string }) => r.alert)).toEqual(['CanaryReleaseFailed', 'CanaryRollbackRetrying', 'CanaryRollbackStuck', 'CanaryReleaseStuck']);
+    expect(rule.spec.groups[0].rules.map((r: { alert: string }) => r.alert)).toEqual([
+      'CanaryReleaseFailed',
+      'CanaryRollbackRetrying',
+      'CanaryRollbackStuck',
+      'CanaryReleaseStuck',
+    ]);
   });
 
   it.skipIf(!onPath('promtool'))('ships alert rules that promtool accepts', () => {
     const rule = find(render('tls'), 'PrometheusRule', 'canary-canary-engine');
     const file = join(work, 'rules.yaml');
     writeFileSync(file, JSON.stringify(rule.spec));
-    const result = spawnSync(onPath('promtool') as string, ['check', 'rules', file], { encoding: 'utf8' });
+    const result = spawnSync(onPath('promtool') as string, ['check', 'rules', file], {
+      encoding: 'utf8',
+    });
     expect(result.stdout + result.stderr).toContain('SUCCESS: 4 rules found');
     expect(result.status).toBe(0);
   });
 
   it.each([
-    [{ metricsCredentials: { values: { AWS_SECRET_ACCESS_KEY: 'x' } } }, 'metricsCredentials.values'],
+    [
+      { metricsCredentials: { values: { AWS_SECRET_ACCESS_KEY: 'x' } } },
+      'metricsCredentials.values',
+    ],
     [{ rbac: { scope: 'namespaced', namespaces: [] } }, 'rbac.namespaces'],
     [{ temporal: { tls: { enabled: true } } }, 'temporal.tls'],
     [{ api: { tokens: { value: '' } } }, 'api.tokens'],
     [{ worker: { terminationGracePeriodSeconds: 5 } }, 'worker.terminationGracePeriodSeconds'],
   ])('refuses %j with a message naming %s', (values, field) => {
     const base = field === 'api.tokens' ? {} : VALUE_SETS.default!;
-    const result = runHelm(['template', 'canary', CHART, '-f', valuesFile('base', base), '-f', valuesFile('bad', values)]);
+    const result = runHelm([
+      'template',
+      'canary',
+      CHART,
+      '-f',
+      valuesFile('base', base),
+      '-f',
+      valuesFile('bad', values),
+    ]);
     expect(result.status).not.toBe(0);
     // the schema names a field as a JSON pointer (/a/b), the templates as a dotted path
     const [first, ...rest] = field.split('.');
@@ -228,40 +387,78 @@ describe.skipIf(!helm)('the Helm chart, rendered', () => {
   });
 });
 
-describe.skipIf(!helm || !kubeconfig)('the Helm chart, applied server-side with dryRun=All to a real kube-apiserver', () => {
-  let objects: KubernetesObjectApi;
+describe.skipIf(!helm || !kubeconfig)(
+  'the Helm chart, applied server-side with dryRun=All to a real kube-apiserver',
+  () => {
+    let objects: KubernetesObjectApi;
 
-  beforeAll(async () => {
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig as string);
-    objects = KubernetesObjectApi.makeApiClient(kc);
-    for (const name of [RELEASE_NAMESPACE, ...TEAMS]) await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-    // the namespaced value set names an existing token Secret
-    await objects.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'canary-api-tokens', namespace: RELEASE_NAMESPACE }, stringData: { tokens: 'ops=x:viewer\n' } } as KubernetesObject);
-    await installPrometheusRuleCrd(kc);
-  });
+    beforeAll(async () => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(kubeconfig as string);
+      objects = KubernetesObjectApi.makeApiClient(kc);
+      for (const name of [RELEASE_NAMESPACE, ...TEAMS])
+        await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      // the namespaced value set names an existing token Secret
+      await objects.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'canary-api-tokens', namespace: RELEASE_NAMESPACE },
+        stringData: { tokens: 'ops=x:viewer\n' },
+      } as KubernetesObject);
+      await installPrometheusRuleCrd(kc);
+    });
 
-  it.each(Object.keys(VALUE_SETS))('accepts every object of the %s value set', async (name) => {
-    const rendered = render(name);
-    expect(rendered.length).toBeGreaterThan(5);
-    for (const object of rendered) {
-      const applied = await objects.patch(object, undefined, 'All', 'canary-engine-chart-test', true, PatchStrategy.ServerSideApply).catch((error: unknown) => {
-        throw new Error(`${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name} was refused: ${(error as { body?: string }).body ?? error}`, { cause: error });
-      });
-      expect(applied.kind).toBe(object.kind);
-      // defaulted by the server: the object was really admitted, not merely parsed
-      expect((applied as KubernetesObject).metadata?.uid, `${object.kind}/${object.metadata.name}`).toEqual(expect.any(String));
-    }
-  });
+    it.each(Object.keys(VALUE_SETS))('accepts every object of the %s value set', async (name) => {
+      const rendered = render(name);
+      expect(rendered.length).toBeGreaterThan(5);
+      for (const object of rendered) {
+        const applied = await objects
+          .patch(
+            object,
+            undefined,
+            'All',
+            'canary-engine-chart-test',
+            true,
+            PatchStrategy.ServerSideApply,
+          )
+          .catch((error: unknown) => {
+            throw new Error(
+              `${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name} was refused: ${(error as { body?: string }).body ?? error}`,
+              { cause: error },
+            );
+          });
+        expect(applied.kind).toBe(object.kind);
+        // defaulted by the server: the object was really admitted, not merely parsed
+        expect(
+          (applied as KubernetesObject).metadata?.uid,
+          `${object.kind}/${object.metadata.name}`,
+        ).toEqual(expect.any(String));
+      }
+    });
 
-  it('is a real check: the same dry-run refuses a worker Deployment with an impossible port (negative control)', async () => {
-    const worker = structuredClone(find(render('default'), 'Deployment', 'canary-canary-engine-worker'));
-    containers(worker)[0].ports[0].containerPort = 70000;
-    const refused = await objects.patch(worker, undefined, 'All', 'canary-engine-chart-test', true, PatchStrategy.ServerSideApply).then(() => undefined, (error: unknown) => error);
-    expect((refused as { code?: number }).code).toBe(422);
-    expect(String((refused as { body?: unknown }).body)).toContain('containerPort');
-  });
-});
+    it('is a real check: the same dry-run refuses a worker Deployment with an impossible port (negative control)', async () => {
+      const worker = structuredClone(
+        find(render('default'), 'Deployment', 'canary-canary-engine-worker'),
+      );
+      containers(worker)[0].ports[0].containerPort = 70000;
+      const refused = await objects
+        .patch(
+          worker,
+          undefined,
+          'All',
+          'canary-engine-chart-test',
+          true,
+          PatchStrategy.ServerSideApply,
+        )
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect((refused as { code?: number }).code).toBe(422);
+      expect(String((refused as { body?: unknown }).body)).toContain('containerPort');
+    });
+  },
+);
 
 /** A minimal PrometheusRule CRD (the Prometheus Operator's group, version and the fields we set). */
 async function installPrometheusRuleCrd(kc: KubeConfig): Promise<void> {
@@ -269,16 +466,63 @@ async function installPrometheusRuleCrd(kc: KubeConfig): Promise<void> {
   const name = 'prometheusrules.monitoring.coreos.com';
   const str = { type: 'string' };
   const stringMap = { type: 'object', additionalProperties: str };
-  const rule = { type: 'object', required: ['expr'], properties: { alert: str, record: str, expr: { 'x-kubernetes-int-or-string': true }, for: str, labels: stringMap, annotations: stringMap } };
+  const rule = {
+    type: 'object',
+    required: ['expr'],
+    properties: {
+      alert: str,
+      record: str,
+      expr: { 'x-kubernetes-int-or-string': true },
+      for: str,
+      labels: stringMap,
+      annotations: stringMap,
+    },
+  };
   const body: V1CustomResourceDefinition = {
-    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name },
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name },
     spec: {
-      group: 'monitoring.coreos.com', scope: 'Namespaced',
-      names: { kind: 'PrometheusRule', listKind: 'PrometheusRuleList', plural: 'prometheusrules', singular: 'prometheusrule' },
-      versions: [{
-        name: 'v1', served: true, storage: true,
-        schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', required: ['groups'], properties: { groups: { type: 'array', items: { type: 'object', required: ['name', 'rules'], properties: { name: str, interval: str, rules: { type: 'array', items: rule } } } } } } } } },
-      }],
+      group: 'monitoring.coreos.com',
+      scope: 'Namespaced',
+      names: {
+        kind: 'PrometheusRule',
+        listKind: 'PrometheusRuleList',
+        plural: 'prometheusrules',
+        singular: 'prometheusrule',
+      },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: {
+                  type: 'object',
+                  required: ['groups'],
+                  properties: {
+                    groups: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['name', 'rules'],
+                        properties: {
+                          name: str,
+                          interval: str,
+                          rules: { type: 'array', items: rule },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
     },
   };
   try {
@@ -288,7 +532,8 @@ async function installPrometheusRuleCrd(kc: KubeConfig): Promise<void> {
   }
   for (let i = 0; i < 100; i++) {
     const crd = await api.readCustomResourceDefinition({ name });
-    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
+    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'))
+      return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`CRD ${name} did not become Established`);

@@ -19,21 +19,43 @@ import { PrometheusProvider } from '../../activities/metrics/prometheus.js';
 import type { BucketRange, MetricsTarget } from '../../activities/metrics/types.js';
 import { metricsSpecSchema } from '../../core/metrics/config.js';
 import type { BucketCounts } from '../../core/types.js';
-import { describeMetricsProviderContract, type MetricsProviderFixture } from '../contract/metrics-provider.contract.js';
-import { releaseWorkloads, startExporter, type TestExporter, type Traffic } from '../harness/exporter.js';
+import {
+  describeMetricsProviderContract,
+  type MetricsProviderFixture,
+} from '../contract/metrics-provider.contract.js';
+import {
+  releaseWorkloads,
+  startExporter,
+  type TestExporter,
+  type Traffic,
+} from '../harness/exporter.js';
 import { startPrometheus, type PrometheusHarness } from '../harness/prometheus.js';
 
 const BUCKET_MS = 10_000;
 const SCRAPE_MS = 1_000;
 const MAX_FACTOR = BUCKET_MS / (BUCKET_MS - 2 * SCRAPE_MS);
 
-const release = (service: string, namespace = 'shop'): MetricsTarget => ({ releaseId: `${service}-v2`, namespace, service, stableVersion: 'v1', canaryVersion: 'v2' });
+const release = (service: string, namespace = 'shop'): MetricsTarget => ({
+  releaseId: `${service}-v2`,
+  namespace,
+  service,
+  stableVersion: 'v1',
+  canaryVersion: 'v2',
+});
 /** Exact counts per bucket: every release's known traffic, three buckets. */
 const CHECKOUT = release('checkout');
 const CHECKOUT_TRAFFIC: Record<'baseline' | 'canary', (Traffic | null)[]> = {
-  baseline: [{ requests: 100, errors: 2, latencyMs: 20 }, { requests: 200, errors: 0, latencyMs: 20 }, { requests: 150, errors: 3, latencyMs: 30 }],
+  baseline: [
+    { requests: 100, errors: 2, latencyMs: 20 },
+    { requests: 200, errors: 0, latencyMs: 20 },
+    { requests: 150, errors: 3, latencyMs: 30 },
+  ],
   // null: the canary is idle in bucket 2 (its series exist, nothing new is served).
-  canary: [{ requests: 40, errors: 4, latencyMs: 50 }, null, { requests: 60, errors: 6, latencyMs: 80 }],
+  canary: [
+    { requests: 40, errors: 4, latencyMs: 50 },
+    null,
+    { requests: 60, errors: 6, latencyMs: 80 },
+  ],
 };
 /** Baseline serves without a single 5xx ever (no error series exists); the canary never serves. */
 const PAYMENTS = release('payments');
@@ -98,9 +120,13 @@ beforeAll(async () => {
     }
     exporter.record(payments.baseline, { requests: 50, latencyMs: 15 });
     exporter.record(search.baseline, { requests: 30, errors: 1, latencyMs: 10 });
-    if (i >= 1) exporter.record(search.canary, { requests: i === 1 ? 20 : 30, errors: 0, latencyMs: 10 });
+    if (i >= 1)
+      exporter.record(search.canary, { requests: i === 1 ? 20 : 30, errors: 0, latencyMs: 10 });
     // Noise that no selector of the releases above may pick up: same versions, other service or namespace.
-    exporter.record(releaseWorkloads(release('checkout', 'other')).canary, { requests: 1000, errors: 500 });
+    exporter.record(releaseWorkloads(release('checkout', 'other')).canary, {
+      requests: 1000,
+      errors: 500,
+    });
     exporter.record(releaseWorkloads(release('checkout2')).baseline, { requests: 700, errors: 7 });
   }
   await sleepUntil(b0 + 3 * BUCKET_MS + 200);
@@ -115,12 +141,30 @@ afterAll(async () => {
 });
 
 /** Measured increase() factors, printed at the end for the record. */
-const measured: { preset: string; arm: string; bucket: number; expected: number; reported: number; factor: number }[] = [];
+const measured: {
+  preset: string;
+  arm: string;
+  bucket: number;
+  expected: number;
+  reported: number;
+  factor: number;
+}[] = [];
 afterAll(() => {
-  if (measured.length > 0) console.table(measured.map((m) => ({ ...m, factor: Number(m.factor.toFixed(4)), reported: Number(m.reported.toFixed(3)) })));
+  if (measured.length > 0)
+    console.table(
+      measured.map((m) => ({
+        ...m,
+        factor: Number(m.factor.toFixed(4)),
+        reported: Number(m.reported.toFixed(3)),
+      })),
+    );
 });
 
-function expectCounts(actual: BucketCounts | null | undefined, expected: Traffic | null, label: { preset: string; arm: string; bucket: number }): void {
+function expectCounts(
+  actual: BucketCounts | null | undefined,
+  expected: Traffic | null,
+  label: { preset: string; arm: string; bucket: number },
+): void {
   expect(actual, `${label.preset} ${label.arm} bucket ${label.bucket}`).not.toBeNull();
   const counts = actual as BucketCounts;
   if (expected === null) {
@@ -131,29 +175,45 @@ function expectCounts(actual: BucketCounts | null | undefined, expected: Traffic
   measured.push({ ...label, expected: expected.requests, reported: counts.requests, factor });
   expect(factor).toBeGreaterThanOrEqual(1 - 1e-9);
   expect(factor).toBeLessThanOrEqual(MAX_FACTOR);
-  expect(counts.errors / counts.requests).toBeCloseTo((expected.errors ?? 0) / expected.requests, 9);
+  expect(counts.errors / counts.requests).toBeCloseTo(
+    (expected.errors ?? 0) / expected.requests,
+    9,
+  );
   expect(counts.latencyCount / counts.requests).toBeCloseTo(1, 9);
   expect(counts.latencySumMs / counts.latencyCount).toBeCloseTo(expected.latencyMs ?? 20, 6);
 }
 
 describe('PrometheusProvider against a real Prometheus', () => {
-  it.each(['istio', 'prom-client', 'nginx'] as const)('%s preset: buckets match the exporter’s counts within increase()’s extrapolation', async (preset) => {
-    const series = await provider({ preset }).fetchBuckets(CHECKOUT, range);
-    expect(series.timestamps).toEqual(ends());
-    for (const arm of ['baseline', 'canary'] as const) {
-      CHECKOUT_TRAFFIC[arm].forEach((traffic, i) => expectCounts(series[arm][i], traffic, { preset, arm, bucket: i + 1 }));
-    }
-    expect(series.warnings).toEqual([]);
-  });
+  it.each(['istio', 'prom-client', 'nginx'] as const)(
+    '%s preset: buckets match the exporter’s counts within increase()’s extrapolation',
+    async (preset) => {
+      const series = await provider({ preset }).fetchBuckets(CHECKOUT, range);
+      expect(series.timestamps).toEqual(ends());
+      for (const arm of ['baseline', 'canary'] as const) {
+        CHECKOUT_TRAFFIC[arm].forEach((traffic, i) =>
+          expectCounts(series[arm][i], traffic, { preset, arm, bucket: i + 1 }),
+        );
+      }
+      expect(series.warnings).toEqual([]);
+    },
+  );
 
   it('counts steady traffic without bias: the extrapolation restores what falls between two buckets', async () => {
     const series = await provider({ preset: 'istio' }).fetchBuckets(STEADY, range);
-    const sentIn = (end: number) => steadySent.filter((t) => t > end - BUCKET_MS && t <= end).length;
+    const sentIn = (end: number) =>
+      steadySent.filter((t) => t > end - BUCKET_MS && t <= end).length;
     for (const arm of ['baseline', 'canary'] as const) {
       series[arm].forEach((bucket, i) => {
         const sent = sentIn(series.timestamps[i] as number);
         const reported = bucket?.requests ?? Number.NaN;
-        measured.push({ preset: 'istio', arm: `${arm} (steady)`, bucket: i + 1, expected: sent, reported, factor: reported / sent });
+        measured.push({
+          preset: 'istio',
+          arm: `${arm} (steady)`,
+          bucket: i + 1,
+          expected: sent,
+          reported,
+          factor: reported / sent,
+        });
         // What crosses a bucket boundary between two scrapes is shared out by extrapolation: within 5 %.
         expect(Math.abs(reported - sent) / sent).toBeLessThan(0.05);
         expect((bucket?.errors ?? 0) / reported).toBeCloseTo(0.1, 2);
@@ -177,7 +237,12 @@ describe('PrometheusProvider against a real Prometheus', () => {
   it('reports errors as 0, not missing, when requests exist and no 5xx series does', async () => {
     const p = provider({ preset: 'istio' });
     const errorsQuery = p.queries(PAYMENTS, BUCKET_MS).baseline.errors;
-    const raw = await new PrometheusClient({ address: prometheus.url }).queryRange({ query: errorsQuery, startMs: range.startMs + BUCKET_MS, endMs: range.endMs, stepMs: BUCKET_MS });
+    const raw = await new PrometheusClient({ address: prometheus.url }).queryRange({
+      query: errorsQuery,
+      startMs: range.startMs + BUCKET_MS,
+      endMs: range.endMs,
+      stepMs: BUCKET_MS,
+    });
     expect(raw.series).toEqual([]); // Prometheus itself has no error value at all for these buckets
     const series = await p.fetchBuckets(PAYMENTS, range);
     for (const bucket of series.baseline) {
@@ -197,18 +262,36 @@ describe('PrometheusProvider against a real Prometheus', () => {
     expect(series.canary[0]).toBeNull();
     // The canary's series appeared in bucket 2 already holding 20: there is data (0), not a gap.
     expect(series.canary[1]).toMatchObject({ requests: 0, errors: 0 });
-    expectCounts(series.canary[2], { requests: 30, errors: 0, latencyMs: 10 }, { preset: 'istio', arm: 'canary (new series)', bucket: 3 });
-    series.baseline.forEach((bucket, i) => expectCounts(bucket, { requests: 30, errors: 1, latencyMs: 10 }, { preset: 'istio', arm: 'baseline (search)', bucket: i + 1 }));
+    expectCounts(
+      series.canary[2],
+      { requests: 30, errors: 0, latencyMs: 10 },
+      { preset: 'istio', arm: 'canary (new series)', bucket: 3 },
+    );
+    series.baseline.forEach((bucket, i) =>
+      expectCounts(
+        bucket,
+        { requests: 30, errors: 1, latencyMs: 10 },
+        { preset: 'istio', arm: 'baseline (search)', bucket: i + 1 },
+      ),
+    );
   });
 
   it('fetches a latency quantile from the duration histogram, in milliseconds, for every preset', async () => {
     for (const preset of ['istio', 'prom-client', 'nginx'] as const) {
-      const series = await provider({ preset, latencyQuantile: 0.99 }).fetchBuckets(CHECKOUT, range);
+      const series = await provider({ preset, latencyQuantile: 0.99 }).fetchBuckets(
+        CHECKOUT,
+        range,
+      );
       // All of bucket 1's baseline requests took 20 ms: histogram_quantile interpolates inside (10, 25].
       expect(series.baseline[0]?.latencyQuantileMs).toBeCloseTo(10 + 15 * 0.99, 6);
       expect(series.canary[0]?.latencyQuantileMs).toBeCloseTo(25 + 25 * 0.99, 6); // 50 ms in (25, 50]
       // The idle canary bucket has counts (0) but no quantile (NaN from Prometheus is left out).
-      expect(series.canary[1]).toEqual({ requests: 0, errors: 0, latencySumMs: 0, latencyCount: 0 });
+      expect(series.canary[1]).toEqual({
+        requests: 0,
+        errors: 0,
+        latencySumMs: 0,
+        latencyCount: 0,
+      });
     }
   });
 
@@ -216,27 +299,48 @@ describe('PrometheusProvider against a real Prometheus', () => {
     const queries = {
       requests: 'sum(increase(http_requests_total{version="{{version}}"}[{{bucket}}]))',
       errors: 'sum(increase(http_requests_total{version="{{version}}",code=~"5.."}[{{bucket}}])',
-      latencySum: 'sum(increase(http_request_duration_seconds_sum{version="{{version}}"}[{{bucket}}]))',
-      latencyCount: 'sum(increase(http_request_duration_seconds_count{version="{{version}}"}[{{bucket}}]))',
+      latencySum:
+        'sum(increase(http_request_duration_seconds_sum{version="{{version}}"}[{{bucket}}]))',
+      latencyCount:
+        'sum(increase(http_request_duration_seconds_count{version="{{version}}"}[{{bucket}}]))',
     };
     const failure = provider({ preset: 'custom', queries }).fetchBuckets(CHECKOUT, range);
     await expect(failure).rejects.toBeInstanceOf(MetricsQueryError);
-    await expect(failure).rejects.toMatchObject({ nonRetryable: true, errorType: 'bad_data', status: 400 });
-    await expect(failure).rejects.toThrow(/^query 'errors' for (baseline|canary) failed: bad_data: .*parse error/);
+    await expect(failure).rejects.toMatchObject({
+      nonRetryable: true,
+      errorType: 'bad_data',
+      status: 400,
+    });
+    await expect(failure).rejects.toThrow(
+      /^query 'errors' for (baseline|canary) failed: bad_data: .*parse error/,
+    );
   });
 
   it('reaches Prometheus through a reverse proxy with a base path, bearer auth and a custom header', async () => {
     const proxy = await startAuthProxy(prometheus.url, { token: 'proxy-secret', tenant: 'team-a' });
     try {
       const env = { CANARY_METRICS_TOKEN: 'proxy-secret' };
-      const spec = { address: `${proxy.url}/prom`, auth: { type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' }, headers: { 'X-Scope-OrgID': 'team-a' } };
+      const spec = {
+        address: `${proxy.url}/prom`,
+        auth: { type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' },
+        headers: { 'X-Scope-OrgID': 'team-a' },
+      };
       const viaProxy = new PrometheusProvider(metricsSpecSchema.parse(spec), { env });
       await expect(viaProxy.isOnline()).resolves.toBeUndefined();
       const series = await viaProxy.fetchBuckets(CHECKOUT, range);
       expect(series).toEqual(await provider().fetchBuckets(CHECKOUT, range));
-      expect(proxy.seen.some((r) => r.method === 'POST' && r.path === '/api/v1/query_range' && r.contentType === 'application/x-www-form-urlencoded;charset=UTF-8')).toBe(true);
+      expect(
+        proxy.seen.some(
+          (r) =>
+            r.method === 'POST' &&
+            r.path === '/api/v1/query_range' &&
+            r.contentType === 'application/x-www-form-urlencoded;charset=UTF-8',
+        ),
+      ).toBe(true);
 
-      const wrongToken = new PrometheusProvider(metricsSpecSchema.parse(spec), { env: { CANARY_METRICS_TOKEN: 'guess' } });
+      const wrongToken = new PrometheusProvider(metricsSpecSchema.parse(spec), {
+        env: { CANARY_METRICS_TOKEN: 'guess' },
+      });
       const failure = wrongToken.fetchBuckets(CHECKOUT, range);
       await expect(failure).rejects.toBeInstanceOf(MetricsConfigError);
       await expect(failure).rejects.toMatchObject({ nonRetryable: true, status: 401 });
@@ -253,14 +357,23 @@ describe('PrometheusProvider against a real Prometheus', () => {
     knownMissing: { canary: [b0 + BUCKET_MS], baseline: [] },
     knownPresent: [b0 + 2 * BUCKET_MS, b0 + 3 * BUCKET_MS],
     unknownTarget: release('never-deployed'),
-    offlineProvider: new PrometheusProvider(metricsSpecSchema.parse({ address: stoppedPrometheusUrl, timeout: '2s' })),
+    offlineProvider: new PrometheusProvider(
+      metricsSpecSchema.parse({ address: stoppedPrometheusUrl, timeout: '2s' }),
+    ),
   }));
 });
 
-interface SeenRequest { method: string; path: string; contentType: string | undefined }
+interface SeenRequest {
+  method: string;
+  path: string;
+  contentType: string | undefined;
+}
 
 /** A reverse proxy serving Prometheus under /prom that wants a bearer token and a tenant header. */
-async function startAuthProxy(upstream: string, expect: { token: string; tenant: string }): Promise<{ url: string; seen: SeenRequest[]; stop(): Promise<void> }> {
+async function startAuthProxy(
+  upstream: string,
+  expect: { token: string; tenant: string },
+): Promise<{ url: string; seen: SeenRequest[]; stop(): Promise<void> }> {
   const seen: SeenRequest[] = [];
   const readBody = async (req: IncomingMessage) => {
     const chunks: Buffer[] = [];
@@ -270,19 +383,33 @@ async function startAuthProxy(upstream: string, expect: { token: string; tenant:
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = req.url ?? '';
-      if (!url.startsWith('/prom/')) return res.writeHead(404, { 'Content-Type': 'text/plain' }).end('no such path');
-      if (req.headers.authorization !== `Bearer ${expect.token}` || req.headers['x-scope-orgid'] !== expect.tenant) {
-        return res.writeHead(401, { 'Content-Type': 'text/plain' }).end('401 Unauthorized: bad token or tenant');
+      if (!url.startsWith('/prom/'))
+        return res.writeHead(404, { 'Content-Type': 'text/plain' }).end('no such path');
+      if (
+        req.headers.authorization !== `Bearer ${expect.token}` ||
+        req.headers['x-scope-orgid'] !== expect.tenant
+      ) {
+        return res
+          .writeHead(401, { 'Content-Type': 'text/plain' })
+          .end('401 Unauthorized: bad token or tenant');
       }
       const path = url.slice('/prom'.length);
-      seen.push({ method: req.method ?? '', path: path.split('?')[0] ?? '', contentType: req.headers['content-type'] });
+      seen.push({
+        method: req.method ?? '',
+        path: path.split('?')[0] ?? '',
+        contentType: req.headers['content-type'],
+      });
       const body = await readBody(req);
       const answer = await fetch(`${upstream}${path}`, {
         method: req.method,
         headers: req.headers['content-type'] ? { 'Content-Type': req.headers['content-type'] } : {},
         body: body.length > 0 ? body : undefined,
       });
-      res.writeHead(answer.status, { 'Content-Type': answer.headers.get('content-type') ?? 'text/plain' }).end(Buffer.from(await answer.arrayBuffer()));
+      res
+        .writeHead(answer.status, {
+          'Content-Type': answer.headers.get('content-type') ?? 'text/plain',
+        })
+        .end(Buffer.from(await answer.arrayBuffer()));
     })().catch((error: Error) => res.writeHead(502).end(error.message));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

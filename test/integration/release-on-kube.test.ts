@@ -13,7 +13,11 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { KINDS, objectRef } from '../../activities/kube/objects.js';
-import type { BucketRange, MetricsProvider, MetricsTarget } from '../../activities/metrics/types.js';
+import type {
+  BucketRange,
+  MetricsProvider,
+  MetricsTarget,
+} from '../../activities/metrics/types.js';
 import { createActivities } from '../../activities/release-activities.js';
 import { createTrafficRouter } from '../../activities/routers/factory.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
@@ -26,7 +30,14 @@ import { statusQuery } from '../../workflows/messages.js';
 import type { canaryRelease } from '../../workflows/release.js';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
 import { startWorker } from '../harness/workflow-worker.js';
-import { deployment, freshNamespace, objectExists, playDeploymentController, readObject, testKube } from '../fixtures/kube/cluster.js';
+import {
+  deployment,
+  freshNamespace,
+  objectExists,
+  playDeploymentController,
+  readObject,
+  testKube,
+} from '../fixtures/kube/cluster.js';
 import { createApp, createReviews, createShop, createWeb } from '../fixtures/kube/routing.js';
 import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
 
@@ -39,55 +50,118 @@ class FakeMetrics implements MetricsProvider {
   async isOnline(): Promise<void> {}
   async fetchBuckets(_target: MetricsTarget, range: BucketRange): Promise<BucketSeries> {
     const timestamps: number[] = [];
-    for (let t = range.startMs + range.bucketMs; t <= range.endMs; t += range.bucketMs) timestamps.push(t);
-    const arm = (errorRate: number, seed: number) => timestamps.map((t, i): BucketCounts => {
-      const jitter = (((i + Math.floor(t / range.bucketMs)) * 7919 + seed * 104729) % 13) / 13 - 0.5;
-      const requests = 5000 + Math.round(200 * jitter);
-      return { requests, errors: Math.round(requests * errorRate * (1 + 0.1 * jitter)), latencyCount: requests, latencySumMs: requests * (20 + jitter) };
-    });
-    return { bucketMs: range.bucketMs, timestamps, canary: arm(this.canary === 'healthy' ? 0.01 : 0.2, 1), baseline: arm(0.01, 2) };
+    for (let t = range.startMs + range.bucketMs; t <= range.endMs; t += range.bucketMs)
+      timestamps.push(t);
+    const arm = (errorRate: number, seed: number) =>
+      timestamps.map((t, i): BucketCounts => {
+        const jitter =
+          (((i + Math.floor(t / range.bucketMs)) * 7919 + seed * 104729) % 13) / 13 - 0.5;
+        const requests = 5000 + Math.round(200 * jitter);
+        return {
+          requests,
+          errors: Math.round(requests * errorRate * (1 + 0.1 * jitter)),
+          latencyCount: requests,
+          latencySumMs: requests * (20 + jitter),
+        };
+      });
+    return {
+      bucketMs: range.bucketMs,
+      timestamps,
+      canary: arm(this.canary === 'healthy' ? 0.01 : 0.2, 1),
+      baseline: arm(0.01, 2),
+    };
   }
 }
 
 const COHORT_HEADER = { type: 'header', name: 'x-env', value: 'canary' } as const;
 
 /** The routing objects, the router spec and how to find what a router may leave behind, per router. */
-const ROUTERS: Record<RouterSpec['type'] & string, {
-  create(kube: KubeClients, namespace: string): Promise<void>;
-  router: RouterSpec;
-  cohorts: unknown[];
-  leftovers(kube: KubeClients, namespace: string): Promise<string[]>;
-} | undefined> = {
+const ROUTERS: Record<
+  RouterSpec['type'] & string,
+  | {
+      create(kube: KubeClients, namespace: string): Promise<void>;
+      router: RouterSpec;
+      cohorts: unknown[];
+      leftovers(kube: KubeClients, namespace: string): Promise<string[]>;
+    }
+  | undefined
+> = {
   istio: {
     create: createReviews,
-    router: { type: 'istio', virtualService: 'reviews', route: 'primary', destinations: { kind: 'subsets', host: 'reviews', stableSubset: 'stable', canarySubset: 'canary', destinationRule: 'reviews' } },
+    router: {
+      type: 'istio',
+      virtualService: 'reviews',
+      route: 'primary',
+      destinations: {
+        kind: 'subsets',
+        host: 'reviews',
+        stableSubset: 'stable',
+        canarySubset: 'canary',
+        destinationRule: 'reviews',
+      },
+    },
     cohorts: [COHORT_HEADER, { type: 'cookie', name: 'tenantGray', value: '1' }],
     async leftovers(kube, namespace) {
-      const http = ((await readObject(kube, objectRef(KINDS.virtualService, namespace, 'reviews'))).spec as { http: { name?: string }[] }).http;
-      return http.filter((r) => r.name?.endsWith(COHORT_SUFFIX)).map((r) => `cohort route ${r.name}`);
+      const http = (
+        (await readObject(kube, objectRef(KINDS.virtualService, namespace, 'reviews'))).spec as {
+          http: { name?: string }[];
+        }
+      ).http;
+      return http
+        .filter((r) => r.name?.endsWith(COHORT_SUFFIX))
+        .map((r) => `cohort route ${r.name}`);
     },
   },
   'gateway-api': {
     create: createShop,
-    router: { type: 'gateway-api', httpRoute: 'shop', stableService: 'shop-stable', canaryService: 'shop-canary' },
+    router: {
+      type: 'gateway-api',
+      httpRoute: 'shop',
+      stableService: 'shop-stable',
+      canaryService: 'shop-canary',
+    },
     cohorts: [COHORT_HEADER, { type: 'cookie', name: 'tenantGray', value: '1' }],
     async leftovers(kube, namespace) {
       const route = await readObject(kube, objectRef(KINDS.httpRoute, namespace, 'shop'));
-      const rules = (route.spec as { rules: { name?: string }[] }).rules.filter((r) => r.name?.endsWith(COHORT_SUFFIX)).map((r) => `cohort rule ${r.name}`);
-      return [...rules, ...Object.keys(route.metadata.annotations ?? {}).filter((k) => k.startsWith('canary-engine.io/'))];
+      const rules = (route.spec as { rules: { name?: string }[] }).rules
+        .filter((r) => r.name?.endsWith(COHORT_SUFFIX))
+        .map((r) => `cohort rule ${r.name}`);
+      return [
+        ...rules,
+        ...Object.keys(route.metadata.annotations ?? {}).filter((k) =>
+          k.startsWith('canary-engine.io/'),
+        ),
+      ];
     },
   },
   nginx: {
     create: createWeb,
-    router: { type: 'nginx', ingress: 'web', stableService: 'web-stable', canaryService: 'web-canary' },
+    router: {
+      type: 'nginx',
+      ingress: 'web',
+      stableService: 'web-stable',
+      canaryService: 'web-canary',
+    },
     cohorts: [COHORT_HEADER, { type: 'cookie', name: 'web_canary', value: 'always' }],
-    leftovers: async (kube, namespace) => ((await objectExists(kube, objectRef(KINDS.ingress, namespace, 'web-canary'))) ? ['canary Ingress web-canary'] : []),
+    leftovers: async (kube, namespace) =>
+      (await objectExists(kube, objectRef(KINDS.ingress, namespace, 'web-canary')))
+        ? ['canary Ingress web-canary']
+        : [],
   },
   traefik: {
     create: createApp,
-    router: { type: 'traefik', traefikService: 'app-weighted', ingressRoute: 'app', stableService: 'app-stable', canaryService: 'app-canary' },
+    router: {
+      type: 'traefik',
+      traefikService: 'app-weighted',
+      ingressRoute: 'app',
+      stableService: 'app-stable',
+      canaryService: 'app-canary',
+    },
     cohorts: [COHORT_HEADER],
-    leftovers: async (kube, namespace) => ((await objectExists(kube, objectRef(KINDS.ingressRoute, namespace, `app${COHORT_SUFFIX}`))) ? [`cohort IngressRoute app${COHORT_SUFFIX}`] : []),
+    leftovers: async (kube, namespace) =>
+      (await objectExists(kube, objectRef(KINDS.ingressRoute, namespace, `app${COHORT_SUFFIX}`)))
+        ? [`cohort IngressRoute app${COHORT_SUFFIX}`]
+        : [],
   },
   sandbox: undefined,
 };
@@ -123,7 +197,8 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
     env = await connectTestEnv();
     stopController = playDeploymentController(admin, (namespace) => namespaces.has(namespace));
     const activities = createActivities({
-      routerFor: (spec) => recording(createTrafficRouter(spec, admin), histories.get(spec.namespace) as number[]),
+      routerFor: (spec) =>
+        recording(createTrafficRouter(spec, admin), histories.get(spec.namespace) as number[]),
       workloadsFor: (spec) => createWorkloadManager(spec, admin, { kubernetes: { pollMs: 100 } }),
       metricsFor: (spec) => new FakeMetrics(health.get(spec.namespace) as Health),
       scrapeLagMs: () => 200,
@@ -147,15 +222,38 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
     health.set(namespace, canary);
     histories.set(namespace, []);
     await setup.create(admin, namespace);
-    await admin.apps.createNamespacedDeployment({ namespace, body: deployment('web', 'web', 'stable', 'registry.example.com/web:v1', 2) });
-    await admin.apps.createNamespacedDeployment({ namespace, body: deployment('web-canary', 'web', 'canary', 'registry.example.com/web:v2', 0) });
+    await admin.apps.createNamespacedDeployment({
+      namespace,
+      body: deployment('web', 'web', 'stable', 'registry.example.com/web:v1', 2),
+    });
+    await admin.apps.createNamespacedDeployment({
+      namespace,
+      body: deployment('web-canary', 'web', 'canary', 'registry.example.com/web:v2', 0),
+    });
     const validated = validateReleaseSpec({
       // every router type releases "web" in its own namespace: a release id names one release
-      releaseId: `web-${namespace}`, service: 'web', namespace, stableVersion: 'v1', canaryVersion: 'v2',
+      releaseId: `web-${namespace}`,
+      service: 'web',
+      namespace,
+      stableVersion: 'v1',
+      canaryVersion: 'v2',
       router: setup.router,
-      workloads: { type: 'kubernetes', stableDeployment: 'web', canaryDeployment: 'web-canary', canaryReplicas: 4, scaleWithWeight: true, minReplicas: 1, readyTimeout: '30s' },
+      workloads: {
+        type: 'kubernetes',
+        stableDeployment: 'web',
+        canaryDeployment: 'web-canary',
+        canaryReplicas: 4,
+        scaleWithWeight: true,
+        minReplicas: 1,
+        readyTimeout: '30s',
+      },
       cohorts: setup.cohorts,
-      schedule: { steps: [{ weight: 20, observe: '3s' }, { weight: 50, observe: '3s' }] },
+      schedule: {
+        steps: [
+          { weight: 20, observe: '3s' },
+          { weight: 50, observe: '3s' },
+        ],
+      },
       analysis: { bucket: '1s' },
     });
     if (!validated.ok) throw new Error(JSON.stringify(validated.problems));
@@ -166,7 +264,10 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
     const status = await handle.query(statusQuery);
     const router = createTrafficRouter(spec, admin);
     const stable = await admin.apps.readNamespacedDeployment({ name: 'web', namespace });
-    const canaryScale = await admin.apps.readNamespacedDeploymentScale({ name: 'web-canary', namespace });
+    const canaryScale = await admin.apps.readNamespacedDeploymentScale({
+      name: 'web-canary',
+      namespace,
+    });
     return {
       status,
       weights: await router.getWeights(),
@@ -177,26 +278,29 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
     };
   }
 
-  describe.concurrent.each(['istio', 'gateway-api', 'nginx', 'traefik'] as const)('through the %s router', (type) => {
-    it('promotes a healthy canary and leaves all traffic on stable, now running the canary image, with nothing of the canary left', async () => {
-      const result = await release(type, 'healthy');
-      expect(result.status.phase, result.status.outcome ?? '').toBe('Promoted');
-      expect(result.history).toEqual(expect.arrayContaining([20, 50]));
-      expect(result.weights).toEqual({ stable: 100, canary: 0 });
-      expect(result.stableImage).toBe('registry.example.com/web:v2');
-      expect(result.canaryReplicas).toBe(0);
-      expect(result.leftovers).toEqual([]);
-    }, 120_000);
+  describe.concurrent.each(['istio', 'gateway-api', 'nginx', 'traefik'] as const)(
+    'through the %s router',
+    (type) => {
+      it('promotes a healthy canary and leaves all traffic on stable, now running the canary image, with nothing of the canary left', async () => {
+        const result = await release(type, 'healthy');
+        expect(result.status.phase, result.status.outcome ?? '').toBe('Promoted');
+        expect(result.history).toEqual(expect.arrayContaining([20, 50]));
+        expect(result.weights).toEqual({ stable: 100, canary: 0 });
+        expect(result.stableImage).toBe('registry.example.com/web:v2');
+        expect(result.canaryReplicas).toBe(0);
+        expect(result.leftovers).toEqual([]);
+      }, 120_000);
 
-    it('rolls back a degraded canary and leaves all traffic on the untouched stable, with nothing of the canary left', async () => {
-      const result = await release(type, 'degraded');
-      expect(result.status.phase, result.status.outcome ?? '').toBe('RolledBack');
-      expect(result.history).toContain(20);
-      expect(result.history).not.toContain(50);
-      expect(result.weights).toEqual({ stable: 100, canary: 0 });
-      expect(result.stableImage).toBe('registry.example.com/web:v1');
-      expect(result.canaryReplicas).toBe(0);
-      expect(result.leftovers).toEqual([]);
-    }, 120_000);
-  });
+      it('rolls back a degraded canary and leaves all traffic on the untouched stable, with nothing of the canary left', async () => {
+        const result = await release(type, 'degraded');
+        expect(result.status.phase, result.status.outcome ?? '').toBe('RolledBack');
+        expect(result.history).toContain(20);
+        expect(result.history).not.toContain(50);
+        expect(result.weights).toEqual({ stable: 100, canary: 0 });
+        expect(result.stableImage).toBe('registry.example.com/web:v1');
+        expect(result.canaryReplicas).toBe(0);
+        expect(result.leftovers).toEqual([]);
+      }, 120_000);
+    },
+  );
 });

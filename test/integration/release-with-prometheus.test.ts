@@ -37,24 +37,37 @@ class InMemoryRouter implements TrafficRouter {
   readonly history: number[] = [];
   constructor(readonly target: string) {}
   async initialize(): Promise<void> {}
-  async getWeights(): Promise<Weights> { return this.weights; }
+  async getWeights(): Promise<Weights> {
+    return this.weights;
+  }
   async setWeights(weights: Weights): Promise<Weights> {
     this.weights = weights;
     this.history.push(weights.canary);
     return weights;
   }
-  async finalize(): Promise<Weights> { return this.setWeights({ stable: 100, canary: 0 }); }
+  async finalize(): Promise<Weights> {
+    return this.setWeights({ stable: 100, canary: 0 });
+  }
 }
 
 /** Workloads that record which version the stable arm runs. */
 class InMemoryWorkloads implements WorkloadManager {
-  constructor(public stableVersion: string, private readonly canaryVersion: string) {}
+  constructor(
+    public stableVersion: string,
+    private readonly canaryVersion: string,
+  ) {}
   async prepareCanary(): Promise<void> {}
   async scaleForWeight(): Promise<void> {}
-  async promoteStable(): Promise<void> { this.stableVersion = this.canaryVersion; }
+  async promoteStable(): Promise<void> {
+    this.stableVersion = this.canaryVersion;
+  }
   async scaleDownCanary(): Promise<void> {}
-  async snapshotStable(): Promise<unknown> { return { version: this.stableVersion }; }
-  async restoreStable(snapshot: unknown): Promise<void> { this.stableVersion = (snapshot as { version: string }).version; }
+  async snapshotStable(): Promise<unknown> {
+    return { version: this.stableVersion };
+  }
+  async restoreStable(snapshot: unknown): Promise<void> {
+    this.stableVersion = (snapshot as { version: string }).version;
+  }
 }
 
 /** Small seeded PRNG (mulberry32) for the latency noise. */
@@ -77,7 +90,13 @@ function random(seed: number): () => number {
  * requests/s). The volume follows the clock, not the ticks: on a busy machine timers fire late,
  * and traffic thinned by late ticks would leave the judge less evidence than the test claims.
  */
-function generateTraffic(exporter: TestExporter, spec: ReleaseSpec, router: InMemoryRouter, canaryErrorRate: number, seed: number): () => void {
+function generateTraffic(
+  exporter: TestExporter,
+  spec: ReleaseSpec,
+  router: InMemoryRouter,
+  canaryErrorRate: number,
+  seed: number,
+): () => void {
   const arms = releaseWorkloads(spec);
   const next = random(seed);
   let canaryShare = 0;
@@ -93,7 +112,10 @@ function generateTraffic(exporter: TestExporter, spec: ReleaseSpec, router: InMe
     canaryShare += (total * router.weights.canary) / 100;
     const canary = Math.floor(canaryShare);
     canaryShare -= canary;
-    for (const [arm, requests, errorRate] of [['baseline', total - canary, BASELINE_ERROR_RATE], ['canary', canary, canaryErrorRate]] as const) {
+    for (const [arm, requests, errorRate] of [
+      ['baseline', total - canary, BASELINE_ERROR_RATE],
+      ['canary', canary, canaryErrorRate],
+    ] as const) {
       if (requests === 0) continue;
       errorsDue[arm] += requests * errorRate;
       const errors = Math.floor(errorsDue[arm]);
@@ -137,7 +159,11 @@ afterAll(async () => {
 });
 
 /** Runs one release to its end with a canary failing `canaryErrorRate` of its requests. */
-async function release(name: string, canaryErrorRate: number, seed: number): Promise<{ status: ReleaseStatus; router: InMemoryRouter; workloads: InMemoryWorkloads }> {
+async function release(
+  name: string,
+  canaryErrorRate: number,
+  seed: number,
+): Promise<{ status: ReleaseStatus; router: InMemoryRouter; workloads: InMemoryWorkloads }> {
   const validated = validateReleaseSpec({
     service: `${name}-${process.pid}-${Date.now().toString(36)}`,
     namespace: 'shop',
@@ -162,7 +188,10 @@ async function release(name: string, canaryErrorRate: number, seed: number): Pro
     const handle = env.client.workflow.getHandle<typeof canaryRelease>(started.workflowId);
     await handle.result().catch(() => undefined); // a rolled-back release still has its status
     const status = await handle.query(statusQuery);
-    for (const record of status.decisions) console.log(`[${name}] look ${record.look}: ${record.decision.explanation} (missing buckets: ${record.missingBuckets})`);
+    for (const record of status.decisions)
+      console.log(
+        `[${name}] look ${record.look}: ${record.decision.explanation} (missing buckets: ${record.missingBuckets})`,
+      );
     return { status, router, workloads: managed };
   } finally {
     stopTraffic();
@@ -170,24 +199,46 @@ async function release(name: string, canaryErrorRate: number, seed: number): Pro
 }
 
 describe('a release judged on a real Prometheus', () => {
-  it.concurrent('rolls back a canary whose error rate is 5× the baseline’s', async () => {
-    const { status, router, workloads: managed } = await release('faulty', 5 * BASELINE_ERROR_RATE, 1);
-    expect(status.phase).toBe('RolledBack');
-    const last = status.decisions.at(-1);
-    expect(last?.decision).toMatchObject({ verdict: 'fail', decidedBy: 'metric:errorRate' });
-    const errorRate = (last?.decision.metrics as { metric: string; canary: { mean: number }; baseline: { mean: number } }[]).find((m) => m.metric === 'errorRate');
-    expect(errorRate?.canary.mean).toBeGreaterThan(2 * (errorRate?.baseline.mean ?? 1));
-    expect(router.weights).toEqual({ stable: 100, canary: 0 });
-    expect(router.history).toContain(50);
-    expect(managed.stableVersion).toBe('v1');
-  }, 150_000);
+  it.concurrent(
+    'rolls back a canary whose error rate is 5× the baseline’s',
+    async () => {
+      const {
+        status,
+        router,
+        workloads: managed,
+      } = await release('faulty', 5 * BASELINE_ERROR_RATE, 1);
+      expect(status.phase).toBe('RolledBack');
+      const last = status.decisions.at(-1);
+      expect(last?.decision).toMatchObject({ verdict: 'fail', decidedBy: 'metric:errorRate' });
+      const errorRate = (
+        last?.decision.metrics as {
+          metric: string;
+          canary: { mean: number };
+          baseline: { mean: number };
+        }[]
+      ).find((m) => m.metric === 'errorRate');
+      expect(errorRate?.canary.mean).toBeGreaterThan(2 * (errorRate?.baseline.mean ?? 1));
+      expect(router.weights).toEqual({ stable: 100, canary: 0 });
+      expect(router.history).toContain(50);
+      expect(managed.stableVersion).toBe('v1');
+    },
+    150_000,
+  );
 
-  it.concurrent('promotes an identical canary', async () => {
-    const { status, router, workloads: managed } = await release('healthy', BASELINE_ERROR_RATE, 2);
-    expect(status.phase).toBe('Promoted');
-    expect(status.decisions.at(-1)?.decision.verdict).toBe('pass');
-    expect(status.decisions.every((d) => d.decision.verdict !== 'fail')).toBe(true);
-    expect(router.weights).toEqual({ stable: 100, canary: 0 });
-    expect(managed.stableVersion).toBe('v2');
-  }, 150_000);
+  it.concurrent(
+    'promotes an identical canary',
+    async () => {
+      const {
+        status,
+        router,
+        workloads: managed,
+      } = await release('healthy', BASELINE_ERROR_RATE, 2);
+      expect(status.phase).toBe('Promoted');
+      expect(status.decisions.at(-1)?.decision.verdict).toBe('pass');
+      expect(status.decisions.every((d) => d.decision.verdict !== 'fail')).toBe(true);
+      expect(router.weights).toEqual({ stable: 100, canary: 0 });
+      expect(managed.stableVersion).toBe('v2');
+    },
+    150_000,
+  );
 });

@@ -9,8 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReleaseConflictError, startRelease } from '../../client/releases.js';
 import type { ReleaseSpec } from '../../core/spec.js';
 import {
-  abortSignal, abortUpdate, approveSignal, approveUpdate, pauseUpdate, promoteUpdate, resumeUpdate, statusQuery,
-  type Phase, type ReleaseStatus,
+  abortSignal,
+  abortUpdate,
+  approveSignal,
+  approveUpdate,
+  pauseUpdate,
+  promoteUpdate,
+  resumeUpdate,
+  statusQuery,
+  type Phase,
+  type ReleaseStatus,
 } from '../../workflows/messages.js';
 import type { canaryRelease } from '../../workflows/release.js';
 import { fakeActivities, newFakeCluster, type FakeCluster } from '../harness/fake-activities.js';
@@ -20,21 +28,40 @@ import { startWorker } from '../harness/workflow-worker.js';
 import type { Verdict } from '../../core/types.js';
 
 let env: TestWorkflowEnvironment;
-beforeAll(async () => { env = await connectTestEnv(); });
-afterAll(async () => { await env?.teardown(); });
+beforeAll(async () => {
+  env = await connectTestEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
 
 type Handle = WorkflowHandle<typeof canaryRelease>;
 
-interface Running { handle: Handle; cluster: FakeCluster; worker: Worker; done: Promise<void>; spec: ReleaseSpec; taskQueue: string }
+interface Running {
+  handle: Handle;
+  cluster: FakeCluster;
+  worker: Worker;
+  done: Promise<void>;
+  spec: ReleaseSpec;
+  taskQueue: string;
+}
 
-async function launch(specOverrides: Record<string, unknown>, script: Verdict[], tune?: (c: FakeCluster) => void, historyLimit?: number): Promise<Running> {
+async function launch(
+  specOverrides: Record<string, unknown>,
+  script: Verdict[],
+  tune?: (c: FakeCluster) => void,
+  historyLimit?: number,
+): Promise<Running> {
   const cluster = newFakeCluster();
   tune?.(cluster);
   const taskQueue = uniqueTaskQueue('release');
   const worker = await startWorker(env, taskQueue, fakeActivities(cluster, script));
   const done = worker.run();
   const spec = testSpec(specOverrides);
-  const started = await startRelease(env.client, spec, { taskQueue, ...(historyLimit ? { historyLimit } : {}) });
+  const started = await startRelease(env.client, spec, {
+    taskQueue,
+    ...(historyLimit ? { historyLimit } : {}),
+  });
   const handle = env.client.workflow.getHandle<typeof canaryRelease>(started.workflowId);
   return { handle, cluster, worker, done, spec, taskQueue };
 }
@@ -51,12 +78,17 @@ async function finish(run: Running): Promise<ReleaseStatus> {
   return status;
 }
 
-async function waitFor(handle: Handle, predicate: (s: ReleaseStatus) => boolean, timeoutMs = 20_000): Promise<ReleaseStatus> {
+async function waitFor(
+  handle: Handle,
+  predicate: (s: ReleaseStatus) => boolean,
+  timeoutMs = 20_000,
+): Promise<ReleaseStatus> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = await handle.query(statusQuery);
     if (predicate(status)) return status;
-    if (Date.now() > deadline) throw new Error(`timed out waiting; last status phase=${status.phase} step=${status.step}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting; last status phase=${status.phase} step=${status.step}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -108,28 +140,56 @@ describe('the canary release workflow', () => {
     const still = await run.handle.query(statusQuery);
     expect(still.phase).toBe('Paused');
     expect(run.cluster.looks).toHaveLength(0);
-    await run.handle.executeUpdate(resumeUpdate, { args: [{ actor: 'bob', comment: 'looked fine' }] });
+    await run.handle.executeUpdate(resumeUpdate, {
+      args: [{ actor: 'bob', comment: 'looked fine' }],
+    });
     const status = await finish(run);
     expect(status.phase).toBe('Promoted');
-    expect(status.actions.map((a) => `${a.action}:${a.actor}`)).toEqual(['pause:bob', 'resume:bob']);
+    expect(status.actions.map((a) => `${a.action}:${a.actor}`)).toEqual([
+      'pause:bob',
+      'resume:bob',
+    ]);
   });
 
   it('waits at an approval gate and proceeds when a person approves', async () => {
-    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }, { weight: 50, observe: '1s', approval: true }] } }, ['pass']);
+    const run = await launch(
+      {
+        schedule: {
+          steps: [
+            { weight: 10, observe: '1s' },
+            { weight: 50, observe: '1s', approval: true },
+          ],
+        },
+      },
+      ['pass'],
+    );
     const gated = await waitFor(run.handle, inPhase('AwaitingApproval'));
     expect(gated.pendingGate).toMatchObject({ kind: 'step', step: 2 });
     expect(run.cluster.weightHistory).toEqual([10]);
-    const after = await run.handle.executeUpdate(approveUpdate, { args: [{ actor: 'carol', comment: 'dashboards look good' }] });
-    expect(after.actions.at(-1)).toMatchObject({ action: 'approve', actor: 'carol', context: 'gate before step 2', comment: 'dashboards look good' });
+    const after = await run.handle.executeUpdate(approveUpdate, {
+      args: [{ actor: 'carol', comment: 'dashboards look good' }],
+    });
+    expect(after.actions.at(-1)).toMatchObject({
+      action: 'approve',
+      actor: 'carol',
+      context: 'gate before step 2',
+      comment: 'dashboards look good',
+    });
     const status = await finish(run);
     expect(status.phase).toBe('Promoted');
   });
 
   it('rolls back when an approval is not given before the timeout', async () => {
-    const run = await launch({
-      schedule: { steps: [{ weight: 10, observe: '1s' }] },
-      policies: { approval: { timeout: '2s', onTimeout: 'rollback' }, promotion: { requireApproval: true } },
-    }, ['pass']);
+    const run = await launch(
+      {
+        schedule: { steps: [{ weight: 10, observe: '1s' }] },
+        policies: {
+          approval: { timeout: '2s', onTimeout: 'rollback' },
+          promotion: { requireApproval: true },
+        },
+      },
+      ['pass'],
+    );
     await waitFor(run.handle, inPhase('AwaitingApproval'));
     const status = await finish(run);
     expect(status.phase).toBe('RolledBack');
@@ -139,7 +199,9 @@ describe('the canary release workflow', () => {
   it('rejects an approval update when no gate is pending, and the release carries on', async () => {
     const run = await launch({ schedule: { steps: [{ weight: 10, observe: '3s' }] } }, ['pass']);
     await waitFor(run.handle, (s) => s.windowEndsAt !== null);
-    await expect(run.handle.executeUpdate(approveUpdate, { args: [{ actor: 'dave' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(
+      run.handle.executeUpdate(approveUpdate, { args: [{ actor: 'dave' }] }),
+    ).rejects.toThrow(WorkflowUpdateFailedError);
     const status = await finish(run);
     expect(status.phase).toBe('Promoted');
     expect(status.actions).toHaveLength(0);
@@ -164,13 +226,24 @@ describe('the canary release workflow', () => {
   it('refuses an update and ignores a signal meant for another release of the same service', async () => {
     const run = await launch({ schedule: { steps: [{ weight: 10, observe: '3s' }] } }, ['pass']);
     await waitFor(run.handle, (s) => s.windowEndsAt !== null);
-    const update = run.handle.executeUpdate(pauseUpdate, { args: [{ actor: 'hank', releaseId: 'an-older-release' }] });
+    const update = run.handle.executeUpdate(pauseUpdate, {
+      args: [{ actor: 'hank', releaseId: 'an-older-release' }],
+    });
     await expect(update).rejects.toThrow(WorkflowUpdateFailedError);
     const failure = await update.catch((error: WorkflowUpdateFailedError) => error.cause);
-    expect(failure).toMatchObject({ type: 'OtherRelease', message: `pause was meant for release an-older-release, but this workflow runs release ${run.spec.releaseId}` });
-    await run.handle.signal(abortSignal, { actor: 'hank', reason: 'meant for the old one', releaseId: 'an-older-release' });
+    expect(failure).toMatchObject({
+      type: 'OtherRelease',
+      message: `pause was meant for release an-older-release, but this workflow runs release ${run.spec.releaseId}`,
+    });
+    await run.handle.signal(abortSignal, {
+      actor: 'hank',
+      reason: 'meant for the old one',
+      releaseId: 'an-older-release',
+    });
     // the release's own id is accepted
-    await run.handle.executeUpdate(promoteUpdate, { args: [{ actor: 'hank', releaseId: run.spec.releaseId }] });
+    await run.handle.executeUpdate(promoteUpdate, {
+      args: [{ actor: 'hank', releaseId: run.spec.releaseId }],
+    });
     const status = await finish(run);
     expect(status.phase).toBe('Promoted');
     expect(status.actions.map((a) => a.action)).toEqual(['promote']);
@@ -180,15 +253,31 @@ describe('the canary release workflow', () => {
   });
 
   it('extends an inconclusive window and rolls back when it stays inconclusive, per policy', async () => {
-    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] }, policies: { inconclusive: { maxExtensions: 2, extendBy: '1s', then: 'rollback' } } }, ['inconclusive']);
+    const run = await launch(
+      {
+        schedule: { steps: [{ weight: 10, observe: '1s' }] },
+        policies: { inconclusive: { maxExtensions: 2, extendBy: '1s', then: 'rollback' } },
+      },
+      ['inconclusive'],
+    );
     const status = await finish(run);
     expect(status.phase).toBe('RolledBack');
-    expect(status.decisions.map((d) => d.action)).toEqual(['extend window by 1s (1/2)', 'extend window by 1s (2/2)', 'roll back (inconclusive after every extension)']);
+    expect(status.decisions.map((d) => d.action)).toEqual([
+      'extend window by 1s (1/2)',
+      'extend window by 1s (2/2)',
+      'roll back (inconclusive after every extension)',
+    ]);
     expect(run.cluster.looks.map((l) => l.look)).toEqual([1, 2, 3]);
   });
 
   it('holds an inconclusive release for a person, who lets it proceed', async () => {
-    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] }, policies: { inconclusive: { maxExtensions: 1, extendBy: '1s', then: 'hold' } } }, ['inconclusive']);
+    const run = await launch(
+      {
+        schedule: { steps: [{ weight: 10, observe: '1s' }] },
+        policies: { inconclusive: { maxExtensions: 1, extendBy: '1s', then: 'hold' } },
+      },
+      ['inconclusive'],
+    );
     const held = await waitFor(run.handle, inPhase('AwaitingApproval'));
     expect(held.pendingGate?.kind).toBe('hold');
     await run.handle.executeUpdate(approveUpdate, { args: [{ actor: 'erin' }] });
@@ -207,7 +296,9 @@ describe('the canary release workflow', () => {
   });
 
   it('keeps traffic on the healthy canary and fails loudly when stable does not become ready during promotion', async () => {
-    const run = await launch({}, ['pass'], (c) => { c.promotionFails = true; });
+    const run = await launch({}, ['pass'], (c) => {
+      c.promotionFails = true;
+    });
     const status = await finish(run);
     expect(status.phase).toBe('Failed');
     expect(run.cluster.weights).toEqual({ stable: 0, canary: 100 });
@@ -215,10 +306,19 @@ describe('the canary release workflow', () => {
   });
 
   it('restores the stable workload and all traffic when an abort arrives during promotion', async () => {
-    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] } }, ['pass'], (c) => { c.promoteDelayMs = 2000; });
+    const run = await launch(
+      { schedule: { steps: [{ weight: 10, observe: '1s' }] } },
+      ['pass'],
+      (c) => {
+        c.promoteDelayMs = 2000;
+      },
+    );
     await waitFor(run.handle, () => run.cluster.calls.includes('promote'));
     expect(run.cluster.stableVersion).toBe('v2');
-    await run.handle.signal(abortSignal, { actor: 'jack', reason: 'latency alert during the rollout' });
+    await run.handle.signal(abortSignal, {
+      actor: 'jack',
+      reason: 'latency alert during the rollout',
+    });
     const status = await finish(run);
     expect(status.phase).toBe('RolledBack');
     expect(status.outcome).toBe('aborted by jack: latency alert during the rollout');
@@ -229,7 +329,13 @@ describe('the canary release workflow', () => {
   });
 
   it('finishes the promotion when the workflow is cancelled while routing is being reset', async () => {
-    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] } }, ['pass'], (c) => { c.finishDelayMs = 2000; });
+    const run = await launch(
+      { schedule: { steps: [{ weight: 10, observe: '1s' }] } },
+      ['pass'],
+      (c) => {
+        c.finishDelayMs = 2000;
+      },
+    );
     await waitFor(run.handle, () => run.cluster.calls.includes('finish:promoted'));
     await run.handle.cancel();
     const result = await run.handle.result();
@@ -244,40 +350,83 @@ describe('the canary release workflow', () => {
   });
 
   it('rolls back at once when a metrics query fails in a way retrying cannot fix, under the default metricsUnavailable policy', async () => {
-    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] } }, ['pass'], (c) => { c.analysisFailsNonRetryable = true; });
+    const run = await launch(
+      { schedule: { steps: [{ weight: 10, observe: '1s' }] } },
+      ['pass'],
+      (c) => {
+        c.analysisFailsNonRetryable = true;
+      },
+    );
     const status = await finish(run);
     expect(status.phase).toBe('RolledBack');
     expect(run.cluster.looks).toHaveLength(1);
-    expect(status.decisions.map((d) => [d.decision.decidedBy, d.action])).toEqual([['error:metricsQuery', 'roll back (metrics unavailable)']]);
-    expect(status.outcome).toBe('analysis at step 1 could not get metrics: bad_data: parse error in the error-rate query');
+    expect(status.decisions.map((d) => [d.decision.decidedBy, d.action])).toEqual([
+      ['error:metricsQuery', 'roll back (metrics unavailable)'],
+    ]);
+    expect(status.outcome).toBe(
+      'analysis at step 1 could not get metrics: bad_data: parse error in the error-rate query',
+    );
     expect(run.cluster.weightHistory).toEqual([10, 0]);
   });
 
   it('holds for a person when metrics are unavailable and the metricsUnavailable policy says hold', async () => {
-    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s' }] }, policies: { metricsUnavailable: 'hold' } }, ['pass'], (c) => { c.analysisFailsNonRetryable = true; });
+    const run = await launch(
+      {
+        schedule: { steps: [{ weight: 10, observe: '1s' }] },
+        policies: { metricsUnavailable: 'hold' },
+      },
+      ['pass'],
+      (c) => {
+        c.analysisFailsNonRetryable = true;
+      },
+    );
     const held = await waitFor(run.handle, inPhase('AwaitingApproval'));
-    expect(held.pendingGate).toMatchObject({ kind: 'hold', step: 1, reason: 'metrics unavailable at step 1: bad_data: parse error in the error-rate query' });
-    expect(held.decisions.map((d) => d.action)).toEqual(['hold for a person (metrics unavailable)']);
+    expect(held.pendingGate).toMatchObject({
+      kind: 'hold',
+      step: 1,
+      reason: 'metrics unavailable at step 1: bad_data: parse error in the error-rate query',
+    });
+    expect(held.decisions.map((d) => d.action)).toEqual([
+      'hold for a person (metrics unavailable)',
+    ]);
     await run.handle.executeUpdate(approveUpdate, { args: [{ actor: 'kim' }] });
     const status = await finish(run);
     expect(status.phase).toBe('Promoted');
   });
 
   it('proceeds past an unanswered approval gate when approval.onTimeout is proceed', async () => {
-    const run = await launch({
-      schedule: { steps: [{ weight: 10, observe: '1s' }] },
-      policies: { approval: { timeout: '2s', onTimeout: 'proceed' }, promotion: { requireApproval: true } },
-    }, ['pass']);
+    const run = await launch(
+      {
+        schedule: { steps: [{ weight: 10, observe: '1s' }] },
+        policies: {
+          approval: { timeout: '2s', onTimeout: 'proceed' },
+          promotion: { requireApproval: true },
+        },
+      },
+      ['pass'],
+    );
     await waitFor(run.handle, inPhase('AwaitingApproval'));
     const status = await finish(run);
     expect(status.phase).toBe('Promoted');
     expect(status.actions).toHaveLength(0);
-    expect(status.timeline.map((e) => e.message)).toContain('no approval within 2s: proceeding (policies.approval.onTimeout = proceed)');
+    expect(status.timeline.map((e) => e.message)).toContain(
+      'no approval within 2s: proceeding (policies.approval.onTimeout = proceed)',
+    );
     expect(run.cluster.weightHistory).toEqual([10, 100, 0]);
   });
 
   it('skips the remaining steps on promote and still goes through promotion', async () => {
-    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1m' }, { weight: 50, observe: '1m' }] } }, ['pass']);
+    const run = await launch(
+      {
+        schedule: {
+          steps: [
+            { weight: 10, observe: '1m' },
+            { weight: 50, observe: '1m' },
+          ],
+        },
+      },
+      ['pass'],
+    );
     await waitFor(run.handle, (s) => s.windowEndsAt !== null);
     await run.handle.executeUpdate(promoteUpdate, { args: [{ actor: 'frank' }] });
     const status = await finish(run);
@@ -297,9 +446,14 @@ describe('the canary release workflow', () => {
   });
 
   it('rolls back an abort during a gate without waiting for the gate', async () => {
-    const run = await launch({ schedule: { steps: [{ weight: 10, observe: '1s', approval: true }] } }, ['pass']);
+    const run = await launch(
+      { schedule: { steps: [{ weight: 10, observe: '1s', approval: true }] } },
+      ['pass'],
+    );
     await waitFor(run.handle, inPhase('AwaitingApproval'));
-    await run.handle.executeUpdate(abortUpdate, { args: [{ actor: 'gina', reason: 'wrong build' }] });
+    await run.handle.executeUpdate(abortUpdate, {
+      args: [{ actor: 'gina', reason: 'wrong build' }],
+    });
     const status = await finish(run);
     expect(status.phase).toBe('RolledBack');
     expect(run.cluster.weightHistory).toEqual([0]);
@@ -310,8 +464,12 @@ describe('the canary release workflow', () => {
     const again = await startRelease(env.client, run.spec, { taskQueue: run.taskQueue });
     expect(again.created).toBe(false);
     const other = { ...run.spec, releaseId: `${run.spec.releaseId}-other` };
-    await expect(startRelease(env.client, other, { taskQueue: run.taskQueue })).rejects.toThrow(ReleaseConflictError);
-    await expect(startRelease(env.client, other, { taskQueue: run.taskQueue })).rejects.toThrow(`release ${run.spec.releaseId} is already running for service default/${run.spec.service}`);
+    await expect(startRelease(env.client, other, { taskQueue: run.taskQueue })).rejects.toThrow(
+      ReleaseConflictError,
+    );
+    await expect(startRelease(env.client, other, { taskQueue: run.taskQueue })).rejects.toThrow(
+      `release ${run.spec.releaseId} is already running for service default/${run.spec.service}`,
+    );
     await run.handle.signal(abortSignal, { actor: 'test', reason: 'cleanup' });
     await finish(run);
   });
@@ -342,7 +500,9 @@ describe('the canary release workflow', () => {
 
 describe('messages that arrive while an activity runs', () => {
   it('lets a weight write cut short by an abort finish before the rollback, so the rollback has the last word', async () => {
-    const run = await launch({}, ['pass'], (c) => { c.writeDelayMs[50] = 1500; });
+    const run = await launch({}, ['pass'], (c) => {
+      c.writeDelayMs[50] = 1500;
+    });
     await waitFor(run.handle, (s) => s.decisions.length === 1);
     await new Promise((r) => setTimeout(r, 300)); // the write to 50% is under way
     await run.handle.signal(abortSignal, { actor: 'hana', reason: 'alert fired' });
@@ -353,7 +513,9 @@ describe('messages that arrive while an activity runs', () => {
   });
 
   it('holds a pause accepted during an analysis before the next weight change', async () => {
-    const run = await launch({}, ['pass'], (c) => { c.analysisDelayMs = 1500; });
+    const run = await launch({}, ['pass'], (c) => {
+      c.analysisDelayMs = 1500;
+    });
     await waitFor(run.handle, () => run.cluster.looks.length === 1);
     await run.handle.executeUpdate(pauseUpdate, { args: [{ actor: 'ivan' }] });
     const paused = await waitFor(run.handle, inPhase('Paused'));
@@ -372,12 +534,25 @@ describe('durability', () => {
     const { spawn } = await import('node:child_process');
     const { inject } = await import('vitest');
     const taskQueue = uniqueTaskQueue('killed');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/worker-process.ts', inject('temporalAddress'), taskQueue], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/fixtures/worker-process.ts', inject('temporalAddress'), taskQueue],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) resolve(); });
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ready')) resolve();
+      });
       child.once('exit', (code) => reject(new Error(`worker process exited early with ${code}`)));
     });
-    const spec = testSpec({ schedule: { steps: [{ weight: 10, observe: '4s' }, { weight: 30, observe: '1s' }] } });
+    const spec = testSpec({
+      schedule: {
+        steps: [
+          { weight: 10, observe: '4s' },
+          { weight: 30, observe: '1s' },
+        ],
+      },
+    });
     const started = await startRelease(env.client, spec, { taskQueue });
     const handle = env.client.workflow.getHandle<typeof canaryRelease>(started.workflowId);
     await waitFor(handle, (s) => s.step === 1 && s.windowEndsAt !== null);

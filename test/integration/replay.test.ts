@@ -14,29 +14,47 @@ import { quietRuntime } from '../harness/runtime.js';
 
 const require = createRequire(import.meta.url);
 const dir = join(import.meta.dirname, '..', 'histories');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 async function replayAll(workflowsPath: string): Promise<ReplayResult[]> {
   quietRuntime();
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve(workflowsPath), logger: silent });
-  const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))) }));
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve(workflowsPath),
+    logger: silent,
+  });
+  const histories = files.map((f) => ({
+    workflowId: f,
+    history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))),
+  }));
   const results: ReplayResult[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) results.push(result);
+  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories))
+    results.push(result);
   return results;
 }
 
 describe('replaying recorded release histories', () => {
   it('has recorded histories of a promoted, a rolled-back, an aborted, a held, an extended, a paused, a continued-as-new and a failed release', () => {
     expect(files).toEqual([
-      'aborted.json', 'continued-as-new-final.json', 'continued-as-new-first.json', 'extended.json', 'failed.json', 'held.json',
-      'paused.json', 'promoted.json', 'rolled-back.json',
+      'aborted.json',
+      'continued-as-new-final.json',
+      'continued-as-new-first.json',
+      'extended.json',
+      'failed.json',
+      'held.json',
+      'paused.json',
+      'promoted.json',
+      'rolled-back.json',
     ]);
   });
 
   it('replays every recorded history against the current workflow code without a determinism error', async () => {
     const results = await replayAll('../../workflows/index.ts');
-    expect(results.map((r) => [r.workflowId, r.error?.message ?? null])).toEqual(files.map((f) => [f, null]));
+    expect(results.map((r) => [r.workflowId, r.error?.message ?? null])).toEqual(
+      files.map((f) => [f, null]),
+    );
   });
 
   it('fails when the command sequence changes without patched()', async () => {

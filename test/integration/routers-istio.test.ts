@@ -21,21 +21,50 @@ const COHORTS: Cohort[] = [
 ];
 
 const SUBSETS: IstioRouterSpec = {
-  type: 'istio', virtualService: 'reviews', route: 'primary',
-  destinations: { kind: 'subsets', host: 'reviews', stableSubset: 'stable', canarySubset: 'canary', destinationRule: 'reviews' },
+  type: 'istio',
+  virtualService: 'reviews',
+  route: 'primary',
+  destinations: {
+    kind: 'subsets',
+    host: 'reviews',
+    stableSubset: 'stable',
+    canarySubset: 'canary',
+    destinationRule: 'reviews',
+  },
 };
 const HOSTS: IstioRouterSpec = {
-  type: 'istio', virtualService: 'ratings',
-  destinations: { kind: 'hosts', stableHost: 'ratings-stable', canaryHost: 'ratings-canary.NS.svc.cluster.local' },
+  type: 'istio',
+  virtualService: 'ratings',
+  destinations: {
+    kind: 'hosts',
+    stableHost: 'ratings-stable',
+    canaryHost: 'ratings-canary.NS.svc.cluster.local',
+  },
 };
 
 function hostsSpec(namespace: string): IstioRouterSpec {
-  return { ...HOSTS, destinations: { kind: 'hosts', stableHost: 'ratings-stable', canaryHost: `ratings-canary.${namespace}.svc.cluster.local` } };
+  return {
+    ...HOSTS,
+    destinations: {
+      kind: 'hosts',
+      stableHost: 'ratings-stable',
+      canaryHost: `ratings-canary.${namespace}.svc.cluster.local`,
+    },
+  };
 }
 
-interface HttpRoute { name?: string; route?: unknown; [key: string]: unknown }
+interface HttpRoute {
+  name?: string;
+  route?: unknown;
+  [key: string]: unknown;
+}
 
-function istioFixture(kube: KubeClients, namespace: string, spec: IstioRouterSpec, managed: string | undefined) {
+function istioFixture(
+  kube: KubeClients,
+  namespace: string,
+  spec: IstioRouterSpec,
+  managed: string | undefined,
+) {
   const ref = objectRef(KINDS.virtualService, namespace, spec.virtualService);
   const routes = async () => ((await readObject(kube, ref)).spec as { http: HttpRoute[] }).http;
   const isCohort = (r: HttpRoute) => r.name?.endsWith(COHORT_SUFFIX) ?? false;
@@ -44,17 +73,24 @@ function istioFixture(kube: KubeClients, namespace: string, spec: IstioRouterSpe
     weightedObject: ref,
     async unrelatedConfig() {
       const vs = await readObject(kube, ref);
-      const http = (vs.spec as { http: HttpRoute[] }).http.filter((r) => !isCohort(r)).map((r, i) => {
-        if ((managed === undefined && i === 0) || r.name === managed) {
-          const { route: _route, ...rest } = r;
-          return rest;
-        }
-        return r;
-      });
-      return { labels: vs.metadata.labels, annotations: vs.metadata.annotations, spec: { ...(vs.spec as object), http } };
+      const http = (vs.spec as { http: HttpRoute[] }).http
+        .filter((r) => !isCohort(r))
+        .map((r, i) => {
+          if ((managed === undefined && i === 0) || r.name === managed) {
+            const { route: _route, ...rest } = r;
+            return rest;
+          }
+          return r;
+        });
+      return {
+        labels: vs.metadata.labels,
+        annotations: vs.metadata.annotations,
+        spec: { ...(vs.spec as object), http },
+      };
     },
     cohortRouting: async () => (await routes()).filter(isCohort),
-    leftovers: async () => (await routes()).filter(isCohort).map((r) => `${describeRef(ref)}#${r.name}`),
+    leftovers: async () =>
+      (await routes()).filter(isCohort).map((r) => `${describeRef(ref)}#${r.name}`),
   };
 }
 
@@ -94,8 +130,17 @@ describe.skipIf(!kube)('IstioRouter', () => {
     const router = new IstioRouter(new ObjectStore(admin.customObjects), namespace, SUBSETS);
     await router.initialize(COHORTS);
     await router.setWeights({ stable: 95, canary: 5 });
-    const http = ((await readObject(admin, objectRef(KINDS.virtualService, namespace, 'reviews'))).spec as { http: HttpRoute[] }).http;
-    expect(http.map((r) => r.name)).toEqual(['admin', `primary${COHORT_SUFFIX}`, 'primary', 'fallback']);
+    const http = (
+      (await readObject(admin, objectRef(KINDS.virtualService, namespace, 'reviews'))).spec as {
+        http: HttpRoute[];
+      }
+    ).http;
+    expect(http.map((r) => r.name)).toEqual([
+      'admin',
+      `primary${COHORT_SUFFIX}`,
+      'primary',
+      'fallback',
+    ]);
     const cookie = { regex: '^(.*?;\\s*)?tenantGray=1(;.*)?$' };
     expect(http[1]).toEqual({
       name: `primary${COHORT_SUFFIX}`,
@@ -107,7 +152,9 @@ describe.skipIf(!kube)('IstioRouter', () => {
         { uri: { exact: '/' }, headers: { cookie } },
         { uri: { exact: '/' }, headers: { 'x-user-id': { regex: '^(1|7|42)$' } } },
       ],
-      route: [{ destination: { host: 'reviews', subset: 'canary', port: { number: 9080 } }, weight: 100 }],
+      route: [
+        { destination: { host: 'reviews', subset: 'canary', port: { number: 9080 } }, weight: 100 },
+      ],
       retries: { attempts: 3, perTryTimeout: '2s', retryOn: '5xx,reset' },
       timeout: '10s',
       fault: { delay: { percentage: { value: 0.1 }, fixedDelay: '5s' } },
@@ -122,10 +169,15 @@ describe.skipIf(!kube)('IstioRouter', () => {
   it('names the route and the VirtualService when the configured route does not exist', async () => {
     const namespace = await freshNamespace(admin, 'istio-noroute');
     await createReviews(admin, namespace);
-    const router = new IstioRouter(new ObjectStore(admin.customObjects), namespace, { ...SUBSETS, route: 'nope' });
+    const router = new IstioRouter(new ObjectStore(admin.customObjects), namespace, {
+      ...SUBSETS,
+      route: 'nope',
+    });
     const error = await router.setWeights({ stable: 90, canary: 10 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RouterConfigError);
-    expect((error as Error).message).toBe(`${namespace}/VirtualService/reviews: has no HTTP route named "nope" (routes: admin, primary, fallback)`);
+    expect((error as Error).message).toBe(
+      `${namespace}/VirtualService/reviews: has no HTTP route named "nope" (routes: admin, primary, fallback)`,
+    );
     expect((error as RouterConfigError).nonRetryable).toBe(true);
   });
 
@@ -133,17 +185,39 @@ describe.skipIf(!kube)('IstioRouter', () => {
     const namespace = await freshNamespace(admin, 'istio-nosubset');
     await createReviews(admin, namespace);
     const router = new IstioRouter(new ObjectStore(admin.customObjects), namespace, {
-      ...SUBSETS, destinations: { ...SUBSETS.destinations, canarySubset: 'v2' } as IstioRouterSpec['destinations'],
+      ...SUBSETS,
+      destinations: {
+        ...SUBSETS.destinations,
+        canarySubset: 'v2',
+      } as IstioRouterSpec['destinations'],
     });
-    await expect(router.initialize([])).rejects.toThrow(`${namespace}/DestinationRule/reviews: has no subset "v2" (subsets: stable, canary)`);
+    await expect(router.initialize([])).rejects.toThrow(
+      `${namespace}/DestinationRule/reviews: has no subset "v2" (subsets: stable, canary)`,
+    );
   });
 
   it('refuses a managed route with a third destination instead of guessing weights', async () => {
     const namespace = await freshNamespace(admin, 'istio-third');
     await createObject(admin, objectRef(KINDS.virtualService, namespace, 'ratings'), {
-      spec: { hosts: ['ratings'], http: [{ route: [{ destination: { host: 'ratings-stable' }, weight: 50 }, { destination: { host: 'mystery' }, weight: 50 }] }] },
+      spec: {
+        hosts: ['ratings'],
+        http: [
+          {
+            route: [
+              { destination: { host: 'ratings-stable' }, weight: 50 },
+              { destination: { host: 'mystery' }, weight: 50 },
+            ],
+          },
+        ],
+      },
     });
-    const router = new IstioRouter(new ObjectStore(admin.customObjects), namespace, hostsSpec(namespace));
-    await expect(router.setWeights({ stable: 90, canary: 10 })).rejects.toThrow('has destinations other than stable and canary: mystery');
+    const router = new IstioRouter(
+      new ObjectStore(admin.customObjects),
+      namespace,
+      hostsSpec(namespace),
+    );
+    await expect(router.setWeights({ stable: 90, canary: 10 })).rejects.toThrow(
+      'has destinations other than stable and canary: mystery',
+    );
   });
 });

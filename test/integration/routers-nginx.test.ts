@@ -11,9 +11,20 @@ import { NginxRouter, type NginxRouterSpec } from '../../activities/routers/ngin
 import type { Cohort } from '../../core/routing/config.js';
 import { createWeb } from '../fixtures/kube/routing.js';
 import { describeKubeRouterContract, instrument } from '../contract/kube-routers.js';
-import { createObject, freshNamespace, objectExists, readObject, testKube } from '../fixtures/kube/cluster.js';
+import {
+  createObject,
+  freshNamespace,
+  objectExists,
+  readObject,
+  testKube,
+} from '../fixtures/kube/cluster.js';
 
-const SPEC: NginxRouterSpec = { type: 'nginx', ingress: 'web', stableService: 'web-stable', canaryService: 'web-canary' };
+const SPEC: NginxRouterSpec = {
+  type: 'nginx',
+  ingress: 'web',
+  stableService: 'web-stable',
+  canaryService: 'web-canary',
+};
 const COHORTS: Cohort[] = [
   { type: 'header', name: 'x-env', value: 'canary' },
   { type: 'cookie', name: 'web_canary', value: 'always' },
@@ -26,7 +37,9 @@ function fixture(kube: KubeClients, namespace: string) {
   const cohortAnnotations = async () => {
     if (!(await objectExists(kube, canary))) return [];
     const notes = (await readObject(kube, canary)).metadata.annotations ?? {};
-    return Object.entries(notes).filter(([key]) => key.startsWith(`${A}canary-by-`)).sort();
+    return Object.entries(notes)
+      .filter(([key]) => key.startsWith(`${A}canary-by-`))
+      .sort();
   };
   return {
     router: new NginxRouter(new ObjectStore(kube.customObjects), namespace, SPEC),
@@ -68,7 +81,10 @@ describe.skipIf(!kube)('NginxRouter', () => {
     await router.initialize(COHORTS);
     const canary = await readObject(admin, canaryRef);
     const stable = await readObject(admin, objectRef(KINDS.ingress, namespace, 'web'));
-    expect(canary.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'canary-engine', 'canary-engine.io/stable-ingress': 'web' });
+    expect(canary.metadata.labels).toEqual({
+      'app.kubernetes.io/managed-by': 'canary-engine',
+      'canary-engine.io/stable-ingress': 'web',
+    });
     expect(canary.metadata.annotations).toEqual({
       [`${A}proxy-body-size`]: '8m',
       [`${A}ssl-redirect`]: 'true',
@@ -78,7 +94,14 @@ describe.skipIf(!kube)('NginxRouter', () => {
       [`${A}canary-by-header-value`]: 'canary',
       [`${A}canary-by-cookie`]: 'web_canary',
     });
-    expect(canary.metadata.ownerReferences).toEqual([{ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web', uid: stable.metadata.uid }]);
+    expect(canary.metadata.ownerReferences).toEqual([
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        name: 'web',
+        uid: stable.metadata.uid,
+      },
+    ]);
     const backend = { service: { name: 'web-canary', port: { number: 80 } } };
     expect(canary.spec).toEqual({
       ingressClassName: 'nginx',
@@ -90,7 +113,9 @@ describe.skipIf(!kube)('NginxRouter', () => {
     });
 
     expect(await router.setWeights({ stable: 75, canary: 25 })).toEqual({ stable: 75, canary: 25 });
-    expect((await readObject(admin, canaryRef)).metadata.annotations?.[`${A}canary-weight`]).toBe('25');
+    expect((await readObject(admin, canaryRef)).metadata.annotations?.[`${A}canary-weight`]).toBe(
+      '25',
+    );
 
     await router.applyCohorts([{ type: 'headerRegex', name: 'x-user-id', regex: '^(1|7|42)$' }]);
     const notes = (await readObject(admin, canaryRef)).metadata.annotations ?? {};
@@ -103,18 +128,26 @@ describe.skipIf(!kube)('NginxRouter', () => {
     expect(await router.finalize()).toEqual({ stable: 100, canary: 0 });
     expect(await objectExists(admin, canaryRef)).toBe(false);
     expect(await router.getWeights()).toEqual({ stable: 100, canary: 0 });
-    expect((await readObject(admin, objectRef(KINDS.ingress, namespace, 'web'))).metadata.resourceVersion).toBe(stable.metadata.resourceVersion);
+    expect(
+      (await readObject(admin, objectRef(KINDS.ingress, namespace, 'web'))).metadata
+        .resourceVersion,
+    ).toBe(stable.metadata.resourceVersion);
   });
 
   it('rejects cohorts NGINX cannot express before any API call, saying why', async () => {
     const namespace = await freshNamespace(admin, 'nginx-cohorts');
     const probe = instrument(admin);
     const router = new NginxRouter(new ObjectStore(probe.kube.customObjects), namespace, SPEC);
-    const twoHeaders: Cohort[] = [{ type: 'header', name: 'x-env', value: 'canary' }, { type: 'headerRegex', name: 'x-user', regex: '^1$' }];
+    const twoHeaders: Cohort[] = [
+      { type: 'header', name: 'x-env', value: 'canary' },
+      { type: 'headerRegex', name: 'x-user', regex: '^1$' },
+    ];
     await expect(router.initialize(twoHeaders)).rejects.toThrow(
       `${namespace}/Ingress/web-canary: cohorts cannot be expressed with NGINX canary annotations: cohorts[1]: the nginx router supports one header cohort (canary-by-header); cohorts[0] is already one`,
     );
-    await expect(router.applyCohorts([{ type: 'cookie', name: 'tenantGray', value: '1' }])).rejects.toThrow(
+    await expect(
+      router.applyCohorts([{ type: 'cookie', name: 'tenantGray', value: '1' }]),
+    ).rejects.toThrow(
       'cohorts[0].value: the nginx router\'s canary-by-cookie routes to the canary only when the cookie\'s value is "always", not "1"',
     );
     expect(probe.calls).toEqual([]);
@@ -131,7 +164,11 @@ describe.skipIf(!kube)('NginxRouter', () => {
       await change();
       return probe.calls.slice(before);
     };
-    const oneWrite = ['getNamespacedCustomObject', 'replaceNamespacedCustomObject', 'getNamespacedCustomObject'];
+    const oneWrite = [
+      'getNamespacedCustomObject',
+      'replaceNamespacedCustomObject',
+      'getNamespacedCustomObject',
+    ];
     expect(await step(() => router.setWeights({ stable: 75, canary: 25 }))).toEqual(oneWrite);
     expect(await step(() => router.applyCohorts(COHORTS))).toEqual(oneWrite);
     expect(await step(() => router.removeCohorts())).toEqual(oneWrite);
@@ -141,18 +178,40 @@ describe.skipIf(!kube)('NginxRouter', () => {
     const namespace = await freshNamespace(admin, 'nginx-foreign');
     await createWeb(admin, namespace);
     await createObject(admin, objectRef(KINDS.ingress, namespace, 'web-canary'), {
-      spec: { rules: [{ host: 'x.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'x', port: { number: 80 } } } }] } }] },
+      spec: {
+        rules: [
+          {
+            host: 'x.example.com',
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'x', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
     });
     const router = new NginxRouter(new ObjectStore(admin.customObjects), namespace, SPEC);
     const error = await router.initialize([]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RouterConfigError);
-    expect((error as Error).message).toContain(`${namespace}/Ingress/web-canary: exists but was not created by canary-engine`);
+    expect((error as Error).message).toContain(
+      `${namespace}/Ingress/web-canary: exists but was not created by canary-engine`,
+    );
   });
 
   it('names the stable Ingress when none of its paths points at the stable Service', async () => {
     const namespace = await freshNamespace(admin, 'nginx-nopath');
     await createWeb(admin, namespace);
-    const router = new NginxRouter(new ObjectStore(admin.customObjects), namespace, { ...SPEC, stableService: 'nope' });
-    await expect(router.initialize([])).rejects.toThrow(`${namespace}/Ingress/web: has no path whose backend is Service "nope"`);
+    const router = new NginxRouter(new ObjectStore(admin.customObjects), namespace, {
+      ...SPEC,
+      stableService: 'nope',
+    });
+    await expect(router.initialize([])).rejects.toThrow(
+      `${namespace}/Ingress/web: has no path whose backend is Service "nope"`,
+    );
   });
 });

@@ -10,25 +10,45 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusProvider } from '../../activities/metrics/prometheus.js';
 import { validateReleaseSpec } from '../../core/spec.js';
 import { ensurePrometheus } from '../../scripts/prometheus.mjs';
-import { prometheusConfig, SandboxRouter, SandboxWorkloads, startSandbox, startStackPrometheus, type Sandbox, type StackPrometheus } from '../../sandbox/index.js';
+import {
+  prometheusConfig,
+  SandboxRouter,
+  SandboxWorkloads,
+  startSandbox,
+  startStackPrometheus,
+  type Sandbox,
+  type StackPrometheus,
+} from '../../sandbox/index.js';
 
 let sandbox: Sandbox;
 let prometheus: StackPrometheus;
 let dataDir: string;
 
-async function query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const response = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-  const body = (await response.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+async function query(
+  promql: string,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const response = await fetch(
+    `${prometheus.url}/api/v1/query?query=${encodeURIComponent(promql)}`,
+  );
+  const body = (await response.json()) as {
+    status: string;
+    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
   expect(body.status).toBe('success');
   return body.data.result;
 }
 
 /** Polls a query until `accept` holds for its result, or fails after `timeoutMs`. */
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+async function eventually<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = await read();
   while (!accept(last)) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`not within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
     last = await read();
   }
@@ -36,12 +56,24 @@ async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boole
 }
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ routerPort: 0, traffic: { ratePerSecond: 80, maxDurationMs: 120_000 } });
+  sandbox = await startSandbox({
+    routerPort: 0,
+    traffic: { ratePerSecond: 80, maxDurationMs: 120_000 },
+  });
   // A release of v3 at 50%, so both arms serve.
-  await new SandboxWorkloads(sandbox.routerUrl, { stableVersion: 'v1', canaryVersion: 'v3' }).prepareCanary(() => undefined);
+  await new SandboxWorkloads(sandbox.routerUrl, {
+    stableVersion: 'v1',
+    canaryVersion: 'v3',
+  }).prepareCanary(() => undefined);
   await new SandboxRouter(sandbox.routerUrl).setWeights({ stable: 50, canary: 50 });
   dataDir = await mkdtemp(join(tmpdir(), 'canary-sandbox-prometheus-'));
-  prometheus = await startStackPrometheus({ binary: await ensurePrometheus(), port: 0, dataDir, targets: sandbox.scrapeTargets, scrapeInterval: '1s' });
+  prometheus = await startStackPrometheus({
+    binary: await ensurePrometheus(),
+    port: 0,
+    dataDir,
+    targets: sandbox.scrapeTargets,
+    scrapeInterval: '1s',
+  });
 });
 
 afterAll(async () => {
@@ -57,30 +89,65 @@ describe('startStackPrometheus with the sandbox', () => {
     expect(config).toContain('scrape_interval: 1s');
     expect(config).toContain('evaluation_interval: 1s');
     expect(config).toContain('metrics_path: /control/metrics');
-    expect(() => prometheusConfig([{ job: 'x', target: 'a:1' }, { job: 'x', target: 'b:2', metricsPath: '/other' }], '1s')).toThrow(/different metrics paths/);
+    expect(() =>
+      prometheusConfig(
+        [
+          { job: 'x', target: 'a:1' },
+          { job: 'x', target: 'b:2', metricsPath: '/other' },
+        ],
+        '1s',
+      ),
+    ).toThrow(/different metrics paths/);
   });
 
   it('scrapes the demo versions and the router: sum(http_requests_total) grows within seconds', async () => {
-    const up = await eventually(() => query('up'), (r) => r.length === 5 && r.every((s) => s.value[1] === '1'));
-    expect(new Set(up.map((s) => s.metric.job))).toEqual(new Set(['sandbox-demo', 'sandbox-router']));
-    const total = await eventually(() => query('sum(http_requests_total{namespace="sandbox",service="demo"})'), (r) => Number(r[0]?.value[1] ?? 0) > 0);
+    const up = await eventually(
+      () => query('up'),
+      (r) => r.length === 5 && r.every((s) => s.value[1] === '1'),
+    );
+    expect(new Set(up.map((s) => s.metric.job))).toEqual(
+      new Set(['sandbox-demo', 'sandbox-router']),
+    );
+    const total = await eventually(
+      () => query('sum(http_requests_total{namespace="sandbox",service="demo"})'),
+      (r) => Number(r[0]?.value[1] ?? 0) > 0,
+    );
     expect(Number(total[0]?.value[1])).toBeGreaterThan(0);
     const weight = await query('sandbox_router_weight_percent{arm="canary"}');
     expect(weight[0]?.value[1]).toBe('50');
   });
 
   it('serves both arms of a release to the PrometheusProvider configured like the example specs', async () => {
-    const example = JSON.parse(await readFile(join(import.meta.dirname, '../../examples/sandbox-faulty.json'), 'utf8'));
-    const validated = validateReleaseSpec({ ...example, router: { type: 'sandbox', url: sandbox.routerUrl } });
+    const example = JSON.parse(
+      await readFile(join(import.meta.dirname, '../../examples/sandbox-faulty.json'), 'utf8'),
+    );
+    const validated = validateReleaseSpec({
+      ...example,
+      router: { type: 'sandbox', url: sandbox.routerUrl },
+    });
     if (!validated.ok) throw new Error(JSON.stringify(validated.problems));
     const spec = validated.spec;
     const provider = new PrometheusProvider({ ...spec.analysis.metrics, address: prometheus.url });
     const bucketMs = 2000;
-    const target = { releaseId: spec.releaseId, namespace: spec.namespace, service: spec.service, stableVersion: spec.stableVersion, canaryVersion: spec.canaryVersion };
+    const target = {
+      releaseId: spec.releaseId,
+      namespace: spec.namespace,
+      service: spec.service,
+      stableVersion: spec.stableVersion,
+      canaryVersion: spec.canaryVersion,
+    };
     // Wait until three whole buckets after the first scrape have been scraped.
-    await eventually(() => query('count_over_time(http_requests_total{version="v3",code="200"}[10s])'), (r) => Number(r[0]?.value[1] ?? 0) >= 8, 30_000);
+    await eventually(
+      () => query('count_over_time(http_requests_total{version="v3",code="200"}[10s])'),
+      (r) => Number(r[0]?.value[1] ?? 0) >= 8,
+      30_000,
+    );
     const endMs = Math.floor((Date.now() - 2000) / bucketMs) * bucketMs;
-    const series = await provider.fetchBuckets(target, { startMs: endMs - 3 * bucketMs, endMs, bucketMs });
+    const series = await provider.fetchBuckets(target, {
+      startMs: endMs - 3 * bucketMs,
+      endMs,
+      bucketMs,
+    });
     expect(series.timestamps).toHaveLength(3);
     for (const arm of ['canary', 'baseline'] as const) {
       const buckets = series[arm].filter((b) => b !== null);

@@ -37,7 +37,13 @@ function get(url: string, headers: Record<string, string>): Promise<Answer> {
     const started = performance.now();
     const req = httpGet(url, { agent, headers }, (res) => {
       res.resume();
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, headers: new Headers(res.headers as Record<string, string>) }));
+      res.once('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          ms: performance.now() - started,
+          headers: new Headers(res.headers as Record<string, string>),
+        }),
+      );
     });
     req.once('error', reject);
   });
@@ -47,7 +53,12 @@ function get(url: string, headers: Record<string, string>): Promise<Answer> {
  * Sends `count` GETs to each URL, interleaved (url 1, url 2, …, url 1, …) so that any slowness of
  * this shared machine hits every URL alike, at most `concurrency` at a time. Answers per URL.
  */
-async function hitEach(urls: string[], count: number, concurrency = 30, headers: Record<string, string> = {}): Promise<Answer[][]> {
+async function hitEach(
+  urls: string[],
+  count: number,
+  concurrency = 30,
+  headers: Record<string, string> = {},
+): Promise<Answer[][]> {
   const answers: Answer[][] = urls.map(() => []);
   const total = urls.length * count;
   let next = 0;
@@ -61,8 +72,12 @@ async function hitEach(urls: string[], count: number, concurrency = 30, headers:
   return answers;
 }
 
-const hit = async (url: string, count: number, concurrency = 30, headers: Record<string, string> = {}): Promise<Answer[]> =>
-  (await hitEach([url], count, concurrency, headers))[0] as Answer[];
+const hit = async (
+  url: string,
+  count: number,
+  concurrency = 30,
+  headers: Record<string, string> = {},
+): Promise<Answer[]> => (await hitEach([url], count, concurrency, headers))[0] as Answer[];
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const errorsOf = (answers: Answer[]) => answers.filter((a) => a.status === 500).length;
@@ -77,8 +92,14 @@ function sample(text: string, metric: string, labels: Record<string, string>): n
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${metric}{`)) continue;
     const labelText = line.slice(metric.length + 1, line.indexOf('}'));
-    const found = Object.fromEntries(labelText.split(',').map((pair) => pair.split('=') as [string, string]).map(([k, v]) => [k, v.replace(/"/g, '')]));
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(line.slice(line.lastIndexOf(' ') + 1));
+    const found = Object.fromEntries(
+      labelText
+        .split(',')
+        .map((pair) => pair.split('=') as [string, string])
+        .map(([k, v]) => [k, v.replace(/"/g, '')]),
+    );
+    if (Object.entries(labels).every(([k, v]) => found[k] === v))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   throw new Error(`no sample ${metric}${JSON.stringify(labels)} in:\n${text}`);
 }
@@ -111,8 +132,13 @@ beforeEach(() => {
 describe('demo versions', () => {
   it('serve the error rates and latencies of the version table, and count what clients saw', async () => {
     const n = 600;
-    const [v1, v3, v4] = (await hitEach([sandbox.demo.v1.url, sandbox.demo.v3.url, sandbox.demo.v4.url], n, 45)) as [Answer[], Answer[], Answer[]];
-    for (const answers of [v1, v3, v4]) expect(answers.every((a) => a.status === 200 || a.status === 500)).toBe(true);
+    const [v1, v3, v4] = (await hitEach(
+      [sandbox.demo.v1.url, sandbox.demo.v3.url, sandbox.demo.v4.url],
+      n,
+      45,
+    )) as [Answer[], Answer[], Answer[]];
+    for (const answers of [v1, v3, v4])
+      expect(answers.every((a) => a.status === 200 || a.status === 500)).toBe(true);
 
     const [v1Low, v1High] = binomialRange(n, 0.01);
     const [v3Low, v3High] = binomialRange(n, 0.05);
@@ -137,9 +163,16 @@ describe('demo versions', () => {
     const metrics = await (await fetch(`${sandbox.demo.v3.url}/metrics`)).text();
     const labels = { namespace: 'sandbox', service: 'demo', version: 'v3' };
     expect(sample(metrics, 'http_requests_total', { ...labels, code: '500' })).toBe(errorsOf(v3));
-    expect(sample(metrics, 'http_requests_total', { ...labels, code: '200' })).toBe(n - errorsOf(v3));
-    const count = sample(metrics, 'http_request_duration_seconds_count', { ...labels, code: '200' });
-    const serverMeanMs = (1000 * sample(metrics, 'http_request_duration_seconds_sum', { ...labels, code: '200' })) / count;
+    expect(sample(metrics, 'http_requests_total', { ...labels, code: '200' })).toBe(
+      n - errorsOf(v3),
+    );
+    const count = sample(metrics, 'http_request_duration_seconds_count', {
+      ...labels,
+      code: '200',
+    });
+    const serverMeanMs =
+      (1000 * sample(metrics, 'http_request_duration_seconds_sum', { ...labels, code: '200' })) /
+      count;
     const clientMeanMs = mean(v3.filter((a) => a.status === 200).map((a) => a.ms));
     expect(serverMeanMs).toBeGreaterThan(99);
     expect(serverMeanMs).toBeLessThanOrEqual(clientMeanMs);
@@ -155,32 +188,44 @@ describe('sandbox router', () => {
     const [low, high] = binomialRange(1000, 0.3);
     expect(canary.length).toBeGreaterThanOrEqual(low);
     expect(canary.length).toBeLessThanOrEqual(high);
-    for (const a of answers) expect(a.headers.get('x-demo-version')).toBe(a.headers.get('x-sandbox-version'));
+    for (const a of answers)
+      expect(a.headers.get('x-demo-version')).toBe(a.headers.get('x-sandbox-version'));
     expect(new Set(canary.map((a) => a.headers.get('x-demo-version')))).toEqual(new Set(['v2']));
   });
 
   it('sends header, header-regex and cookie cohorts to the canary at weight 0, and nothing else', async () => {
     sandbox.router.store.setCanary('v3');
     sandbox.router.store.setCohorts(COHORTS);
-    const arms = async (headers: Record<string, string>) => new Set((await hit(sandbox.routerUrl, 20, 10, headers)).map((a) => a.headers.get('x-sandbox-arm')));
+    const arms = async (headers: Record<string, string>) =>
+      new Set(
+        (await hit(sandbox.routerUrl, 20, 10, headers)).map((a) => a.headers.get('x-sandbox-arm')),
+      );
     expect(await arms({ 'x-canary': 'always' })).toEqual(new Set(['canary']));
     expect(await arms({ 'x-user': 'beta-7' })).toEqual(new Set(['canary']));
     expect(await arms({ cookie: 'session=abc; tenant=gray' })).toEqual(new Set(['canary']));
     expect(await arms({})).toEqual(new Set(['stable']));
-    expect(await arms({ 'x-canary': 'sometimes', 'x-user': 'alpha-7', cookie: 'tenant=grayish' })).toEqual(new Set(['stable']));
+    expect(
+      await arms({ 'x-canary': 'sometimes', 'x-user': 'alpha-7', cookie: 'tenant=grayish' }),
+    ).toEqual(new Set(['stable']));
   });
 
   it('validates weights (400 for 60/50), refuses a stale generation (409) and a canary share without a canary (409)', async () => {
-    const put = (path: string, body: unknown) => fetch(`${sandbox.routerUrl}/control${path}`, { method: 'PUT', body: JSON.stringify(body) });
+    const put = (path: string, body: unknown) =>
+      fetch(`${sandbox.routerUrl}/control${path}`, { method: 'PUT', body: JSON.stringify(body) });
     const invalid = await put('/weights', { stable: 60, canary: 50 });
     expect(invalid.status).toBe(400);
-    expect(await invalid.json()).toEqual({ error: 'invalid-weights', message: 'invalid weights: weights 60/50 must sum to 100' });
+    expect(await invalid.json()).toEqual({
+      error: 'invalid-weights',
+      message: 'invalid weights: weights 60/50 must sum to 100',
+    });
 
     const noCanary = await put('/weights', { stable: 90, canary: 10 });
     expect(noCanary.status).toBe(409);
     expect(await noCanary.json()).toMatchObject({ error: 'no-canary' });
 
-    const { generation } = (await (await fetch(`${sandbox.routerUrl}/control/state`)).json()) as { generation: number };
+    const { generation } = (await (await fetch(`${sandbox.routerUrl}/control/state`)).json()) as {
+      generation: number;
+    };
     expect((await put('/canary', { version: 'v2', ifGeneration: generation })).status).toBe(200);
     const stale = await put('/weights', { stable: 90, canary: 10, ifGeneration: generation });
     expect(stale.status).toBe(409);
@@ -195,7 +240,13 @@ describe('sandbox router', () => {
     const metrics = await (await fetch(`${sandbox.routerUrl}/control/metrics`)).text();
     expect(sample(metrics, 'sandbox_router_weight_percent', { arm: 'stable' })).toBe(85);
     expect(sample(metrics, 'sandbox_router_weight_percent', { arm: 'canary' })).toBe(15);
-    expect(sample(metrics, 'sandbox_router_requests_total', { arm: 'stable', version: 'v1', reason: 'weight' })).toBeGreaterThan(0);
+    expect(
+      sample(metrics, 'sandbox_router_requests_total', {
+        arm: 'stable',
+        version: 'v1',
+        reason: 'weight',
+      }),
+    ).toBeGreaterThan(0);
   });
 
   it('answers 502 with a JSON error when a demo version is down', async () => {
@@ -203,7 +254,10 @@ describe('sandbox router', () => {
     try {
       const response = await fetch(router.url);
       expect(response.status).toBe(502);
-      expect(await response.json()).toMatchObject({ error: 'bad-gateway', message: expect.stringContaining('demo v1 on port 1') });
+      expect(await response.json()).toMatchObject({
+        error: 'bad-gateway',
+        message: expect.stringContaining('demo v1 on port 1'),
+      });
     } finally {
       await router.stop();
     }
@@ -246,10 +300,12 @@ describe('SandboxRouter', () => {
   }
 
   it('names its target after the control API', () => {
-    expect(new SandboxRouter('http://127.0.0.1:8089/').target).toBe('sandbox/router/http://127.0.0.1:8089');
+    expect(new SandboxRouter('http://127.0.0.1:8089/').target).toBe(
+      'sandbox/router/http://127.0.0.1:8089',
+    );
   });
 
-  it('retries a write that lost to another writer exactly once, keeping the other writer\'s cohorts', async () => {
+  it("retries a write that lost to another writer exactly once, keeping the other writer's cohorts", async () => {
     const { router, probe } = fresh();
     await router.initialize([]);
     let interfered = 0;
@@ -270,7 +326,9 @@ describe('SandboxRouter', () => {
     await router.setWeights({ stable: 50, canary: 50 });
     expect(await router.finalize()).toEqual({ stable: 100, canary: 0 });
     const answers = await hit(sandbox.routerUrl, 20, 10, { 'x-canary': 'always' });
-    expect(new Set(answers.map((a) => a.headers.get('x-sandbox-version')))).toEqual(new Set(['v1']));
+    expect(new Set(answers.map((a) => a.headers.get('x-sandbox-version')))).toEqual(
+      new Set(['v1']),
+    );
   });
 
   it('fails with a retryable SandboxUnreachableError naming the router when nothing listens', async () => {
@@ -278,20 +336,37 @@ describe('SandboxRouter', () => {
     await closed.stop();
     const url = closed.url;
     const router = new SandboxRouter(url, { timeoutMs: 1000 });
-    for (const call of [() => router.getWeights(), () => router.setWeights({ stable: 90, canary: 10 }), () => router.finalize()]) {
-      const error = await call().then(() => undefined, (e: unknown) => e);
+    for (const call of [
+      () => router.getWeights(),
+      () => router.setWeights({ stable: 90, canary: 10 }),
+      () => router.finalize(),
+    ]) {
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(SandboxUnreachableError);
       expect((error as SandboxUnreachableError).nonRetryable).toBe(false);
-      expect((error as Error).message).toContain(`sandbox/router/${url} is unreachable: connect ECONNREFUSED`);
+      expect((error as Error).message).toContain(
+        `sandbox/router/${url} is unreachable: connect ECONNREFUSED`,
+      );
     }
   });
 
   it('fails with a non-retryable SandboxRequestError when the router refuses (a canary share without a canary)', async () => {
     sandbox.router.store.setCanary(null);
     const router = new SandboxRouter(sandbox.routerUrl);
-    const error = await router.setWeights({ stable: 90, canary: 10 }).then(() => undefined, (e: unknown) => e);
+    const error = await router.setWeights({ stable: 90, canary: 10 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(SandboxRequestError);
-    expect(error).toMatchObject({ name: 'SandboxRequestError', nonRetryable: true, status: 409, code: 'no-canary' });
+    expect(error).toMatchObject({
+      name: 'SandboxRequestError',
+      nonRetryable: true,
+      status: 409,
+      code: 'no-canary',
+    });
   });
 
   it('fails with a retryable RouteVerificationError when the read-back does not show the write', async () => {
@@ -302,12 +377,21 @@ describe('SandboxRouter', () => {
       const response = await fetch(input, init);
       if (writes === 0 || (init?.method ?? 'GET') !== 'GET') return response;
       const state = await response.json();
-      return new Response(JSON.stringify({ ...state, weights: { stable: 100, canary: 0 } }), { status: 200 });
+      return new Response(JSON.stringify({ ...state, weights: { stable: 100, canary: 0 } }), {
+        status: 200,
+      });
     };
-    const error = await new SandboxRouter(sandbox.routerUrl, { fetch: lying }).setWeights({ stable: 75, canary: 25 }).then(() => undefined, (e: unknown) => e);
+    const error = await new SandboxRouter(sandbox.routerUrl, { fetch: lying })
+      .setWeights({ stable: 75, canary: 25 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(RouteVerificationError);
     expect((error as RouteVerificationError).nonRetryable).toBe(false);
-    expect((error as Error).message).toContain('expected stable 75 / canary 25, read back stable 100 / canary 0');
+    expect((error as Error).message).toContain(
+      'expected stable 75 / canary 25, read back stable 100 / canary 0',
+    );
   });
 });
 
@@ -316,7 +400,8 @@ describe('SandboxWorkloads', () => {
     const reports: Record<string, unknown>[] = [];
     return { reports, report: (details: Record<string, unknown>) => void reports.push(details) };
   };
-  const workloads = (canaryVersion: string, stableVersion = 'v1') => new SandboxWorkloads(sandbox.routerUrl, { stableVersion, canaryVersion });
+  const workloads = (canaryVersion: string, stableVersion = 'v1') =>
+    new SandboxWorkloads(sandbox.routerUrl, { stableVersion, canaryVersion });
 
   it('runs a promoted release: canary prepared, stable promoted to its version, canary removed after finalize', async () => {
     const w = workloads('v2');
@@ -339,7 +424,12 @@ describe('SandboxWorkloads', () => {
     await router.finalize();
     await w.scaleDownCanary(p.report);
     await w.scaleDownCanary(p.report);
-    expect(sandbox.router.store.state).toMatchObject({ stableVersion: 'v2', canaryVersion: null, weights: { stable: 100, canary: 0 }, cohorts: [] });
+    expect(sandbox.router.store.state).toMatchObject({
+      stableVersion: 'v2',
+      canaryVersion: null,
+      weights: { stable: 100, canary: 0 },
+      cohorts: [],
+    });
     expect(p.reports.length).toBeGreaterThanOrEqual(7);
     expect(p.reports.some((r) => String(r.sandbox).includes('nothing to scale'))).toBe(true);
   });
@@ -348,32 +438,51 @@ describe('SandboxWorkloads', () => {
     const w = workloads('v3');
     await w.prepareCanary(() => undefined);
     await new SandboxRouter(sandbox.routerUrl).setWeights({ stable: 80, canary: 20 });
-    const error = await w.scaleDownCanary(() => undefined).then(() => undefined, (e: unknown) => e);
+    const error = await w
+      .scaleDownCanary(() => undefined)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(SandboxWorkloadError);
     expect(error).toMatchObject({ nonRetryable: true });
-    expect((error as Error).message).toContain('refusing to remove canary v3 while it receives 20% of traffic');
+    expect((error as Error).message).toContain(
+      'refusing to remove canary v3 while it receives 20% of traffic',
+    );
     expect(sandbox.router.store.state.canaryVersion).toBe('v3');
   });
 
-  it('sets the stable back to the release\'s stable version when no release is in progress', async () => {
+  it("sets the stable back to the release's stable version when no release is in progress", async () => {
     sandbox.router.store.setStable('v2');
     const p = progress();
     await workloads('v3').prepareCanary(p.report);
     expect(sandbox.router.store.state).toMatchObject({ stableVersion: 'v1', canaryVersion: 'v3' });
-    expect(p.reports[0]).toEqual({ sandbox: 'switching the stable arm from v2 to the release\'s stable version v1' });
+    expect(p.reports[0]).toEqual({
+      sandbox: "switching the stable arm from v2 to the release's stable version v1",
+    });
   });
 
-  it('refuses to prepare while another release\'s canary receives traffic', async () => {
+  it("refuses to prepare while another release's canary receives traffic", async () => {
     await workloads('v3').prepareCanary(() => undefined);
     await new SandboxRouter(sandbox.routerUrl).setWeights({ stable: 90, canary: 10 });
-    const error = await workloads('v4').prepareCanary(() => undefined).then(() => undefined, (e: unknown) => e);
+    const error = await workloads('v4')
+      .prepareCanary(() => undefined)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(SandboxWorkloadError);
     expect(error).toMatchObject({ nonRetryable: true });
     expect((error as Error).message).toContain('another release is in progress: canary v3');
   });
 
   it('refuses to promote a canary that was never prepared', async () => {
-    const error = await workloads('v4').promoteStable(() => undefined).then(() => undefined, (e: unknown) => e);
+    const error = await workloads('v4')
+      .promoteStable(() => undefined)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(SandboxWorkloadError);
     expect(error).toMatchObject({ nonRetryable: true });
     expect(sandbox.router.store.state.stableVersion).toBe('v1');
@@ -387,14 +496,25 @@ describe('SandboxWorkloads', () => {
     expect(sandbox.router.store.state.stableVersion).toBe('v2');
     await w.restoreStable(JSON.parse(JSON.stringify(snapshot)), () => undefined);
     expect(sandbox.router.store.state.stableVersion).toBe('v1');
-    const error = await w.restoreStable({ template: {} }, () => undefined).then(() => undefined, (e: unknown) => e);
+    const error = await w
+      .restoreStable({ template: {} }, () => undefined)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toMatchObject({ name: 'SandboxWorkloadError', nonRetryable: true });
   });
 });
 
 describe('sandboxProviders', () => {
   const spec = (router: unknown): ReleaseSpec => {
-    const result = validateReleaseSpec({ service: 'demo', namespace: 'sandbox', stableVersion: 'v1', canaryVersion: 'v2', router });
+    const result = validateReleaseSpec({
+      service: 'demo',
+      namespace: 'sandbox',
+      stableVersion: 'v1',
+      canaryVersion: 'v2',
+      router,
+    });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     return result.spec;
   };
@@ -408,14 +528,28 @@ describe('sandboxProviders', () => {
     await workloads.prepareCanary(() => undefined);
     await router.initialize([]);
     expect(await router.setWeights({ stable: 75, canary: 25 })).toEqual({ stable: 75, canary: 25 });
-    expect(sandbox.router.store.state).toMatchObject({ canaryVersion: 'v2', weights: { stable: 75, canary: 25 } });
+    expect(sandbox.router.store.state).toMatchObject({
+      canaryVersion: 'v2',
+      weights: { stable: 75, canary: 25 },
+    });
   });
 
   it('refuses the workloads of a release whose router is not the sandbox, without retries', () => {
     // validation refuses this combination at submission (core/providers.ts); the providers refuse it too
-    const istio = { ...spec({ type: 'istio', virtualService: 'demo', destinations: { kind: 'subsets', host: 'demo' } }), workloads: { type: 'sandbox' as const } };
-    expect(() => sandboxProviders().workloads({ type: 'sandbox' }, istio))
-      .toThrow(expect.objectContaining({ nonRetryable: true, message: expect.stringContaining('need router type "sandbox", not "istio"') }));
+    const istio = {
+      ...spec({
+        type: 'istio',
+        virtualService: 'demo',
+        destinations: { kind: 'subsets', host: 'demo' },
+      }),
+      workloads: { type: 'sandbox' as const },
+    };
+    expect(() => sandboxProviders().workloads({ type: 'sandbox' }, istio)).toThrow(
+      expect.objectContaining({
+        nonRetryable: true,
+        message: expect.stringContaining('need router type "sandbox", not "istio"'),
+      }),
+    );
   });
 });
 
@@ -437,6 +571,8 @@ describe('traffic generator', () => {
     const traffic = startTraffic({ url: sandbox.routerUrl, ratePerSecond: 20, maxDurationMs: 300 });
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect(traffic.stats().running).toBe(false);
-    expect(() => startTraffic({ url: 'http://example.com' })).toThrow(/only to http:\/\/ URLs on the loopback interface/);
+    expect(() => startTraffic({ url: 'http://example.com' })).toThrow(
+      /only to http:\/\/ URLs on the loopback interface/,
+    );
   });
 });

@@ -14,7 +14,10 @@ const namespace = `sa-${process.pid}-${Date.now().toString(36)}`;
 
 beforeAll(async () => {
   connection = await Connection.connect({ address: inject('temporalAddress') });
-  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+  await connection.workflowService.registerNamespace({
+    namespace,
+    workflowExecutionRetentionPeriod: msToTs('1 day'),
+  });
   // a new namespace takes a moment to be served
   for (let i = 0; i < 50; i++) {
     try {
@@ -25,17 +28,22 @@ beforeAll(async () => {
     }
   }
 });
-afterAll(async () => { await connection?.close(); });
+afterAll(async () => {
+  await connection?.close();
+});
 
 describe('registering search attributes', () => {
   it('adds every missing release search attribute once and nothing the second time', async () => {
     const before = await connection.operatorService.listSearchAttributes({ namespace });
-    const missingBefore = Object.keys(SEARCH_ATTRIBUTES).filter((name) => !(name in (before.customAttributes ?? {})));
+    const missingBefore = Object.keys(SEARCH_ATTRIBUTES).filter(
+      (name) => !(name in (before.customAttributes ?? {})),
+    );
     expect(missingBefore.length).toBeGreaterThan(0);
     const added = await ensureSearchAttributes(connection, namespace);
     expect(added.sort()).toEqual(missingBefore.sort());
     const after = await connection.operatorService.listSearchAttributes({ namespace });
-    for (const name of Object.keys(SEARCH_ATTRIBUTES)) expect(after.customAttributes).toHaveProperty(name);
+    for (const name of Object.keys(SEARCH_ATTRIBUTES))
+      expect(after.customAttributes).toHaveProperty(name);
     expect(await ensureSearchAttributes(connection, namespace)).toEqual([]);
   });
 });

@@ -16,7 +16,11 @@ import { loadEngineEnv } from '../../worker/config.js';
 import { freeStackEnv, runRelease, TEST_TOKENS } from '../harness/stack.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const example = (name: string) => JSON.parse(readFileSync(join(root, 'examples', `sandbox-${name}.json`), 'utf8')) as Record<string, unknown>;
+const example = (name: string) =>
+  JSON.parse(readFileSync(join(root, 'examples', `sandbox-${name}.json`), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 
 let stack: Stack;
 let dataDir: string;
@@ -38,9 +42,13 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function runExample(name: string): Promise<{ status: Record<string, unknown>; seconds: number }> {
+async function runExample(
+  name: string,
+): Promise<{ status: Record<string, unknown>; seconds: number }> {
   const result = await runRelease(stack.apiUrl, example(name));
-  console.log(`[e2e] ${name}: ${result.status.phase} after ${result.seconds.toFixed(0)} s — ${result.status.outcome}`);
+  console.log(
+    `[e2e] ${name}: ${result.status.phase} after ${result.seconds.toFixed(0)} s — ${result.status.outcome}`,
+  );
   return result;
 }
 

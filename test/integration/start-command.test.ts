@@ -19,19 +19,32 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function start(env: Record<string, string | undefined>): Promise<{ child: ChildProcess; output: () => string }> {
+async function start(
+  env: Record<string, string | undefined>,
+): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: root,
-    env: { ...process.env, ...env, CANARY_DATA_DIR: dataDir, CANARY_API_TOKENS: TEST_TOKENS, SANDBOX_RPS: '20' },
+    env: {
+      ...process.env,
+      ...env,
+      CANARY_DATA_DIR: dataDir,
+      CANARY_API_TOKENS: TEST_TOKENS,
+      SANDBOX_RPS: '20',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.push(child);
   let output = '';
-  child.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+  child.stdout!.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
   const deadline = Date.now() + 120_000;
   while (!output.includes('canary-engine is running')) {
-    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null)
+      throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
     if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -58,19 +71,28 @@ describe('npm start', () => {
     expect((await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/`)).status).toBe(200);
     expect(first.output()).toContain('Temporal UI');
 
-    const spec = { ...JSON.parse(readFileSync(join(root, 'examples', 'sandbox-gated.json'), 'utf8')), releaseId: 'survives-restart' };
+    const spec = {
+      ...JSON.parse(readFileSync(join(root, 'examples', 'sandbox-gated.json'), 'utf8')),
+      releaseId: 'survives-restart',
+    };
     const created = await api(apiUrl, '/v1/releases', { method: 'POST', body: spec });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
 
     expect(await stop(first.child)).toBe(0);
-    for (const port of Object.values(env).filter((p) => p !== '0')) expect(await portInUse(Number(port)), `port ${port} is free`).toBe(false);
+    for (const port of Object.values(env).filter((p) => p !== '0'))
+      expect(await portInUse(Number(port)), `port ${port} is free`).toBe(false);
     expect(processesUsing(dataDir)).toEqual([]);
 
     // CANARY_MODE wins over KUBECONFIG, and the stack finds Prometheus itself (on PATH here, not
     // through PROMETHEUS_PATH, which the test runner may set)
-    const prometheusPath = process.env.PROMETHEUS_PATH ? [dirname(process.env.PROMETHEUS_PATH)] : [];
+    const prometheusPath = process.env.PROMETHEUS_PATH
+      ? [dirname(process.env.PROMETHEUS_PATH)]
+      : [];
     const second = await start({
-      ...env, CANARY_MODE: 'sandbox', KUBECONFIG: join(dataDir, 'no-such-kubeconfig'), PROMETHEUS_PATH: undefined,
+      ...env,
+      CANARY_MODE: 'sandbox',
+      KUBECONFIG: join(dataDir, 'no-such-kubeconfig'),
+      PROMETHEUS_PATH: undefined,
       PATH: [...prometheusPath, process.env.PATH].join(delimiter),
     });
     expect(second.output()).toContain('(sandbox mode)');
@@ -78,7 +100,10 @@ describe('npm start', () => {
     const again = await api(apiUrl, '/v1/releases/survives-restart');
     expect(again.status).toBe(200);
     expect(again.body.id ?? again.body.releaseId).toBe('survives-restart');
-    await api(apiUrl, '/v1/releases/survives-restart/abort', { method: 'POST', body: { reason: 'test over' } });
+    await api(apiUrl, '/v1/releases/survives-restart/abort', {
+      method: 'POST',
+      body: { reason: 'test over' },
+    });
     expect(await stop(second.child)).toBe(0);
     expect(processesUsing(dataDir)).toEqual([]);
   }, 300_000);

@@ -16,23 +16,35 @@ import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
 import { startWorker } from '../harness/workflow-worker.js';
 
 let env: TestWorkflowEnvironment;
-beforeAll(async () => { env = await connectTestEnv(); });
-afterAll(async () => { await env?.teardown(); });
+beforeAll(async () => {
+  env = await connectTestEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
 
 const execFileAsync = promisify(execFile);
 
 /** Runs the CLI without blocking the event loop: the worker under test runs in this process. */
 async function temporal(...args: string[]): Promise<string> {
   try {
-    const { stdout } = await execFileAsync(ensureTemporalCli({ quiet: true }), [...args, '--address', inject('temporalAddress'), '--output', 'json'], { timeout: 30_000 });
+    const { stdout } = await execFileAsync(
+      ensureTemporalCli({ quiet: true }),
+      [...args, '--address', inject('temporalAddress'), '--output', 'json'],
+      { timeout: 30_000 },
+    );
     return stdout;
   } catch (error) {
-    throw new Error(`temporal ${args.join(' ')} failed: ${(error as { stderr?: string }).stderr ?? String(error)}`);
+    throw new Error(
+      `temporal ${args.join(' ')} failed: ${(error as { stderr?: string }).stderr ?? String(error)}`,
+    );
   }
 }
 
 async function status(workflowId: string): Promise<ReleaseStatus> {
-  const out = JSON.parse(await temporal('workflow', 'query', '--workflow-id', workflowId, '--name', 'status')) as { queryResult: ReleaseStatus[] };
+  const out = JSON.parse(
+    await temporal('workflow', 'query', '--workflow-id', workflowId, '--name', 'status'),
+  ) as { queryResult: ReleaseStatus[] };
   return out.queryResult[0]!;
 }
 
@@ -45,7 +57,18 @@ describe('driving a release with the Temporal CLI', () => {
     const spec = testSpec({ schedule: { steps: [{ weight: 20, observe: '1s', approval: true }] } });
     const workflowId = releaseWorkflowId(spec.namespace, spec.service);
     try {
-      await temporal('workflow', 'start', '--type', 'canaryRelease', '--task-queue', taskQueue, '--workflow-id', workflowId, '--input', JSON.stringify({ spec }));
+      await temporal(
+        'workflow',
+        'start',
+        '--type',
+        'canaryRelease',
+        '--task-queue',
+        taskQueue,
+        '--workflow-id',
+        workflowId,
+        '--input',
+        JSON.stringify({ spec }),
+      );
       let current = await status(workflowId);
       for (let i = 0; i < 100 && current.phase !== 'AwaitingApproval'; i++) {
         await new Promise((r) => setTimeout(r, 100));
@@ -53,15 +76,33 @@ describe('driving a release with the Temporal CLI', () => {
       }
       expect(current.pendingGate).toMatchObject({ kind: 'step', step: 1 });
 
-      await temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'approve', '--input', JSON.stringify({ actor: 'alice', comment: 'from the CLI' }));
+      await temporal(
+        'workflow',
+        'signal',
+        '--workflow-id',
+        workflowId,
+        '--name',
+        'approve',
+        '--input',
+        JSON.stringify({ actor: 'alice', comment: 'from the CLI' }),
+      );
       await temporal('workflow', 'result', '--workflow-id', workflowId);
       const final = await status(workflowId);
       expect(final.phase).toBe('Promoted');
-      expect(final.actions).toEqual([expect.objectContaining({ action: 'approve', actor: 'alice', comment: 'from the CLI' })]);
+      expect(final.actions).toEqual([
+        expect.objectContaining({ action: 'approve', actor: 'alice', comment: 'from the CLI' }),
+      ]);
 
       let listed: Array<{ execution: { workflowId: string } }> = [];
       for (let i = 0; i < 50 && listed.length === 0; i++) {
-        listed = JSON.parse(await temporal('workflow', 'list', '--query', `CanaryService = "${spec.service}" AND CanaryPhase = "Promoted"`)) as typeof listed;
+        listed = JSON.parse(
+          await temporal(
+            'workflow',
+            'list',
+            '--query',
+            `CanaryService = "${spec.service}" AND CanaryPhase = "Promoted"`,
+          ),
+        ) as typeof listed;
         if (listed.length === 0) await new Promise((r) => setTimeout(r, 200));
       }
       expect(listed.map((w) => w.execution.workflowId)).toEqual([workflowId]);

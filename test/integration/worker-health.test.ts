@@ -9,7 +9,13 @@ import { ApiException } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { objectRef, ObjectStore, KINDS, type KubeObject, type ObjectApi } from '../../activities/kube/objects.js';
+import {
+  objectRef,
+  ObjectStore,
+  KINDS,
+  type KubeObject,
+  type ObjectApi,
+} from '../../activities/kube/objects.js';
 import type { ActivityDeps } from '../../activities/release-activities.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
 import type { WorkloadManager } from '../../activities/workloads/types.js';
@@ -27,7 +33,10 @@ import { uniqueTaskQueue } from '../harness/temporal.js';
 class CuttableProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  constructor(readonly port: number, private readonly target: { host: string; port: number }) {}
+  constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
 
   async open(): Promise<void> {
     this.server = createServer((client) => {
@@ -71,7 +80,8 @@ function racyObjectApi(): ObjectApi {
       return {};
     },
     async replaceNamespacedCustomObject(p) {
-      if (conflicts-- > 0) throw new ApiException(409, 'conflict', { message: 'the object has been modified' }, {});
+      if (conflicts-- > 0)
+        throw new ApiException(409, 'conflict', { message: 'the object has been modified' }, {});
       const body = structuredClone(p.body) as KubeObject;
       body.metadata.resourceVersion = String(version++);
       objects.set(p.name, body);
@@ -96,17 +106,26 @@ function fakeProviders(): ActivityDeps {
     return { stable: 100 - canary, canary };
   };
   const write = async (canary: number) => {
-    await store.update(ref, (draft) => { (draft.spec as { canary: number }).canary = canary; });
+    await store.update(ref, (draft) => {
+      (draft.spec as { canary: number }).canary = canary;
+    });
     return weights();
   };
   const router: TrafficRouter = {
     target: 'default/VirtualService/reviews',
     async initialize() {
-      if (!(await store.find(ref))) await store.create(ref, { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'reviews', namespace: 'default' }, spec: { canary: 0 } });
+      if (!(await store.find(ref)))
+        await store.create(ref, {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'VirtualService',
+          metadata: { name: 'reviews', namespace: 'default' },
+          spec: { canary: 0 },
+        });
     },
     getWeights: weights,
     async setWeights(w) {
-      if (setWeightsFailures-- > 0) throw new Error('router unavailable: connection refused by the fake API server');
+      if (setWeightsFailures-- > 0)
+        throw new Error('router unavailable: connection refused by the fake API server');
       return write(w.canary);
     },
     async finalize() {
@@ -115,10 +134,21 @@ function fakeProviders(): ActivityDeps {
     },
   };
   const workloads: WorkloadManager = {
-    async prepareCanary() {}, async scaleForWeight() {}, async promoteStable() {}, async scaleDownCanary() {},
-    async snapshotStable() { return {}; }, async restoreStable() {},
+    async prepareCanary() {},
+    async scaleForWeight() {},
+    async promoteStable() {},
+    async scaleDownCanary() {},
+    async snapshotStable() {
+      return {};
+    },
+    async restoreStable() {},
   };
-  const arm = (errors: number): BucketCounts => ({ requests: 1000, errors, latencySumMs: 50_000, latencyCount: 1000 });
+  const arm = (errors: number): BucketCounts => ({
+    requests: 1000,
+    errors,
+    latencySumMs: 50_000,
+    latencyCount: 1000,
+  });
   return {
     routerFor: () => router,
     workloadsFor: () => workloads,
@@ -128,8 +158,18 @@ function fakeProviders(): ActivityDeps {
       async isOnline() {},
       async fetchBuckets(_target, range) {
         const timestamps: number[] = [];
-        for (let end = Math.ceil((range.startMs + 1) / range.bucketMs) * range.bucketMs; end <= range.endMs; end += range.bucketMs) timestamps.push(end);
-        return { bucketMs: range.bucketMs, timestamps, canary: timestamps.map(() => arm(500)), baseline: timestamps.map(() => arm(5)) };
+        for (
+          let end = Math.ceil((range.startMs + 1) / range.bucketMs) * range.bucketMs;
+          end <= range.endMs;
+          end += range.bucketMs
+        )
+          timestamps.push(end);
+        return {
+          bucketMs: range.bucketMs,
+          timestamps,
+          canary: timestamps.map(() => arm(500)),
+          baseline: timestamps.map(() => arm(5)),
+        };
       },
     }),
   };
@@ -137,7 +177,11 @@ function fakeProviders(): ActivityDeps {
 
 async function get(url: string): Promise<{ status: number; type: string; text: string }> {
   const response = await fetch(url);
-  return { status: response.status, type: response.headers.get('content-type') ?? '', text: await response.text() };
+  return {
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    text: await response.text(),
+  };
 }
 
 let proxy: CuttableProxy;
@@ -151,20 +195,39 @@ const taskQueue = uniqueTaskQueue('health');
 
 beforeAll(async () => {
   // errors only, the native core's too: cutting the connection on purpose makes every poll warn
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
   const [host, port] = inject('temporalAddress').split(':');
   proxy = new CuttableProxy(await freePort(), { host: host!, port: Number(port) });
   await proxy.open();
   connection = await NativeConnection.connect({ address: `127.0.0.1:${proxy.port}` });
   clientConnection = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection: clientConnection, namespace: 'default' });
-  const metrics = new WorkerMetrics({ visibility: { connection, namespace: 'default', taskQueue }, phaseCacheMs: 0, processMetrics: false });
+  const metrics = new WorkerMetrics({
+    visibility: { connection, namespace: 'default', taskQueue },
+    phaseCacheMs: 0,
+    processMetrics: false,
+  });
   metrics.observeObjectWrites();
-  worker = await createReleaseWorker({ connection, namespace: 'default', taskQueue, providers: fakeProviders(), metrics });
+  worker = await createReleaseWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    providers: fakeProviders(),
+    metrics,
+  });
   running = worker.run();
   health = await startHealthServer({
-    port: 0, host: '127.0.0.1', connection, temporalAddress: `127.0.0.1:${proxy.port}`,
-    workerState: () => worker.getState(), metrics, probeTimeoutMs: 1000, probeCacheMs: 0,
+    port: 0,
+    host: '127.0.0.1',
+    connection,
+    temporalAddress: `127.0.0.1:${proxy.port}`,
+    workerState: () => worker.getState(),
+    metrics,
+    probeTimeoutMs: 1000,
+    probeCacheMs: 0,
   });
 });
 
@@ -216,14 +279,26 @@ describe('the worker health endpoints', () => {
     const labels = `release_namespace="${spec.namespace}",release_service="${spec.service}"`;
     expect(text).toContain('canary_releases{phase="RolledBack"} 1');
     expect(text).toContain('canary_releases{phase="Progressing"} 0');
-    expect(text).toMatch(new RegExp(`canary_decisions_total\\{${labels},verdict="fail",decided_by="guard:errorRateCeiling"\\} 1`));
-    expect(text).toMatch(/canary_kube_write_duration_seconds_count\{kind="VirtualService",outcome="written"\} [1-9]/);
+    expect(text).toMatch(
+      new RegExp(
+        `canary_decisions_total\\{${labels},verdict="fail",decided_by="guard:errorRateCeiling"\\} 1`,
+      ),
+    );
+    expect(text).toMatch(
+      /canary_kube_write_duration_seconds_count\{kind="VirtualService",outcome="written"\} [1-9]/,
+    );
     expect(text).toContain('canary_kube_write_conflicts_total{kind="VirtualService"} 1');
     expect(text).toContain(`canary_rollbacks_total{${labels}} 1`);
     expect(text).toContain('canary_rollback_duration_seconds_count 1');
-    expect(text).toContain(`canary_rollback_attempt_failures_total{${labels},activity="finishRelease"} 1`);
-    expect(text).toContain('canary_activity_failures_total{activity="setCanaryWeight",failure_type="Error"} 1');
-    expect(text).toMatch(/canary_activity_duration_seconds_count\{activity="analyseCanary",outcome="completed"\} 1/);
+    expect(text).toContain(
+      `canary_rollback_attempt_failures_total{${labels},activity="finishRelease"} 1`,
+    );
+    expect(text).toContain(
+      'canary_activity_failures_total{activity="setCanaryWeight",failure_type="Error"} 1',
+    );
+    expect(text).toMatch(
+      /canary_activity_duration_seconds_count\{activity="analyseCanary",outcome="completed"\} 1/,
+    );
   });
 
   it('answers /readyz with a 503 problem naming Temporal when its connection is cut, and 200 once it is back', async () => {
@@ -241,7 +316,8 @@ describe('the worker health endpoints', () => {
     }
     const deadline = Date.now() + 20_000;
     let status = 0;
-    while (Date.now() < deadline && (status = (await get(`${health.url}/readyz`)).status) !== 200) await new Promise((r) => setTimeout(r, 250));
+    while (Date.now() < deadline && (status = (await get(`${health.url}/readyz`)).status) !== 200)
+      await new Promise((r) => setTimeout(r, 250));
     expect(status).toBe(200);
   });
 });
@@ -251,7 +327,12 @@ describe('the worker health endpoints during shutdown', () => {
     worker.shutdown();
     const answer = await get(`${health.url}/readyz`);
     expect(answer.status).toBe(503);
-    expect(JSON.parse(answer.text)).toMatchObject({ type: 'urn:canary-engine:problem:worker-not-running', status: 503 });
-    expect(JSON.parse(answer.text).detail).toMatch(/the Temporal worker is (STOPPING|DRAINING|DRAINED|STOPPED), not RUNNING/);
+    expect(JSON.parse(answer.text)).toMatchObject({
+      type: 'urn:canary-engine:problem:worker-not-running',
+      status: 503,
+    });
+    expect(JSON.parse(answer.text).detail).toMatch(
+      /the Temporal worker is (STOPPING|DRAINING|DRAINED|STOPPED), not RUNNING/,
+    );
   });
 });

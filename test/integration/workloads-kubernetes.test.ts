@@ -8,20 +8,37 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { ObjectNotFoundError } from '../../activities/kube/errors.js';
 import { PromotionError } from '../../activities/workloads/errors.js';
-import { KubernetesWorkloadManager, type KubernetesWorkloadsSpec } from '../../activities/workloads/kubernetes.js';
-import { deployment, freshNamespace, playDeploymentController, testKube } from '../fixtures/kube/cluster.js';
+import {
+  KubernetesWorkloadManager,
+  type KubernetesWorkloadsSpec,
+} from '../../activities/workloads/kubernetes.js';
+import {
+  deployment,
+  freshNamespace,
+  playDeploymentController,
+  testKube,
+} from '../fixtures/kube/cluster.js';
 import { describeWorkloadManagerContract } from '../contract/workload-manager.contract.js';
 
 const SPEC: KubernetesWorkloadsSpec = {
-  type: 'kubernetes', stableDeployment: 'web', canaryDeployment: 'web-canary', canaryReplicas: 4,
-  scaleWithWeight: false, minReplicas: 1, promotePodTemplate: false, readyTimeout: '20s',
+  type: 'kubernetes',
+  stableDeployment: 'web',
+  canaryDeployment: 'web-canary',
+  canaryReplicas: 4,
+  scaleWithWeight: false,
+  minReplicas: 1,
+  promotePodTemplate: false,
+  readyTimeout: '20s',
 };
 
 const kube = testKube();
 
 /** The stable Deployment "web" (image 1.4.0, 3 replicas) and the canary "web-canary" (1.5.0, scaled to 0). */
 async function createDeployments(admin: KubeClients, namespace: string): Promise<void> {
-  await admin.apps.createNamespacedDeployment({ namespace, body: deployment('web', 'web', 'stable', 'registry.example.com/web:1.4.0', 3) });
+  await admin.apps.createNamespacedDeployment({
+    namespace,
+    body: deployment('web', 'web', 'stable', 'registry.example.com/web:1.4.0', 3),
+  });
   const canary = deployment('web-canary', 'web', 'canary', 'registry.example.com/web:1.5.0', 0);
   canary.spec!.template.spec!.containers[0]!.env = [{ name: 'FEATURE_X', value: 'on' }];
   canary.spec!.template.metadata!.annotations = { 'prometheus.io/scrape': 'true' };
@@ -35,11 +52,21 @@ describeWorkloadManagerContract({
     const admin = kube as KubeClients;
     const namespace = await freshNamespace(admin, prefix);
     await createDeployments(admin, namespace);
-    const stopController = playDeploymentController(admin, (ns) => ns === namespace, { intervalMs: 50 });
+    const stopController = playDeploymentController(admin, (ns) => ns === namespace, {
+      intervalMs: 50,
+    });
     const read = (name: string) => admin.apps.readNamespacedDeployment({ name, namespace });
     return {
-      manager: new KubernetesWorkloadManager(admin.apps, namespace, { ...SPEC, scaleWithWeight: true, canaryReplicas: 10, minReplicas: 2 }, { pollMs: 50 }),
-      versions: { stable: 'registry.example.com/web:1.4.0', canary: 'registry.example.com/web:1.5.0' },
+      manager: new KubernetesWorkloadManager(
+        admin.apps,
+        namespace,
+        { ...SPEC, scaleWithWeight: true, canaryReplicas: 10, minReplicas: 2 },
+        { pollMs: 50 },
+      ),
+      versions: {
+        stable: 'registry.example.com/web:1.4.0',
+        canary: 'registry.example.com/web:1.5.0',
+      },
       stableRuns: async () => (await read('web')).spec?.template.spec?.containers[0]?.image ?? '',
       canary: async () => {
         const replicas = (await read('web-canary')).spec?.replicas ?? 0;
@@ -52,7 +79,9 @@ describeWorkloadManagerContract({
   async missing(prefix) {
     const namespace = await freshNamespace(kube as KubeClients, prefix);
     return {
-      manager: new KubernetesWorkloadManager((kube as KubeClients).apps, namespace, SPEC, { pollMs: 50 }),
+      manager: new KubernetesWorkloadManager((kube as KubeClients).apps, namespace, SPEC, {
+        pollMs: 50,
+      }),
       objects: [`${namespace}/Deployment/web-canary`, `${namespace}/Deployment/web`],
       error: ObjectNotFoundError,
       nonRetryable: true,
@@ -69,41 +98,68 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
 
   /** Reports rollouts of the namespace's Deployments every 50 ms; `ready` caps the ready replicas per Deployment. */
   function playController(namespace: string, ready: Record<string, number> = {}): void {
-    controllers.push(playDeploymentController(admin, (ns) => ns === namespace, { intervalMs: 50, ready }));
+    controllers.push(
+      playDeploymentController(admin, (ns) => ns === namespace, { intervalMs: 50, ready }),
+    );
   }
 
   async function setup(prefix: string, spec: Partial<KubernetesWorkloadsSpec> = {}) {
     const namespace = await freshNamespace(admin, prefix);
     await createDeployments(admin, namespace);
     const progress: Record<string, unknown>[] = [];
-    const manager = new KubernetesWorkloadManager(admin.apps, namespace, { ...SPEC, ...spec }, { pollMs: 50 });
-    return { namespace, manager, progress, report: (d: Record<string, unknown>) => progress.push(d) };
+    const manager = new KubernetesWorkloadManager(
+      admin.apps,
+      namespace,
+      { ...SPEC, ...spec },
+      { pollMs: 50 },
+    );
+    return {
+      namespace,
+      manager,
+      progress,
+      report: (d: Record<string, unknown>) => progress.push(d),
+    };
   }
 
-  const replicas = async (namespace: string, name: string) => (await admin.apps.readNamespacedDeploymentScale({ name, namespace })).spec?.replicas ?? 0;
+  const replicas = async (namespace: string, name: string) =>
+    (await admin.apps.readNamespacedDeploymentScale({ name, namespace })).spec?.replicas ?? 0;
 
   it('scales the canary up for the release and waits until its replicas are available, reporting progress', async () => {
     const { namespace, manager, progress, report } = await setup('wl-prepare');
     playController(namespace);
     await manager.prepareCanary(report);
     expect(await replicas(namespace, 'web-canary')).toBe(4);
-    expect(progress.at(-1)).toMatchObject({ deployment: `${namespace}/Deployment/web-canary`, desired: 4, available: 4, complete: true });
+    expect(progress.at(-1)).toMatchObject({
+      deployment: `${namespace}/Deployment/web-canary`,
+      desired: 4,
+      available: 4,
+      complete: true,
+    });
     await manager.scaleDownCanary(report);
     expect(await replicas(namespace, 'web-canary')).toBe(0);
   });
 
   it('scales the canary in proportion to its weight, never below the minimum', async () => {
-    const { namespace, manager, report } = await setup('wl-scale', { scaleWithWeight: true, canaryReplicas: 10, minReplicas: 2 });
+    const { namespace, manager, report } = await setup('wl-scale', {
+      scaleWithWeight: true,
+      canaryReplicas: 10,
+      minReplicas: 2,
+    });
     playController(namespace);
     await manager.prepareCanary(report);
     expect(await replicas(namespace, 'web-canary')).toBe(2);
-    for (const [weight, expected] of [[5, 2], [25, 3], [50, 5], [100, 10]] as const) {
+    for (const [weight, expected] of [
+      [5, 2],
+      [25, 3],
+      [50, 5],
+      [100, 10],
+    ] as const) {
       await manager.scaleForWeight(weight, report);
       expect(await replicas(namespace, 'web-canary')).toBe(expected);
     }
   });
 
-  it('promotes by giving the stable Deployment the canary\'s images, keeping everything else, and waits for the rollout', async () => {
+  it("promotes by giving the stable Deployment the canary's images, keeping everything else, and waits for the rollout", async () => {
     const { namespace, manager, progress, report } = await setup('wl-promote');
     const before = await admin.apps.readNamespacedDeployment({ name: 'web', namespace });
     playController(namespace);
@@ -114,17 +170,25 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
     expect(after.spec?.template.metadata?.labels).toEqual(before.spec?.template.metadata?.labels);
     expect(after.spec?.selector).toEqual(before.spec?.selector);
     expect(after.metadata?.generation).toBe((before.metadata?.generation ?? 0) + 1);
-    expect(progress.at(-1)).toMatchObject({ deployment: `${namespace}/Deployment/web`, complete: true, generation: after.metadata?.generation });
+    expect(progress.at(-1)).toMatchObject({
+      deployment: `${namespace}/Deployment/web`,
+      complete: true,
+      generation: after.metadata?.generation,
+    });
   });
 
-  it('promotes the whole pod template when asked, keeping the stable selector labels and dropping the canary\'s', async () => {
+  it("promotes the whole pod template when asked, keeping the stable selector labels and dropping the canary's", async () => {
     const { namespace, manager, report } = await setup('wl-template', { promotePodTemplate: true });
     playController(namespace);
     await manager.promoteStable(report);
-    const template = (await admin.apps.readNamespacedDeployment({ name: 'web', namespace })).spec?.template;
+    const template = (await admin.apps.readNamespacedDeployment({ name: 'web', namespace })).spec
+      ?.template;
     expect(template?.metadata?.labels).toEqual({ app: 'web', track: 'stable', version: '1.5.0' });
     expect(template?.metadata?.annotations).toEqual({ 'prometheus.io/scrape': 'true' });
-    expect(template?.spec?.containers[0]).toMatchObject({ image: 'registry.example.com/web:1.5.0', env: [{ name: 'FEATURE_X', value: 'on' }] });
+    expect(template?.spec?.containers[0]).toMatchObject({
+      image: 'registry.example.com/web:1.5.0',
+      env: [{ name: 'FEATURE_X', value: 'on' }],
+    });
   });
 
   it('fails promotion with a PromotionError saying how far the rollout got when it misses the deadline', async () => {
@@ -133,7 +197,9 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
     const error = await manager.promoteStable(report).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PromotionError);
     expect((error as PromotionError).nonRetryable).toBe(true);
-    expect((error as Error).message).toBe(`${namespace}/Deployment/web was not ready within 1s: 1/3 replicas updated, 1/3 available, 3 in total`);
+    expect((error as Error).message).toBe(
+      `${namespace}/Deployment/web was not ready within 1s: 1/3 replicas updated, 1/3 available, 3 in total`,
+    );
   });
 
   it('fails at once when the Deployment reports ProgressDeadlineExceeded', async () => {
@@ -141,8 +207,19 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
     await manager.scale('web', 3);
     const current = await admin.apps.readNamespacedDeployment({ name: 'web', namespace });
     current.status = {
-      observedGeneration: current.metadata?.generation, replicas: 3, updatedReplicas: 1, readyReplicas: 2, availableReplicas: 2,
-      conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "web-7d9" has timed out progressing.' }],
+      observedGeneration: current.metadata?.generation,
+      replicas: 3,
+      updatedReplicas: 1,
+      readyReplicas: 2,
+      availableReplicas: 2,
+      conditions: [
+        {
+          type: 'Progressing',
+          status: 'False',
+          reason: 'ProgressDeadlineExceeded',
+          message: 'ReplicaSet "web-7d9" has timed out progressing.',
+        },
+      ],
     };
     await admin.apps.replaceNamespacedDeploymentStatus({ name: 'web', namespace, body: current });
     const started = Date.now();
@@ -160,7 +237,8 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
     expect(snapshot).toEqual({ images: { app: 'registry.example.com/web:1.4.0' } });
     await manager.promoteStable(report);
     await manager.restoreStable(snapshot, report);
-    const image = (await admin.apps.readNamespacedDeployment({ name: 'web', namespace })).spec?.template.spec?.containers[0]?.image;
+    const image = (await admin.apps.readNamespacedDeployment({ name: 'web', namespace })).spec
+      ?.template.spec?.containers[0]?.image;
     expect(image).toBe('registry.example.com/web:1.4.0');
   });
 

@@ -16,7 +16,14 @@ import { ensureTemporalCli } from '../../scripts/temporal-cli.mjs';
 import { freePort } from '../../scripts/lib/proc.mjs';
 import { startDevServer } from '../../stack/temporal.js';
 import { startRelease } from '../../client/releases.js';
-import { abortSignal, approveSignal, pauseUpdate, resumeUpdate, statusQuery, type ReleaseStatus } from '../../workflows/messages.js';
+import {
+  abortSignal,
+  approveSignal,
+  pauseUpdate,
+  resumeUpdate,
+  statusQuery,
+  type ReleaseStatus,
+} from '../../workflows/messages.js';
 import { fakeActivities, newFakeCluster, type FakeCluster } from '../harness/fake-activities.js';
 import { testSpec } from '../harness/release-spec.js';
 import { quietRuntime } from '../harness/runtime.js';
@@ -36,12 +43,23 @@ interface RecordCase {
   firstRun?: string;
 }
 
-const twoSteps = (secondObserve = '1s') => ({ schedule: { steps: [{ weight: 10, observe: '1s' }, { weight: 50, observe: secondObserve }] } });
+const twoSteps = (secondObserve = '1s') => ({
+  schedule: {
+    steps: [
+      { weight: 10, observe: '1s' },
+      { weight: 50, observe: secondObserve },
+    ],
+  },
+});
 
-async function waitFor(handle: WorkflowHandle, predicate: (s: ReleaseStatus) => boolean): Promise<void> {
+async function waitFor(
+  handle: WorkflowHandle,
+  predicate: (s: ReleaseStatus) => boolean,
+): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!predicate(await handle.query(statusQuery))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for the release of ${handle.workflowId}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for the release of ${handle.workflowId}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -50,7 +68,9 @@ const CASES: RecordCase[] = [
   { name: 'promoted', script: ['pass'] },
   { name: 'rolled-back', script: ['pass', 'fail'] },
   {
-    name: 'aborted', script: ['pass'], spec: twoSteps('1m'),
+    name: 'aborted',
+    script: ['pass'],
+    spec: twoSteps('1m'),
     drive: async (handle) => {
       await waitFor(handle, (s) => s.step === 2 && s.windowEndsAt !== null);
       await handle.signal(abortSignal, { actor: 'recorder', reason: 'recorded abort' });
@@ -58,40 +78,66 @@ const CASES: RecordCase[] = [
   },
   {
     // inconclusive with no extensions left holds at step 1 until a person approves (by signal)
-    name: 'held', script: ['inconclusive', 'pass'],
+    name: 'held',
+    script: ['inconclusive', 'pass'],
     spec: { ...twoSteps(), policies: { inconclusive: { maxExtensions: 0, then: 'hold' } } },
     drive: async (handle) => {
       await waitFor(handle, (s) => s.phase === 'AwaitingApproval');
-      await handle.signal(approveSignal, { actor: 'recorder', comment: 'recorded approval of a hold' });
+      await handle.signal(approveSignal, {
+        actor: 'recorder',
+        comment: 'recorded approval of a hold',
+      });
     },
   },
   {
-    name: 'extended', script: ['inconclusive', 'pass'],
+    name: 'extended',
+    script: ['inconclusive', 'pass'],
     spec: { ...twoSteps(), policies: { inconclusive: { maxExtensions: 2, extendBy: '1s' } } },
   },
   {
-    name: 'paused', script: ['pass'], spec: twoSteps('3s'),
+    name: 'paused',
+    script: ['pass'],
+    spec: twoSteps('3s'),
     drive: async (handle) => {
       await waitFor(handle, (s) => s.step === 2 && s.windowEndsAt !== null);
       await handle.executeUpdate(pauseUpdate, { args: [{ actor: 'recorder' }] });
       await waitFor(handle, (s) => s.phase === 'Paused');
       await new Promise((r) => setTimeout(r, 500));
-      await handle.executeUpdate(resumeUpdate, { args: [{ actor: 'recorder', comment: 'recorded resume' }] });
+      await handle.executeUpdate(resumeUpdate, {
+        args: [{ actor: 'recorder', comment: 'recorded resume' }],
+      });
     },
   },
   {
-    name: 'continued-as-new-final', firstRun: 'continued-as-new-first', script: ['pass'], historyLimit: 40,
+    name: 'continued-as-new-final',
+    firstRun: 'continued-as-new-first',
+    script: ['pass'],
+    historyLimit: 40,
     spec: { schedule: { steps: [10, 20, 30, 40].map((weight) => ({ weight, observe: '1s' })) } },
   },
-  { name: 'failed', script: ['pass'], tune: (cluster) => { cluster.promotionFails = true; } },
+  {
+    name: 'failed',
+    script: ['pass'],
+    tune: (cluster) => {
+      cluster.promotionFails = true;
+    },
+  },
 ];
 
 quietRuntime();
 const only = process.argv.slice(2);
 const unknown = only.filter((name) => !CASES.some((c) => c.name === name || c.firstRun === name));
-if (unknown.length > 0) throw new Error(`no recording case named ${unknown.join(', ')} (cases: ${CASES.map((c) => c.name).join(', ')})`);
+if (unknown.length > 0)
+  throw new Error(
+    `no recording case named ${unknown.join(', ')} (cases: ${CASES.map((c) => c.name).join(', ')})`,
+  );
 const dir = mkdtempSync(join(tmpdir(), 'canary-record-'));
-const server = await startDevServer({ cli: ensureTemporalCli(), port: await freePort(), headless: true, dbFile: join(dir, 'db.sqlite') });
+const server = await startDevServer({
+  cli: ensureTemporalCli(),
+  port: await freePort(),
+  headless: true,
+  dbFile: join(dir, 'db.sqlite'),
+});
 const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address });
 const save = async (name: string, handle: WorkflowHandle): Promise<void> => {
   const history = await handle.fetchHistory();
@@ -99,20 +145,38 @@ const save = async (name: string, handle: WorkflowHandle): Promise<void> => {
   console.log(`recorded ${name}: ${history.events?.length} events`);
 };
 try {
-  for (const c of CASES.filter((c) => only.length === 0 || only.includes(c.name) || (c.firstRun !== undefined && only.includes(c.firstRun)))) {
+  for (const c of CASES.filter(
+    (c) =>
+      only.length === 0 ||
+      only.includes(c.name) ||
+      (c.firstRun !== undefined && only.includes(c.firstRun)),
+  )) {
     const taskQueue = `record-${c.name}`;
     const cluster = newFakeCluster();
     c.tune?.(cluster);
     const worker = await startWorker(env, taskQueue, fakeActivities(cluster, c.script));
     await worker.runUntil(async () => {
-      const spec = testSpec({ service: `replay-${c.name}`, releaseId: `replay-${c.name}`, ...twoSteps(), ...c.spec });
-      const started = await startRelease(env.client, spec, { taskQueue, ...(c.historyLimit ? { historyLimit: c.historyLimit } : {}) });
+      const spec = testSpec({
+        service: `replay-${c.name}`,
+        releaseId: `replay-${c.name}`,
+        ...twoSteps(),
+        ...c.spec,
+      });
+      const started = await startRelease(env.client, spec, {
+        taskQueue,
+        ...(c.historyLimit ? { historyLimit: c.historyLimit } : {}),
+      });
       const handle = env.client.workflow.getHandle(started.workflowId);
       await c.drive?.(handle);
       // a Failed release fails its workflow: its history is recorded all the same
-      await handle.result().catch((error: unknown) => console.log(`${c.name} ended with: ${(error as Error).message}`));
+      await handle
+        .result()
+        .catch((error: unknown) =>
+          console.log(`${c.name} ended with: ${(error as Error).message}`),
+        );
       await save(c.name, handle);
-      if (c.firstRun) await save(c.firstRun, env.client.workflow.getHandle(started.workflowId, started.runId));
+      if (c.firstRun)
+        await save(c.firstRun, env.client.workflow.getHandle(started.workflowId, started.runId));
     });
   }
 } finally {

@@ -6,12 +6,21 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { anonymousTokenName, loadTokenStore, parseTokenEntry, parseTokenLines, TokenStore } from '../../api/auth.js';
+import {
+  anonymousTokenName,
+  loadTokenStore,
+  parseTokenEntry,
+  parseTokenLines,
+  TokenStore,
+} from '../../api/auth.js';
 import { auth, jsonHeaders, TOKENS, unitApp } from '../harness/api.js';
 
 const MUTATING: { path: string; role: 'deployer' | 'approver' }[] = [
   { path: '/v1/releases', role: 'deployer' },
-  ...['approve', 'abort', 'pause', 'resume', 'promote'].map((action) => ({ path: `/v1/releases/rel-1/${action}`, role: 'approver' as const })),
+  ...['approve', 'abort', 'pause', 'resume', 'promote'].map((action) => ({
+    path: `/v1/releases/rel-1/${action}`,
+    role: 'approver' as const,
+  })),
 ];
 const READS = ['/v1/releases', '/v1/releases/rel-1', '/v1/releases/rel-1/events'];
 
@@ -20,7 +29,11 @@ describe('API authentication', () => {
 
   for (const { path } of MUTATING) {
     it(`answers 401 with a Bearer challenge for POST ${path} without a token`, async () => {
-      const res = await app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const res = await app.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="canary"/);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
@@ -28,13 +41,21 @@ describe('API authentication', () => {
     });
 
     it(`answers 401 for POST ${path} with a token nobody configured`, async () => {
-      const res = await app.request(path, { method: 'POST', headers: jsonHeaders('not-a-configured-token-xyz'), body: '{}' });
+      const res = await app.request(path, {
+        method: 'POST',
+        headers: jsonHeaders('not-a-configured-token-xyz'),
+        body: '{}',
+      });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
     });
 
     it(`answers 403 for POST ${path} with a viewer token`, async () => {
-      const res = await app.request(path, { method: 'POST', headers: jsonHeaders(TOKENS.viewer), body: '{}' });
+      const res = await app.request(path, {
+        method: 'POST',
+        headers: jsonHeaders(TOKENS.viewer),
+        body: '{}',
+      });
       expect(res.status).toBe(403);
       const problem = await res.json();
       expect(problem.requiredRole).toBe(path === '/v1/releases' ? 'deployer' : 'approver');
@@ -43,9 +64,17 @@ describe('API authentication', () => {
   }
 
   it('answers 403 when an approver tries to start a release and when a deployer tries to approve', async () => {
-    const start = await app.request('/v1/releases', { method: 'POST', headers: jsonHeaders(TOKENS.approver), body: '{}' });
+    const start = await app.request('/v1/releases', {
+      method: 'POST',
+      headers: jsonHeaders(TOKENS.approver),
+      body: '{}',
+    });
     expect(start.status).toBe(403);
-    const approve = await app.request('/v1/releases/rel-1/approve', { method: 'POST', headers: jsonHeaders(TOKENS.deployer), body: '{}' });
+    const approve = await app.request('/v1/releases/rel-1/approve', {
+      method: 'POST',
+      headers: jsonHeaders(TOKENS.deployer),
+      body: '{}',
+    });
     expect(approve.status).toBe(403);
   });
 
@@ -57,12 +86,18 @@ describe('API authentication', () => {
   }
 
   it('checks the token before validating the body, so anonymous callers learn nothing about specs', async () => {
-    const res = await app.request('/v1/releases', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"service": 5}' });
+    const res = await app.request('/v1/releases', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"service": 5}',
+    });
     expect(res.status).toBe(401);
   });
 
   it('rejects an Authorization header that is not a bearer token', async () => {
-    const res = await app.request('/v1/releases', { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } });
+    const res = await app.request('/v1/releases', {
+      headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
+    });
     expect(res.status).toBe(401);
   });
 
@@ -75,7 +110,11 @@ describe('API authentication', () => {
 
 describe('the token configuration format', () => {
   it('reads a named entry with several roles', () => {
-    expect(parseTokenEntry('ci=abcdefghijklmnop1234:deployer+viewer', 'test')).toEqual({ name: 'ci', token: 'abcdefghijklmnop1234', roles: ['deployer', 'viewer'] });
+    expect(parseTokenEntry('ci=abcdefghijklmnop1234:deployer+viewer', 'test')).toEqual({
+      name: 'ci',
+      token: 'abcdefghijklmnop1234',
+      roles: ['deployer', 'viewer'],
+    });
   });
 
   it('names an unnamed token after the first 6 hex characters of its sha256', () => {
@@ -85,30 +124,47 @@ describe('the token configuration format', () => {
   });
 
   it('rejects an unknown role and names it, without repeating the token', () => {
-    expect(() => parseTokenEntry('ci=abcdefghijklmnop1234:deployer+admin', 'CANARY_API_TOKENS entry 1')).toThrow('CANARY_API_TOKENS entry 1: unknown role "admin"');
-    expect(() => parseTokenEntry('ci=abcdefghijklmnop1234:admin', 'x')).toThrow(/^(?!.*abcdefghijklmnop1234).*unknown role "admin"/);
+    expect(() =>
+      parseTokenEntry('ci=abcdefghijklmnop1234:deployer+admin', 'CANARY_API_TOKENS entry 1'),
+    ).toThrow('CANARY_API_TOKENS entry 1: unknown role "admin"');
+    expect(() => parseTokenEntry('ci=abcdefghijklmnop1234:admin', 'x')).toThrow(
+      /^(?!.*abcdefghijklmnop1234).*unknown role "admin"/,
+    );
     // roles and token swapped: the "role" is the secret, and it must not be echoed
-    expect(() => parseTokenEntry('deployer+approver+viewer:Zp9SuperSecretValue42', 'x')).toThrow('x: unknown role (a value that is not a role name; not shown)');
+    expect(() => parseTokenEntry('deployer+approver+viewer:Zp9SuperSecretValue42', 'x')).toThrow(
+      'x: unknown role (a value that is not a role name; not shown)',
+    );
   });
 
   it('rejects tokens shorter than 16 characters', () => {
-    expect(() => parseTokenEntry('ci=short:viewer', 'test')).toThrow('the token must be 16-256 characters');
+    expect(() => parseTokenEntry('ci=short:viewer', 'test')).toThrow(
+      'the token must be 16-256 characters',
+    );
   });
 
   it('reads a token file with comments and blank lines', () => {
-    const entries = parseTokenLines('# tokens\n\nci=abcdefghijklmnop1234:deployer # the pipeline\nbob=qrstuvwxyz0123456789:approver\n', 'tokens.txt');
+    const entries = parseTokenLines(
+      '# tokens\n\nci=abcdefghijklmnop1234:deployer # the pipeline\nbob=qrstuvwxyz0123456789:approver\n',
+      'tokens.txt',
+    );
     expect(entries.map((e) => e.name)).toEqual(['ci', 'bob']);
   });
 
   it('refuses the same token twice and the same name twice', () => {
-    expect(() => new TokenStore([
-      { name: 'a', token: 'abcdefghijklmnop1234', roles: ['viewer'] },
-      { name: 'b', token: 'abcdefghijklmnop1234', roles: ['deployer'] },
-    ])).toThrow('configured twice');
-    expect(() => new TokenStore([
-      { name: 'a', token: 'abcdefghijklmnop1234', roles: ['viewer'] },
-      { name: 'a', token: 'qrstuvwxyz0123456789', roles: ['deployer'] },
-    ])).toThrow('two tokens are named "a"');
+    expect(
+      () =>
+        new TokenStore([
+          { name: 'a', token: 'abcdefghijklmnop1234', roles: ['viewer'] },
+          { name: 'b', token: 'abcdefghijklmnop1234', roles: ['deployer'] },
+        ]),
+    ).toThrow('configured twice');
+    expect(
+      () =>
+        new TokenStore([
+          { name: 'a', token: 'abcdefghijklmnop1234', roles: ['viewer'] },
+          { name: 'a', token: 'qrstuvwxyz0123456789', roles: ['deployer'] },
+        ]),
+    ).toThrow('two tokens are named "a"');
   });
 
   it('authenticates only the exact token', () => {
@@ -131,16 +187,26 @@ describe('loadTokenStore', () => {
   });
 
   it('loads CANARY_API_TOKENS', async () => {
-    const loaded = await loadTokenStore({ env: { CANARY_API_TOKENS: 'ci=abcdefghijklmnop1234:deployer, bob=qrstuvwxyz0123456789:approver+viewer' } });
+    const loaded = await loadTokenStore({
+      env: {
+        CANARY_API_TOKENS:
+          'ci=abcdefghijklmnop1234:deployer, bob=qrstuvwxyz0123456789:approver+viewer',
+      },
+    });
     expect(loaded.source).toBe('env');
     expect(loaded.store.size).toBe(2);
-    expect([...(loaded.store.authenticate('qrstuvwxyz0123456789')?.roles ?? [])]).toEqual(['approver', 'viewer']);
+    expect([...(loaded.store.authenticate('qrstuvwxyz0123456789')?.roles ?? [])]).toEqual([
+      'approver',
+      'viewer',
+    ]);
   });
 
   it('merges CANARY_API_TOKENS with the file named by CANARY_API_TOKENS_FILE', async () => {
     const file = join(tempDir(), 'tokens');
     writeFileSync(file, '# ops\nops=zyxwvutsrqponmlkjihg:viewer\n');
-    const loaded = await loadTokenStore({ env: { CANARY_API_TOKENS: 'ci=abcdefghijklmnop1234:deployer', CANARY_API_TOKENS_FILE: file } });
+    const loaded = await loadTokenStore({
+      env: { CANARY_API_TOKENS: 'ci=abcdefghijklmnop1234:deployer', CANARY_API_TOKENS_FILE: file },
+    });
     expect(loaded.source).toBe('env+file');
     expect(loaded.store.authenticate('zyxwvutsrqponmlkjihg')?.name).toBe('ops');
     expect(loaded.message).not.toContain('zyxwvutsrqponmlkjihg');
@@ -153,12 +219,21 @@ describe('loadTokenStore', () => {
     const file = join(dataDir, 'api-tokens');
     expect(first.message).toContain(file);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'));
     expect(lines.map((l) => l.split('=')[0])).toEqual(['deployer', 'approver', 'viewer']);
-    const approverToken = (lines[1] as string).slice('approver='.length, (lines[1] as string).lastIndexOf(':'));
+    const approverToken = (lines[1] as string).slice(
+      'approver='.length,
+      (lines[1] as string).lastIndexOf(':'),
+    );
     expect(first.store.authenticate(approverToken)?.name).toBe('approver');
     // the deployer and the approver can also read the releases they act on; the viewer only reads
-    expect(lines.map((l) => l.slice(l.lastIndexOf(':') + 1))).toEqual(['deployer+viewer', 'approver+viewer', 'viewer']);
+    expect(lines.map((l) => l.slice(l.lastIndexOf(':') + 1))).toEqual([
+      'deployer+viewer',
+      'approver+viewer',
+      'viewer',
+    ]);
 
     const second = await loadTokenStore({ env: {}, dataDir });
     expect(second.source).toBe('reused');

@@ -11,7 +11,9 @@ const EXAMPLES = ['istio', 'gateway-api', 'nginx', 'traefik'] as const;
 
 describe('example release specs', () => {
   it.each(EXAMPLES)('examples/%s.json is a valid release spec for that router', (router) => {
-    const input: unknown = JSON.parse(readFileSync(new URL(`../../examples/${router}.json`, import.meta.url), 'utf8'));
+    const input: unknown = JSON.parse(
+      readFileSync(new URL(`../../examples/${router}.json`, import.meta.url), 'utf8'),
+    );
     const result = validateReleaseSpec(input);
     expect(result.ok ? [] : result.problems).toEqual([]);
     if (!result.ok) return;

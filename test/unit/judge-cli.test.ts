@@ -25,32 +25,66 @@ function canary(args: string[], stdin: string): Run {
     encoding: 'utf8',
     timeout: 60_000,
   });
-  const stderr = result.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('npm warn')).join('\n');
+  const stderr = result.stderr
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('npm warn'))
+    .join('\n');
   return { status: result.status, stdout: result.stdout, stderr };
 }
 
-const bucket = (requests: number, errors: number, latencyMs = 100) => ({ requests, errors, latencySumMs: requests * latencyMs, latencyCount: requests });
-const healthyArm = (shift: number) => Array.from({ length: 6 }, (_, i) => bucket(1000, 10 + ((i + shift) % 3), 100 + ((i + shift) % 2)));
+const bucket = (requests: number, errors: number, latencyMs = 100) => ({
+  requests,
+  errors,
+  latencySumMs: requests * latencyMs,
+  latencyCount: requests,
+});
+const healthyArm = (shift: number) =>
+  Array.from({ length: 6 }, (_, i) =>
+    bucket(1000, 10 + ((i + shift) % 3), 100 + ((i + shift) % 2)),
+  );
 
-const passing = { look: 2, plannedLooks: 6, buckets: { canary: healthyArm(0), baseline: healthyArm(1) } };
-const failing = { look: 2, plannedLooks: 6, buckets: { canary: healthyArm(0).map((b) => ({ ...b, errors: b.errors * 4 })), baseline: healthyArm(1) } };
+const passing = {
+  look: 2,
+  plannedLooks: 6,
+  buckets: { canary: healthyArm(0), baseline: healthyArm(1) },
+};
+const failing = {
+  look: 2,
+  plannedLooks: 6,
+  buckets: {
+    canary: healthyArm(0).map((b) => ({ ...b, errors: b.errors * 4 })),
+    baseline: healthyArm(1),
+  },
+};
 
 describe('canary judge', () => {
   it('reads a request on stdin and prints the decision record as JSON', () => {
     const run = canary(['judge'], JSON.stringify(failing));
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const decision = JSON.parse(run.stdout) as { verdict: string; decidedBy: string; metrics: unknown[] };
+    const decision = JSON.parse(run.stdout) as {
+      verdict: string;
+      decidedBy: string;
+      metrics: unknown[];
+    };
     expect(decision.verdict).toBe('fail');
     expect(decision.decidedBy).toBe('metric:errorRate');
     expect(decision.metrics).toHaveLength(2);
   });
 
   it('judges one request per line with --jsonl, reports a bad line by number on stderr and exits 2 at the end', () => {
-    const lines = [JSON.stringify(passing), '', JSON.stringify({ ...passing, look: 'two' }), JSON.stringify(failing)].join('\n');
+    const lines = [
+      JSON.stringify(passing),
+      '',
+      JSON.stringify({ ...passing, look: 'two' }),
+      JSON.stringify(failing),
+    ].join('\n');
     const run = canary(['judge', '--jsonl'], `${lines}\n`);
     expect(run.status).toBe(2);
-    const verdicts = run.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { verdict: string }).verdict);
+    const verdicts = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { verdict: string }).verdict);
     expect(verdicts).toEqual(['pass', 'fail']);
     expect(run.stderr).toBe('canary judge: line 3: look: expected a number');
   });
@@ -76,14 +110,31 @@ describe('canary judge', () => {
 });
 
 describe('canary stats welch', () => {
-  const reference = (JSON.parse(readFileSync(path.resolve(repoRoot, '..', 'shared', 'reference', 'welch-vectors.json'), 'utf8')) as {
-    vectors: { canary: number[]; baseline: number[]; margin: number; t: number; df: number; pGreater: number }[];
-  }).vectors;
+  const reference = (
+    JSON.parse(
+      readFileSync(
+        path.resolve(repoRoot, '..', 'shared', 'reference', 'welch-vectors.json'),
+        'utf8',
+      ),
+    ) as {
+      vectors: {
+        canary: number[];
+        baseline: number[];
+        margin: number;
+        t: number;
+        df: number;
+        pGreater: number;
+      }[];
+    }
+  ).vectors;
 
   it('prints t, df and the three p-values for the samples on stdin', () => {
     const vector = reference[0];
     if (!vector) throw new Error('welch-vectors.json has no vectors');
-    const run = canary(['stats', 'welch'], JSON.stringify({ canary: vector.canary, baseline: vector.baseline, margin: vector.margin }));
+    const run = canary(
+      ['stats', 'welch'],
+      JSON.stringify({ canary: vector.canary, baseline: vector.baseline, margin: vector.margin }),
+    );
     expect(run.status).toBe(0);
     const out = JSON.parse(run.stdout) as Record<string, number>;
     expect(Object.keys(out)).toEqual(['t', 'df', 'pTwoSided', 'pGreater', 'pLess']);
@@ -93,16 +144,32 @@ describe('canary stats welch', () => {
   });
 
   it('prints one result per line with --jsonl, marking degenerate samples instead of failing', () => {
-    const lines = [JSON.stringify({ canary: [1, 2, 3], baseline: [2, 3, 4, 5] }), JSON.stringify({ canary: [1], baseline: [1, 2] })];
+    const lines = [
+      JSON.stringify({ canary: [1, 2, 3], baseline: [2, 3, 4, 5] }),
+      JSON.stringify({ canary: [1], baseline: [1, 2] }),
+    ];
     const run = canary(['stats', 'welch', '--jsonl'], lines.join('\n'));
     expect(run.status).toBe(0);
-    const [first, second] = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const [first, second] = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(first?.t).toBeLessThan(0);
-    expect(second).toEqual({ t: null, df: null, pTwoSided: null, pGreater: null, pLess: null, degenerate: 'too-few-samples' });
+    expect(second).toEqual({
+      t: null,
+      df: null,
+      pTwoSided: null,
+      pGreater: null,
+      pLess: null,
+      degenerate: 'too-few-samples',
+    });
   });
 
   it('exits 2 naming the bad field', () => {
-    const run = canary(['stats', 'welch'], JSON.stringify({ canary: [1, 2], baseline: [3, 4], margin: 'small' }));
+    const run = canary(
+      ['stats', 'welch'],
+      JSON.stringify({ canary: [1, 2], baseline: [3, 4], margin: 'small' }),
+    );
     expect(run.status).toBe(2);
     expect(run.stderr).toBe('canary stats welch: margin: expected a number');
   });
@@ -110,15 +177,24 @@ describe('canary stats welch', () => {
 
 describe('bench/judge.ts flags', () => {
   const bench = (args: string[]): Run => {
-    const result = spawnSync('npx', ['tsx', 'bench/judge.ts', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
-    const stderr = result.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('npm warn')).join('\n');
+    const result = spawnSync('npx', ['tsx', 'bench/judge.ts', ...args], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const stderr = result.stderr
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('npm warn'))
+      .join('\n');
     return { status: result.status, stdout: result.stdout, stderr };
   };
 
   it('prints its usage and exits 0 with --help, without running', () => {
     const run = bench(['--help']);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^usage: npx tsx bench\/judge\.ts \[--runs N\] \[--seed S\] \[--config JSON\]/);
+    expect(run.stdout).toMatch(
+      /^usage: npx tsx bench\/judge\.ts \[--runs N\] \[--seed S\] \[--config JSON\]/,
+    );
     expect(run.stdout).not.toMatch(/judge benchmark/);
     expect(run.stderr).toBe('');
   });
@@ -126,10 +202,14 @@ describe('bench/judge.ts flags', () => {
   it('exits 2 with one line, and no stack trace, on an unknown flag or a bad value', () => {
     const unknown = bench(['--rusn', '10']);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toBe('bench/judge.ts: unknown flag --rusn (expected --runs, --seed, --config, --planned-looks, --volumes or --help); see --help');
+    expect(unknown.stderr).toBe(
+      'bench/judge.ts: unknown flag --rusn (expected --runs, --seed, --config, --planned-looks, --volumes or --help); see --help',
+    );
     const volumes = bench(['--volumes', '200,0']);
     expect(volumes.status).toBe(2);
-    expect(volumes.stderr).toBe('bench/judge.ts: --volumes must be whole numbers ≥ 1 separated by commas, got "200,0"; see --help');
+    expect(volumes.stderr).toBe(
+      'bench/judge.ts: --volumes must be whole numbers ≥ 1 separated by commas, got "200,0"; see --help',
+    );
     const bad = bench(['--config', '{"alpha": 2}']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^bench\/judge\.ts: --config: alpha: .*; see --help$/);

@@ -7,11 +7,20 @@ import { judgeConfigSchema } from '../../core/judge/config.js';
 import { countTest } from '../../core/judge/count-test.js';
 import { evaluateGuards } from '../../core/judge/guards.js';
 import { holm } from '../../core/judge/holm.js';
-import { errorRateSamples, latencyMeanSamples, latencyQuantileSamples } from '../../core/judge/metrics.js';
+import {
+  errorRateSamples,
+  latencyMeanSamples,
+  latencyQuantileSamples,
+} from '../../core/judge/metrics.js';
 import { lookAlpha } from '../../core/judge/spending.js';
-import { binomialLowerTail, binomialUpperTail, clopperPearsonUpper } from '../../core/stats/binomial.js';
+import {
+  binomialLowerTail,
+  binomialUpperTail,
+  clopperPearsonUpper,
+} from '../../core/stats/binomial.js';
 
-const relativeError = (actual: number, expected: number) => Math.abs(actual - expected) / Math.abs(expected);
+const relativeError = (actual: number, expected: number) =>
+  Math.abs(actual - expected) / Math.abs(expected);
 
 describe('exact binomial tails', () => {
   // Expected values from scipy.stats.binom (sf(k - 1) and cdf(k)).
@@ -38,17 +47,28 @@ describe('exact binomial tails', () => {
   });
 
   it('refuses fractional trial counts with a message naming the function', () => {
-    expect(() => binomialUpperTail(1, 2.5, 0.5)).toThrow('binomialUpperTail: trials must be a non-negative integer, got 2.5');
+    expect(() => binomialUpperTail(1, 2.5, 0.5)).toThrow(
+      'binomialUpperTail: trials must be a non-negative integer, got 2.5',
+    );
   });
 
   it('bounds a proportion from above (Clopper–Pearson, scipy beta.ppf)', () => {
-    expect(relativeError(clopperPearsonUpper(0, 1000, 0.95), 0.002991249545095295)).toBeLessThan(1e-9);
-    expect(relativeError(clopperPearsonUpper(3, 100, 0.95), 0.07571079374983004)).toBeLessThan(1e-9);
+    expect(relativeError(clopperPearsonUpper(0, 1000, 0.95), 0.002991249545095295)).toBeLessThan(
+      1e-9,
+    );
+    expect(relativeError(clopperPearsonUpper(3, 100, 0.95), 0.07571079374983004)).toBeLessThan(
+      1e-9,
+    );
   });
 });
 
 describe('count test', () => {
-  const totals = (requests: number, errors: number) => ({ requests, errors, latencyCount: requests, latencySumMs: 0 });
+  const totals = (requests: number, errors: number) => ({
+    requests,
+    errors,
+    latencyCount: requests,
+    latencySumMs: 0,
+  });
 
   it('tests the canary share of errors against p0 from the request shares and the margin ratio', () => {
     const r = countTest(totals(1000, 40), totals(1000, 20), { relative: 0.1, absolute: 0.001 });
@@ -84,20 +104,37 @@ describe('holm', () => {
 
   it('stops at the first non-rejection, even when a later p is below its own level', () => {
     const result = holm([0.006, 0.007], 0.01);
-    expect(result).toEqual([{ threshold: 0.005, rejected: false }, { threshold: 0.01, rejected: false }]);
+    expect(result).toEqual([
+      { threshold: 0.005, rejected: false },
+      { threshold: 0.01, rejected: false },
+    ]);
   });
 
   it('counts a missing p-value in m but never rejects it', () => {
     const result = holm([null, 0.004], 0.01);
-    expect(result).toEqual([{ threshold: 0.01, rejected: false }, { threshold: 0.005, rejected: true }]);
+    expect(result).toEqual([
+      { threshold: 0.01, rejected: false },
+      { threshold: 0.005, rejected: true },
+    ]);
   });
 });
 
 describe('alpha spending', () => {
-  const base = { alpha: 0.01, plannedLooks: 6, spending: 'pocock' as const, spendingGamma: -2, extraLooksShare: 0.05, boundaries: 'group-sequential' as const, informationExponent: 2 };
+  const base = {
+    alpha: 0.01,
+    plannedLooks: 6,
+    spending: 'pocock' as const,
+    spendingGamma: -2,
+    extraLooksShare: 0.05,
+    boundaries: 'group-sequential' as const,
+    informationExponent: 2,
+  };
 
   it('spends the Pocock-type function ln(1 + (e − 1)t) of the planned share at the first look', () => {
-    expect(lookAlpha({ ...base, look: 1 }).look).toBeCloseTo(0.0095 * Math.log(1 + (Math.E - 1) / 6), 15);
+    expect(lookAlpha({ ...base, look: 1 }).look).toBeCloseTo(
+      0.0095 * Math.log(1 + (Math.E - 1) / 6),
+      15,
+    );
   });
 
   it('front-loads Pocock-type spending and spends equal shares with linear spending', () => {
@@ -109,7 +146,10 @@ describe('alpha spending', () => {
   });
 
   it('spends exactly the planned share by the last planned look', () => {
-    const total = [1, 2, 3, 4, 5, 6].reduce((sum, look) => sum + lookAlpha({ ...base, look }).look, 0);
+    const total = [1, 2, 3, 4, 5, 6].reduce(
+      (sum, look) => sum + lookAlpha({ ...base, look }).look,
+      0,
+    );
     expect(total).toBeCloseTo(0.0095, 15);
     expect(lookAlpha({ ...base, look: 6 }).spentThrough).toBeCloseTo(0.0095, 15);
   });
@@ -117,7 +157,10 @@ describe('alpha spending', () => {
   it('halves the reserve at each look beyond plannedLooks and never reaches alpha', () => {
     expect(lookAlpha({ ...base, look: 7 }).look).toBeCloseTo(0.0005 / 2, 15);
     expect(lookAlpha({ ...base, look: 8 }).look).toBeCloseTo(0.0005 / 4, 15);
-    const total = Array.from({ length: 200 }, (_, i) => lookAlpha({ ...base, look: i + 1 }).look).reduce((a, b) => a + b, 0);
+    const total = Array.from(
+      { length: 200 },
+      (_, i) => lookAlpha({ ...base, look: i + 1 }).look,
+    ).reduce((a, b) => a + b, 0);
     expect(total).toBeLessThanOrEqual(0.01);
     expect(lookAlpha({ ...base, look: 20 }).spentThrough).toBeLessThan(0.01);
     // Far out, 1 − 2^-54 rounds to 1: the spend reaches alpha in floating point, never exceeds it.
@@ -125,13 +168,26 @@ describe('alpha spending', () => {
   });
 
   it('rejects a look number below 1 with a message naming it', () => {
-    expect(() => lookAlpha({ ...base, look: 0 })).toThrow('lookAlpha: look must be an integer ≥ 1, got 0');
+    expect(() => lookAlpha({ ...base, look: 0 })).toThrow(
+      'lookAlpha: look must be an integer ≥ 1, got 0',
+    );
   });
 });
 
 describe('samples and guards', () => {
-  const bucket = (requests: number, errors: number, latencyCount: number, latencyMs: number, latencyQuantileMs?: number) =>
-    ({ requests, errors, latencySumMs: latencyMs * latencyCount, latencyCount, ...(latencyQuantileMs === undefined ? {} : { latencyQuantileMs }) });
+  const bucket = (
+    requests: number,
+    errors: number,
+    latencyCount: number,
+    latencyMs: number,
+    latencyQuantileMs?: number,
+  ) => ({
+    requests,
+    errors,
+    latencySumMs: latencyMs * latencyCount,
+    latencyCount,
+    ...(latencyQuantileMs === undefined ? {} : { latencyQuantileMs }),
+  });
 
   it('skips buckets without requests or observations instead of counting them as zero', () => {
     const buckets = [bucket(100, 2, 100, 90), bucket(0, 0, 0, 0), bucket(50, 5, 40, 120, 300)];
@@ -142,9 +198,19 @@ describe('samples and guards', () => {
 
   it('guards the latest buckets holding at least minRequests requests, not the whole history', () => {
     const guards = judgeConfigSchema.parse({}).guards;
-    const history = [...Array.from({ length: 20 }, () => bucket(200, 1, 200, 100)), bucket(60, 20, 60, 100), bucket(60, 20, 60, 100)];
+    const history = [
+      ...Array.from({ length: 20 }, () => bucket(200, 1, 200, 100)),
+      bucket(60, 20, 60, 100),
+      bucket(60, 20, 60, 100),
+    ];
     const [errorGuard] = evaluateGuards(history, guards);
-    expect(errorGuard).toMatchObject({ guard: 'errorRateCeiling', buckets: 2, volume: 120, enoughVolume: true, tripped: true });
+    expect(errorGuard).toMatchObject({
+      guard: 'errorRateCeiling',
+      buckets: 2,
+      volume: 120,
+      enoughVolume: true,
+      tripped: true,
+    });
     expect(errorGuard?.observed).toBeCloseTo(40 / 120, 12);
   });
 });

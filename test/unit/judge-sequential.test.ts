@@ -7,12 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { holm } from '../../core/judge/holm.js';
 import { lookAlpha, nominalLevel, spendingFraction } from '../../core/judge/spending.js';
 import { crossingProbabilities, spendingBoundaries } from '../../core/stats/group-sequential.js';
-import { normalCdf, normalPdf, normalUpperQuantile, normalUpperTail } from '../../core/stats/normal.js';
+import {
+  normalCdf,
+  normalPdf,
+  normalUpperQuantile,
+  normalUpperTail,
+} from '../../core/stats/normal.js';
 import { pairedT } from '../../core/stats/paired.js';
 import { tPValues } from '../../core/stats/welch.js';
 import { Random } from '../../bench/lib/random.js';
 
-const relativeError = (actual: number, expected: number) => Math.abs(actual - expected) / Math.abs(expected);
+const relativeError = (actual: number, expected: number) =>
+  Math.abs(actual - expected) / Math.abs(expected);
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const equalFractions = (k: number) => Array.from({ length: k }, (_, i) => (i + 1) / k);
 
@@ -23,7 +29,15 @@ function solveConstant(looks: number, alpha: number, shape: (k: number) => numbe
   let hi = 6;
   for (let i = 0; i < 50; i++) {
     const c = (lo + hi) / 2;
-    if (sum(crossingProbabilities(fractions, fractions.map((_, k) => c * shape(k + 1)))) > alpha) lo = c;
+    if (
+      sum(
+        crossingProbabilities(
+          fractions,
+          fractions.map((_, k) => c * shape(k + 1)),
+        ),
+      ) > alpha
+    )
+      lo = c;
     else hi = c;
   }
   return (lo + hi) / 2;
@@ -74,10 +88,14 @@ describe('group-sequential boundaries', () => {
     const cumulative = fractions.map((t) => 0.025 * Math.log(1 + (Math.E - 1) * t));
     const boundary = spendingBoundaries(fractions, cumulative);
     const recomputed = crossingProbabilities(fractions, boundary.z);
-    recomputed.forEach((p, k) => expect(Math.abs(p - (boundary.crossing[k] as number))).toBeLessThan(1e-9));
+    recomputed.forEach((p, k) =>
+      expect(Math.abs(p - (boundary.crossing[k] as number))).toBeLessThan(1e-9),
+    );
     expect(Math.abs(sum(recomputed) - 0.025)).toBeLessThan(1e-7);
     // Correlated looks: every nominal level after the first exceeds the look's own increment.
-    boundary.nominal.forEach((n, k) => expect(n).toBeGreaterThanOrEqual((boundary.crossing[k] as number) * (1 - 1e-9)));
+    boundary.nominal.forEach((n, k) =>
+      expect(n).toBeGreaterThanOrEqual((boundary.crossing[k] as number) * (1 - 1e-9)),
+    );
   });
 
   it('agree with an independent integration for two looks: P(Z1 ≥ b1) + ∫ φ(x) P(Z2 ≥ b2 | x) dx over x < b1', () => {
@@ -99,7 +117,10 @@ describe('group-sequential boundaries', () => {
 
   it('agree with a simulation of 400,000 paths of cumulative z-statistics (within 4 standard errors)', () => {
     const fractions = equalFractions(4);
-    const boundary = spendingBoundaries(fractions, fractions.map((t) => 0.05 * t));
+    const boundary = spendingBoundaries(
+      fractions,
+      fractions.map((t) => 0.05 * t),
+    );
     const random = new Random(7);
     let crossed = 0;
     const runs = 400_000;
@@ -120,10 +141,18 @@ describe('group-sequential boundaries', () => {
   it('stay within alpha when information grows up to linearly, if computed for fractions (k/K)²', () => {
     const calendar = equalFractions(6);
     const cumulative = calendar.map((t) => 0.005 * spendingFraction('hsd', t, 0.005, -2));
-    const { z } = spendingBoundaries(calendar.map((t) => t * t), cumulative);
-    const spacing = (increments: number[]) => increments.map((_, k) => sum(increments.slice(0, k + 1)) / sum(increments));
+    const { z } = spendingBoundaries(
+      calendar.map((t) => t * t),
+      cumulative,
+    );
+    const spacing = (increments: number[]) =>
+      increments.map((_, k) => sum(increments.slice(0, k + 1)) / sum(increments));
     expect(sum(crossingProbabilities(spacing([1, 3, 5, 7, 9, 11]), z))).toBeCloseTo(0.005, 8);
-    for (const increments of [[1, 1, 1, 1, 1, 1], [10, 20, 30, 40, 50, 50], [5, 4, 3, 2, 1, 1]]) {
+    for (const increments of [
+      [1, 1, 1, 1, 1, 1],
+      [10, 20, 30, 40, 50, 50],
+      [5, 4, 3, 2, 1, 1],
+    ]) {
       expect(sum(crossingProbabilities(spacing(increments), z))).toBeLessThan(0.005);
     }
   });
@@ -144,13 +173,27 @@ describe('spending families', () => {
   });
 
   it("use Lan–DeMets O'Brien–Fleming-type 2(1 − Φ(z_{α/2}/√t)) and Hwang–Shih–DeCani (1 − e^{−γt})/(1 − e^{−γ})", () => {
-    expect(spendingFraction('obrien-fleming', 0.5, 0.01, 0) * 0.01).toBeCloseTo(2 * normalUpperTail(2.5758293035489 / Math.sqrt(0.5)), 12);
-    expect(spendingFraction('hsd', 0.5, 0.01, -2)).toBeCloseTo((1 - Math.exp(1)) / (1 - Math.exp(2)), 12);
+    expect(spendingFraction('obrien-fleming', 0.5, 0.01, 0) * 0.01).toBeCloseTo(
+      2 * normalUpperTail(2.5758293035489 / Math.sqrt(0.5)),
+      12,
+    );
+    expect(spendingFraction('hsd', 0.5, 0.01, -2)).toBeCloseTo(
+      (1 - Math.exp(1)) / (1 - Math.exp(2)),
+      12,
+    );
     expect(spendingFraction('hsd', 0.3, 0.01, 0)).toBeCloseTo(0.3, 12);
   });
 
   it('give the nominal level of the last planned look the most with back-loaded spending, and alpha itself with one look', () => {
-    const base = { alpha: 0.01, plannedLooks: 6, spending: 'hsd' as const, spendingGamma: -2, extraLooksShare: 0.05, boundaries: 'group-sequential' as const, informationExponent: 2 };
+    const base = {
+      alpha: 0.01,
+      plannedLooks: 6,
+      spending: 'hsd' as const,
+      spendingGamma: -2,
+      extraLooksShare: 0.05,
+      boundaries: 'group-sequential' as const,
+      informationExponent: 2,
+    };
     const levels = [1, 2, 3, 4, 5, 6].map((look) => nominalLevel({ ...base, look }, 2));
     for (let i = 1; i < levels.length; i++) expect(levels[i]).toBeGreaterThan(levels[i - 1] ?? 0);
     expect(nominalLevel({ ...base, look: 1, plannedLooks: 1 }, 1)).toBeCloseTo(0.0095, 12);
@@ -184,7 +227,11 @@ describe('paired t-test', () => {
   it('reports degenerate input like Welch: too few pairs, non-finite values, constant differences', () => {
     expect(pairedT([1]).degenerate).toBe('too-few-samples');
     expect(pairedT([1, Number.NaN]).degenerate).toBe('non-finite');
-    expect(pairedT([2, 2, 2], 1)).toMatchObject({ degenerate: 'zero-variance', t: Number.POSITIVE_INFINITY, pGreater: 0 });
+    expect(pairedT([2, 2, 2], 1)).toMatchObject({
+      degenerate: 'zero-variance',
+      t: Number.POSITIVE_INFINITY,
+      pGreater: 0,
+    });
     expect(pairedT([1, 1], 1)).toMatchObject({ degenerate: 'zero-variance', t: 0, pGreater: 0.5 });
   });
 });

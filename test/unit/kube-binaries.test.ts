@@ -12,7 +12,11 @@ import { aptInstall } from '../../scripts/lib/proc.mjs';
 
 let dir: string;
 let calls: string;
-const saved = { PATH: process.env.PATH, CANARY_CACHE_DIR: process.env.CANARY_CACHE_DIR, CANARY_ETCD_SOURCE: process.env.CANARY_ETCD_SOURCE };
+const saved = {
+  PATH: process.env.PATH,
+  CANARY_CACHE_DIR: process.env.CANARY_CACHE_DIR,
+  CANARY_ETCD_SOURCE: process.env.CANARY_ETCD_SOURCE,
+};
 
 function fake(name: string, body: string): void {
   const file = join(dir, name);
@@ -60,7 +64,10 @@ describe('aptInstall', () => {
   it('installs through sudo -n, running apt-get update and installing again when the first install fails', () => {
     fake('sudo', SUDO_RUNS);
     // install fails until the package lists have been updated
-    fake('apt-get', `if [ "$1" = update ]; then touch "${dir}/updated"; exit 0; fi; [ -e "${dir}/updated" ]`);
+    fake(
+      'apt-get',
+      `if [ "$1" = update ]; then touch "${dir}/updated"; exit 0; fi; [ -e "${dir}/updated" ]`,
+    );
     expect(aptInstall(['etcd-server'], { root: false })).toBe(true);
     const apt = 'DEBIAN_FRONTEND=noninteractive apt-get';
     expect(logged()).toEqual([
@@ -86,7 +93,10 @@ describe('provisionEtcd', () => {
     fake('sudo', SUDO_REFUSES);
     fake('apt-get', 'exit 100');
     // `go build ... -o FILE ...` writes an executable FILE; other go commands succeed
-    fake('go', 'if [ "$1" = build ]; then while [ $# -gt 0 ]; do if [ "$1" = -o ]; then shift; printf "#!/bin/sh\\n" > "$1"; chmod +x "$1"; fi; shift; done; fi; exit 0');
+    fake(
+      'go',
+      'if [ "$1" = build ]; then while [ $# -gt 0 ]; do if [ "$1" = -o ]; then shift; printf "#!/bin/sh\\n" > "$1"; chmod +x "$1"; fi; shift; done; fi; exit 0',
+    );
     const etcd = await provisionEtcd();
     expect(etcd.startsWith(join(dir, 'cache', 'kube'))).toBe(true);
     expect(etcd.endsWith('/etcd')).toBe(true);
@@ -122,27 +132,46 @@ replace k8s.io/sample-cli-plugin => ./staging/src/k8s.io/sample-cli-plugin
 
 describe('stagingModules', () => {
   it('lists the k8s.io modules replaced by ./staging/src directories and nothing else', () => {
-    expect(stagingModules(KUBERNETES_GO_MOD)).toEqual(['k8s.io/api', 'k8s.io/apiserver', 'k8s.io/cri-api', 'k8s.io/sample-cli-plugin']);
+    expect(stagingModules(KUBERNETES_GO_MOD)).toEqual([
+      'k8s.io/api',
+      'k8s.io/apiserver',
+      'k8s.io/cri-api',
+      'k8s.io/sample-cli-plugin',
+    ]);
   });
 
   it('finds none in a go.mod without staging replaces', () => {
-    expect(stagingModules('module example.com/x\n\ngo 1.24.0\n\nreplace github.com/a/b => ../b\n')).toEqual([]);
+    expect(
+      stagingModules('module example.com/x\n\ngo 1.24.0\n\nreplace github.com/a/b => ../b\n'),
+    ).toEqual([]);
   });
 });
 
 describe('wrapperGoMod', () => {
-  it("requires k8s.io/kubernetes and maps each staging module to its v0 release, keeping the go and godebug directives", () => {
+  it('requires k8s.io/kubernetes and maps each staging module to its v0 release, keeping the go and godebug directives', () => {
     const goMod = wrapperGoMod(KUBERNETES_GO_MOD, 'v1.34.4');
     expect(goMod).toMatch(/^module canary-engine\.local\/kube-apiserver-build$/m);
     expect(goMod).toMatch(/^go 1\.24\.0$/m);
     expect(goMod).toMatch(/^godebug default=go1\.24$/m);
     expect(goMod).toMatch(/^require k8s\.io\/kubernetes v1\.34\.4$/m);
-    const replaces = [...goMod.matchAll(/^\t(\S+) => (\S+) (\S+)$/gm)].map((m) => [m[1], m[2], m[3]]);
-    expect(replaces).toEqual(['k8s.io/api', 'k8s.io/apiserver', 'k8s.io/cri-api', 'k8s.io/sample-cli-plugin'].map((m) => [m, m, 'v0.34.4']));
+    const replaces = [...goMod.matchAll(/^\t(\S+) => (\S+) (\S+)$/gm)].map((m) => [
+      m[1],
+      m[2],
+      m[3],
+    ]);
+    expect(replaces).toEqual(
+      ['k8s.io/api', 'k8s.io/apiserver', 'k8s.io/cri-api', 'k8s.io/sample-cli-plugin'].map((m) => [
+        m,
+        m,
+        'v0.34.4',
+      ]),
+    );
     expect(goMod).not.toContain('github.com/example/fork');
   });
 
   it('refuses a go.mod without staging replaces', () => {
-    expect(() => wrapperGoMod('module k8s.io/kubernetes\n\ngo 1.24.0\n', 'v1.34.4')).toThrow(/no \.\/staging\/src replace directives/);
+    expect(() => wrapperGoMod('module k8s.io/kubernetes\n\ngo 1.24.0\n', 'v1.34.4')).toThrow(
+      /no \.\/staging\/src replace directives/,
+    );
   });
 });

@@ -5,7 +5,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { toActivityFailure } from '../../activities/errors.js';
-import { MetricsConfigError, MetricsQueryError, MetricsUnavailableError } from '../../activities/metrics/errors.js';
+import {
+  MetricsConfigError,
+  MetricsQueryError,
+  MetricsUnavailableError,
+} from '../../activities/metrics/errors.js';
 import { createMetricsProvider } from '../../activities/metrics/factory.js';
 import { PrometheusProvider, resolveAuth } from '../../activities/metrics/prometheus.js';
 import { metricsSpecSchema, type MetricsSpec } from '../../core/metrics/config.js';
@@ -13,43 +17,92 @@ import { metricsSpecSchema, type MetricsSpec } from '../../core/metrics/config.j
 const S = 1000;
 const B = 60 * S;
 const T0 = 1_700_000_040_000; // a multiple of 60 s
-const target = { releaseId: 'r1', namespace: 'shop', service: 'checkout', stableVersion: 'v1', canaryVersion: 'v2' };
+const target = {
+  releaseId: 'r1',
+  namespace: 'shop',
+  service: 'checkout',
+  stableVersion: 'v1',
+  canaryVersion: 'v2',
+};
 const range = { startMs: T0, endMs: T0 + 3 * B, bucketMs: B };
 
-interface Asked { url: string; form: URLSearchParams; headers: Headers }
+interface Asked {
+  url: string;
+  form: URLSearchParams;
+  headers: Headers;
+}
 type Answer = { status?: number; body: unknown };
 
 /** A fetch that answers range queries by a function of the query text. */
-function fakeFetch(answer: (query: string, asked: Asked) => Answer, asked: Asked[] = []): typeof fetch {
+function fakeFetch(
+  answer: (query: string, asked: Asked) => Answer,
+  asked: Asked[] = [],
+): typeof fetch {
   return (async (input: string | URL | Request, init?: RequestInit) => {
-    const request: Asked = { url: String(input), form: new URLSearchParams(String(init?.body ?? '')), headers: new Headers(init?.headers) };
+    const request: Asked = {
+      url: String(input),
+      form: new URLSearchParams(String(init?.body ?? '')),
+      headers: new Headers(init?.headers),
+    };
     asked.push(request);
     const reply = answer(request.form.get('query') ?? '', request);
-    return new Response(JSON.stringify(reply.body), { status: reply.status ?? 200, headers: { 'Content-Type': 'application/json' } });
+    return new Response(JSON.stringify(reply.body), {
+      status: reply.status ?? 200,
+      headers: { 'Content-Type': 'application/json' },
+    });
   }) as typeof fetch;
 }
 
 const matrix = (points: [number, string][], extra: Record<string, unknown> = {}) => ({
-  body: { status: 'success', data: { resultType: 'matrix', result: points.length ? [{ metric: {}, values: points.map(([t, v]) => [t / 1000, v]) }] : [] }, ...extra },
+  body: {
+    status: 'success',
+    data: {
+      resultType: 'matrix',
+      result: points.length ? [{ metric: {}, values: points.map(([t, v]) => [t / 1000, v]) }] : [],
+    },
+    ...extra,
+  },
 });
-const spec = (metrics: Record<string, unknown> = {}): MetricsSpec => metricsSpecSchema.parse(metrics);
-const provider = (answer: (query: string, asked: Asked) => Answer, options: { metrics?: Record<string, unknown>; asked?: Asked[]; now?: number } = {}) =>
-  new PrometheusProvider(spec(options.metrics), { fetch: fakeFetch(answer, options.asked), now: () => options.now ?? T0 + 10 * B, env: {} });
+const spec = (metrics: Record<string, unknown> = {}): MetricsSpec =>
+  metricsSpecSchema.parse(metrics);
+const provider = (
+  answer: (query: string, asked: Asked) => Answer,
+  options: { metrics?: Record<string, unknown>; asked?: Asked[]; now?: number } = {},
+) =>
+  new PrometheusProvider(spec(options.metrics), {
+    fetch: fakeFetch(answer, options.asked),
+    now: () => options.now ?? T0 + 10 * B,
+    env: {},
+  });
 
 describe('PrometheusProvider.fetchBuckets', () => {
   it('asks each query once over the aligned bucket ends with step = bucket, and assembles both arms', async () => {
     const asked: Asked[] = [];
-    const series = await provider((query) => {
-      const canary = query.includes('destination_version="v2"');
-      if (query.includes('response_code')) return matrix(canary ? [[T0 + 2 * B, '1']] : []);
-      if (query.includes('_sum')) return matrix([[T0 + B, '2000'], [T0 + 2 * B, '2000']]);
-      return matrix([[T0 + B, '100'], [T0 + 2 * B, '100']]); // requests and latency count
-    }, { asked }).fetchBuckets(target, { ...range, startMs: T0 - 5 * S, endMs: T0 + 3 * B + 5 * S });
+    const series = await provider(
+      (query) => {
+        const canary = query.includes('destination_version="v2"');
+        if (query.includes('response_code')) return matrix(canary ? [[T0 + 2 * B, '1']] : []);
+        if (query.includes('_sum'))
+          return matrix([
+            [T0 + B, '2000'],
+            [T0 + 2 * B, '2000'],
+          ]);
+        return matrix([
+          [T0 + B, '100'],
+          [T0 + 2 * B, '100'],
+        ]); // requests and latency count
+      },
+      { asked },
+    ).fetchBuckets(target, { ...range, startMs: T0 - 5 * S, endMs: T0 + 3 * B + 5 * S });
 
     expect(asked).toHaveLength(8);
     for (const a of asked) {
       expect(a.url).toBe('http://127.0.0.1:9090/api/v1/query_range');
-      expect({ start: a.form.get('start'), end: a.form.get('end'), step: a.form.get('step') }).toEqual({ start: String((T0 + B) / 1000), end: String((T0 + 3 * B) / 1000), step: '60' });
+      expect({
+        start: a.form.get('start'),
+        end: a.form.get('end'),
+        step: a.form.get('step'),
+      }).toEqual({ start: String((T0 + B) / 1000), end: String((T0 + 3 * B) / 1000), step: '60' });
     }
     const counts = { requests: 100, errors: 0, latencySumMs: 2000, latencyCount: 100 };
     expect(series).toEqual({
@@ -63,7 +116,10 @@ describe('PrometheusProvider.fetchBuckets', () => {
 
   it('does not ask for buckets that have not ended yet, and reports them as missing', async () => {
     const asked: Asked[] = [];
-    const series = await provider(() => matrix([[T0 + B, '5']]), { asked, now: T0 + B + 30 * S }).fetchBuckets(target, range);
+    const series = await provider(() => matrix([[T0 + B, '5']]), {
+      asked,
+      now: T0 + B + 30 * S,
+    }).fetchBuckets(target, range);
     expect(asked.every((a) => a.form.get('end') === String((T0 + B) / 1000))).toBe(true);
     expect(series.timestamps).toHaveLength(3);
     expect(series.baseline.map((b) => b?.requests ?? null)).toEqual([5, null, null]);
@@ -77,56 +133,125 @@ describe('PrometheusProvider.fetchBuckets', () => {
   });
 
   it('reports a bucket with a NaN request count as missing', async () => {
-    const series = await provider((q) => matrix(q.includes('_total') && !q.includes('response_code') ? [[T0 + B, 'NaN'], [T0 + 2 * B, '4']] : [])).fetchBuckets(target, range);
-    expect(series.baseline).toEqual([null, { requests: 4, errors: 0, latencySumMs: 0, latencyCount: 0 }, null]);
+    const series = await provider((q) =>
+      matrix(
+        q.includes('_total') && !q.includes('response_code')
+          ? [
+              [T0 + B, 'NaN'],
+              [T0 + 2 * B, '4'],
+            ]
+          : [],
+      ),
+    ).fetchBuckets(target, range);
+    expect(series.baseline).toEqual([
+      null,
+      { requests: 4, errors: 0, latencySumMs: 0, latencyCount: 0 },
+      null,
+    ]);
   });
 
   it('passes Prometheus’s warnings on, naming the query they came with', async () => {
-    const series = await provider((q) => matrix([[T0 + B, '1']], q.includes('_count') ? { warnings: ['partial response'] } : {})).fetchBuckets(target, range);
-    expect(series.warnings.sort()).toEqual(["query 'latencyCount' for baseline: partial response", "query 'latencyCount' for canary: partial response"]);
+    const series = await provider((q) =>
+      matrix([[T0 + B, '1']], q.includes('_count') ? { warnings: ['partial response'] } : {}),
+    ).fetchBuckets(target, range);
+    expect(series.warnings.sort()).toEqual([
+      "query 'latencyCount' for baseline: partial response",
+      "query 'latencyCount' for canary: partial response",
+    ]);
   });
 
   it('runs the quantile query when the spec asks for one', async () => {
     const asked: Asked[] = [];
-    const series = await provider((q) => matrix([[T0 + B, q.startsWith('histogram_quantile') ? '24.85' : '10']]), { asked, metrics: { latencyQuantile: 0.99 } }).fetchBuckets(target, range);
+    const series = await provider(
+      (q) => matrix([[T0 + B, q.startsWith('histogram_quantile') ? '24.85' : '10']]),
+      { asked, metrics: { latencyQuantile: 0.99 } },
+    ).fetchBuckets(target, range);
     expect(asked).toHaveLength(10);
     expect(series.canary[0]?.latencyQuantileMs).toBe(24.85);
   });
 
   it('rejects a query that returns several series, naming it', async () => {
-    const twoSeries = { body: { status: 'success', data: { resultType: 'matrix', result: [{ metric: { pod: 'a' }, values: [[(T0 + B) / 1000, '1']] }, { metric: { pod: 'b' }, values: [] }] } } };
-    const failure = provider((q) => (q.includes('response_code') ? twoSeries : matrix([]))).fetchBuckets(target, range);
+    const twoSeries = {
+      body: {
+        status: 'success',
+        data: {
+          resultType: 'matrix',
+          result: [
+            { metric: { pod: 'a' }, values: [[(T0 + B) / 1000, '1']] },
+            { metric: { pod: 'b' }, values: [] },
+          ],
+        },
+      },
+    };
+    const failure = provider((q) =>
+      q.includes('response_code') ? twoSeries : matrix([]),
+    ).fetchBuckets(target, range);
     await expect(failure).rejects.toBeInstanceOf(MetricsQueryError);
-    await expect(failure).rejects.toThrow(/^query 'errors' for (baseline|canary) returned 2 series \(e\.g\. \{"pod":"a"\}\); aggregate it to one, e\.g\. sum\(\.\.\.\)$/);
+    await expect(failure).rejects.toThrow(
+      /^query 'errors' for (baseline|canary) returned 2 series \(e\.g\. \{"pod":"a"\}\); aggregate it to one, e\.g\. sum\(\.\.\.\)$/,
+    );
   });
 
   it('rejects negative counts', async () => {
-    await expect(provider(() => matrix([[T0 + B, '-3']])).fetchBuckets(target, range)).rejects.toThrow(/returned -3 at .*counts cannot be negative/);
+    await expect(
+      provider(() => matrix([[T0 + B, '-3']])).fetchBuckets(target, range),
+    ).rejects.toThrow(/returned -3 at .*counts cannot be negative/);
   });
 
   it('reports a broken query rather than a transient failure of another query', async () => {
     const failure = provider((q) => {
-      if (q.includes('response_code')) return { status: 400, body: { status: 'error', errorType: 'bad_data', error: 'parse error' } };
-      return { status: 503, body: { status: 'error', errorType: 'timeout', error: 'query timed out' } };
+      if (q.includes('response_code'))
+        return {
+          status: 400,
+          body: { status: 'error', errorType: 'bad_data', error: 'parse error' },
+        };
+      return {
+        status: 503,
+        body: { status: 'error', errorType: 'timeout', error: 'query timed out' },
+      };
     }).fetchBuckets(target, range);
     await expect(failure).rejects.toBeInstanceOf(MetricsQueryError);
   });
 
   it('rejects ranges it cannot serve before asking anything', async () => {
     const asked: Asked[] = [];
-    await expect(provider(() => matrix([]), { asked }).fetchBuckets(target, { ...range, bucketMs: 100 })).rejects.toBeInstanceOf(MetricsConfigError);
-    await expect(provider(() => matrix([]), { asked }).fetchBuckets({ ...target, canaryVersion: 'v2"}' }, range)).rejects.toThrow(/cannot build queries for shop\/checkout: version .* is not a Kubernetes label value/);
+    await expect(
+      provider(() => matrix([]), { asked }).fetchBuckets(target, { ...range, bucketMs: 100 }),
+    ).rejects.toBeInstanceOf(MetricsConfigError);
+    await expect(
+      provider(() => matrix([]), { asked }).fetchBuckets(
+        { ...target, canaryVersion: 'v2"}' },
+        range,
+      ),
+    ).rejects.toThrow(
+      /cannot build queries for shop\/checkout: version .* is not a Kubernetes label value/,
+    );
     expect(asked).toEqual([]);
   });
 
   it('sends the spec’s headers and the credentials named by auth, read from the environment', async () => {
     const asked: Asked[] = [];
-    const p = new PrometheusProvider(spec({ address: 'https://mimir.example/prometheus', auth: { type: 'basic', usernameEnv: 'CANARY_METRICS_USER', passwordEnv: 'CANARY_METRICS_PASSWORD' }, headers: { 'X-Scope-OrgID': 'team-a' } }), {
-      fetch: fakeFetch(() => matrix([]), asked), env: { CANARY_METRICS_USER: 'u', CANARY_METRICS_PASSWORD: 'p' }, now: () => T0 + 10 * B,
-    });
+    const p = new PrometheusProvider(
+      spec({
+        address: 'https://mimir.example/prometheus',
+        auth: {
+          type: 'basic',
+          usernameEnv: 'CANARY_METRICS_USER',
+          passwordEnv: 'CANARY_METRICS_PASSWORD',
+        },
+        headers: { 'X-Scope-OrgID': 'team-a' },
+      }),
+      {
+        fetch: fakeFetch(() => matrix([]), asked),
+        env: { CANARY_METRICS_USER: 'u', CANARY_METRICS_PASSWORD: 'p' },
+        now: () => T0 + 10 * B,
+      },
+    );
     await p.fetchBuckets(target, range);
     expect(asked[0]?.url).toBe('https://mimir.example/prometheus/api/v1/query_range');
-    expect(asked[0]?.headers.get('authorization')).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
+    expect(asked[0]?.headers.get('authorization')).toBe(
+      `Basic ${Buffer.from('u:p').toString('base64')}`,
+    );
     expect(asked[0]?.headers.get('x-scope-orgid')).toBe('team-a');
     expect(p.name).toBe('prometheus https://mimir.example/prometheus');
   });
@@ -134,36 +259,74 @@ describe('PrometheusProvider.fetchBuckets', () => {
 
 describe('building a provider from a spec', () => {
   it('fails with a configuration error when a secret’s environment variable is not set', () => {
-    expect(() => resolveAuth({ type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' }, {})).toThrow(new MetricsConfigError("analysis.metrics.auth.tokenEnv names CANARY_METRICS_TOKEN, which is not set in the worker's environment"));
-    expect(resolveAuth({ type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' }, { CANARY_METRICS_TOKEN: 'abc' })).toEqual({ type: 'bearer', token: 'abc' });
+    expect(() => resolveAuth({ type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' }, {})).toThrow(
+      new MetricsConfigError(
+        "analysis.metrics.auth.tokenEnv names CANARY_METRICS_TOKEN, which is not set in the worker's environment",
+      ),
+    );
+    expect(
+      resolveAuth(
+        { type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' },
+        { CANARY_METRICS_TOKEN: 'abc' },
+      ),
+    ).toEqual({ type: 'bearer', token: 'abc' });
     expect(resolveAuth(undefined, {})).toBeUndefined();
   });
 
   it('creates a PrometheusProvider for provider "prometheus" and rejects unknown providers', () => {
-    expect(createMetricsProvider(spec({ address: 'http://prom:9090' }))).toBeInstanceOf(PrometheusProvider);
+    expect(createMetricsProvider(spec({ address: 'http://prom:9090' }))).toBeInstanceOf(
+      PrometheusProvider,
+    );
     const unknown = { ...spec(), provider: 'datadog' } as unknown as MetricsSpec;
-    expect(() => createMetricsProvider(unknown)).toThrow(new MetricsConfigError('unknown metrics provider "datadog"'));
+    expect(() => createMetricsProvider(unknown)).toThrow(
+      new MetricsConfigError('unknown metrics provider "datadog"'),
+    );
   });
 
   it('shows the PromQL it will run', () => {
-    const queries = new PrometheusProvider(spec({ preset: 'prom-client' }), { env: {} }).queries(target, B);
-    expect(queries.canary.requests).toBe('sum(increase(http_requests_total{namespace="shop",service="checkout",version="v2"}[1m]))');
-    expect(queries.baseline.requests).toBe('sum(increase(http_requests_total{namespace="shop",service="checkout",version="v1"}[1m]))');
+    const queries = new PrometheusProvider(spec({ preset: 'prom-client' }), { env: {} }).queries(
+      target,
+      B,
+    );
+    expect(queries.canary.requests).toBe(
+      'sum(increase(http_requests_total{namespace="shop",service="checkout",version="v2"}[1m]))',
+    );
+    expect(queries.baseline.requests).toBe(
+      'sum(increase(http_requests_total{namespace="shop",service="checkout",version="v1"}[1m]))',
+    );
   });
 });
 
 describe('failure policy', () => {
   it('marks only unavailability as retryable', () => {
-    expect(new MetricsUnavailableError('down')).toMatchObject({ name: 'MetricsUnavailableError', nonRetryable: false });
-    expect(new MetricsQueryError('bad')).toMatchObject({ name: 'MetricsQueryError', nonRetryable: true });
-    expect(new MetricsConfigError('bad')).toMatchObject({ name: 'MetricsConfigError', nonRetryable: true });
+    expect(new MetricsUnavailableError('down')).toMatchObject({
+      name: 'MetricsUnavailableError',
+      nonRetryable: false,
+    });
+    expect(new MetricsQueryError('bad')).toMatchObject({
+      name: 'MetricsQueryError',
+      nonRetryable: true,
+    });
+    expect(new MetricsConfigError('bad')).toMatchObject({
+      name: 'MetricsConfigError',
+      nonRetryable: true,
+    });
   });
 
   it('turns provider errors into Temporal failures of the same type, non-retryable when retrying cannot help', () => {
-    const query = toActivityFailure(new MetricsQueryError("query 'errors' for canary failed: bad_data: parse error")) as ApplicationFailure;
+    const query = toActivityFailure(
+      new MetricsQueryError("query 'errors' for canary failed: bad_data: parse error"),
+    ) as ApplicationFailure;
     expect(query).toBeInstanceOf(ApplicationFailure);
-    expect(query).toMatchObject({ type: 'MetricsQueryError', nonRetryable: true, message: "query 'errors' for canary failed: bad_data: parse error" });
-    expect(toActivityFailure(new MetricsUnavailableError('down'))).toMatchObject({ type: 'MetricsUnavailableError', nonRetryable: false });
+    expect(query).toMatchObject({
+      type: 'MetricsQueryError',
+      nonRetryable: true,
+      message: "query 'errors' for canary failed: bad_data: parse error",
+    });
+    expect(toActivityFailure(new MetricsUnavailableError('down'))).toMatchObject({
+      type: 'MetricsUnavailableError',
+      nonRetryable: false,
+    });
     const other = new Error('x');
     expect(toActivityFailure(other)).toBe(other);
   });
@@ -171,9 +334,18 @@ describe('failure policy', () => {
 
 describe('the Prometheus address', () => {
   it("uses the spec's address, else the worker's default, else the loopback default", () => {
-    const own = createMetricsProvider(metricsSpecSchema.parse({ address: 'http://prom.example:9090' }), { defaultAddress: 'http://worker-default:9090' });
-    const fromWorker = createMetricsProvider(metricsSpecSchema.parse({}), { defaultAddress: 'http://worker-default:9090' });
+    const own = createMetricsProvider(
+      metricsSpecSchema.parse({ address: 'http://prom.example:9090' }),
+      { defaultAddress: 'http://worker-default:9090' },
+    );
+    const fromWorker = createMetricsProvider(metricsSpecSchema.parse({}), {
+      defaultAddress: 'http://worker-default:9090',
+    });
     const fallback = createMetricsProvider(metricsSpecSchema.parse({}));
-    expect([own.name, fromWorker.name, fallback.name]).toEqual(['prometheus http://prom.example:9090', 'prometheus http://worker-default:9090', 'prometheus http://127.0.0.1:9090']);
+    expect([own.name, fromWorker.name, fallback.name]).toEqual([
+      'prometheus http://prom.example:9090',
+      'prometheus http://worker-default:9090',
+      'prometheus http://127.0.0.1:9090',
+    ]);
   });
 });

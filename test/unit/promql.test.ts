@@ -19,9 +19,15 @@ const spec = (metrics: Record<string, unknown>): MetricsSpec => metricsSpecSchem
 
 describe('istio preset', () => {
   it('renders the exact queries for both arms, told apart by destination_version', () => {
-    const sel = (v: string) => `reporter="destination",destination_workload_namespace="shop",destination_service_name="checkout",destination_version="${v}"`;
-    for (const [arm, version] of [['baseline', 'v1'], ['canary', 'v2']] as const) {
-      expect(renderArmQueries(spec({ preset: 'istio', latencyQuantile: 0.99 }), target, arm, 60_000)).toEqual({
+    const sel = (v: string) =>
+      `reporter="destination",destination_workload_namespace="shop",destination_service_name="checkout",destination_version="${v}"`;
+    for (const [arm, version] of [
+      ['baseline', 'v1'],
+      ['canary', 'v2'],
+    ] as const) {
+      expect(
+        renderArmQueries(spec({ preset: 'istio', latencyQuantile: 0.99 }), target, arm, 60_000),
+      ).toEqual({
         requests: `sum(increase(istio_requests_total{${sel(version)}}[1m]))`,
         errors: `sum(increase(istio_requests_total{${sel(version)},response_code=~"5.."}[1m]))`,
         latencySum: `sum(increase(istio_request_duration_milliseconds_sum{${sel(version)}}[1m]))`,
@@ -32,34 +38,75 @@ describe('istio preset', () => {
   });
 
   it('uses the configured reporter and labels, and leaves the quantile out unless asked for', () => {
-    const queries = renderArmQueries(spec({ istio: { reporter: 'source', serviceLabel: 'destination_workload', versionLabel: 'destination_canonical_revision' } }), target, 'canary', 1000);
+    const queries = renderArmQueries(
+      spec({
+        istio: {
+          reporter: 'source',
+          serviceLabel: 'destination_workload',
+          versionLabel: 'destination_canonical_revision',
+        },
+      }),
+      target,
+      'canary',
+      1000,
+    );
     expect(queries).toEqual({
-      requests: 'sum(increase(istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2"}[1s]))',
-      errors: 'sum(increase(istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2",response_code=~"5.."}[1s]))',
-      latencySum: 'sum(increase(istio_request_duration_milliseconds_sum{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2"}[1s]))',
-      latencyCount: 'sum(increase(istio_request_duration_milliseconds_count{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2"}[1s]))',
+      requests:
+        'sum(increase(istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2"}[1s]))',
+      errors:
+        'sum(increase(istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2",response_code=~"5.."}[1s]))',
+      latencySum:
+        'sum(increase(istio_request_duration_milliseconds_sum{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2"}[1s]))',
+      latencyCount:
+        'sum(increase(istio_request_duration_milliseconds_count{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2"}[1s]))',
     });
   });
 });
 
 describe('prom-client preset', () => {
   it('renders the exact queries with the conventional names, converting seconds to milliseconds', () => {
-    expect(renderArmQueries(spec({ preset: 'prom-client', latencyQuantile: 0.95 }), target, 'baseline', 30_000)).toEqual({
-      requests: 'sum(increase(http_requests_total{namespace="shop",service="checkout",version="v1"}[30s]))',
-      errors: 'sum(increase(http_requests_total{namespace="shop",service="checkout",version="v1",code=~"5.."}[30s]))',
-      latencySum: 'sum(increase(http_request_duration_seconds_sum{namespace="shop",service="checkout",version="v1"}[30s])) * 1000',
-      latencyCount: 'sum(increase(http_request_duration_seconds_count{namespace="shop",service="checkout",version="v1"}[30s]))',
-      latencyQuantile: 'histogram_quantile(0.95, sum by (le) (increase(http_request_duration_seconds_bucket{namespace="shop",service="checkout",version="v1"}[30s]))) * 1000',
+    expect(
+      renderArmQueries(
+        spec({ preset: 'prom-client', latencyQuantile: 0.95 }),
+        target,
+        'baseline',
+        30_000,
+      ),
+    ).toEqual({
+      requests:
+        'sum(increase(http_requests_total{namespace="shop",service="checkout",version="v1"}[30s]))',
+      errors:
+        'sum(increase(http_requests_total{namespace="shop",service="checkout",version="v1",code=~"5.."}[30s]))',
+      latencySum:
+        'sum(increase(http_request_duration_seconds_sum{namespace="shop",service="checkout",version="v1"}[30s])) * 1000',
+      latencyCount:
+        'sum(increase(http_request_duration_seconds_count{namespace="shop",service="checkout",version="v1"}[30s]))',
+      latencyQuantile:
+        'histogram_quantile(0.95, sum by (le) (increase(http_request_duration_seconds_bucket{namespace="shop",service="checkout",version="v1"}[30s]))) * 1000',
     });
   });
 
   it('uses configured metric and label names, and no conversion for a millisecond histogram', () => {
-    const promClient = { requestsMetric: 'api_requests_total', durationMetric: 'api_latency_ms', durationUnit: 'milliseconds', statusLabel: 'status_code', namespaceLabel: 'kubernetes_namespace', serviceLabel: 'app', versionLabel: 'app_version' };
-    expect(renderArmQueries(spec({ preset: 'prom-client', promClient }), target, 'canary', 60_000)).toEqual({
-      requests: 'sum(increase(api_requests_total{kubernetes_namespace="shop",app="checkout",app_version="v2"}[1m]))',
-      errors: 'sum(increase(api_requests_total{kubernetes_namespace="shop",app="checkout",app_version="v2",status_code=~"5.."}[1m]))',
-      latencySum: 'sum(increase(api_latency_ms_sum{kubernetes_namespace="shop",app="checkout",app_version="v2"}[1m]))',
-      latencyCount: 'sum(increase(api_latency_ms_count{kubernetes_namespace="shop",app="checkout",app_version="v2"}[1m]))',
+    const promClient = {
+      requestsMetric: 'api_requests_total',
+      durationMetric: 'api_latency_ms',
+      durationUnit: 'milliseconds',
+      statusLabel: 'status_code',
+      namespaceLabel: 'kubernetes_namespace',
+      serviceLabel: 'app',
+      versionLabel: 'app_version',
+    };
+    expect(
+      renderArmQueries(spec({ preset: 'prom-client', promClient }), target, 'canary', 60_000),
+    ).toEqual({
+      requests:
+        'sum(increase(api_requests_total{kubernetes_namespace="shop",app="checkout",app_version="v2"}[1m]))',
+      errors:
+        'sum(increase(api_requests_total{kubernetes_namespace="shop",app="checkout",app_version="v2",status_code=~"5.."}[1m]))',
+      latencySum:
+        'sum(increase(api_latency_ms_sum{kubernetes_namespace="shop",app="checkout",app_version="v2"}[1m]))',
+      latencyCount:
+        'sum(increase(api_latency_ms_count{kubernetes_namespace="shop",app="checkout",app_version="v2"}[1m]))',
     });
   });
 });
@@ -68,61 +115,103 @@ describe('nginx preset', () => {
   it('tells the arms apart by the canary label on the main Ingress’s requests', () => {
     const nginx = spec({ preset: 'nginx', latencyQuantile: 0.99 });
     expect(renderArmQueries(nginx, target, 'baseline', 60_000)).toEqual({
-      requests: 'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary=""}[1m]))',
-      errors: 'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary="",status=~"5.."}[1m]))',
-      latencySum: 'sum(increase(nginx_ingress_controller_request_duration_seconds_sum{namespace="shop",ingress="checkout",canary=""}[1m])) * 1000',
-      latencyCount: 'sum(increase(nginx_ingress_controller_request_duration_seconds_count{namespace="shop",ingress="checkout",canary=""}[1m]))',
-      latencyQuantile: 'histogram_quantile(0.99, sum by (le) (increase(nginx_ingress_controller_request_duration_seconds_bucket{namespace="shop",ingress="checkout",canary=""}[1m]))) * 1000',
+      requests:
+        'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary=""}[1m]))',
+      errors:
+        'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary="",status=~"5.."}[1m]))',
+      latencySum:
+        'sum(increase(nginx_ingress_controller_request_duration_seconds_sum{namespace="shop",ingress="checkout",canary=""}[1m])) * 1000',
+      latencyCount:
+        'sum(increase(nginx_ingress_controller_request_duration_seconds_count{namespace="shop",ingress="checkout",canary=""}[1m]))',
+      latencyQuantile:
+        'histogram_quantile(0.99, sum by (le) (increase(nginx_ingress_controller_request_duration_seconds_bucket{namespace="shop",ingress="checkout",canary=""}[1m]))) * 1000',
     });
     expect(renderArmQueries(nginx, target, 'canary', 60_000)).toEqual({
-      requests: 'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary!=""}[1m]))',
-      errors: 'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary!="",status=~"5.."}[1m]))',
-      latencySum: 'sum(increase(nginx_ingress_controller_request_duration_seconds_sum{namespace="shop",ingress="checkout",canary!=""}[1m])) * 1000',
-      latencyCount: 'sum(increase(nginx_ingress_controller_request_duration_seconds_count{namespace="shop",ingress="checkout",canary!=""}[1m]))',
-      latencyQuantile: 'histogram_quantile(0.99, sum by (le) (increase(nginx_ingress_controller_request_duration_seconds_bucket{namespace="shop",ingress="checkout",canary!=""}[1m]))) * 1000',
+      requests:
+        'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary!=""}[1m]))',
+      errors:
+        'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary!="",status=~"5.."}[1m]))',
+      latencySum:
+        'sum(increase(nginx_ingress_controller_request_duration_seconds_sum{namespace="shop",ingress="checkout",canary!=""}[1m])) * 1000',
+      latencyCount:
+        'sum(increase(nginx_ingress_controller_request_duration_seconds_count{namespace="shop",ingress="checkout",canary!=""}[1m]))',
+      latencyQuantile:
+        'histogram_quantile(0.99, sum by (le) (increase(nginx_ingress_controller_request_duration_seconds_bucket{namespace="shop",ingress="checkout",canary!=""}[1m]))) * 1000',
     });
   });
 
   it('selects the canary by its own Ingress name when canaryIngress is set', () => {
-    const nginx = spec({ preset: 'nginx', nginx: { ingress: 'checkout-public', canaryIngress: 'checkout-public-canary' } });
-    expect(renderArmQueries(nginx, target, 'baseline', 60_000).requests)
-      .toBe('sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout-public",canary=""}[1m]))');
-    expect(renderArmQueries(nginx, target, 'canary', 60_000).errors)
-      .toBe('sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout-public-canary",status=~"5.."}[1m]))');
+    const nginx = spec({
+      preset: 'nginx',
+      nginx: { ingress: 'checkout-public', canaryIngress: 'checkout-public-canary' },
+    });
+    expect(renderArmQueries(nginx, target, 'baseline', 60_000).requests).toBe(
+      'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout-public",canary=""}[1m]))',
+    );
+    expect(renderArmQueries(nginx, target, 'canary', 60_000).errors).toBe(
+      'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout-public-canary",status=~"5.."}[1m]))',
+    );
   });
 });
 
 describe('custom templates', () => {
   const queries = {
-    requests: 'sum(increase(app_requests_total{ns="{{ namespace }}",app="{{service}}",track="{{arm}}"}[{{bucket}}]))',
-    errors: 'sum(increase(app_requests_total{ns="{{namespace}}",app="{{service}}",track="{{arm}}",outcome="error"}[{{bucket}}]))',
+    requests:
+      'sum(increase(app_requests_total{ns="{{ namespace }}",app="{{service}}",track="{{arm}}"}[{{bucket}}]))',
+    errors:
+      'sum(increase(app_requests_total{ns="{{namespace}}",app="{{service}}",track="{{arm}}",outcome="error"}[{{bucket}}]))',
     latencySum: 'sum(increase(app_latency_ms_sum{app="{{service}}",v="{{version}}"}[{{bucket}}]))',
-    latencyCount: 'sum(increase(app_latency_ms_count{app="{{service}}",v="{{version}}"}[{{bucket}}]))',
-    latencyQuantile: 'histogram_quantile({{quantile}}, sum by (le) (rate(app_latency_ms_bucket{v="{{version}}"}[{{bucket}}])))',
+    latencyCount:
+      'sum(increase(app_latency_ms_count{app="{{service}}",v="{{version}}"}[{{bucket}}]))',
+    latencyQuantile:
+      'histogram_quantile({{quantile}}, sum by (le) (rate(app_latency_ms_bucket{v="{{version}}"}[{{bucket}}])))',
   };
 
   it('substitutes every variable, with or without spaces inside the braces', () => {
-    expect(renderArmQueries(spec({ preset: 'custom', queries, latencyQuantile: 0.5 }), target, 'canary', 90_000)).toEqual({
+    expect(
+      renderArmQueries(
+        spec({ preset: 'custom', queries, latencyQuantile: 0.5 }),
+        target,
+        'canary',
+        90_000,
+      ),
+    ).toEqual({
       requests: 'sum(increase(app_requests_total{ns="shop",app="checkout",track="canary"}[90s]))',
-      errors: 'sum(increase(app_requests_total{ns="shop",app="checkout",track="canary",outcome="error"}[90s]))',
+      errors:
+        'sum(increase(app_requests_total{ns="shop",app="checkout",track="canary",outcome="error"}[90s]))',
       latencySum: 'sum(increase(app_latency_ms_sum{app="checkout",v="v2"}[90s]))',
       latencyCount: 'sum(increase(app_latency_ms_count{app="checkout",v="v2"}[90s]))',
-      latencyQuantile: 'histogram_quantile(0.5, sum by (le) (rate(app_latency_ms_bucket{v="v2"}[90s])))',
+      latencyQuantile:
+        'histogram_quantile(0.5, sum by (le) (rate(app_latency_ms_bucket{v="v2"}[90s])))',
     });
   });
 
   it('override single queries of a preset', () => {
-    const istio = spec({ queries: { errors: 'sum(increase(istio_requests_total{destination_version="{{version}}",response_code=~"5..|429"}[{{bucket}}]))' } });
+    const istio = spec({
+      queries: {
+        errors:
+          'sum(increase(istio_requests_total{destination_version="{{version}}",response_code=~"5..|429"}[{{bucket}}]))',
+      },
+    });
     const rendered = renderArmQueries(istio, target, 'baseline', 60_000);
-    expect(rendered.errors).toBe('sum(increase(istio_requests_total{destination_version="v1",response_code=~"5..|429"}[1m]))');
+    expect(rendered.errors).toBe(
+      'sum(increase(istio_requests_total{destination_version="v1",response_code=~"5..|429"}[1m]))',
+    );
     expect(rendered.requests).toContain('istio_requests_total{reporter="destination"');
   });
 });
 
 describe('template validation', () => {
   it('accepts a template that uses known variables, {{bucket}} and the arm', () => {
-    expect(templateProblems('requests', 'sum(increase(x{v="{{version}}"}[{{bucket}}]))')).toEqual([]);
-    expect(templateProblems('latencyQuantile', 'histogram_quantile({{quantile}}, sum by (le) (increase(x_bucket{a="{{arm}}"}[{{bucket}}])))')).toEqual([]);
+    expect(templateProblems('requests', 'sum(increase(x{v="{{version}}"}[{{bucket}}]))')).toEqual(
+      [],
+    );
+    expect(
+      templateProblems(
+        'latencyQuantile',
+        'histogram_quantile({{quantile}}, sum by (le) (increase(x_bucket{a="{{arm}}"}[{{bucket}}])))',
+      ),
+    ).toEqual([]);
   });
 
   it('rejects an empty template, naming it', () => {
@@ -130,14 +219,18 @@ describe('template validation', () => {
   });
 
   it('rejects unknown variables, unmatched braces, {{quantile}} outside the quantile template', () => {
-    expect(templateProblems('errors', 'sum(increase(x{v="{{version}}",t="{{team}}"}[{{bucket}}]))')).toEqual([
+    expect(
+      templateProblems('errors', 'sum(increase(x{v="{{version}}",t="{{team}}"}[{{bucket}}]))'),
+    ).toEqual([
       "query template 'errors' uses unknown variable {{team}}; known: {{namespace}}, {{service}}, {{version}}, {{bucket}}, {{arm}}, {{quantile}}",
     ]);
     expect(templateProblems('requests', 'sum(increase(x{v="{{version"}[{{bucket}}]))')).toEqual([
-      "query template 'requests' has an unmatched \"{{\" or \"}}\"",
+      'query template \'requests\' has an unmatched "{{" or "}}"',
       "query template 'requests' must use {{version}} or {{arm}}, or the canary and baseline queries would be the same",
     ]);
-    expect(templateProblems('requests', 'sum(increase(x{v="{{version}}"}[{{bucket}}])) * {{quantile}}')).toEqual([
+    expect(
+      templateProblems('requests', 'sum(increase(x{v="{{version}}"}[{{bucket}}])) * {{quantile}}'),
+    ).toEqual([
       "query template 'requests' uses {{quantile}}, which only the latencyQuantile template may use",
     ]);
   });
@@ -146,32 +239,55 @@ describe('template validation', () => {
     expect(templateProblems('requests', 'sum(increase(x{v="{{version}}"}[5m]))')).toEqual([
       "query template 'requests' must use {{bucket}} as its range, e.g. increase(x[{{bucket}}])",
     ]);
-    expect(templateProblems('requests', 'sum(increase(x{app="{{service}}"}[{{bucket}}]))')).toEqual([
-      "query template 'requests' must use {{version}} or {{arm}}, or the canary and baseline queries would be the same",
-    ]);
+    expect(templateProblems('requests', 'sum(increase(x{app="{{service}}"}[{{bucket}}]))')).toEqual(
+      [
+        "query template 'requests' must use {{version}} or {{arm}}, or the canary and baseline queries would be the same",
+      ],
+    );
   });
 
   it('reports template problems through validateReleaseSpec with their field paths', () => {
     const result = validateReleaseSpec({
-      service: 'checkout', stableVersion: 'v1', canaryVersion: 'v2',
-      analysis: { metrics: { preset: 'custom', queries: {
-        requests: 'sum(increase(x{v="{{version}}"}[{{bucket}}]))',
-        errors: 'sum(increase(x{v="{{version}}",team="{{team}}"}[{{bucket}}]))',
-        latencySum: '',
-      } } },
+      service: 'checkout',
+      stableVersion: 'v1',
+      canaryVersion: 'v2',
+      analysis: {
+        metrics: {
+          preset: 'custom',
+          queries: {
+            requests: 'sum(increase(x{v="{{version}}"}[{{bucket}}]))',
+            errors: 'sum(increase(x{v="{{version}}",team="{{team}}"}[{{bucket}}]))',
+            latencySum: '',
+          },
+        },
+      },
     });
     expect(result.ok).toBe(false);
     expect(!result.ok && result.problems).toEqual([
-      { path: 'analysis.metrics.queries.errors', message: expect.stringContaining('unknown variable {{team}}') },
-      { path: 'analysis.metrics.queries.latencySum', message: "query template 'latencySum' is empty" },
-      { path: 'analysis.metrics.queries.latencyCount', message: 'query template \'latencyCount\' is required with preset "custom"' },
+      {
+        path: 'analysis.metrics.queries.errors',
+        message: expect.stringContaining('unknown variable {{team}}'),
+      },
+      {
+        path: 'analysis.metrics.queries.latencySum',
+        message: "query template 'latencySum' is empty",
+      },
+      {
+        path: 'analysis.metrics.queries.latencyCount',
+        message: 'query template \'latencyCount\' is required with preset "custom"',
+      },
     ]);
   });
 
   it('rejects settings for another preset, credentials in the address or in headers', () => {
-    const problems = metricsSpecSchema.safeParse({
-      preset: 'istio', nginx: { ingress: 'web' }, address: 'https://admin:hunter2@prom.example/prom', headers: { Authorization: 'Bearer x', 'X-Scope-OrgID': 'team-a' },
-    }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    const problems = metricsSpecSchema
+      .safeParse({
+        preset: 'istio',
+        nginx: { ingress: 'web' },
+        address: 'https://admin:hunter2@prom.example/prom',
+        headers: { Authorization: 'Bearer x', 'X-Scope-OrgID': 'team-a' },
+      })
+      .error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     expect(problems).toEqual([
       'nginx: only used with preset "nginx" (preset is "istio")',
       'address: must not contain credentials (they would be stored in workflow history); use auth with environment variables',
@@ -181,18 +297,51 @@ describe('template validation', () => {
 
   it('keeps the default metrics spec valid and free of preset settings', () => {
     // no address: the worker's default (CANARY_PROMETHEUS_URL) applies when the provider is built
-    expect(metricsSpecSchema.parse({})).toEqual({ provider: 'prometheus', preset: 'istio', timeout: '10s' });
-    expect(validateReleaseSpec({ service: 'checkout', stableVersion: 'v1', canaryVersion: 'v2' }).ok).toBe(true);
+    expect(metricsSpecSchema.parse({})).toEqual({
+      provider: 'prometheus',
+      preset: 'istio',
+      timeout: '10s',
+    });
+    expect(
+      validateReleaseSpec({ service: 'checkout', stableVersion: 'v1', canaryVersion: 'v2' }).ok,
+    ).toBe(true);
   });
 
   it('accepts auth only as names of environment variables', () => {
-    expect(metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' } }).success).toBe(true);
-    expect(metricsSpecSchema.safeParse({ auth: { type: 'basic', usernameEnv: 'CANARY_METRICS_USER', passwordEnv: 'CANARY_METRICS_PASSWORD' } }).success).toBe(true);
-    expect(metricsSpecSchema.safeParse({ auth: { type: 'bearer', token: 'eyJhbGciOi' } }).success).toBe(false);
-    expect(metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'not a name; rm -rf' } }).success).toBe(false);
+    expect(
+      metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' } })
+        .success,
+    ).toBe(true);
+    expect(
+      metricsSpecSchema.safeParse({
+        auth: {
+          type: 'basic',
+          usernameEnv: 'CANARY_METRICS_USER',
+          passwordEnv: 'CANARY_METRICS_PASSWORD',
+        },
+      }).success,
+    ).toBe(true);
+    expect(
+      metricsSpecSchema.safeParse({ auth: { type: 'bearer', token: 'eyJhbGciOi' } }).success,
+    ).toBe(false);
+    expect(
+      metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'not a name; rm -rf' } })
+        .success,
+    ).toBe(false);
     // only CANARY_METRICS_* variables: a spec must not send the worker's other secrets anywhere
-    expect(metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'CANARY_API_TOKENS' } }).success).toBe(false);
-    expect(metricsSpecSchema.safeParse({ auth: { type: 'basic', usernameEnv: 'AWS_ACCESS_KEY_ID', passwordEnv: 'AWS_SECRET_ACCESS_KEY' } }).success).toBe(false);
+    expect(
+      metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'CANARY_API_TOKENS' } })
+        .success,
+    ).toBe(false);
+    expect(
+      metricsSpecSchema.safeParse({
+        auth: {
+          type: 'basic',
+          usernameEnv: 'AWS_ACCESS_KEY_ID',
+          passwordEnv: 'AWS_SECRET_ACCESS_KEY',
+        },
+      }).success,
+    ).toBe(false);
   });
 });
 
@@ -200,7 +349,11 @@ describe('injection', () => {
   const injected = 'v2"} or vector(1) or up{x="';
 
   it('rejects a release whose version would close the matcher and add PromQL', () => {
-    const result = validateReleaseSpec({ service: 'checkout', stableVersion: 'v1', canaryVersion: injected });
+    const result = validateReleaseSpec({
+      service: 'checkout',
+      stableVersion: 'v1',
+      canaryVersion: injected,
+    });
     expect(result.ok).toBe(false);
     expect(!result.ok && result.problems.map((p) => p.path)).toEqual(['canaryVersion']);
   });
@@ -208,22 +361,47 @@ describe('injection', () => {
   it('refuses to render a value with quotes, braces, backslashes or newlines even when validation was skipped', () => {
     const istio = spec({});
     for (const version of [injected, 'v2\\', 'v2\nup', 'v{2}', 'v 2']) {
-      expect(() => renderArmQueries(istio, { ...target, canaryVersion: version }, 'canary', 60_000)).toThrow(PromqlRenderError);
+      expect(() =>
+        renderArmQueries(istio, { ...target, canaryVersion: version }, 'canary', 60_000),
+      ).toThrow(PromqlRenderError);
     }
-    expect(() => renderArmQueries(istio, { ...target, namespace: 'shop"}' }, 'baseline', 60_000)).toThrow(/namespace .* is not a DNS-1123 label/);
-    expect(() => renderArmQueries(istio, { ...target, service: 'Checkout' }, 'baseline', 60_000)).toThrow(/service .* is not a DNS-1123 label/);
+    expect(() =>
+      renderArmQueries(istio, { ...target, namespace: 'shop"}' }, 'baseline', 60_000),
+    ).toThrow(/namespace .* is not a DNS-1123 label/);
+    expect(() =>
+      renderArmQueries(istio, { ...target, service: 'Checkout' }, 'baseline', 60_000),
+    ).toThrow(/service .* is not a DNS-1123 label/);
   });
 
   it('rejects label and metric names that are not Prometheus names, in the spec and in the renderer', () => {
-    expect(metricsSpecSchema.safeParse({ preset: 'prom-client', promClient: { versionLabel: 'version"} or up{a' } }).success).toBe(false);
-    expect(metricsSpecSchema.safeParse({ preset: 'prom-client', promClient: { requestsMetric: 'http requests' } }).success).toBe(false);
+    expect(
+      metricsSpecSchema.safeParse({
+        preset: 'prom-client',
+        promClient: { versionLabel: 'version"} or up{a' },
+      }).success,
+    ).toBe(false);
+    expect(
+      metricsSpecSchema.safeParse({
+        preset: 'prom-client',
+        promClient: { requestsMetric: 'http requests' },
+      }).success,
+    ).toBe(false);
     expect(() => selector('up', [['a"}', '=', 'x']])).toThrow(PromqlRenderError);
     expect(() => selector('up or vector(1)', [])).toThrow(PromqlRenderError);
     expect(() => selector('up', [['a', '=', 'x"}']])).toThrow(PromqlRenderError);
   });
 
   it('checks values even for a template that only uses some of them', () => {
-    expect(() => renderTemplate('x{v="{{version}}"}', { namespace: 'ns', service: 'svc', version: 'ok', bucketMs: 60_000, arm: 'canary', quantile: 2 })).toThrow(/quantile 2/);
+    expect(() =>
+      renderTemplate('x{v="{{version}}"}', {
+        namespace: 'ns',
+        service: 'svc',
+        version: 'ok',
+        bucketMs: 60_000,
+        arm: 'canary',
+        quantile: 2,
+      }),
+    ).toThrow(/quantile 2/);
   });
 
   it('renders exactly the namespaces, services and versions that the release spec accepts', () => {
@@ -238,13 +416,56 @@ describe('injection', () => {
       }
     };
     // Sandbox workloads: the default Kubernetes ones derive a longer Deployment name from the service.
-    const validates = (values: Partial<typeof target>): boolean => validateReleaseSpec({ ...target, router: { type: 'sandbox' }, workloads: { type: 'sandbox' }, ...values }).ok;
-    const names = ['shop', 'a', 'a-b', 'a1', 'x'.repeat(63), 'x'.repeat(64), 'Shop', '-a', 'a-', 'a_b', 'a.b', ''];
-    const versions = ['v3', 'V3', 'v3.1_rc-2', '3', 'x'.repeat(63), 'x'.repeat(64), '-v3', 'v3.', '_v3', 'v 3', 'v3"', ''];
-    for (const namespace of names) expect({ namespace, renders: renders({ namespace }) }).toEqual({ namespace, renders: validates({ namespace }) });
-    for (const service of names) expect({ service, renders: renders({ service }) }).toEqual({ service, renders: validates({ service }) });
+    const validates = (values: Partial<typeof target>): boolean =>
+      validateReleaseSpec({
+        ...target,
+        router: { type: 'sandbox' },
+        workloads: { type: 'sandbox' },
+        ...values,
+      }).ok;
+    const names = [
+      'shop',
+      'a',
+      'a-b',
+      'a1',
+      'x'.repeat(63),
+      'x'.repeat(64),
+      'Shop',
+      '-a',
+      'a-',
+      'a_b',
+      'a.b',
+      '',
+    ];
+    const versions = [
+      'v3',
+      'V3',
+      'v3.1_rc-2',
+      '3',
+      'x'.repeat(63),
+      'x'.repeat(64),
+      '-v3',
+      'v3.',
+      '_v3',
+      'v 3',
+      'v3"',
+      '',
+    ];
+    for (const namespace of names)
+      expect({ namespace, renders: renders({ namespace }) }).toEqual({
+        namespace,
+        renders: validates({ namespace }),
+      });
+    for (const service of names)
+      expect({ service, renders: renders({ service }) }).toEqual({
+        service,
+        renders: validates({ service }),
+      });
     for (const canaryVersion of versions) {
-      expect({ canaryVersion, renders: renders({ canaryVersion }) }).toEqual({ canaryVersion, renders: validates({ canaryVersion }) });
+      expect({ canaryVersion, renders: renders({ canaryVersion }) }).toEqual({
+        canaryVersion,
+        renders: validates({ canaryVersion }),
+      });
     }
     // Both outcomes occur, so the comparison above cannot pass by everything failing alike.
     expect(names.map((namespace) => renders({ namespace }))).toContain(true);
@@ -256,10 +477,19 @@ describe('injection', () => {
 
 describe('promDuration', () => {
   it('writes a bucket length in the largest unit that divides it', () => {
-    expect([1000, 10_000, 60_000, 90_000, 3_600_000, 7_200_000, 1500].map(promDuration)).toEqual(['1s', '10s', '1m', '90s', '1h', '2h', '1500ms']);
+    expect([1000, 10_000, 60_000, 90_000, 3_600_000, 7_200_000, 1500].map(promDuration)).toEqual([
+      '1s',
+      '10s',
+      '1m',
+      '90s',
+      '1h',
+      '2h',
+      '1500ms',
+    ]);
   });
 
   it('rejects lengths that are not positive whole milliseconds', () => {
-    for (const ms of [0, -1000, 1.5, Number.NaN]) expect(() => promDuration(ms)).toThrow(PromqlRenderError);
+    for (const ms of [0, -1000, 1.5, Number.NaN])
+      expect(() => promDuration(ms)).toThrow(PromqlRenderError);
   });
 });

@@ -5,7 +5,10 @@
  * needed: only the control API is used). Another writer is played through the server's state
  * store, and the router's calls are counted by wrapping its fetch.
  */
-import { describeTrafficRouterContract, type WriteProbe } from '../contract/traffic-router.contract.js';
+import {
+  describeTrafficRouterContract,
+  type WriteProbe,
+} from '../contract/traffic-router.contract.js';
 import { describeWorkloadManagerContract } from '../contract/workload-manager.contract.js';
 import { SandboxUnreachableError } from '../../sandbox/errors.js';
 import { startRouterServer, type RouterServer } from '../../sandbox/router-server.js';
@@ -20,7 +23,8 @@ const COHORTS: Cohort[] = [
 ];
 
 /** A router server of its own for one test; the demo versions' ports are never dialled. */
-const server = (): Promise<RouterServer> => startRouterServer({ port: 0, upstreams: { v1: 1, v2: 1, v3: 1, v4: 1 }, initialStable: 'v1' });
+const server = (): Promise<RouterServer> =>
+  startRouterServer({ port: 0, upstreams: { v1: 1, v2: 1, v3: 1, v4: 1 }, initialStable: 'v1' });
 
 /** A router server that has stopped: nothing answers at its URL. */
 async function closedUrl(): Promise<string> {
@@ -88,9 +92,13 @@ describeTrafficRouterContract({
           store.setCohorts(cohorts);
         };
       },
-      unrelatedConfig: async () => ({ stable: store.state.stableVersion, canary: store.state.canaryVersion }),
+      unrelatedConfig: async () => ({
+        stable: store.state.stableVersion,
+        canary: store.state.canaryVersion,
+      }),
       cohortRouting: async () => store.state.cohorts,
-      leftovers: async () => store.state.cohorts.map((c) => `${router.target} cohort ${c.type} ${c.name}`),
+      leftovers: async () =>
+        store.state.cohorts.map((c) => `${router.target} cohort ${c.type} ${c.name}`),
       servedWeights: async () => store.state.weights,
       stop: () => sandbox.stop(),
     };
@@ -119,6 +127,15 @@ describeWorkloadManagerContract({
   },
   async missing() {
     const url = await closedUrl();
-    return { manager: new SandboxWorkloads(url, { stableVersion: 'v1', canaryVersion: 'v2' }, { timeoutMs: 1000 }), objects: [`sandbox/router/${url}`], error: SandboxUnreachableError, nonRetryable: false };
+    return {
+      manager: new SandboxWorkloads(
+        url,
+        { stableVersion: 'v1', canaryVersion: 'v2' },
+        { timeoutMs: 1000 },
+      ),
+      objects: [`sandbox/router/${url}`],
+      error: SandboxUnreachableError,
+      nonRetryable: false,
+    };
   },
 });

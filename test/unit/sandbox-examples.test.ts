@@ -7,7 +7,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROM_CLIENT_DEFAULTS, promClientTemplates } from '../../core/metrics/queries/prom-client.js';
+import {
+  PROM_CLIENT_DEFAULTS,
+  promClientTemplates,
+} from '../../core/metrics/queries/prom-client.js';
 import { planRelease } from '../../core/plan.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
 import { DEMO_METRICS, startDemoVersion } from '../../sandbox/demo-service.js';
@@ -15,11 +18,16 @@ import { DEFAULT_RATE_PER_SECOND } from '../../sandbox/traffic.js';
 import { DEMO_VERSIONS, INITIAL_STABLE, isDemoVersion } from '../../sandbox/versions.js';
 
 const examplesDir = join(import.meta.dirname, '../../examples');
-const files = readdirSync(examplesDir).filter((f) => /^sandbox-.*\.json$/.test(f)).sort();
+const files = readdirSync(examplesDir)
+  .filter((f) => /^sandbox-.*\.json$/.test(f))
+  .sort();
 
 function load(file: string): ReleaseSpec {
   const result = validateReleaseSpec(JSON.parse(readFileSync(join(examplesDir, file), 'utf8')));
-  if (!result.ok) throw new Error(`${file} is invalid:\n${result.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+  if (!result.ok)
+    throw new Error(
+      `${file} is invalid:\n${result.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
+    );
   return result.spec;
 }
 
@@ -28,7 +36,12 @@ const lagMs = (bucketMs: number) => Math.min(30_000, 2 * bucketMs);
 
 describe('sandbox example specs', () => {
   it('include the healthy, faulty, slow and gated releases', () => {
-    expect(files).toEqual(['sandbox-faulty.json', 'sandbox-gated.json', 'sandbox-healthy.json', 'sandbox-slow.json']);
+    expect(files).toEqual([
+      'sandbox-faulty.json',
+      'sandbox-gated.json',
+      'sandbox-healthy.json',
+      'sandbox-slow.json',
+    ]);
   });
 
   it.each(files)('%s is a valid release spec for the sandbox as startSandbox() runs it', (file) => {
@@ -49,37 +62,58 @@ describe('sandbox example specs', () => {
 
   it('release the canary versions the scenarios are named after', () => {
     const canary = Object.fromEntries(files.map((f) => [f, load(f).canaryVersion]));
-    expect(canary).toEqual({ 'sandbox-healthy.json': 'v2', 'sandbox-faulty.json': 'v3', 'sandbox-slow.json': 'v4', 'sandbox-gated.json': 'v2' });
-    expect(DEMO_VERSIONS.v2).toMatchObject({ errorRate: DEMO_VERSIONS.v1.errorRate, latencyMs: DEMO_VERSIONS.v1.latencyMs });
+    expect(canary).toEqual({
+      'sandbox-healthy.json': 'v2',
+      'sandbox-faulty.json': 'v3',
+      'sandbox-slow.json': 'v4',
+      'sandbox-gated.json': 'v2',
+    });
+    expect(DEMO_VERSIONS.v2).toMatchObject({
+      errorRate: DEMO_VERSIONS.v1.errorRate,
+      latencyMs: DEMO_VERSIONS.v1.latencyMs,
+    });
   });
 
   it('gate the gated release on an approval and no other', () => {
-    const approvals = Object.fromEntries(files.map((f) => [f, planRelease(load(f)).steps.filter((s) => s.approval).length]));
-    expect(approvals).toEqual({ 'sandbox-healthy.json': 0, 'sandbox-faulty.json': 0, 'sandbox-slow.json': 0, 'sandbox-gated.json': 1 });
+    const approvals = Object.fromEntries(
+      files.map((f) => [f, planRelease(load(f)).steps.filter((s) => s.approval).length]),
+    );
+    expect(approvals).toEqual({
+      'sandbox-healthy.json': 0,
+      'sandbox-faulty.json': 0,
+      'sandbox-slow.json': 0,
+      'sandbox-gated.json': 1,
+    });
   });
 
-  it.each(files)('%s gives the judge enough data at the default traffic rate by its first look', (file) => {
-    const spec = load(file);
-    const plan = planRelease(spec);
-    const gates = spec.analysis.judge.gates;
-    const first = plan.steps[0] as (typeof plan.steps)[number];
-    // Whole buckets in the window: the partial first one and the one still open at the end are lost.
-    const buckets = Math.floor(first.observeMs / plan.bucketMs) - 1;
-    const seconds = (buckets * plan.bucketMs) / 1000;
-    const canaryRequests = DEFAULT_RATE_PER_SECOND * (first.weight / 100) * seconds;
-    const baselineRequests = DEFAULT_RATE_PER_SECOND * (1 - first.weight / 100) * seconds;
-    expect(buckets).toBeGreaterThanOrEqual(gates.minBuckets + 3);
-    expect(canaryRequests).toBeGreaterThanOrEqual(2 * gates.minRequests);
-    expect(canaryRequests).toBeGreaterThanOrEqual(2 * gates.minLatencyCount);
-    expect(baselineRequests).toBeGreaterThanOrEqual(2 * gates.minRequests);
-    const expectedErrors = canaryRequests * DEMO_VERSIONS.v1.errorRate + baselineRequests * DEMO_VERSIONS.v1.errorRate;
-    expect(expectedErrors).toBeGreaterThanOrEqual(2 * gates.minErrorEvents);
-  });
+  it.each(files)(
+    '%s gives the judge enough data at the default traffic rate by its first look',
+    (file) => {
+      const spec = load(file);
+      const plan = planRelease(spec);
+      const gates = spec.analysis.judge.gates;
+      const first = plan.steps[0] as (typeof plan.steps)[number];
+      // Whole buckets in the window: the partial first one and the one still open at the end are lost.
+      const buckets = Math.floor(first.observeMs / plan.bucketMs) - 1;
+      const seconds = (buckets * plan.bucketMs) / 1000;
+      const canaryRequests = DEFAULT_RATE_PER_SECOND * (first.weight / 100) * seconds;
+      const baselineRequests = DEFAULT_RATE_PER_SECOND * (1 - first.weight / 100) * seconds;
+      expect(buckets).toBeGreaterThanOrEqual(gates.minBuckets + 3);
+      expect(canaryRequests).toBeGreaterThanOrEqual(2 * gates.minRequests);
+      expect(canaryRequests).toBeGreaterThanOrEqual(2 * gates.minLatencyCount);
+      expect(baselineRequests).toBeGreaterThanOrEqual(2 * gates.minRequests);
+      const expectedErrors =
+        canaryRequests * DEMO_VERSIONS.v1.errorRate + baselineRequests * DEMO_VERSIONS.v1.errorRate;
+      expect(expectedErrors).toBeGreaterThanOrEqual(2 * gates.minErrorEvents);
+    },
+  );
 
   it('roll the faulty release back within a minute and promote the healthy one within three', () => {
     const lookAt = (spec: ReleaseSpec, steps: number) => {
       const plan = planRelease(spec);
-      return plan.steps.slice(0, steps).reduce((ms, step) => ms + step.observeMs + lagMs(plan.bucketMs), 0);
+      return plan.steps
+        .slice(0, steps)
+        .reduce((ms, step) => ms + step.observeMs + lagMs(plan.bucketMs), 0);
     };
     // The faulty canary fails at the first look; a few seconds go to preparing and finishing.
     expect(lookAt(load('sandbox-faulty.json'), 1) + 5_000).toBeLessThan(60_000);
@@ -91,12 +125,19 @@ describe('sandbox example specs', () => {
 
   it('the demo service exports metrics under the prom-client preset default names', async () => {
     expect(DEMO_METRICS).toEqual(PROM_CLIENT_DEFAULTS);
-    expect(DEMO_METRICS).toMatchObject({ requestsMetric: 'http_requests_total', durationMetric: 'http_request_duration_seconds', durationUnit: 'seconds' });
+    expect(DEMO_METRICS).toMatchObject({
+      requestsMetric: 'http_requests_total',
+      durationMetric: 'http_request_duration_seconds',
+      durationUnit: 'seconds',
+    });
 
     // what a running demo version actually exposes, after one success and one error
     let draw = 0;
     const demo = await startDemoVersion({
-      version: 'v9', namespace: 'demo-ns', service: 'demo-svc', port: 0,
+      version: 'v9',
+      namespace: 'demo-ns',
+      service: 'demo-svc',
+      port: 0,
       behaviour: { errorRate: 0.5, latencyMs: 30, jitterMs: 0, role: 'test' },
       random: () => [0.9, 0.5, 0.1, 0.5][draw++ % 4]!, // success, then error
     });
@@ -113,26 +154,49 @@ describe('sandbox example specs', () => {
     for (const line of exposition.split('\n')) {
       const match = /^([a-zA-Z_:][\w:]*)\{([^}]*)\} (\S+)$/.exec(line);
       if (!match) continue;
-      const labels = Object.fromEntries([...match[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-      samples.set(match[1]!, [...(samples.get(match[1]!) ?? []), { labels, value: Number(match[3]) }]);
+      const labels = Object.fromEntries(
+        [...match[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
+      );
+      samples.set(match[1]!, [
+        ...(samples.get(match[1]!) ?? []),
+        { labels, value: Number(match[3]) },
+      ]);
     }
     // every metric the preset's queries select is there, with the labels they match on
     const templates = promClientTemplates(PROM_CLIENT_DEFAULTS, 'canary');
-    const selected = [...new Set(Object.values(templates).flatMap((query) => [...query.matchAll(/([a-zA-Z_:][\w:]*)\{/g)].map((m) => m[1]!)))];
-    expect(selected.sort()).toEqual(['http_request_duration_seconds_bucket', 'http_request_duration_seconds_count', 'http_request_duration_seconds_sum', 'http_requests_total']);
+    const selected = [
+      ...new Set(
+        Object.values(templates).flatMap((query) =>
+          [...query.matchAll(/([a-zA-Z_:][\w:]*)\{/g)].map((m) => m[1]!),
+        ),
+      ),
+    ];
+    expect(selected.sort()).toEqual([
+      'http_request_duration_seconds_bucket',
+      'http_request_duration_seconds_count',
+      'http_request_duration_seconds_sum',
+      'http_requests_total',
+    ]);
     const { namespaceLabel, serviceLabel, versionLabel, statusLabel } = PROM_CLIENT_DEFAULTS;
     for (const name of selected) {
       const series = samples.get(name) ?? [];
       expect(series.length, `${name} is exposed`).toBeGreaterThan(0);
       for (const { labels } of series) {
-        expect(labels, name).toMatchObject({ [namespaceLabel]: 'demo-ns', [serviceLabel]: 'demo-svc', [versionLabel]: 'v9' });
+        expect(labels, name).toMatchObject({
+          [namespaceLabel]: 'demo-ns',
+          [serviceLabel]: 'demo-svc',
+          [versionLabel]: 'v9',
+        });
         expect(labels[statusLabel], name).toMatch(/^[25]00$/);
       }
     }
-    const requests = (code: string) => samples.get('http_requests_total')!.find((s) => s.labels[statusLabel] === code)?.value;
+    const requests = (code: string) =>
+      samples.get('http_requests_total')!.find((s) => s.labels[statusLabel] === code)?.value;
     expect([requests('200'), requests('500')]).toEqual([1, 1]);
     // durations in the preset's unit (seconds): two requests of about 30 ms, not 30 (ms) each
-    const sum = samples.get('http_request_duration_seconds_sum')!.reduce((total, s) => total + s.value, 0);
+    const sum = samples
+      .get('http_request_duration_seconds_sum')!
+      .reduce((total, s) => total + s.value, 0);
     expect(sum).toBeGreaterThan(0.05);
     expect(sum).toBeLessThan(2);
   });

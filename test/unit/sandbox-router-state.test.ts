@@ -26,20 +26,37 @@ function refused(action: () => unknown): ControlError {
 
 describe('RouterStateStore', () => {
   it('starts with all traffic on the initial stable version, no canary and generation 1', () => {
-    expect(store().state).toEqual({ stableVersion: 'v1', canaryVersion: null, weights: { stable: 100, canary: 0 }, cohorts: [], generation: 1, versions: VERSIONS });
+    expect(store().state).toEqual({
+      stableVersion: 'v1',
+      canaryVersion: null,
+      weights: { stable: 100, canary: 0 },
+      cohorts: [],
+      generation: 1,
+      versions: VERSIONS,
+    });
   });
 
   it('rejects weights that are not integers 0–100 summing to 100 with 400 invalid-weights', () => {
     const s = store();
     s.setCanary('v2');
-    for (const weights of [{ stable: 60, canary: 50 }, { stable: 99.5, canary: 0.5 }, { stable: 110, canary: -10 }]) {
-      expect(refused(() => s.setWeights(weights))).toMatchObject({ status: 400, code: 'invalid-weights' });
+    for (const weights of [
+      { stable: 60, canary: 50 },
+      { stable: 99.5, canary: 0.5 },
+      { stable: 110, canary: -10 },
+    ]) {
+      expect(refused(() => s.setWeights(weights))).toMatchObject({
+        status: 400,
+        code: 'invalid-weights',
+      });
     }
     expect(s.state.weights).toEqual({ stable: 100, canary: 0 });
   });
 
   it('refuses a canary share while no canary version is set, with 409 no-canary', () => {
-    expect(refused(() => store().setWeights({ stable: 90, canary: 10 }))).toMatchObject({ status: 409, code: 'no-canary' });
+    expect(refused(() => store().setWeights({ stable: 90, canary: 10 }))).toMatchObject({
+      status: 409,
+      code: 'no-canary',
+    });
   });
 
   it('increments the generation on every change and not on a write that changes nothing', () => {
@@ -52,12 +69,18 @@ describe('RouterStateStore', () => {
   it('refuses a write with a stale ifGeneration with 409 generation-conflict and applies a current one', () => {
     const s = store();
     s.setCanary('v2');
-    expect(refused(() => s.setWeights({ stable: 70, canary: 30 }, 1))).toMatchObject({ status: 409, code: 'generation-conflict' });
+    expect(refused(() => s.setWeights({ stable: 70, canary: 30 }, 1))).toMatchObject({
+      status: 409,
+      code: 'generation-conflict',
+    });
     expect(s.setWeights({ stable: 70, canary: 30 }, 2).weights).toEqual({ stable: 70, canary: 30 });
   });
 
   it('rejects versions the sandbox does not run', () => {
-    expect(refused(() => store().setCanary('v9'))).toMatchObject({ status: 400, code: 'unknown-version' });
+    expect(refused(() => store().setCanary('v9'))).toMatchObject({
+      status: 400,
+      code: 'unknown-version',
+    });
     expect(() => new RouterStateStore(VERSIONS, 'v0')).toThrow(/unknown stable version "v0"/);
   });
 
@@ -79,13 +102,19 @@ describe('RouterStateStore', () => {
     expect(refused(() => s.promote())).toMatchObject({ status: 409, code: 'no-canary' });
     s.setCanary('v2');
     s.setWeights({ stable: 50, canary: 50 });
-    expect(s.promote()).toMatchObject({ stableVersion: 'v2', canaryVersion: 'v2', weights: { stable: 50, canary: 50 } });
+    expect(s.promote()).toMatchObject({
+      stableVersion: 'v2',
+      canaryVersion: 'v2',
+      weights: { stable: 50, canary: 50 },
+    });
   });
 
   it('rejects a cohort whose regular expression does not compile', () => {
     const s = store();
     s.setCanary('v2');
-    expect(refused(() => s.setCohorts([{ type: 'headerRegex', name: 'x-user', regex: '(' }]))).toMatchObject({ status: 400, code: 'invalid-cohort' });
+    expect(
+      refused(() => s.setCohorts([{ type: 'headerRegex', name: 'x-user', regex: '(' }])),
+    ).toMatchObject({ status: 400, code: 'invalid-cohort' });
   });
 });
 
@@ -113,7 +142,11 @@ describe('RouterStateStore.route', () => {
       { type: 'cookie', name: 'tenant', value: 'gray' },
     ]);
     const arm = (h: Record<string, string>) => s.route(headers(h), 0.99);
-    expect(s.route(headers({ 'x-canary': 'always' }), 0.99)).toEqual({ arm: 'canary', version: 'v3', reason: 'cohort' });
+    expect(s.route(headers({ 'x-canary': 'always' }), 0.99)).toEqual({
+      arm: 'canary',
+      version: 'v3',
+      reason: 'cohort',
+    });
     expect(arm({ 'x-canary': 'Always' }).arm).toBe('stable');
     expect(arm({ 'x-user': 'beta-42' }).arm).toBe('canary');
     expect(arm({ 'x-user': 'xbeta-42' }).arm).toBe('stable');
@@ -129,32 +162,58 @@ describe('RouterStateStore.route', () => {
 describe('control API', () => {
   const app = () => controlApi(store(), new Registry());
   const send = (a: ReturnType<typeof app>, method: string, path: string, body?: unknown) =>
-    a.request(path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    a.request(path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
 
   it('answers GET /control/state with the state', async () => {
     const response = await app().request('/control/state');
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ stableVersion: 'v1', canaryVersion: null, weights: { stable: 100, canary: 0 }, cohorts: [], generation: 1 });
+    expect(await response.json()).toMatchObject({
+      stableVersion: 'v1',
+      canaryVersion: null,
+      weights: { stable: 100, canary: 0 },
+      cohorts: [],
+      generation: 1,
+    });
   });
 
   it('answers a write with the state after it', async () => {
     const a = app();
-    expect(await (await send(a, 'PUT', '/control/canary', { version: 'v2' })).json()).toMatchObject({ canaryVersion: 'v2', generation: 2 });
-    const response = await send(a, 'PUT', '/control/weights', { stable: 80, canary: 20, ifGeneration: 2 });
+    expect(await (await send(a, 'PUT', '/control/canary', { version: 'v2' })).json()).toMatchObject(
+      { canaryVersion: 'v2', generation: 2 },
+    );
+    const response = await send(a, 'PUT', '/control/weights', {
+      stable: 80,
+      canary: 20,
+      ifGeneration: 2,
+    });
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ weights: { stable: 80, canary: 20 }, generation: 3 });
+    expect(await response.json()).toMatchObject({
+      weights: { stable: 80, canary: 20 },
+      generation: 3,
+    });
   });
 
   it('refuses 60/50 with 400 and a JSON error that says why', async () => {
     const response = await send(app(), 'PUT', '/control/weights', { stable: 60, canary: 50 });
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: 'invalid-weights', message: 'invalid weights: weights 60/50 must sum to 100' });
+    expect(await response.json()).toEqual({
+      error: 'invalid-weights',
+      message: 'invalid weights: weights 60/50 must sum to 100',
+    });
   });
 
   it('refuses a stale ifGeneration with 409, also on DELETE and POST', async () => {
     const a = app();
     await send(a, 'PUT', '/control/canary', { version: 'v2' });
-    for (const [method, path, body] of [['PUT', '/control/weights', { stable: 90, canary: 10, ifGeneration: 1 }], ['DELETE', '/control/cohorts?ifGeneration=1', undefined], ['POST', '/control/promote', { ifGeneration: 1 }]] as const) {
+    for (const [method, path, body] of [
+      ['PUT', '/control/weights', { stable: 90, canary: 10, ifGeneration: 1 }],
+      ['DELETE', '/control/cohorts?ifGeneration=1', undefined],
+      ['POST', '/control/promote', { ifGeneration: 1 }],
+    ] as const) {
       const response = await send(a, method, path, body);
       expect(response.status).toBe(409);
       expect(await response.json()).toMatchObject({ error: 'generation-conflict' });
@@ -165,7 +224,10 @@ describe('control API', () => {
     const a = app();
     const notJson = await a.request('/control/weights', { method: 'PUT', body: 'stable=100' });
     expect(notJson.status).toBe(400);
-    expect(await notJson.json()).toMatchObject({ error: 'invalid-request', message: 'the request body must be JSON' });
+    expect(await notJson.json()).toMatchObject({
+      error: 'invalid-request',
+      message: 'the request body must be JSON',
+    });
     const extra = await send(a, 'PUT', '/control/canary', { version: 'v2', replicas: 3 });
     expect(extra.status).toBe(400);
     expect((await extra.json()).message).toMatch(/replicas/);
@@ -175,15 +237,26 @@ describe('control API', () => {
     const a = app();
     await send(a, 'PUT', '/control/canary', { version: 'v4' });
     const cohorts = [{ type: 'cookie', name: 'canary', value: 'always' }];
-    expect(await (await send(a, 'PUT', '/control/cohorts', { cohorts })).json()).toMatchObject({ cohorts });
-    expect(await (await send(a, 'DELETE', '/control/cohorts')).json()).toMatchObject({ cohorts: [] });
-    expect(await (await send(a, 'POST', '/control/promote')).json()).toMatchObject({ stableVersion: 'v4' });
-    expect(await (await send(a, 'PUT', '/control/stable', { version: 'v1' })).json()).toMatchObject({ stableVersion: 'v1' });
+    expect(await (await send(a, 'PUT', '/control/cohorts', { cohorts })).json()).toMatchObject({
+      cohorts,
+    });
+    expect(await (await send(a, 'DELETE', '/control/cohorts')).json()).toMatchObject({
+      cohorts: [],
+    });
+    expect(await (await send(a, 'POST', '/control/promote')).json()).toMatchObject({
+      stableVersion: 'v4',
+    });
+    expect(await (await send(a, 'PUT', '/control/stable', { version: 'v1' })).json()).toMatchObject(
+      { stableVersion: 'v1' },
+    );
   });
 
   it('answers unknown endpoints with a JSON 404', async () => {
     const response = await app().request('/control/replicas');
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ error: 'not-found', message: 'no control endpoint GET /control/replicas' });
+    expect(await response.json()).toEqual({
+      error: 'not-found',
+      message: 'no control endpoint GET /control/replicas',
+    });
   });
 });

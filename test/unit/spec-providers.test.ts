@@ -14,25 +14,55 @@ const problemsOf = (input: Record<string, unknown>) => {
 describe('choosing providers that work together', () => {
   it('refuses sandbox workloads behind the default (Istio) router at workloads.type', () => {
     expect(problemsOf({ workloads: { type: 'sandbox' } })).toEqual([
-      { path: 'workloads.type', message: '"sandbox" workloads are versions the sandbox router switches, so they need router type "sandbox", not "istio"' },
+      {
+        path: 'workloads.type',
+        message:
+          '"sandbox" workloads are versions the sandbox router switches, so they need router type "sandbox", not "istio"',
+      },
     ]);
   });
 
   it('refuses sandbox workloads behind a named Kubernetes router at workloads.type', () => {
-    const router = { type: 'nginx', ingress: 'reviews', stableService: 'reviews', canaryService: 'reviews-canary' };
-    expect(problemsOf({ router, workloads: { type: 'sandbox' } }).map((p) => p.path)).toEqual(['workloads.type']);
+    const router = {
+      type: 'nginx',
+      ingress: 'reviews',
+      stableService: 'reviews',
+      canaryService: 'reviews-canary',
+    };
+    expect(problemsOf({ router, workloads: { type: 'sandbox' } }).map((p) => p.path)).toEqual([
+      'workloads.type',
+    ]);
   });
 
   it('refuses Kubernetes workloads behind the sandbox router at workloads.type', () => {
-    expect(problemsOf({ router: { type: 'sandbox' }, workloads: { type: 'kubernetes', stableDeployment: 'reviews', canaryDeployment: 'reviews-canary' } })).toEqual([
-      { path: 'workloads.type', message: 'router type "sandbox" serves only the sandbox\'s demo versions, so it cannot send traffic to "kubernetes" workloads; use workloads type "sandbox" or leave workloads out' },
+    expect(
+      problemsOf({
+        router: { type: 'sandbox' },
+        workloads: {
+          type: 'kubernetes',
+          stableDeployment: 'reviews',
+          canaryDeployment: 'reviews-canary',
+        },
+      }),
+    ).toEqual([
+      {
+        path: 'workloads.type',
+        message:
+          'router type "sandbox" serves only the sandbox\'s demo versions, so it cannot send traffic to "kubernetes" workloads; use workloads type "sandbox" or leave workloads out',
+      },
     ]);
   });
 
   it('accepts each router with the workloads it can drive, named or by default', () => {
     for (const input of [
       {},
-      { workloads: { type: 'kubernetes', stableDeployment: 'reviews', canaryDeployment: 'reviews-canary' } },
+      {
+        workloads: {
+          type: 'kubernetes',
+          stableDeployment: 'reviews',
+          canaryDeployment: 'reviews-canary',
+        },
+      },
       { router: { type: 'sandbox' } },
       { router: { type: 'sandbox' }, workloads: { type: 'sandbox' } },
     ]) {

@@ -29,7 +29,13 @@ function loadVectors(file: string): Vector[] {
 }
 
 /** Relative closeness; `floor` is an absolute tolerance for values that are exactly zero. */
-function expectClose(actual: number, expected: number, relative: number, what: string, floor = 0): void {
+function expectClose(
+  actual: number,
+  expected: number,
+  relative: number,
+  what: string,
+  floor = 0,
+): void {
   const error = Math.abs(actual - expected);
   const allowed = relative * Math.max(Math.abs(actual), Math.abs(expected)) + floor;
   expect(error, `${what}: got ${actual}, expected ${expected}`).toBeLessThanOrEqual(allowed);
@@ -46,7 +52,9 @@ function expectMatchesScipy(vector: Vector): void {
 }
 
 describe('welch against the shared scipy reference vectors', () => {
-  const vectors = loadVectors(path.resolve(repoRoot, '..', 'shared', 'reference', 'welch-vectors.json'));
+  const vectors = loadVectors(
+    path.resolve(repoRoot, '..', 'shared', 'reference', 'welch-vectors.json'),
+  );
 
   it('has reference vectors to check', () => {
     expect(vectors.length).toBeGreaterThan(0);
@@ -60,7 +68,9 @@ describe('welch against the shared scipy reference vectors', () => {
 });
 
 describe('welch against our generated scipy vectors', () => {
-  const vectors = loadVectors(path.resolve(repoRoot, 'test', 'fixtures', 'welch-scipy-vectors.json'));
+  const vectors = loadVectors(
+    path.resolve(repoRoot, 'test', 'fixtures', 'welch-scipy-vectors.json'),
+  );
 
   it('covers margins, unequal sizes, n = 2 and extreme variances', () => {
     expect(vectors.some((v) => v.margin !== 0)).toBe(true);
@@ -110,18 +120,37 @@ describe('welch on degenerate input', () => {
 
   it('gives p = 0 for "greater" when both arms are constant and the canary exceeds baseline plus margin', () => {
     const r = welch([3, 3, 3], [1, 1], { margin: 1 });
-    expect(r).toMatchObject({ degenerate: 'zero-variance', t: Number.POSITIVE_INFINITY, pGreater: 0, pLess: 1, pTwoSided: 0, standardError: 0 });
+    expect(r).toMatchObject({
+      degenerate: 'zero-variance',
+      t: Number.POSITIVE_INFINITY,
+      pGreater: 0,
+      pLess: 1,
+      pTwoSided: 0,
+      standardError: 0,
+    });
     expect(r.df).toBeNaN();
   });
 
   it('gives p = 1 for "greater" when both arms are constant and the canary is within the margin', () => {
     const r = welch([1.5, 1.5], [1, 1, 1], { margin: 1 });
-    expect(r).toMatchObject({ degenerate: 'zero-variance', t: Number.NEGATIVE_INFINITY, pGreater: 1, pLess: 0, pTwoSided: 0 });
+    expect(r).toMatchObject({
+      degenerate: 'zero-variance',
+      t: Number.NEGATIVE_INFINITY,
+      pGreater: 1,
+      pLess: 0,
+      pTwoSided: 0,
+    });
   });
 
   it('gives t = 0 and one-sided p = 0.5 when both arms are constant and differ by exactly the margin', () => {
     const r = welch([2, 2], [1, 1], { margin: 1 });
-    expect(r).toMatchObject({ degenerate: 'zero-variance', t: 0, pGreater: 0.5, pLess: 0.5, pTwoSided: 1 });
+    expect(r).toMatchObject({
+      degenerate: 'zero-variance',
+      t: 0,
+      pGreater: 0.5,
+      pLess: 0.5,
+      pTwoSided: 1,
+    });
   });
 
   it('tests normally when only one arm is constant, with df = n − 1 of the other arm', () => {
@@ -138,7 +167,10 @@ describe('welch margins and tails', () => {
     const canary = [10.2, 11.1, 9.8, 10.6, 10.9];
     const baseline = [9.1, 9.4, 10.0, 9.6];
     const withMargin = welch(canary, baseline, { margin: 0.5 });
-    const shifted = welch(canary.map((x) => x - 0.5), baseline);
+    const shifted = welch(
+      canary.map((x) => x - 0.5),
+      baseline,
+    );
     expect(withMargin.t).toBeCloseTo(shifted.t, 12);
     expect(withMargin.df).toBeCloseTo(shifted.df, 12);
     expect(withMargin.t).toBeLessThan(welch(canary, baseline).t);
@@ -160,25 +192,54 @@ describe('welch margins and tails', () => {
 
 describe('the paired t-test on degenerate input', () => {
   it('reports too-few-samples and non-finite with every statistic NaN, keeping the mean of the differences', () => {
-    for (const [r, degenerate] of [[pairedT([4]), 'too-few-samples'], [pairedT([1, Number.NaN]), 'non-finite'], [pairedT([1, 2], Number.NaN), 'non-finite']] as const) {
+    for (const [r, degenerate] of [
+      [pairedT([4]), 'too-few-samples'],
+      [pairedT([1, Number.NaN]), 'non-finite'],
+      [pairedT([1, 2], Number.NaN), 'non-finite'],
+    ] as const) {
       expect(r.degenerate).toBe(degenerate);
-      for (const key of ['t', 'df', 'pTwoSided', 'pGreater', 'pLess', 'standardError'] as const) expect(r[key], key).toBeNaN();
+      for (const key of ['t', 'df', 'pTwoSided', 'pGreater', 'pLess', 'standardError'] as const)
+        expect(r[key], key).toBeNaN();
     }
     expect(pairedT([4])).toMatchObject({ meanDifference: 4, pairs: 1 });
     expect(pairedT([4]).varianceDifference).toBeNaN();
-    expect(pairedT([1, 2], Number.NaN)).toMatchObject({ meanDifference: 1.5, varianceDifference: 0.5 });
+    expect(pairedT([1, 2], Number.NaN)).toMatchObject({
+      meanDifference: 1.5,
+      varianceDifference: 0.5,
+    });
   });
 
   it('gives constant differences the exact results Welch gives constant arms, but with df = n − 1', () => {
-    for (const [differences, margin] of [[[2, 2, 2], 1], [[0.5, 0.5], 1], [[1, 1], 1]] as const) {
+    for (const [differences, margin] of [
+      [[2, 2, 2], 1],
+      [[0.5, 0.5], 1],
+      [[1, 1], 1],
+    ] as const) {
       const paired = pairedT(differences, margin);
       const unpaired = welch(differences, [0, 0], { margin });
-      const exact = (r: typeof paired | WelchResult) => ({ t: r.t, pGreater: r.pGreater, pLess: r.pLess, pTwoSided: r.pTwoSided, standardError: r.standardError, degenerate: r.degenerate });
+      const exact = (r: typeof paired | WelchResult) => ({
+        t: r.t,
+        pGreater: r.pGreater,
+        pLess: r.pLess,
+        pTwoSided: r.pTwoSided,
+        standardError: r.standardError,
+        degenerate: r.degenerate,
+      });
       expect(exact(paired)).toEqual(exact(unpaired));
       expect(paired.df).toBe(differences.length - 1);
     }
-    expect(pairedT([2, 2, 2], 1)).toMatchObject({ t: Number.POSITIVE_INFINITY, pGreater: 0, pLess: 1, pTwoSided: 0 });
-    expect(pairedT([0.5, 0.5], 1)).toMatchObject({ t: Number.NEGATIVE_INFINITY, pGreater: 1, pLess: 0, pTwoSided: 0 });
+    expect(pairedT([2, 2, 2], 1)).toMatchObject({
+      t: Number.POSITIVE_INFINITY,
+      pGreater: 0,
+      pLess: 1,
+      pTwoSided: 0,
+    });
+    expect(pairedT([0.5, 0.5], 1)).toMatchObject({
+      t: Number.NEGATIVE_INFINITY,
+      pGreater: 1,
+      pLess: 0,
+      pTwoSided: 0,
+    });
     expect(pairedT([1, 1], 1)).toMatchObject({ t: 0, pGreater: 0.5, pLess: 0.5, pTwoSided: 1 });
   });
 });

@@ -6,16 +6,26 @@ import { ApiException } from '@kubernetes/client-node';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { ConflictRetriesExhaustedError } from '../../activities/kube/errors.js';
-import { KINDS, objectRef, observeObjectWrites, ObjectStore, type ObjectApi } from '../../activities/kube/objects.js';
+import {
+  KINDS,
+  objectRef,
+  observeObjectWrites,
+  ObjectStore,
+  type ObjectApi,
+} from '../../activities/kube/objects.js';
 import { failureType, phaseQuery, WorkerMetrics } from '../../worker/metrics.js';
 
 describe('phaseQuery', () => {
   it('counts only running releases for a phase that is not an end', () => {
-    expect(phaseQuery('canary-releases', 'Progressing')).toBe("WorkflowType = 'canaryRelease' AND TaskQueue = 'canary-releases' AND CanaryPhase = 'Progressing' AND ExecutionStatus = 'Running'");
+    expect(phaseQuery('canary-releases', 'Progressing')).toBe(
+      "WorkflowType = 'canaryRelease' AND TaskQueue = 'canary-releases' AND CanaryPhase = 'Progressing' AND ExecutionStatus = 'Running'",
+    );
   });
 
   it('counts every release that ended in a final phase, whatever its execution status', () => {
-    expect(phaseQuery('q', 'Failed')).toBe("WorkflowType = 'canaryRelease' AND TaskQueue = 'q' AND CanaryPhase = 'Failed'");
+    expect(phaseQuery('q', 'Failed')).toBe(
+      "WorkflowType = 'canaryRelease' AND TaskQueue = 'q' AND CanaryPhase = 'Failed'",
+    );
   });
 
   it('escapes a quote in the task queue name', () => {
@@ -25,8 +35,12 @@ describe('phaseQuery', () => {
 
 describe('failureType', () => {
   it('uses the Temporal failure type, the error class, or Cancelled', () => {
-    expect(failureType(ApplicationFailure.create({ type: 'MetricsQueryError', message: 'bad query' }))).toBe('MetricsQueryError');
-    expect(failureType(new ConflictRetriesExhaustedError('ns/VirtualService/reviews', 6))).toBe('ConflictRetriesExhaustedError');
+    expect(
+      failureType(ApplicationFailure.create({ type: 'MetricsQueryError', message: 'bad query' })),
+    ).toBe('MetricsQueryError');
+    expect(failureType(new ConflictRetriesExhaustedError('ns/VirtualService/reviews', 6))).toBe(
+      'ConflictRetriesExhaustedError',
+    );
     expect(failureType(new CancelledFailure('aborted'))).toBe('Cancelled');
     expect(failureType('a string')).toBe('unknown');
   });
@@ -35,14 +49,22 @@ describe('failureType', () => {
 /** An object API whose replace answers 409 `conflicts` times before it succeeds. */
 function conflictingApi(conflicts: number): ObjectApi {
   let version = 1;
-  const object = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'reviews', namespace: 'ns', resourceVersion: '1' }, spec: { weight: 0 } };
+  const object = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'reviews', namespace: 'ns', resourceVersion: '1' },
+    spec: { weight: 0 },
+  };
   return {
     getNamespacedCustomObject: async () => structuredClone(object),
     createNamespacedCustomObject: async () => object,
     deleteNamespacedCustomObject: async () => ({}),
     replaceNamespacedCustomObject: async (p) => {
-      if (conflicts-- > 0) throw new ApiException(409, 'conflict', { message: 'the object has been modified' }, {});
-      Object.assign(object, p.body, { metadata: { ...object.metadata, resourceVersion: String(++version) } });
+      if (conflicts-- > 0)
+        throw new ApiException(409, 'conflict', { message: 'the object has been modified' }, {});
+      Object.assign(object, p.body, {
+        metadata: { ...object.metadata, resourceVersion: String(++version) },
+      });
       return object;
     },
   };
@@ -53,9 +75,14 @@ describe('the object store write listener', () => {
 
   it('hears each conflict and the write that finally lands', async () => {
     const heard: string[] = [];
-    const stop = observeObjectWrites({ written: (kind, outcome) => heard.push(`${kind}:${outcome}`), conflict: (kind) => heard.push(`${kind}:409`) });
+    const stop = observeObjectWrites({
+      written: (kind, outcome) => heard.push(`${kind}:${outcome}`),
+      conflict: (kind) => heard.push(`${kind}:409`),
+    });
     try {
-      await new ObjectStore(conflictingApi(2), { backoffMs: 1 }).update(ref, (d) => { (d.spec as { weight: number }).weight = 10; });
+      await new ObjectStore(conflictingApi(2), { backoffMs: 1 }).update(ref, (d) => {
+        (d.spec as { weight: number }).weight = 10;
+      });
     } finally {
       stop();
     }
@@ -66,7 +93,11 @@ describe('the object store write listener', () => {
     const heard: string[] = [];
     const stop = observeObjectWrites({ written: (_kind, outcome) => heard.push(outcome) });
     const store = new ObjectStore(conflictingApi(10), { backoffMs: 1, maxAttempts: 2 });
-    await expect(store.update(ref, (d) => { (d.spec as { weight: number }).weight = 20; })).rejects.toBeInstanceOf(ConflictRetriesExhaustedError);
+    await expect(
+      store.update(ref, (d) => {
+        (d.spec as { weight: number }).weight = 20;
+      }),
+    ).rejects.toBeInstanceOf(ConflictRetriesExhaustedError);
     stop();
     await store.update(ref, () => false);
     expect(heard).toEqual(['failed']);
@@ -76,13 +107,17 @@ describe('the object store write listener', () => {
     const metrics = new WorkerMetrics({ processMetrics: false });
     const stop = metrics.observeObjectWrites();
     try {
-      await new ObjectStore(conflictingApi(1), { backoffMs: 1 }).update(ref, (d) => { (d.spec as { weight: number }).weight = 30; });
+      await new ObjectStore(conflictingApi(1), { backoffMs: 1 }).update(ref, (d) => {
+        (d.spec as { weight: number }).weight = 30;
+      });
     } finally {
       stop();
     }
     const { body } = await metrics.render();
     expect(body).toContain('canary_kube_write_conflicts_total{kind="VirtualService"} 1');
-    expect(body).toContain('canary_kube_write_duration_seconds_count{kind="VirtualService",outcome="written"} 1');
+    expect(body).toContain(
+      'canary_kube_write_duration_seconds_count{kind="VirtualService",outcome="written"} 1',
+    );
     // no visibility connection: no phase gauge
     expect(body).not.toContain('canary_releases{');
   });

@@ -17,7 +17,12 @@ import { engineEnvSchema } from '../../worker/config.js';
 import { createProviders, providerOptionsFromEnv } from '../../worker/providers.js';
 
 function spec(router: unknown): ReleaseSpec {
-  const result = validateReleaseSpec({ service: 'web', stableVersion: 'v1', canaryVersion: 'v2', router });
+  const result = validateReleaseSpec({
+    service: 'web',
+    stableVersion: 'v1',
+    canaryVersion: 'v2',
+    router,
+  });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result.spec;
 }
@@ -32,11 +37,17 @@ const thrown = (work: () => unknown): unknown => {
 };
 
 // a kubeconfig path that does not exist: any attempt to build Kubernetes clients throws
-const noCluster = { kubeconfigPath: join(mkdtempSync(join(tmpdir(), 'canary-nokube-')), 'missing'), env: {} };
+const noCluster = {
+  kubeconfigPath: join(mkdtempSync(join(tmpdir(), 'canary-nokube-')), 'missing'),
+  env: {},
+};
 
 describe('the worker providers', () => {
   it('builds the sandbox router with the worker default address and without a cluster', () => {
-    const providers = createProviders({ kube: noCluster, sandbox: sandboxProviders({ defaultUrl: 'http://127.0.0.1:18089' }) });
+    const providers = createProviders({
+      kube: noCluster,
+      sandbox: sandboxProviders({ defaultUrl: 'http://127.0.0.1:18089' }),
+    });
     const router = providers.routerFor(spec({ type: 'sandbox' }));
     expect(router).toBeInstanceOf(SandboxRouter);
     expect(router.target).toBe('sandbox/router/http://127.0.0.1:18089');
@@ -44,32 +55,53 @@ describe('the worker providers', () => {
   });
 
   it('lets the spec address of the sandbox router win over the worker default', () => {
-    const providers = createProviders({ kube: noCluster, sandbox: sandboxProviders({ defaultUrl: 'http://127.0.0.1:18089' }) });
-    expect(providers.routerFor(spec({ type: 'sandbox', url: 'http://127.0.0.1:28089' })).target).toBe('sandbox/router/http://127.0.0.1:28089');
+    const providers = createProviders({
+      kube: noCluster,
+      sandbox: sandboxProviders({ defaultUrl: 'http://127.0.0.1:18089' }),
+    });
+    expect(
+      providers.routerFor(spec({ type: 'sandbox', url: 'http://127.0.0.1:28089' })).target,
+    ).toBe('sandbox/router/http://127.0.0.1:28089');
   });
 
   it('builds a Kubernetes router from the configured cluster, and says so when there is none', () => {
     const providers = createProviders({ kube: noCluster });
-    expect(() => providers.routerFor(spec({ type: 'nginx', ingress: 'web', stableService: 'web', canaryService: 'web-canary' }))).toThrow(/does not exist/);
-    expect(() => providers.workloadsFor(spec({ type: 'nginx', ingress: 'web', stableService: 'web', canaryService: 'web-canary' }))).toThrow(/does not exist/);
+    expect(() =>
+      providers.routerFor(
+        spec({ type: 'nginx', ingress: 'web', stableService: 'web', canaryService: 'web-canary' }),
+      ),
+    ).toThrow(/does not exist/);
+    expect(() =>
+      providers.workloadsFor(
+        spec({ type: 'nginx', ingress: 'web', stableService: 'web', canaryService: 'web-canary' }),
+      ),
+    ).toThrow(/does not exist/);
   });
 
   it('refuses a sandbox spec without retries, naming router.type and workloads.type, when started without the sandbox providers', () => {
     const providers = createProviders({ kube: noCluster });
     const router = thrown(() => providers.routerFor(spec({ type: 'sandbox' })));
     expect(router).toBeInstanceOf(UnsupportedRouterError);
-    expect(router).toMatchObject({ nonRetryable: true, message: expect.stringContaining('whose router.type is "sandbox"') });
+    expect(router).toMatchObject({
+      nonRetryable: true,
+      message: expect.stringContaining('whose router.type is "sandbox"'),
+    });
     const workloads = thrown(() => providers.workloadsFor(spec({ type: 'sandbox' })));
     expect(workloads).toBeInstanceOf(UnsupportedWorkloadsError);
     expect(workloads).toMatchObject({
       nonRetryable: true,
-      message: 'workloads type "sandbox" is not available: this worker was started without the sandbox providers (createProviders\' sandbox option), so it cannot run a release whose workloads.type is "sandbox"',
+      message:
+        'workloads type "sandbox" is not available: this worker was started without the sandbox providers (createProviders\' sandbox option), so it cannot run a release whose workloads.type is "sandbox"',
     });
   });
 
   it('takes the sandbox providers and their default address from the environment', () => {
-    const options = providerOptionsFromEnv(engineEnvSchema.parse({ CANARY_SANDBOX_URL: 'http://127.0.0.1:38089' }));
+    const options = providerOptionsFromEnv(
+      engineEnvSchema.parse({ CANARY_SANDBOX_URL: 'http://127.0.0.1:38089' }),
+    );
     const release = spec({ type: 'sandbox' });
-    expect(options.sandbox?.router({ type: 'sandbox' }, release).target).toBe('sandbox/router/http://127.0.0.1:38089');
+    expect(options.sandbox?.router({ type: 'sandbox' }, release).target).toBe(
+      'sandbox/router/http://127.0.0.1:38089',
+    );
   });
 });

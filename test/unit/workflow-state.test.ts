@@ -23,8 +23,12 @@ describe('the state carried across continue-as-new', () => {
 
     const next = new ReleaseState(spec, plan, state.carry());
     expect(next).toMatchObject({
-      nextStep: 1, look: 3, analysisStartMs: 1_000, resumeWindowMs: 2_000,
-      abortRequest: { actor: 'alice', reason: 'late abort' }, promoteRequest: { actor: 'bob' },
+      nextStep: 1,
+      look: 3,
+      analysisStartMs: 1_000,
+      resumeWindowMs: 2_000,
+      abortRequest: { actor: 'alice', reason: 'late abort' },
+      promoteRequest: { actor: 'bob' },
     });
     expect(next.status.extensionsUsed).toBe(1);
     expect(next.status.generation).toBe(1);
@@ -36,13 +40,30 @@ describe('decisions in the timeline', () => {
     const spec = testSpec();
     const state = new ReleaseState(spec, planRelease(spec));
     const record = (step: number): AnalysisRecord => ({
-      step, look: step, plannedLooks: 4, at: '2025-01-01T00:00:00.000Z', windowStart: '2025-01-01T00:00:00.000Z', windowEnd: '2025-01-01T00:01:00.000Z',
-      missingBuckets: 0, decision: { verdict: 'pass', explanation: 'all good', decidedBy: 'metric:errorRate', look: step, plannedLooks: 4 }, action: 'next step',
+      step,
+      look: step,
+      plannedLooks: 4,
+      at: '2025-01-01T00:00:00.000Z',
+      windowStart: '2025-01-01T00:00:00.000Z',
+      windowEnd: '2025-01-01T00:01:00.000Z',
+      missingBuckets: 0,
+      decision: {
+        verdict: 'pass',
+        explanation: 'all good',
+        decidedBy: 'metric:errorRate',
+        look: step,
+        plannedLooks: 4,
+      },
+      action: 'next step',
     });
     state.addDecision(record(1));
     state.note({ type: 'action', message: 'approve by alice' });
     state.addDecision(record(2));
-    expect(state.status.timeline.filter((e) => e.type === 'decision').map((e) => [e.decision, e.message])).toEqual([
+    expect(
+      state.status.timeline
+        .filter((e) => e.type === 'decision')
+        .map((e) => [e.decision, e.message]),
+    ).toEqual([
       [0, 'step 1 look 1: pass — all good → next step'],
       [1, 'step 2 look 2: pass — all good → next step'],
     ]);

@@ -13,9 +13,22 @@ import { selector, type Matcher, type QueryTemplates } from '../promql.js';
 /** Matchers that pick one arm's requests out of the controller's metrics. */
 export function nginxArmMatchers(settings: NginxSettings, arm: Arm): Matcher[] {
   const ingress = settings.ingress ?? '{{service}}';
-  if (arm === 'baseline') return [['namespace', '=', '{{namespace}}'], ['ingress', '=', ingress], ['canary', '=', '']];
-  if (settings.canaryIngress !== undefined) return [['namespace', '=', '{{namespace}}'], ['ingress', '=', settings.canaryIngress]];
-  return [['namespace', '=', '{{namespace}}'], ['ingress', '=', ingress], ['canary', '!=', '']];
+  if (arm === 'baseline')
+    return [
+      ['namespace', '=', '{{namespace}}'],
+      ['ingress', '=', ingress],
+      ['canary', '=', ''],
+    ];
+  if (settings.canaryIngress !== undefined)
+    return [
+      ['namespace', '=', '{{namespace}}'],
+      ['ingress', '=', settings.canaryIngress],
+    ];
+  return [
+    ['namespace', '=', '{{namespace}}'],
+    ['ingress', '=', ingress],
+    ['canary', '!=', ''],
+  ];
 }
 
 /** NGINX Ingress controller query templates for one arm. */
