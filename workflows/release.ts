@@ -19,7 +19,12 @@ import { formatDuration } from '../core/duration.js';
 import { planRelease, type PlannedStep, type ReleasePlan } from '../core/plan.js';
 import { metricsUnavailableDecision, nextMove } from '../core/policy.js';
 import type { ReleaseSpec } from '../core/spec.js';
-import { activitiesFor, failureMessage, isNonRetryable } from './activity-proxies.js';
+import {
+  activitiesFor,
+  explainActivityFailure,
+  failureMessage,
+  isNonRetryable,
+} from './activity-proxies.js';
 import { installHandlers } from './handlers.js';
 import { RELEASE_FAILED_FAILURE, type GateInfo, type ReleaseStatus } from './messages.js';
 import { ReleaseState, type CarriedState } from './state.js';
@@ -73,7 +78,9 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
       );
       throw error;
     } else {
-      await CancellationScope.nonCancellable(() => run.rollback(`error: ${failureMessage(error)}`));
+      await CancellationScope.nonCancellable(() =>
+        run.rollback(`error: ${explainActivityFailure(error)}`),
+      );
     }
   }
   if (state.status.phase === 'Failed') {
@@ -370,7 +377,7 @@ class ReleaseRun {
       if (error instanceof RollbackRequested || isCancellation(error)) throw error;
       state.finish(
         'Failed',
-        `promotion failed: the stable workload did not become healthy on ${spec.canaryVersion} (${failureMessage(error)}); traffic stays 100% on the canary, which passed analysis`,
+        `promotion failed: the stable workload did not become healthy on ${spec.canaryVersion} (${explainActivityFailure(error)}); traffic stays 100% on the canary, which passed analysis`,
       );
       return;
     }
@@ -386,7 +393,7 @@ class ReleaseRun {
     } catch (error) {
       state.finish(
         'Failed',
-        `stable runs ${spec.canaryVersion}, but routing could not be reset: ${failureMessage(error)}; last known weights stable ${state.status.weights.stable}% / canary ${state.status.weights.canary}%`,
+        `stable runs ${spec.canaryVersion}, but routing could not be reset: ${explainActivityFailure(error)}; last known weights stable ${state.status.weights.stable}% / canary ${state.status.weights.canary}%`,
       );
       return;
     }
@@ -416,7 +423,7 @@ class ReleaseRun {
       const { stable, canary } = state.status.weights;
       state.finish(
         'Failed',
-        `${reason}; rollback failed: ${failureMessage(error)}; last known weights stable ${stable}% / canary ${canary}%`,
+        `${reason}; rollback failed: ${explainActivityFailure(error)}; last known weights stable ${stable}% / canary ${canary}%`,
       );
     }
   }
