@@ -53,11 +53,9 @@ export const verdictEventData = z
       'The release has ended (ended: terminated or cancelled without a verdict); the stream ends after it.',
   });
 
-export const noticeEventData = z
-  .object({ detail: z.string() })
-  .openapi('ReleaseEventNotice', {
-    description: 'Why the stream waits (unavailable) or ends (failure).',
-  });
+export const noticeEventData = z.object({ detail: z.string() }).openapi('ReleaseEventNotice', {
+  description: 'Why the stream waits (unavailable) or ends (failure).',
+});
 
 /** The event names and what each one's data holds. */
 export const STREAM_EVENTS = {
