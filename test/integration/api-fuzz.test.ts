@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiServer } from '../../api/server.js';
 import { ensureSchemathesis } from '../../scripts/schemathesis.mjs';
@@ -69,6 +69,8 @@ function runSchemathesis(st: string, url: string, junitPath: string): Promise<Fu
       st,
       args,
       {
+        // schemathesis keeps a .schemathesis/ cache in its working directory: not in the repository
+        cwd: dirname(junitPath),
         timeout: TIME_BUDGET_MS,
         maxBuffer: 64 * 1024 * 1024,
         env: { ...process.env, NO_COLOR: '1' },
