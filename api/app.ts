@@ -117,9 +117,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   );
 
   app.onError(async (error, c) => {
-    const problem = toProblem(error) ?? (await d.gateway.unavailableProblem(error));
+    const problem = toProblem(error) ?? (await d.gateway.problemFor(error));
     if (problem) {
-      if (problem.status === 503) d.logger.error({ err: error, path: c.req.path }, problem.message);
+      if (problem.status >= 500 || problem.status === 429)
+        d.logger.error({ err: error, path: c.req.path }, problem.message);
       return problemResponse(c, problem);
     }
     d.logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unexpected error');

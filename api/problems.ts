@@ -1,8 +1,10 @@
 /**
  * Errors as RFC 9457 problem documents (`application/problem+json`). Handlers and middleware throw
  * `ProblemError`, the release client its typed refusals; the app's single `onError` turns every
- * exception — ours, the client's, Hono's HTTPException, Temporal's — into a problem response. Responses never carry a stack trace: unexpected errors are
- * logged with the request id and answered with a generic 500 that names it.
+ * exception — ours, the client's, Hono's HTTPException, Temporal's — into a problem response.
+ * This file owns the one table from error to status and kind, Temporal's gRPC conditions included
+ * (`temporalProblem`). Responses never carry a stack trace or Temporal's raw message: unexpected
+ * errors are logged and answered with a generic 500.
  */
 import { HTTPException } from 'hono/http-exception';
 import type { Context } from 'hono';
@@ -32,6 +34,11 @@ export type ProblemKind =
   | 'payload-too-large'
   | 'unsupported-media-type'
   | 'temporal-unavailable'
+  | 'temporal-namespace-missing'
+  | 'temporal-forbidden'
+  | 'temporal-rate-limited'
+  | 'temporal-conflict'
+  | 'temporal-rejected'
   | 'internal';
 
 const TITLES: Record<ProblemKind, string> = {
@@ -48,6 +55,11 @@ const TITLES: Record<ProblemKind, string> = {
   'payload-too-large': 'The request body is too large',
   'unsupported-media-type': 'Unsupported media type',
   'temporal-unavailable': 'Temporal is unavailable',
+  'temporal-namespace-missing': "The API's Temporal namespace does not exist",
+  'temporal-forbidden': "Temporal refused the API's credentials",
+  'temporal-rate-limited': 'Temporal is rate limiting the API',
+  'temporal-conflict': 'Temporal already has this workflow',
+  'temporal-rejected': "Temporal refused the API's request as invalid",
   internal: 'Internal error',
 };
 
@@ -187,4 +199,112 @@ export function toProblem(error: unknown): ProblemError | undefined {
   if (error instanceof ProblemError) return error;
   if (error instanceof HTTPException) return fromHttpException(error);
   return fromClientError(error);
+}
+
+/**
+ * A Temporal condition the API answers with a problem (api/temporal.ts `temporalCondition` tells
+ * which an error means). A deadline is told apart by probing the server: `deadline-server` when
+ * the server did not answer the probe either, `deadline-worker` when it did (so the release's
+ * worker is what did not answer).
+ */
+export type TemporalCondition =
+  | 'unavailable'
+  | 'deadline'
+  | 'deadline-server'
+  | 'deadline-worker'
+  | 'namespace-missing'
+  | 'not-found'
+  | 'already-exists'
+  | 'forbidden'
+  | 'unauthenticated'
+  | 'rate-limited'
+  | 'invalid-argument';
+
+/** What the problem details name: the API's Temporal namespace and server. */
+export interface TemporalTarget {
+  namespace: string;
+  address?: string;
+  timeoutMs: number;
+}
+
+/** Seconds a client should wait before retrying a call Temporal rate-limited. */
+export const TEMPORAL_RETRY_AFTER_S = 5;
+
+/**
+ * The one table from a Temporal condition to a problem. Only conditions the caller caused are 4xx;
+ * wrong credentials, a missing namespace and a request Temporal refuses are the operator's (5xx).
+ * An INVALID_ARGUMENT that comes from the caller's input (an expired list cursor) is turned into
+ * a 400 naming the field where that input is sent (api/temporal.ts), before it reaches this table.
+ */
+export function temporalProblem(
+  condition: TemporalCondition,
+  target: TemporalTarget,
+  line: string,
+): ProblemError {
+  const where = target.address ? ` at ${target.address}` : '';
+  const ns = `namespace "${target.namespace}"`;
+  const seconds = target.timeoutMs / 1000;
+  const blocked = 'releases cannot be started, read or changed until it is back';
+  switch (condition) {
+    case 'unavailable':
+      return new ProblemError(
+        503,
+        'temporal-unavailable',
+        `the Temporal server${where} is unreachable; ${blocked}`,
+      );
+    case 'deadline':
+    case 'deadline-server':
+      return new ProblemError(
+        503,
+        'temporal-unavailable',
+        `the Temporal server${where} did not answer within ${seconds} s; ${blocked}`,
+      );
+    case 'deadline-worker':
+      return new ProblemError(
+        503,
+        'temporal-unavailable',
+        `Temporal${where} is up but the release's workflow did not answer within ${seconds} s: is a canary worker polling its task queue?`,
+      );
+    case 'namespace-missing':
+      return new ProblemError(
+        503,
+        'temporal-namespace-missing',
+        `the Temporal ${ns} does not exist on the server${where}; an operator creates it with \`temporal operator namespace create --namespace ${target.namespace}\` (then starts the worker, which registers the search attributes)`,
+        { namespace: target.namespace },
+      );
+    case 'forbidden':
+    case 'unauthenticated':
+      return new ProblemError(
+        503,
+        'temporal-forbidden',
+        `the Temporal server${where} refused the API's own credentials for ${ns} (${condition === 'forbidden' ? 'permission denied' : 'unauthenticated'}: ${line}); an operator must fix the API's Temporal TLS or API-key settings`,
+        { namespace: target.namespace },
+      );
+    case 'rate-limited':
+      return new ProblemError(
+        429,
+        'temporal-rate-limited',
+        `the Temporal server${where} is rate limiting ${ns} (${line}); retry in ${TEMPORAL_RETRY_AFTER_S} s`,
+        {},
+        { 'retry-after': String(TEMPORAL_RETRY_AFTER_S) },
+      );
+    case 'not-found':
+      return new ProblemError(
+        404,
+        'release-not-found',
+        `Temporal has no such workflow in ${ns} (${line}); the release may have ended and been removed by retention`,
+      );
+    case 'already-exists':
+      return new ProblemError(
+        409,
+        'temporal-conflict',
+        `Temporal already has this workflow in ${ns} (${line}); another request changed the release at the same time: read it and retry`,
+      );
+    case 'invalid-argument':
+      return new ProblemError(
+        502,
+        'temporal-rejected',
+        `the Temporal server${where} refused the API's request as invalid (${line}); if ${ns} is new, have the worker register the release search attributes`,
+      );
+  }
 }

@@ -151,7 +151,8 @@ const decision = z
     description: "The judge's decision with every number behind it (metrics, guards, alpha).",
   });
 
-const statusFields = {
+/** The fields of the workflow's ReleaseStatus (also the event stream's snapshots, api/event-schemas.ts). */
+export const statusFields = {
   releaseId: z.string(),
   service: z.string(),
   namespace: z.string(),
@@ -295,21 +296,27 @@ const PROBLEM_DESCRIPTIONS = {
   409: 'Conflict: another release runs for the service, the release has ended, or the action does not apply now.',
   413: 'The request body is larger than the limit.',
   415: 'The request body is not application/json.',
-  503: "Temporal (or the release's worker) is unavailable.",
+  429: 'Temporal is rate limiting the API (temporal-rate-limited); retry after Retry-After seconds.',
+  502: "Temporal refused the API's request as invalid (temporal-rejected).",
+  503: "Temporal (or the release's worker) is unavailable, the API's Temporal namespace does not exist, or Temporal refused the API's credentials.",
 } as const;
 type ProblemStatus = keyof typeof PROBLEM_DESCRIPTIONS;
 const problemContent = { 'application/problem+json': { schema: problemSchema } };
+type ProblemEntry = { description: string; content: typeof problemContent };
+/** A route that reaches Temporal (it may answer 503) may also meet Temporal's 429 and 502. */
+type WithTemporal<S extends ProblemStatus> = S | (503 extends S ? 429 | 502 : never);
 
-/** OpenAPI response entries for the problem statuses a route can answer with. */
+/**
+ * OpenAPI response entries for the problem statuses a route can answer with; a route that lists
+ * 503 (it reaches Temporal) also gets Temporal's 429 and 502 (api/problems.ts `temporalProblem`).
+ */
 export function problemResponses<const C extends readonly ProblemStatus[]>(
   ...codes: C
-): { [K in C[number]]: { description: string; content: typeof problemContent } } {
+): { [K in WithTemporal<C[number]>]: ProblemEntry } {
+  const all: ProblemStatus[] = codes.includes(503) ? [...codes, 429, 502] : [...codes];
   return Object.fromEntries(
-    codes.map((code) => [
-      code,
-      { description: PROBLEM_DESCRIPTIONS[code], content: problemContent },
-    ]),
-  ) as { [K in C[number]]: { description: string; content: typeof problemContent } };
+    all.map((code) => [code, { description: PROBLEM_DESCRIPTIONS[code], content: problemContent }]),
+  ) as { [K in WithTemporal<C[number]>]: ProblemEntry };
 }
 
 export const jsonContent = <T>(schema: T) => ({ 'application/json': { schema } });

@@ -1,12 +1,14 @@
 /**
  * The API's side of Temporal: the release client's starts and reads (client/) under a deadline,
  * so an unreachable server becomes a 503 within seconds, not a hung request; listing releases
- * page by page; and telling "Temporal is down" from "no worker answered".
+ * page by page; and which Temporal condition an error means (the status each gets is
+ * api/problems.ts's table), telling "Temporal is down" from "no worker answered".
  *
  * Reads are cached briefly and single-flight: many dashboards, CLI watchers and event streams on
  * one release cost one status query per `statusCacheMs`, not one each.
  */
 import {
+  NamespaceNotFoundError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   isGrpcServiceError,
   type Client,
@@ -24,7 +26,14 @@ import { startRelease, type StartedRelease } from '../client/releases.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { ReleaseStatus } from '../workflows/messages.js';
 import { SingleFlightCache } from './cache.js';
-import { invalidRequest, ProblemError } from './problems.js';
+import {
+  invalidRequest,
+  temporalProblem,
+  type ProblemError,
+  type ProblemKind,
+  type TemporalCondition,
+  type TemporalTarget,
+} from './problems.js';
 import type { ListQuery } from './schemas.js';
 import {
   decodeCursor,
@@ -169,7 +178,7 @@ export class TemporalGateway {
       );
     } catch (error) {
       // INVALID_ARGUMENT for a token the server does not accept (e.g. expired or forged)
-      if (nextPageToken && isGrpcServiceError(error) && error.code === 3)
+      if (nextPageToken && temporalCondition(error) === 'invalid-argument')
         throw invalidRequest([
           { path: 'cursor', message: 'is not valid (any more); start again without a cursor' },
         ]);
@@ -186,43 +195,83 @@ export class TemporalGateway {
     return info.serverVersion || null;
   }
 
+  /** What problems about Temporal name: this API's namespace, server and deadline. */
+  get target(): TemporalTarget {
+    return { namespace: this.namespace, address: this.address, timeoutMs: this.options.timeoutMs };
+  }
+
   /**
-   * The 503 problem for an error that means Temporal (or the release's worker) did not answer;
-   * undefined for any other error. A timeout is told apart by probing the server once.
+   * The problem for an error that is a known Temporal condition (api/problems.ts
+   * `temporalProblem`); undefined for any other error. A timeout is told apart by probing the
+   * server once: down, or up with no worker answering the release's workflow.
    */
-  async unavailableProblem(error: unknown): Promise<ProblemError | undefined> {
-    const code = grpcCode(error);
-    const where = this.address ? ` at ${this.address}` : '';
-    const seconds = this.options.timeoutMs / 1000;
-    if (code === 14)
-      return new ProblemError(
-        503,
-        'temporal-unavailable',
-        `the Temporal server${where} is unreachable; releases cannot be started, read or changed until it is back`,
-      );
-    if (code !== 4 && !(error instanceof WorkflowUpdateRPCTimeoutOrCancelledError))
-      return undefined;
-    try {
-      await this.systemInfo(1000);
-    } catch {
-      return new ProblemError(
-        503,
-        'temporal-unavailable',
-        `the Temporal server${where} did not answer within ${seconds} s; releases cannot be started, read or changed until it is back`,
+  async problemFor(error: unknown): Promise<ProblemError | undefined> {
+    let condition = temporalCondition(error);
+    if (condition === undefined && error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+      condition = 'deadline';
+    if (condition === undefined) return undefined;
+    if (condition === 'deadline') {
+      condition = await this.systemInfo(1000).then(
+        () => 'deadline-worker' as const,
+        () => 'deadline-server' as const,
       );
     }
-    return new ProblemError(
-      503,
-      'temporal-unavailable',
-      `Temporal${where} is up but the release's workflow did not answer within ${seconds} s: is a canary worker polling its task queue?`,
-    );
+    return temporalProblem(condition, this.target, sanitizedTemporalLine(error));
+  }
+
+  /**
+   * The problem for an error that means Temporal (or the release's worker) is unavailable or
+   * rate limiting for now, so waiting helps (event streams wait); undefined for any other error.
+   */
+  async unavailableProblem(error: unknown): Promise<ProblemError | undefined> {
+    const problem = await this.problemFor(error);
+    return problem && TRANSIENT_KINDS.has(problem.kind) ? problem : undefined;
   }
 }
 
-function grpcCode(error: unknown): number | undefined {
-  if (isGrpcServiceError(error)) return error.code;
-  const cause = (error as { cause?: unknown } | null)?.cause;
-  return isGrpcServiceError(cause) ? cause.code : undefined;
+const TRANSIENT_KINDS: ReadonlySet<ProblemKind> = new Set([
+  'temporal-unavailable',
+  'temporal-rate-limited',
+]);
+
+/** gRPC status codes (google.golang.org/grpc/codes) of the conditions api/problems.ts maps. */
+const GRPC_CONDITIONS: Record<number, TemporalCondition> = {
+  3: 'invalid-argument',
+  4: 'deadline',
+  5: 'not-found',
+  6: 'already-exists',
+  7: 'forbidden',
+  8: 'rate-limited',
+  14: 'unavailable',
+  16: 'unauthenticated',
+};
+
+/** The gRPC error an error is or wraps (the client wraps them in ServiceError and the like). */
+function grpcErrorOf(error: unknown): { code: number; details: string } | undefined {
+  for (let e = error, depth = 0; e && depth < 5; depth += 1) {
+    if (isGrpcServiceError(e)) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Which Temporal condition an error means; undefined when it is not a known one. */
+export function temporalCondition(error: unknown): TemporalCondition | undefined {
+  if (error instanceof NamespaceNotFoundError) return 'namespace-missing';
+  const grpc = grpcErrorOf(error);
+  if (!grpc) return undefined;
+  const condition = GRPC_CONDITIONS[grpc.code];
+  // raw service calls (listWorkflowExecutions) answer a missing namespace with a plain NOT_FOUND
+  if (condition === 'not-found' && /namespace\b.*\bnot (be )?found/i.test(grpc.details))
+    return 'namespace-missing';
+  return condition;
+}
+
+/** Temporal's message cut to one printable line: enough to act on, nothing more (no stack, no dump). */
+export function sanitizedTemporalLine(error: unknown): string {
+  const raw = grpcErrorOf(error)?.details ?? (error instanceof Error ? error.message : '');
+  const line = (raw.split(/\r?\n/)[0] ?? '').replace(/[^\x20-\x7e]/g, '?').trim();
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line || 'no message';
 }
 
 export type { RawExecution } from './visibility.js';

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: set-up (npm dependencies, Temporal CLI, Prometheus, etcd + kube-apiserver, helm), then
+// `npm test`: set-up (npm dependencies, Temporal CLI, Prometheus, etcd + kube-apiserver, helm,
+// schemathesis), then
 // typecheck, lint and the whole vitest suite. Idempotent; fast when everything is in place.
 // Extra arguments go to vitest (e.g. `npm test -- test/unit`).
 import { spawnSync } from 'node:child_process';
@@ -38,6 +39,9 @@ try {
   step('setup: helm');
   const { ensureHelm } = await import('./helm.mjs');
   console.error(`[test] helm: ${ensureHelm()}`);
+  step('setup: schemathesis');
+  const { ensureSchemathesis } = await import('./schemathesis.mjs');
+  console.error(`[test] schemathesis: ${ensureSchemathesis()}`);
 } catch (error) {
   console.error(`[test] set-up failed: ${error instanceof Error ? error.message : error}`);
   process.exit(1);

@@ -8,6 +8,7 @@ import { streamSSE } from 'hono/streaming';
 import { requireRole } from '../auth.js';
 import { locateOr404, type AppEnv, type RouteDeps } from '../context.js';
 import { parseCursor, runEventStream, type StreamSource } from '../events.js';
+import { eventStreamContent, releaseEventSchema } from '../event-schemas.js';
 import { problemResponses, releaseIdParams } from '../schemas.js';
 
 const STREAM_DESCRIPTION = [
@@ -21,6 +22,7 @@ const STREAM_DESCRIPTION = [
 
 export function eventRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
+  app.openAPIRegistry.register('ReleaseEvent', releaseEventSchema);
 
   app.openapi(
     createRoute({
@@ -48,7 +50,7 @@ export function eventRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
       responses: {
         200: {
           description: 'The event stream.',
-          content: { 'text/event-stream': { schema: z.string() } },
+          content: eventStreamContent,
         },
         ...problemResponses(400, 401, 403, 404, 503),
       },
