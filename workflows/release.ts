@@ -30,6 +30,11 @@ export interface ReleaseWorkflowInput {
   carried?: CarriedState;
   /** Continue as new once history has this many events (default 2,000; tests use less). */
   historyLimit?: number;
+  /**
+   * The identity (API token name) that started the release, for the four-eyes rule
+   * (policies.approval.distinctApprover). Absent in releases started before it existed.
+   */
+  startedBy?: string;
 }
 
 /** Raised inside the workflow to leave the step loop for a rollback. */
@@ -43,8 +48,11 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
   const { spec } = input;
   const plan = planRelease(spec);
   const state = new ReleaseState(spec, plan, input.carried);
-  installHandlers(state);
-  const run = new ReleaseRun(spec, plan, state, input.historyLimit ?? 2000);
+  installHandlers(state, {
+    startedBy: input.startedBy,
+    distinctApprover: spec.policies.approval.distinctApprover === true,
+  });
+  const run = new ReleaseRun(spec, plan, state, input.historyLimit ?? 2000, input.startedBy);
 
   try {
     if (!input.carried) {
@@ -94,6 +102,7 @@ class ReleaseRun {
     private readonly plan: ReleasePlan,
     private readonly state: ReleaseState,
     private readonly historyLimit: number,
+    private readonly startedBy: string | undefined,
   ) {
     this.acts = activitiesFor(plan);
   }
@@ -138,6 +147,7 @@ class ReleaseRun {
       spec: this.spec,
       carried: this.state.carry(),
       historyLimit: this.historyLimit,
+      ...(this.startedBy !== undefined ? { startedBy: this.startedBy } : {}),
     });
   }
 
