@@ -178,6 +178,9 @@ function recording(router: TrafficRouter, history: number[]): TrafficRouter {
       return written;
     },
     finalize: () => router.finalize(),
+    ...(router.objectsNotOptedIn
+      ? { objectsNotOptedIn: (service: string) => router.objectsNotOptedIn?.(service) ?? [] }
+      : {}),
   };
 }
 
