@@ -12,6 +12,7 @@ import {
   continueAsNew,
   allHandlersFinished,
   isCancellation,
+  patched,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AnalyseResult } from '../activities/contract.js';
@@ -19,10 +20,21 @@ import { formatDuration } from '../core/duration.js';
 import { planRelease, type PlannedStep, type ReleasePlan } from '../core/plan.js';
 import { metricsUnavailableDecision, nextMove } from '../core/policy.js';
 import type { ReleaseSpec } from '../core/spec.js';
-import { activitiesFor, failureMessage, isNonRetryable } from './activity-proxies.js';
+import {
+  activitiesFor,
+  failureMessage,
+  isNonRetryable,
+  isPreflightRefusal,
+} from './activity-proxies.js';
 import { installHandlers } from './handlers.js';
 import { RELEASE_FAILED_FAILURE, type GateInfo, type ReleaseStatus } from './messages.js';
 import { ReleaseState, type CarriedState } from './state.js';
+
+/**
+ * Since this patch, a release the pre-flight refused (namespace off the allow-list, objects that do
+ * not opt in) fails without a rollback: nothing was changed, and the objects may not be touched.
+ */
+export const PREFLIGHT_PATCH = 'preflight-refusal-without-rollback';
 
 export interface ReleaseWorkflowInput {
   spec: ReleaseSpec;
@@ -80,6 +92,8 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
         run.rollback('the release workflow was cancelled'),
       );
       throw error;
+    } else if (isPreflightRefusal(error) && patched(PREFLIGHT_PATCH)) {
+      state.finish('Failed', `refused before any change: ${failureMessage(error)}`);
     } else {
       await CancellationScope.nonCancellable(() => run.rollback(`error: ${failureMessage(error)}`));
     }

@@ -13,6 +13,9 @@ import {
   type ObjectRef,
   type ObjectStore,
 } from './objects.js';
+import type { OptInProblem } from '../../core/preflight.js';
+
+export type { OptInProblem } from '../../core/preflight.js';
 
 /** The label (or annotation) by which an object opts in to releases of one service. */
 export const SERVICE_OPT_IN_KEY = 'canary-engine.io/service';
@@ -25,13 +28,6 @@ export function optsIn(object: KubeObject, service: string): boolean {
     annotations?.[SERVICE_OPT_IN_KEY] === service ||
     labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE
   );
-}
-
-/** An object that does not opt in, and why ("has no ... label or annotation"). */
-export interface OptInProblem {
-  /** "namespace/Kind/name" */
-  object: string;
-  reason: string;
 }
 
 /** What is wrong with one object, for the pre-flight's list. */

@@ -6,7 +6,7 @@
  */
 import type { Cohort } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
-import type { OptInProblem } from '../kube/opt-in.js';
+import type { OptInProblem } from '../../core/preflight.js';
 
 export interface TrafficRouter {
   /** The object managed, for messages: "default/VirtualService/reviews". */

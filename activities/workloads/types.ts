@@ -2,7 +2,7 @@
  * WorkloadManager: the Deployments (or sandbox versions) behind the two arms of a release.
  */
 
-import type { OptInProblem } from '../kube/opt-in.js';
+import type { OptInProblem } from '../../core/preflight.js';
 
 /** Called with progress while a long operation (waiting for a rollout) runs; activities heartbeat it. */
 export type ProgressReporter = (details: Record<string, unknown>) => void;

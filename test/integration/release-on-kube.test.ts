@@ -178,9 +178,8 @@ function recording(router: TrafficRouter, history: number[]): TrafficRouter {
       return written;
     },
     finalize: () => router.finalize(),
-    ...(router.objectsNotOptedIn
-      ? { objectsNotOptedIn: (service: string) => router.objectsNotOptedIn?.(service) ?? [] }
-      : {}),
+    // the pre-flight's opt-in check (activities/kube/opt-in.ts) runs through the recorder too
+    objectsNotOptedIn: async (service: string) => (await router.objectsNotOptedIn?.(service)) ?? [],
   };
 }
 
