@@ -1,19 +1,33 @@
 /**
  * Standalone API process (the Docker image's default command): serves the HTTP API on HOST:PORT
- * against TEMPORAL_ADDRESS until SIGTERM/SIGINT, then drains and exits.
+ * against TEMPORAL_ADDRESS (secured as worker/temporal-connection.ts configures) until
+ * SIGTERM/SIGINT, then drains and exits.
  */
 import { Client, Connection } from '@temporalio/client';
-import { loadEngineEnv } from '../worker/config.js';
+import { loadEngineEnv, type EngineEnv } from '../worker/config.js';
+import {
+  describeTemporalConnection,
+  temporalConnectionOptions,
+  type TemporalConnectionOptions,
+} from '../worker/temporal-connection.js';
 import { loadTokenStore } from './auth.js';
 import { startApiServer } from './server.js';
 
-const env = loadEngineEnv();
+let env: EngineEnv;
+let temporal: TemporalConnectionOptions;
+try {
+  env = loadEngineEnv();
+  temporal = temporalConnectionOptions(env);
+} catch (error) {
+  console.error(`[api] ${(error as Error).message}`);
+  process.exit(2);
+}
 const tokens = await loadTokenStore({
   env: process.env,
   ...(env.CANARY_DATA_DIR ? { dataDir: env.CANARY_DATA_DIR } : {}),
 });
 // lazy: the API starts (and /readyz answers 503) even while Temporal is still coming up
-const connection = Connection.lazy({ address: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
+const connection = Connection.lazy(temporal);
 const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
 const server = await startApiServer({
   port: env.PORT,
@@ -23,7 +37,9 @@ const server = await startApiServer({
   taskQueue: env.CANARY_TASK_QUEUE,
   temporalUiUrl: env.TEMPORAL_UI_URL,
 });
-console.error(`[api] listening on ${server.url}; ${tokens.message}`);
+console.error(
+  `[api] listening on ${server.url}, Temporal at ${describeTemporalConnection(temporal)}; ${tokens.message}`,
+);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`[api] ${signal}: draining`);

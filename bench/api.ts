@@ -31,7 +31,7 @@ import { startRelease } from '../client/releases.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../core/spec.js';
 import { ensureTemporalCli } from '../scripts/temporal-cli.mjs';
 import { freePort } from '../scripts/lib/proc.mjs';
-import { quantile } from './lib/stats.js';
+import { printLatencyComparison, throughput, timed } from './lib/api-load.js';
 import { startDevServer } from '../stack/temporal.js';
 import { fakeActivities, newFakeCluster } from '../test/harness/fake-activities.js';
 import { statusQuery } from '../workflows/messages.js';
@@ -50,19 +50,6 @@ const TOKEN = 'bench-token-0123456789abcdef';
 
 const quiet = { info: () => undefined, error: () => undefined };
 const noop = () => undefined;
-
-/** The p-th percentile by nearest rank. */
-const percentile = (samples: number[], p: number): number => quantile(samples, p / 100);
-
-async function timed(n: number, fn: (i: number) => Promise<void>): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn(i);
-    samples.push(performance.now() - t);
-  }
-  return samples;
-}
 
 let serviceCounter = 0;
 function benchSpec(): ReleaseSpec {
@@ -84,67 +71,6 @@ function benchSpec(): ReleaseSpec {
 async function expectOk(response: Response, what: string): Promise<void> {
   if (!response.ok) throw new Error(`${what}: HTTP ${response.status} ${await response.text()}`);
   await response.arrayBuffer();
-}
-
-const fmt = (ms: number) => ms.toFixed(2).padStart(8);
-const row = (cells: string[], widths: number[]) =>
-  cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-
-/** Closed loop at increasing concurrency; prints a table and the best throughput with p99 under the target. */
-async function throughput(
-  label: string,
-  url: string,
-  headers: Record<string, string>,
-): Promise<void> {
-  console.log(
-    `\nGET /v1/releases/{id} throughput, ${label} (closed loop, up to ${N.perLevel} requests or ${LEVEL_TIME_LIMIT_MS / 1000} s per level)`,
-  );
-  const widths = [11, 8, 8, 8, 8, 7];
-  console.log(row(['concurrency', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors'], widths));
-  let best: { concurrency: number; rps: number; p99: number } | undefined;
-  for (const concurrency of LEVELS) {
-    const samples: number[] = [];
-    let errors = 0;
-    let issued = 0;
-    const began = performance.now();
-    const deadline = began + LEVEL_TIME_LIMIT_MS;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (issued < N.perLevel && performance.now() < deadline) {
-          issued += 1;
-          const t = performance.now();
-          const response = await fetch(url, { headers });
-          await response.arrayBuffer();
-          if (response.ok) samples.push(performance.now() - t);
-          else errors += 1;
-        }
-      }),
-    );
-    const seconds = (performance.now() - began) / 1000;
-    const rps = samples.length / seconds;
-    const p99 = percentile(samples, 99);
-    console.log(
-      row(
-        [
-          String(concurrency),
-          String(samples.length + errors),
-          rps.toFixed(0),
-          fmt(percentile(samples, 50)),
-          fmt(p99),
-          String(errors),
-        ],
-        widths,
-      ),
-    );
-    if (errors === 0 && p99 < P99_TARGET_MS && (!best || rps > best.rps))
-      best = { concurrency, rps, p99 };
-    if (p99 >= P99_TARGET_MS * 3 || errors > samples.length) break;
-  }
-  console.log(
-    best
-      ? `status requests/s at p99 < ${P99_TARGET_MS} ms, ${label}: ${best.rps.toFixed(0)} (concurrency ${best.concurrency}, p99 ${best.p99.toFixed(1)} ms)`
-      : `no concurrency level kept p99 under ${P99_TARGET_MS} ms (${label})`,
-  );
 }
 
 async function main(): Promise<void> {
@@ -301,52 +227,23 @@ async function main(): Promise<void> {
     console.log(
       '\nLatency, ms (loopback; API = HTTP + auth + validation + lookup by release id + Temporal calls)',
     );
-    const widths = [24, 5, 10, 10, 10, 10, 10, 10];
-    console.log(
-      row(
-        [
-          'operation',
-          'n',
-          'direct p50',
-          'direct p99',
-          'api p50',
-          'api p99',
-          'added p50',
-          'ratio p50',
-        ],
-        widths,
-      ),
-    );
-    for (const [name, direct, api] of [
+    printLatencyComparison([
       ['start', directStart, apiStart],
       ['status (caches off)', directStatus, uncachedStatus],
       ['status (default caches)', directStatus, apiStatus],
       ['action (pause/resume)', directAction, apiAction],
-    ] as const) {
-      const d50 = percentile(direct, 50);
-      const a50 = percentile(api, 50);
-      console.log(
-        row(
-          [
-            name,
-            String(api.length),
-            fmt(d50),
-            fmt(percentile(direct, 99)),
-            fmt(a50),
-            fmt(percentile(api, 99)),
-            fmt(a50 - d50),
-            `${(a50 / d50).toFixed(2)}x`,
-          ],
-          widths,
-        ),
-      );
-    }
+    ]);
 
     for (const [label, base] of [
       ['default caches', server.url],
       ['caches off', uncached.url],
     ] as const) {
-      await throughput(label, `${base}${statusPath}`, headers);
+      await throughput(label, `${base}${statusPath}`, headers, {
+        levels: LEVELS,
+        perLevel: N.perLevel,
+        levelTimeLimitMs: LEVEL_TIME_LIMIT_MS,
+        p99TargetMs: P99_TARGET_MS,
+      });
     }
   } finally {
     for (const cleanup of cleanups)

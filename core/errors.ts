@@ -91,3 +91,26 @@ export function failureDetails(
   const kind = first.kind as ErrorKind;
   return typeof first.object === 'string' ? { kind, object: first.object } : { kind };
 }
+
+/** What each kind means for the person reading a failed release's outcome: what to look at. */
+const KIND_ADVICE: Record<ErrorKind, string> = {
+  config: 'a configuration problem: fix the release spec or the worker settings',
+  'not-found': 'an object named by the release does not exist',
+  'invalid-input': 'a request was refused as malformed',
+  forbidden: "not allowed: check the worker's credentials and RBAC",
+  conflict: 'another writer or release holds the object',
+  unavailable: 'the backend did not answer, even after retries',
+  verification: 'the object did not read back as written (another writer?)',
+  timeout: 'the change did not take effect before its deadline',
+};
+
+/**
+ * A failure's message as the workflow puts it in an outcome: the error's own words, then what its
+ * kind means (and the object, when the message does not already name it). Without details (an
+ * older worker, a plain Error) the message stands alone.
+ */
+export function explainFailure(message: string, details: FailureDetails | undefined): string {
+  if (!details) return message;
+  const object = details.object && !message.includes(details.object) ? ` (${details.object})` : '';
+  return `${message}${object} [${details.kind}: ${KIND_ADVICE[details.kind]}]`;
+}

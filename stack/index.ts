@@ -22,6 +22,7 @@ import type { EngineEnv } from '../worker/config.js';
 import { createReleaseWorker } from '../worker/index.js';
 import { createProviders, providerOptionsFromEnv } from '../worker/providers.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
+import { temporalConnectionOptions } from '../worker/temporal-connection.js';
 
 export interface StackOptions {
   env: EngineEnv;
@@ -135,12 +136,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       );
     }
 
-    const connection = await Connection.connect({ address: temporalAddress });
+    // a server of the operator's may be secured (worker/temporal-connection.ts); the stack's own is plain
+    const temporal = env.TEMPORAL_ADDRESS
+      ? temporalConnectionOptions(env)
+      : { address: temporalAddress };
+    const connection = await Connection.connect(temporal);
     stoppers.push(['temporal client', () => connection.close()]);
     await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
     const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
 
-    const native = await NativeConnection.connect({ address: temporalAddress });
+    const native = await NativeConnection.connect(temporal);
     stoppers.push(['worker connection', () => native.close()]);
     const worker: Worker = await createReleaseWorker({
       connection: native,

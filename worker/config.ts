@@ -18,6 +18,21 @@ export const engineEnvSchema = z.object({
   /** Base URL of the Temporal UI, for links in API answers. */
   TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
   CANARY_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
+  /**
+   * Secured Temporal (worker/temporal-connection.ts turns these into connection options): TLS
+   * on/off, implied by any file below or an API key; PEM files for a private CA and a client
+   * certificate (mTLS, both or neither); the name in the server's certificate; Temporal Cloud's key.
+   */
+  CANARY_TEMPORAL_TLS: z
+    .enum(['on', 'off', 'true', 'false', '1', '0'], { message: 'must be on or off' })
+    .transform((value) => value === 'on' || value === 'true' || value === '1')
+    .optional(),
+  CANARY_TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  CANARY_TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  CANARY_TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  CANARY_TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  CANARY_TEMPORAL_API_KEY: z.string().min(1).optional(),
+  CANARY_TEMPORAL_API_KEY_FILE: z.string().min(1).optional(),
   /** Port of the HTTP API. */
   PORT: port.default(8080),
   /** Address the API binds to. */

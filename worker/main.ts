@@ -1,28 +1,57 @@
 /**
  * Standalone worker process (the Docker image's `worker` command): connects to TEMPORAL_ADDRESS
- * and runs releases until SIGTERM/SIGINT, then shuts down gracefully. Serves /healthz, /readyz and
- * /metrics on CANARY_WORKER_HEALTH_PORT (0: none) for the kubelet and Prometheus, until it stops.
+ * (with TLS, mTLS or an API key as worker/temporal-connection.ts configures) and runs releases
+ * until SIGTERM/SIGINT, then shuts down gracefully. Serves /healthz, /readyz and /metrics on
+ * CANARY_WORKER_HEALTH_PORT (0: none) for the kubelet and Prometheus, until it stops.
  */
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { parsePatternList } from '../core/globs.js';
-import { loadEngineEnv } from './config.js';
+import { loadEngineEnv, type EngineEnv } from './config.js';
 import { startHealthServer } from './health.js';
 import { createReleaseWorker } from './index.js';
 import { WorkerMetrics } from './metrics.js';
 import { createProviders, providerOptionsFromEnv } from './providers.js';
-import { ensureSearchAttributes } from './search-attributes.js';
+import { checkSearchAttributes, searchAttributesMessage } from './search-attributes.js';
+import {
+  describeTemporalConnection,
+  temporalConnectionOptions,
+  type TemporalConnectionOptions,
+} from './temporal-connection.js';
 
 // the SDK's own logs at WARN (worker state changes and bundler output would drown what matters);
 // no SDK signal handlers: this process decides the shutdown order itself
 Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-const env = loadEngineEnv();
-const address = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-const admin = await Connection.connect({ address });
-const added = await ensureSearchAttributes(admin, env.TEMPORAL_NAMESPACE);
-if (added.length > 0) console.error(`[worker] registered search attributes ${added.join(', ')}`);
+let env: EngineEnv;
+let temporal: TemporalConnectionOptions;
+try {
+  env = loadEngineEnv();
+  temporal = temporalConnectionOptions(env);
+} catch (error) {
+  // bad configuration: the message names the variable; a stack trace would only hide it
+  console.error(`[worker] ${(error as Error).message}`);
+  process.exit(2);
+}
+const address = temporal.address;
+const where = describeTemporalConnection(temporal);
+/** Connects or exits with one line: TLS and key problems surface here, not as a stack trace. */
+async function connectOrExit<T>(what: string, connect: () => Promise<T>): Promise<T> {
+  try {
+    return await connect();
+  } catch (error) {
+    console.error(
+      `[worker] cannot connect ${what} to Temporal at ${where}: ${(error as Error).message}`,
+    );
+    process.exit(1);
+  }
+}
+const admin = await connectOrExit('its client', () => Connection.connect(temporal));
+const outcome = await checkSearchAttributes(admin.operatorService, env.TEMPORAL_NAMESPACE, address);
+const report = searchAttributesMessage(outcome, env.TEMPORAL_NAMESPACE);
+if (report.lines.length > 0)
+  console.error(`[worker] ${report.warn ? 'warning: ' : ''}${report.lines.join('\n')}`);
 await admin.close();
-const connection = await NativeConnection.connect({ address });
+const connection = await connectOrExit('its worker', () => NativeConnection.connect(temporal));
 const metrics = new WorkerMetrics({
   visibility: { connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.CANARY_TASK_QUEUE },
 });
@@ -56,7 +85,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     worker.shutdown();
   });
 }
-console.error(`[worker] polling ${env.CANARY_TASK_QUEUE} on ${address}`);
+console.error(`[worker] polling ${env.CANARY_TASK_QUEUE} on ${where}`);
 await worker.run();
 stopObservingWrites();
 await health?.close();

@@ -9,6 +9,7 @@ import {
   proxyActivities,
 } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities/contract.js';
+import { explainFailure, failureDetails } from '../core/errors.js';
 import type { ReleasePlan } from '../core/plan.js';
 import { PREFLIGHT_REFUSALS } from '../core/preflight.js';
 
@@ -65,6 +66,18 @@ export function activitiesFor(plan: ReleasePlan) {
 export function failureMessage(error: unknown): string {
   if (error instanceof ActivityFailure && error.cause) return error.cause.message;
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * What went wrong and what it means, for a release's outcome: the activity's own words plus the
+ * meaning of its error kind (core/errors.ts), which activities/errors.ts carries in the failure.
+ */
+export function explainActivityFailure(error: unknown): string {
+  const details =
+    error instanceof ActivityFailure && error.cause instanceof ApplicationFailure
+      ? failureDetails(error.cause.details)
+      : undefined;
+  return explainFailure(failureMessage(error), details);
 }
 
 /** Whether the activity failed with an error that retrying cannot fix. */

@@ -6,21 +6,14 @@
  *   nginx.ingress.kubernetes.io/canary-weight: "<canary percent>"
  *   nginx.ingress.kubernetes.io/canary-by-header (+ -value or -pattern), canary-by-cookie (cohorts)
  * The stable Ingress is only read, never written. The canary Ingress is created at initialize
- * (or the first setWeights) and deleted at finalize.
+ * (or the first setWeights) and deleted at finalize. This file does the reads and writes; the
+ * canary Ingress's construction and reading are in nginx-ingress.ts.
  */
-import type { z } from 'zod';
-import {
-  routerCohortProblems,
-  type Cohort,
-  type nginxRouterSchema,
-} from '../../core/routing/config.js';
+import { routerCohortProblems, type Cohort } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
 import {
   describeRef,
   KINDS,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  newObject,
   objectRef,
   type KubeObject,
   type Mutation,
@@ -28,7 +21,16 @@ import {
   type ObjectStore,
 } from '../kube/objects.js';
 import { objectsNotOptedIn, type OptInProblem } from '../kube/opt-in.js';
-import { ObjectNotFoundError, RouteVerificationError, RouterConfigError } from './errors.js';
+import { ObjectNotFoundError, RouterConfigError } from './errors.js';
+import {
+  annotations,
+  canaryIngressFor,
+  NGINX_ANNOTATIONS,
+  setCohortAnnotations,
+  verifyCohorts,
+  weightsOf,
+  type NginxRouterSpec,
+} from './nginx-ingress.js';
 import {
   assertManagedByEngine,
   assertValidWeights,
@@ -38,42 +40,11 @@ import {
 } from './shared.js';
 import type { TrafficRouter } from './types.js';
 
-export type NginxRouterSpec = z.output<typeof nginxRouterSchema>;
+// the canary Ingress's shape lives in nginx-ingress.ts; these keep the router's import path
+export { STABLE_INGRESS_LABEL, type NginxRouterSpec } from './nginx-ingress.js';
 
-const PREFIX = 'nginx.ingress.kubernetes.io/';
-const NGINX_ANNOTATIONS = {
-  canary: `${PREFIX}canary`,
-  weight: `${PREFIX}canary-weight`,
-  byHeader: `${PREFIX}canary-by-header`,
-  byHeaderValue: `${PREFIX}canary-by-header-value`,
-  byHeaderPattern: `${PREFIX}canary-by-header-pattern`,
-  byCookie: `${PREFIX}canary-by-cookie`,
-} as const;
-const COHORT_ANNOTATIONS = [
-  NGINX_ANNOTATIONS.byHeader,
-  NGINX_ANNOTATIONS.byHeaderValue,
-  NGINX_ANNOTATIONS.byHeaderPattern,
-  NGINX_ANNOTATIONS.byCookie,
-];
 /** What to do when the canary Ingress's name is taken by an object the engine did not create. */
 const OWNERSHIP_HINT = 'rename it or set router.canaryIngress';
-/** Label on the canary Ingress naming the stable Ingress it mirrors. */
-export const STABLE_INGRESS_LABEL = 'canary-engine.io/stable-ingress';
-
-interface IngressPath {
-  backend?: { service?: { name?: string; port?: unknown } };
-  [key: string]: unknown;
-}
-interface IngressRule {
-  host?: string;
-  http?: { paths?: IngressPath[] };
-}
-interface IngressSpec {
-  ingressClassName?: string;
-  tls?: unknown[];
-  rules?: IngressRule[];
-  [key: string]: unknown;
-}
 
 export class NginxRouter implements TrafficRouter {
   readonly target: string;
@@ -211,120 +182,20 @@ export class NginxRouter implements TrafficRouter {
   }
 
   private canaryIngressFor(stable: KubeObject, weights: Weights, cohorts: Cohort[]): KubeObject {
-    const spec = (stable.spec ?? {}) as IngressSpec;
-    const rules: IngressRule[] = [];
-    for (const rule of spec.rules ?? []) {
-      const paths = (rule.http?.paths ?? [])
-        .filter((path) => path.backend?.service?.name === this.spec.stableService)
-        .map((path) => {
-          const copy = structuredClone(path);
-          (copy.backend as { service: { name: string } }).service.name = this.spec.canaryService;
-          return copy;
-        });
-      if (paths.length > 0)
-        rules.push({ ...(rule.host ? { host: rule.host } : {}), http: { paths } });
-    }
-    if (rules.length === 0) {
-      throw new RouterConfigError(
-        describeRef(this.stableRef),
-        `has no path whose backend is Service "${this.spec.stableService}"`,
-      );
-    }
-    const inherited = Object.fromEntries(
-      Object.entries(stable.metadata.annotations ?? {}).filter(
-        ([key]) =>
-          !key.startsWith(`${PREFIX}canary`) &&
-          key !== 'kubectl.kubernetes.io/last-applied-configuration',
-      ),
+    return canaryIngressFor(
+      { stable: this.stableRef, canary: this.canaryRef },
+      this.spec,
+      stable,
+      weights,
+      cohorts,
     );
-    const notes: Record<string, string> = {
-      ...inherited,
-      [NGINX_ANNOTATIONS.canary]: 'true',
-      [NGINX_ANNOTATIONS.weight]: String(weights.canary),
-    };
-    setCohortAnnotations(notes, cohorts);
-    return newObject(this.canaryRef, {
-      metadata: {
-        labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [STABLE_INGRESS_LABEL]: this.spec.ingress },
-        annotations: notes,
-        ownerReferences: stable.metadata.uid
-          ? [
-              {
-                apiVersion: 'networking.k8s.io/v1',
-                kind: 'Ingress',
-                name: this.spec.ingress,
-                uid: stable.metadata.uid,
-              },
-            ]
-          : undefined,
-      },
-      spec: {
-        ...(spec.ingressClassName ? { ingressClassName: spec.ingressClassName } : {}),
-        ...(spec.tls ? { tls: structuredClone(spec.tls) } : {}),
-        rules,
-      },
-    });
   }
 
   private weightsOf(canary: KubeObject): Weights {
-    const raw = canary.metadata.annotations?.[NGINX_ANNOTATIONS.weight];
-    if (canary.metadata.annotations?.[NGINX_ANNOTATIONS.canary] !== 'true') {
-      throw new RouterConfigError(
-        this.target,
-        `lacks the annotation ${NGINX_ANNOTATIONS.canary}: "true"`,
-      );
-    }
-    const weight = raw === undefined ? 0 : Number(raw);
-    if (!Number.isInteger(weight) || weight < 0 || weight > 100) {
-      throw new RouterConfigError(
-        this.target,
-        `has ${NGINX_ANNOTATIONS.weight}: "${raw}", not an integer from 0 to 100`,
-      );
-    }
-    return { stable: 100 - weight, canary: weight };
+    return weightsOf(this.target, canary);
   }
 
   private verifyCohorts(canary: KubeObject, cohorts: Cohort[]): void {
-    const expected: Record<string, string> = {};
-    setCohortAnnotations(expected, cohorts);
-    const found = pick(canary.metadata.annotations ?? {}, COHORT_ANNOTATIONS);
-    if (JSON.stringify(sorted(expected)) !== JSON.stringify(sorted(found))) {
-      throw new RouteVerificationError(
-        this.target,
-        `cohort annotations ${JSON.stringify(sorted(expected))}`,
-        JSON.stringify(sorted(found)),
-      );
-    }
+    verifyCohorts(this.target, canary, cohorts);
   }
-}
-
-function annotations(object: KubeObject): Record<string, string> {
-  object.metadata.annotations ??= {};
-  return object.metadata.annotations;
-}
-
-/** Replaces the canary-by-* annotations with those for the cohorts (already checked to be expressible). */
-function setCohortAnnotations(notes: Record<string, string>, cohorts: Cohort[]): void {
-  for (const key of COHORT_ANNOTATIONS) delete notes[key];
-  for (const cohort of cohorts) {
-    if (cohort.type === 'header') {
-      notes[NGINX_ANNOTATIONS.byHeader] = cohort.name;
-      notes[NGINX_ANNOTATIONS.byHeaderValue] = cohort.value;
-    } else if (cohort.type === 'headerRegex') {
-      notes[NGINX_ANNOTATIONS.byHeader] = cohort.name;
-      notes[NGINX_ANNOTATIONS.byHeaderPattern] = cohort.regex;
-    } else {
-      notes[NGINX_ANNOTATIONS.byCookie] = cohort.name;
-    }
-  }
-}
-
-function pick(notes: Record<string, string>, keys: readonly string[]): Record<string, string> {
-  return Object.fromEntries(
-    keys.filter((key) => key in notes).map((key) => [key, notes[key] as string]),
-  );
-}
-
-function sorted(notes: Record<string, string>): [string, string][] {
-  return Object.entries(notes).sort(([a], [b]) => a.localeCompare(b));
 }

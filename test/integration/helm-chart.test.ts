@@ -34,14 +34,6 @@ const suffix = randomBytes(3).toString('hex');
 /** Where releases run in the namespaced value set; created for the dry-run. */
 const TEAMS = [`team-a-${suffix}`, `team-b-${suffix}`];
 const RELEASE_NAMESPACE = `canary-system-${suffix}`;
-/** Variables the chart sets that worker/config.ts does not read yet: consumed once issue #13 item 3 lands. */
-const TEMPORAL_TLS_ENV = [
-  'CANARY_TEMPORAL_TLS_CERT',
-  'CANARY_TEMPORAL_TLS_KEY',
-  'CANARY_TEMPORAL_TLS_CA',
-  'CANARY_TEMPORAL_TLS_SERVER_NAME',
-  'CANARY_TEMPORAL_API_KEY',
-];
 
 const PEM = (label: string) =>
   `-----BEGIN ${label}-----\nMIIBfake${randomBytes(16).toString('base64')}\n-----END ${label}-----\n`;
@@ -253,7 +245,7 @@ describe.skipIf(!helm)('the Helm chart, rendered', () => {
   it.each(Object.keys(VALUE_SETS))(
     'sets only environment variables the engine reads in the %s value set',
     (name) => {
-      const known = new Set([...Object.keys(engineEnvSchema.shape), ...TEMPORAL_TLS_ENV]);
+      const known = new Set(Object.keys(engineEnvSchema.shape));
       for (const deployment of byKind(render(name), 'Deployment')) {
         const env = Object.fromEntries(
           containers(deployment)[0].env.map((e: { name: string; value?: string }) => [
@@ -263,9 +255,7 @@ describe.skipIf(!helm)('the Helm chart, rendered', () => {
         );
         for (const key of Object.keys(env))
           expect(known.has(key), `${deployment.metadata.name}: ${key}`).toBe(true);
-        const plain = Object.fromEntries(
-          Object.entries(env).filter(([k, v]) => !TEMPORAL_TLS_ENV.includes(k) && v !== undefined),
-        );
+        const plain = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
         const parsed = engineEnvSchema.safeParse(plain);
         expect(parsed.success, `${deployment.metadata.name}: ${parsed.error?.message}`).toBe(true);
       }
