@@ -13,6 +13,7 @@ import type { BucketCounts, BucketSeries } from '../core/types.js';
 import type { AnalyseInput, AnalyseResult, ReleaseActivities } from './contract.js';
 import { converting } from './errors.js';
 import type { MetricsProvider } from './metrics/types.js';
+import { preflight } from './preflight.js';
 import type { TrafficRouter } from './routers/types.js';
 import type { ProgressReporter, WorkloadManager } from './workloads/types.js';
 
@@ -25,6 +26,11 @@ export interface ActivityDeps {
    * scrape has landed (default: two buckets, at most 30 s).
    */
   scrapeLagMs?: (bucketMs: number) => number;
+  /**
+   * Namespace patterns this worker may release in (CANARY_ALLOWED_NAMESPACES, `*` globs);
+   * undefined: every namespace.
+   */
+  allowedNamespaces?: readonly string[];
 }
 
 /** Heartbeats progress when running inside an activity; a no-op elsewhere (e.g. in unit tests). */
@@ -105,7 +111,10 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
     prepareRelease: (spec) =>
       converting(async () => {
         const router = deps.routerFor(spec);
-        await deps.workloadsFor(spec).prepareCanary(heartbeat);
+        const workloads = deps.workloadsFor(spec);
+        // nothing changes before the release is known to stay inside what this worker may touch
+        await preflight(spec, router, workloads, deps.allowedNamespaces);
+        await workloads.prepareCanary(heartbeat);
         await router.initialize(spec.cohorts);
         return router.getWeights();
       }),

@@ -4,12 +4,17 @@
  * is `token-<first 6 hex chars of its sha256>`. Tokens are kept only as sha256 digests and compared
  * in constant time; they are never logged. Roles: `deployer` starts releases, `approver` approves,
  * aborts, pauses, resumes and promotes them, `viewer` reads them.
+ *
+ * An entry may end in `@scope;scope` (`name=token:deployer+viewer@team-a;team-b/web-*`): the token
+ * then starts, acts on, reads and lists only releases in those namespaces or namespace/service
+ * patterns (api/scopes.ts decides). An entry without scopes may touch every release, as before.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MiddlewareHandler } from 'hono';
 import { ProblemError } from './problems.js';
+import { parseScope, type Scope } from './scopes.js';
 
 export const ROLES = ['deployer', 'approver', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -18,12 +23,16 @@ export type Role = (typeof ROLES)[number];
 export interface Caller {
   name: string;
   roles: ReadonlySet<Role>;
+  /** The namespaces or namespace/service patterns the token is limited to; undefined: all. */
+  scopes?: readonly Scope[];
 }
 
 export interface TokenEntry {
   name: string;
   token: string;
   roles: Role[];
+  /** Undefined for an unscoped token (api/scopes.ts). */
+  scopes?: Scope[];
 }
 
 /** Tokens may not contain the separators of the configuration format. */
@@ -38,9 +47,19 @@ export function anonymousTokenName(token: string): string {
   return `token-${digest(token).toString('hex').slice(0, 6)}`;
 }
 
+/** Scopes of an entry: the `;`-separated list after `@`, never empty when present. */
+function parseScopes(text: string, where: string): Scope[] {
+  const parts = text.split(';').map((s) => s.trim());
+  if (parts.some((s) => s === ''))
+    throw new Error(
+      `${where}: after "@" list scopes separated by ";" (e.g. team-a;team-b/web), none empty`,
+    );
+  return parts.map((s) => parseScope(s, where));
+}
+
 /**
- * Parses one `[name=]token:role+role` entry. `where` says where it came from, for the message
- * (which never repeats the token itself).
+ * Parses one `[name=]token:role+role[@scope;scope]` entry. `where` says where it came from, for
+ * the message (which never repeats the token itself).
  */
 export function parseTokenEntry(text: string, where: string): TokenEntry {
   const entry = text.trim();
@@ -48,7 +67,11 @@ export function parseTokenEntry(text: string, where: string): TokenEntry {
   if (colon < 0)
     throw new Error(`${where}: expected [name=]token:role+role, found no ":" before the roles`);
   const left = entry.slice(0, colon);
-  const roleText = entry.slice(colon + 1);
+  const afterColon = entry.slice(colon + 1);
+  // "@" occurs in neither tokens nor roles: everything after it is the scope list
+  const at = afterColon.indexOf('@');
+  const roleText = at >= 0 ? afterColon.slice(0, at) : afterColon;
+  const scopes = at >= 0 ? parseScopes(afterColon.slice(at + 1), where) : undefined;
   const eq = left.indexOf('=');
   const name = eq >= 0 ? left.slice(0, eq) : undefined;
   const token = eq >= 0 ? left.slice(eq + 1) : left;
@@ -69,7 +92,12 @@ export function parseTokenEntry(text: string, where: string): TokenEntry {
       `${where}: unknown role ${shown.join(', ') || '""'} (roles: ${ROLES.join(', ')})`,
     );
   }
-  return { name: name ?? anonymousTokenName(token), token, roles: [...new Set(roles as Role[])] };
+  return {
+    name: name ?? anonymousTokenName(token),
+    token,
+    roles: [...new Set(roles as Role[])],
+    ...(scopes ? { scopes } : {}),
+  };
 }
 
 /** Parses a token file: one entry per line, `#` starts a comment, blank lines are ignored. */
@@ -105,7 +133,12 @@ export class TokenStore {
       if (names.has(entry.name)) throw new Error(`two tokens are named "${entry.name}"`);
       digests.add(d.toString('hex'));
       names.add(entry.name);
-      return { digest: d, caller: { name: entry.name, roles: new Set(entry.roles) } };
+      const caller: Caller = {
+        name: entry.name,
+        roles: new Set(entry.roles),
+        ...(entry.scopes ? { scopes: entry.scopes } : {}),
+      };
+      return { digest: d, caller };
     });
   }
 

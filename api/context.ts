@@ -2,7 +2,8 @@
  * What the routes share: the resolved dependencies of one app, the Hono environment type, and the
  * views that turn Temporal's records into the API's JSON (links, status, list entries).
  */
-import type { TokenStore, AuthVariables } from './auth.js';
+import type { TokenStore, AuthVariables, Caller } from './auth.js';
+import { releaseTarget, requireScope } from './scopes.js';
 import { found } from '../client/reads.js';
 import type { ApiMetrics } from './metrics.js';
 import type { ReleaseStatusResponse, ReleaseSummary } from './schemas.js';
@@ -96,6 +97,23 @@ export function summaryView(deps: RouteDeps, execution: RawExecution): ReleaseSu
     runId: execution.runId,
     links: releaseLinks(deps, id, execution.workflowId, execution.runId),
   };
+}
+
+/**
+ * The release with this id when the caller's scopes reach it: ReleaseNotFoundError (a 404 problem)
+ * when there is none, a 403 problem naming the scopes when it lies outside them (api/scopes.ts).
+ * `what` is the attempt, for the message ("read", "approve").
+ */
+export async function locateInScope(
+  deps: RouteDeps,
+  caller: Caller,
+  id: string,
+  what: string,
+  options: { fresh?: boolean } = {},
+): Promise<LocatedRelease> {
+  const release = await locateOr404(deps, id, options);
+  requireScope(caller, releaseTarget(release.workflowId), `${what} release ${release.releaseId}`);
+  return release;
 }
 
 /** The release with this id, or ReleaseNotFoundError (a 404 problem). */

@@ -9,6 +9,7 @@
 import { HTTPException } from 'hono/http-exception';
 import type { Context } from 'hono';
 import {
+  ActionForbiddenError,
   ActionNotApplicableError,
   ReleaseConflictError,
   ReleaseEndedError,
@@ -181,6 +182,11 @@ function fromClientError(error: unknown): ProblemError | undefined {
     });
   if (error instanceof ReleaseEndedError)
     return new ProblemError(409, 'release-ended', error.message, { releaseId: error.releaseId });
+  if (error instanceof ActionForbiddenError)
+    return new ProblemError(403, 'forbidden', error.message, {
+      releaseId: error.releaseId,
+      rule: error.rule,
+    });
   if (error instanceof ActionNotApplicableError) {
     return new ProblemError(409, 'action-not-applicable', error.message, {
       releaseId: error.releaseId,

@@ -120,7 +120,7 @@ export class TemporalGateway {
    */
   async start(
     spec: ReleaseSpec,
-    options: { taskQueue: string; idChosen: boolean },
+    options: { taskQueue: string; idChosen: boolean; startedBy?: string },
   ): Promise<StartedRelease> {
     const lookup = {
       locate: (releaseId: string) => this.locate(releaseId, { fresh: true }),
@@ -158,11 +158,15 @@ export class TemporalGateway {
     return this.call(() => finalStatus(this.client, release));
   }
 
-  /** One page of releases, newest first (see `releaseListQuery` for the order). */
+  /**
+   * One page of releases, newest first (see `releaseListQuery` for the order). `scopeClause`
+   * narrows the query to a scoped token's releases (api/scopes.ts).
+   */
   async list(
     filter: ListQuery,
+    scopeClause?: string,
   ): Promise<{ executions: RawExecution[]; nextCursor: string | null }> {
-    const query = releaseListQuery(filter);
+    const query = releaseListQuery(filter, scopeClause);
     const queryTag = createHash('sha256').update(query).digest('base64url').slice(0, 12);
     const nextPageToken =
       filter.cursor === undefined ? undefined : decodeCursor(filter.cursor, queryTag);

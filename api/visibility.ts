@@ -14,6 +14,8 @@ import { RELEASE_WORKFLOW_TYPE } from '../workflows/messages.js';
  */
 export function releaseListQuery(
   filter: Pick<ListQuery, 'service' | 'namespace' | 'phase'>,
+  /** A clause built from validated scopes (api/scopes.ts scopeClause), ANDed with the rest. */
+  scopeClause?: string,
 ): string {
   const clauses = [
     `WorkflowType = "${RELEASE_WORKFLOW_TYPE}"`,
@@ -23,6 +25,7 @@ export function releaseListQuery(
   if (filter.namespace !== undefined)
     clauses.push(`CanaryNamespace = "${safeValue(filter.namespace)}"`);
   if (filter.phase !== undefined) clauses.push(`CanaryPhase = "${safeValue(filter.phase)}"`);
+  if (scopeClause !== undefined) clauses.push(scopeClause);
   return clauses.join(' AND ');
 }
 

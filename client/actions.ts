@@ -2,7 +2,8 @@
  * People acting on a running release (approve, abort, pause, resume, promote): each is the
  * workflow's update, sent with the release id so the workflow refuses an action meant for an
  * earlier release of the service. Refusals come back as typed errors: ReleaseEndedError (naming
- * the final phase) or ActionNotApplicableError (with the workflow's reason).
+ * the final phase), ActionForbiddenError (four eyes) or ActionNotApplicableError (with the
+ * workflow's reason).
  */
 import {
   ApplicationFailure,
@@ -14,6 +15,7 @@ import {
 import {
   abortUpdate,
   approveUpdate,
+  DISTINCT_APPROVER_FAILURE,
   OTHER_RELEASE_FAILURE,
   pauseUpdate,
   promoteUpdate,
@@ -22,7 +24,7 @@ import {
   type ActionKind,
   type ReleaseStatus,
 } from '../workflows/messages.js';
-import { ActionNotApplicableError, ReleaseEndedError } from './errors.js';
+import { ActionForbiddenError, ActionNotApplicableError, ReleaseEndedError } from './errors.js';
 import { finalStatus, type LocatedRelease } from './reads.js';
 
 type ActionUpdate = UpdateDefinition<ReleaseStatus, [ActionArgs]>;
@@ -72,6 +74,19 @@ export async function actOnRelease(
       error.cause.type === OTHER_RELEASE_FAILURE
     ) {
       throw await endedError(client, release, kind);
+    }
+    if (
+      error instanceof WorkflowUpdateFailedError &&
+      error.cause instanceof ApplicationFailure &&
+      error.cause.type === DISTINCT_APPROVER_FAILURE
+    ) {
+      const reason = error.cause.message;
+      throw new ActionForbiddenError(
+        release.releaseId,
+        kind,
+        'policies.approval.distinctApprover',
+        reason,
+      );
     }
     if (error instanceof WorkflowUpdateFailedError) {
       throw new ActionNotApplicableError(

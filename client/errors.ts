@@ -83,3 +83,18 @@ export class ActionNotApplicableError extends ReleaseClientError {
     super(releaseId, `cannot ${action} release ${releaseId}: ${reason}`);
   }
 }
+
+/**
+ * The release refused the action by one of its rules about people (four eyes: the starter may not
+ * approve); `rule` names the spec field that set it.
+ */
+export class ActionForbiddenError extends ReleaseClientError {
+  constructor(
+    releaseId: string,
+    readonly action: string,
+    readonly rule: string,
+    readonly reason: string,
+  ) {
+    super(releaseId, `cannot ${action} release ${releaseId}: ${reason}`);
+  }
+}

@@ -50,6 +50,11 @@ export interface StartOptions {
   idChosen?: boolean;
   /** Default: straight from Temporal (client/reads.ts). */
   lookup?: ReleaseLookup;
+  /**
+   * Who starts the release (the API token's name): the workflow refuses their approval when the
+   * spec sets policies.approval.distinctApprover.
+   */
+  startedBy?: string;
 }
 
 /** Temporal's reads, as the start rules need them. */
@@ -89,6 +94,7 @@ export async function startRelease(
   const input: ReleaseWorkflowInput = {
     spec,
     ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+    ...(options.startedBy !== undefined ? { startedBy: options.startedBy } : {}),
   };
   try {
     const handle = await client.workflow.start<typeof canaryRelease>(RELEASE_WORKFLOW_TYPE, {

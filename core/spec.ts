@@ -93,8 +93,10 @@ const policiesSchema = z.strictObject({
     .strictObject({
       timeout: durationString.default('1h'),
       onTimeout: z.enum(['rollback', 'proceed']).default('rollback'),
+      /** Four eyes: the token that started the release may not approve its gates. */
+      distinctApprover: z.boolean().default(false),
     })
-    .default({ timeout: '1h', onTimeout: 'rollback' }),
+    .default({ timeout: '1h', onTimeout: 'rollback', distinctApprover: false }),
   promotion: z
     .strictObject({
       requireApproval: z.boolean().default(false),

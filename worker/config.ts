@@ -45,6 +45,8 @@ export const engineEnvSchema = z.object({
   /** API tokens: `name=token:role+role,…`, or a file of such lines. */
   CANARY_API_TOKENS: z.string().min(1).optional(),
   CANARY_API_TOKENS_FILE: z.string().min(1).optional(),
+  /** Namespaces the worker may release in: comma list, `*` globs (unset: all; activities/preflight.ts). */
+  CANARY_ALLOWED_NAMESPACES: z.string().min(1).optional(),
   /** Prometheus for releases whose spec names no `analysis.metrics.address` (like Flagger's -metrics-server). */
   CANARY_PROMETHEUS_URL: z.string().url().default(FALLBACK_PROMETHEUS_ADDRESS),
   /** The sandbox router's control API for sandbox releases whose spec names no `router.url`. */

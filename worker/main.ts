@@ -6,6 +6,7 @@
  */
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { parsePatternList } from '../core/globs.js';
 import { loadEngineEnv, type EngineEnv } from './config.js';
 import { startHealthServer } from './health.js';
 import { createReleaseWorker } from './index.js';
@@ -59,7 +60,10 @@ const worker = await createReleaseWorker({
   connection,
   namespace: env.TEMPORAL_NAMESPACE,
   taskQueue: env.CANARY_TASK_QUEUE,
-  providers: createProviders(providerOptionsFromEnv(env)),
+  providers: {
+    ...createProviders(providerOptionsFromEnv(env)),
+    allowedNamespaces: parsePatternList(env.CANARY_ALLOWED_NAMESPACES),
+  },
   metrics,
 });
 // started before run() so a slow first poll is visible as "not ready" rather than as no answer

@@ -11,6 +11,7 @@ import {
 import type { ReleaseActivities } from '../activities/contract.js';
 import { explainFailure, failureDetails } from '../core/errors.js';
 import type { ReleasePlan } from '../core/plan.js';
+import { PREFLIGHT_REFUSALS } from '../core/preflight.js';
 
 /**
  * Activity proxies for one release. Writes (weights, scaling, promotion) wait for a cancelled
@@ -85,5 +86,14 @@ export function isNonRetryable(error: unknown): boolean {
     error instanceof ActivityFailure &&
     error.cause instanceof ApplicationFailure &&
     error.cause.nonRetryable === true
+  );
+}
+
+/** Whether the activity was refused by the pre-flight (core/preflight.ts): nothing was changed. */
+export function isPreflightRefusal(error: unknown): boolean {
+  return (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    PREFLIGHT_REFUSALS.includes(error.cause.type ?? '')
   );
 }

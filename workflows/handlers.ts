@@ -10,6 +10,7 @@ import {
   abortUpdate,
   approveSignal,
   approveUpdate,
+  DISTINCT_APPROVER_FAILURE,
   OTHER_RELEASE_FAILURE,
   pauseSignal,
   pauseUpdate,
@@ -102,6 +103,26 @@ export function applicabilityProblem(kind: ActionKind, state: ReleaseState): str
   }
 }
 
+/** What the handlers know of the release's start, for rules about people. */
+export interface ApprovalRules {
+  /** The identity that started the release; undefined when unknown (an older release). */
+  startedBy: string | undefined;
+  /** policies.approval.distinctApprover: the starter may not approve. */
+  distinctApprover: boolean;
+}
+
+/** Why a person may not take this action on this release (four eyes), or null. */
+export function policyProblem(
+  kind: ActionKind,
+  args: ActionArgs,
+  rules: ApprovalRules,
+): string | null {
+  if (kind !== 'approve' || !rules.distinctApprover || rules.startedBy === undefined) return null;
+  return args.actor === rules.startedBy
+    ? `policies.approval.distinctApprover: ${args.actor} started this release and may not approve it; another person must`
+    : null;
+}
+
 /** Where in the release an action landed, for the record. */
 function context(state: ReleaseState): string {
   const { pendingGate, step, phase } = state.status;
@@ -157,12 +178,16 @@ const MESSAGES = [
   ['promote', promoteSignal, promoteUpdate],
 ] as const;
 
-export function installHandlers(state: ReleaseState): void {
+export function installHandlers(
+  state: ReleaseState,
+  rules: ApprovalRules = { startedBy: undefined, distinctApprover: false },
+): void {
   for (const [kind, signal, update] of MESSAGES) {
     setHandler(signal, (args: unknown) => {
       const problem =
         payloadProblem(kind, args) ??
         addresseeProblem(kind, args as ActionArgs, state) ??
+        policyProblem(kind, args as ActionArgs, rules) ??
         applicabilityProblem(kind, state);
       if (problem) {
         state.note({ type: 'error', message: `ignored ${kind} signal: ${problem}` });
@@ -185,6 +210,13 @@ export function installHandlers(state: ReleaseState): void {
             throw ApplicationFailure.create({
               message: addressee,
               type: OTHER_RELEASE_FAILURE,
+              nonRetryable: true,
+            });
+          const policy = policyProblem(kind, args as ActionArgs, rules);
+          if (policy)
+            throw ApplicationFailure.create({
+              message: policy,
+              type: DISTINCT_APPROVER_FAILURE,
               nonRetryable: true,
             });
           const problem = applicabilityProblem(kind, state);

@@ -48,6 +48,9 @@ export const RELEASE_FAILED_FAILURE = 'ReleaseFailed';
 /** The failure type of an update rejected because it names another release than the one running. */
 export const OTHER_RELEASE_FAILURE = 'OtherRelease';
 
+/** The failure type of an approval refused by four eyes (policies.approval.distinctApprover). */
+export const DISTINCT_APPROVER_FAILURE = 'DistinctApproverRequired';
+
 export const ACTION_KINDS = ['approve', 'abort', 'pause', 'resume', 'promote'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 

@@ -13,6 +13,7 @@ import {
   continueAsNew,
   allHandlersFinished,
   isCancellation,
+  patched,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AnalyseResult } from '../activities/contract.js';
@@ -24,6 +25,7 @@ import {
   explainActivityFailure,
   failureMessage,
   isNonRetryable,
+  isPreflightRefusal,
 } from './activity-proxies.js';
 import { promote, rollback } from './ending.js';
 import { installHandlers } from './handlers.js';
@@ -39,20 +41,34 @@ import {
   type RunContext,
 } from './waits.js';
 
+/**
+ * Since this patch, a release the pre-flight refused (namespace off the allow-list, objects that do
+ * not opt in) fails without a rollback: nothing was changed, and the objects may not be touched.
+ */
+export const PREFLIGHT_PATCH = 'preflight-refusal-without-rollback';
+
 export interface ReleaseWorkflowInput {
   spec: ReleaseSpec;
   /** State from the previous run, when the release continued as new. */
   carried?: CarriedState;
   /** Continue as new once history has this many events (default 2,000; tests use less). */
   historyLimit?: number;
+  /**
+   * The identity (API token name) that started the release, for the four-eyes rule
+   * (policies.approval.distinctApprover). Absent in releases started before it existed.
+   */
+  startedBy?: string;
 }
 
 export async function canaryRelease(input: ReleaseWorkflowInput): Promise<ReleaseStatus> {
   const { spec } = input;
   const plan = planRelease(spec);
   const state = new ReleaseState(spec, plan, input.carried);
-  installHandlers(state);
-  const run = new ReleaseRun(spec, plan, state, input.historyLimit ?? 2000);
+  installHandlers(state, {
+    startedBy: input.startedBy,
+    distinctApprover: spec.policies.approval.distinctApprover === true,
+  });
+  const run = new ReleaseRun(spec, plan, state, input.historyLimit ?? 2000, input.startedBy);
 
   try {
     if (!input.carried) {
@@ -80,6 +96,8 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
         rollback(run, 'the release workflow was cancelled'),
       );
       throw error;
+    } else if (isPreflightRefusal(error) && patched(PREFLIGHT_PATCH)) {
+      state.finish('Failed', `refused before any change: ${failureMessage(error)}`);
     } else {
       await CancellationScope.nonCancellable(() =>
         rollback(run, `error: ${explainActivityFailure(error)}`),
@@ -105,6 +123,7 @@ class ReleaseRun implements RunContext {
     readonly plan: ReleasePlan,
     readonly state: ReleaseState,
     private readonly historyLimit: number,
+    private readonly startedBy: string | undefined,
   ) {
     this.acts = activitiesFor(plan);
   }
@@ -121,6 +140,7 @@ class ReleaseRun implements RunContext {
       spec: this.spec,
       carried: this.state.carry(),
       historyLimit: this.historyLimit,
+      ...(this.startedBy !== undefined ? { startedBy: this.startedBy } : {}),
     });
   }
 

@@ -20,6 +20,7 @@ import {
   type ObjectRef,
   type ObjectStore,
 } from '../kube/objects.js';
+import { objectsNotOptedIn, type OptInProblem } from '../kube/opt-in.js';
 import { ObjectNotFoundError, RouterConfigError } from './errors.js';
 import {
   annotations,
@@ -62,6 +63,11 @@ export class NginxRouter implements TrafficRouter {
       spec.canaryIngress ?? `${spec.ingress}-canary`,
     );
     this.target = describeRef(this.canaryRef);
+  }
+
+  /** The stable Ingress the canary mirrors, and a canary Ingress that already exists. */
+  objectsNotOptedIn(service: string): Promise<OptInProblem[]> {
+    return objectsNotOptedIn(this.store, [this.stableRef, this.canaryRef], service);
   }
 
   async initialize(cohorts: Cohort[]): Promise<void> {

@@ -11,6 +11,7 @@
 import type { Cohort } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
 import { describeRef, type KubeObject, type ObjectRef, type ObjectStore } from '../kube/objects.js';
+import { objectsNotOptedIn, type OptInProblem } from '../kube/opt-in.js';
 import { assertValidWeights, updateAndReadBack, verifyWeights } from './shared.js';
 import type { TrafficRouter } from './types.js';
 
@@ -58,6 +59,11 @@ export abstract class SingleObjectRouter implements TrafficRouter {
 
   async finalize(): Promise<Weights> {
     return this.write({ weights: ALL_ON_STABLE, cohorts: [] });
+  }
+
+  /** The one object this router writes, unless it opts in (activities/kube/opt-in.ts). */
+  objectsNotOptedIn(service: string): Promise<OptInProblem[]> {
+    return objectsNotOptedIn(this.store, [this.ref], service);
   }
 
   /**

@@ -24,6 +24,7 @@ import {
   type ObjectRef,
   type ObjectStore,
 } from '../kube/objects.js';
+import { objectsNotOptedIn, type OptInProblem } from '../kube/opt-in.js';
 import { ObjectNotFoundError, RouteVerificationError, RouterConfigError } from './errors.js';
 import {
   assertManagedByEngine,
@@ -74,6 +75,11 @@ export class TraefikRouter implements TrafficRouter {
       `${spec.ingressRoute}${COHORT_SUFFIX}`,
     );
     this.target = describeRef(this.serviceRef);
+  }
+
+  /** The weighted TraefikService, and a cohort IngressRoute that already exists. */
+  objectsNotOptedIn(service: string): Promise<OptInProblem[]> {
+    return objectsNotOptedIn(this.store, [this.serviceRef, this.cohortRef], service);
   }
 
   async initialize(cohorts: Cohort[]): Promise<void> {

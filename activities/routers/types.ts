@@ -6,6 +6,7 @@
  */
 import type { Cohort } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
+import type { OptInProblem } from '../../core/preflight.js';
 
 export interface TrafficRouter {
   /** The object managed, for messages: "default/VirtualService/reviews". */
@@ -28,4 +29,10 @@ export interface TrafficRouter {
    * deleted, verified by reading back. Idempotent; used after both promotion and rollback.
    */
   finalize(): Promise<Weights>;
+  /**
+   * The existing objects this router would change that do not opt in to `service`
+   * (activities/kube/opt-in.ts), checked before a release's first change. Absent for routers
+   * outside Kubernetes (the sandbox's), which have no such objects.
+   */
+  objectsNotOptedIn?(service: string): Promise<OptInProblem[]>;
 }

@@ -28,6 +28,7 @@ import {
   type ObjectApi,
   type ObjectRef,
 } from '../kube/objects.js';
+import { objectsNotOptedIn, type OptInProblem } from '../kube/opt-in.js';
 import { PromotionError, WorkloadError } from './errors.js';
 import type { ProgressReporter, WorkloadManager } from './types.js';
 
@@ -88,6 +89,16 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     this.pollMs = options.pollMs ?? 1000;
     this.store = new ObjectStore(deploymentApi(apps));
     this.readyTimeoutMs = readyTimeoutMs(spec);
+  }
+
+  /** The stable and the canary Deployment, unless they opt in (activities/kube/opt-in.ts). */
+  objectsNotOptedIn(service: string): Promise<OptInProblem[]> {
+    const { stableDeployment, canaryDeployment } = this.spec;
+    return objectsNotOptedIn(
+      this.store,
+      [stableDeployment, canaryDeployment].map((n) => this.ref(n)),
+      service,
+    );
   }
 
   async prepareCanary(progress: ProgressReporter): Promise<void> {

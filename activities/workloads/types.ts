@@ -2,6 +2,8 @@
  * WorkloadManager: the Deployments (or sandbox versions) behind the two arms of a release.
  */
 
+import type { OptInProblem } from '../../core/preflight.js';
+
 /** Called with progress while a long operation (waiting for a rollout) runs; activities heartbeat it. */
 export type ProgressReporter = (details: Record<string, unknown>) => void;
 
@@ -24,4 +26,9 @@ export interface WorkloadManager {
   snapshotStable(): Promise<unknown>;
   /** Puts the stable workload back as a snapshot recorded it, and waits until it is ready. */
   restoreStable(snapshot: unknown, progress: ProgressReporter): Promise<void>;
+  /**
+   * The existing workloads this manager would change that do not opt in to `service`
+   * (activities/kube/opt-in.ts), checked before a release's first change. Absent outside Kubernetes.
+   */
+  objectsNotOptedIn?(service: string): Promise<OptInProblem[]>;
 }

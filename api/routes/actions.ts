@@ -8,7 +8,7 @@ import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { actOnRelease, type ActionPayload } from '../../client/actions.js';
 import type { ActionKind, ReleaseStatus } from '../../workflows/messages.js';
 import { requireRole } from '../auth.js';
-import { locateOr404, statusView, type AppEnv, type RouteDeps } from '../context.js';
+import { locateInScope, statusView, type AppEnv, type RouteDeps } from '../context.js';
 import { limitBody, parseJsonBody } from '../middleware.js';
 import {
   abortBody,
@@ -74,10 +74,13 @@ export function actionRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
         },
       }),
       async (c) => {
-        const release = await locateOr404(deps, c.req.valid('param').id, { fresh: true });
+        const caller = c.get('caller');
+        const release = await locateInScope(deps, caller, c.req.valid('param').id, kind, {
+          fresh: true,
+        });
         const { comment } = c.req.valid('json');
         const status = await act(release, kind, {
-          actor: c.get('caller').name,
+          actor: caller.name,
           ...(comment !== undefined ? { comment } : {}),
         });
         deps.metrics.observeStatus(status);
@@ -113,9 +116,12 @@ export function actionRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
       },
     }),
     async (c) => {
-      const release = await locateOr404(deps, c.req.valid('param').id, { fresh: true });
+      const caller = c.get('caller');
+      const release = await locateInScope(deps, caller, c.req.valid('param').id, 'abort', {
+        fresh: true,
+      });
       const { reason } = c.req.valid('json');
-      const status = await act(release, 'abort', { actor: c.get('caller').name, reason });
+      const status = await act(release, 'abort', { actor: caller.name, reason });
       deps.metrics.observeStatus(status);
       return c.json(statusView(deps, release, status), 200);
     },

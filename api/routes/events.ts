@@ -6,7 +6,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { requireRole } from '../auth.js';
-import { locateOr404, type AppEnv, type RouteDeps } from '../context.js';
+import { locateInScope, type AppEnv, type RouteDeps } from '../context.js';
 import { parseCursor, runEventStream, type StreamSource } from '../events.js';
 import { eventStreamContent, releaseEventSchema } from '../event-schemas.js';
 import { problemResponses, releaseIdParams } from '../schemas.js';
@@ -56,7 +56,7 @@ export function eventRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
       },
     }),
     async (c) => {
-      const release = await locateOr404(deps, c.req.valid('param').id);
+      const release = await locateInScope(deps, c.get('caller'), c.req.valid('param').id, 'follow');
       const start = parseCursor(c.req.valid('header')['last-event-id']);
       const { gateway, metrics } = deps;
       const source: StreamSource = {

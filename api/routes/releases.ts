@@ -8,7 +8,7 @@ import type { Context } from 'hono';
 import { releaseSpecSchema, validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
 import { requireRole } from '../auth.js';
 import {
-  locateOr404,
+  locateInScope,
   releaseLinks,
   statusView,
   summaryView,
@@ -26,6 +26,7 @@ import {
   releaseListSchema,
   releaseStatusSchema,
 } from '../schemas.js';
+import { mayTouchWorkflow, requireScope, scopeClause } from '../scopes.js';
 import { actionRoutes } from './actions.js';
 import { eventRoutes } from './events.js';
 
@@ -106,8 +107,14 @@ export function releasesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
       // the raw body, not the route validator's output: validateReleaseSpec alone judges a spec
       const body: unknown = await c.req.json();
       const spec = validSpec(body);
+      const caller = c.get('caller');
+      requireScope(caller, spec, `start a release of ${spec.namespace}/${spec.service}`);
       const idChosen = (body as { releaseId?: unknown }).releaseId !== undefined;
-      const started = await gateway.start(spec, { taskQueue: deps.taskQueue, idChosen });
+      const started = await gateway.start(spec, {
+        taskQueue: deps.taskQueue,
+        idChosen,
+        startedBy: caller.name,
+      });
       if (started.created) metrics.releaseStarted(spec.service);
       const links = releaseLinks(deps, started.releaseId, started.workflowId, started.runId);
       c.header('location', links.self);
@@ -131,7 +138,7 @@ export function releasesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
       operationId: 'listReleases',
       summary: 'List releases',
       description:
-        'Running releases first (newest started first), then finished ones (most recently finished first). Paginated: pass nextCursor as cursor.',
+        'Running releases first (newest started first), then finished ones (most recently finished first). Paginated: pass nextCursor as cursor. A scoped token sees only releases within its scopes; a page may then hold fewer than pageSize releases, so follow nextCursor until it is null.',
       security: [{ bearerAuth: [] }],
       middleware: [requireRole(tokens, 'viewer')] as const,
       request: { query: listQuery },
@@ -141,11 +148,14 @@ export function releasesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
       },
     }),
     async (c) => {
-      const page = await gateway.list(c.req.valid('query'));
-      return c.json(
-        { releases: page.executions.map((e) => summaryView(deps, e)), nextCursor: page.nextCursor },
-        200,
-      );
+      // a scoped token's list: narrowed in the query where the scopes can be said there, and
+      // always filtered after reading (a page may then hold fewer releases; nextCursor stays honest)
+      const { scopes } = c.get('caller');
+      const page = await gateway.list(c.req.valid('query'), scopeClause(scopes));
+      const releases = page.executions
+        .filter((e) => mayTouchWorkflow(scopes, e.workflowId))
+        .map((e) => summaryView(deps, e));
+      return c.json({ releases, nextCursor: page.nextCursor }, 200);
     },
   );
 
@@ -167,7 +177,7 @@ export function releasesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
       },
     }),
     async (c) => {
-      const release = await locateOr404(deps, c.req.valid('param').id);
+      const release = await locateInScope(deps, c.get('caller'), c.req.valid('param').id, 'read');
       const status = await gateway.status(release);
       metrics.observeStatus(status);
       return c.json(statusView(deps, release, status), 200);

@@ -1,0 +1,61 @@
+/**
+ * Which Kubernetes objects the engine may change: those that opt in — a label or annotation
+ * `canary-engine.io/service: <service>` naming the release's service — and those it created itself
+ * (the managed-by label the routers put on their objects). The one rule for the pre-flight of every
+ * router and workload manager, so that a deployer cannot name another team's Deployment or route
+ * in a spec and have the engine scale or rewrite it.
+ */
+import {
+  describeRef,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  type KubeObject,
+  type ObjectRef,
+  type ObjectStore,
+} from './objects.js';
+import type { OptInProblem } from '../../core/preflight.js';
+
+export type { OptInProblem } from '../../core/preflight.js';
+
+/** The label (or annotation) by which an object opts in to releases of one service. */
+export const SERVICE_OPT_IN_KEY = 'canary-engine.io/service';
+
+/** True when the engine may change `object` in a release of `service`. */
+export function optsIn(object: KubeObject, service: string): boolean {
+  const { labels, annotations } = object.metadata;
+  return (
+    labels?.[SERVICE_OPT_IN_KEY] === service ||
+    annotations?.[SERVICE_OPT_IN_KEY] === service ||
+    labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE
+  );
+}
+
+/** What is wrong with one object, for the pre-flight's list. */
+function refusal(object: KubeObject, ref: ObjectRef, service: string): OptInProblem {
+  const found =
+    object.metadata.labels?.[SERVICE_OPT_IN_KEY] ??
+    object.metadata.annotations?.[SERVICE_OPT_IN_KEY];
+  const why =
+    found === undefined
+      ? `has no ${SERVICE_OPT_IN_KEY} label or annotation`
+      : `opts in to service "${found}", not "${service}"`;
+  return { object: describeRef(ref), reason: why };
+}
+
+/**
+ * The objects among `refs` that exist and do not opt in to `service`, each named with the reason;
+ * empty when all may be changed. Objects that do not exist are left to the caller's own checks
+ * (a missing Deployment is a not-found error; a canary object is created by the engine).
+ */
+export async function objectsNotOptedIn(
+  store: ObjectStore,
+  refs: readonly ObjectRef[],
+  service: string,
+): Promise<OptInProblem[]> {
+  const problems: OptInProblem[] = [];
+  for (const ref of refs) {
+    const object = await store.find(ref);
+    if (object && !optsIn(object, service)) problems.push(refusal(object, ref, service));
+  }
+  return problems;
+}
