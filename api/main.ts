@@ -4,6 +4,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadEngineEnv } from '../worker/config.js';
+import { capabilitiesFromEnv } from '../worker/engine-config.js';
 import { loadTokenStore } from './auth.js';
 import { startApiServer } from './server.js';
 
@@ -20,6 +21,7 @@ const server = await startApiServer({
   host: env.HOST,
   client,
   tokens: tokens.store,
+  capabilities: capabilitiesFromEnv(env),
   taskQueue: env.CANARY_TASK_QUEUE,
   temporalUiUrl: env.TEMPORAL_UI_URL,
 });
