@@ -4,6 +4,7 @@
  * endpoint's address and credentials come from the operator, never from the spec.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import {
 import { foreignMessage, statusLine } from '../../core/foreign-text.js';
 import { metricsSpecSchema } from '../../core/metrics/config.js';
 import { validateReleaseSpec } from '../../core/spec.js';
+import { ControlClient } from '../../sandbox/control-client.js';
 import {
   capabilitiesFromEnv,
   loadEngineConfig,
@@ -212,6 +214,26 @@ describe('a release’s metrics endpoint', () => {
 });
 
 describe('text from foreign servers', () => {
+  it('never puts an answer body into a sandbox control error, only its status line', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/html' }).end('<html>SECRET-BODY-42</html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const error = await new ControlClient(`http://127.0.0.1:${port}`).state().then(
+        () => new Error('expected a failure'),
+        (e: unknown) => e as Error,
+      );
+      expect(error.message).toContain('HTTP 500 Internal Server Error');
+      expect(error.message).not.toContain('SECRET-BODY-42');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('is one printable line, capped, and a status line carries only a plain reason phrase', () => {
     expect(foreignMessage('a\nb\u0007c\u2028d', 300)).toBe('a b c d');
     expect(foreignMessage('x'.repeat(10), 4)).toBe('xxxx…');
