@@ -6,6 +6,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
 import pino from 'pino';
+import { CLUSTER_CAPABILITIES, type EngineCapabilities } from '../core/capabilities.js';
 import { TASK_QUEUE } from '../workflows/messages.js';
 import type { TokenStore } from './auth.js';
 import type { ApiLogger, AppEnv, RouteDeps } from './context.js';
@@ -23,6 +24,11 @@ export interface AppDeps {
   /** A connected (or lazily connecting) Temporal client. */
   client: Client;
   tokens: TokenStore;
+  /**
+   * What the engine behind this API accepts, from the same operator config as its workers
+   * (worker/engine-config.ts). Default: not the sandbox, only the "default" metrics source.
+   */
+  capabilities?: EngineCapabilities;
   /** Task queue of the release workers (default `canary-releases`). */
   taskQueue?: string;
   /** Base URL of the Temporal UI for links (default $TEMPORAL_UI_URL, else http://localhost:8233). */
@@ -57,6 +63,7 @@ function resolveDeps(deps: AppDeps): RouteDeps {
     }),
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     tokens: deps.tokens,
+    capabilities: deps.capabilities ?? CLUSTER_CAPABILITIES,
     temporalUiUrl: (
       deps.temporalUiUrl ??
       process.env.TEMPORAL_UI_URL ??

@@ -2,6 +2,7 @@
  * What the routes share: the resolved dependencies of one app, the Hono environment type, and the
  * views that turn Temporal's records into the API's JSON (links, status, list entries).
  */
+import type { EngineCapabilities } from '../core/capabilities.js';
 import type { TokenStore, AuthVariables, Caller } from './auth.js';
 import { releaseTarget, requireScope } from './scopes.js';
 import { found } from '../client/reads.js';
@@ -20,6 +21,8 @@ export interface RouteDeps {
   gateway: TemporalGateway;
   taskQueue: string;
   tokens: TokenStore;
+  /** What this engine accepts (sandbox mode, metrics sources); specs are checked against it. */
+  capabilities: EngineCapabilities;
   /** Base URL of the Temporal UI, without a trailing slash. */
   temporalUiUrl: string;
   metrics: ApiMetrics;

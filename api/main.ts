@@ -5,6 +5,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadEngineEnv, type EngineEnv } from '../worker/config.js';
+import { capabilitiesFromEnv } from '../worker/engine-config.js';
 import {
   describeTemporalConnection,
   temporalConnectionOptions,
@@ -34,6 +35,7 @@ const server = await startApiServer({
   host: env.HOST,
   client,
   tokens: tokens.store,
+  capabilities: capabilitiesFromEnv(env),
   taskQueue: env.CANARY_TASK_QUEUE,
   temporalUiUrl: env.TEMPORAL_UI_URL,
 });

@@ -28,6 +28,7 @@ import { startApiServer } from '../api/server.js';
 import { actOnRelease } from '../client/actions.js';
 import { locatedRelease, releaseStatus } from '../client/reads.js';
 import { startRelease } from '../client/releases.js';
+import { CLUSTER_CAPABILITIES } from '../core/capabilities.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../core/spec.js';
 import { ensureTemporalCli } from '../scripts/temporal-cli.mjs';
 import { freePort } from '../scripts/lib/proc.mjs';
@@ -51,6 +52,9 @@ const TOKEN = 'bench-token-0123456789abcdef';
 const quiet = { info: () => undefined, error: () => undefined };
 const noop = () => undefined;
 
+/** The bench's specs use the sandbox router (its activities are fakes), as the local stack would. */
+const BENCH_CAPABILITIES = { ...CLUSTER_CAPABILITIES, sandbox: true };
+
 let serviceCounter = 0;
 function benchSpec(): ReleaseSpec {
   serviceCounter += 1;
@@ -59,10 +63,10 @@ function benchSpec(): ReleaseSpec {
       service: `bench-${process.pid}-${serviceCounter}`,
       stableVersion: 'v1',
       canaryVersion: 'v2',
-      router: { type: 'sandbox', url: 'http://127.0.0.1:1' },
+      router: { type: 'sandbox' },
       schedule: { steps: [{ weight: 10, observe: '1h' }] },
     },
-    () => `bench-${process.pid}-${serviceCounter}-r`,
+    { newReleaseId: () => `bench-${process.pid}-${serviceCounter}-r` },
   );
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result.spec;
@@ -120,6 +124,7 @@ async function main(): Promise<void> {
       client,
       taskQueue,
       tokens,
+      capabilities: BENCH_CAPABILITIES,
       metrics: new ApiMetrics(),
       logger: quiet,
     });
@@ -130,6 +135,7 @@ async function main(): Promise<void> {
       client,
       taskQueue,
       tokens,
+      capabilities: BENCH_CAPABILITIES,
       metrics: new ApiMetrics(),
       logger: quiet,
       statusCacheMs: 0,

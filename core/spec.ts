@@ -4,6 +4,11 @@
  * two versions. Pure and workflow-safe (the workflow receives an already validated spec).
  */
 import { z } from 'zod';
+import {
+  capabilityProblems,
+  type CapabilityChoice,
+  type EngineCapabilities,
+} from './capabilities.js';
 import { durationMs } from './duration.js';
 import { judgeConfigSchema } from './judge/config.js';
 import { dnsLabel, durationString } from './fields.js';
@@ -198,16 +203,62 @@ function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
 }
 
 /**
- * The only release spec validator: the API's POST /v1/releases and `canary spec` both call it, so
- * they report the same problems. Validates a submitted spec and fills in defaults. `newReleaseId`
- * supplies an id when the spec has none (the API passes a random one; validation stays deterministic).
+ * Fields a spec could once set and no longer may, since they let a spec choose where the worker
+ * sends requests or which secret it sends: an unknown-field problem at these paths says why.
  */
-export function validateReleaseSpec(input: unknown, newReleaseId?: () => string): SpecValidation {
+const RETIRED_FIELDS: Readonly<Record<string, string>> = {
+  'router.url':
+    "is not a known field: a spec cannot name the sandbox router's address (it is the local stack's own, CANARY_SANDBOX_URL)",
+  'analysis.metrics.auth':
+    'is not a known field: credentials belong to a metrics source the operator configures; name it in analysis.metrics.source',
+};
+
+function explainRetired(problems: SpecProblem[]): SpecProblem[] {
+  return problems.map((p) => {
+    const why = p.message === 'is not a known field' ? RETIRED_FIELDS[p.path] : undefined;
+    return why ? { path: p.path, message: why } : p;
+  });
+}
+
+/** Only the provider types of an input that did not parse (its metrics are judged once it does). */
+function typesOnly(input: unknown): CapabilityChoice {
+  const typeOf = (family: string): { type: string } | undefined => {
+    const value = (input as Record<string, unknown> | null)?.[family];
+    const type = (value as Record<string, unknown> | null)?.type;
+    return typeof type === 'string' ? { type } : undefined;
+  };
+  const router = typeOf('router');
+  const workloads = typeOf('workloads');
+  return { ...(router ? { router } : {}), ...(workloads ? { workloads } : {}) };
+}
+
+export interface ValidateOptions {
+  /**
+   * What the engine that will run the release accepts (sandbox mode, metrics sources, ad-hoc
+   * metrics addresses). Without it — `canary spec` offline — those checks are skipped.
+   */
+  capabilities?: EngineCapabilities;
+  /** Supplies an id when the spec has none (the API passes a random one; validation stays deterministic). */
+  newReleaseId?: () => string;
+}
+
+/**
+ * The only release spec validator: the API's POST /v1/releases and `canary spec` both call it, so
+ * they report the same problems (the API also passes its engine's capabilities). Validates a
+ * submitted spec and fills in defaults.
+ */
+export function validateReleaseSpec(input: unknown, options: ValidateOptions = {}): SpecValidation {
+  const { capabilities, newReleaseId } = options;
   const parsed = releaseSpecSchema.safeParse(input);
   if (!parsed.success) {
-    return { ok: false, problems: problemsFromZod(parsed.error) };
+    // a spec this engine could not run anyway says so too, e.g. a sandbox router with a url
+    const refused = capabilities ? capabilityProblems(typesOnly(input), capabilities) : [];
+    return { ok: false, problems: [...refused, ...explainRetired(problemsFromZod(parsed.error))] };
   }
-  const problems = crossFieldProblems(parsed.data);
+  const problems = [
+    ...(capabilities ? capabilityProblems(parsed.data, capabilities) : []),
+    ...crossFieldProblems(parsed.data),
+  ];
   if (problems.length > 0) return { ok: false, problems };
   const data = parsed.data;
   let workloads =

@@ -2,10 +2,12 @@
  * A client of the sandbox router's control API (plain fetch), shared by SandboxRouter and
  * SandboxWorkloads. Writes are optimistic like a Kubernetes update: read the state, send the
  * change with `ifGeneration`, and start over when another writer got in between (409
- * `generation-conflict`), a bounded number of times.
+ * `generation-conflict`), a bounded number of times. An answer that is not the control API's is
+ * reported by its status line only, never its body (core/foreign-text.ts).
  */
 import { z } from 'zod';
 import { ConflictRetriesExhaustedError } from '../activities/routers/errors.js';
+import { foreignMessage, statusLine } from '../core/foreign-text.js';
 import { cohortSchema } from '../core/routing/config.js';
 import { SandboxRequestError, SandboxUnreachableError } from './errors.js';
 import type { RouterState } from './router-state.js';
@@ -111,7 +113,7 @@ export class ControlClient {
         verb,
         response.status,
         'unexpected-response',
-        `the answer is not JSON, so this is not the sandbox router: ${text.slice(0, 200)}`,
+        `the answer (${statusLine(response.status, response.statusText)}) is not JSON, so this is not the sandbox router`,
       );
     }
     if (!response.ok) {
@@ -121,15 +123,15 @@ export class ControlClient {
           this.target,
           verb,
           response.status,
-          refusal.data.error,
-          refusal.data.message,
+          foreignMessage(refusal.data.error, 64),
+          foreignMessage(refusal.data.message),
         );
       throw new SandboxRequestError(
         this.target,
         verb,
         response.status,
         'unexpected-response',
-        text.slice(0, 200),
+        `the answer (${statusLine(response.status, response.statusText)}) is not the control API's`,
       );
     }
     const state = stateSchema.safeParse(json);
@@ -139,7 +141,7 @@ export class ControlClient {
         verb,
         response.status,
         'unexpected-response',
-        `the answer is not the sandbox router's state: ${text.slice(0, 200)}`,
+        `the answer (${statusLine(response.status, response.statusText)}) is not the sandbox router's state`,
       );
     }
     return state.data;

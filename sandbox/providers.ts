@@ -1,19 +1,21 @@
 /**
  * The sandbox's providers for the worker, through the engine's one seam for them
  * (activities/providers.ts SandboxProviders): the router and the workload manager of a release
- * whose router is `{ type: 'sandbox', url }`. Both talk to the control API at that URL.
+ * whose router is `{ type: 'sandbox' }`. Both talk to the control API at the local stack's own
+ * address (CANARY_SANDBOX_URL): a spec cannot name one. A worker gets these only in sandbox mode
+ * (worker/providers.ts).
  */
-import type { SandboxProviders, SandboxRouterSpec } from '../activities/providers.js';
+import type { SandboxProviders } from '../activities/providers.js';
 import { RouterConfigError } from '../activities/routers/errors.js';
 import type { ControlClientOptions } from './control-client.js';
 import { SandboxRouter } from './sandbox-router.js';
 import { SandboxWorkloads } from './sandbox-workloads.js';
 
-/** The control API when neither the spec nor the worker names one. */
+/** The control API when the worker names none. */
 export const FALLBACK_SANDBOX_URL = 'http://127.0.0.1:8089';
 
 export type SandboxProviderOptions = ControlClientOptions & {
-  /** The control API for specs whose router names no `url`. */
+  /** The local stack's control API (CANARY_SANDBOX_URL). */
   defaultUrl?: string;
 };
 
@@ -23,10 +25,9 @@ export type SandboxProviderOptions = ControlClientOptions & {
  * is not the sandbox's, since its versions are switched through that router.
  */
 export function sandboxProviders(options: SandboxProviderOptions = {}): SandboxProviders {
-  const url = (router: SandboxRouterSpec) =>
-    router.url ?? options.defaultUrl ?? FALLBACK_SANDBOX_URL;
+  const url = options.defaultUrl ?? FALLBACK_SANDBOX_URL;
   return {
-    router: (router) => new SandboxRouter(url(router), options),
+    router: () => new SandboxRouter(url, options),
     workloads: (_workloads, release) => {
       if (release.router.type !== 'sandbox') {
         throw new RouterConfigError(
@@ -35,7 +36,7 @@ export function sandboxProviders(options: SandboxProviderOptions = {}): SandboxP
         );
       }
       return new SandboxWorkloads(
-        url(release.router),
+        url,
         { stableVersion: release.stableVersion, canaryVersion: release.canaryVersion },
         options,
       );

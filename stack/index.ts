@@ -20,6 +20,7 @@ import {
 } from '../sandbox/index.js';
 import type { EngineEnv } from '../worker/config.js';
 import { createReleaseWorker } from '../worker/index.js';
+import { engineCapabilities, loadEngineConfig } from '../worker/engine-config.js';
 import { createProviders, providerOptionsFromEnv } from '../worker/providers.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { temporalConnectionOptions } from '../worker/temporal-connection.js';
@@ -50,7 +51,8 @@ export interface Stack {
 
 /**
  * Sandbox or cluster: CANARY_MODE when set, else cluster when a kubeconfig is given. The only
- * place that decides (scripts/start.mjs leaves it to the stack).
+ * place that decides (scripts/start.mjs leaves it to the stack); only in sandbox mode do the
+ * worker's sandbox providers exist and does the API accept sandbox specs.
  */
 export function stackMode(env: Pick<EngineEnv, 'CANARY_MODE' | 'KUBECONFIG'>): Stack['mode'] {
   return env.CANARY_MODE ?? (env.KUBECONFIG ? 'cluster' : 'sandbox');
@@ -82,6 +84,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   try {
     const mode = stackMode(env);
+    // the operator's config, read once: the worker's providers and the API's checks agree on it
+    const config = loadEngineConfig(env);
     // before anything starts: finding Prometheus may mean installing it, and may fail
     const prometheusBinary =
       mode === 'sandbox' ? (options.prometheusBinary ?? (await findPrometheus())) : null;
@@ -151,13 +155,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       connection: native,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.CANARY_TASK_QUEUE,
-      // the stack's own Prometheus and sandbox, when it runs them, are the defaults
+      // the stack's own Prometheus and sandbox, when it runs them, are the defaults; the sandbox's
+      // providers exist only in sandbox mode
       providers: createProviders(
-        providerOptionsFromEnv({
-          ...env,
-          CANARY_PROMETHEUS_URL: prometheus?.url ?? env.CANARY_PROMETHEUS_URL,
-          CANARY_SANDBOX_URL: sandbox?.routerUrl ?? env.CANARY_SANDBOX_URL,
-        }),
+        providerOptionsFromEnv(
+          {
+            ...env,
+            CANARY_MODE: mode,
+            CANARY_PROMETHEUS_URL: prometheus?.url ?? env.CANARY_PROMETHEUS_URL,
+            CANARY_SANDBOX_URL: sandbox?.routerUrl ?? env.CANARY_SANDBOX_URL,
+          },
+          config,
+        ),
       ),
     });
     const running = worker.run();
@@ -176,6 +185,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       host: env.HOST,
       client,
       tokens: tokens.store,
+      capabilities: engineCapabilities(config, { sandbox: mode === 'sandbox' }),
       taskQueue: env.CANARY_TASK_QUEUE,
       ...(temporalUiUrl ? { temporalUiUrl } : {}),
     });

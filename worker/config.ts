@@ -54,6 +54,7 @@ export const engineEnvSchema = z.object({
   /** The worker's /healthz, /readyz and /metrics (worker/health.ts); port 0 disables them. */
   CANARY_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   CANARY_WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  CANARY_ENGINE_CONFIG: z.string().min(1).optional(), // operator config: worker/engine-config.ts
   /** Local stack: "sandbox" (default when no cluster is configured) or "cluster". */
   CANARY_MODE: z.enum(['sandbox', 'cluster']).optional(),
   /** Local stack ports. */

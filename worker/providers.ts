@@ -1,7 +1,8 @@
 /**
  * The real providers behind the activities, one factory per family: Kubernetes routers and
  * workloads (clients created on first use, so a worker that only drives the sandbox needs no
- * cluster), Prometheus, and — only when given — the local sandbox's router and workloads.
+ * cluster), Prometheus at the operator's metrics sources, and — only in sandbox mode (the local
+ * stack) — the local sandbox's router and workloads.
  */
 import type { ActivityDeps } from '../activities/release-activities.js';
 import {
@@ -10,20 +11,24 @@ import {
   type KubeClients,
 } from '../activities/kube/kube-clients.js';
 import { createMetricsProvider } from '../activities/metrics/factory.js';
+import { FALLBACK_PROMETHEUS_ADDRESS } from '../activities/metrics/prometheus.js';
+import { resolveEndpoint, type MetricsSources } from '../activities/metrics/sources.js';
 import type { SandboxProviders } from '../activities/providers.js';
 import { createTrafficRouter } from '../activities/routers/factory.js';
 import { createWorkloadManager } from '../activities/workloads/factory.js';
+import { DEFAULT_METRICS_SOURCE } from '../core/capabilities.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { EngineEnv } from './config.js';
+import { loadEngineConfig, metricsSourcesOf, type EngineConfig } from './engine-config.js';
 import { sandboxProviders } from '../sandbox/providers.js';
 
 export interface ProviderOptions {
   kube?: KubeClientOptions;
   /**
-   * The address for specs that name none: Prometheus (`analysis.metrics.address`), like Flagger's
-   * controller-wide -metrics-server flag.
+   * The operator's metrics sources and allowed ad-hoc addresses (worker/engine-config.ts). Default:
+   * only the "default" source at http://127.0.0.1:9090, no ad-hoc address.
    */
-  defaults?: { prometheusUrl?: string };
+  metrics?: MetricsSources;
   /**
    * The local sandbox's providers, the one seam for them (activities/providers.ts). Without them a
    * sandbox spec fails with a non-retryable error naming `router.type` or `workloads.type`.
@@ -31,17 +36,24 @@ export interface ProviderOptions {
   sandbox?: SandboxProviders;
 }
 
-/** Provider options from the engine's environment: kubeconfig, context, default addresses, the sandbox. */
-export function providerOptionsFromEnv(env: EngineEnv): ProviderOptions {
+/**
+ * Provider options from the engine's environment and the operator's config: kubeconfig, context,
+ * metrics sources, and the sandbox's providers only in sandbox mode (CANARY_MODE=sandbox, which the
+ * local stack sets; a standalone worker is never in it unless told).
+ */
+export function providerOptionsFromEnv(
+  env: EngineEnv,
+  config: EngineConfig = loadEngineConfig(env),
+): ProviderOptions {
   return {
     kube: {
       ...(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}),
       ...(env.CANARY_KUBE_CONTEXT ? { context: env.CANARY_KUBE_CONTEXT } : {}),
     },
-    defaults: { prometheusUrl: env.CANARY_PROMETHEUS_URL },
-    // every worker can drive the local sandbox today (the sandbox router's default address is
-    // CANARY_SANDBOX_URL); this is the one line that decides whether it can
-    sandbox: sandboxProviders({ defaultUrl: env.CANARY_SANDBOX_URL }),
+    metrics: metricsSourcesOf(config, env.CANARY_PROMETHEUS_URL),
+    ...(env.CANARY_MODE === 'sandbox'
+      ? { sandbox: sandboxProviders({ defaultUrl: env.CANARY_SANDBOX_URL }) }
+      : {}),
   };
 }
 
@@ -49,13 +61,16 @@ export function createProviders(options: ProviderOptions = {}): ActivityDeps {
   let kube: KubeClients | undefined;
   const kubeClients = () => (kube ??= createKubeClients(options.kube));
   const sandbox = options.sandbox ? { sandbox: options.sandbox } : {};
+  const metrics = options.metrics ?? {
+    sources: { [DEFAULT_METRICS_SOURCE]: { address: FALLBACK_PROMETHEUS_ADDRESS } },
+    adHocAddresses: [],
+  };
   return {
     routerFor: (spec: ReleaseSpec) => createTrafficRouter(spec, kubeClients, sandbox),
     workloadsFor: (spec: ReleaseSpec) => createWorkloadManager(spec, kubeClients, sandbox),
     metricsFor: (spec: ReleaseSpec) =>
-      createMetricsProvider(
-        spec.analysis.metrics,
-        options.defaults?.prometheusUrl ? { defaultAddress: options.defaults.prometheusUrl } : {},
-      ),
+      createMetricsProvider(spec.analysis.metrics, {
+        endpoint: resolveEndpoint(spec.analysis.metrics, metrics),
+      }),
   };
 }

@@ -11,6 +11,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ApiException } from '@kubernetes/client-node';
 import { ConflictRetriesExhaustedError, KubeRequestError, ObjectNotFoundError } from './errors.js';
+import { foreignMessage, statusLine } from '../../core/foreign-text.js';
 import { describeRef, type KubeObject, type ObjectRef } from './object-model.js';
 
 // the object vocabulary lives in object-model.ts; re-exported so importers keep this one path
@@ -191,20 +192,22 @@ function params(ref: ObjectRef): ObjectParams {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The API server's explanation from an error body (a Status object, as JSON or text). */
+/**
+ * The API server's explanation from an error body: a Status object's message, capped on one line;
+ * any other body (a proxy's page) is never echoed, only the status (core/foreign-text.ts).
+ */
 function apiErrorDetail(error: ApiException<unknown>): string {
   let body: unknown = error.body;
   if (typeof body === 'string') {
-    const text = body;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(body);
     } catch {
-      return text.slice(0, 500) || `HTTP ${error.code}`;
+      return statusLine(error.code);
     }
   }
   if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string')
-    return body.message;
-  return `HTTP ${error.code}`;
+    return foreignMessage(body.message, 500);
+  return statusLine(error.code);
 }
 
 /** Converts a client error into our hierarchy: 404 → ObjectNotFoundError, else KubeRequestError. */

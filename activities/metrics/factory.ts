@@ -8,7 +8,10 @@ import { MetricsConfigError } from './errors.js';
 import { PrometheusProvider, type PrometheusProviderDeps } from './prometheus.js';
 import type { MetricsProvider } from './types.js';
 
-/** The provider for `analysis.metrics` of a validated spec. Throws MetricsConfigError when it cannot be built. */
+/**
+ * The provider for `analysis.metrics` of a validated spec; `deps.endpoint` (./sources.ts) says
+ * where and with which credentials. Throws MetricsConfigError when it cannot be built.
+ */
 export function createMetricsProvider(
   spec: MetricsSpec,
   deps: PrometheusProviderDeps = {},

@@ -6,8 +6,13 @@
  *
  * Sample values arrive as strings; "NaN", "+Inf" and "-Inf" become NaN, Infinity and -Infinity,
  * and deciding what they mean is left to the caller (the provider treats them as missing).
+ *
+ * Errors end up in a release's outcome, so no answer body is ever put into one: a failure names
+ * the status line, and Prometheus's own JSON `error` and warnings only when the server is an
+ * operator's source (`trusted`), capped and on one line (core/foreign-text.ts).
  */
 import { z } from 'zod';
+import { foreignMessage, statusLine } from '../../core/foreign-text.js';
 import { MetricsConfigError, MetricsQueryError, MetricsUnavailableError } from './errors.js';
 
 export type PrometheusAuth =
@@ -21,6 +26,11 @@ export interface PrometheusClientOptions {
   headers?: Readonly<Record<string, string>>;
   /** Time limit for one request, also sent to Prometheus as `timeout`. Default 10 s. */
   timeoutMs?: number;
+  /**
+   * The server is an operator's metrics source, so its own explanations (the envelope's `error`,
+   * warnings) may appear in messages, sanitized. Default true; false for an ad-hoc address.
+   */
+  trusted?: boolean;
   fetch?: typeof fetch;
 }
 
@@ -102,12 +112,6 @@ export function parseSampleValue(text: string): number {
   return value;
 }
 
-/** The first characters of a body, on one line, for messages. */
-function bodyStart(body: string, length = 200): string {
-  const line = body.replace(/\s+/g, ' ').trim();
-  return line.length > length ? `${line.slice(0, length)}…` : line;
-}
-
 /** The address without credentials, for messages. */
 function displayAddress(address: string): string {
   return address.replace(/\/\/[^/@]*@/, '//');
@@ -130,8 +134,10 @@ export class PrometheusClient {
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
+  private readonly trusted: boolean;
 
   constructor(options: PrometheusClientOptions) {
+    this.trusted = options.trusted ?? true;
     this.address = displayAddress(options.address);
     this.base = options.address.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -183,7 +189,7 @@ export class PrometheusClient {
     if (response.status >= 200 && response.status < 300) return;
     if (response.status >= 500 || response.status === 429) {
       throw new MetricsUnavailableError(
-        `${description} failed: prometheus at ${this.address} is not ready: HTTP ${response.status}: ${bodyStart(response.body)}`,
+        `${description} failed: prometheus at ${this.address} is not ready: ${statusLine(response.status, response.statusText)}`,
         { status: response.status },
       );
     }
@@ -237,7 +243,7 @@ export class PrometheusClient {
     response: { status: number; statusText: string; body: string },
   ): MetricsConfigError {
     return new MetricsConfigError(
-      `${description} failed: ${this.address} rejected our credentials: HTTP ${response.status} ${response.statusText}: ${bodyStart(response.body)}`,
+      `${description} failed: ${this.address} rejected our credentials: ${statusLine(response.status, response.statusText)}`,
       { status: response.status },
     );
   }
@@ -258,7 +264,7 @@ export class PrometheusClient {
     }
     const envelope = envelopeSchema.safeParse(json);
     if (!envelope.success) {
-      const what = `${description} failed: HTTP ${status} ${response.statusText} from ${this.address} is not a Prometheus API answer: ${bodyStart(body) || '(empty body)'}`;
+      const what = `${description} failed: ${statusLine(status, response.statusText)} from ${this.address} is not a Prometheus API answer${body.trim() === '' ? ' (empty body)' : ''}`;
       if (status === 401 || status === 403) throw this.authError(description, response);
       if (status >= 500 || status === 429) throw new MetricsUnavailableError(what, { status });
       if (status >= 400 && status !== 404) throw new MetricsQueryError(what, { status });
@@ -266,7 +272,9 @@ export class PrometheusClient {
     }
     const answer = envelope.data;
     if (answer.status === 'error') {
-      const message = `${description} failed: ${answer.errorType}: ${answer.error}`;
+      const message = this.trusted
+        ? `${description} failed: ${foreignMessage(answer.errorType, 64)}: ${foreignMessage(answer.error)}`
+        : `${description} failed: ${statusLine(status, response.statusText)} from ${this.address} (errorType ${foreignMessage(answer.errorType, 64)})`;
       if (QUERY_ERROR_TYPES.has(answer.errorType))
         throw new MetricsQueryError(message, { errorType: answer.errorType, status });
       if (status === 401 || status === 403) throw this.authError(description, response);
@@ -278,14 +286,14 @@ export class PrometheusClient {
     }
     if (status < 200 || status >= 300) {
       throw new MetricsUnavailableError(
-        `${description} failed: HTTP ${status} ${response.statusText} from ${this.address} with a success envelope`,
+        `${description} failed: ${statusLine(status, response.statusText)} from ${this.address} with a success envelope`,
         { status },
       );
     }
     const data = dataSchema.safeParse(answer.data);
     if (!data.success) {
       throw new MetricsConfigError(
-        `${description} failed: ${this.address} answered with data that is not a Prometheus query result: ${bodyStart(body)}`,
+        `${description} failed: ${this.address} answered with data that is not a Prometheus query result`,
         { status },
       );
     }
@@ -298,14 +306,17 @@ export class PrometheusClient {
     try {
       return {
         series: toSeries(data.data),
-        warnings: answer.warnings ?? [],
-        infos: answer.infos ?? [],
+        warnings: this.trusted ? (answer.warnings ?? []).map((w) => foreignMessage(w)) : [],
+        infos: this.trusted ? (answer.infos ?? []).map((i) => foreignMessage(i)) : [],
       };
     } catch (error) {
-      throw new MetricsQueryError(`${description} failed: ${(error as Error).message}`, {
-        status,
-        cause: error,
-      });
+      throw new MetricsQueryError(
+        `${description} failed: ${foreignMessage((error as Error).message, 120)}`,
+        {
+          status,
+          cause: error,
+        },
+      );
     }
   }
 }

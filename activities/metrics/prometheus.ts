@@ -14,6 +14,7 @@
  * latency are not affected. A series' first increments before its first scrape are not seen.
  */
 import type { Arm } from '../../core/types.js';
+import { foreignMessage } from '../../core/foreign-text.js';
 import { parseDuration } from '../../core/duration.js';
 import {
   assembleArm,
@@ -26,7 +27,9 @@ import { PromqlRenderError, type QueryName } from '../../core/metrics/promql.js'
 import { renderArmQueries, type RenderedQueries } from '../../core/metrics/render.js';
 import type { BucketSeries } from '../../core/types.js';
 import { MetricsConfigError, MetricsError, MetricsQueryError } from './errors.js';
-import { PrometheusClient, type PrometheusAuth, type QueryResult } from './prometheus-client.js';
+import { PrometheusClient, type QueryResult } from './prometheus-client.js';
+import type { PrometheusEndpoint } from './sources.js';
+import { fetchTrustingCa } from './tls-fetch.js';
 import type { BucketRange, MetricsProvider, MetricsTarget } from './types.js';
 
 /** Buckets plus the warnings Prometheus sent with them (each prefixed with the query it came from). */
@@ -35,12 +38,15 @@ export interface PrometheusBuckets extends BucketSeries {
 }
 
 export interface PrometheusProviderDeps {
-  /** Where secret values named by `auth` are read; default process.env. */
-  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Where and how to query, resolved from the operator's metrics sources (./sources.ts). Without
+   * it: the spec's address, else `defaultAddress`, with the spec's headers and no credentials.
+   */
+  endpoint?: PrometheusEndpoint;
   fetch?: typeof fetch;
   /** Clock for leaving out buckets that have not ended yet; default Date.now. */
   now?: () => number;
-  /** Address for specs that name none (the worker's CANARY_PROMETHEUS_URL). */
+  /** Address when there is no endpoint and the spec names none. */
   defaultAddress?: string;
 }
 
@@ -48,31 +54,6 @@ export interface PrometheusProviderDeps {
 export const FALLBACK_PROMETHEUS_ADDRESS = 'http://127.0.0.1:9090';
 
 const ARMS: readonly Arm[] = ['baseline', 'canary'];
-
-function secret(env: PrometheusProviderDeps['env'], name: string, field: string): string {
-  const value = env?.[name];
-  if (value === undefined || value === '') {
-    throw new MetricsConfigError(
-      `analysis.metrics.auth.${field} names ${name}, which is not set in the worker's environment`,
-    );
-  }
-  return value;
-}
-
-/** The credentials a spec names, read from the environment. Throws MetricsConfigError if one is unset. */
-export function resolveAuth(
-  auth: MetricsSpec['auth'],
-  env: PrometheusProviderDeps['env'],
-): PrometheusAuth | undefined {
-  if (auth === undefined) return undefined;
-  if (auth.type === 'bearer')
-    return { type: 'bearer', token: secret(env, auth.tokenEnv, 'tokenEnv') };
-  return {
-    type: 'basic',
-    username: secret(env, auth.usernameEnv, 'usernameEnv'),
-    password: secret(env, auth.passwordEnv, 'passwordEnv'),
-  };
-}
 
 export class PrometheusProvider implements MetricsProvider {
   readonly name: string;
@@ -86,12 +67,18 @@ export class PrometheusProvider implements MetricsProvider {
     const timeoutMs = parseDuration(spec.timeout);
     if (timeoutMs === undefined || timeoutMs <= 0)
       throw new MetricsConfigError(`analysis.metrics.timeout "${spec.timeout}" is not a duration`);
-    this.client = new PrometheusClient({
+    const endpoint = deps.endpoint ?? {
       address: spec.address ?? deps.defaultAddress ?? FALLBACK_PROMETHEUS_ADDRESS,
-      auth: resolveAuth(spec.auth, deps.env ?? process.env),
-      headers: spec.headers,
+      headers: { ...spec.headers },
+      trusted: true,
+    };
+    this.client = new PrometheusClient({
+      address: endpoint.address,
+      ...(endpoint.auth ? { auth: endpoint.auth } : {}),
+      headers: endpoint.headers,
       timeoutMs,
-      fetch: deps.fetch,
+      fetch: deps.fetch ?? (endpoint.ca !== undefined ? fetchTrustingCa(endpoint.ca) : undefined),
+      trusted: endpoint.trusted,
     });
     this.name = `prometheus ${this.client.address}`;
     this.now = deps.now ?? Date.now;
@@ -192,7 +179,7 @@ function throwFirstFailure(settled: PromiseSettledResult<unknown>[]): void {
 /** One query's values by bucket end; the query must be aggregated to at most one series of non-negative values. */
 function valuesByEnd(result: QueryResult, description: string): Map<number, number> {
   if (result.series.length > 1) {
-    const example = JSON.stringify(result.series[0]?.labels ?? {});
+    const example = foreignMessage(JSON.stringify(result.series[0]?.labels ?? {}), 200);
     throw new MetricsQueryError(
       `${description} returned ${result.series.length} series (e.g. ${example}); aggregate it to one, e.g. sum(...)`,
     );

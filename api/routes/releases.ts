@@ -5,6 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import type { EngineCapabilities } from '../../core/capabilities.js';
 import { releaseSpecSchema, validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
 import { requireRole } from '../auth.js';
 import {
@@ -43,11 +44,12 @@ export function generateReleaseId(service: string, canaryVersion: string): strin
  * The spec with every default filled in, or a 400 listing its problems: validateReleaseSpec is the
  * only spec validator, so the API reports what `canary spec` prints for the same spec.
  */
-function validSpec(body: unknown): ReleaseSpec {
+function validSpec(body: unknown, capabilities: EngineCapabilities): ReleaseSpec {
   const input = body as { service?: unknown; canaryVersion?: unknown };
-  const checked = validateReleaseSpec(body, () =>
-    generateReleaseId(String(input.service), String(input.canaryVersion)),
-  );
+  const checked = validateReleaseSpec(body, {
+    capabilities,
+    newReleaseId: () => generateReleaseId(String(input.service), String(input.canaryVersion)),
+  });
   if (!checked.ok) throw invalidRequest(checked.problems, 'release spec');
   return checked.spec;
 }
@@ -59,8 +61,9 @@ function validSpec(body: unknown): ReleaseSpec {
 function specHook(
   result: { success: boolean; target: string; data?: unknown },
   c: Context,
+  capabilities: EngineCapabilities,
 ): undefined {
-  if (!result.success && result.target === 'json') validSpec(result.data);
+  if (!result.success && result.target === 'json') validSpec(result.data, capabilities);
   validationHook(result as Parameters<typeof validationHook>[0], c);
   return undefined;
 }
@@ -106,7 +109,7 @@ export function releasesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
     async (c) => {
       // the raw body, not the route validator's output: validateReleaseSpec alone judges a spec
       const body: unknown = await c.req.json();
-      const spec = validSpec(body);
+      const spec = validSpec(body, deps.capabilities);
       const caller = c.get('caller');
       requireScope(caller, spec, `start a release of ${spec.namespace}/${spec.service}`);
       const idChosen = (body as { releaseId?: unknown }).releaseId !== undefined;
@@ -127,7 +130,7 @@ export function releasesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
       };
       return started.created ? c.json(answer, 201) : c.json(answer, 200);
     },
-    specHook,
+    (result, c) => specHook(result, c, deps.capabilities),
   );
 
   app.openapi(

@@ -32,7 +32,9 @@ export function specCommand(
 export function registerSpecCommand(program: Command): Command {
   return program
     .command('spec')
-    .description('Validate a release spec offline and print it with every default filled in')
+    .description(
+      'Validate a release spec offline and print it with every default filled in (the engine-specific checks — sandbox mode, metrics sources, ad-hoc metrics addresses — are made by the API)',
+    )
     .requiredOption('-f, --file <path>', 'the release spec (JSON or YAML); "-" reads stdin')
     .option('--release-id <id>', 'set spec.releaseId (default: <service>-<canaryVersion>)')
     .action(async (options: { file: string; releaseId?: string }) => {

@@ -1,7 +1,8 @@
 /**
- * Metrics configuration in a release spec: where Prometheus is and how to reach it, which default
- * query set to use (with its label names), and custom query templates. Secrets never appear in a
- * spec (it is stored in workflow history): auth names environment variables of the worker.
+ * Metrics configuration in a release spec: which of the operator's metrics sources to query (or,
+ * where the operator allows it, an ad-hoc address), which default query set to use (with its
+ * label names), and custom query templates. A spec never chooses credentials: they belong to the
+ * operator's sources (worker/engine-config.ts), and an ad-hoc address never receives any.
  * Everything here is validated at submission; template problems are reported with field paths.
  */
 import { z } from 'zod';
@@ -27,18 +28,6 @@ const metricName = z
     METRIC_NAME_RE,
     'must be a Prometheus metric name (letters, digits, "_" and ":", not starting with a digit)',
   );
-/**
- * Secrets for Prometheus come from the worker's environment, by name. Only names with the
- * CANARY_METRICS_ prefix may be used: a spec author must not be able to send any other variable of
- * the worker (its API tokens, cloud credentials) to an address of their choosing.
- */
-const envName = z
-  .string()
-  .regex(
-    /^CANARY_METRICS_[A-Z0-9_]{1,100}$/,
-    'must name an environment variable of the worker that starts with CANARY_METRICS_ (only those may be sent to Prometheus)',
-  );
-
 /** Label names for the `istio` preset. */
 export const istioSettingsSchema = z.strictObject({
   /** Which proxy's report to count; "destination" sees every request the workload served. */
@@ -87,13 +76,6 @@ export const queryTemplatesSchema = z.strictObject({
   latencyQuantile: template.optional(),
 });
 
-/** Credentials come from the worker's environment; the spec holds only the variables' names. */
-export const metricsAuthSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('bearer'), tokenEnv: envName }),
-  z.strictObject({ type: z.literal('basic'), usernameEnv: envName, passwordEnv: envName }),
-]);
-export type MetricsAuth = z.output<typeof metricsAuthSchema>;
-
 const headerName = z
   .string()
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be an HTTP header name');
@@ -105,9 +87,16 @@ const headerValue = z
 const specObject = z.strictObject({
   provider: z.literal('prometheus').default('prometheus'),
   /**
-   * Prometheus (or a Thanos/Mimir query frontend) base URL, including any base path. When absent,
-   * the worker's default applies (CANARY_PROMETHEUS_URL, else http://127.0.0.1:9090), like
-   * Flagger's controller-wide metrics server.
+   * The operator's metrics source to query (worker/engine-config.ts); default "default", which is
+   * CANARY_PROMETHEUS_URL unless the operator's config names one.
+   */
+  source: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a metrics source name (a DNS label)')
+    .optional(),
+  /**
+   * An ad-hoc Prometheus base URL instead of a source: refused unless it matches a pattern the
+   * operator allows, and never sent credentials.
    */
   address: z.string().url().optional(),
   /** Default query set. */
@@ -123,8 +112,7 @@ const specObject = z.strictObject({
     .gt(0, 'must be between 0 and 1')
     .lt(1, 'must be between 0 and 1')
     .optional(),
-  auth: metricsAuthSchema.optional(),
-  /** Extra request headers, e.g. `X-Scope-OrgID` for a Mimir tenant. Not for secrets: use `auth`. */
+  /** Extra request headers, e.g. `X-Scope-OrgID` for a Mimir tenant; never credentials (a source's headers win). */
   headers: z.record(headerName, headerValue).optional(),
   /** Time limit for one query (also sent to Prometheus as its `timeout`). */
   timeout: duration.default('10s'),
@@ -141,8 +129,8 @@ const PRESET_SETTINGS = { istio: 'istio', promClient: 'prom-client', nginx: 'ngi
 
 /**
  * Problems that need several fields at once: templates (unknown variables, empty queries, missing
- * {{bucket}}/{{version}}), templates the preset needs, settings for another preset, an address
- * with credentials in it, and secrets put inline into headers.
+ * {{bucket}}/{{version}}), templates the preset needs, settings for another preset, a source and
+ * an address at once, an address with credentials in it, and secrets put inline into headers.
  */
 export function metricsSpecProblems(spec: SpecObject): MetricsSpecProblem[] {
   const problems: MetricsSpecProblem[] = [];
@@ -183,12 +171,17 @@ export function metricsSpecProblems(spec: SpecObject): MetricsSpecProblem[] {
     }
   }
   if (spec.address !== undefined) problems.push(...addressProblems(spec.address));
+  if (spec.address !== undefined && spec.source !== undefined)
+    problems.push({
+      path: ['source'],
+      message: 'cannot be combined with address: name either a metrics source or an ad-hoc address',
+    });
   for (const name of Object.keys(spec.headers ?? {})) {
     if (['authorization', 'proxy-authorization', 'cookie'].includes(name.toLowerCase())) {
       problems.push({
         path: ['headers', name],
         message:
-          'must not carry credentials (they would be stored in workflow history); use auth with environment variables',
+          'must not carry credentials (they would be stored in workflow history); credentials belong to a metrics source the operator configures',
       });
     }
   }
@@ -203,7 +196,7 @@ function addressProblems(address: string): Array<{ path: string[]; message: stri
     problems.push({
       path: ['address'],
       message:
-        'must not contain credentials (they would be stored in workflow history); use auth with environment variables',
+        'must not contain credentials (they would be stored in workflow history, and an ad-hoc address is never sent any)',
     });
   }
   if (/[?#]/.test(address))

@@ -45,14 +45,13 @@ export const istioRouterSchema = z.strictObject({
   ]),
 });
 
-/** The local sandbox router (sandbox/): splits generated traffic by the weight the engine sets. */
+/**
+ * The local sandbox router (sandbox/): splits generated traffic by the weight the engine sets. It
+ * has no address field: the sandbox's address is the local stack's own (CANARY_SANDBOX_URL), so a
+ * spec cannot point the worker at a server of its choosing.
+ */
 export const sandboxRouterSchema = z.strictObject({
   type: z.literal('sandbox'),
-  /**
-   * Base URL of the sandbox router's control API; when absent, the worker's default
-   * (CANARY_SANDBOX_URL, else http://127.0.0.1:8089).
-   */
-  url: z.string().url().optional(),
 });
 
 /**

@@ -9,6 +9,7 @@ import type { Worker } from '@temporalio/worker';
 import type { AnalyseInput } from '../../activities/contract.js';
 import type { Verdict } from '../../core/types.js';
 import { createApp, type AppDeps } from '../../api/app.js';
+import { CLUSTER_CAPABILITIES, type EngineCapabilities } from '../../core/capabilities.js';
 import { TokenStore } from '../../api/auth.js';
 import type { ApiLogger } from '../../api/context.js';
 import { ApiMetrics } from '../../api/metrics.js';
@@ -70,11 +71,15 @@ export function memoryLogger(): ApiLogger & { lines: { fields: object; message: 
   };
 }
 
+/** What the test stacks accept: the local stack's sandbox specs (their activities are fakes). */
+export const SANDBOX_CAPABILITIES: EngineCapabilities = { ...CLUSTER_CAPABILITIES, sandbox: true };
+
 /** An app for unit tests: every route is reachable, Temporal never is. */
 export function unitApp(overrides: Partial<AppDeps> = {}) {
   return createApp({
     client: neverCalledClient(),
     tokens: testTokenStore(),
+    capabilities: SANDBOX_CAPABILITIES,
     metrics: new ApiMetrics({ processMetrics: false }),
     logger: memoryLogger(),
     ...overrides,
@@ -121,6 +126,7 @@ export async function startApiStack(
   const deps = {
     client: env.client,
     tokens: testTokenStore(),
+    capabilities: SANDBOX_CAPABILITIES,
     taskQueue,
     metrics,
     logger: memoryLogger(),

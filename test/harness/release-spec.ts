@@ -13,7 +13,7 @@ export function testSpecBody(
     service: `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`,
     stableVersion: 'v1',
     canaryVersion: 'v2',
-    router: { type: 'sandbox', url: 'http://127.0.0.1:1' },
+    router: { type: 'sandbox' },
     schedule: {
       steps: [
         { weight: 10, observe: '1s' },

@@ -18,6 +18,7 @@ import {
   testTokenStore,
   TOKENS,
   type ApiStack,
+  SANDBOX_CAPABILITIES,
 } from '../harness/api.js';
 
 describe('the API with an unreachable Temporal server', () => {
@@ -30,6 +31,7 @@ describe('the API with an unreachable Temporal server', () => {
       port: 0,
       client: new Client({ connection }),
       tokens: testTokenStore(),
+      capabilities: SANDBOX_CAPABILITIES,
       temporalTimeoutMs: 1000,
       metrics: new ApiMetrics({ processMetrics: false }),
       logger: memoryLogger(),

@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findHelm } from '../../scripts/helm.mjs';
 import { onPath } from '../../scripts/lib/proc.mjs';
 import { engineEnvSchema } from '../../worker/config.js';
+import { parseEngineConfig } from '../../worker/engine-config.js';
 import { SHUTDOWN_GRACE_SECONDS } from '../../worker/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -49,6 +50,16 @@ const VALUE_SETS: Record<string, Record<string, unknown>> = {
     metricsCredentials: {
       values: { CANARY_METRICS_TOKEN: 'secret-token', CANARY_METRICS_PASSWORD: 'hunter2' },
     },
+    metricsSources: {
+      default: {
+        address: 'https://mimir.example/prometheus',
+        auth: { type: 'bearer', token: { env: 'CANARY_METRICS_TOKEN' } },
+        headers: { 'X-Scope-OrgID': 'platform' },
+        tlsCaFile: '/etc/canary/metrics/ca.crt',
+      },
+    },
+    adHocMetricsAddresses: ['http://prometheus\\.team-a\\.svc:9090'],
+    metricsSecretFiles: { existingSecret: 'canary-metrics-files' },
     networkPolicy: {
       enabled: true,
       apiFrom: [
@@ -299,6 +310,37 @@ describe.skipIf(!helm)('the Helm chart, rendered', () => {
         .map((p) => p.metadata.name)
         .sort(),
     ).toEqual(['canary-canary-engine-api', 'canary-canary-engine-worker']);
+  });
+
+  it('renders metricsSources into the engine config that the worker and the API both read, and mounts the metrics secret files into the worker', () => {
+    const objects = render('namespaced');
+    const configMap = find(objects, 'ConfigMap', 'canary-canary-engine-engine-config');
+    const config = parseEngineConfig(
+      JSON.parse((configMap.data as { 'engine.json': string })['engine.json']),
+    );
+    expect(config.metricsSources.default?.address).toBe('https://mimir.example/prometheus');
+    expect(config.adHocMetricsAddresses).toEqual(['http://prometheus\\.team-a\\.svc:9090']);
+    for (const name of ['canary-canary-engine-worker', 'canary-canary-engine-api']) {
+      const container = containers(find(objects, 'Deployment', name))[0];
+      expect(container.env).toContainEqual({
+        name: 'CANARY_ENGINE_CONFIG',
+        value: '/etc/canary/engine/engine.json',
+      });
+      expect(container.volumeMounts).toContainEqual({
+        name: 'engine-config',
+        mountPath: '/etc/canary/engine',
+        readOnly: true,
+      });
+    }
+    expect(
+      containers(find(objects, 'Deployment', 'canary-canary-engine-worker'))[0].volumeMounts,
+    ).toContainEqual({
+      name: 'metrics-secret-files',
+      mountPath: '/etc/canary/metrics',
+      readOnly: true,
+    });
+    // without sources the chart renders no config: the worker's only source is prometheusUrl
+    expect(byKind(render('default'), 'ConfigMap')).toEqual([]);
   });
 
   it('mounts the Temporal TLS files and the API key for both processes, under the CANARY_TEMPORAL_* names', () => {

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsConfigError, MetricsQueryError } from '../../activities/metrics/errors.js';
 import { PrometheusClient } from '../../activities/metrics/prometheus-client.js';
 import { PrometheusProvider } from '../../activities/metrics/prometheus.js';
+import { resolveEndpoint } from '../../activities/metrics/sources.js';
 import type { BucketRange, MetricsTarget } from '../../activities/metrics/types.js';
 import { metricsSpecSchema } from '../../core/metrics/config.js';
 import type { BucketCounts } from '../../core/types.js';
@@ -78,8 +79,8 @@ let stoppedPrometheusUrl: string;
 let b0: number;
 let range: BucketRange;
 const ends = () => [b0 + BUCKET_MS, b0 + 2 * BUCKET_MS, b0 + 3 * BUCKET_MS];
-const provider = (metrics: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
-  new PrometheusProvider(metricsSpecSchema.parse({ address: prometheus.url, ...metrics }), { env });
+const provider = (metrics: Record<string, unknown> = {}) =>
+  new PrometheusProvider(metricsSpecSchema.parse({ address: prometheus.url, ...metrics }));
 
 beforeAll(async () => {
   exporter = await startExporter();
@@ -319,13 +320,28 @@ describe('PrometheusProvider against a real Prometheus', () => {
   it('reaches Prometheus through a reverse proxy with a base path, bearer auth and a custom header', async () => {
     const proxy = await startAuthProxy(prometheus.url, { token: 'proxy-secret', tenant: 'team-a' });
     try {
-      const env = { CANARY_METRICS_TOKEN: 'proxy-secret' };
-      const spec = {
-        address: `${proxy.url}/prom`,
-        auth: { type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' },
+      // the operator's source holds the address and the credentials; the spec only names it
+      const spec = metricsSpecSchema.parse({
+        source: 'mimir',
         headers: { 'X-Scope-OrgID': 'team-a' },
+      });
+      const sources = {
+        sources: {
+          mimir: {
+            address: `${proxy.url}/prom`,
+            auth: { type: 'bearer' as const, token: { env: 'CANARY_METRICS_TOKEN' } },
+          },
+        },
+        adHocAddresses: [],
       };
-      const viaProxy = new PrometheusProvider(metricsSpecSchema.parse(spec), { env });
+      const withToken = (token: string) =>
+        new PrometheusProvider(spec, {
+          endpoint: resolveEndpoint(spec, sources, {
+            env: { CANARY_METRICS_TOKEN: token },
+            readFile: () => '',
+          }),
+        });
+      const viaProxy = withToken('proxy-secret');
       await expect(viaProxy.isOnline()).resolves.toBeUndefined();
       const series = await viaProxy.fetchBuckets(CHECKOUT, range);
       expect(series).toEqual(await provider().fetchBuckets(CHECKOUT, range));
@@ -338,9 +354,7 @@ describe('PrometheusProvider against a real Prometheus', () => {
         ),
       ).toBe(true);
 
-      const wrongToken = new PrometheusProvider(metricsSpecSchema.parse(spec), {
-        env: { CANARY_METRICS_TOKEN: 'guess' },
-      });
+      const wrongToken = withToken('guess');
       const failure = wrongToken.fetchBuckets(CHECKOUT, range);
       await expect(failure).rejects.toBeInstanceOf(MetricsConfigError);
       await expect(failure).rejects.toMatchObject({ nonRetryable: true, status: 401 });

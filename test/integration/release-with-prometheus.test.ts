@@ -169,7 +169,7 @@ async function release(
     namespace: 'shop',
     stableVersion: 'v1',
     canaryVersion: 'v2',
-    router: { type: 'sandbox', url: 'http://127.0.0.1:1' },
+    router: { type: 'sandbox' },
     schedule: { steps: [{ weight: 50, observe: '20s' }] },
     analysis: { bucket: '4s', metrics: { address: prometheus.url, preset: 'istio' } },
   });

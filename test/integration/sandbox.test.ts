@@ -519,10 +519,10 @@ describe('sandboxProviders', () => {
     return result.spec;
   };
 
-  it('builds the router and workloads of a sandbox release on its control API URL', async () => {
-    const release = spec({ type: 'sandbox', url: sandbox.routerUrl });
-    const providers = sandboxProviders();
-    const router = providers.router({ type: 'sandbox', url: sandbox.routerUrl }, release);
+  it("builds the router and workloads of a sandbox release on the stack's control API URL", async () => {
+    const release = spec({ type: 'sandbox' });
+    const providers = sandboxProviders({ defaultUrl: sandbox.routerUrl });
+    const router = providers.router({ type: 'sandbox' }, release);
     const workloads = providers.workloads({ type: 'sandbox' }, release);
     expect(router.target).toBe(`sandbox/router/${sandbox.routerUrl}`);
     await workloads.prepareCanary(() => undefined);

@@ -240,10 +240,10 @@ describe('Dockerfile', () => {
 });
 
 describe('the worker process', () => {
-  it("passes the environment's default Prometheus and sandbox addresses to its providers", async () => {
+  it("passes the environment's default Prometheus and, in sandbox mode, the sandbox's address to its providers", async () => {
     const { providerOptionsFromEnv } = await import('../../worker/providers.js');
     const options = providerOptionsFromEnv(engineEnvSchema.parse(services.worker!.environment));
-    expect(options.defaults).toEqual({ prometheusUrl: 'http://prometheus:9090' });
+    expect(options.metrics?.sources.default).toEqual({ address: 'http://prometheus:9090' });
     expect(options.sandbox?.router({ type: 'sandbox' }, {} as ReleaseSpec).target).toBe(
       'sandbox/router/http://sandbox:8089',
     );

@@ -11,7 +11,12 @@ import {
   MetricsUnavailableError,
 } from '../../activities/metrics/errors.js';
 import { createMetricsProvider } from '../../activities/metrics/factory.js';
-import { PrometheusProvider, resolveAuth } from '../../activities/metrics/prometheus.js';
+import { PrometheusProvider } from '../../activities/metrics/prometheus.js';
+import {
+  resolveEndpoint,
+  resolveSourceAuth,
+  type MetricsSources,
+} from '../../activities/metrics/sources.js';
 import { metricsSpecSchema, type MetricsSpec } from '../../core/metrics/config.js';
 
 const S = 1000;
@@ -72,7 +77,6 @@ const provider = (
   new PrometheusProvider(spec(options.metrics), {
     fetch: fakeFetch(answer, options.asked),
     now: () => options.now ?? T0 + 10 * B,
-    env: {},
   });
 
 describe('PrometheusProvider.fetchBuckets', () => {
@@ -229,24 +233,31 @@ describe('PrometheusProvider.fetchBuckets', () => {
     expect(asked).toEqual([]);
   });
 
-  it('sends the spec’s headers and the credentials named by auth, read from the environment', async () => {
+  it('sends the spec’s headers and the credentials of its metrics source, read from the environment', async () => {
     const asked: Asked[] = [];
-    const p = new PrometheusProvider(
-      spec({
-        address: 'https://mimir.example/prometheus',
-        auth: {
-          type: 'basic',
-          usernameEnv: 'CANARY_METRICS_USER',
-          passwordEnv: 'CANARY_METRICS_PASSWORD',
+    const metrics = spec({ source: 'mimir', headers: { 'X-Scope-OrgID': 'team-a' } });
+    const sources: MetricsSources = {
+      sources: {
+        mimir: {
+          address: 'https://mimir.example/prometheus',
+          auth: {
+            type: 'basic',
+            username: { env: 'CANARY_METRICS_USER' },
+            password: { env: 'CANARY_METRICS_PASSWORD' },
+          },
         },
-        headers: { 'X-Scope-OrgID': 'team-a' },
-      }),
-      {
-        fetch: fakeFetch(() => matrix([]), asked),
-        env: { CANARY_METRICS_USER: 'u', CANARY_METRICS_PASSWORD: 'p' },
-        now: () => T0 + 10 * B,
       },
-    );
+      adHocAddresses: [],
+    };
+    const io = {
+      env: { CANARY_METRICS_USER: 'u', CANARY_METRICS_PASSWORD: 'p' },
+      readFile: () => '',
+    };
+    const p = new PrometheusProvider(metrics, {
+      endpoint: resolveEndpoint(metrics, sources, io),
+      fetch: fakeFetch(() => matrix([]), asked),
+      now: () => T0 + 10 * B,
+    });
     await p.fetchBuckets(target, range);
     expect(asked[0]?.url).toBe('https://mimir.example/prometheus/api/v1/query_range');
     expect(asked[0]?.headers.get('authorization')).toBe(
@@ -259,18 +270,18 @@ describe('PrometheusProvider.fetchBuckets', () => {
 
 describe('building a provider from a spec', () => {
   it('fails with a configuration error when a secret’s environment variable is not set', () => {
-    expect(() => resolveAuth({ type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' }, {})).toThrow(
+    const bearer = { type: 'bearer' as const, token: { env: 'CANARY_METRICS_TOKEN' } };
+    const io = (env: Record<string, string>) => ({ env, readFile: () => '' });
+    expect(() => resolveSourceAuth('default', bearer, io({}))).toThrow(
       new MetricsConfigError(
-        "analysis.metrics.auth.tokenEnv names CANARY_METRICS_TOKEN, which is not set in the worker's environment",
+        `metrics source "default": auth.token.env names CANARY_METRICS_TOKEN, which is not set in the worker's environment`,
       ),
     );
-    expect(
-      resolveAuth(
-        { type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' },
-        { CANARY_METRICS_TOKEN: 'abc' },
-      ),
-    ).toEqual({ type: 'bearer', token: 'abc' });
-    expect(resolveAuth(undefined, {})).toBeUndefined();
+    expect(resolveSourceAuth('default', bearer, io({ CANARY_METRICS_TOKEN: 'abc' }))).toEqual({
+      type: 'bearer',
+      token: 'abc',
+    });
+    expect(resolveSourceAuth('default', undefined, io({}))).toBeUndefined();
   });
 
   it('creates a PrometheusProvider for provider "prometheus" and rejects unknown providers', () => {
@@ -284,10 +295,7 @@ describe('building a provider from a spec', () => {
   });
 
   it('shows the PromQL it will run', () => {
-    const queries = new PrometheusProvider(spec({ preset: 'prom-client' }), { env: {} }).queries(
-      target,
-      B,
-    );
+    const queries = new PrometheusProvider(spec({ preset: 'prom-client' }), {}).queries(target, B);
     expect(queries.canary.requests).toBe(
       'sum(increase(http_requests_total{namespace="shop",service="checkout",version="v2"}[1m]))',
     );

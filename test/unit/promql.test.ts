@@ -290,8 +290,8 @@ describe('template validation', () => {
       .error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     expect(problems).toEqual([
       'nginx: only used with preset "nginx" (preset is "istio")',
-      'address: must not contain credentials (they would be stored in workflow history); use auth with environment variables',
-      'headers.Authorization: must not carry credentials (they would be stored in workflow history); use auth with environment variables',
+      'address: must not contain credentials (they would be stored in workflow history, and an ad-hoc address is never sent any)',
+      'headers.Authorization: must not carry credentials (they would be stored in workflow history); credentials belong to a metrics source the operator configures',
     ]);
   });
 
@@ -307,41 +307,31 @@ describe('template validation', () => {
     ).toBe(true);
   });
 
-  it('accepts auth only as names of environment variables', () => {
-    expect(
-      metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' } })
-        .success,
-    ).toBe(true);
-    expect(
-      metricsSpecSchema.safeParse({
-        auth: {
-          type: 'basic',
-          usernameEnv: 'CANARY_METRICS_USER',
-          passwordEnv: 'CANARY_METRICS_PASSWORD',
+  it('never lets a spec choose credentials: auth is refused, naming the field and the metrics source to use', () => {
+    // a spec used to name which CANARY_METRICS_* secret the worker sends, to an address it chose
+    for (const auth of [
+      { type: 'bearer', tokenEnv: 'CANARY_METRICS_TOKEN' },
+      { type: 'basic', usernameEnv: 'CANARY_METRICS_USER', passwordEnv: 'CANARY_METRICS_PASSWORD' },
+      { type: 'bearer', token: 'eyJhbGciOi' },
+      { type: 'bearer', tokenEnv: 'not a name; rm -rf' },
+      { type: 'bearer', tokenEnv: 'CANARY_API_TOKENS' },
+      { type: 'basic', usernameEnv: 'AWS_ACCESS_KEY_ID', passwordEnv: 'AWS_SECRET_ACCESS_KEY' },
+    ]) {
+      expect(metricsSpecSchema.safeParse({ auth }).success).toBe(false);
+      const result = validateReleaseSpec({
+        service: 'checkout',
+        stableVersion: 'v1',
+        canaryVersion: 'v2',
+        analysis: { metrics: { auth } },
+      });
+      expect(!result.ok && result.problems).toEqual([
+        {
+          path: 'analysis.metrics.auth',
+          message:
+            'is not a known field: credentials belong to a metrics source the operator configures; name it in analysis.metrics.source',
         },
-      }).success,
-    ).toBe(true);
-    expect(
-      metricsSpecSchema.safeParse({ auth: { type: 'bearer', token: 'eyJhbGciOi' } }).success,
-    ).toBe(false);
-    expect(
-      metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'not a name; rm -rf' } })
-        .success,
-    ).toBe(false);
-    // only CANARY_METRICS_* variables: a spec must not send the worker's other secrets anywhere
-    expect(
-      metricsSpecSchema.safeParse({ auth: { type: 'bearer', tokenEnv: 'CANARY_API_TOKENS' } })
-        .success,
-    ).toBe(false);
-    expect(
-      metricsSpecSchema.safeParse({
-        auth: {
-          type: 'basic',
-          usernameEnv: 'AWS_ACCESS_KEY_ID',
-          passwordEnv: 'AWS_SECRET_ACCESS_KEY',
-        },
-      }).success,
-    ).toBe(false);
+      ]);
+    }
   });
 });
 

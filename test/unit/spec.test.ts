@@ -11,7 +11,7 @@ const minimal = { service: 'reviews', stableVersion: 'v1', canaryVersion: 'v2' }
 
 describe('validating a release spec', () => {
   it('fills every default from just the service and the two versions', () => {
-    const result = validateReleaseSpec(minimal, () => 'generated-id');
+    const result = validateReleaseSpec(minimal, { newReleaseId: () => 'generated-id' });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.spec).toMatchObject({

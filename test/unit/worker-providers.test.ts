@@ -1,7 +1,8 @@
 /**
- * The worker's providers: sandbox releases go through the one sandbox seam, with the sandbox
- * providers' default control API, and need no Kubernetes configuration; a worker started without
- * the sandbox providers refuses sandbox specs, naming the field, without retries.
+ * The worker's providers: sandbox releases go through the one sandbox seam, at the local stack's
+ * own control API (never a spec's), and need no Kubernetes configuration; only a worker in sandbox
+ * mode has the sandbox providers, and one without them refuses sandbox specs, naming the field,
+ * without retries.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,14 +55,22 @@ describe('the worker providers', () => {
     expect(providers.workloadsFor(spec({ type: 'sandbox' }))).toBeInstanceOf(SandboxWorkloads);
   });
 
-  it('lets the spec address of the sandbox router win over the worker default', () => {
-    const providers = createProviders({
-      kube: noCluster,
-      sandbox: sandboxProviders({ defaultUrl: 'http://127.0.0.1:18089' }),
+  it("never lets a spec choose the sandbox router's address: router.url is refused, naming it", () => {
+    // it used to win over the worker's address: any deployer could make the worker call any URL
+    const result = validateReleaseSpec({
+      service: 'web',
+      stableVersion: 'v1',
+      canaryVersion: 'v2',
+      router: { type: 'sandbox', url: 'http://127.0.0.1:28089' },
     });
-    expect(
-      providers.routerFor(spec({ type: 'sandbox', url: 'http://127.0.0.1:28089' })).target,
-    ).toBe('sandbox/router/http://127.0.0.1:28089');
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems).toEqual([
+      {
+        path: 'router.url',
+        message:
+          "is not a known field: a spec cannot name the sandbox router's address (it is the local stack's own, CANARY_SANDBOX_URL)",
+      },
+    ]);
   });
 
   it('builds a Kubernetes router from the configured cluster, and says so when there is none', () => {
@@ -95,13 +104,26 @@ describe('the worker providers', () => {
     });
   });
 
-  it('takes the sandbox providers and their default address from the environment', () => {
+  it('takes the sandbox providers and their default address from the environment in sandbox mode', () => {
     const options = providerOptionsFromEnv(
-      engineEnvSchema.parse({ CANARY_SANDBOX_URL: 'http://127.0.0.1:38089' }),
+      engineEnvSchema.parse({
+        CANARY_MODE: 'sandbox',
+        CANARY_SANDBOX_URL: 'http://127.0.0.1:38089',
+      }),
     );
     const release = spec({ type: 'sandbox' });
     expect(options.sandbox?.router({ type: 'sandbox' }, release).target).toBe(
       'sandbox/router/http://127.0.0.1:38089',
     );
+  });
+
+  it('gives a worker the sandbox providers only in sandbox mode, never by default', () => {
+    // every worker used to get them: a production worker would drive the sandbox router for any spec
+    for (const env of [{}, { CANARY_MODE: 'cluster' }, { KUBECONFIG: '/nowhere' }]) {
+      const options = providerOptionsFromEnv(
+        engineEnvSchema.parse({ ...env, CANARY_SANDBOX_URL: 'http://127.0.0.1:38089' }),
+      );
+      expect(options.sandbox).toBeUndefined();
+    }
   });
 });

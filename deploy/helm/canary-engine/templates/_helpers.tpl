@@ -97,6 +97,11 @@ app.kubernetes.io/component: {{ . }}
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
+{{- if include "canary-engine.engineConfig" . }}
+- name: engine-config
+  configMap:
+    name: {{ include "canary-engine.fullname" . }}-engine-config
+{{- end }}
 {{- if .Values.temporal.tls.enabled }}
 - name: temporal-tls
   secret:
@@ -109,9 +114,32 @@ app.kubernetes.io/component: {{ . }}
 {{- define "canary-engine.commonVolumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- if include "canary-engine.engineConfig" . }}
+- name: engine-config
+  mountPath: /etc/canary/engine
+  readOnly: true
+{{- end }}
 {{- if .Values.temporal.tls.enabled }}
 - name: temporal-tls
   mountPath: /etc/canary/temporal-tls
   readOnly: true
+{{- end }}
+{{- end }}
+
+{{- /*
+The operator's engine config (worker/engine-config.ts) as JSON, or nothing when there is none to
+render (the worker then has only the "default" source at prometheusUrl). Worker and API both read
+it, so the API refuses what the worker could not run.
+*/}}
+{{- define "canary-engine.engineConfig" -}}
+{{- if or .Values.metricsSources .Values.adHocMetricsAddresses -}}
+{{- dict "metricsSources" .Values.metricsSources "adHocMetricsAddresses" .Values.adHocMetricsAddresses | toJson -}}
+{{- end -}}
+{{- end }}
+
+{{- define "canary-engine.engineConfigEnv" -}}
+{{- if include "canary-engine.engineConfig" . }}
+- name: CANARY_ENGINE_CONFIG
+  value: /etc/canary/engine/engine.json
 {{- end }}
 {{- end }}

@@ -1,0 +1,83 @@
+/**
+ * What this engine accepts, as its operator configured it: whether the local sandbox's providers
+ * exist (only in the local stack), which named metrics sources there are, and which ad-hoc
+ * Prometheus addresses a spec may name. The API checks a spec against it at submission (a 400
+ * naming the field) and the worker builds its providers from the same operator config, so a spec
+ * cannot make the engine call an address the operator did not choose. Pure and workflow-safe.
+ */
+import type { SpecProblem } from './problems.js';
+
+export interface EngineCapabilities {
+  /** The sandbox router and workloads exist (the local stack runs in sandbox mode). */
+  sandbox: boolean;
+  /** Names of the operator's metrics sources; a spec's `analysis.metrics.source` must be one. */
+  metricsSources: readonly string[];
+  /** Whole-address patterns a spec's `analysis.metrics.address` must match; none: no ad-hoc address. */
+  adHocMetricsAddresses: readonly RegExp[];
+}
+
+/** The metrics source of a spec that names none. */
+export const DEFAULT_METRICS_SOURCE = 'default';
+
+/** An engine outside the sandbox with only the default metrics source: what an API assumes unless told. */
+export const CLUSTER_CAPABILITIES: EngineCapabilities = {
+  sandbox: false,
+  metricsSources: [DEFAULT_METRICS_SOURCE],
+  adHocMetricsAddresses: [],
+};
+
+/** Compiles an operator's ad-hoc address pattern so that it must match the whole address. */
+export function wholeAddressPattern(source: string): RegExp {
+  return new RegExp(`^(?:${source})$`);
+}
+
+/** True when `address` is an ad-hoc metrics address the operator allows. */
+export function adHocAddressAllowed(caps: EngineCapabilities, address: string): boolean {
+  return caps.adHocMetricsAddresses.some((pattern) => pattern.test(address));
+}
+
+/** The parts of a parsed spec the capabilities judge. */
+export interface CapabilityChoice {
+  router?: { type: string };
+  workloads?: { type: string };
+  /** Absent when the spec did not parse: its metrics are judged once it does. */
+  analysis?: { metrics: { source?: string; address?: string } };
+}
+
+/** Problems of a spec this engine cannot run as configured, at the field that asks for it. */
+export function capabilityProblems(
+  spec: CapabilityChoice,
+  caps: EngineCapabilities,
+): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  if (!caps.sandbox) {
+    for (const family of ['router', 'workloads'] as const) {
+      if (spec[family]?.type === 'sandbox')
+        problems.push({
+          path: `${family}.type`,
+          message:
+            'is "sandbox", but this engine does not run in sandbox mode: the sandbox exists only in the local stack (npm start)',
+        });
+    }
+  }
+  if (!spec.analysis) return problems;
+  const { source, address } = spec.analysis.metrics;
+  if (address !== undefined && !adHocAddressAllowed(caps, address)) {
+    problems.push({
+      path: 'analysis.metrics.address',
+      message:
+        caps.adHocMetricsAddresses.length === 0
+          ? 'is not allowed: this engine queries only the metrics sources its operator configured; name one in analysis.metrics.source'
+          : "does not match any ad-hoc address pattern this engine's operator allows; name a metrics source in analysis.metrics.source",
+    });
+  }
+  if (address === undefined) {
+    const name = source ?? DEFAULT_METRICS_SOURCE;
+    if (!caps.metricsSources.includes(name))
+      problems.push({
+        path: 'analysis.metrics.source',
+        message: `"${name}" is not a metrics source of this engine (it has: ${caps.metricsSources.join(', ') || 'none'})`,
+      });
+  }
+  return problems;
+}
