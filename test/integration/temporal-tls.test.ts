@@ -28,6 +28,7 @@ import {
   auth,
   jsonHeaders,
   memoryLogger,
+  SANDBOX_CAPABILITIES,
   specBody,
   testTokenStore,
   TOKENS,
@@ -187,6 +188,8 @@ beforeAll(async () => {
     taskQueue,
     metrics: new ApiMetrics({ processMetrics: false }),
     logger: memoryLogger(),
+    // the release's spec names the sandbox router; its activities are fakes
+    capabilities: SANDBOX_CAPABILITIES,
   });
 });
 
