@@ -61,7 +61,7 @@ const worker = await createReleaseWorker({
   namespace: env.TEMPORAL_NAMESPACE,
   taskQueue: env.CANARY_TASK_QUEUE,
   providers: {
-    ...createProviders(providerOptionsFromEnv(env)),
+    ...createProviders(await providerOptionsFromEnv(env)),
     allowedNamespaces: parsePatternList(env.CANARY_ALLOWED_NAMESPACES),
   },
   metrics,
