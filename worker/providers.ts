@@ -70,8 +70,18 @@ export interface SandboxProvidersModule {
 
 /** The sandbox's providers, loaded on demand so that no production import graph reaches sandbox/. */
 async function sandboxSeam(defaultUrl: string): Promise<SandboxProviders> {
-  const { sandboxProviders } = (await import(SANDBOX_PROVIDERS_MODULE)) as SandboxProvidersModule;
-  return sandboxProviders({ defaultUrl });
+  let module: SandboxProvidersModule;
+  try {
+    module = (await import(SANDBOX_PROVIDERS_MODULE)) as SandboxProvidersModule;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'CANARY_MODE=sandbox, but this build has no sandbox (the production image ships none): ' +
+        'run the sandbox image target, or set CANARY_MODE=cluster',
+      { cause: error },
+    );
+  }
+  return module.sandboxProviders({ defaultUrl });
 }
 
 export function createProviders(options: ProviderOptions = {}): ActivityDeps {

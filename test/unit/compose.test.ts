@@ -376,8 +376,8 @@ describe('the worker process', () => {
     expect(options.sandbox?.router({ type: 'sandbox' }, {} as ReleaseSpec).target).toBe(
       'sandbox/router/http://sandbox:8089',
     );
-    expect(readFileSync(join(root, 'worker/main.ts'), 'utf8')).toContain(
-      'createProviders(await providerOptionsFromEnv(env))',
-    );
+    const main = readFileSync(join(root, 'worker/main.ts'), 'utf8');
+    expect(main).toContain('providerOptions = await providerOptionsFromEnv(env)');
+    expect(main).toContain('createProviders(providerOptions)');
   });
 });
