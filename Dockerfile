@@ -34,6 +34,9 @@ FROM node:20-bookworm-slim AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --omit=dev --no-save --no-audit --no-fund
+# Temporal's native core ships prebuilt for five platforms (~28 MB each); keep this one's only
+RUN find node_modules/@temporalio/core-bridge/releases -mindepth 1 -maxdepth 1 \
+      ! -name "$(uname -m)-unknown-linux-gnu" -exec rm -rf {} +
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \

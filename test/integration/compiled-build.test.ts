@@ -104,13 +104,24 @@ describe('the production build (tsconfig.build.json)', () => {
     const distKb = kilobytes([dist]);
     const packages = productionPackages();
     const modulesKb = kilobytes(packages);
+    // the Dockerfile's prod-deps stage removes the Temporal core's libraries for other platforms
+    const bridge = join(root, 'node_modules/@temporalio/core-bridge/releases');
+    const foreignKb = kilobytes(
+      readdirSync(bridge)
+        .filter(
+          (name) => name !== `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-unknown-linux-gnu`,
+        )
+        .map((name) => join(bridge, name)),
+    );
+    const imageModulesKb = modulesKb - foreignKb;
     const tsxKb = kilobytes(
       packages.filter((path) => /node_modules\/(tsx|esbuild|@esbuild)(\/|$)/.test(path)),
     );
     console.error(
-      `[compiled-build] dist/ ${distKb} KiB; production node_modules ~${modulesKb} KiB ` +
+      `[compiled-build] dist/ ${distKb} KiB; production node_modules ~${imageModulesKb} KiB once ` +
+        `other platforms' Temporal core libraries (${foreignKb} KiB) are pruned ` +
         `(${packages.length} top-level package folders, of which tsx and esbuild ${tsxKb} KiB); ` +
-        `image content besides the node:20-bookworm-slim base ~${Math.round((distKb + modulesKb) / 1024)} MiB ` +
+        `image content besides the node:20-bookworm-slim base ~${Math.round((distKb + imageModulesKb) / 1024)} MiB ` +
         '(estimated from this work tree: no Docker engine here)',
     );
     expect(distKb).toBeGreaterThan(0);

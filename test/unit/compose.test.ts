@@ -352,6 +352,22 @@ describe('Dockerfile', () => {
   });
 });
 
+describe('the production dependencies', () => {
+  it("keep the Temporal core's native library for the image's platform when the others are pruned", () => {
+    const prune = dockerStages()
+      .get('prod-deps')!
+      .lines.join('\n')
+      .replace(/\\\n\s*/g, '');
+    const releases = /find (\S+) -mindepth 1 -maxdepth 1 ! -name "\$\(uname -m\)(\S+)"/.exec(prune);
+    expect(releases, 'the prod-deps stage prunes foreign native libraries').not.toBeNull();
+    // the libraries' folders are named after `uname -m` on the two Linux platforms Node images exist for
+    for (const machine of ['x86_64', 'aarch64'])
+      expect(
+        existsSync(join(root, releases![1]!, `${machine}${releases![2]!}`, 'index.node')),
+      ).toBe(true);
+  });
+});
+
 describe('the production import graph', () => {
   it('reaches no sandbox or local-stack file from the API, the worker or its workflows', async () => {
     const graph = importClosure(await productionEntries(), { dynamic: false });
