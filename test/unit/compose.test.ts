@@ -352,6 +352,18 @@ describe('Dockerfile', () => {
   });
 });
 
+describe('the Helm chart', () => {
+  it('runs the compiled entry points the production image has, without tsx', () => {
+    const values = parse(
+      readFileSync(join(root, 'deploy/helm/canary-engine/values.yaml'), 'utf8'),
+    ) as Record<'worker' | 'api', { command: string[] }>;
+    expect(values.worker.command).toEqual(['node', 'dist/worker/main.js']);
+    expect(values.api.command).toEqual(['node', 'dist/api/main.js']);
+    for (const entry of ['dist/worker/main.js', 'dist/api/main.js'])
+      expect(buildConfig.include, entry).toContain(sourceOf(entry).split('/')[0]);
+  });
+});
+
 describe('the production dependencies', () => {
   it("keep the Temporal core's native library for the image's platform when the others are pruned", () => {
     const prune = dockerStages()
