@@ -7,12 +7,10 @@
  */
 import type { SandboxProviders } from '../activities/providers.js';
 import { RouterConfigError } from '../activities/routers/errors.js';
+import { FALLBACK_SANDBOX_URL } from '../worker/config.js';
 import type { ControlClientOptions } from './control-client.js';
 import { SandboxRouter } from './sandbox-router.js';
 import { SandboxWorkloads } from './sandbox-workloads.js';
-
-/** The control API when the worker names none. */
-export const FALLBACK_SANDBOX_URL = 'http://127.0.0.1:8089';
 
 export type SandboxProviderOptions = ControlClientOptions & {
   /** The local stack's control API (CANARY_SANDBOX_URL). */

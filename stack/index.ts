@@ -158,7 +158,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // the stack's own Prometheus and sandbox, when it runs them, are the defaults; the sandbox's
       // providers exist only in sandbox mode
       providers: createProviders(
-        providerOptionsFromEnv(
+        await providerOptionsFromEnv(
           {
             ...env,
             CANARY_MODE: mode,

@@ -6,10 +6,15 @@
 import { z } from 'zod';
 import { problemLines, problemsFromZod } from '../core/problems.js';
 import { FALLBACK_PROMETHEUS_ADDRESS } from '../activities/metrics/prometheus.js';
-import { FALLBACK_SANDBOX_URL } from '../sandbox/providers.js';
 import { TASK_QUEUE } from '../workflows/messages.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
+
+/**
+ * The sandbox router's control API when CANARY_SANDBOX_URL is unset. Kept here, not in sandbox/, so
+ * that reading the configuration never loads sandbox code: the production image ships none.
+ */
+export const FALLBACK_SANDBOX_URL = 'http://127.0.0.1:8089';
 
 export const engineEnvSchema = z.object({
   /** Temporal frontend; when set, the local stack uses it and starts no dev server. */

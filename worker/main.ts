@@ -11,7 +11,7 @@ import { loadEngineEnv, type EngineEnv } from './config.js';
 import { startHealthServer } from './health.js';
 import { createReleaseWorker } from './index.js';
 import { WorkerMetrics } from './metrics.js';
-import { createProviders, providerOptionsFromEnv } from './providers.js';
+import { createProviders, providerOptionsFromEnv, type ProviderOptions } from './providers.js';
 import { checkSearchAttributes, searchAttributesMessage } from './search-attributes.js';
 import {
   describeTemporalConnection,
@@ -45,6 +45,14 @@ async function connectOrExit<T>(what: string, connect: () => Promise<T>): Promis
     process.exit(1);
   }
 }
+let providerOptions: ProviderOptions;
+try {
+  providerOptions = await providerOptionsFromEnv(env);
+} catch (error) {
+  // a configuration this build cannot serve (sandbox mode without the sandbox): one line, exit 2
+  console.error(`[worker] ${(error as Error).message}`);
+  process.exit(2);
+}
 const admin = await connectOrExit('its client', () => Connection.connect(temporal));
 const outcome = await checkSearchAttributes(admin.operatorService, env.TEMPORAL_NAMESPACE, address);
 const report = searchAttributesMessage(outcome, env.TEMPORAL_NAMESPACE);
@@ -61,7 +69,7 @@ const worker = await createReleaseWorker({
   namespace: env.TEMPORAL_NAMESPACE,
   taskQueue: env.CANARY_TASK_QUEUE,
   providers: {
-    ...createProviders(providerOptionsFromEnv(env)),
+    ...createProviders(providerOptions),
     allowedNamespaces: parsePatternList(env.CANARY_ALLOWED_NAMESPACES),
   },
   metrics,

@@ -20,7 +20,6 @@ import { DEFAULT_METRICS_SOURCE } from '../core/capabilities.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { EngineEnv } from './config.js';
 import { loadEngineConfig, metricsSourcesOf, type EngineConfig } from './engine-config.js';
-import { sandboxProviders } from '../sandbox/providers.js';
 
 export interface ProviderOptions {
   kube?: KubeClientOptions;
@@ -39,12 +38,13 @@ export interface ProviderOptions {
 /**
  * Provider options from the engine's environment and the operator's config: kubeconfig, context,
  * metrics sources, and the sandbox's providers only in sandbox mode (CANARY_MODE=sandbox, which the
- * local stack sets; a standalone worker is never in it unless told).
+ * local stack sets; a standalone worker is never in it unless told). Async because sandbox/ is
+ * imported only then: the production image is built without it (tsconfig.build.json).
  */
-export function providerOptionsFromEnv(
+export async function providerOptionsFromEnv(
   env: EngineEnv,
   config: EngineConfig = loadEngineConfig(env),
-): ProviderOptions {
+): Promise<ProviderOptions> {
   return {
     kube: {
       ...(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}),
@@ -52,9 +52,36 @@ export function providerOptionsFromEnv(
     },
     metrics: metricsSourcesOf(config, env.CANARY_PROMETHEUS_URL),
     ...(env.CANARY_MODE === 'sandbox'
-      ? { sandbox: sandboxProviders({ defaultUrl: env.CANARY_SANDBOX_URL }) }
+      ? { sandbox: await sandboxSeam(env.CANARY_SANDBOX_URL) }
       : {}),
   };
+}
+
+/**
+ * sandbox/providers.ts, named through a variable: with a literal, tsc would follow the import and
+ * compile sandbox/ into the production build (tsconfig.build.json), which must not contain it.
+ */
+const SANDBOX_PROVIDERS_MODULE = '../sandbox/providers.js';
+
+/** The part of sandbox/providers.ts used here (test/unit/worker-providers.test.ts checks it). */
+export interface SandboxProvidersModule {
+  sandboxProviders(options: { defaultUrl: string }): SandboxProviders;
+}
+
+/** The sandbox's providers, loaded on demand so that no production import graph reaches sandbox/. */
+async function sandboxSeam(defaultUrl: string): Promise<SandboxProviders> {
+  let module: SandboxProvidersModule;
+  try {
+    module = (await import(SANDBOX_PROVIDERS_MODULE)) as SandboxProvidersModule;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'CANARY_MODE=sandbox, but this build has no sandbox (the production image ships none): ' +
+        'run the sandbox image target, or set CANARY_MODE=cluster',
+      { cause: error },
+    );
+  }
+  return module.sandboxProviders({ defaultUrl });
 }
 
 export function createProviders(options: ProviderOptions = {}): ActivityDeps {

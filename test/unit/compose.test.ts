@@ -1,7 +1,9 @@
 /**
  * No Docker engine runs here, so this checks docker-compose.yml and the Dockerfile as text: every
  * service the engine needs is there, ports and environment agree with the engine's configuration
- * (worker/config.ts), and every file they reference exists.
+ * (worker/config.ts), and every file they reference exists; the Dockerfile's stages agree with the
+ * build (tsconfig.build.json) and with what the entry points import, and the production image's
+ * import graph reaches no sandbox code.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -24,7 +26,7 @@ const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { 
     string,
     {
       image?: string;
-      build?: { context: string; dockerfile: string };
+      build?: { context: string; dockerfile: string; target?: string };
       command?: string[];
       environment?: Record<string, string>;
       ports?: string[];
@@ -41,15 +43,31 @@ const engineServices = ['worker', 'api', 'sandbox'];
 /** Variables the sandbox entry point reads besides the engine's. */
 const SANDBOX_ONLY = ['SANDBOX_HOST'];
 
+/**
+ * Relative module specifiers `file` imports: every import with `dynamic`, else only import and
+ * export declarations (what loads with the module, the production image's static graph).
+ */
+function importsOf(file: string, dynamic: boolean): string[] {
+  const text = readFileSync(file, 'utf8');
+  if (dynamic) return ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022);
+  return source.statements.flatMap((statement) =>
+    (ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) &&
+    statement.moduleSpecifier &&
+    ts.isStringLiteral(statement.moduleSpecifier)
+      ? [statement.moduleSpecifier.text]
+      : [],
+  );
+}
+
 /** Repository files `entries` import, transitively (relative imports only), as paths from the root. */
-function importClosure(entries: string[]): Set<string> {
+function importClosure(entries: string[], { dynamic = true } = {}): Set<string> {
   const seen = new Set<string>();
   const visit = (file: string) => {
     const path = relative(root, file);
     if (seen.has(path)) return;
     seen.add(path);
-    for (const { fileName } of ts.preProcessFile(readFileSync(file, 'utf8'), true, true)
-      .importedFiles) {
+    for (const fileName of importsOf(file, dynamic)) {
       if (!fileName.startsWith('.')) continue;
       const target = resolve(dirname(file), fileName);
       const found = [target, target.replace(/\.js$/, '.ts')].find((candidate) =>
@@ -61,6 +79,18 @@ function importClosure(entries: string[]): Set<string> {
   };
   for (const entry of entries) visit(join(root, entry));
   return seen;
+}
+
+/** The source file of an entry point: `dist/api/main.js` compiles from `api/main.ts`. */
+function sourceOf(entry: string): string {
+  return entry.replace(/^dist\/(.*)\.js$/, '$1.ts');
+}
+
+/** A service's entry point: the script its command runs, TypeScript or compiled. */
+function entryOf(name: string): string {
+  const entry = services[name]?.command?.find((part) => /\.(ts|js)$/.test(part));
+  if (!entry) throw new Error(`service ${name} runs no script`);
+  return entry;
 }
 
 describe('docker-compose.yml', () => {
@@ -86,11 +116,28 @@ describe('docker-compose.yml', () => {
   it('builds the engine services from the Dockerfile and runs entry points that exist', () => {
     for (const name of engineServices) {
       const service = services[name]!;
-      expect(service.build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
-      const entry = service.command?.find((part) => part.endsWith('.ts'));
-      expect(entry, `${name} runs a TypeScript entry point`).toBeDefined();
-      expect(existsSync(join(root, entry!)), `${name}: ${entry} exists`).toBe(true);
+      expect(service.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
+      expect(stageNames(), `${name} builds a stage of the Dockerfile`).toContain(
+        service.build?.target,
+      );
+      const entry = entryOf(name);
+      expect(existsSync(join(root, sourceOf(entry))), `${name}: ${entry}'s source exists`).toBe(
+        true,
+      );
     }
+  });
+
+  it('runs the API and the worker as compiled JavaScript, the API from the production image', () => {
+    expect(entryOf('api')).toBe('dist/api/main.js');
+    expect(entryOf('worker')).toBe('dist/worker/main.js');
+    for (const name of ['api', 'worker'])
+      expect(services[name]?.command, `${name} needs no tsx`).not.toContain('tsx');
+    expect(services.api?.build?.target).toBe('runtime');
+    // the quickstart's worker is in sandbox mode: it loads the sandbox's providers, which only the
+    // sandbox target has
+    expect(services.worker?.environment?.CANARY_MODE).toBe('sandbox');
+    expect(services.worker?.build?.target).toBe('sandbox');
+    expect(services.sandbox?.build?.target).toBe('sandbox');
   });
 
   it('gives the engine only environment variables its configuration knows, with values it accepts', () => {
@@ -187,6 +234,42 @@ describe('docker-compose.yml', () => {
   });
 });
 
+/** The Dockerfile's stages by name, each with its base and its instructions' lines. */
+function dockerStages(): Map<string, { from: string; lines: string[] }> {
+  const stages = new Map<string, { from: string; lines: string[] }>();
+  let current: string[] | undefined;
+  for (const line of readFileSync(join(root, 'Dockerfile'), 'utf8').split('\n')) {
+    const from = /^FROM (\S+) AS (\S+)$/.exec(line);
+    if (from) stages.set(from[2]!, { from: from[1]!, lines: (current = []) });
+    else current?.push(line);
+  }
+  return stages;
+}
+
+function stageNames(): string[] {
+  return [...dockerStages().keys()];
+}
+
+/** Folders a stage copies from the build context, each to the same place. */
+function copiedFolders(stage: string): string[] {
+  return (dockerStages().get(stage)?.lines ?? []).flatMap((line) => {
+    const copy = /^COPY (?!--from)(\S+) \.\/(\S+)$/.exec(line);
+    if (!copy) return [];
+    expect(copy[2], `${copy[1]} is copied to the same place`).toBe(copy[1]);
+    return [copy[1]!];
+  });
+}
+
+/** What the production entry points load: the API, the worker and the workflows it bundles. */
+async function productionEntries(): Promise<string[]> {
+  const { WORKFLOWS_PATH } = await import('../../worker/index.js');
+  return [sourceOf(entryOf('api')), sourceOf(entryOf('worker')), relative(root, WORKFLOWS_PATH)];
+}
+
+const buildConfig = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8')) as {
+  include: string[];
+};
+
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
 
@@ -203,52 +286,126 @@ describe('Dockerfile', () => {
       expect(copied).toContain(folder);
   });
 
-  it('copies every file its entry points import and no folder none of them needs', async () => {
-    const { WORKFLOWS_PATH } = await import('../../worker/index.js');
-    const entries = [
-      ...new Set(
-        engineServices.map((name) =>
-          services[name]!.command!.find((part) => part.endsWith('.ts'))!,
-        ),
-      ),
-    ];
-    expect(entries.sort()).toEqual(['api/main.ts', 'sandbox/main.ts', 'worker/main.ts']);
-    // the worker bundles its workflows from a path, not an import
-    const needed = importClosure([...entries, relative(root, WORKFLOWS_PATH)]);
-    const copiedDirs = [...dockerfile.matchAll(/^COPY (?!--from)(\S+) \.\/(\S+)$/gm)].map((m) => {
-      expect(m[2], `${m[1]} is copied to the same place`).toBe(m[1]);
-      return m[1]!;
-    });
+  it('has a build, a sandbox and a production stage, the production one last so that it is the default', () => {
+    const stages = dockerStages();
+    expect([...stages.keys()]).toEqual(['build', 'sandbox', 'prod-deps', 'runtime']);
+    expect(stages.get('sandbox')?.from).toBe('build');
+    expect(stages.get('runtime')?.from).toBe('node:20-bookworm-slim');
+    expect(stages.get('build')?.lines).toContain('RUN npm run build');
+  });
+
+  it('compiles exactly the folders the production entry points import, and no sandbox', async () => {
+    const needed = importClosure(await productionEntries(), { dynamic: false });
+    const folders = [...new Set([...needed].map((file) => file.split('/')[0]!))].sort();
+    expect([...buildConfig.include].sort()).toEqual(folders);
+    expect([...copiedFolders('build')].sort()).toEqual(folders);
+    expect(folders).not.toContain('sandbox');
+  });
+
+  it('ships only compiled code and production dependencies in the runtime stage, which runs without tsx', () => {
+    const runtime = dockerStages().get('runtime')!.lines;
+    const copies = runtime.filter((line) => line.startsWith('COPY '));
+    expect(copies).toEqual([
+      'COPY --from=prod-deps /app/node_modules ./node_modules',
+      'COPY package.json ./',
+      'COPY --from=build /app/dist ./dist',
+    ]);
+    expect(runtime).toContain('USER node');
+    expect(runtime).toContain('CMD ["node", "dist/api/main.js"]');
+    expect(runtime.join('\n')).not.toContain('tsx');
+  });
+
+  it('copies into the sandbox stage every file the sandbox, the local stack and a sandbox-mode worker import', async () => {
+    // the worker loads sandbox/providers.ts by a computed specifier (worker/providers.ts)
+    const needed = importClosure([
+      'sandbox/main.ts',
+      'stack/main.ts',
+      'sandbox/providers.ts',
+      ...(await productionEntries()),
+    ]);
+    const copiedDirs = [...copiedFolders('build'), ...copiedFolders('sandbox')];
     const covered = (file: string) => copiedDirs.some((dir) => file.startsWith(`${dir}/`));
     for (const file of needed) expect(covered(file), `${file} is in the image`).toBe(true);
-    for (const dir of copiedDirs)
+    for (const dir of copiedFolders('sandbox'))
       expect(
         [...needed].some((file) => file.startsWith(`${dir}/`)),
         `${dir} is needed`,
       ).toBe(true);
+    expect(entryOf('sandbox')).toBe('sandbox/main.ts');
+    expect(dockerStages().get('sandbox')?.lines).toContain('RUN npm run build:sandbox');
   });
 
-  it('installs the production dependencies as scripts/lib/deps.mjs does, not with npm ci (which refuses this lockfile)', () => {
-    const installs = [...dockerfile.matchAll(/^RUN (npm .*)$/gm)].map((m) =>
-      m[1]!.trim().split(/\s+/),
+  it('installs dependencies as scripts/lib/deps.mjs does, not with npm ci (which refuses this lockfile), and only production ones for the runtime', () => {
+    const installs = [...dockerStages()].flatMap(([stage, { lines }]) =>
+      lines.flatMap((line) => {
+        const run = /^RUN (npm install .*)$/.exec(line);
+        return run ? [[stage, run[1]!.trim().split(/\s+/)] as const] : [];
+      }),
     );
-    expect(installs).toHaveLength(1);
-    expect(installs[0]).not.toContain('ci');
-    expect(installs[0]!.slice(0, 2)).toEqual(['npm', 'install']);
-    expect(new Set(installs[0]!.slice(1))).toEqual(new Set([...NPM_INSTALL_ARGS, '--omit=dev']));
+    expect(installs.map(([stage]) => stage)).toEqual(['build', 'prod-deps']);
+    for (const [, args] of installs) {
+      expect(args).not.toContain('ci');
+      expect(args.slice(0, 2)).toEqual(['npm', 'install']);
+    }
+    expect(new Set(installs[0]![1].slice(1))).toEqual(new Set(NPM_INSTALL_ARGS));
+    expect(new Set(installs[1]![1].slice(1))).toEqual(new Set([...NPM_INSTALL_ARGS, '--omit=dev']));
+  });
+});
+
+describe('the Helm chart', () => {
+  it('runs the compiled entry points the production image has, without tsx', () => {
+    const values = parse(
+      readFileSync(join(root, 'deploy/helm/canary-engine/values.yaml'), 'utf8'),
+    ) as Record<'worker' | 'api', { command: string[] }>;
+    expect(values.worker.command).toEqual(['node', 'dist/worker/main.js']);
+    expect(values.api.command).toEqual(['node', 'dist/api/main.js']);
+    for (const entry of ['dist/worker/main.js', 'dist/api/main.js'])
+      expect(buildConfig.include, entry).toContain(sourceOf(entry).split('/')[0]);
+  });
+});
+
+describe('the production dependencies', () => {
+  it("keep the Temporal core's native library for the image's platform when the others are pruned", () => {
+    const prune = dockerStages()
+      .get('prod-deps')!
+      .lines.join('\n')
+      .replace(/\\\n\s*/g, '');
+    const releases = /find (\S+) -mindepth 1 -maxdepth 1 ! -name "\$\(uname -m\)(\S+)"/.exec(prune);
+    expect(releases, 'the prod-deps stage prunes foreign native libraries').not.toBeNull();
+    // the libraries' folders are named after `uname -m` on the two Linux platforms Node images exist for
+    for (const machine of ['x86_64', 'aarch64'])
+      expect(
+        existsSync(join(root, releases![1]!, `${machine}${releases![2]!}`, 'index.node')),
+      ).toBe(true);
+  });
+});
+
+describe('the production import graph', () => {
+  it('reaches no sandbox or local-stack file from the API, the worker or its workflows', async () => {
+    const graph = importClosure(await productionEntries(), { dynamic: false });
+    const offending = [...graph].filter((file) => /^(sandbox|stack|test|bench)\//.test(file));
+    expect(offending).toEqual([]);
+  });
+
+  it('would notice a sandbox import: the sandbox-mode graph has one', () => {
+    // a negative control: the walk follows imports far enough to find sandbox/ where it is imported
+    const graph = importClosure(['stack/main.ts'], { dynamic: false });
+    expect([...graph].some((file) => file.startsWith('sandbox/'))).toBe(true);
   });
 });
 
 describe('the worker process', () => {
   it("passes the environment's default Prometheus and, in sandbox mode, the sandbox's address to its providers", async () => {
     const { providerOptionsFromEnv } = await import('../../worker/providers.js');
-    const options = providerOptionsFromEnv(engineEnvSchema.parse(services.worker!.environment));
+    const options = await providerOptionsFromEnv(
+      engineEnvSchema.parse(services.worker!.environment),
+    );
     expect(options.metrics?.sources.default).toEqual({ address: 'http://prometheus:9090' });
     expect(options.sandbox?.router({ type: 'sandbox' }, {} as ReleaseSpec).target).toBe(
       'sandbox/router/http://sandbox:8089',
     );
-    expect(readFileSync(join(root, 'worker/main.ts'), 'utf8')).toContain(
-      'createProviders(providerOptionsFromEnv(env))',
-    );
+    const main = readFileSync(join(root, 'worker/main.ts'), 'utf8');
+    expect(main).toContain('providerOptions = await providerOptionsFromEnv(env)');
+    expect(main).toContain('createProviders(providerOptions)');
   });
 });

@@ -15,7 +15,11 @@ import { sandboxProviders } from '../../sandbox/providers.js';
 import { SandboxRouter } from '../../sandbox/sandbox-router.js';
 import { SandboxWorkloads } from '../../sandbox/sandbox-workloads.js';
 import { engineEnvSchema } from '../../worker/config.js';
-import { createProviders, providerOptionsFromEnv } from '../../worker/providers.js';
+import {
+  createProviders,
+  providerOptionsFromEnv,
+  type SandboxProvidersModule,
+} from '../../worker/providers.js';
 
 function spec(router: unknown): ReleaseSpec {
   const result = validateReleaseSpec({
@@ -104,8 +108,8 @@ describe('the worker providers', () => {
     });
   });
 
-  it('takes the sandbox providers and their default address from the environment in sandbox mode', () => {
-    const options = providerOptionsFromEnv(
+  it('takes the sandbox providers and their default address from the environment in sandbox mode', async () => {
+    const options = await providerOptionsFromEnv(
       engineEnvSchema.parse({
         CANARY_MODE: 'sandbox',
         CANARY_SANDBOX_URL: 'http://127.0.0.1:38089',
@@ -117,10 +121,16 @@ describe('the worker providers', () => {
     );
   });
 
-  it('gives a worker the sandbox providers only in sandbox mode, never by default', () => {
+  it('loads the sandbox providers from a module that has the shape the worker expects', async () => {
+    // the worker imports sandbox/providers.ts by a computed specifier, so tsc checks it here
+    const module: SandboxProvidersModule = await import('../../sandbox/providers.js');
+    expect(module.sandboxProviders({ defaultUrl: 'http://127.0.0.1:1' })).toHaveProperty('router');
+  });
+
+  it('gives a worker the sandbox providers only in sandbox mode, never by default', async () => {
     // every worker used to get them: a production worker would drive the sandbox router for any spec
     for (const env of [{}, { CANARY_MODE: 'cluster' }, { KUBECONFIG: '/nowhere' }]) {
-      const options = providerOptionsFromEnv(
+      const options = await providerOptionsFromEnv(
         engineEnvSchema.parse({ ...env, CANARY_SANDBOX_URL: 'http://127.0.0.1:38089' }),
       );
       expect(options.sandbox).toBeUndefined();
