@@ -16,20 +16,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { AnalyseInput, AnalyseResult } from '../activities/contract.js';
 import { observeObjectWrites } from '../activities/kube/objects.js';
 import type { ReleaseSpec } from '../core/spec.js';
-import { RELEASE_WORKFLOW_TYPE, TERMINAL_PHASES, type Phase } from '../workflows/messages.js';
-
-/** Every phase, in the order the gauge lists them. */
-export const PHASES: readonly Phase[] = [
-  'Pending',
-  'Progressing',
-  'AwaitingApproval',
-  'Paused',
-  'Promoting',
-  'Promoted',
-  'RollingBack',
-  'RolledBack',
-  'Failed',
-];
+import {
+  PHASES,
+  RELEASE_WORKFLOW_TYPE,
+  TERMINAL_PHASES,
+  type Phase,
+} from '../workflows/messages.js';
 
 /** The Temporal calls the phase gauge makes; NativeConnection and the client's Connection both have them. */
 export interface VisibilityConnection {
