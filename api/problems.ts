@@ -224,7 +224,8 @@ export type TemporalCondition =
   | 'forbidden'
   | 'unauthenticated'
   | 'rate-limited'
-  | 'invalid-argument';
+  | 'invalid-argument'
+  | 'failed';
 
 /** What the problem details name: the API's Temporal namespace and server. */
 export interface TemporalTarget {
@@ -311,6 +312,12 @@ export function temporalProblem(
         502,
         'temporal-rejected',
         `the Temporal server${where} refused the API's request as invalid (${line}); if ${ns} is new, have the worker register the release search attributes`,
+      );
+    case 'failed':
+      return new ProblemError(
+        502,
+        'temporal-rejected',
+        `the Temporal server${where} could not answer the API's request (${line}); the release itself is unchanged`,
       );
   }
 }

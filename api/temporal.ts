@@ -264,7 +264,9 @@ export function temporalCondition(error: unknown): TemporalCondition | undefined
   if (error instanceof NamespaceNotFoundError) return 'namespace-missing';
   const grpc = grpcErrorOf(error);
   if (!grpc) return undefined;
-  const condition = GRPC_CONDITIONS[grpc.code];
+  // any other gRPC status (FAILED_PRECONDITION, INTERNAL, UNKNOWN, ...) is still Temporal's answer,
+  // never a 500 of ours
+  const condition = GRPC_CONDITIONS[grpc.code] ?? 'failed';
   // raw service calls (listWorkflowExecutions) answer a missing namespace with a plain NOT_FOUND
   if (condition === 'not-found' && /namespace\b.*\bnot (be )?found/i.test(grpc.details))
     return 'namespace-missing';

@@ -95,7 +95,11 @@ export interface ApiStack {
   /** Another app on the same worker and server, with some of its dependencies replaced. */
   appWith(overrides: Partial<AppDeps>): ReturnType<typeof createApp>;
   /** Starts a real server for this stack (closed by stop()). */
-  serve(options?: { streamPollMs?: number; port?: number }): Promise<ApiServer>;
+  serve(options?: {
+    streamPollMs?: number;
+    port?: number;
+    tokens?: TokenStore;
+  }): Promise<ApiServer>;
   /** Stops the worker only: the API and Temporal stay up. */
   stopWorker(): Promise<void>;
   stop(): Promise<void>;

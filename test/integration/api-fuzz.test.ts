@@ -8,6 +8,12 @@
  * a fuzzer's request to a release it started would never end. Its refusals (400, 401, 403, 404)
  * go through the same validators and problem handler as the status route, which is fuzzed, and
  * its events are checked against their documented schemas in test/unit/api-event-schemas.test.ts.
+ *
+ * The dev server is shared with every other test file, so its visibility lists their releases too,
+ * whose workers may have stopped (an action on one of them is a correct 503: no worker answers).
+ * The fuzzer's token is therefore scoped to services named `fuzz-*`, and the test seeds two such
+ * releases on its own worker (one waiting at a gate): the fuzzer reads and acts on those, and
+ * every other release is a documented 403.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +22,10 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiServer } from '../../api/server.js';
 import { ensureSchemathesis } from '../../scripts/schemathesis.mjs';
-import { startApiStack, TOKENS, type ApiStack } from '../harness/api.js';
+import { TokenStore } from '../../api/auth.js';
+import { parseScope } from '../../api/scopes.js';
+import { jsonHeaders, startApiStack, TOKENS, type ApiStack } from '../harness/api.js';
+import { testSpecBody } from '../harness/release-spec.js';
 
 /** Checks run on every response; together they say "the document tells the truth". */
 const CHECKS = [
@@ -117,7 +126,24 @@ describe('the API under schemathesis', () => {
     st = ensureSchemathesis({ quiet: true });
     reportDir = mkdtempSync(join(tmpdir(), 'canary-fuzz-'));
     stack = await startApiStack();
-    server = await stack.serve();
+    const tokens = new TokenStore([
+      {
+        name: 'fuzzer',
+        token: TOKENS.ops,
+        roles: ['deployer', 'approver', 'viewer'],
+        scopes: [parseScope('*/fuzz-*', 'the fuzz test')],
+      },
+    ]);
+    server = await stack.serve({ tokens });
+    const gated = { schedule: { steps: [{ weight: 10, observe: '1s', approval: true }] } };
+    for (const body of [testSpecBody({}, 'fuzz'), testSpecBody(gated, 'fuzz')]) {
+      const res = await fetch(`${server.url}/v1/releases`, {
+        method: 'POST',
+        headers: jsonHeaders(TOKENS.ops),
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(201);
+    }
   });
   afterAll(async () => {
     await stack?.stop();

@@ -164,6 +164,14 @@ describe('Temporal conditions as problems', () => {
     expect(body.detail).toContain('(unauthenticated: no API key)');
   });
 
+  it('answers any other gRPC status from Temporal (FAILED_PRECONDITION) with a 502, never a 500', async () => {
+    const { res, body } = await listWith(grpcError(9, 'workflow task is failing'));
+    expect(res.status).toBe(502);
+    expect(body.type).toBe('urn:canary-engine:problem:temporal-rejected');
+    expect(body.detail).toContain('could not answer');
+    expect(body.detail).toContain('workflow task is failing');
+  });
+
   it('answers RESOURCE_EXHAUSTED with a 429 and Retry-After', async () => {
     const { res, body } = await listWith(grpcError(8, 'namespace rate limit exceeded'));
     expect(res.status).toBe(429);
