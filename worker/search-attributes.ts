@@ -67,7 +67,7 @@ export async function ensureSearchAttributes(
 }
 
 /**
- * Adds what is missing if allowed; if not (permission denied, not implemented, ...), lists again
+ * Adds what is missing if allowed; if not (PERMISSION_DENIED, UNIMPLEMENTED, ...), lists again
  * (another replica may have added them meanwhile) and reports what an operator must create.
  * Throws only when Temporal is unreachable.
  */
