@@ -30,7 +30,7 @@ import {
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
 import { startWorker } from '../harness/workflow-worker.js';
 import { deployment, freshNamespace, readObject, testKube } from '../fixtures/kube/cluster.js';
-import { createReviews } from '../fixtures/kube/routing.js';
+import { createReviews, REVIEWS_ISTIO_ROUTER } from '../fixtures/kube/routing.js';
 
 interface Status {
   phase: string;
@@ -280,18 +280,7 @@ describe.skipIf(!kube)(
         service: 'web',
         namespace,
         releaseId: `attack-kube-${namespace}`,
-        router: {
-          type: 'istio',
-          virtualService: 'reviews',
-          route: 'primary',
-          destinations: {
-            kind: 'subsets',
-            host: 'reviews',
-            stableSubset: 'stable',
-            canarySubset: 'canary',
-            destinationRule: 'reviews',
-          },
-        },
+        router: REVIEWS_ISTIO_ROUTER,
         workloads: {
           type: 'kubernetes',
           stableDeployment: 'web',

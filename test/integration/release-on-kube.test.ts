@@ -38,7 +38,13 @@ import {
   readObject,
   testKube,
 } from '../fixtures/kube/cluster.js';
-import { createApp, createReviews, createShop, createWeb } from '../fixtures/kube/routing.js';
+import {
+  createApp,
+  createReviews,
+  createShop,
+  createWeb,
+  REVIEWS_ISTIO_ROUTER,
+} from '../fixtures/kube/routing.js';
 import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
 
 type Health = 'healthy' | 'degraded';
@@ -88,18 +94,7 @@ const ROUTERS: Record<
 > = {
   istio: {
     create: createReviews,
-    router: {
-      type: 'istio',
-      virtualService: 'reviews',
-      route: 'primary',
-      destinations: {
-        kind: 'subsets',
-        host: 'reviews',
-        stableSubset: 'stable',
-        canarySubset: 'canary',
-        destinationRule: 'reviews',
-      },
-    },
+    router: REVIEWS_ISTIO_ROUTER,
     cohorts: [COHORT_HEADER, { type: 'cookie', name: 'tenantGray', value: '1' }],
     async leftovers(kube, namespace) {
       const http = (

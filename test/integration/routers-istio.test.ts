@@ -8,7 +8,7 @@ import { describeRef, KINDS, ObjectStore, objectRef } from '../../activities/kub
 import { RouterConfigError } from '../../activities/routers/errors.js';
 import { IstioRouter, type IstioRouterSpec } from '../../activities/routers/istio.js';
 import type { Cohort } from '../../core/routing/config.js';
-import { createRatings, createReviews } from '../fixtures/kube/routing.js';
+import { createRatings, createReviews, REVIEWS_ISTIO_ROUTER } from '../fixtures/kube/routing.js';
 import { describeKubeRouterContract } from '../contract/kube-routers.js';
 import { createObject, freshNamespace, readObject, testKube } from '../fixtures/kube/cluster.js';
 import type { KubeClients } from '../../activities/kube/kube-clients.js';
@@ -20,18 +20,7 @@ const COHORTS: Cohort[] = [
   { type: 'headerRegex', name: 'x-user-id', regex: '^(1|7|42)$' },
 ];
 
-const SUBSETS: IstioRouterSpec = {
-  type: 'istio',
-  virtualService: 'reviews',
-  route: 'primary',
-  destinations: {
-    kind: 'subsets',
-    host: 'reviews',
-    stableSubset: 'stable',
-    canarySubset: 'canary',
-    destinationRule: 'reviews',
-  },
-};
+const SUBSETS: IstioRouterSpec = REVIEWS_ISTIO_ROUTER;
 const HOSTS: IstioRouterSpec = {
   type: 'istio',
   virtualService: 'ratings',

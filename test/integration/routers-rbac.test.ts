@@ -23,7 +23,13 @@ import {
   playDeploymentController,
   testKube,
 } from '../fixtures/kube/cluster.js';
-import { createApp, createReviews, createShop, createWeb } from '../fixtures/kube/routing.js';
+import {
+  createApp,
+  createReviews,
+  createShop,
+  createWeb,
+  REVIEWS_ISTIO_ROUTER,
+} from '../fixtures/kube/routing.js';
 
 const ENGINE = 'system:serviceaccount:canary-system:canary-engine';
 const RBAC = new URL('../../deploy/rbac.yaml', import.meta.url);
@@ -87,20 +93,7 @@ describe.skipIf(!admin)('deploy/rbac.yaml', () => {
       createApp(kube, namespace),
     ]);
     const store = new ObjectStore(engine.customObjects);
-    await release(
-      new IstioRouter(store, namespace, {
-        type: 'istio',
-        virtualService: 'reviews',
-        route: 'primary',
-        destinations: {
-          kind: 'subsets',
-          host: 'reviews',
-          stableSubset: 'stable',
-          canarySubset: 'canary',
-          destinationRule: 'reviews',
-        },
-      }),
-    );
+    await release(new IstioRouter(store, namespace, REVIEWS_ISTIO_ROUTER));
     await release(
       new GatewayApiRouter(store, namespace, {
         type: 'gateway-api',
