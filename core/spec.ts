@@ -16,6 +16,7 @@ import { LABEL_VALUE_RE } from './names.js';
 import { problemsFromZod, type SpecProblem } from './problems.js';
 import { metricsSpecSchema } from './metrics/config.js';
 import { providerProblems } from './providers.js';
+import { workloadsSchema } from './workloads/config.js';
 import {
   cohortSchema,
   defaultRouterSpec,
@@ -60,27 +61,6 @@ const linearSteps = z.strictObject({
 });
 
 export const scheduleSchema = z.union([explicitSteps, linearSteps]);
-
-export const workloadsSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('kubernetes'),
-    /** The stable Deployment, promoted to the canary's pod template at the end. */
-    stableDeployment: dnsLabel,
-    /** The canary Deployment, scaled up for the release and down at its end. */
-    canaryDeployment: dnsLabel,
-    /** Replicas of the canary while the release runs (or the maximum, with scaleWithWeight). */
-    canaryReplicas: z.number().int().min(1).max(1000).default(1),
-    /** Scale the canary in proportion to its weight, never below minReplicas. */
-    scaleWithWeight: z.boolean().default(false),
-    minReplicas: z.number().int().min(1).max(1000).default(1),
-    /** Promote the whole pod template of the canary, not just container images. */
-    promotePodTemplate: z.boolean().default(false),
-    /** How long a Deployment may take to become ready. */
-    readyTimeout: durationString.default('5m'),
-  }),
-  /** The sandbox's demo services: promotion makes the canary's version the stable one. */
-  z.strictObject({ type: z.literal('sandbox') }),
-]);
 
 const policiesSchema = z.strictObject({
   inconclusive: z
@@ -148,6 +128,7 @@ export type ReleaseSpec = Omit<ParsedSpec, 'router' | 'workloads' | 'releaseId'>
   workloads: NonNullable<ParsedSpec['workloads']>;
 };
 export type Schedule = z.output<typeof scheduleSchema>;
+export { workloadsSchema } from './workloads/config.js';
 
 export type { SpecProblem } from './problems.js';
 

@@ -30,6 +30,7 @@ import {
 } from '../kube/objects.js';
 import { objectsNotOptedIn, type OptInProblem } from '../kube/opt-in.js';
 import { PromotionError, WorkloadError } from './errors.js';
+import { waitForRollout } from './rollout.js';
 import type { ProgressReporter, WorkloadManager } from './types.js';
 
 export type KubernetesWorkloadsSpec = Extract<ReleaseSpec['workloads'], { type: 'kubernetes' }>;
@@ -184,41 +185,21 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     }
   }
 
-  /**
-   * Polls until the Deployment's rollout is complete; throws `Failure` (naming the Deployment and
-   * its replica counts) at the deadline or when the Deployment reports ProgressDeadlineExceeded.
-   */
+  /** Waits for a Deployment's rollout (activities/workloads/rollout.ts), at this manager's deadline. */
   async waitForRollout(
     name: string,
     progress: ProgressReporter,
     Failure: typeof WorkloadError = WorkloadError,
   ): Promise<void> {
-    const started = Date.now();
-    const object = describeRef(this.ref(name));
-    for (;;) {
-      const deployment = await this.read(name);
-      const state = rolloutState(deployment);
-      progress({
-        deployment: object,
-        ...state.counts,
-        complete: state.complete,
-        elapsedMs: Date.now() - started,
-      });
-      if (state.complete) return;
-      if (state.stalled)
-        throw new Failure(`${object} stopped progressing (${state.stalled}); ${state.summary}`, {
-          kind: 'timeout',
-          nonRetryable: true,
-          object,
-        });
-      if (Date.now() - started >= this.readyTimeoutMs) {
-        throw new Failure(
-          `${object} was not ready within ${this.spec.readyTimeout}: ${state.summary}`,
-          { kind: 'timeout', nonRetryable: true, object },
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
-    }
+    await waitForRollout({
+      ref: this.ref(name),
+      read: () => this.read(name),
+      progress,
+      Failure,
+      timeoutMs: this.readyTimeoutMs,
+      timeoutText: this.spec.readyTimeout,
+      pollMs: this.pollMs,
+    });
   }
 
   private promotedTemplate(stable: V1Deployment, canary: V1Deployment): V1PodTemplateSpec {
@@ -287,49 +268,4 @@ export class KubernetesWorkloadManager implements WorkloadManager {
   private ref(name: string): ObjectRef {
     return objectRef(KINDS.deployment, this.namespace, name);
   }
-}
-
-interface RolloutState {
-  complete: boolean;
-  /** The reason when the Deployment reports it stopped progressing. */
-  stalled?: string;
-  counts: {
-    desired: number;
-    updated: number;
-    available: number;
-    total: number;
-    observedGeneration: number;
-    generation: number;
-  };
-  summary: string;
-}
-
-/** Where a Deployment's rollout stands, from its spec and status alone (as `kubectl rollout status`). */
-function rolloutState(deployment: V1Deployment): RolloutState {
-  const desired = deployment.spec?.replicas ?? 1;
-  const status = deployment.status ?? {};
-  const counts = {
-    desired,
-    updated: status.updatedReplicas ?? 0,
-    available: status.availableReplicas ?? 0,
-    total: status.replicas ?? 0,
-    observedGeneration: status.observedGeneration ?? 0,
-    generation: deployment.metadata?.generation ?? 0,
-  };
-  const complete =
-    counts.observedGeneration >= counts.generation &&
-    counts.updated === desired &&
-    counts.total === desired &&
-    counts.available === desired;
-  const progressing = status.conditions?.find((c) => c.type === 'Progressing');
-  const stalled =
-    progressing?.reason === 'ProgressDeadlineExceeded'
-      ? `ProgressDeadlineExceeded: ${progressing.message ?? ''}`.trim()
-      : undefined;
-  const seen =
-    counts.observedGeneration >= counts.generation
-      ? ''
-      : `controller has not yet seen generation ${counts.generation} (observed ${counts.observedGeneration}); `;
-  const summary = `${seen}${counts.updated}/${desired} replicas updated, ${counts.available}/${desired} available, ${counts.total} in total`;
-  return { complete, ...(stalled && !complete ? { stalled } : {}), counts, summary };
 }
