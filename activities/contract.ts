@@ -3,7 +3,7 @@
  * createActivities() in release-activities.ts; tests pass typed fakes of the same shape.
  */
 import type { Decision } from '../core/judge/decision.js';
-import type { ReleaseSpec } from '../core/spec.js';
+import type { ReleaseSpec, SubmittedSpec } from '../core/spec.js';
 import type { Weights } from '../core/types.js';
 
 export interface AnalyseInput {
@@ -33,6 +33,11 @@ export interface PromoteResult {
 }
 
 export interface ReleaseActivities {
+  /**
+   * The stable version of a spec that does not name it: the stable Deployment's pod-template label
+   * `version`. Fails (a pre-flight refusal, nothing changed) when the label is missing.
+   */
+  resolveStableVersion(spec: SubmittedSpec): Promise<string>;
   /** Routing objects and cohort routes in place, canary scaled up, all traffic still on stable. */
   prepareRelease(spec: ReleaseSpec): Promise<Weights>;
   /** Canary scaled for the weight, route written, read back and verified. */

@@ -9,7 +9,7 @@
  */
 import type { z } from 'zod';
 import type { sandboxRouterSchema } from '../core/routing/config.js';
-import type { ReleaseSpec } from '../core/spec.js';
+import type { ReleaseSpec, SubmittedSpec } from '../core/spec.js';
 import type { KubeClients } from './kube/kube-clients.js';
 import type { TrafficRouter } from './routers/types.js';
 import type { WorkloadManager } from './workloads/types.js';
@@ -20,7 +20,8 @@ export type SandboxWorkloadsSpec = Extract<ReleaseSpec['workloads'], { type: 'sa
 /** The local sandbox's router and workloads for a release (sandbox/providers.ts supplies them). */
 export interface SandboxProviders {
   router(spec: SandboxRouterSpec, release: ReleaseSpec): TrafficRouter;
-  workloads(spec: SandboxWorkloadsSpec, release: ReleaseSpec): WorkloadManager;
+  /** `release` may lack stableVersion only where validation allows it (never for the sandbox). */
+  workloads(spec: SandboxWorkloadsSpec, release: SubmittedSpec): WorkloadManager;
 }
 
 /** Why a sandbox spec cannot run on a worker without the sandbox's providers, for `field`. */

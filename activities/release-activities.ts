@@ -8,18 +8,20 @@ import type { Decision } from '../core/judge/decision.js';
 import { judge, requireJudgeRequest } from '../core/judge/index.js';
 import { bucketCoverage, describeCoverage } from '../core/metrics/coverage.js';
 import { analysisBucketMs } from '../core/plan.js';
-import type { ReleaseSpec } from '../core/spec.js';
+import type { ReleaseSpec, SubmittedSpec } from '../core/spec.js';
 import type { BucketCounts, BucketSeries } from '../core/types.js';
 import type { AnalyseInput, AnalyseResult, ReleaseActivities } from './contract.js';
 import { converting } from './errors.js';
 import type { MetricsProvider } from './metrics/types.js';
 import { preflight } from './preflight.js';
+import { UnsupportedWorkloadsError } from './workloads/errors.js';
 import type { TrafficRouter } from './routers/types.js';
 import type { ProgressReporter, WorkloadManager } from './workloads/types.js';
 
 export interface ActivityDeps {
   routerFor(spec: ReleaseSpec): TrafficRouter;
-  workloadsFor(spec: ReleaseSpec): WorkloadManager;
+  /** The workloads of a spec; also before its stable version is known (resolveStableVersion). */
+  workloadsFor(spec: SubmittedSpec): WorkloadManager;
   metricsFor(spec: ReleaseSpec): MetricsProvider;
   /**
    * How long after a window ends the analysis waits before querying, so the last bucket's final
@@ -108,6 +110,17 @@ async function heartbeating<T>(work: Promise<T>): Promise<T> {
 export function createActivities(deps: ActivityDeps): ReleaseActivities {
   const lag = deps.scrapeLagMs ?? ((bucketMs: number) => Math.min(30_000, 2 * bucketMs));
   return {
+    resolveStableVersion: (spec) =>
+      converting(async () => {
+        const workloads = deps.workloadsFor(spec);
+        if (!workloads.stableVersion)
+          throw new UnsupportedWorkloadsError(
+            spec.workloads.type,
+            'it cannot tell the stable version; set stableVersion in the spec',
+          );
+        return workloads.stableVersion();
+      }),
+
     prepareRelease: (spec) =>
       converting(async () => {
         const router = deps.routerFor(spec);

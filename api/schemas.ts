@@ -156,7 +156,8 @@ export const statusFields = {
   releaseId: z.string(),
   service: z.string(),
   namespace: z.string(),
-  stableVersion: z.string(),
+  /** null until the workflow has read it from the stable Deployment (a spec without stableVersion). */
+  stableVersion: z.string().nullable(),
   canaryVersion: z.string(),
   phase: z.enum(PHASES),
   step: z.number().int(),

@@ -23,7 +23,7 @@ import {
   type LocatedRelease,
 } from '../client/reads.js';
 import { startRelease, type StartedRelease } from '../client/releases.js';
-import type { ReleaseSpec } from '../core/spec.js';
+import type { SubmittedSpec } from '../core/spec.js';
 import type { ReleaseStatus } from '../workflows/messages.js';
 import { SingleFlightCache } from './cache.js';
 import {
@@ -119,7 +119,7 @@ export class TemporalGateway {
    * through this gateway so a release this process just started is found, and remembers it.
    */
   async start(
-    spec: ReleaseSpec,
+    spec: SubmittedSpec,
     options: { taskQueue: string; idChosen: boolean; startedBy?: string },
   ): Promise<StartedRelease> {
     const lookup = {

@@ -29,7 +29,7 @@ import { actOnRelease } from '../client/actions.js';
 import { locatedRelease, releaseStatus } from '../client/reads.js';
 import { startRelease } from '../client/releases.js';
 import { CLUSTER_CAPABILITIES } from '../core/capabilities.js';
-import { validateReleaseSpec, type ReleaseSpec } from '../core/spec.js';
+import { validateReleaseSpec, type SubmittedSpec } from '../core/spec.js';
 import { ensureTemporalCli } from '../scripts/temporal-cli.mjs';
 import { freePort } from '../scripts/lib/proc.mjs';
 import { printLatencyComparison, throughput, timed } from './lib/api-load.js';
@@ -56,7 +56,7 @@ const noop = () => undefined;
 const BENCH_CAPABILITIES = { ...CLUSTER_CAPABILITIES, sandbox: true };
 
 let serviceCounter = 0;
-function benchSpec(): ReleaseSpec {
+function benchSpec(): SubmittedSpec {
   serviceCounter += 1;
   const result = validateReleaseSpec(
     {

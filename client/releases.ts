@@ -5,7 +5,7 @@
  * one service (ReleaseIdTakenError) and is not run again once it has ended (ReleaseEndedError).
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { releaseWorkflowId, type ReleaseSpec } from '../core/spec.js';
+import { releaseWorkflowId, type SubmittedSpec } from '../core/spec.js';
 import { RELEASE_WORKFLOW_TYPE, TASK_QUEUE } from '../workflows/messages.js';
 import type { ReleaseWorkflowInput } from '../workflows/release.js';
 import type { canaryRelease } from '../workflows/release.js';
@@ -71,7 +71,7 @@ export function temporalLookup(client: Client): ReleaseLookup {
  */
 async function checkReleaseId(
   lookup: ReleaseLookup,
-  spec: ReleaseSpec,
+  spec: SubmittedSpec,
   workflowId: string,
 ): Promise<void> {
   const elsewhere = await lookup.locate(spec.releaseId);
@@ -85,7 +85,7 @@ async function checkReleaseId(
 /** Starts the release of a validated spec (see the file comment for the rules it enforces). */
 export async function startRelease(
   client: Client,
-  spec: ReleaseSpec,
+  spec: SubmittedSpec,
   options: StartOptions = {},
 ): Promise<StartedRelease> {
   const workflowId = releaseWorkflowId(spec.namespace, spec.service);

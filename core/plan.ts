@@ -7,6 +7,7 @@
  */
 import { durationMs } from './duration.js';
 import type { ReleaseSpec } from './spec.js';
+import type { KubernetesWorkloads } from './workloads/config.js';
 
 export interface PlannedStep {
   /** 1-based step number, as people count. */
@@ -69,7 +70,9 @@ export function readyTimeoutMs(workloads: ReleaseSpec['workloads']): number {
     : 0;
 }
 
-export function planRelease(spec: ReleaseSpec): ReleasePlan {
+export function planRelease(
+  spec: Pick<ReleaseSpec, 'schedule' | 'analysis' | 'policies' | 'workloads'>,
+): ReleasePlan {
   const steps = planSteps(spec);
   const inconclusive = spec.policies.inconclusive;
   return {
@@ -86,12 +89,30 @@ export function planRelease(spec: ReleaseSpec): ReleasePlan {
   };
 }
 
-/** Replicas for the canary at a weight: proportional, rounded up, never below the minimum. */
+/**
+ * Replicas for the canary at a weight: its share of the stable's replicas (the stable Deployment's,
+ * or its HorizontalPodAutoscaler's desired count), rounded up, never below `floor`. So at 100% the
+ * canary is as large as stable, and no hop ever puts more traffic per pod on it than on stable.
+ * 0 at weight 0 (no traffic, nothing to carry).
+ */
 export function canaryReplicasForWeight(
   weight: number,
-  maxReplicas: number,
-  minReplicas: number,
+  stableReplicas: number,
+  floor: number,
 ): number {
   if (weight <= 0) return 0;
-  return Math.min(maxReplicas, Math.max(minReplicas, Math.ceil((maxReplicas * weight) / 100)));
+  return Math.max(floor, Math.ceil((Math.max(0, stableReplicas) * Math.min(weight, 100)) / 100));
+}
+
+/**
+ * The fewest canary replicas at any weight above 0, from the spec: `minReplicas`, and for older
+ * specs without scaleWithWeight also `canaryReplicas` (their canary ran at that fixed size, so it
+ * stays a floor; with scaleWithWeight it was a cap, which the stable's size now replaces).
+ */
+export function canaryReplicaFloor(
+  workloads: Pick<KubernetesWorkloads, 'minReplicas' | 'canaryReplicas' | 'scaleWithWeight'>,
+): number {
+  return workloads.scaleWithWeight
+    ? workloads.minReplicas
+    : Math.max(workloads.minReplicas, workloads.canaryReplicas);
 }

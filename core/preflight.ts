@@ -48,6 +48,9 @@ export class ObjectsNotOptedInError extends EngineError {
 export const PREFLIGHT_REFUSALS: readonly string[] = [
   'NamespaceNotAllowedError',
   'ObjectsNotOptedInError',
+  // activities/workloads/errors.ts: a spec without stableVersion whose stable Deployment has no
+  // `version` label (read first, before any change)
+  'StableVersionUnknownError',
 ];
 
 /** Throws NamespaceNotAllowedError unless `allowed` (undefined: every namespace) admits it. */

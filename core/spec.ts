@@ -16,7 +16,8 @@ import { LABEL_VALUE_RE } from './names.js';
 import { problemsFromZod, type SpecProblem } from './problems.js';
 import { metricsSpecSchema } from './metrics/config.js';
 import { providerProblems } from './providers.js';
-import { workloadsSchema } from './workloads/config.js';
+import { versionFromImages } from './workloads/canary.js';
+import { completeWorkloads, workloadsSchema, type WorkloadsSpec } from './workloads/config.js';
 import {
   cohortSchema,
   defaultRouterSpec,
@@ -104,8 +105,10 @@ export const releaseSpecSchema = z.strictObject({
     .optional(),
   service: dnsLabel,
   namespace: dnsLabel.default('default'),
-  stableVersion: version,
-  canaryVersion: version,
+  /** Omitted: read from the stable Deployment's pod-template label `version` when the release starts. */
+  stableVersion: version.optional(),
+  /** Omitted: the tag of the canary's one image (workloads.canary.images). */
+  canaryVersion: version.optional(),
   router: routerSpecSchema.optional(),
   workloads: workloadsSchema.optional(),
   cohorts: z.array(cohortSchema).max(10).default([]),
@@ -121,29 +124,32 @@ export const releaseSpecSchema = z.strictObject({
 
 export type ReleaseSpecInput = z.input<typeof releaseSpecSchema>;
 type ParsedSpec = z.output<typeof releaseSpecSchema>;
-/** A validated spec with every default filled in. */
-export type ReleaseSpec = Omit<ParsedSpec, 'router' | 'workloads' | 'releaseId'> & {
+/**
+ * A validated spec with every default filled in, as the API, the client and the CLI handle it and
+ * the workflow receives it: `stableVersion` may still be absent (the workflow reads it first).
+ */
+export type SubmittedSpec = Omit<
+  ParsedSpec,
+  'router' | 'workloads' | 'releaseId' | 'canaryVersion'
+> & {
   releaseId: string;
+  canaryVersion: string;
   router: NonNullable<ParsedSpec['router']>;
-  workloads: NonNullable<ParsedSpec['workloads']>;
+  workloads: WorkloadsSpec;
 };
+/** The spec a release runs on (activities, judge, state): both versions known. */
+export type ReleaseSpec = SubmittedSpec & { stableVersion: string };
 export type Schedule = z.output<typeof scheduleSchema>;
-export { workloadsSchema } from './workloads/config.js';
+export { workloadsSchema, type WorkloadsSpec } from './workloads/config.js';
 
 export type { SpecProblem } from './problems.js';
 
 export type SpecValidation =
-  { ok: true; spec: ReleaseSpec } | { ok: false; problems: SpecProblem[] };
+  { ok: true; spec: SubmittedSpec } | { ok: false; problems: SpecProblem[] };
 
 /** Problems that need several fields at once (zod checks each field alone). */
 function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
   const problems: SpecProblem[] = [];
-  if (spec.stableVersion === spec.canaryVersion) {
-    problems.push({
-      path: 'canaryVersion',
-      message: `must differ from stableVersion "${spec.stableVersion}"`,
-    });
-  }
   const schedule = spec.schedule;
   if ('steps' in schedule) {
     schedule.steps.forEach((step, i) => {
@@ -219,8 +225,11 @@ export interface ValidateOptions {
    * metrics addresses). Without it — `canary spec` offline — those checks are skipped.
    */
   capabilities?: EngineCapabilities;
-  /** Supplies an id when the spec has none (the API passes a random one; validation stays deterministic). */
-  newReleaseId?: () => string;
+  /**
+   * Supplies an id when the spec has none, from the service and the canary version (also when that
+   * came from an image tag); the API passes a random one, so validation stays deterministic.
+   */
+  newReleaseId?: (named: { service: string; canaryVersion: string }) => string;
 }
 
 /**
@@ -236,42 +245,49 @@ export function validateReleaseSpec(input: unknown, options: ValidateOptions = {
     const refused = capabilities ? capabilityProblems(typesOnly(input), capabilities) : [];
     return { ok: false, problems: [...refused, ...explainRetired(problemsFromZod(parsed.error))] };
   }
+  const data = parsed.data;
+  const completed = completeWorkloads(data.service, data.router?.type, data.workloads);
+  const canaryVersion =
+    data.canaryVersion ??
+    versionFromImages(
+      data.workloads?.type === 'kubernetes' ? data.workloads.canary?.images : undefined,
+    );
   const problems = [
     ...(capabilities ? capabilityProblems(parsed.data, capabilities) : []),
     ...crossFieldProblems(parsed.data),
-  ];
-  if (problems.length > 0) return { ok: false, problems };
-  const data = parsed.data;
-  let workloads =
-    data.workloads ?? (data.router?.type === 'sandbox' ? { type: 'sandbox' as const } : undefined);
-  if (!workloads) {
-    // the default Deployments are named after the service; "<service>-canary" may be too long
-    const defaults = workloadsSchema.safeParse({
-      type: 'kubernetes',
-      stableDeployment: data.service,
-      canaryDeployment: `${data.service}-canary`,
-    });
-    if (!defaults.success) {
-      return {
-        ok: false,
-        problems: [
+    ...completed.problems,
+    ...(canaryVersion !== undefined && data.stableVersion === canaryVersion
+      ? [{ path: 'canaryVersion', message: `must differ from stableVersion "${canaryVersion}"` }]
+      : []),
+    ...(canaryVersion === undefined
+      ? [
           {
-            path: 'service',
-            message: `is too long for the default canary Deployment name "${data.service}-canary" (at most 63 characters); name the Deployments in workloads`,
+            path: 'canaryVersion',
+            message:
+              'is required (string) unless workloads.canary.images names exactly one image whose tag is a label value',
           },
-        ],
-      };
-    }
-    workloads = defaults.data;
-  }
-  const spec: ReleaseSpec = {
+        ]
+      : []),
+  ];
+  if (problems.length > 0 || !completed.workloads || canaryVersion === undefined)
+    return { ok: false, problems };
+  const spec: SubmittedSpec = {
     ...data,
+    canaryVersion,
     releaseId:
-      data.releaseId ?? (newReleaseId ? newReleaseId() : `${data.service}-${data.canaryVersion}`),
+      data.releaseId ??
+      (newReleaseId
+        ? newReleaseId({ service: data.service, canaryVersion })
+        : `${data.service}-${canaryVersion}`),
     router: data.router ?? defaultRouterSpec(data.service),
-    workloads,
+    workloads: completed.workloads,
   };
   return { ok: true, spec };
+}
+
+/** Whether the spec names its stable version; the workflow reads it from the cluster otherwise. */
+export function hasStableVersion(spec: SubmittedSpec): spec is ReleaseSpec {
+  return spec.stableVersion !== undefined;
 }
 
 /**

@@ -33,6 +33,13 @@ export function sandboxProviders(options: SandboxProviderOptions = {}): SandboxP
           `the sandbox workloads need router type "sandbox", not "${release.router.type}"`,
         );
       }
+      if (release.stableVersion === undefined) {
+        // validation refuses this (core/providers.ts): the sandbox has no Deployment to read it from
+        throw new RouterConfigError(
+          `${release.namespace}/${release.service}`,
+          'the sandbox workloads need stableVersion in the spec',
+        );
+      }
       return new SandboxWorkloads(
         url,
         { stableVersion: release.stableVersion, canaryVersion: release.canaryVersion },

@@ -17,7 +17,7 @@ import type { SandboxProviders } from '../activities/providers.js';
 import { createTrafficRouter } from '../activities/routers/factory.js';
 import { createWorkloadManager } from '../activities/workloads/factory.js';
 import { DEFAULT_METRICS_SOURCE } from '../core/capabilities.js';
-import type { ReleaseSpec } from '../core/spec.js';
+import type { ReleaseSpec, SubmittedSpec } from '../core/spec.js';
 import type { EngineEnv } from './config.js';
 import { loadEngineConfig, metricsSourcesOf, type EngineConfig } from './engine-config.js';
 
@@ -94,7 +94,7 @@ export function createProviders(options: ProviderOptions = {}): ActivityDeps {
   };
   return {
     routerFor: (spec: ReleaseSpec) => createTrafficRouter(spec, kubeClients, sandbox),
-    workloadsFor: (spec: ReleaseSpec) => createWorkloadManager(spec, kubeClients, sandbox),
+    workloadsFor: (spec: SubmittedSpec) => createWorkloadManager(spec, kubeClients, sandbox),
     metricsFor: (spec: ReleaseSpec) =>
       createMetricsProvider(spec.analysis.metrics, {
         endpoint: resolveEndpoint(spec.analysis.metrics, metrics),

@@ -112,7 +112,8 @@ export interface ReleaseStatus {
   releaseId: string;
   service: string;
   namespace: string;
-  stableVersion: string;
+  /** null until read from the stable Deployment, for a spec without stableVersion. */
+  stableVersion: string | null;
   canaryVersion: string;
   phase: Phase;
   /** 1-based current step, 0 before the first. */

@@ -19,7 +19,7 @@ import {
 import type { AnalyseResult } from '../activities/contract.js';
 import { planRelease, type PlannedStep, type ReleasePlan } from '../core/plan.js';
 import { metricsUnavailableDecision, nextMove } from '../core/policy.js';
-import type { ReleaseSpec } from '../core/spec.js';
+import { hasStableVersion, type ReleaseSpec, type SubmittedSpec } from '../core/spec.js';
 import {
   activitiesFor,
   explainActivityFailure,
@@ -48,7 +48,8 @@ import {
 export const PREFLIGHT_PATCH = 'preflight-refusal-without-rollback';
 
 export interface ReleaseWorkflowInput {
-  spec: ReleaseSpec;
+  /** The validated spec; one without stableVersion is resolved first, and continues as new resolved. */
+  spec: SubmittedSpec;
   /** State from the previous run, when the release continued as new. */
   carried?: CarriedState;
   /** Continue as new once history has this many events (default 2,000; tests use less). */
@@ -61,16 +62,18 @@ export interface ReleaseWorkflowInput {
 }
 
 export async function canaryRelease(input: ReleaseWorkflowInput): Promise<ReleaseStatus> {
-  const { spec } = input;
-  const plan = planRelease(spec);
-  const state = new ReleaseState(spec, plan, input.carried);
+  const { spec: submitted } = input;
+  const plan = planRelease(submitted);
+  const state = new ReleaseState(submitted, plan, input.carried);
   installHandlers(state, {
     startedBy: input.startedBy,
-    distinctApprover: spec.policies.approval.distinctApprover === true,
+    distinctApprover: submitted.policies.approval.distinctApprover === true,
   });
-  const run = new ReleaseRun(spec, plan, state, input.historyLimit ?? 2000, input.startedBy);
+  const run = new ReleaseRun(submitted, plan, state, input.historyLimit ?? 2000, input.startedBy);
 
   try {
+    // before anything else: a spec without stableVersion gets it from the stable Deployment
+    const spec = await run.resolveStableVersion();
     if (!input.carried) {
       state.upsertIdentity();
       state.note({
@@ -117,15 +120,40 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
 /** The step loop of one run: weight, window, analysis, and what the decision means next. */
 class ReleaseRun implements RunContext {
   readonly acts: ReturnType<typeof activitiesFor>;
+  private resolved: ReleaseSpec | undefined;
 
   constructor(
-    readonly spec: ReleaseSpec,
+    private readonly submitted: SubmittedSpec,
     readonly plan: ReleasePlan,
     readonly state: ReleaseState,
     private readonly historyLimit: number,
     private readonly startedBy: string | undefined,
   ) {
     this.acts = activitiesFor(plan);
+    if (hasStableVersion(submitted)) this.resolved = submitted;
+  }
+
+  /**
+   * The spec the release runs on. Until the stable version is read (the first activity, only for a
+   * spec without one) nothing has changed; an abort then rolls back with the stable version empty,
+   * which the rollback's activities do not read.
+   */
+  get spec(): ReleaseSpec {
+    return this.resolved ?? { ...this.submitted, stableVersion: '' };
+  }
+
+  /** The spec with its stable version, read from the stable workload when the spec has none. */
+  async resolveStableVersion(): Promise<ReleaseSpec> {
+    if (this.resolved) return this.resolved;
+    const stableVersion = await this.acts.routing.resolveStableVersion(this.submitted);
+    const { workloads, namespace } = this.submitted;
+    const source =
+      workloads.type === 'kubernetes'
+        ? `${namespace}/Deployment/${workloads.stableDeployment} (label version)`
+        : 'the stable workload';
+    this.state.setStableVersion(stableVersion, source);
+    this.resolved = { ...this.submitted, stableVersion };
+    return this.resolved;
   }
 
   private async maybeContinueAsNew(): Promise<void> {

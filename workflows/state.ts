@@ -9,7 +9,7 @@ import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/commo
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { ReleasePlan } from '../core/plan.js';
 import { describeDecision } from '../core/policy.js';
-import type { ReleaseSpec } from '../core/spec.js';
+import type { SubmittedSpec } from '../core/spec.js';
 import type { Weights } from '../core/types.js';
 import {
   TERMINAL_PHASES,
@@ -68,12 +68,12 @@ export class ReleaseState {
   /** Stable runs the canary's version: only routing back to it is left, and abort no longer applies. */
   finalizing = false;
 
-  constructor(spec: ReleaseSpec, plan: ReleasePlan, carried?: CarriedState) {
+  constructor(spec: SubmittedSpec, plan: ReleasePlan, carried?: CarriedState) {
     this.current = carried?.status ?? {
       releaseId: spec.releaseId,
       service: spec.service,
       namespace: spec.namespace,
-      stableVersion: spec.stableVersion,
+      stableVersion: spec.stableVersion ?? null,
       canaryVersion: spec.canaryVersion,
       phase: 'Pending',
       step: 0,
@@ -117,6 +117,12 @@ export class ReleaseState {
       abortRequest: this.abortRequest,
       promoteRequest: this.promoteRequest,
     };
+  }
+
+  /** The stable version, read from the cluster for a spec that did not name it. */
+  setStableVersion(version: string, source: string): void {
+    this.current.stableVersion = version;
+    this.note({ type: 'phase', message: `stable version ${version}, read from ${source}` });
   }
 
   note(event: Omit<TimelineEvent, 'at'>): void {

@@ -13,7 +13,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+} from '@kubernetes/client-node';
 import { KubeConfigError } from './errors.js';
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -25,6 +31,8 @@ export interface KubeClients {
   readonly customObjects: CustomObjectsApi;
   /** Deployments and their scale subresource. */
   readonly apps: AppsV1Api;
+  /** HorizontalPodAutoscalers, read to size the canary after the stable's autoscaled replicas. */
+  readonly autoscaling: AutoscalingV2Api;
   readonly core: CoreV1Api;
   /** Namespace of the current context (or the service account's), "default" when none is set. */
   readonly defaultNamespace: string;
@@ -148,6 +156,7 @@ function kubeClientsFromConfig(
     kubeConfig,
     customObjects: kubeConfig.makeApiClient(CustomObjectsApi),
     apps: kubeConfig.makeApiClient(AppsV1Api),
+    autoscaling: kubeConfig.makeApiClient(AutoscalingV2Api),
     core: kubeConfig.makeApiClient(CoreV1Api),
     defaultNamespace: namespace ?? 'default',
     source,

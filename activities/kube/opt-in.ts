@@ -20,6 +20,27 @@ export type { OptInProblem } from '../../core/preflight.js';
 /** The label (or annotation) by which an object opts in to releases of one service. */
 export const SERVICE_OPT_IN_KEY = 'canary-engine.io/service';
 
+/**
+ * The annotation on objects the engine creates for a release (the canary Deployment):
+ * `<namespace>/<service>`, so a later release of the same service recognises it as its own and any
+ * other object of that name is refused rather than overwritten.
+ */
+export const OWNED_BY_ANNOTATION = 'canary-engine.io/owned-by';
+
+/** The owner value of OWNED_BY_ANNOTATION for a release of `service` in `namespace`. */
+export function ownerOf(namespace: string, service: string): string {
+  return `${namespace}/${service}`;
+}
+
+/** True when the engine created `object` for releases of `service` (OWNED_BY_ANNOTATION). */
+export function ownedBy(
+  object: { metadata?: { annotations?: Record<string, string> } },
+  namespace: string,
+  service: string,
+): boolean {
+  return object.metadata?.annotations?.[OWNED_BY_ANNOTATION] === ownerOf(namespace, service);
+}
+
 /** True when the engine may change `object` in a release of `service`. */
 export function optsIn(object: KubeObject, service: string): boolean {
   const { labels, annotations } = object.metadata;

@@ -26,3 +26,30 @@ export class UnsupportedWorkloadsError extends EngineError {
     });
   }
 }
+
+/**
+ * The stable version could not be read from the stable Deployment (no `version` label on its pod
+ * template), or it is already the canary's. A pre-flight refusal (core/preflight.ts): it is raised
+ * before anything changes.
+ */
+export class StableVersionUnknownError extends WorkloadError {
+  constructor(message: string, object: string) {
+    super(message, { kind: 'config', nonRetryable: true, object });
+  }
+}
+
+/**
+ * The canary Deployment the spec asks for cannot be built or promoted from the stable one (an
+ * image for a container it does not have, a patch that changes its selector labels, a selector
+ * holding `version`), or a Deployment of the canary's name exists that the engine did not create.
+ * The message names the spec field.
+ */
+export class CanaryDeploymentError extends WorkloadError {
+  constructor(
+    message: string,
+    object: string,
+    kind: 'config' | 'forbidden' = 'config',
+  ) {
+    super(message, { kind, nonRetryable: true, object });
+  }
+}

@@ -3,7 +3,7 @@
  * exhaustive switch (a workloads type added to core/spec.ts without a case here fails to
  * compile), and a non-retryable error naming the type it cannot build, never a fallback.
  */
-import type { ReleaseSpec } from '../../core/spec.js';
+import type { SubmittedSpec } from '../../core/spec.js';
 import {
   kubeClientsOf,
   withoutSandbox,
@@ -23,19 +23,22 @@ export interface WorkloadFactoryOptions {
 
 /** The workloads of a release: one per call, cheap to build. `kube` is resolved only for Kubernetes workloads. */
 export function createWorkloadManager(
-  spec: ReleaseSpec,
+  spec: SubmittedSpec,
   kube: KubeSource,
   options: WorkloadFactoryOptions = {},
 ): WorkloadManager {
   const workloads = spec.workloads;
   switch (workloads.type) {
-    case 'kubernetes':
+    case 'kubernetes': {
+      const { apps, autoscaling } = kubeClientsOf(kube);
+      const { namespace, service, canaryVersion } = spec;
       return new KubernetesWorkloadManager(
-        kubeClientsOf(kube).apps,
-        spec.namespace,
+        { apps, autoscaling },
+        { namespace, service, canaryVersion },
         workloads,
         options.kubernetes,
       );
+    }
     case 'sandbox':
       if (!options.sandbox)
         throw new UnsupportedWorkloadsError('sandbox', withoutSandbox('workloads.type'));

@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { EngineCapabilities } from '../../core/capabilities.js';
-import { releaseSpecSchema, validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
+import { releaseSpecSchema, validateReleaseSpec, type SubmittedSpec } from '../../core/spec.js';
 import { requireRole } from '../auth.js';
 import {
   locateInScope,
@@ -44,11 +44,10 @@ export function generateReleaseId(service: string, canaryVersion: string): strin
  * The spec with every default filled in, or a 400 listing its problems: validateReleaseSpec is the
  * only spec validator, so the API reports what `canary spec` prints for the same spec.
  */
-function validSpec(body: unknown, capabilities: EngineCapabilities): ReleaseSpec {
-  const input = body as { service?: unknown; canaryVersion?: unknown };
+function validSpec(body: unknown, capabilities: EngineCapabilities): SubmittedSpec {
   const checked = validateReleaseSpec(body, {
     capabilities,
-    newReleaseId: () => generateReleaseId(String(input.service), String(input.canaryVersion)),
+    newReleaseId: ({ service, canaryVersion }) => generateReleaseId(service, canaryVersion),
   });
   if (!checked.ok) throw invalidRequest(checked.problems, 'release spec');
   return checked.spec;

@@ -75,7 +75,7 @@ export function eventLine(event: ReleaseEvent): string | undefined {
 export function statusLines(s: ReleaseStatusResponse): string[] {
   const lines = [
     `release   ${s.id}`,
-    `service   ${s.namespace}/${s.service}: ${s.stableVersion} → ${s.canaryVersion}`,
+    `service   ${s.namespace}/${s.service}: ${s.stableVersion ?? '(stable version not read yet)'} → ${s.canaryVersion}`,
     `phase     ${s.phase}${s.paused && s.phase !== 'Paused' ? ' (pausing)' : ''}, step ${s.step}/${s.totalSteps}, canary ${s.weights.canary}%` +
       (s.timeLeftMs !== null ? `, ${formatDuration(s.timeLeftMs)} left in the window` : ''),
   ];

@@ -3,7 +3,12 @@
  * and defaults fill everything but the service and the versions.
  */
 import { describe, expect, it } from 'vitest';
-import { canaryReplicasForWeight, planRelease, planSteps } from '../../core/plan.js';
+import {
+  canaryReplicaFloor,
+  canaryReplicasForWeight,
+  planRelease,
+  planSteps,
+} from '../../core/plan.js';
 import { releaseWorkflowId, validateReleaseSpec } from '../../core/spec.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 
@@ -261,10 +266,22 @@ describe('planning a release', () => {
     expect(planRelease(result.spec).plannedLooks).toBe(5 + 3);
   });
 
-  it('scales the canary with its weight, never below the minimum nor above the maximum', () => {
+  it("sizes the canary as its weight's share of the stable's replicas, rounded up, never below the floor", () => {
     expect([0, 1, 10, 50, 100].map((w) => canaryReplicasForWeight(w, 10, 2))).toEqual([
       0, 2, 2, 5, 10,
     ]);
+    expect([5, 25, 33, 100].map((w) => canaryReplicasForWeight(w, 7, 1))).toEqual([1, 2, 3, 7]);
+  });
+
+  it('gives the canary as many replicas as stable at 100%, even above its floor and when stable is larger than any old cap', () => {
+    expect(canaryReplicasForWeight(100, 40, 3)).toBe(40);
+    expect(canaryReplicasForWeight(50, 0, 2)).toBe(2);
+  });
+
+  it('keeps canaryReplicas as a floor for specs without scaleWithWeight, and only minReplicas with it', () => {
+    expect(canaryReplicaFloor({ minReplicas: 1, canaryReplicas: 4, scaleWithWeight: false })).toBe(4);
+    expect(canaryReplicaFloor({ minReplicas: 2, canaryReplicas: 10, scaleWithWeight: true })).toBe(2);
+    expect(canaryReplicaFloor({ minReplicas: 3, canaryReplicas: 1, scaleWithWeight: false })).toBe(3);
   });
 });
 
