@@ -113,12 +113,12 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
     resolveStableVersion: (spec) =>
       converting(async () => {
         const workloads = deps.workloadsFor(spec);
-        if (!workloads.stableVersion)
+        if (!workloads.currentStableVersion)
           throw new UnsupportedWorkloadsError(
             spec.workloads.type,
             'it cannot tell the stable version; set stableVersion in the spec',
           );
-        return workloads.stableVersion();
+        return workloads.currentStableVersion();
       }),
 
     prepareRelease: (spec) =>

@@ -162,7 +162,7 @@ export class KubernetesWorkloadManager implements WorkloadManager {
   }
 
   /** The stable's version: its pod template's `version` label (for a spec without stableVersion). */
-  async stableVersion(): Promise<string> {
+  async currentStableVersion(): Promise<string> {
     const object = this.describe(this.spec.stableDeployment);
     const stable = await this.read(this.spec.stableDeployment);
     const version = stable.spec?.template?.metadata?.labels?.[VERSION_LABEL];

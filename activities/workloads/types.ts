@@ -50,5 +50,5 @@ export interface WorkloadManager {
    * The version the stable workload runs now (for a spec without stableVersion): on Kubernetes
    * the stable Deployment's pod-template label `version`. Absent where it cannot be read.
    */
-  stableVersion?(): Promise<string>;
+  currentStableVersion?(): Promise<string>;
 }

@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AnalyseInput, AnalyseResult, ReleaseActivities } from '../../activities/contract.js';
 import type { Decision } from '../../core/judge/decision.js';
-import type { ReleaseSpec } from '../../core/spec.js';
+import type { ReleaseSpec, SubmittedSpec } from '../../core/spec.js';
 import type { Verdict, Weights } from '../../core/types.js';
 
 export interface FakeCluster {
@@ -74,6 +74,16 @@ export function fakeActivities(
     return cluster.weights;
   };
   return {
+    async resolveStableVersion(_spec: SubmittedSpec) {
+      cluster.calls.push('resolveStableVersion');
+      if (!cluster.stableVersion)
+        throw ApplicationFailure.create({
+          message: 'default/Deployment/web has no "version" label on its pod template',
+          type: 'StableVersionUnknownError',
+          nonRetryable: true,
+        });
+      return cluster.stableVersion;
+    },
     async prepareRelease(_spec: ReleaseSpec) {
       cluster.calls.push('prepare');
       cluster.cohortsApplied = true;

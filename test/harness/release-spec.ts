@@ -1,5 +1,10 @@
 /** Release specs for tests: short windows so a whole release takes seconds, a unique service each. */
-import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
+import {
+  hasStableVersion,
+  validateReleaseSpec,
+  type ReleaseSpec,
+  type SubmittedSpec,
+} from '../../core/spec.js';
 
 let counter = 0;
 
@@ -29,5 +34,11 @@ export function testSpecBody(
 export function testSpec(overrides: Record<string, unknown> = {}): ReleaseSpec {
   const result = validateReleaseSpec(testSpecBody(overrides));
   if (!result.ok) throw new Error(`test spec is invalid: ${JSON.stringify(result.problems)}`);
-  return result.spec;
+  return withStableVersion(result.spec);
+}
+
+/** A validated spec that names its stable version, as activities receive it (throws otherwise). */
+export function withStableVersion(spec: SubmittedSpec): ReleaseSpec {
+  if (!hasStableVersion(spec)) throw new Error('test spec has no stableVersion');
+  return spec;
 }

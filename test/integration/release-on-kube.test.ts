@@ -25,6 +25,7 @@ import { createWorkloadManager } from '../../activities/workloads/factory.js';
 import { startRelease } from '../../client/releases.js';
 import type { RouterSpec } from '../../core/routing/config.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
+import { withStableVersion } from '../harness/release-spec.js';
 import type { BucketCounts, BucketSeries, Weights } from '../../core/types.js';
 import { statusQuery } from '../../workflows/messages.js';
 import type { canaryRelease } from '../../workflows/release.js';
@@ -254,7 +255,7 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
       analysis: { bucket: '1s' },
     });
     if (!validated.ok) throw new Error(JSON.stringify(validated.problems));
-    const spec: ReleaseSpec = validated.spec;
+    const spec: ReleaseSpec = withStableVersion(validated.spec);
     const started = await startRelease(env.client, spec, { taskQueue });
     const handle = env.client.workflow.getHandle<typeof canaryRelease>(started.workflowId);
     await handle.result().catch(() => undefined);

@@ -17,6 +17,7 @@ import type { TrafficRouter } from '../../activities/routers/types.js';
 import type { WorkloadManager } from '../../activities/workloads/types.js';
 import { startRelease } from '../../client/releases.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
+import { withStableVersion } from '../harness/release-spec.js';
 import type { Weights } from '../../core/types.js';
 import { statusQuery, type ReleaseStatus } from '../../workflows/messages.js';
 import type { canaryRelease } from '../../workflows/release.js';
@@ -174,7 +175,7 @@ async function release(
     analysis: { bucket: '4s', metrics: { address: prometheus.url, preset: 'istio' } },
   });
   if (!validated.ok) throw new Error(JSON.stringify(validated.problems));
-  const spec = validated.spec;
+  const spec = withStableVersion(validated.spec);
   const router = new InMemoryRouter(`shop/${spec.service}`);
   const managed = new InMemoryWorkloads(spec.stableVersion, spec.canaryVersion);
   routers.set(spec.service, router);

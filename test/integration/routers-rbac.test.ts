@@ -137,8 +137,8 @@ describe.skipIf(!admin)('deploy/rbac.yaml', () => {
     });
     try {
       const manager = new KubernetesWorkloadManager(
-        engine.apps,
-        namespace,
+        engine,
+        { namespace, service: 'web', canaryVersion: '2' },
         {
           type: 'kubernetes',
           stableDeployment: 'web',
@@ -155,6 +155,46 @@ describe.skipIf(!admin)('deploy/rbac.yaml', () => {
       await manager.scaleForWeight(50, () => {});
       await manager.promoteStable(() => {});
       await manager.scaleDownCanary(() => {});
+    } finally {
+      await stopController();
+    }
+  });
+
+  it('lets the engine deploy its own canary from the stable Deployment, size it after an autoscaler and delete it', async () => {
+    const kube = admin as KubeClients;
+    const namespace = await freshNamespace(kube, 'rbac-deploy');
+    await kube.apps.createNamespacedDeployment({
+      namespace,
+      body: deployment('web', 'web', 'stable', 'web:1', 2),
+    });
+    const stopController = playDeploymentController(kube, (ns) => ns === namespace, {
+      intervalMs: 50,
+    });
+    try {
+      const manager = new KubernetesWorkloadManager(
+        engine,
+        { namespace, service: 'web', canaryVersion: '2' },
+        {
+          type: 'kubernetes',
+          stableDeployment: 'web',
+          canaryDeployment: 'web-canary',
+          canary: { images: { app: 'web:2' }, onEnd: 'delete' },
+          canaryReplicas: 1,
+          scaleWithWeight: false,
+          minReplicas: 1,
+          promotePodTemplate: false,
+          readyTimeout: '20s',
+        },
+        { pollMs: 50 },
+      );
+      expect(await manager.preflight()).toEqual([]);
+      await manager.prepareCanary(() => {});
+      await manager.scaleForWeight(100, () => {});
+      await manager.promoteStable(() => {});
+      await manager.scaleDownCanary(() => {});
+      await expect(
+        kube.apps.readNamespacedDeployment({ name: 'web-canary', namespace }),
+      ).rejects.toMatchObject({ code: 404 });
     } finally {
       await stopController();
     }
@@ -184,8 +224,14 @@ describe.skipIf(!admin)('deploy/rbac.yaml', () => {
       'get',
     );
     await attempt(
-      () => engine.apps.deleteNamespacedDeployment({ name: 'web', namespace }),
-      { namespace, kind: 'Deployment', name: 'web' },
+      () => engine.apps.deleteNamespacedStatefulSet({ name: 'web', namespace }),
+      { namespace, kind: 'StatefulSet', name: 'web' },
+      'delete',
+    );
+    await attempt(
+      () =>
+        engine.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name: 'web', namespace }),
+      { namespace, kind: 'HorizontalPodAutoscaler', name: 'web' },
       'delete',
     );
     await attempt(

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusProvider } from '../../activities/metrics/prometheus.js';
 import { validateReleaseSpec } from '../../core/spec.js';
+import { withStableVersion } from '../harness/release-spec.js';
 import { ensurePrometheus } from '../../scripts/prometheus.mjs';
 import {
   prometheusConfig,
@@ -123,7 +124,7 @@ describe('startStackPrometheus with the sandbox', () => {
     );
     const validated = validateReleaseSpec({ ...example, router: { type: 'sandbox' } });
     if (!validated.ok) throw new Error(JSON.stringify(validated.problems));
-    const spec = validated.spec;
+    const spec = withStableVersion(validated.spec);
     const provider = new PrometheusProvider({ ...spec.analysis.metrics, address: prometheus.url });
     const bucketMs = 2000;
     const target = {

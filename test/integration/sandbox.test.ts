@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RouteVerificationError } from '../../activities/routers/errors.js';
 import type { Cohort } from '../../core/routing/config.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
+import { withStableVersion } from '../harness/release-spec.js';
 import {
   sandboxProviders,
   SandboxRequestError,
@@ -516,7 +517,7 @@ describe('sandboxProviders', () => {
       router,
     });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
-    return result.spec;
+    return withStableVersion(result.spec);
   };
 
   it("builds the router and workloads of a sandbox release on the stack's control API URL", async () => {

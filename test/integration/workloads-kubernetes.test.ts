@@ -32,6 +32,8 @@ const SPEC: KubernetesWorkloadsSpec = {
 };
 
 const kube = testKube();
+/** The release of "web" to 1.5.0 in a namespace. */
+const release = (namespace: string) => ({ namespace, service: 'web', canaryVersion: '1.5.0' });
 
 /** The stable Deployment "web" (image 1.4.0, 3 replicas) and the canary "web-canary" (1.5.0, scaled to 0). */
 async function createDeployments(admin: KubeClients, namespace: string): Promise<void> {
@@ -58,8 +60,8 @@ describeWorkloadManagerContract({
     const read = (name: string) => admin.apps.readNamespacedDeployment({ name, namespace });
     return {
       manager: new KubernetesWorkloadManager(
-        admin.apps,
-        namespace,
+        admin,
+        release(namespace),
         { ...SPEC, scaleWithWeight: true, canaryReplicas: 10, minReplicas: 2 },
         { pollMs: 50 },
       ),
@@ -79,7 +81,7 @@ describeWorkloadManagerContract({
   async missing(prefix) {
     const namespace = await freshNamespace(kube as KubeClients, prefix);
     return {
-      manager: new KubernetesWorkloadManager((kube as KubeClients).apps, namespace, SPEC, {
+      manager: new KubernetesWorkloadManager(kube as KubeClients, release(namespace), SPEC, {
         pollMs: 50,
       }),
       objects: [`${namespace}/Deployment/web-canary`, `${namespace}/Deployment/web`],
@@ -108,8 +110,8 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
     await createDeployments(admin, namespace);
     const progress: Record<string, unknown>[] = [];
     const manager = new KubernetesWorkloadManager(
-      admin.apps,
-      namespace,
+      admin,
+      release(namespace),
       { ...SPEC, ...spec },
       { pollMs: 50 },
     );
@@ -139,12 +141,13 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
     expect(await replicas(namespace, 'web-canary')).toBe(0);
   });
 
-  it('scales the canary in proportion to its weight, never below the minimum', async () => {
+  it("sizes the canary as its weight's share of the stable's replicas, never below the minimum", async () => {
     const { namespace, manager, report } = await setup('wl-scale', {
       scaleWithWeight: true,
       canaryReplicas: 10,
       minReplicas: 2,
     });
+    await manager.scale('web', 10);
     playController(namespace);
     await manager.prepareCanary(report);
     expect(await replicas(namespace, 'web-canary')).toBe(2);
@@ -159,7 +162,37 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
     }
   });
 
-  it("promotes by giving the stable Deployment the canary's images, keeping everything else, and waits for the rollout", async () => {
+  it("sizes the canary after the desired replicas of the stable's HorizontalPodAutoscaler when there is one", async () => {
+    const { namespace, manager, progress, report } = await setup('wl-hpa', { minReplicas: 1 });
+    const hpa = await admin.autoscaling.createNamespacedHorizontalPodAutoscaler({
+      namespace,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+          minReplicas: 2,
+          maxReplicas: 30,
+        },
+      },
+    });
+    // no autoscaler controller runs here: play it, as it would report 20 desired replicas
+    hpa.status = { currentReplicas: 3, desiredReplicas: 20 };
+    await admin.autoscaling.replaceNamespacedHorizontalPodAutoscalerStatus({
+      name: 'web',
+      namespace,
+      body: hpa,
+    });
+    playController(namespace);
+    await manager.scaleForWeight(25, report);
+    expect(await replicas(namespace, 'web-canary')).toBe(5);
+    expect(progress).toContainEqual({
+      sizing: { weight: 25, stableReplicas: 20, from: 'HorizontalPodAutoscaler web', replicas: 5 },
+    });
+    await manager.scaleForWeight(100, report);
+    expect(await replicas(namespace, 'web-canary')).toBe(20);
+  });
+
+  it("promotes by giving the stable Deployment the canary's images and version label, keeping everything else, and waits for the rollout", async () => {
     const { namespace, manager, progress, report } = await setup('wl-promote');
     const before = await admin.apps.readNamespacedDeployment({ name: 'web', namespace });
     playController(namespace);
@@ -167,7 +200,10 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
     const after = await admin.apps.readNamespacedDeployment({ name: 'web', namespace });
     expect(after.spec?.template.spec?.containers[0]?.image).toBe('registry.example.com/web:1.5.0');
     expect(after.spec?.template.spec?.containers[0]?.env).toBeUndefined();
-    expect(after.spec?.template.metadata?.labels).toEqual(before.spec?.template.metadata?.labels);
+    expect(after.spec?.template.metadata?.labels).toEqual({
+      ...before.spec?.template.metadata?.labels,
+      version: '1.5.0',
+    });
     expect(after.spec?.selector).toEqual(before.spec?.selector);
     expect(after.metadata?.generation).toBe((before.metadata?.generation ?? 0) + 1);
     expect(progress.at(-1)).toMatchObject({
@@ -229,14 +265,26 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  it('restores the stable images captured before promotion, keeping nothing else in the snapshot', async () => {
+  it('restores the whole stable pod template captured before promotion: images and version label', async () => {
     const { namespace, manager, report } = await setup('wl-restore');
     playController(namespace);
+    const before = (await admin.apps.readNamespacedDeployment({ name: 'web', namespace })).spec
+      ?.template;
     const snapshot = await manager.snapshotStable();
-    // the snapshot goes into workflow history: images only, never the pod template with its env
-    expect(snapshot).toEqual({ images: { app: 'registry.example.com/web:1.4.0' } });
+    expect(snapshot).toEqual({ template: JSON.parse(JSON.stringify(before)) });
     await manager.promoteStable(report);
-    await manager.restoreStable(snapshot, report);
+    await manager.restoreStable(JSON.parse(JSON.stringify(snapshot)), report);
+    const template = (await admin.apps.readNamespacedDeployment({ name: 'web', namespace })).spec
+      ?.template;
+    expect(template?.spec?.containers[0]?.image).toBe('registry.example.com/web:1.4.0');
+    expect(template?.metadata?.labels?.version).toBe('1.4.0');
+  });
+
+  it('still restores an images-only snapshot recorded by releases before whole templates were kept', async () => {
+    const { namespace, manager, report } = await setup('wl-restore-old');
+    playController(namespace);
+    await manager.promoteStable(report);
+    await manager.restoreStable({ images: { app: 'registry.example.com/web:1.4.0' } }, report);
     const image = (await admin.apps.readNamespacedDeployment({ name: 'web', namespace })).spec
       ?.template.spec?.containers[0]?.image;
     expect(image).toBe('registry.example.com/web:1.4.0');
@@ -244,7 +292,7 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
 
   it('names the missing Deployment in a non-retryable error', async () => {
     const namespace = await freshNamespace(admin, 'wl-missing');
-    const manager = new KubernetesWorkloadManager(admin.apps, namespace, SPEC, { pollMs: 50 });
+    const manager = new KubernetesWorkloadManager(admin, release(namespace), SPEC, { pollMs: 50 });
     const error = await manager.prepareCanary(() => {}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ObjectNotFoundError);
     expect((error as Error).message).toBe(`${namespace}/Deployment/web-canary not found`);

@@ -17,6 +17,7 @@ import { NginxRouter } from '../../activities/routers/nginx.js';
 import { TraefikRouter } from '../../activities/routers/traefik.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
+import { withStableVersion } from '../harness/release-spec.js';
 
 function kubeconfig(
   dir: string,
@@ -65,7 +66,7 @@ function spec(router: unknown): ReleaseSpec {
     router,
   });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.spec;
+  return withStableVersion(result.spec);
 }
 
 describe('createTrafficRouter', () => {

@@ -13,6 +13,7 @@ import {
 } from '../../core/metrics/queries/prom-client.js';
 import { planRelease } from '../../core/plan.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
+import { withStableVersion } from '../harness/release-spec.js';
 import { DEMO_METRICS, startDemoVersion } from '../../sandbox/demo-service.js';
 import { DEFAULT_RATE_PER_SECOND } from '../../sandbox/traffic.js';
 import { DEMO_VERSIONS, INITIAL_STABLE, isDemoVersion } from '../../sandbox/versions.js';
@@ -28,7 +29,7 @@ function load(file: string): ReleaseSpec {
     throw new Error(
       `${file} is invalid:\n${result.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
     );
-  return result.spec;
+  return withStableVersion(result.spec);
 }
 
 /** analyseCanary waits two buckets (at most 30 s) after a window before it queries. */

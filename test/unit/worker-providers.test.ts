@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { UnsupportedRouterError } from '../../activities/routers/errors.js';
 import { UnsupportedWorkloadsError } from '../../activities/workloads/errors.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
+import { withStableVersion } from '../harness/release-spec.js';
 import { sandboxProviders } from '../../sandbox/providers.js';
 import { SandboxRouter } from '../../sandbox/sandbox-router.js';
 import { SandboxWorkloads } from '../../sandbox/sandbox-workloads.js';
@@ -29,7 +30,7 @@ function spec(router: unknown): ReleaseSpec {
     router,
   });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.spec;
+  return withStableVersion(result.spec);
 }
 
 const thrown = (work: () => unknown): unknown => {

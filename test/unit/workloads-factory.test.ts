@@ -9,6 +9,7 @@ import { createWorkloadManager } from '../../activities/workloads/factory.js';
 import { KubernetesWorkloadManager } from '../../activities/workloads/kubernetes.js';
 import type { WorkloadManager } from '../../activities/workloads/types.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
+import { withStableVersion } from '../harness/release-spec.js';
 
 function spec(input: Record<string, unknown>): ReleaseSpec {
   const result = validateReleaseSpec({
@@ -18,7 +19,7 @@ function spec(input: Record<string, unknown>): ReleaseSpec {
     ...input,
   });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.spec;
+  return withStableVersion(result.spec);
 }
 
 const clients = { apps: {} } as unknown as KubeClients;
