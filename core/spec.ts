@@ -254,11 +254,11 @@ export function validateReleaseSpec(input: unknown, options: ValidateOptions = {
     );
   const problems = [
     ...(capabilities ? capabilityProblems(parsed.data, capabilities) : []),
-    ...crossFieldProblems(parsed.data),
-    ...completed.problems,
     ...(canaryVersion !== undefined && data.stableVersion === canaryVersion
       ? [{ path: 'canaryVersion', message: `must differ from stableVersion "${canaryVersion}"` }]
       : []),
+    ...crossFieldProblems(parsed.data),
+    ...completed.problems,
     ...(canaryVersion === undefined
       ? [
           {

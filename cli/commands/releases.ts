@@ -45,6 +45,11 @@ export function registerReleaseCommands(program: Command): void {
     .option('--stable <version>', 'set spec.stableVersion')
     .option('--canary <version>', 'set spec.canaryVersion')
     .option(
+      '--image <container=image>',
+      'the engine deploys the canary with this image for the container (repeatable): sets workloads.canary.images; canaryVersion defaults to the tag',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
       '--release-id <id>',
       'set spec.releaseId (e.g. your CI run id: a retried start is then safe)',
     )

@@ -4,6 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { DNS_LABEL_RE } from '../../core/names.js';
+import { IMAGE_REF_RE } from '../../core/workloads/canary.js';
 import { UsageError } from './context.js';
 
 export interface SpecFlags {
@@ -13,6 +15,46 @@ export interface SpecFlags {
   stable?: string;
   canary?: string;
   releaseId?: string;
+  /** `--image container=registry/app:tag`, repeatable: workloads.canary.images. */
+  image?: string[];
+}
+
+/** Parses the `--image container=ref` flags into workloads.canary.images; a bad one is a UsageError. */
+export function imagesFromFlags(flags: readonly string[]): Record<string, string> {
+  const images: Record<string, string> = {};
+  for (const flag of flags) {
+    const at = flag.indexOf('=');
+    const container = flag.slice(0, at);
+    const ref = flag.slice(at + 1);
+    if (at < 0 || !DNS_LABEL_RE.test(container) || !IMAGE_REF_RE.test(ref))
+      throw new UsageError(
+        `--image must be <container>=<image reference>, e.g. --image app=registry.example.com/app:1.5.0 (container a DNS label, repository path lowercase), got "${flag}"`,
+      );
+    if (container in images) throw new UsageError(`--image names container "${container}" twice`);
+    images[container] = ref;
+  }
+  return images;
+}
+
+/**
+ * Puts the images into workloads.canary.images (the engine then deploys the canary), keeping the
+ * rest of the file's workloads; without workloads, the stable Deployment is named after the service.
+ */
+function withImages(spec: Record<string, unknown>, images: Record<string, string>): void {
+  const given = spec.workloads;
+  const workloads: Record<string, unknown> =
+    typeof given === 'object' && given !== null && !Array.isArray(given)
+      ? { ...(given as Record<string, unknown>) }
+      : { type: 'kubernetes', stableDeployment: spec.service };
+  const canary = workloads.canary;
+  const current =
+    typeof canary === 'object' && canary !== null ? (canary as Record<string, unknown>) : {};
+  const before = current.images;
+  workloads.canary = {
+    ...current,
+    images: { ...(typeof before === 'object' && before !== null ? before : {}), ...images },
+  };
+  spec.workloads = workloads;
 }
 
 async function readStdin(): Promise<string> {
@@ -63,14 +105,15 @@ export async function assembleSpec(flags: SpecFlags): Promise<Record<string, unk
     releaseId: flags.releaseId,
   };
   for (const [key, value] of Object.entries(fromFlags)) if (value !== undefined) spec[key] = value;
+  const images = imagesFromFlags(flags.image ?? []);
+  if (Object.keys(images).length > 0) withImages(spec, images);
   if (
     flags.file === undefined &&
     (spec.service === undefined ||
-      spec.stableVersion === undefined ||
-      spec.canaryVersion === undefined)
+      (spec.canaryVersion === undefined && Object.keys(images).length === 0))
   ) {
     throw new UsageError(
-      'give a release spec with -f release.json, or at least --service, --stable and --canary',
+      'give a release spec with -f release.json, or at least --service and --canary (or --image)',
     );
   }
   return spec;

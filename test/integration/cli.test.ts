@@ -277,7 +277,7 @@ describe('canary status, list and actions', () => {
     });
   });
 
-  it('exits 2 for usage errors: an unknown command, a missing --reason, a bad release id', async () => {
+  it('exits 2 for usage errors: an unknown command, a missing --reason, a bad release id, a bad --image', async () => {
     expect((await canary(['deploy'])).code).toBe(2);
     const noReason = await canary(['abort', 'some-release']);
     expect(noReason.code).toBe(2);
@@ -285,6 +285,9 @@ describe('canary status, list and actions', () => {
     const badId = await canary(['status', 'no/such']);
     expect(badId.code).toBe(2);
     expect(badId.stderr).toContain('"no/such" is not a release id');
+    const badImage = await canary(['start', '--service', 'web', '--image', 'app=Registry/App:1']);
+    expect(badImage.code).toBe(2);
+    expect(badImage.stderr).toContain('--image must be <container>=<image reference>');
   });
 
   it('exits 2 for an unknown release', async () => {

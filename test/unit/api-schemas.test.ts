@@ -92,7 +92,8 @@ describe('release spec validation', () => {
 
   it('says which required fields are missing', async () => {
     const problems = await problemsOf(await start({}));
-    expect(problems.map((p) => p.path)).toEqual(['service', 'stableVersion', 'canaryVersion']);
+    // stableVersion is read from the stable Deployment and canaryVersion from an image tag when left out
+    expect(problems.map((p) => p.path)).toEqual(['service']);
     expect(problems[0]?.message).toBe('is required (string)');
   });
 
@@ -234,7 +235,7 @@ describe('the OpenAPI document', () => {
     const schema =
       document.paths['/v1/releases'].post.requestBody.content['application/json'].schema;
     expect(schema.additionalProperties).toBe(false);
-    expect(schema.required).toEqual(['service', 'stableVersion', 'canaryVersion']);
+    expect(schema.required).toEqual(['service']);
     expect(schema.properties.namespace.default).toBe('default');
     expect(document.paths['/v1/releases'].post.security).toEqual([{ bearerAuth: [] }]);
     expect(document.components.securitySchemes.bearerAuth).toMatchObject({
