@@ -32,6 +32,8 @@ export interface FakeCluster {
   promoteDelayMs: number;
   /** Milliseconds finishRelease takes before it resets routing. */
   finishDelayMs: number;
+  /** Milliseconds resolveStableVersion takes (to read the status before the version is known). */
+  resolveDelayMs: number;
 }
 
 export function newFakeCluster(stableVersion = 'v1'): FakeCluster {
@@ -51,6 +53,7 @@ export function newFakeCluster(stableVersion = 'v1'): FakeCluster {
     analysisFailsNonRetryable: false,
     promoteDelayMs: 0,
     finishDelayMs: 0,
+    resolveDelayMs: 0,
   };
 }
 
@@ -76,6 +79,7 @@ export function fakeActivities(
   return {
     async resolveStableVersion(_spec: SubmittedSpec) {
       cluster.calls.push('resolveStableVersion');
+      await new Promise((resolve) => setTimeout(resolve, cluster.resolveDelayMs));
       if (!cluster.stableVersion)
         throw ApplicationFailure.create({
           message: 'default/Deployment/web has no "version" label on its pod template',
