@@ -24,7 +24,8 @@ export function providerProblems(spec: ProviderChoice): RoutingProblem[] {
   // absent workloads follow the router (core/spec.ts), so only a named workloads type can clash
   const router = (spec.router ?? defaultRouterSpec(spec.service)).type;
   const workloads = spec.workloads?.type;
-  const sandboxWorkloads = workloads === 'sandbox' || (workloads === undefined && router === 'sandbox');
+  const sandboxWorkloads =
+    workloads === 'sandbox' || (workloads === undefined && router === 'sandbox');
   const problems: RoutingProblem[] = [];
   if (sandboxWorkloads && spec.workloads?.canary !== undefined) {
     problems.push({

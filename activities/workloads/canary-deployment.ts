@@ -63,7 +63,10 @@ export function withCanaryChanges(
 ): { template: V1PodTemplateSpec; problems: CanaryProblem[] } {
   const problems: CanaryProblem[] = [];
   const template = structuredClone(stable.spec?.template ?? {}) as V1PodTemplateSpec;
-  const containers = [...(template.spec?.containers ?? []), ...(template.spec?.initContainers ?? [])];
+  const containers = [
+    ...(template.spec?.containers ?? []),
+    ...(template.spec?.initContainers ?? []),
+  ];
   for (const [name, image] of Object.entries(canary.images ?? {})) {
     const container = containers.find((c) => c.name === name);
     if (container) container.image = image;
@@ -109,11 +112,7 @@ export function buildCanaryDeployment(
   stable: V1Deployment,
   identity: CanaryIdentity,
 ): { deployment: V1Deployment; problems: CanaryProblem[] } {
-  const { template, problems } = withCanaryChanges(
-    stable,
-    identity.canary,
-    identity.canaryVersion,
-  );
+  const { template, problems } = withCanaryChanges(stable, identity.canary, identity.canaryVersion);
   const arm = { [VERSION_LABEL]: identity.canaryVersion, [ARM_LABEL]: CANARY_ARM };
   template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...arm } };
   const selector = stable.spec?.selector ?? {};

@@ -45,11 +45,7 @@ export class StableVersionUnknownError extends WorkloadError {
  * The message names the spec field.
  */
 export class CanaryDeploymentError extends WorkloadError {
-  constructor(
-    message: string,
-    object: string,
-    kind: 'config' | 'forbidden' = 'config',
-  ) {
+  constructor(message: string, object: string, kind: 'config' | 'forbidden' = 'config') {
     super(message, { kind, nonRetryable: true, object });
   }
 }

@@ -13,27 +13,10 @@
  *   template), keeping the stable's selector; written optimistically, then awaited.
  * - Waiting for a rollout follows `kubectl rollout status` (rollout.ts).
  */
-import {
-  PatchStrategy,
-  setHeaderOptions,
-  type AppsV1Api,
-  type AutoscalingV2Api,
-  type V1Deployment,
-  type V1PodTemplateSpec,
-} from '@kubernetes/client-node';
+import type { AppsV1Api, AutoscalingV2Api, V1Deployment } from '@kubernetes/client-node';
 import { canaryReplicaFloor, canaryReplicasForWeight, readyTimeoutMs } from '../../core/plan.js';
-import type { KubernetesWorkloads } from '../../core/workloads/config.js';
-import { VERSION_LABEL } from '../../core/workloads/config.js';
-import {
-  describeRef,
-  KINDS,
-  ObjectStore,
-  objectRef,
-  toKubeError,
-  type KubeObject,
-  type ObjectApi,
-  type ObjectRef,
-} from '../kube/objects.js';
+import { VERSION_LABEL, type KubernetesWorkloads } from '../../core/workloads/config.js';
+import type { KubeObject } from '../kube/objects.js';
 import { objectsNotOptedIn, ownedBy, ownerOf, type OptInProblem } from '../kube/opt-in.js';
 import {
   buildCanaryDeployment,
@@ -42,6 +25,7 @@ import {
   withCanaryChanges,
   type CanaryProblem,
 } from './canary-deployment.js';
+import { Deployments } from './deployments.js';
 import {
   CanaryDeploymentError,
   PromotionError,
@@ -49,7 +33,6 @@ import {
   WorkloadError,
 } from './errors.js';
 import { promotedFromCanary, restoredTemplate, type StableSnapshot } from './promotion.js';
-import { waitForRollout } from './rollout.js';
 import { listAutoscalers, stableSize } from './sizing.js';
 import type { PreflightProblem, ProgressReporter, WorkloadManager } from './types.js';
 
@@ -74,28 +57,10 @@ export interface KubernetesWorkloadOptions {
   pollMs?: number;
 }
 
-/**
- * ObjectStore's calls for Deployments, made through AppsV1Api. Reads come back as plain objects
- * (not V1Deployment instances), so ObjectStore.update can tell when a mutation changed nothing.
- */
-function deploymentApi(apps: AppsV1Api): ObjectApi {
-  return {
-    getNamespacedCustomObject: async ({ name, namespace }) =>
-      structuredClone({ ...(await apps.readNamespacedDeployment({ name, namespace })) }),
-    createNamespacedCustomObject: ({ namespace, body }) =>
-      apps.createNamespacedDeployment({ namespace, body: body as V1Deployment }),
-    deleteNamespacedCustomObject: ({ name, namespace }) =>
-      apps.deleteNamespacedDeployment({ name, namespace }),
-    replaceNamespacedCustomObject: ({ name, namespace, body }) =>
-      apps.replaceNamespacedDeployment({ name, namespace, body: body as V1Deployment }),
-  };
-}
-
 export class KubernetesWorkloadManager implements WorkloadManager {
-  private readonly pollMs: number;
-  private readonly readyTimeoutMs: number;
-  private readonly store: ObjectStore;
   private readonly namespace: string;
+  /** The namespace's Deployments: read, scale, template writes, rollout waits. */
+  readonly deployments: Deployments;
 
   constructor(
     private readonly clients: WorkloadClients,
@@ -104,9 +69,11 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     options: KubernetesWorkloadOptions = {},
   ) {
     this.namespace = release.namespace;
-    this.pollMs = options.pollMs ?? 1000;
-    this.store = new ObjectStore(deploymentApi(clients.apps));
-    this.readyTimeoutMs = readyTimeoutMs(spec);
+    this.deployments = new Deployments(clients.apps, release.namespace, {
+      timeoutMs: readyTimeoutMs(spec),
+      timeoutText: spec.readyTimeout,
+      pollMs: options.pollMs ?? 1000,
+    });
   }
 
   /**
@@ -117,14 +84,21 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     const { stableDeployment, canaryDeployment } = this.spec;
     if (!this.spec.canary)
       return objectsNotOptedIn(
-        this.store,
-        [stableDeployment, canaryDeployment].map((n) => this.ref(n)),
+        this.deployments.store,
+        [stableDeployment, canaryDeployment].map((n) => this.deployments.ref(n)),
         service,
       );
-    const problems = await objectsNotOptedIn(this.store, [this.ref(stableDeployment)], service);
-    const canary = await this.store.find(this.ref(canaryDeployment));
+    const problems = await objectsNotOptedIn(
+      this.deployments.store,
+      [this.deployments.ref(stableDeployment)],
+      service,
+    );
+    const canary = await this.deployments.store.find(this.deployments.ref(canaryDeployment));
     if (canary && !ownedBy(canary, this.namespace, service))
-      problems.push({ object: this.describe(canaryDeployment), reason: this.notOwned() });
+      problems.push({
+        object: this.deployments.describe(canaryDeployment),
+        reason: this.notOwned(),
+      });
     return problems;
   }
 
@@ -134,19 +108,22 @@ export class KubernetesWorkloadManager implements WorkloadManager {
    * canary's pods do not carry canaryVersion, or promotion could not relabel the stable's pods.
    */
   async preflight(): Promise<PreflightProblem[]> {
-    const stableObject = this.describe(this.spec.stableDeployment);
-    const stable = await this.find(this.spec.stableDeployment);
+    const stableObject = this.deployments.describe(this.spec.stableDeployment);
+    const stable = await this.deployments.find(this.spec.stableDeployment);
     if (!stable) return [{ object: stableObject, message: 'not found' }];
     const problems: CanaryProblem[] = [...promotionProblems(stable)];
-    const canaryObject = this.describe(this.spec.canaryDeployment);
-    const canary = await this.find(this.spec.canaryDeployment);
+    const canaryObject = this.deployments.describe(this.spec.canaryDeployment);
+    const canary = await this.deployments.find(this.spec.canaryDeployment);
     const found: PreflightProblem[] = [];
     if (this.spec.canary) {
       problems.push(...this.canaryFrom(stable).problems);
       if (canary && !ownedBy(canary, this.namespace, this.release.service))
         found.push({ object: canaryObject, message: this.notOwned() });
     } else if (!canary) {
-      found.push({ object: canaryObject, message: 'not found (CI applies it, or set workloads.canary)' });
+      found.push({
+        object: canaryObject,
+        message: 'not found (CI applies it, or set workloads.canary)',
+      });
     } else {
       const label = canary.spec?.template?.metadata?.labels?.[VERSION_LABEL];
       if (label !== this.release.canaryVersion)
@@ -163,8 +140,8 @@ export class KubernetesWorkloadManager implements WorkloadManager {
 
   /** The stable's version: its pod template's `version` label (for a spec without stableVersion). */
   async currentStableVersion(): Promise<string> {
-    const object = this.describe(this.spec.stableDeployment);
-    const stable = await this.read(this.spec.stableDeployment);
+    const object = this.deployments.describe(this.spec.stableDeployment);
+    const stable = await this.deployments.read(this.spec.stableDeployment);
     const version = stable.spec?.template?.metadata?.labels?.[VERSION_LABEL];
     if (version === undefined || version === '')
       throw new StableVersionUnknownError(
@@ -181,24 +158,29 @@ export class KubernetesWorkloadManager implements WorkloadManager {
 
   async prepareCanary(progress: ProgressReporter): Promise<void> {
     if (this.spec.canary) await this.deployCanary();
-    await this.scale(this.spec.canaryDeployment, canaryReplicaFloor(this.spec));
-    await this.waitForRollout(this.spec.canaryDeployment, progress, WorkloadError);
+    await this.deployments.scale(this.spec.canaryDeployment, canaryReplicaFloor(this.spec));
+    await this.deployments.waitForRollout(this.spec.canaryDeployment, progress, WorkloadError);
   }
 
   /** Sizes the canary for a weight (its share of the stable's replicas) and waits until it is ready. */
   async scaleForWeight(weight: number, progress: ProgressReporter): Promise<void> {
-    const stable = await this.read(this.spec.stableDeployment);
-    const size = stableSize(stable, await listAutoscalers(this.clients.autoscaling, this.namespace));
+    const stable = await this.deployments.read(this.spec.stableDeployment);
+    const size = stableSize(
+      stable,
+      await listAutoscalers(this.clients.autoscaling, this.namespace),
+    );
     const replicas = canaryReplicasForWeight(weight, size.replicas, canaryReplicaFloor(this.spec));
     progress({ sizing: { weight, stableReplicas: size.replicas, from: size.from, replicas } });
-    await this.scale(this.spec.canaryDeployment, replicas);
-    await this.waitForRollout(this.spec.canaryDeployment, progress, WorkloadError);
+    await this.deployments.scale(this.spec.canaryDeployment, replicas);
+    await this.deployments.waitForRollout(this.spec.canaryDeployment, progress, WorkloadError);
   }
 
   async promoteStable(progress: ProgressReporter): Promise<void> {
-    const stableObject = this.describe(this.spec.stableDeployment);
-    const canary = this.spec.canary ? undefined : await this.read(this.spec.canaryDeployment);
-    await this.updateTemplate(this.spec.stableDeployment, (stable) => {
+    const stableObject = this.deployments.describe(this.spec.stableDeployment);
+    const canary = this.spec.canary
+      ? undefined
+      : await this.deployments.read(this.spec.canaryDeployment);
+    await this.deployments.updateTemplate(this.spec.stableDeployment, (stable) => {
       const refused = promotionProblems(stable);
       if (this.spec.canary) {
         const { template, problems } = withCanaryChanges(
@@ -218,7 +200,7 @@ export class KubernetesWorkloadManager implements WorkloadManager {
         if (template) return template;
         const images = Object.keys(canary?.spec?.template?.spec?.containers ?? {});
         throw new WorkloadError(
-          `${stableObject} has no container named like one of ${this.describe(this.spec.canaryDeployment)} (${images.join(', ') || 'none'}), so there is no image to promote`,
+          `${stableObject} has no container named like one of ${this.deployments.describe(this.spec.canaryDeployment)} (${images.join(', ') || 'none'}), so there is no image to promote`,
           { kind: 'config', nonRetryable: true, object: stableObject },
         );
       }
@@ -227,22 +209,22 @@ export class KubernetesWorkloadManager implements WorkloadManager {
         stableObject,
       );
     });
-    await this.waitForRollout(this.spec.stableDeployment, progress, PromotionError);
+    await this.deployments.waitForRollout(this.spec.stableDeployment, progress, PromotionError);
   }
 
   /** At the release's end: deletes the engine's canary (onEnd "delete") or scales it to 0. Idempotent. */
   async scaleDownCanary(_progress: ProgressReporter): Promise<void> {
-    if (!this.spec.canary) return this.scale(this.spec.canaryDeployment, 0);
-    const canary = await this.find(this.spec.canaryDeployment);
+    if (!this.spec.canary) return this.deployments.scale(this.spec.canaryDeployment, 0);
+    const canary = await this.deployments.find(this.spec.canaryDeployment);
     if (!canary || !ownedBy(canary, this.namespace, this.release.service)) return;
     if (this.spec.canary.onEnd === 'delete')
-      await this.store.delete(this.ref(this.spec.canaryDeployment));
-    else await this.scale(this.spec.canaryDeployment, 0);
+      await this.deployments.store.delete(this.deployments.ref(this.spec.canaryDeployment));
+    else await this.deployments.scale(this.spec.canaryDeployment, 0);
   }
 
   /** The stable's whole pod template as it is now, for restoreStable (kept in workflow history). */
   async snapshotStable(): Promise<StableSnapshot> {
-    const stable = await this.read(this.spec.stableDeployment);
+    const stable = await this.deployments.read(this.spec.stableDeployment);
     return { template: structuredClone(stable.spec?.template ?? {}) };
   }
 
@@ -252,8 +234,8 @@ export class KubernetesWorkloadManager implements WorkloadManager {
    * of releases recorded before templates were kept.
    */
   async restoreStable(snapshot: unknown, progress: ProgressReporter): Promise<void> {
-    const object = this.describe(this.spec.stableDeployment);
-    await this.updateTemplate(this.spec.stableDeployment, (current) => {
+    const object = this.deployments.describe(this.spec.stableDeployment);
+    await this.deployments.updateTemplate(this.spec.stableDeployment, (current) => {
       const template = restoredTemplate(current, snapshot);
       if (template) return template;
       throw new WorkloadError(
@@ -261,36 +243,21 @@ export class KubernetesWorkloadManager implements WorkloadManager {
         { kind: 'invalid-input', nonRetryable: true, object },
       );
     });
-    await this.waitForRollout(this.spec.stableDeployment, progress, PromotionError);
+    await this.deployments.waitForRollout(this.spec.stableDeployment, progress, PromotionError);
   }
 
-  /** Sets spec.replicas through the scale subresource. */
-  async scale(name: string, replicas: number): Promise<void> {
-    try {
-      await this.clients.apps.patchNamespacedDeploymentScale(
-        { name, namespace: this.namespace, body: { spec: { replicas } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-    } catch (error) {
-      throw toKubeError(error, this.ref(name), 'scale');
-    }
+  /** Sets a Deployment's spec.replicas (the scale subresource). */
+  scale(name: string, replicas: number): Promise<void> {
+    return this.deployments.scale(name, replicas);
   }
 
-  /** Waits for a Deployment's rollout (activities/workloads/rollout.ts), at this manager's deadline. */
-  async waitForRollout(
+  /** Waits for a Deployment's rollout at this release's deadline. */
+  waitForRollout(
     name: string,
     progress: ProgressReporter,
     Failure: typeof WorkloadError = WorkloadError,
   ): Promise<void> {
-    await waitForRollout({
-      ref: this.ref(name),
-      read: () => this.read(name),
-      progress,
-      Failure,
-      timeoutMs: this.readyTimeoutMs,
-      timeoutText: this.spec.readyTimeout,
-      pollMs: this.pollMs,
-    });
+    return this.deployments.waitForRollout(name, progress, Failure);
   }
 
   /** The canary Deployment this release wants, from the stable one. */
@@ -307,64 +274,31 @@ export class KubernetesWorkloadManager implements WorkloadManager {
    * date (recreated when its selector must change); refuses a Deployment the engine did not create.
    */
   private async deployCanary(): Promise<void> {
-    const stable = await this.read(this.spec.stableDeployment);
+    const stable = await this.deployments.read(this.spec.stableDeployment);
     const { deployment, problems } = this.canaryFrom(stable);
-    const object = this.describe(this.spec.canaryDeployment);
+    const object = this.deployments.describe(this.spec.canaryDeployment);
     if (problems.length > 0)
       throw new CanaryDeploymentError(
-        `cannot build ${object} from ${this.describe(this.spec.stableDeployment)}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+        `cannot build ${object} from ${this.deployments.describe(this.spec.stableDeployment)}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
         object,
       );
-    const ref = this.ref(this.spec.canaryDeployment);
-    const existing = await this.find(this.spec.canaryDeployment);
+    const ref = this.deployments.ref(this.spec.canaryDeployment);
+    const existing = await this.deployments.find(this.spec.canaryDeployment);
     if (existing && !ownedBy(existing, this.namespace, this.release.service))
       throw new CanaryDeploymentError(`${object} ${this.notOwned()}`, object, 'forbidden');
     if (existing && updatedCanary(existing, deployment).recreate)
-      await this.store.delete(ref);
+      await this.deployments.store.delete(ref);
     else if (existing) {
-      await this.store.update(ref, (draft) => {
+      await this.deployments.store.update(ref, (draft) => {
         const { deployment: next } = updatedCanary(draft as unknown as V1Deployment, deployment);
         Object.assign(draft, next);
       });
       return;
     }
-    await this.store.create(ref, deployment as unknown as KubeObject);
+    await this.deployments.store.create(ref, deployment as unknown as KubeObject);
   }
 
   private notOwned(): string {
     return `exists but was not created by canary-engine for ${ownerOf(this.namespace, this.release.service)} (annotation canary-engine.io/owned-by), so the engine will not change it; delete it or name another workloads.canaryDeployment`;
-  }
-
-  /** Optimistic read–modify–write of a Deployment's pod template (ObjectStore.update: retries on 409). */
-  private async updateTemplate(
-    name: string,
-    next: (current: V1Deployment) => V1PodTemplateSpec,
-  ): Promise<void> {
-    await this.store.update(this.ref(name), (draft) => {
-      const current = draft as unknown as V1Deployment;
-      if (!current.spec)
-        throw new WorkloadError(`${this.describe(name)} has no spec`, {
-          kind: 'config',
-          nonRetryable: true,
-          object: this.describe(name),
-        });
-      current.spec.template = next(current);
-    });
-  }
-
-  private async read(name: string): Promise<V1Deployment> {
-    return (await this.store.get(this.ref(name))) as unknown as V1Deployment;
-  }
-
-  private async find(name: string): Promise<V1Deployment | undefined> {
-    return (await this.store.find(this.ref(name))) as unknown as V1Deployment | undefined;
-  }
-
-  private describe(name: string): string {
-    return describeRef(this.ref(name));
-  }
-
-  private ref(name: string): ObjectRef {
-    return objectRef(KINDS.deployment, this.namespace, name);
   }
 }

@@ -28,7 +28,10 @@ export function imagesOf(template: V1PodTemplateSpec | undefined): Record<string
 /** Sets each named container's image in place; returns how many containers it matched. */
 export function setImages(template: V1PodTemplateSpec, images: Record<string, string>): number {
   let matched = 0;
-  for (const c of [...(template.spec?.containers ?? []), ...(template.spec?.initContainers ?? [])]) {
+  for (const c of [
+    ...(template.spec?.containers ?? []),
+    ...(template.spec?.initContainers ?? []),
+  ]) {
     const image = images[c.name];
     if (image !== undefined) {
       c.image = image;

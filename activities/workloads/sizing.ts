@@ -5,7 +5,6 @@
  * Deployment's spec.replicas. Reads through the Kubernetes API; the choice itself is pure.
  */
 import type {
-  AppsV1Api,
   AutoscalingV2Api,
   V1Deployment,
   V2HorizontalPodAutoscaler,
@@ -32,7 +31,10 @@ export function stableSize(
   );
   const fromHpa = hpa?.status?.desiredReplicas ?? hpa?.status?.currentReplicas;
   if (hpa && fromHpa !== undefined)
-    return { replicas: fromHpa, from: `HorizontalPodAutoscaler ${hpa.metadata?.name ?? ''}`.trim() };
+    return {
+      replicas: fromHpa,
+      from: `HorizontalPodAutoscaler ${hpa.metadata?.name ?? ''}`.trim(),
+    };
   return { replicas: stable.spec?.replicas ?? 1, from: 'spec.replicas' };
 }
 
@@ -50,20 +52,4 @@ export async function listAutoscalers(
       'list autoscalers in',
     );
   }
-}
-
-/** Reads the stable Deployment and its autoscaler: how many replicas the stable arm runs now. */
-export async function readStableSize(
-  apps: AppsV1Api,
-  autoscaling: AutoscalingV2Api,
-  namespace: string,
-  stableDeployment: string,
-): Promise<StableSize> {
-  let stable: V1Deployment;
-  try {
-    stable = await apps.readNamespacedDeployment({ name: stableDeployment, namespace });
-  } catch (error) {
-    throw toKubeError(error, { namespace, kind: 'Deployment', name: stableDeployment }, 'get');
-  }
-  return stableSize(stable, await listAutoscalers(autoscaling, namespace));
 }

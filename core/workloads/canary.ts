@@ -75,7 +75,8 @@ function patchProblems(patch: Record<string, unknown>): { path: string[]; messag
   if (isObject(spec) && 'selector' in spec) {
     problems.push({
       path: ['spec', 'selector'],
-      message: 'a pod-template patch cannot change a selector (the engine gives the canary its own)',
+      message:
+        'a pod-template patch cannot change a selector (the engine gives the canary its own)',
     });
   }
   const metadata = patch.metadata;
@@ -118,7 +119,8 @@ export const canarySchema = z
     onEnd: z.enum(['delete', 'scaleToZero']).default('scaleToZero'),
   })
   .refine((c) => Object.keys(c.images ?? {}).length > 0 || c.podTemplatePatch !== undefined, {
-    message: 'needs images or a podTemplatePatch (otherwise the canary would run the stable version)',
+    message:
+      'needs images or a podTemplatePatch (otherwise the canary would run the stable version)',
   });
 
 export type CanarySpec = z.output<typeof canarySchema>;

@@ -229,8 +229,7 @@ describe.skipIf(!admin)('deploy/rbac.yaml', () => {
       'delete',
     );
     await attempt(
-      () =>
-        engine.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name: 'web', namespace }),
+      () => engine.autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name: 'web', namespace }),
       { namespace, kind: 'HorizontalPodAutoscaler', name: 'web' },
       'delete',
     );

@@ -204,7 +204,7 @@ describe.skipIf(!kube)('KubernetesWorkloadManager deploying the canary', () => {
     expect(stable?.metadata?.labels?.['canary-engine.io/arm']).toBeUndefined();
   });
 
-  it('refuses a Deployment of the canary\'s name that it did not create, naming it, and changes nothing', async () => {
+  it("refuses a Deployment of the canary's name that it did not create, naming it, and changes nothing", async () => {
     const namespace = await stableOnly(admin, 'deploy-foreign');
     const foreign = deployment('web-canary', 'web', 'canary', 'registry.example.com/web:0.9', 0);
     await admin.apps.createNamespacedDeployment({ namespace, body: foreign });

@@ -24,7 +24,11 @@ function stable(): V1Deployment {
         metadata: { labels: { app: 'web', track: 'stable', version: '1.4.0' } },
         spec: {
           containers: [
-            { name: 'app', image: 'registry.example.com/web:1.4.0', env: [{ name: 'A', value: '1' }] },
+            {
+              name: 'app',
+              image: 'registry.example.com/web:1.4.0',
+              env: [{ name: 'A', value: '1' }],
+            },
             { name: 'proxy', image: 'envoy:1.30' },
           ],
           initContainers: [{ name: 'migrate', image: 'registry.example.com/web-migrate:1.4.0' }],
@@ -140,7 +144,8 @@ describe('building the canary Deployment from the stable one', () => {
     expect(problems).toEqual([
       {
         field: 'workloads.canary.podTemplatePatch.metadata.labels.track',
-        message: 'may not change "track", a label of the stable Deployment\'s selector (track=stable)',
+        message:
+          'may not change "track", a label of the stable Deployment\'s selector (track=stable)',
       },
     ]);
     expect(deployment.spec?.template.metadata?.annotations).toEqual({ a: 'b' });
@@ -189,7 +194,9 @@ describe('the stable at promotion and at undo', () => {
 
   it("promotes a CI-applied canary's images with its version label", () => {
     const canary = stable();
-    canary.spec!.template.spec!.containers = [{ name: 'app', image: 'registry.example.com/web:1.5.0' }];
+    canary.spec!.template.spec!.containers = [
+      { name: 'app', image: 'registry.example.com/web:1.5.0' },
+    ];
     const template = promotedFromCanary(stable(), canary, '1.5.0', false);
     expect(template?.metadata?.labels?.version).toBe('1.5.0');
     expect(template?.spec?.containers.map((c) => c.image)).toEqual([

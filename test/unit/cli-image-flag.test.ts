@@ -58,7 +58,10 @@ describe('canary start --image', () => {
 
   it('starts from --service and --image alone (the canary version comes from the tag)', async () => {
     const spec = await assembleSpec({ service: 'web', image: ['app=web:2'] });
-    expect(spec).toMatchObject({ service: 'web', workloads: { canary: { images: { app: 'web:2' } } } });
+    expect(spec).toMatchObject({
+      service: 'web',
+      workloads: { canary: { images: { app: 'web:2' } } },
+    });
   });
 
   it('refuses a flag that is not <container>=<image reference>, naming the flag', () => {

@@ -67,9 +67,7 @@ describe('the pod-template patch', () => {
       metadata: { name: 'x', labels: { version: 'v9', team: 'books', bad: 'not ok!' } },
       replicas: 3,
     };
-    expect(
-      problemsOf({ workloads: workloads({ podTemplatePatch }) }).map((p) => p.path),
-    ).toEqual([
+    expect(problemsOf({ workloads: workloads({ podTemplatePatch }) }).map((p) => p.path)).toEqual([
       'workloads.canary.podTemplatePatch.selector',
       'workloads.canary.podTemplatePatch.replicas',
       'workloads.canary.podTemplatePatch.spec.selector',

@@ -279,9 +279,15 @@ describe('planning a release', () => {
   });
 
   it('keeps canaryReplicas as a floor for specs without scaleWithWeight, and only minReplicas with it', () => {
-    expect(canaryReplicaFloor({ minReplicas: 1, canaryReplicas: 4, scaleWithWeight: false })).toBe(4);
-    expect(canaryReplicaFloor({ minReplicas: 2, canaryReplicas: 10, scaleWithWeight: true })).toBe(2);
-    expect(canaryReplicaFloor({ minReplicas: 3, canaryReplicas: 1, scaleWithWeight: false })).toBe(3);
+    expect(canaryReplicaFloor({ minReplicas: 1, canaryReplicas: 4, scaleWithWeight: false })).toBe(
+      4,
+    );
+    expect(canaryReplicaFloor({ minReplicas: 2, canaryReplicas: 10, scaleWithWeight: true })).toBe(
+      2,
+    );
+    expect(canaryReplicaFloor({ minReplicas: 3, canaryReplicas: 1, scaleWithWeight: false })).toBe(
+      3,
+    );
   });
 });
 
