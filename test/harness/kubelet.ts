@@ -92,6 +92,7 @@ export async function startTestKubelet(kubeconfigPath: string): Promise<TestKube
   /** Pods with a write or a timer in progress, by uid: never two at once. */
   const busy = new Set<string>();
   const timers = new Map<string, NodeJS.Timeout>();
+  const startedAt = new Map<string, number>();
 
   const patch = (pod: V1Pod, status: V1Pod['status']) =>
     core.patchNamespacedPodStatus(
@@ -111,7 +112,8 @@ export async function startTestKubelet(kubeconfigPath: string): Promise<TestKube
     if (status.phase === 'Succeeded' || status.phase === 'Failed') return;
     const isReady = status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
     if (isReady) return;
-    const started = status.startTime ? new Date(status.startTime) : new Date();
+    // the API server keeps whole seconds: the delay counts from the millisecond this started it
+    const started = new Date(startedAt.get(uid) ?? status.startTime ?? Date.now());
     const due = readyAt(pod, started.getTime());
     if (status.phase === 'Running' && (due === null || due > Date.now())) {
       if (due !== null) schedule(uid, pod, due);
@@ -128,6 +130,7 @@ export async function startTestKubelet(kubeconfigPath: string): Promise<TestKube
         Object.assign(next, { podIP: ip, podIPs: [{ ip }] });
       }
       await patch(pod, next);
+      startedAt.set(uid, started.getTime());
       if (!ready && due !== null) schedule(uid, pod, due, true);
     } catch {
       // deleted meanwhile, or the API server is away: the sweep tries again
@@ -164,6 +167,7 @@ export async function startTestKubelet(kubeconfigPath: string): Promise<TestKube
     if (uid) {
       clearTimeout(timers.get(uid));
       timers.delete(uid);
+      startedAt.delete(uid);
     }
   });
   informer.on('error', () => {
