@@ -82,6 +82,9 @@ export function httpsOk(url: string, token?: string): Promise<boolean> {
 /** SIGTERM to the process group, SIGKILL after 5 s; resolves when the process has exited. */
 export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  // launch() unrefs the child: ref it while waiting, or a caller with nothing else pending would
+  // see Node exit before the child's exit event arrives
+  child.ref();
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const signal = (sig: NodeJS.Signals) => {
     try {
