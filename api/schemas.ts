@@ -99,6 +99,29 @@ export const abortBody = z
   })
   .openapi('AbortReason');
 
+export const serviceParams = z.object({
+  namespace: z
+    .string()
+    .regex(DNS_LABEL_RE, 'must be a DNS-1123 label')
+    .openapi({ param: { name: 'namespace', in: 'path' }, example: 'shop' }),
+  service: z
+    .string()
+    .regex(DNS_LABEL_RE, 'must be a DNS-1123 label')
+    .openapi({ param: { name: 'service', in: 'path' }, example: 'checkout' }),
+});
+
+export const repairBody = z
+  .strictObject({
+    reason: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
+      .optional()
+      .openapi({ description: "Why; recorded in the release's status with the repair." }),
+  })
+  .openapi('RepairReason');
+
 export const problemSchema = z
   .object({
     type: z.string().openapi({ example: 'urn:canary-engine:problem:invalid-request' }),
@@ -215,6 +238,20 @@ export const statusFields = {
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   generation: z.number().int(),
+  repair: z
+    .object({
+      actor: z.string(),
+      reason: z.string().optional(),
+      startedAt: z.string(),
+      finishedAt: z.string().nullable(),
+      endedAs: z.string().openapi({
+        description: 'How the repaired run had ended: FAILED, TERMINATED or TIMED_OUT.',
+      }),
+      repairedRunId: z.string(),
+      done: z.array(z.string()).openapi({ description: 'What the repair did, in order.' }),
+    })
+    .optional()
+    .openapi({ description: 'Set once `canary repair` has repaired (or tried to) the release.' }),
 };
 
 /** True only when A and B are the same type (mutual assignability is not enough). */
@@ -284,7 +321,18 @@ export const readySchema = z
   })
   .openapi('Ready');
 
+/** A repair still running when the API stopped waiting for it (202). */
+export const repairAcceptedSchema = z
+  .object({
+    id: z.string().openapi({ description: 'The repaired release: follow it at links.self.' }),
+    workflowId: z.string(),
+    runId: z.string().openapi({ description: "The repair's run." }),
+    links,
+  })
+  .openapi('RepairAccepted');
+
 export type ReleaseCreated = z.output<typeof releaseCreatedSchema>;
+export type RepairAccepted = z.output<typeof repairAcceptedSchema>;
 export type ReleaseStatusResponse = z.output<typeof releaseStatusSchema>;
 export type ReleaseSummary = z.output<typeof releaseSummarySchema>;
 
@@ -293,7 +341,7 @@ const PROBLEM_DESCRIPTIONS = {
   401: 'No valid bearer token (see WWW-Authenticate).',
   403: 'The token lacks the role this call needs.',
   404: 'No release with this id.',
-  409: 'Conflict: another release runs for the service, the release has ended, or the action does not apply now.',
+  409: 'Conflict: another release runs for the service, the service is blocked until `canary repair`, the release has ended, the action does not apply now, or there is nothing to repair.',
   413: 'The request body is larger than the limit.',
   415: 'The request body is not application/json.',
   429: 'Temporal is rate limiting the API (temporal-rate-limited); retry after Retry-After seconds.',
