@@ -112,7 +112,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       tags: [
         { name: 'releases', description: 'Canary releases' },
         { name: 'actions', description: 'People acting on a running release' },
-        { name: 'services', description: 'A service as a whole: repairing it after a failed release' },
+        {
+          name: 'services',
+          description: 'A service as a whole: repairing it after a failed release',
+        },
         { name: 'system', description: 'Health, readiness and metrics' },
       ],
     });

@@ -8,11 +8,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { releaseWorkflowId } from '../core/spec.js';
-import {
-  REPAIR_WORKFLOW_TYPE,
-  TASK_QUEUE,
-  type ReleaseStatus,
-} from '../workflows/messages.js';
+import { REPAIR_WORKFLOW_TYPE, TASK_QUEUE, type ReleaseStatus } from '../workflows/messages.js';
 import type { canaryRepair, RepairWorkflowInput } from '../workflows/repair.js';
 import {
   NamespaceKey,
@@ -165,7 +161,8 @@ export async function startRepair(
 /** The repair's outcome: the repaired release's status, phase Repaired, or Failed with why. */
 export function repairOutcome(client: Client, repair: StartedRepair): Promise<ReleaseStatus> {
   return recordedStatus(client, repair).then((status) => {
-    if (!status) throw new Error(`the repair of release ${repair.releaseId} ended without a status`);
+    if (!status)
+      throw new Error(`the repair of release ${repair.releaseId} ended without a status`);
     return status;
   });
 }

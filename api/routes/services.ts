@@ -39,10 +39,7 @@ export function servicesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
   /** The repair's outcome, or undefined when it did not end within the wait. */
   const outcome = async (started: StartedRepair): Promise<ReleaseStatus | undefined> => {
     try {
-      return await gateway.call(
-        () => repairOutcome(gateway.client, started),
-        deps.repairWaitMs,
-      );
+      return await gateway.call(() => repairOutcome(gateway.client, started), deps.repairWaitMs);
     } catch (error) {
       if (temporalCondition(error) === 'deadline') return undefined;
       throw error;
