@@ -23,10 +23,15 @@ export class ReleaseConflictError extends ReleaseClientError {
     readonly runningReleaseId: string | undefined,
     service: string,
     namespace: string,
+    /** What runs is the repair of that release (workflows/repair.ts), not the release itself. */
+    readonly repairRunning = false,
   ) {
+    const id = runningReleaseId ?? '(unknown id)';
     super(
       releaseId,
-      `release ${runningReleaseId ?? '(unknown id)'} is already running for service ${namespace}/${service} (workflow ${workflowId})`,
+      repairRunning
+        ? `the repair of release ${id} is running for service ${namespace}/${service} (workflow ${workflowId}); start again once it has ended`
+        : `release ${id} is already running for service ${namespace}/${service} (workflow ${workflowId})`,
     );
   }
 }

@@ -173,7 +173,8 @@ export async function startRelease(
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     const description = await client.workflow.getHandle(workflowId).describe();
     const runningId = releaseIdOf(description);
-    if (runningId === spec.releaseId)
+    const repairRunning = description.type === REPAIR_WORKFLOW_TYPE;
+    if (runningId === spec.releaseId && !repairRunning)
       return { created: false, releaseId: spec.releaseId, workflowId, runId: description.runId };
     throw new ReleaseConflictError(
       spec.releaseId,
@@ -181,6 +182,7 @@ export async function startRelease(
       runningId,
       spec.service,
       spec.namespace,
+      repairRunning,
     );
   }
 }

@@ -123,7 +123,8 @@ export async function canaryRepair(input: RepairWorkflowInput): Promise<ReleaseS
     await CancellationScope.nonCancellable(async () => {
       if (hasSnapshot) {
         await acts.restoreStable(spec, input.stableSnapshot);
-        record.done.push(`stable restored to its pre-promotion template (${spec.stableVersion})`);
+        const version = spec.stableVersion ? ` (${spec.stableVersion})` : '';
+        record.done.push(`stable restored to its pre-promotion template${version}`);
       }
       const weights = await acts.finishRelease(spec, input.promoted ? 'promoted' : 'rolledBack');
       status.weights = weights;
