@@ -231,7 +231,7 @@ describe('a terminated release', () => {
 });
 
 describe('a repair that fails', () => {
-  it('keeps the service blocked with the reason, and a second repair clears it', async () => {
+  it('keeps the service blocked with the reason; a second repair (202 while it runs, refusing starts and repairs meanwhile) clears it', async () => {
     const spec = await terminatedRelease();
     const service = spec.service as string;
     finishFailsFor.add(service);
@@ -245,6 +245,7 @@ describe('a repair that fails', () => {
     await expectBlocked(spec, `the repair of release ${spec.releaseId} failed`);
 
     // a repair still running when the API stops waiting is a 202 with where to follow it
+    stack.cluster.finishDelayMs = 3000;
     const quick = stack.appWith({ repairWaitMs: 0 });
     const accepted = await quick.request(`/v1/services/default/${service}/repair`, {
       method: 'POST',
@@ -254,6 +255,22 @@ describe('a repair that fails', () => {
     expect(accepted.status).toBe(202);
     const { runId, links } = await accepted.json();
     expect(accepted.headers.get('location')).toBe(links.self);
+    try {
+      const repairing = await waitFor(spec.releaseId as string, (s) => s.runId === runId);
+      expect(repairing).toMatchObject({ phase: 'Repairing', running: true });
+      const start = await post('/v1/releases', { ...spec, releaseId: `${spec.releaseId}-2` });
+      expect(start.status).toBe(409);
+      expect(((await start.json()) as Problem).detail).toContain(
+        `the repair of release ${spec.releaseId} is running for service default/${service}`,
+      );
+      const second = await repair(service);
+      expect(second.status).toBe(409);
+      expect(((await second.json()) as Problem).detail).toContain(
+        `a repair of release ${spec.releaseId} is already running`,
+      );
+    } finally {
+      stack.cluster.finishDelayMs = 0;
+    }
     const repaired = await waitFor(
       spec.releaseId as string,
       (s) => s.runId === runId && !s.running,
