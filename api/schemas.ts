@@ -76,7 +76,8 @@ export const listQuery = z.strictObject({
 });
 export type ListQuery = z.output<typeof listQuery>;
 
-const MAX_TEXT = 1000;
+/** The longest comment, reason or other free text a request may carry. */
+export const MAX_TEXT = 1000;
 export const commentBody = z
   .strictObject({
     comment: z
@@ -99,29 +100,6 @@ export const abortBody = z
   })
   .openapi('AbortReason');
 
-export const serviceParams = z.object({
-  namespace: z
-    .string()
-    .regex(DNS_LABEL_RE, 'must be a DNS-1123 label')
-    .openapi({ param: { name: 'namespace', in: 'path' }, example: 'shop' }),
-  service: z
-    .string()
-    .regex(DNS_LABEL_RE, 'must be a DNS-1123 label')
-    .openapi({ param: { name: 'service', in: 'path' }, example: 'checkout' }),
-});
-
-export const repairBody = z
-  .strictObject({
-    reason: z
-      .string()
-      .trim()
-      .min(1, 'must not be empty')
-      .max(MAX_TEXT, `must be at most ${MAX_TEXT} characters`)
-      .optional()
-      .openapi({ description: "Why; recorded in the release's status with the repair." }),
-  })
-  .openapi('RepairReason');
-
 export const problemSchema = z
   .object({
     type: z.string().openapi({ example: 'urn:canary-engine:problem:invalid-request' }),
@@ -139,7 +117,7 @@ export const problemSchema = z
   .catchall(z.unknown())
   .openapi('Problem');
 
-const links = z
+export const links = z
   .object({
     self: z.string().openapi({ description: 'The status URL.' }),
     events: z.string().openapi({ description: 'The Server-Sent Events stream.' }),
@@ -321,18 +299,7 @@ export const readySchema = z
   })
   .openapi('Ready');
 
-/** A repair still running when the API stopped waiting for it (202). */
-export const repairAcceptedSchema = z
-  .object({
-    id: z.string().openapi({ description: 'The repaired release: follow it at links.self.' }),
-    workflowId: z.string(),
-    runId: z.string().openapi({ description: "The repair's run." }),
-    links,
-  })
-  .openapi('RepairAccepted');
-
 export type ReleaseCreated = z.output<typeof releaseCreatedSchema>;
-export type RepairAccepted = z.output<typeof repairAcceptedSchema>;
 export type ReleaseStatusResponse = z.output<typeof releaseStatusSchema>;
 export type ReleaseSummary = z.output<typeof releaseSummarySchema>;
 

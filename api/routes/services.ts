@@ -13,14 +13,8 @@ import type { ReleaseStatus } from '../../workflows/messages.js';
 import { requireRole } from '../auth.js';
 import { releaseLinks, statusView, type AppEnv, type RouteDeps } from '../context.js';
 import { limitBody, parseJsonBody } from '../middleware.js';
-import {
-  jsonContent,
-  problemResponses,
-  releaseStatusSchema,
-  repairAcceptedSchema,
-  repairBody,
-  serviceParams,
-} from '../schemas.js';
+import { jsonContent, problemResponses, releaseStatusSchema } from '../schemas.js';
+import { repairAcceptedSchema, repairBody, serviceParams } from '../repair-schemas.js';
 import { requireScope } from '../scopes.js';
 import { temporalCondition } from '../temporal.js';
 

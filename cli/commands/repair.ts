@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import { DNS_LABEL_RE } from '../../core/names.js';
-import type { RepairAccepted, ReleaseStatusResponse } from '../../api/schemas.js';
+import type { RepairAccepted } from '../../api/repair-schemas.js';
+import type { ReleaseStatusResponse } from '../../api/schemas.js';
 import { runCommand, UsageError, type CommandContext } from '../lib/context.js';
 import { EXIT } from '../lib/output.js';
 
