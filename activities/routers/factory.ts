@@ -5,6 +5,7 @@
  */
 import type { ReleaseSpec } from '../../core/spec.js';
 import { ObjectStore, type ObjectStoreOptions } from '../kube/objects.js';
+import { ClusterChecks } from '../kube/preflight-checks.js';
 import {
   kubeClientsOf,
   withoutSandbox,
@@ -37,15 +38,16 @@ export function createTrafficRouter(
 ): TrafficRouter {
   const router = spec.router;
   const store = () => new ObjectStore(kubeClientsOf(kube).customObjects, options.store);
+  const checks = () => new ClusterChecks(kubeClientsOf(kube));
   switch (router.type) {
     case 'istio':
-      return new IstioRouter(store(), spec.namespace, router);
+      return new IstioRouter(store(), spec.namespace, router, checks());
     case 'gateway-api':
-      return new GatewayApiRouter(store(), spec.namespace, router);
+      return new GatewayApiRouter(store(), spec.namespace, router, checks());
     case 'nginx':
-      return new NginxRouter(store(), spec.namespace, router);
+      return new NginxRouter(store(), spec.namespace, router, checks());
     case 'traefik':
-      return new TraefikRouter(store(), spec.namespace, router);
+      return new TraefikRouter(store(), spec.namespace, router, checks());
     case 'sandbox':
       if (!options.sandbox)
         throw new UnsupportedRouterError('sandbox', withoutSandbox('router.type'));

@@ -11,8 +11,11 @@
  */
 import type { z } from 'zod';
 import { cohortCondition, type HeaderCondition } from '../../core/routing/cohorts.js';
+import type { PreflightProblem } from '../../core/preflight.js';
 import type { Cohort, traefikRouterSchema } from '../../core/routing/config.js';
+import type { ReleaseSpec } from '../../core/spec.js';
 import type { Weights } from '../../core/types.js';
+import { accessRule, requirementsOf } from '../kube/access.js';
 import {
   describeRef,
   KINDS,
@@ -24,7 +27,7 @@ import {
   type ObjectRef,
   type ObjectStore,
 } from '../kube/objects.js';
-import { objectsNotOptedIn, type OptInProblem } from '../kube/opt-in.js';
+import { objectProblems, type ClusterChecks } from '../kube/preflight-checks.js';
 import { ObjectNotFoundError, RouteVerificationError, RouterConfigError } from './errors.js';
 import {
   assertManagedByEngine,
@@ -56,6 +59,12 @@ interface Route {
   [key: string]: unknown;
 }
 
+/** What the Traefik router does in a cluster (activities/kube/access.ts; deploy/rbac.yaml grants it). */
+export const TRAEFIK_ACCESS = {
+  traefikService: accessRule(KINDS.traefikService, ['get', 'update']),
+  ingressRoute: accessRule(KINDS.ingressRoute, ['get', 'create', 'update', 'delete']),
+};
+
 export class TraefikRouter implements TrafficRouter {
   readonly target: string;
   private readonly serviceRef: ObjectRef;
@@ -66,6 +75,8 @@ export class TraefikRouter implements TrafficRouter {
     private readonly store: ObjectStore,
     private readonly namespace: string,
     private readonly spec: TraefikRouterSpec,
+    /** Lets the pre-flight check Services and access too (the factory gives it). */
+    private readonly checks?: ClusterChecks,
   ) {
     this.serviceRef = objectRef(KINDS.traefikService, namespace, spec.traefikService);
     this.routeRef = objectRef(KINDS.ingressRoute, namespace, spec.ingressRoute);
@@ -77,9 +88,56 @@ export class TraefikRouter implements TrafficRouter {
     this.target = describeRef(this.serviceRef);
   }
 
-  /** The weighted TraefikService, and a cohort IngressRoute that already exists. */
-  objectsNotOptedIn(service: string): Promise<OptInProblem[]> {
-    return objectsNotOptedIn(this.store, [this.serviceRef, this.cohortRef], service);
+  /**
+   * The weighted TraefikService exists, opts in and weighs the stable Service; the IngressRoute
+   * uses it; a cohort IngressRoute that already exists is the engine's; both Services exist; the
+   * worker may do what the release will (create and update the cohort IngressRoute only with
+   * cohorts; finalize always deletes it).
+   */
+  async preflight(release: ReleaseSpec): Promise<PreflightProblem[]> {
+    const { namespace } = this.serviceRef;
+    const routes = TRAEFIK_ACCESS.ingressRoute;
+    const cohorts = release.cohorts.length > 0;
+    return [
+      ...(await objectProblems(
+        this.store,
+        [
+          {
+            ref: this.serviceRef,
+            mustExist: true,
+            optIn: true,
+            inspect: (service) => void this.weightsOf(service),
+          },
+          {
+            ref: this.routeRef,
+            mustExist: true,
+            optIn: false,
+            inspect: (route) => void this.routesUsingService(route),
+          },
+          {
+            ref: this.cohortRef,
+            mustExist: false,
+            optIn: true,
+            inspect: (route) => assertManagedByEngine(route, this.cohortRef),
+          },
+        ],
+        release.service,
+      )),
+      ...((await this.checks?.serviceProblems(namespace, [
+        this.spec.stableService,
+        this.spec.canaryService,
+      ])) ?? []),
+      ...((await this.checks?.accessProblems([
+        ...requirementsOf(TRAEFIK_ACCESS.traefikService, namespace, this.serviceRef.name),
+        ...requirementsOf(routes, namespace, this.routeRef.name, ['get']),
+        ...requirementsOf(
+          routes,
+          namespace,
+          this.cohortRef.name,
+          cohorts ? ['get', 'create', 'update', 'delete'] : ['get', 'delete'],
+        ),
+      ])) ?? []),
+    ];
   }
 
   async initialize(cohorts: Cohort[]): Promise<void> {
