@@ -9,7 +9,7 @@
 import type { AuthorizationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { foreignMessage } from '../../core/foreign-text.js';
 import { problemOf, type PreflightProblem } from '../../core/preflight.js';
-import { describeVerb, type AccessRequirement } from './access.js';
+import { accessRule, describeVerb, type AccessRequirement } from './access.js';
 import { ObjectNotFoundError } from './errors.js';
 import {
   describeRef,
@@ -79,6 +79,12 @@ export async function objectProblems(
 function rethrow(error: unknown): never {
   throw error;
 }
+
+/**
+ * What the pre-flight itself does in a cluster: read the Services a router names. (Asking what the
+ * worker may do, SelfSubjectAccessReview, is every authenticated identity's right by default.)
+ */
+export const SERVICE_ACCESS = accessRule({ group: '', plural: 'services' }, ['get']);
 
 /**
  * The checks that need more of the cluster than an ObjectStore: Services and access reviews. The
