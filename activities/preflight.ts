@@ -62,6 +62,7 @@ export async function preflight(
         .preflight?.({ releaseId, namespace, service, stableVersion, canaryVersion }, options),
     ),
   ]);
-  const problems = found.flat();
+  // providers over one backend (the sandbox's router and workloads) may report it alike: once
+  const problems = [...new Map(found.flat().map((p) => [`${p.object}\n${p.message}`, p])).values()];
   if (problems.length > 0) throw new PreflightRejectedError(service, problems);
 }

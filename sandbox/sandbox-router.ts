@@ -6,8 +6,7 @@
 import { RouteVerificationError } from '../activities/routers/errors.js';
 import { assertValidWeights, verifyWeights } from '../activities/routers/shared.js';
 import type { TrafficRouter } from '../activities/routers/types.js';
-import { EngineError } from '../core/errors.js';
-import { problemOf, type PreflightProblem } from '../core/preflight.js';
+import type { PreflightProblem } from '../core/preflight.js';
 import type { Cohort } from '../core/routing/config.js';
 import type { Weights } from '../core/types.js';
 import { ControlClient, type ControlClientOptions } from './control-client.js';
@@ -36,15 +35,8 @@ export class SandboxRouter implements TrafficRouter {
 
   /** The control API answers (it is the local stack's own, so nothing else can be wrong). */
   async preflight(): Promise<PreflightProblem[]> {
-    try {
-      await this.client.state();
-      return [];
-    } catch (error) {
-      if (!(error instanceof EngineError)) throw error;
-      // unreachable is retryable elsewhere; here it is a problem: the local stack is not running
-      const message = error.message.replace(`${this.target} `, '');
-      return [problemOf(error, this.target) ?? { object: this.target, message }];
-    }
+    const state = await this.client.stateForPreflight();
+    return 'generation' in state ? [] : [state];
   }
 
   async getWeights(): Promise<Weights> {

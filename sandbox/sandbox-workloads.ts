@@ -76,16 +76,12 @@ export class SandboxWorkloads implements WorkloadManager {
   }
 
   /**
-   * The sandbox runs both of the release's versions, and no other release holds its canary arm.
-   * (A control API that does not answer is the router's problem: SandboxRouter.preflight.)
+   * The control API answers, the sandbox runs both of the release's versions, and no other
+   * release holds its canary arm.
    */
   async preflight(): Promise<PreflightProblem[]> {
-    let state: RouterState;
-    try {
-      state = await this.client.state();
-    } catch {
-      return [];
-    }
+    const state = await this.client.stateForPreflight();
+    if (!('generation' in state)) return [state];
     const { stableVersion, canaryVersion } = this.release;
     const problems: PreflightProblem[] = [stableVersion, canaryVersion]
       .filter((version) => !state.versions.includes(version))
