@@ -4,6 +4,7 @@
  * unknown type never reaches this point (the spec schema rejects it at submission).
  */
 import type { ReleaseSpec } from '../../core/spec.js';
+import type { KubeClients } from '../kube/kube-clients.js';
 import { ObjectStore, type ObjectStoreOptions } from '../kube/objects.js';
 import { ClusterChecks } from '../kube/preflight-checks.js';
 import {
@@ -37,8 +38,10 @@ export function createTrafficRouter(
   options: RouterFactoryOptions = {},
 ): TrafficRouter {
   const router = spec.router;
-  const store = () => new ObjectStore(kubeClientsOf(kube).customObjects, options.store);
-  const checks = () => new ClusterChecks(kubeClientsOf(kube));
+  let clients: KubeClients | undefined;
+  const cluster = () => (clients ??= kubeClientsOf(kube));
+  const store = () => new ObjectStore(cluster().customObjects, options.store);
+  const checks = () => new ClusterChecks(cluster());
   switch (router.type) {
     case 'istio':
       return new IstioRouter(store(), spec.namespace, router, checks());
