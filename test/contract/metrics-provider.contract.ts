@@ -133,7 +133,7 @@ export function describeMetricsProviderContract(
       await expect(fetched).rejects.toBeInstanceOf(MetricsUnavailableError);
       await expect(fetched).rejects.toMatchObject({ nonRetryable: false });
     });
-  
+
     it('passes the pre-flight of a target whose stable version has data, without a problem', async () => {
       const { provider, target } = fixture();
       expect(provider.preflight).toBeDefined();
@@ -145,7 +145,9 @@ export function describeMetricsProviderContract(
       const problems = (await impatientProvider.preflight?.(unknownTarget)) ?? [];
       expect(problems).toHaveLength(1);
       expect(problems[0]?.object).toBe(impatientProvider.name);
-      expect(problems[0]?.message).toContain(`no data for the stable version ${unknownTarget.stableVersion}`);
+      expect(problems[0]?.message).toContain(
+        `no data for the stable version ${unknownTarget.stableVersion}`,
+      );
     });
 
     it('reports a backend that is down as a pre-flight problem, not an error', async () => {
