@@ -92,9 +92,7 @@ export const SERVICE_ACCESS = accessRule({ group: '', plural: 'services' }, ['ge
  * tests) checks only its objects.
  */
 export class ClusterChecks {
-  constructor(
-    private readonly clients: { core: CoreV1Api; authorization: AuthorizationV1Api },
-  ) {}
+  constructor(private readonly clients: { core: CoreV1Api; authorization: AuthorizationV1Api }) {}
 
   /** Each named Service in `namespace` that does not exist. */
   async serviceProblems(namespace: string, names: readonly string[]): Promise<PreflightProblem[]> {

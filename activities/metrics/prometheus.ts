@@ -120,7 +120,8 @@ export class PrometheusProvider implements MetricsProvider {
         series = result.series.length;
       } catch (error) {
         if (!(error instanceof MetricsError)) throw error;
-        const what = error instanceof MetricsUnavailableError ? 'does not answer' : 'cannot be used';
+        const what =
+          error instanceof MetricsUnavailableError ? 'does not answer' : 'cannot be used';
         return [{ object: this.name, message: `${what}: ${error.message}` }];
       }
       if (series > 0) return [];

@@ -52,5 +52,8 @@ export interface MetricsProvider {
    * What stands in the way of judging `target`, checked before a release's first change: the
    * backend answers and has data for the stable version. Throws only errors a retry may fix.
    */
-  preflight?(target: MetricsTarget, options?: { signal?: AbortSignal }): Promise<PreflightProblem[]>;
+  preflight?(
+    target: MetricsTarget,
+    options?: { signal?: AbortSignal },
+  ): Promise<PreflightProblem[]>;
 }

@@ -10,7 +10,6 @@
  * only read. Rules use Traefik v3 syntax (Header, HeaderRegexp).
  */
 import type { z } from 'zod';
-import { cohortCondition, type HeaderCondition } from '../../core/routing/cohorts.js';
 import type { PreflightProblem } from '../../core/preflight.js';
 import type { Cohort, traefikRouterSchema } from '../../core/routing/config.js';
 import type { ReleaseSpec } from '../../core/spec.js';
@@ -19,9 +18,6 @@ import { accessRule, requirementsOf } from '../kube/access.js';
 import {
   describeRef,
   KINDS,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  newObject,
   objectRef,
   type KubeObject,
   type ObjectRef,
@@ -39,7 +35,11 @@ import {
   updateAndReadBack,
   verifyWeights,
 } from './shared.js';
+import { cohortIngressRoute, type Route } from './traefik-cohorts.js';
 import type { TrafficRouter } from './types.js';
+
+// the cohort IngressRoute's construction lives in traefik-cohorts.ts; this keeps the import path
+export { traefikCondition } from './traefik-cohorts.js';
 
 export type TraefikRouterSpec = z.output<typeof traefikRouterSchema>;
 
@@ -49,13 +49,6 @@ interface WeightedService {
   namespace?: string;
   port?: number | string;
   weight?: number;
-  [key: string]: unknown;
-}
-interface Route {
-  kind?: string;
-  match: string;
-  priority?: number;
-  services?: { name: string; kind?: string; namespace?: string; [key: string]: unknown }[];
   [key: string]: unknown;
 }
 
@@ -168,7 +161,14 @@ export class TraefikRouter implements TrafficRouter {
       this.store.get(this.routeRef),
       this.store.get(this.serviceRef),
     ]);
-    const wanted = this.cohortIngressRoute(ingressRoute, traefikService, cohorts);
+    const wanted = cohortIngressRoute({
+      ref: this.cohortRef,
+      spec: this.spec,
+      ingressRoute,
+      routes: this.routesUsingService(ingressRoute),
+      stablePort: this.services(traefikService, false).stable.port,
+      cohorts,
+    });
     let readBack: KubeObject;
     try {
       readBack = await updateAndReadBack(this.store, this.cohortRef, (draft) => {
@@ -275,50 +275,4 @@ export class TraefikRouter implements TrafficRouter {
     }
     return routes;
   }
-
-  private cohortIngressRoute(
-    ingressRoute: KubeObject,
-    traefikService: KubeObject,
-    cohorts: Cohort[],
-  ): KubeObject {
-    const condition = cohorts.map((c) => traefikCondition(cohortCondition(c))).join(' || ');
-    const stable = this.services(traefikService, false).stable;
-    const { routes: _routes, ...settings } = structuredClone(
-      ingressRoute.spec as { routes: Route[] },
-    );
-    const routes = this.routesUsingService(ingressRoute).map((route) => {
-      const { services: _services, priority, match, ...rest } = structuredClone(route);
-      return {
-        ...rest,
-        kind: route.kind ?? 'Rule',
-        match: `(${match}) && (${condition})`,
-        ...(priority !== undefined ? { priority: priority + 1 } : {}),
-        services: [
-          {
-            kind: 'Service',
-            name: this.spec.canaryService,
-            ...(stable.port !== undefined ? { port: stable.port } : {}),
-          },
-        ],
-      };
-    });
-    return newObject(this.cohortRef, {
-      metadata: {
-        labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
-        annotations: { 'canary-engine.io/cohorts-for': this.spec.ingressRoute },
-      },
-      spec: { ...settings, routes },
-    });
-  }
-}
-
-/** A Traefik v3 rule matcher for a header condition. */
-export function traefikCondition(condition: HeaderCondition): string {
-  const fn = condition.kind === 'exact' ? 'Header' : 'HeaderRegexp';
-  return `${fn}(${traefikString(condition.header)}, ${traefikString(condition.value)})`;
-}
-
-/** Backquoted when possible (no escaping inside), else a double-quoted Go string. */
-function traefikString(text: string): string {
-  return text.includes('`') ? JSON.stringify(text) : `\`${text}\``;
 }

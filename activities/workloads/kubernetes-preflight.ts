@@ -27,7 +27,10 @@ export const DEPLOYMENT_ACCESS = {
  * The workloads spec with the fields of the engine-deployed canary, typed loosely so this check
  * does not depend on when they land (core/workloads/config.ts owns them).
  */
-type WorkloadsWithCanary = KubernetesWorkloadsSpec & { canary?: unknown; canaryDeployment?: string };
+type WorkloadsWithCanary = KubernetesWorkloadsSpec & {
+  canary?: unknown;
+  canaryDeployment?: string;
+};
 
 /** The version label's problem with a Deployment, for `release`'s `version`; undefined when right. */
 function versionProblem(
