@@ -14,7 +14,8 @@ import type { AnalyseInput, AnalyseResult, ReleaseActivities } from './contract.
 import { converting } from './errors.js';
 import type { MetricsProvider } from './metrics/types.js';
 import { preflight } from './preflight.js';
-import { UnsupportedWorkloadsError } from './workloads/errors.js';
+import { namespaceProblem, PreflightRejectedError } from '../core/preflight.js';
+import { StableVersionUnknownError, UnsupportedWorkloadsError } from './workloads/errors.js';
 import type { TrafficRouter } from './routers/types.js';
 import type { ProgressReporter, WorkloadManager } from './workloads/types.js';
 
@@ -112,21 +113,42 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
   return {
     resolveStableVersion: (spec) =>
       converting(async () => {
+        // the first read of a release: nothing outside the allow-list is looked at either
+        const refused = namespaceProblem(spec.namespace, deps.allowedNamespaces);
+        if (refused) throw new PreflightRejectedError(spec.service, [refused]);
         const workloads = deps.workloadsFor(spec);
         if (!workloads.currentStableVersion)
           throw new UnsupportedWorkloadsError(
             spec.workloads.type,
             'it cannot tell the stable version; set stableVersion in the spec',
           );
-        return workloads.currentStableVersion();
+        try {
+          return await workloads.currentStableVersion();
+        } catch (error) {
+          // a refusal like the pre-flight's: nothing changed, every problem (here one) listed
+          if (error instanceof StableVersionUnknownError)
+            throw new PreflightRejectedError(spec.service, [error.problem]);
+          throw error;
+        }
       }),
 
     prepareRelease: (spec) =>
       converting(async () => {
+        // nothing changes before every problem the release would meet is known (none, or all at once)
+        await heartbeating(
+          preflight(
+            spec,
+            {
+              router: () => deps.routerFor(spec),
+              workloads: () => deps.workloadsFor(spec),
+              metrics: () => deps.metricsFor(spec),
+            },
+            deps.allowedNamespaces,
+            { signal: cancellationSignal() },
+          ),
+        );
         const router = deps.routerFor(spec);
         const workloads = deps.workloadsFor(spec);
-        // nothing changes before the release is known to stay inside what this worker may touch
-        await preflight(spec, router, workloads, deps.allowedNamespaces);
         await workloads.prepareCanary(heartbeat);
         await router.initialize(spec.cohorts);
         return router.getWeights();

@@ -115,12 +115,12 @@ export function eventsSince(
 }
 
 /**
- * Promoted → "promoted"; RolledBack → "rolled back"; Failed → "failed": defined exactly for the
- * TERMINAL_PHASES, so it also says whether a status is terminal.
+ * Promoted → "promoted"; RolledBack → "rolled back"; Failed → "failed"; Repaired → "repaired":
+ * defined exactly for the TERMINAL_PHASES, so it also says whether a status is terminal.
  */
 export function verdictOf(
   status: ReleaseStatus,
-): 'promoted' | 'rolled back' | 'failed' | undefined {
+): 'promoted' | 'rolled back' | 'failed' | 'repaired' | undefined {
   switch (status.phase) {
     case 'Promoted':
       return 'promoted';
@@ -128,6 +128,8 @@ export function verdictOf(
       return 'rolled back';
     case 'Failed':
       return 'failed';
+    case 'Repaired':
+      return 'repaired';
     default:
       return undefined;
   }

@@ -18,10 +18,12 @@ export const PHASES = [
   'RollingBack',
   'RolledBack',
   'Failed',
+  'Repairing',
+  'Repaired',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Failed'];
+export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Failed', 'Repaired'];
 
 /**
  * `releaseId`, when given, names the release the action is meant for: the workflow id belongs to
@@ -136,6 +138,22 @@ export interface ReleaseStatus {
   finishedAt: string | null;
   /** Continue-as-new generation (0 for the first run). */
   generation: number;
+  /** Set by `canary repair` (workflows/repair.ts) on the status of the release it repaired. */
+  repair?: RepairRecord;
+}
+
+/** Who repaired a failed or terminated release, when, and what the repair did. */
+export interface RepairRecord {
+  actor: string;
+  reason?: string;
+  startedAt: string;
+  finishedAt: string | null;
+  /** How the repaired run had ended: FAILED, TERMINATED or TIMED_OUT (Temporal's status). */
+  endedAs: string;
+  /** The run that was repaired. */
+  repairedRunId: string;
+  /** What the repair did, in order ("stable restored to its pre-promotion template", ...). */
+  done: string[];
 }
 
 export const approveSignal = defineSignal<[ApproveArgs]>('approve');
@@ -165,3 +183,10 @@ export const SEARCH_ATTRIBUTES = {
 
 export const TASK_QUEUE = 'canary-releases';
 export const RELEASE_WORKFLOW_TYPE = 'canaryRelease';
+/**
+ * The repair workflow (workflows/repair.ts): runs under the service's workflow id, so it becomes
+ * the newest run and a completed repair unblocks the next release.
+ */
+export const REPAIR_WORKFLOW_TYPE = 'canaryRepair';
+/** Both workflow types that carry a release's status (the repair carries the repaired release's). */
+export const STATUS_WORKFLOW_TYPES = [RELEASE_WORKFLOW_TYPE, REPAIR_WORKFLOW_TYPE] as const;

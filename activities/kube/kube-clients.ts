@@ -15,6 +15,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import {
   AppsV1Api,
+  AuthorizationV1Api,
   AutoscalingV2Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -33,7 +34,10 @@ export interface KubeClients {
   readonly apps: AppsV1Api;
   /** HorizontalPodAutoscalers, read to size the canary after the stable's autoscaled replicas. */
   readonly autoscaling: AutoscalingV2Api;
+  /** Services (the pre-flight checks the routers' Services exist). */
   readonly core: CoreV1Api;
+  /** SelfSubjectAccessReviews: what the worker's identity may do (activities/kube/preflight-checks.ts). */
+  readonly authorization: AuthorizationV1Api;
   /** Namespace of the current context (or the service account's), "default" when none is set. */
   readonly defaultNamespace: string;
   /** Where the configuration came from, for logs: "in-cluster", "kubeconfig /path (context x)". */
@@ -158,6 +162,7 @@ function kubeClientsFromConfig(
     apps: kubeConfig.makeApiClient(AppsV1Api),
     autoscaling: kubeConfig.makeApiClient(AutoscalingV2Api),
     core: kubeConfig.makeApiClient(CoreV1Api),
+    authorization: kubeConfig.makeApiClient(AuthorizationV1Api),
     defaultNamespace: namespace ?? 'default',
     source,
   };

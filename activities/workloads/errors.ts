@@ -4,6 +4,7 @@
  * the Deployment as `namespace/Kind/name`; the kind says which of the two it is.
  */
 import { EngineError, type EngineErrorOptions } from '../../core/errors.js';
+import type { PreflightProblem } from '../../core/preflight.js';
 import { KubeError } from '../kube/errors.js';
 
 /** A Deployment did not become ready in time, or cannot be changed as the spec asks. */
@@ -29,12 +30,16 @@ export class UnsupportedWorkloadsError extends EngineError {
 
 /**
  * The stable version could not be read from the stable Deployment (no `version` label on its pod
- * template), or it is already the canary's. A pre-flight refusal (core/preflight.ts): it is raised
- * before anything changes.
+ * template), or it is already the canary's. Raised before anything changes; the activity reports
+ * it as a pre-flight refusal (core/preflight.ts PreflightRejectedError) with `problem`.
  */
 export class StableVersionUnknownError extends WorkloadError {
-  constructor(message: string, object: string) {
-    super(message, { kind: 'config', nonRetryable: true, object });
+  constructor(readonly problem: PreflightProblem) {
+    super(`${problem.object} ${problem.message}`, {
+      kind: 'config',
+      nonRetryable: true,
+      object: problem.object,
+    });
   }
 }
 

@@ -10,6 +10,7 @@ import {
   type KubeSource,
   type SandboxProviders,
 } from '../providers.js';
+import { ClusterChecks } from '../kube/preflight-checks.js';
 import { UnsupportedWorkloadsError } from './errors.js';
 import { KubernetesWorkloadManager, type KubernetesWorkloadOptions } from './kubernetes.js';
 import type { WorkloadManager } from './types.js';
@@ -30,13 +31,13 @@ export function createWorkloadManager(
   const workloads = spec.workloads;
   switch (workloads.type) {
     case 'kubernetes': {
-      const { apps, autoscaling } = kubeClientsOf(kube);
+      const clients = kubeClientsOf(kube);
       const { namespace, service, canaryVersion } = spec;
       return new KubernetesWorkloadManager(
-        { apps, autoscaling },
+        clients,
         { namespace, service, canaryVersion },
         workloads,
-        options.kubernetes,
+        { ...options.kubernetes, checks: new ClusterChecks(clients) },
       );
     }
     case 'sandbox':

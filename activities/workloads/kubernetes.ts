@@ -17,7 +17,7 @@ import type { AppsV1Api, AutoscalingV2Api, V1Deployment } from '@kubernetes/clie
 import { canaryReplicaFloor, canaryReplicasForWeight, readyTimeoutMs } from '../../core/plan.js';
 import { VERSION_LABEL, type KubernetesWorkloads } from '../../core/workloads/config.js';
 import type { KubeObject } from '../kube/objects.js';
-import { objectsNotOptedIn, ownedBy, ownerOf, type OptInProblem } from '../kube/opt-in.js';
+import { ownedBy, ownerOf } from '../kube/opt-in.js';
 import {
   buildCanaryDeployment,
   promotionProblems,
@@ -34,7 +34,11 @@ import {
 } from './errors.js';
 import { promotedFromCanary, restoredTemplate, type StableSnapshot } from './promotion.js';
 import { listAutoscalers, stableSize } from './sizing.js';
-import type { PreflightProblem, ProgressReporter, WorkloadManager } from './types.js';
+import type { ProgressReporter, WorkloadManager } from './types.js';
+import type { ClusterChecks } from '../kube/preflight-checks.js';
+import type { PreflightProblem } from '../../core/preflight.js';
+import type { ReleaseSpec } from '../../core/spec.js';
+import { workloadProblems } from './kubernetes-preflight.js';
 
 export type KubernetesWorkloadsSpec = KubernetesWorkloads;
 export type { StableSnapshot } from './promotion.js';
@@ -55,12 +59,15 @@ export interface WorkloadRelease {
 export interface KubernetesWorkloadOptions {
   /** How often to poll a rollout. */
   pollMs?: number;
+  /** Lets the pre-flight check access too (the factory gives it). */
+  checks?: ClusterChecks;
 }
 
 export class KubernetesWorkloadManager implements WorkloadManager {
   private readonly namespace: string;
   /** The namespace's Deployments: read, scale, template writes, rollout waits. */
   readonly deployments: Deployments;
+  private readonly checks: ClusterChecks | undefined;
 
   constructor(
     private readonly clients: WorkloadClients,
@@ -74,67 +81,41 @@ export class KubernetesWorkloadManager implements WorkloadManager {
       timeoutText: spec.readyTimeout,
       pollMs: options.pollMs ?? 1000,
     });
+    this.checks = options.checks;
   }
 
   /**
-   * The stable and the canary Deployment, unless they opt in (activities/kube/opt-in.ts). A canary
-   * the engine deploys must, if it exists, be one the engine created for this service.
+   * What would stop this release's workloads, found before any change: the Deployments exist, opt
+   * in, carry the release's versions and the worker may act on them (./kubernetes-preflight.ts);
+   * and, from the live stable, whether promotion can relabel its pods and the canary the engine
+   * deploys can be built (images, patch), and that a Deployment of its name is the engine's own.
    */
-  async objectsNotOptedIn(service: string): Promise<OptInProblem[]> {
-    const { stableDeployment, canaryDeployment } = this.spec;
-    if (!this.spec.canary)
-      return objectsNotOptedIn(
-        this.deployments.store,
-        [stableDeployment, canaryDeployment].map((n) => this.deployments.ref(n)),
-        service,
-      );
-    const problems = await objectsNotOptedIn(
+  async preflight(release: ReleaseSpec): Promise<PreflightProblem[]> {
+    const problems = await workloadProblems(
       this.deployments.store,
-      [this.deployments.ref(stableDeployment)],
-      service,
+      this.checks,
+      this.namespace,
+      this.spec,
+      release,
     );
-    const canary = await this.deployments.store.find(this.deployments.ref(canaryDeployment));
-    if (canary && !ownedBy(canary, this.namespace, service))
-      problems.push({
-        object: this.deployments.describe(canaryDeployment),
-        reason: this.notOwned(),
-      });
-    return problems;
-  }
-
-  /**
-   * What would stop this release's workloads, found before any change: the canary cannot be built
-   * from the stable (images, patch), a Deployment of the canary's name is not the engine's, a CI
-   * canary's pods do not carry canaryVersion, or promotion could not relabel the stable's pods.
-   */
-  async preflight(): Promise<PreflightProblem[]> {
-    const stableObject = this.deployments.describe(this.spec.stableDeployment);
     const stable = await this.deployments.find(this.spec.stableDeployment);
-    if (!stable) return [{ object: stableObject, message: 'not found' }];
-    const problems: CanaryProblem[] = [...promotionProblems(stable)];
-    const canaryObject = this.deployments.describe(this.spec.canaryDeployment);
-    const canary = await this.deployments.find(this.spec.canaryDeployment);
-    const found: PreflightProblem[] = [];
+    if (!stable) return problems; // reported by workloadProblems
+    const found: CanaryProblem[] = [...promotionProblems(stable)];
+    const owned: PreflightProblem[] = [];
     if (this.spec.canary) {
-      problems.push(...this.canaryFrom(stable).problems);
+      found.push(...this.canaryFrom(stable).problems);
+      const canary = await this.deployments.find(this.spec.canaryDeployment);
       if (canary && !ownedBy(canary, this.namespace, this.release.service))
-        found.push({ object: canaryObject, message: this.notOwned() });
-    } else if (!canary) {
-      found.push({
-        object: canaryObject,
-        message: 'not found (CI applies it, or set workloads.canary)',
-      });
-    } else {
-      const label = canary.spec?.template?.metadata?.labels?.[VERSION_LABEL];
-      if (label !== this.release.canaryVersion)
-        found.push({
-          object: canaryObject,
-          message: `its pods are labelled ${VERSION_LABEL}=${label ?? '(none)'}, not canaryVersion "${this.release.canaryVersion}"`,
+        owned.push({
+          object: this.deployments.describe(this.spec.canaryDeployment),
+          message: this.notOwned(),
         });
     }
+    const stableObject = this.deployments.describe(this.spec.stableDeployment);
     return [
-      ...problems.map((p) => ({ object: stableObject, message: `${p.field}: ${p.message}` })),
-      ...found,
+      ...problems,
+      ...found.map((p) => ({ object: stableObject, message: `${p.field}: ${p.message}` })),
+      ...owned,
     ];
   }
 
@@ -144,15 +125,15 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     const stable = await this.deployments.read(this.spec.stableDeployment);
     const version = stable.spec?.template?.metadata?.labels?.[VERSION_LABEL];
     if (version === undefined || version === '')
-      throw new StableVersionUnknownError(
-        `${object} has no "${VERSION_LABEL}" label on its pod template, so the stable version is unknown: set stableVersion in the spec, or label the pods`,
+      throw new StableVersionUnknownError({
         object,
-      );
+        message: `has no "${VERSION_LABEL}" label on its pod template, so the stable version is unknown: set stableVersion in the spec, or label the pods`,
+      });
     if (version === this.release.canaryVersion)
-      throw new StableVersionUnknownError(
-        `${object} already runs ${VERSION_LABEL}=${version}, the canaryVersion of this release`,
+      throw new StableVersionUnknownError({
         object,
-      );
+        message: `already runs ${VERSION_LABEL}=${version}, the canaryVersion of this release`,
+      });
     return version;
   }
 

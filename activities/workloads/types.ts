@@ -2,17 +2,8 @@
  * WorkloadManager: the Deployments (or sandbox versions) behind the two arms of a release.
  */
 
-import type { OptInProblem } from '../../core/preflight.js';
-
-/**
- * Something that would stop the release, found before any change: the object concerned
- * ("namespace/Kind/name") and what is wrong, naming the spec field when one is at fault. The
- * shape of core/preflight.ts's pre-flight problems.
- */
-export interface PreflightProblem {
-  object: string;
-  message: string;
-}
+import type { PreflightProblem } from '../../core/preflight.js';
+import type { ReleaseSpec } from '../../core/spec.js';
 
 /** Called with progress while a long operation (waiting for a rollout) runs; activities heartbeat it. */
 export type ProgressReporter = (details: Record<string, unknown>) => void;
@@ -37,15 +28,11 @@ export interface WorkloadManager {
   /** Puts the stable workload back as a snapshot recorded it, and waits until it is ready. */
   restoreStable(snapshot: unknown, progress: ProgressReporter): Promise<void>;
   /**
-   * The existing workloads this manager would change that do not opt in to `service`
-   * (activities/kube/opt-in.ts), checked before a release's first change. Absent outside Kubernetes.
+   * Everything about the workloads that stands in the way of `release`, checked before its first
+   * change and without changing anything (the workloads exist, opt in, carry the release's
+   * versions; the worker may scale and promote them). Throws only errors a retry may fix.
    */
-  objectsNotOptedIn?(service: string): Promise<OptInProblem[]>;
-  /**
-   * Every problem that would stop this release's workloads, found without changing anything (the
-   * pre-flight reports them all at once). Absent when a manager has nothing to check.
-   */
-  preflight?(): Promise<PreflightProblem[]>;
+  preflight?(release: ReleaseSpec): Promise<PreflightProblem[]>;
   /**
    * The version the stable workload runs now (for a spec without stableVersion): on Kubernetes
    * the stable Deployment's pod-template label `version`. Absent where it cannot be read.

@@ -11,8 +11,10 @@ import type { SpecProblem } from '../problems.js';
 import { canarySchema } from './canary.js';
 
 /**
- * The pod label that carries a workload's version: the canary's pods get `canaryVersion`, promotion
- * gives it to the stable's pods, and an omitted `stableVersion` is read from it.
+ * The pod-template label that names a workload's version: metrics presets tell the stable from the
+ * canary by it, the pre-flight checks each Deployment carries its release version in it, the
+ * canary's pods get `canaryVersion`, promotion gives it to the stable's pods, and an omitted
+ * `stableVersion` is read from it.
  */
 export const VERSION_LABEL = 'version';
 

@@ -83,7 +83,7 @@ export function fakeActivities(
       if (!cluster.stableVersion)
         throw ApplicationFailure.create({
           message: 'default/Deployment/web has no "version" label on its pod template',
-          type: 'StableVersionUnknownError',
+          type: 'PreflightRejectedError',
           nonRetryable: true,
         });
       return cluster.stableVersion;

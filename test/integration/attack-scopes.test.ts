@@ -29,7 +29,13 @@ import {
 } from '../harness/api.js';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
 import { startWorker } from '../harness/workflow-worker.js';
-import { deployment, freshNamespace, readObject, testKube } from '../fixtures/kube/cluster.js';
+import {
+  deployment,
+  freshNamespace,
+  readObject,
+  rolledOut,
+  testKube,
+} from '../fixtures/kube/cluster.js';
 import { createReviews, REVIEWS_ISTIO_ROUTER } from '../fixtures/kube/routing.js';
 
 interface Status {
@@ -253,9 +259,14 @@ describe.skipIf(!kube)(
       const activities = createActivities({
         routerFor: (spec) => createTrafficRouter(spec, admin),
         workloadsFor: (spec) => createWorkloadManager(spec, admin, { kubernetes: { pollMs: 100 } }),
-        metricsFor: () => {
-          throw new Error('no release in this suite gets as far as its metrics');
-        },
+        // no release in this suite gets as far as its metrics, nor asks them before (no preflight)
+        metricsFor: () => ({
+          name: 'no metrics',
+          isOnline: async () => undefined,
+          fetchBuckets: async () => {
+            throw new Error('no release in this suite gets as far as its metrics');
+          },
+        }),
         // the worker's allow-list: only namespaces made by this suite
         allowedNamespaces: ['attack-*'],
       });
@@ -315,6 +326,9 @@ describe.skipIf(!kube)(
               : (await readObject(admin, ref)).metadata.resourceVersion,
           ),
         );
+      // the Deployment controller has written their status: nothing else changes them now
+      await rolledOut(admin, namespace, 'web');
+      await rolledOut(admin, namespace, 'web-canary');
       const before = await versions();
       const spec = istioSpec(namespace);
       const res = await post(app, '/v1/releases', spec, TOKEN.ops);
@@ -324,7 +338,7 @@ describe.skipIf(!kube)(
       );
       expect(final.phase).toBe('Failed');
       expect(final.outcome).toBe(
-        `refused before any change: the release of web may change only objects that opt in (label or annotation canary-engine.io/service: web) or that canary-engine created: ${namespace}/Deployment/web-canary has no canary-engine.io/service label or annotation`,
+        `refused before any change: the pre-flight of web found 1 problem, so the release changes nothing: ${namespace}/Deployment/web-canary: has no canary-engine.io/service label or annotation: the release of web may change only objects that opt in (label or annotation canary-engine.io/service: web) or that canary-engine created`,
       );
       expect(await versions()).toEqual(before);
       table.push({
@@ -345,7 +359,7 @@ describe.skipIf(!kube)(
       );
       expect(final.phase).toBe('Failed');
       expect(final.outcome).toBe(
-        `refused before any change: namespace ${namespace} is not on this worker's allow-list (CANARY_ALLOWED_NAMESPACES: attack-*); the release changes nothing`,
+        `refused before any change: the pre-flight of web found 1 problem, so the release changes nothing: namespace/${namespace}: is not on this worker's allow-list (CANARY_ALLOWED_NAMESPACES: attack-*)`,
       );
       table.push({
         attack: 'release in a namespace off the worker allow-list',

@@ -4,8 +4,8 @@
  * creates the canary, steps, promotes — stable's pods get the new image and `version` label — and
  * removes the canary; a second release right after it reads its baseline version from there. On
  * the real Temporal dev server and kube-apiserver with the real activities, router and workload
- * manager; metrics are faked (healthy) and record which versions they were asked for, and the test
- * plays the Deployment controller until a real one runs here.
+ * manager, the real Deployment controllers and the test kubelet; metrics are faked (healthy) and
+ * record which versions they were asked for.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -24,12 +24,7 @@ import { validateReleaseSpec } from '../../core/spec.js';
 import type { BucketCounts, BucketSeries } from '../../core/types.js';
 import { statusQuery, type ReleaseStatus } from '../../workflows/messages.js';
 import type { canaryRelease } from '../../workflows/release.js';
-import {
-  deployment,
-  freshNamespace,
-  playDeploymentController,
-  testKube,
-} from '../fixtures/kube/cluster.js';
+import { deployment, freshNamespace, rolledOut, testKube } from '../fixtures/kube/cluster.js';
 import { createReviews, REVIEWS_ISTIO_ROUTER } from '../fixtures/kube/routing.js';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
 import { startWorker } from '../harness/workflow-worker.js';
@@ -61,18 +56,17 @@ describe.skipIf(!kube)('a release that deploys its own canary', () => {
   let env: TestWorkflowEnvironment;
   let worker: Worker;
   let workerDone: Promise<void>;
-  let stopController: () => Promise<void>;
   const taskQueue = uniqueTaskQueue('release-deploys-canary');
 
   beforeAll(async () => {
     env = await connectTestEnv();
     namespace = await freshNamespace(admin, 'deploy-release');
-    stopController = playDeploymentController(admin, (ns) => ns === namespace);
     await createReviews(admin, namespace);
     await admin.apps.createNamespacedDeployment({
       namespace,
       body: deployment('web', 'web', 'stable', 'registry.example.com/web:1.4.0', 3),
     });
+    await rolledOut(admin, namespace, 'web');
     worker = await startWorker(
       env,
       taskQueue,
@@ -89,7 +83,6 @@ describe.skipIf(!kube)('a release that deploys its own canary', () => {
   afterAll(async () => {
     worker?.shutdown();
     await workerDone;
-    await stopController?.();
     await env?.teardown();
   });
 

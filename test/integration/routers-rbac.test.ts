@@ -17,12 +17,9 @@ import { TraefikRouter } from '../../activities/routers/traefik.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
 import { KubernetesWorkloadManager } from '../../activities/workloads/kubernetes.js';
 import { userKubeconfigPath } from '../harness/kube.js';
-import {
-  deployment,
-  freshNamespace,
-  playDeploymentController,
-  testKube,
-} from '../fixtures/kube/cluster.js';
+import { ClusterChecks } from '../../activities/kube/preflight-checks.js';
+import { deployment, freshNamespace, rolledOut, testKube } from '../fixtures/kube/cluster.js';
+import { testSpec } from '../harness/release-spec.js';
 import {
   createApp,
   createReviews,
@@ -132,32 +129,25 @@ describe.skipIf(!admin)('deploy/rbac.yaml', () => {
       namespace,
       body: deployment('web-canary', 'web', 'canary', 'web:2', 0),
     });
-    const stopController = playDeploymentController(kube, (ns) => ns === namespace, {
-      intervalMs: 50,
-    });
-    try {
-      const manager = new KubernetesWorkloadManager(
-        engine,
-        { namespace, service: 'web', canaryVersion: '2' },
-        {
-          type: 'kubernetes',
-          stableDeployment: 'web',
-          canaryDeployment: 'web-canary',
-          canaryReplicas: 2,
-          scaleWithWeight: true,
-          minReplicas: 1,
-          promotePodTemplate: false,
-          readyTimeout: '20s',
-        },
-        { pollMs: 50 },
-      );
-      await manager.prepareCanary(() => {});
-      await manager.scaleForWeight(50, () => {});
-      await manager.promoteStable(() => {});
-      await manager.scaleDownCanary(() => {});
-    } finally {
-      await stopController();
-    }
+    const manager = new KubernetesWorkloadManager(
+      engine,
+      { namespace, service: 'web', canaryVersion: '2' },
+      {
+        type: 'kubernetes',
+        stableDeployment: 'web',
+        canaryDeployment: 'web-canary',
+        canaryReplicas: 2,
+        scaleWithWeight: true,
+        minReplicas: 1,
+        promotePodTemplate: false,
+        readyTimeout: '20s',
+      },
+      { pollMs: 50 },
+    );
+    await manager.prepareCanary(() => {});
+    await manager.scaleForWeight(50, () => {});
+    await manager.promoteStable(() => {});
+    await manager.scaleDownCanary(() => {});
   });
 
   it('lets the engine deploy its own canary from the stable Deployment, size it after an autoscaler and delete it', async () => {
@@ -167,37 +157,32 @@ describe.skipIf(!admin)('deploy/rbac.yaml', () => {
       namespace,
       body: deployment('web', 'web', 'stable', 'web:1', 2),
     });
-    const stopController = playDeploymentController(kube, (ns) => ns === namespace, {
-      intervalMs: 50,
-    });
-    try {
-      const manager = new KubernetesWorkloadManager(
-        engine,
-        { namespace, service: 'web', canaryVersion: '2' },
-        {
-          type: 'kubernetes',
-          stableDeployment: 'web',
-          canaryDeployment: 'web-canary',
-          canary: { images: { app: 'web:2' }, onEnd: 'delete' },
-          canaryReplicas: 1,
-          scaleWithWeight: false,
-          minReplicas: 1,
-          promotePodTemplate: false,
-          readyTimeout: '20s',
-        },
-        { pollMs: 50 },
-      );
-      expect(await manager.preflight()).toEqual([]);
-      await manager.prepareCanary(() => {});
-      await manager.scaleForWeight(100, () => {});
-      await manager.promoteStable(() => {});
-      await manager.scaleDownCanary(() => {});
-      await expect(
-        kube.apps.readNamespacedDeployment({ name: 'web-canary', namespace }),
-      ).rejects.toMatchObject({ code: 404 });
-    } finally {
-      await stopController();
-    }
+    await rolledOut(kube, namespace, 'web');
+    const manager = new KubernetesWorkloadManager(
+      engine,
+      { namespace, service: 'web', canaryVersion: '2' },
+      {
+        type: 'kubernetes',
+        stableDeployment: 'web',
+        canaryDeployment: 'web-canary',
+        canary: { images: { app: 'web:2' }, onEnd: 'delete' },
+        canaryReplicas: 1,
+        scaleWithWeight: false,
+        minReplicas: 1,
+        promotePodTemplate: false,
+        readyTimeout: '20s',
+      },
+      { pollMs: 50, checks: new ClusterChecks(engine) },
+    );
+    const release = testSpec({ service: 'web', stableVersion: '1', canaryVersion: '2' });
+    expect(await manager.preflight(release)).toEqual([]);
+    await manager.prepareCanary(() => {});
+    await manager.scaleForWeight(100, () => {});
+    await manager.promoteStable(() => {});
+    await manager.scaleDownCanary(() => {});
+    await expect(
+      kube.apps.readNamespacedDeployment({ name: 'web-canary', namespace }),
+    ).rejects.toMatchObject({ code: 404 });
   });
 
   it('refuses the engine anything else, with a non-retryable error naming the object', async () => {

@@ -2,10 +2,10 @@
  * The engine deploys the canary (workloads.canary) on a real kube-apiserver, from a namespace that
  * holds only the stable Deployment: the canary is created from it, sized for each weight, promoted
  * (stable gets the new image and version label), and the next release reads its stable version
- * from there; at the end the canary is deleted or kept at 0 replicas as the spec says. The
- * Deployment controller is played (test/fixtures/kube/cluster.ts) until a real one runs here.
+ * from there; at the end the canary is deleted or kept at 0 replicas as the spec says. The real
+ * Deployment and ReplicaSet controllers run there, and the test kubelet makes pods Ready.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { ObjectNotFoundError } from '../../activities/kube/errors.js';
 import {
@@ -17,12 +17,8 @@ import {
   type KubernetesWorkloadsSpec,
 } from '../../activities/workloads/kubernetes.js';
 import { describeWorkloadManagerContract } from '../contract/workload-manager.contract.js';
-import {
-  deployment,
-  freshNamespace,
-  playDeploymentController,
-  testKube,
-} from '../fixtures/kube/cluster.js';
+import { deployment, freshNamespace, rolledOut, testKube } from '../fixtures/kube/cluster.js';
+import { testSpec } from '../harness/release-spec.js';
 
 const kube = testKube();
 const IMAGE = 'registry.example.com/web:1.5.0';
@@ -45,6 +41,7 @@ async function stableOnly(admin: KubeClients, prefix: string): Promise<string> {
     namespace,
     body: deployment('web', 'web', 'stable', 'registry.example.com/web:1.4.0', 4),
   });
+  await rolledOut(admin, namespace, 'web');
   return namespace;
 }
 
@@ -61,13 +58,16 @@ function managerFor(
   );
 }
 
+/** The release the worlds are prepared for: "web" from 1.4.0 (the stable's label) to 1.5.0. */
+const RELEASE = testSpec({ service: 'web', stableVersion: '1.4.0', canaryVersion: '1.5.0' });
+
 describeWorkloadManagerContract({
   name: 'KubernetesWorkloadManager deploying its own canary',
   available: kube !== null,
+  release: RELEASE,
   async fresh(prefix) {
     const admin = kube as KubeClients;
     const namespace = await stableOnly(admin, prefix);
-    const stop = playDeploymentController(admin, (ns) => ns === namespace, { intervalMs: 50 });
     const read = (name: string) => admin.apps.readNamespacedDeployment({ name, namespace });
     return {
       manager: managerFor(namespace),
@@ -81,7 +81,6 @@ describeWorkloadManagerContract({
         return { up: replicas > 0, capacity: replicas };
       },
       stableObject: `${namespace}/Deployment/web`,
-      stop,
     };
   },
   async missing(prefix) {
@@ -98,21 +97,14 @@ describeWorkloadManagerContract({
 
 describe.skipIf(!kube)('KubernetesWorkloadManager deploying the canary', () => {
   const admin = kube as KubeClients;
-  const controllers: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    await Promise.all(controllers.splice(0).map((stop) => stop()));
-  });
-  const play = (namespace: string) =>
-    controllers.push(playDeploymentController(admin, (ns) => ns === namespace, { intervalMs: 50 }));
   const read = (namespace: string, name: string) =>
     admin.apps.readNamespacedDeployment({ name, namespace });
   const report = () => undefined;
 
   it('creates the canary from the stable, sizes it for each weight, promotes the whole identity, and the next release finds its baseline', async () => {
     const namespace = await stableOnly(admin, 'deploy-cycle');
-    play(namespace);
     const manager = managerFor(namespace, { minReplicas: 1 });
-    expect(await manager.preflight()).toEqual([]);
+    expect(await manager.preflight(RELEASE)).toEqual([]);
     expect(await manager.currentStableVersion()).toBe('1.4.0');
 
     await manager.prepareCanary(report);
@@ -162,7 +154,6 @@ describe.skipIf(!kube)('KubernetesWorkloadManager deploying the canary', () => {
 
   it('keeps the canary at 0 replicas at the end with onEnd scaleToZero, and updates it for the next release', async () => {
     const namespace = await stableOnly(admin, 'deploy-zero');
-    play(namespace);
     const spec = { canary: { images: { app: IMAGE }, onEnd: 'scaleToZero' as const } };
     const manager = managerFor(namespace, spec);
     await manager.prepareCanary(report);
@@ -185,7 +176,6 @@ describe.skipIf(!kube)('KubernetesWorkloadManager deploying the canary', () => {
 
   it('applies the pod-template patch to the canary and, at promotion, to the stable', async () => {
     const namespace = await stableOnly(admin, 'deploy-patch');
-    play(namespace);
     const patch = {
       metadata: { annotations: { 'prometheus.io/scrape': 'true' } },
       spec: { terminationGracePeriodSeconds: 5 },
@@ -210,7 +200,7 @@ describe.skipIf(!kube)('KubernetesWorkloadManager deploying the canary', () => {
     await admin.apps.createNamespacedDeployment({ namespace, body: foreign });
     const before = await read(namespace, 'web-canary');
     const manager = managerFor(namespace);
-    expect(await manager.preflight()).toEqual([
+    expect(await manager.preflight(RELEASE)).toEqual([
       {
         object: `${namespace}/Deployment/web-canary`,
         message: `exists but was not created by canary-engine for ${namespace}/web (annotation canary-engine.io/owned-by), so the engine will not change it; delete it or name another workloads.canaryDeployment`,
@@ -237,7 +227,7 @@ describe.skipIf(!kube)('KubernetesWorkloadManager deploying the canary', () => {
       },
     });
     const object = `${namespace}/Deployment/web`;
-    expect(await manager.preflight()).toEqual([
+    expect(await manager.preflight(RELEASE)).toEqual([
       {
         object,
         message:
