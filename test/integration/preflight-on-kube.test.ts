@@ -24,7 +24,7 @@ import { createActivities } from '../../activities/release-activities.js';
 import { createTrafficRouter } from '../../activities/routers/factory.js';
 import { createWorkloadManager } from '../../activities/workloads/factory.js';
 import { preflightProblems } from '../../core/preflight.js';
-import { validateReleaseSpec, type ReleaseSpec, type SubmittedSpec } from '../../core/spec.js';
+import { validateReleaseSpec, type SubmittedSpec } from '../../core/spec.js';
 import { withStableVersion } from '../harness/release-spec.js';
 import { releaseWorkloads, startExporter, type TestExporter } from '../harness/exporter.js';
 import { startPrometheus, type PrometheusHarness } from '../harness/prometheus.js';
