@@ -209,9 +209,10 @@ describe.skipIf(!kube)('KubernetesWorkloadManager deploying the canary', () => {
     const error = await manager.prepareCanary(report).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CanaryDeploymentError);
     expect((error as Error).message).toContain(`${namespace}/Deployment/web-canary exists but`);
-    expect((await read(namespace, 'web-canary')).metadata?.resourceVersion).toBe(
-      before.metadata?.resourceVersion,
-    );
+    // the Deployment controller writes its status; its spec is untouched
+    const after = await read(namespace, 'web-canary');
+    expect(after.metadata?.generation).toBe(before.metadata?.generation);
+    expect(after.spec).toEqual(before.spec);
   });
 
   it('lists at pre-flight every problem that depends on the live stable Deployment, naming the field', async () => {

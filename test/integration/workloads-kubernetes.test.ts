@@ -163,7 +163,10 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
   });
 
   it("sizes the canary after the desired replicas of the stable's HorizontalPodAutoscaler when there is one", async () => {
-    const { namespace, manager, progress, report } = await setup('wl-hpa', { minReplicas: 1 });
+    const { namespace, manager, progress, report } = await setup('wl-hpa', {
+      scaleWithWeight: true,
+      minReplicas: 1,
+    });
     const hpa = await admin.autoscaling.createNamespacedHorizontalPodAutoscaler({
       namespace,
       body: {
