@@ -26,8 +26,10 @@ import {
   failureMessage,
   isNonRetryable,
   isPreflightRefusal,
+  ROLLBACK_TIMING,
+  type RollbackTiming,
 } from './activity-proxies.js';
-import { promote, rollback } from './ending.js';
+import { promote, retryRollback, rollback } from './ending.js';
 import { installHandlers } from './handlers.js';
 import { RELEASE_FAILED_FAILURE, type ReleaseStatus } from './messages.js';
 import { ReleaseState, type CarriedState } from './state.js';
@@ -47,6 +49,12 @@ import {
  */
 export const PREFLIGHT_PATCH = 'preflight-refusal-without-rollback';
 
+/**
+ * Since this patch, such a release ends in phase Rejected and its workflow completes (it blocks
+ * nothing); before, it ended Failed.
+ */
+export const REJECTED_PATCH = 'preflight-rejected';
+
 export interface ReleaseWorkflowInput {
   spec: ReleaseSpec;
   /** State from the previous run, when the release continued as new. */
@@ -58,6 +66,8 @@ export interface ReleaseWorkflowInput {
    * (policies.approval.distinctApprover). Absent in releases started before it existed.
    */
   startedBy?: string;
+  /** How a failing rollback retries (default activity-proxies.ts ROLLBACK_TIMING; tests use less). */
+  rollbackTiming?: RollbackTiming;
 }
 
 export async function canaryRelease(input: ReleaseWorkflowInput): Promise<ReleaseStatus> {
@@ -68,8 +78,14 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
     startedBy: input.startedBy,
     distinctApprover: spec.policies.approval.distinctApprover === true,
   });
-  const run = new ReleaseRun(spec, plan, state, input.historyLimit ?? 2000, input.startedBy);
+  const run = new ReleaseRun(spec, plan, state, input);
 
+  if (state.rollingBack) {
+    // the previous run continued as new while a failing rollback was being retried
+    const { reason, lastError, attempts } = state.rollingBack;
+    await CancellationScope.nonCancellable(() => retryRollback(run, reason, lastError, attempts));
+    return finalResult(state);
+  }
   try {
     if (!input.carried) {
       state.upsertIdentity();
@@ -97,13 +113,19 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
       );
       throw error;
     } else if (isPreflightRefusal(error) && patched(PREFLIGHT_PATCH)) {
-      state.finish('Failed', `refused before any change: ${failureMessage(error)}`);
+      const outcome = `refused before any change: ${failureMessage(error)}`;
+      state.finish(patched(REJECTED_PATCH) ? 'Rejected' : 'Failed', outcome);
     } else {
       await CancellationScope.nonCancellable(() =>
         rollback(run, `error: ${explainActivityFailure(error)}`),
       );
     }
   }
+  return finalResult(state);
+}
+
+/** The workflow's result: the final status, or a ReleaseFailed failure carrying it. */
+function finalResult(state: ReleaseState): ReleaseStatus {
   if (state.status.phase === 'Failed') {
     throw ApplicationFailure.nonRetryable(
       state.status.outcome ?? 'release failed',
@@ -117,18 +139,21 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
 /** The step loop of one run: weight, window, analysis, and what the decision means next. */
 class ReleaseRun implements RunContext {
   readonly acts: ReturnType<typeof activitiesFor>;
+  readonly timing: RollbackTiming;
+  private readonly historyLimit: number;
 
   constructor(
     readonly spec: ReleaseSpec,
     readonly plan: ReleasePlan,
     readonly state: ReleaseState,
-    private readonly historyLimit: number,
-    private readonly startedBy: string | undefined,
+    private readonly input: ReleaseWorkflowInput,
   ) {
-    this.acts = activitiesFor(plan);
+    this.timing = input.rollbackTiming ?? ROLLBACK_TIMING;
+    this.historyLimit = input.historyLimit ?? 2000;
+    this.acts = activitiesFor(plan, this.timing);
   }
 
-  private async maybeContinueAsNew(): Promise<void> {
+  async maybeContinueAsNew(): Promise<void> {
     const info = workflowInfo();
     if (!info.continueAsNewSuggested && info.historyLength < this.historyLimit) return;
     await condition(allHandlersFinished);
@@ -137,10 +162,9 @@ class ReleaseRun implements RunContext {
       message: `continuing as new after ${info.historyLength} history events`,
     });
     await continueAsNew<typeof canaryRelease>({
-      spec: this.spec,
+      ...this.input,
       carried: this.state.carry(),
       historyLimit: this.historyLimit,
-      ...(this.startedBy !== undefined ? { startedBy: this.startedBy } : {}),
     });
   }
 

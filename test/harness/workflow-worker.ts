@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ReleaseActivities } from '../../activities/contract.js';
+import { HEARTBEAT_THROTTLE } from '../../worker/index.js';
 import { quietRuntime } from './runtime.js';
 
 const require = createRequire(import.meta.url);
@@ -35,5 +36,6 @@ export async function startWorker(
     workflowBundle: await workflowBundle(),
     activities,
     shutdownGraceTime: '2s',
+    ...HEARTBEAT_THROTTLE,
   });
 }
