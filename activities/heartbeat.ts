@@ -41,14 +41,15 @@ function cancellationError(signal: AbortSignal): unknown {
 }
 
 /**
- * Sleeps `ms`, or throws at once when the activity is cancelled meanwhile. The abort listener is
- * removed when the sleep ends, so a polling loop does not pile them up on the signal.
+ * Sleeps `ms`, or throws at once when the activity is cancelled meanwhile (Context.sleep: no
+ * listener is left on the signal, so a polling loop does not pile them up). With an explicit
+ * `signal`, that signal ends it instead; outside an activity it is a plain sleep.
  */
-export function sleepUnlessCancelled(
-  ms: number,
-  signal: AbortSignal | undefined = cancellationSignal(),
-): Promise<void> {
-  if (!signal) return new Promise((resolve) => setTimeout(resolve, ms));
+export function sleepUnlessCancelled(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) {
+    const context = activityContext();
+    return context ? context.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+  }
   if (signal.aborted) return Promise.reject(cancellationError(signal));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

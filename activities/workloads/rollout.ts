@@ -6,7 +6,7 @@
  * wakes the sleep between polls (activities/heartbeat.ts).
  */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { cancellationSignal, sleepUnlessCancelled, throwIfCancelled } from '../heartbeat.js';
+import { sleepUnlessCancelled, throwIfCancelled } from '../heartbeat.js';
 import { describeRef, type ObjectRef } from '../kube/objects.js';
 import { type WorkloadError } from './errors.js';
 import type { ProgressReporter } from './types.js';
@@ -33,7 +33,7 @@ export interface RolloutWait {
 export async function waitForRollout(wait: RolloutWait): Promise<void> {
   const started = Date.now();
   const object = describeRef(wait.ref);
-  const signal = wait.signal ?? cancellationSignal();
+  const signal = wait.signal;
   for (;;) {
     throwIfCancelled(signal);
     const deployment = await wait.read();

@@ -191,7 +191,10 @@ describe('verdictOf', () => {
     expect(verdictOf(status([], [], 'Promoted'))).toBe('promoted');
     expect(verdictOf(status([], [], 'RolledBack'))).toBe('rolled back');
     expect(verdictOf(status([], [], 'Failed'))).toBe('failed');
+    expect(verdictOf(status([], [], 'Rejected'))).toBe('rejected');
     expect(verdictOf(status([], [], 'RollingBack'))).toBeUndefined();
+    expect(verdictOf(status([], [], 'RollbackRetrying'))).toBeUndefined();
+    expect(verdictOf(status([], [], 'Baking'))).toBeUndefined();
   });
 
   it('is defined exactly for the terminal phases, so the stream can tell terminal by it', () => {
