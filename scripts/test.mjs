@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: set-up (npm dependencies, Temporal CLI, Prometheus, etcd + kube-apiserver, helm,
+// `npm test`: set-up (npm dependencies, Temporal CLI, Prometheus, etcd + kube-apiserver +
+// kube-controller-manager, helm,
 // schemathesis), then
 // typecheck, lint and the whole vitest suite. Idempotent; fast when everything is in place.
 // Extra arguments go to vitest (e.g. `npm test -- test/unit`).
@@ -32,10 +33,12 @@ try {
   step('setup: Prometheus');
   const { ensurePrometheus } = await import('./prometheus.mjs');
   console.error(`[test] prometheus: ${await ensurePrometheus()}`);
-  step('setup: etcd and kube-apiserver');
+  step('setup: etcd, kube-apiserver and kube-controller-manager');
   const { ensureKubeBinaries } = await import('./kube-binaries.mjs');
   const kube = await ensureKubeBinaries();
-  console.error(`[test] etcd: ${kube.etcd}\n[test] kube-apiserver: ${kube.kubeApiserver}`);
+  console.error(
+    `[test] etcd: ${kube.etcd}\n[test] kube-apiserver: ${kube.kubeApiserver}\n[test] kube-controller-manager: ${kube.kubeControllerManager}`,
+  );
   step('setup: helm');
   const { ensureHelm } = await import('./helm.mjs');
   console.error(`[test] helm: ${ensureHelm()}`);

@@ -1,7 +1,7 @@
 // Provisions the Kubernetes test binaries that scripts/kube-binaries.mjs could not find: etcd from
-// apt-get or built with Go, kube-apiserver built with Go from the module proxy through a wrapper
-// module (see scripts/kube-binaries.mjs for why). Builds land in the cache directory. Node builtins
-// only.
+// apt-get or built with Go, kube-apiserver and kube-controller-manager (any k8s.io/kubernetes/cmd/X)
+// built with Go from the module proxy through a wrapper module (see scripts/kube-binaries.mjs for
+// why). Builds land in the cache directory. Node builtins only.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -135,22 +135,25 @@ async function buildEtcdWithGo() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// kube-apiserver
+// kube-apiserver, kube-controller-manager: k8s.io/kubernetes/cmd/<command>
 
-export async function buildKubeApiserver() {
-  const go = requireGo('kube-apiserver');
+/** The Kubernetes commands this builds (each from k8s.io/kubernetes/cmd/<command>). */
+export const KUBE_COMMANDS = ['kube-apiserver', 'kube-controller-manager'];
+
+/** Builds k8s.io/kubernetes/cmd/<command> into the cache, trying each candidate version in turn. */
+export async function buildKubeCommand(command) {
+  if (!KUBE_COMMANDS.includes(command)) throw new Error(`not a Kubernetes command: ${command}`);
+  const go = requireGo(command);
   const failures = [];
   for (const version of candidateVersions()) {
     try {
-      return await buildKubeApiserverVersion(go, version);
+      return await buildKubeCommandVersion(go, command, version);
     } catch (error) {
-      log(`building kube-apiserver ${version} failed: ${error.message}`);
+      log(`building ${command} ${version} failed: ${error.message}`);
       failures.push(`${version}: ${error.message}`);
     }
   }
-  throw new Error(
-    `kube-apiserver could not be built:\n  ${failures.join('\n  ')}\n${HOW_TO_INSTALL}`,
-  );
+  throw new Error(`${command} could not be built:\n  ${failures.join('\n  ')}\n${HOW_TO_INSTALL}`);
 }
 
 /** The k8s.io/* modules that k8s.io/kubernetes's go.mod replaces with ./staging/src directories. */
@@ -186,13 +189,13 @@ export function wrapperGoMod(kubernetesGoMod, version) {
   ].join('\n');
 }
 
-async function buildKubeApiserverVersion(go, version) {
+async function buildKubeCommandVersion(go, command, version) {
   const dir = kubeCacheDir(version);
-  const src = join(dir, 'src');
-  const target = join(dir, 'kube-apiserver');
+  const src = join(dir, `src-${command}`);
+  const target = join(dir, command);
   const started = Date.now();
   log(
-    `building kube-apiserver ${version} with ${go} into ${target} (first run only; long on a small machine)`,
+    `building ${command} ${version} with ${go} into ${target} (first run only; long on a small machine)`,
   );
   rmSync(src, { recursive: true, force: true });
   mkdirSync(src, { recursive: true });
@@ -213,7 +216,7 @@ async function buildKubeApiserverVersion(go, version) {
   writeFileSync(join(src, 'go.mod'), goMod);
   writeFileSync(
     join(src, 'tools.go'),
-    '//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n',
+    `//go:build tools\n\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/${command}"\n`,
   );
   await run(go, ['mod', 'tidy'], { cwd: src, env: goEnv() });
   log(`dependencies resolved after ${formatElapsed(Date.now() - started)}; compiling`);
@@ -238,7 +241,7 @@ async function buildKubeApiserverVersion(go, version) {
       `-ldflags=${ldflags}`,
       '-o',
       `${target}.tmp`,
-      'k8s.io/kubernetes/cmd/kube-apiserver',
+      `k8s.io/kubernetes/cmd/${command}`,
     ],
     {
       cwd: src,
@@ -248,9 +251,9 @@ async function buildKubeApiserverVersion(go, version) {
   const reported = (await run(`${target}.tmp`, ['--version'], { quiet: true })).trim();
   renameSync(`${target}.tmp`, target);
   writeFileSync(
-    join(dir, 'BUILD-INFO'),
+    join(dir, `BUILD-INFO-${command}`),
     `${reported}\nbuilt in ${formatElapsed(Date.now() - started)} on ${new Date().toISOString()}\n`,
   );
-  log(`built ${reported} in ${formatElapsed(Date.now() - started)}`);
+  log(`built ${command} ${reported} in ${formatElapsed(Date.now() - started)}`);
   return target;
 }

@@ -13,9 +13,10 @@ export const ETCD_GO_VERSION = 'v3.5';
 export const HOW_TO_INSTALL = `Provide the binaries by hand (either works):
   - etcd: \`apt-get install etcd-server\` (Debian/Ubuntu), or download a release from
     https://github.com/etcd-io/etcd/releases; then put \`etcd\` on PATH or set ETCD_PATH.
-  - kube-apiserver: download it from https://dl.k8s.io/release/${KUBE_VERSIONS[0]}/bin/linux/amd64/kube-apiserver,
-    or install Go >= 1.24 and run \`node scripts/kube-binaries.mjs\` (builds it from the Go module proxy);
-    then put \`kube-apiserver\` on PATH or set KUBE_APISERVER_PATH.
+  - kube-apiserver and kube-controller-manager: download them from
+    https://dl.k8s.io/release/${KUBE_VERSIONS[0]}/bin/linux/amd64/<name>, or install Go >= 1.24 and run
+    \`node scripts/kube-binaries.mjs\` (builds them from the Go module proxy); then put them on PATH
+    or set KUBE_APISERVER_PATH and KUBE_CONTROLLER_MANAGER_PATH.
   The cache directory is ${join(cacheDir(), 'kube')} (override with CANARY_CACHE_DIR).`;
 
 export const log = (msg) => console.error(`[kube-binaries] ${msg}`);

@@ -29,7 +29,13 @@ import {
 } from '../harness/api.js';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
 import { startWorker } from '../harness/workflow-worker.js';
-import { deployment, freshNamespace, readObject, testKube } from '../fixtures/kube/cluster.js';
+import {
+  deployment,
+  freshNamespace,
+  readObject,
+  rolledOut,
+  testKube,
+} from '../fixtures/kube/cluster.js';
 import { createReviews, REVIEWS_ISTIO_ROUTER } from '../fixtures/kube/routing.js';
 
 interface Status {
@@ -315,6 +321,9 @@ describe.skipIf(!kube)(
               : (await readObject(admin, ref)).metadata.resourceVersion,
           ),
         );
+      // the Deployment controller has written their status: nothing else changes them now
+      await rolledOut(admin, namespace, 'web');
+      await rolledOut(admin, namespace, 'web-canary');
       const before = await versions();
       const spec = istioSpec(namespace);
       const res = await post(app, '/v1/releases', spec, TOKEN.ops);

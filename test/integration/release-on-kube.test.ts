@@ -1,8 +1,8 @@
 /**
  * Acceptance: whole releases through each Kubernetes router, on the real Temporal dev server and
  * the real kube-apiserver, with the real activities, routers and workload manager. Only the
- * metrics are faked (a MetricsProvider that returns healthy or degraded buckets), and the test
- * plays the Deployment controller, which the test API server does not run.
+ * metrics are faked (a MetricsProvider that returns healthy or degraded buckets). The real
+ * Deployment and ReplicaSet controllers roll the Deployments out; the test kubelet makes pods Ready.
  *
  * Every release must end with all traffic on stable, the canary scaled to 0 and no canary object
  * or cohort route left, whether it was promoted (stable now runs the canary's image) or rolled
@@ -34,7 +34,6 @@ import {
   deployment,
   freshNamespace,
   objectExists,
-  playDeploymentController,
   readObject,
   testKube,
 } from '../fixtures/kube/cluster.js';
@@ -183,16 +182,13 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
   const admin = kube as KubeClients;
   const health = new Map<string, Health>();
   const histories = new Map<string, number[]>();
-  const namespaces = new Set<string>();
   let env: TestWorkflowEnvironment;
   let worker: Worker;
   let workerDone: Promise<void>;
-  let stopController: () => Promise<void>;
   const taskQueue = uniqueTaskQueue('release-on-kube');
 
   beforeAll(async () => {
     env = await connectTestEnv();
-    stopController = playDeploymentController(admin, (namespace) => namespaces.has(namespace));
     const activities = createActivities({
       routerFor: (spec) =>
         recording(createTrafficRouter(spec, admin), histories.get(spec.namespace) as number[]),
@@ -207,7 +203,6 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
   afterAll(async () => {
     worker?.shutdown();
     await workerDone;
-    await stopController?.();
     await env?.teardown();
   });
 
@@ -215,7 +210,6 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
     const setup = ROUTERS[type];
     if (!setup) throw new Error(`no Kubernetes setup for ${type}`);
     const namespace = await freshNamespace(admin, `release-${type}`);
-    namespaces.add(namespace);
     health.set(namespace, canary);
     histories.set(namespace, []);
     await setup.create(admin, namespace);

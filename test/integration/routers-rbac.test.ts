@@ -17,12 +17,7 @@ import { TraefikRouter } from '../../activities/routers/traefik.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
 import { KubernetesWorkloadManager } from '../../activities/workloads/kubernetes.js';
 import { userKubeconfigPath } from '../harness/kube.js';
-import {
-  deployment,
-  freshNamespace,
-  playDeploymentController,
-  testKube,
-} from '../fixtures/kube/cluster.js';
+import { deployment, freshNamespace, testKube } from '../fixtures/kube/cluster.js';
 import {
   createApp,
   createReviews,
@@ -132,32 +127,25 @@ describe.skipIf(!admin)('deploy/rbac.yaml', () => {
       namespace,
       body: deployment('web-canary', 'web', 'canary', 'web:2', 0),
     });
-    const stopController = playDeploymentController(kube, (ns) => ns === namespace, {
-      intervalMs: 50,
-    });
-    try {
-      const manager = new KubernetesWorkloadManager(
-        engine.apps,
-        namespace,
-        {
-          type: 'kubernetes',
-          stableDeployment: 'web',
-          canaryDeployment: 'web-canary',
-          canaryReplicas: 2,
-          scaleWithWeight: true,
-          minReplicas: 1,
-          promotePodTemplate: false,
-          readyTimeout: '20s',
-        },
-        { pollMs: 50 },
-      );
-      await manager.prepareCanary(() => {});
-      await manager.scaleForWeight(50, () => {});
-      await manager.promoteStable(() => {});
-      await manager.scaleDownCanary(() => {});
-    } finally {
-      await stopController();
-    }
+    const manager = new KubernetesWorkloadManager(
+      engine.apps,
+      namespace,
+      {
+        type: 'kubernetes',
+        stableDeployment: 'web',
+        canaryDeployment: 'web-canary',
+        canaryReplicas: 2,
+        scaleWithWeight: true,
+        minReplicas: 1,
+        promotePodTemplate: false,
+        readyTimeout: '20s',
+      },
+      { pollMs: 50 },
+    );
+    await manager.prepareCanary(() => {});
+    await manager.scaleForWeight(50, () => {});
+    await manager.promoteStable(() => {});
+    await manager.scaleDownCanary(() => {});
   });
 
   it('refuses the engine anything else, with a non-retryable error naming the object', async () => {

@@ -1,10 +1,11 @@
 /**
  * KubernetesWorkloadManager on a real kube-apiserver: the WorkloadManager contract, then what only
- * Deployments do. No Deployment controller runs there, so each test plays it: a loop reports every
- * Deployment's status as the controller would (all replicas of the current generation ready), or
- * holds some back to make a rollout stall.
+ * Deployments do. The real Deployment and ReplicaSet controllers run there and the test kubelet
+ * marks pods Ready; a stalled rollout is a pod template the kubelet never makes ready
+ * (the NEVER_READY annotation), a stopped one a short progressDeadlineSeconds on top of that.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
 import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { ObjectNotFoundError } from '../../activities/kube/errors.js';
 import { PromotionError } from '../../activities/workloads/errors.js';
@@ -15,7 +16,8 @@ import {
 import {
   deployment,
   freshNamespace,
-  playDeploymentController,
+  NEVER_READY,
+  rolledOut,
   testKube,
 } from '../fixtures/kube/cluster.js';
 import { describeWorkloadManagerContract } from '../contract/workload-manager.contract.js';
@@ -33,16 +35,24 @@ const SPEC: KubernetesWorkloadsSpec = {
 
 const kube = testKube();
 
-/** The stable Deployment "web" (image 1.4.0, 3 replicas) and the canary "web-canary" (1.5.0, scaled to 0). */
-async function createDeployments(admin: KubeClients, namespace: string): Promise<void> {
+/**
+ * The stable Deployment "web" (image 1.4.0, 3 replicas, rolled out) and the canary "web-canary"
+ * (1.5.0, scaled to 0), with `canaryPodAnnotations` on the canary's pod template.
+ */
+async function createDeployments(
+  admin: KubeClients,
+  namespace: string,
+  canaryPodAnnotations: Record<string, string> = { 'prometheus.io/scrape': 'true' },
+): Promise<void> {
   await admin.apps.createNamespacedDeployment({
     namespace,
     body: deployment('web', 'web', 'stable', 'registry.example.com/web:1.4.0', 3),
   });
   const canary = deployment('web-canary', 'web', 'canary', 'registry.example.com/web:1.5.0', 0);
   canary.spec!.template.spec!.containers[0]!.env = [{ name: 'FEATURE_X', value: 'on' }];
-  canary.spec!.template.metadata!.annotations = { 'prometheus.io/scrape': 'true' };
+  canary.spec!.template.metadata!.annotations = canaryPodAnnotations;
   await admin.apps.createNamespacedDeployment({ namespace, body: canary });
+  await rolledOut(admin, namespace, 'web');
 }
 
 describeWorkloadManagerContract({
@@ -52,9 +62,6 @@ describeWorkloadManagerContract({
     const admin = kube as KubeClients;
     const namespace = await freshNamespace(admin, prefix);
     await createDeployments(admin, namespace);
-    const stopController = playDeploymentController(admin, (ns) => ns === namespace, {
-      intervalMs: 50,
-    });
     const read = (name: string) => admin.apps.readNamespacedDeployment({ name, namespace });
     return {
       manager: new KubernetesWorkloadManager(
@@ -73,7 +80,6 @@ describeWorkloadManagerContract({
         return { up: replicas > 0, capacity: replicas };
       },
       stableObject: `${namespace}/Deployment/web`,
-      stop: stopController,
     };
   },
   async missing(prefix) {
@@ -91,21 +97,14 @@ describeWorkloadManagerContract({
 
 describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
   const admin = kube as KubeClients;
-  const controllers: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    await Promise.all(controllers.splice(0).map((stop) => stop()));
-  });
 
-  /** Reports rollouts of the namespace's Deployments every 50 ms; `ready` caps the ready replicas per Deployment. */
-  function playController(namespace: string, ready: Record<string, number> = {}): void {
-    controllers.push(
-      playDeploymentController(admin, (ns) => ns === namespace, { intervalMs: 50, ready }),
-    );
-  }
-
-  async function setup(prefix: string, spec: Partial<KubernetesWorkloadsSpec> = {}) {
+  async function setup(
+    prefix: string,
+    spec: Partial<KubernetesWorkloadsSpec> = {},
+    canaryPodAnnotations?: Record<string, string>,
+  ) {
     const namespace = await freshNamespace(admin, prefix);
-    await createDeployments(admin, namespace);
+    await createDeployments(admin, namespace, canaryPodAnnotations);
     const progress: Record<string, unknown>[] = [];
     const manager = new KubernetesWorkloadManager(
       admin.apps,
@@ -126,7 +125,6 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
 
   it('scales the canary up for the release and waits until its replicas are available, reporting progress', async () => {
     const { namespace, manager, progress, report } = await setup('wl-prepare');
-    playController(namespace);
     await manager.prepareCanary(report);
     expect(await replicas(namespace, 'web-canary')).toBe(4);
     expect(progress.at(-1)).toMatchObject({
@@ -145,7 +143,6 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
       canaryReplicas: 10,
       minReplicas: 2,
     });
-    playController(namespace);
     await manager.prepareCanary(report);
     expect(await replicas(namespace, 'web-canary')).toBe(2);
     for (const [weight, expected] of [
@@ -162,7 +159,6 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
   it("promotes by giving the stable Deployment the canary's images, keeping everything else, and waits for the rollout", async () => {
     const { namespace, manager, progress, report } = await setup('wl-promote');
     const before = await admin.apps.readNamespacedDeployment({ name: 'web', namespace });
-    playController(namespace);
     await manager.promoteStable(report);
     const after = await admin.apps.readNamespacedDeployment({ name: 'web', namespace });
     expect(after.spec?.template.spec?.containers[0]?.image).toBe('registry.example.com/web:1.5.0');
@@ -179,7 +175,6 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
 
   it("promotes the whole pod template when asked, keeping the stable selector labels and dropping the canary's", async () => {
     const { namespace, manager, report } = await setup('wl-template', { promotePodTemplate: true });
-    playController(namespace);
     await manager.promoteStable(report);
     const template = (await admin.apps.readNamespacedDeployment({ name: 'web', namespace })).spec
       ?.template;
@@ -192,46 +187,49 @@ describe.skipIf(!kube)('KubernetesWorkloadManager', () => {
   });
 
   it('fails promotion with a PromotionError saying how far the rollout got when it misses the deadline', async () => {
-    const { namespace, manager, report } = await setup('wl-timeout', { readyTimeout: '1s' });
-    playController(namespace, { web: 1 });
+    // the canary's template, promoted whole, has pods the kubelet never makes ready
+    const { namespace, manager, report } = await setup(
+      'wl-timeout',
+      { readyTimeout: '3s', promotePodTemplate: true },
+      { [NEVER_READY]: 'true' },
+    );
     const error = await manager.promoteStable(report).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PromotionError);
     expect((error as PromotionError).nonRetryable).toBe(true);
+    // one surge pod of the new template (maxSurge 25% of 3, rounded up), never available
     expect((error as Error).message).toBe(
-      `${namespace}/Deployment/web was not ready within 1s: 1/3 replicas updated, 1/3 available, 3 in total`,
+      `${namespace}/Deployment/web was not ready within 3s: 1/3 replicas updated, 3/3 available, 4 in total`,
     );
   });
 
   it('fails at once when the Deployment reports ProgressDeadlineExceeded', async () => {
     const { namespace, manager, report } = await setup('wl-stalled');
-    await manager.scale('web', 3);
-    const current = await admin.apps.readNamespacedDeployment({ name: 'web', namespace });
-    current.status = {
-      observedGeneration: current.metadata?.generation,
-      replicas: 3,
-      updatedReplicas: 1,
-      readyReplicas: 2,
-      availableReplicas: 2,
-      conditions: [
-        {
-          type: 'Progressing',
-          status: 'False',
-          reason: 'ProgressDeadlineExceeded',
-          message: 'ReplicaSet "web-7d9" has timed out progressing.',
+    // a new template whose pods never become ready, and 1 s to make progress
+    await admin.apps.patchNamespacedDeployment(
+      {
+        name: 'web',
+        namespace,
+        body: {
+          spec: {
+            progressDeadlineSeconds: 1,
+            template: { metadata: { annotations: { [NEVER_READY]: 'true' } } },
+          },
         },
-      ],
-    };
-    await admin.apps.replaceNamespacedDeploymentStatus({ name: 'web', namespace, body: current });
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     const started = Date.now();
     await expect(manager.waitForRollout('web', report, PromotionError)).rejects.toThrow(
-      `${namespace}/Deployment/web stopped progressing (ProgressDeadlineExceeded: ReplicaSet "web-7d9" has timed out progressing.); 1/3 replicas updated, 2/3 available, 3 in total`,
+      new RegExp(
+        `^${namespace}/Deployment/web stopped progressing \\(ProgressDeadlineExceeded: ReplicaSet "web-[a-z0-9]+" has timed out progressing\\.\\); 1/3 replicas updated, 3/3 available, 4 in total$`,
+      ),
     );
-    expect(Date.now() - started).toBeLessThan(5000);
+    // the deadline is 1 s (the controller counts in whole seconds); readyTimeout is 20 s
+    expect(Date.now() - started).toBeLessThan(8000);
   });
 
   it('restores the stable images captured before promotion, keeping nothing else in the snapshot', async () => {
     const { namespace, manager, report } = await setup('wl-restore');
-    playController(namespace);
     const snapshot = await manager.snapshotStable();
     // the snapshot goes into workflow history: images only, never the pod template with its env
     expect(snapshot).toEqual({ images: { app: 'registry.example.com/web:1.4.0' } });
