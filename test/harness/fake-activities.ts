@@ -39,7 +39,7 @@ export interface FakeCluster {
   /** Milliseconds finishRelease takes before it resets routing. */
   finishDelayMs: number;
   /** Set to make prepareRelease fail as a pre-flight refusal with this message (nothing changed). */
-  preflightRefusal: string | null;
+  preflightRefusal: string | null | ((spec: ReleaseSpec) => string | null);
   /** Set to make the next N attempts of finishRelease after a rollback fail (retryable). */
   failRollbacks: number;
   /** Attempts of finishRelease after a rollback, failed or not. */
@@ -94,13 +94,14 @@ export function fakeActivities(
     return cluster.weights;
   };
   return {
-    async prepareRelease(_spec: ReleaseSpec) {
+    async prepareRelease(spec: ReleaseSpec) {
       cluster.calls.push('prepare');
-      if (cluster.preflightRefusal !== null)
-        throw ApplicationFailure.nonRetryable(
-          cluster.preflightRefusal,
-          PREFLIGHT_REFUSALS[0] as string,
-        );
+      const refusal =
+        typeof cluster.preflightRefusal === 'function'
+          ? cluster.preflightRefusal(spec)
+          : cluster.preflightRefusal;
+      if (refusal !== null)
+        throw ApplicationFailure.nonRetryable(refusal, PREFLIGHT_REFUSALS[0] as string);
       cluster.cohortsApplied = true;
       cluster.canaryReplicas = 1;
       return cluster.weights;
