@@ -223,6 +223,14 @@ describe('ApiMetrics', () => {
     expect(body).not.toContain('canary_releases_promoted_total{');
   });
 
+  it('counts a release the pre-flight rejected under its own name', async () => {
+    const metrics = new ApiMetrics({ processMetrics: false });
+    metrics.observeStatus(status([], [], 'Rejected'));
+    const { body } = await metrics.render();
+    expect(body).toContain('canary_releases_rejected_total{service="checkout"} 1');
+    expect(body).not.toContain('canary_releases_failed_total{');
+  });
+
   it("keeps the weight of the service's newest release when an older, finished release is read", async () => {
     const metrics = new ApiMetrics({ processMetrics: false });
     const current = {
