@@ -28,6 +28,8 @@ export interface FakeCluster {
   promotionFails: boolean;
   /** When the last weight change to 0 happened (ms), for timing rollbacks. */
   lastRestoredAt: number | null;
+  /** When this cluster's first weight write landed (ms), for timing a retry on another worker. */
+  firstWriteAt: number | null;
   /** Milliseconds a weight write to a given canary weight takes (to abort in the middle of one). */
   writeDelayMs: Record<number, number>;
   /** Milliseconds each analysis takes. */
@@ -61,6 +63,7 @@ export function newFakeCluster(stableVersion = 'v1'): FakeCluster {
     failRouterWrites: 0,
     promotionFails: false,
     lastRestoredAt: null,
+    firstWriteAt: null,
     writeDelayMs: {},
     analysisDelayMs: 0,
     analysisFailsNonRetryable: false,
@@ -90,6 +93,7 @@ export function fakeActivities(
     }
     cluster.weights = { stable: 100 - canary, canary };
     cluster.weightHistory.push(canary);
+    cluster.firstWriteAt ??= Date.now();
     if (canary === 0) cluster.lastRestoredAt = Date.now();
     return cluster.weights;
   };

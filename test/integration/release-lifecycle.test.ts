@@ -6,7 +6,7 @@
  */
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   abandonUpdate,
   abortUpdate,
@@ -15,7 +15,12 @@ import {
 } from '../../workflows/messages.js';
 import type { RollbackTiming } from '../../workflows/activity-proxies.js';
 import { finishRelease, inPhase, launchRelease, waitForStatus } from '../harness/release-run.js';
-import { connectTestEnv } from '../harness/temporal.js';
+import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
+import { fakeActivities, newFakeCluster } from '../harness/fake-activities.js';
+import { testSpec } from '../harness/release-spec.js';
+import { killWorkerProcess, startWorker, startWorkerProcess } from '../harness/workflow-worker.js';
+import { startRelease } from '../../client/releases.js';
+import type { canaryRelease } from '../../workflows/release.js';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -222,4 +227,32 @@ describe('the bake after promotion', () => {
     expect(status.outcome).toBe('aborted by gina: pager');
     expect(run.cluster.stableVersion).toBe('v1');
   });
+});
+
+describe('a worker lost during a weight write', () => {
+  it('has the write retried on another worker within 30 s (heartbeat timeout), and the release goes on', async () => {
+    const taskQueue = uniqueTaskQueue('lost-worker');
+    // the first worker's write to 30% takes a minute: it is killed in the middle of it
+    const child = await startWorkerProcess(inject('temporalAddress'), taskQueue, {
+      writeDelayMs: { 30: 60_000 },
+    });
+    const spec = testSpec({ schedule: { steps: [{ weight: 30, observe: '1s' }] } });
+    const started = await startRelease(env.client, spec, { taskQueue });
+    const handle = env.client.workflow.getHandle<typeof canaryRelease>(started.workflowId);
+    await waitForStatus(handle, (s) => s.step === 1);
+    await new Promise((r) => setTimeout(r, 1000)); // the write is under way
+    const cluster = newFakeCluster();
+    const worker = await startWorker(env, taskQueue, fakeActivities(cluster, ['pass']));
+    const done = worker.run();
+    await killWorkerProcess(child);
+    const killedAt = Date.now();
+    const status = await finishRelease({ handle, cluster, worker, done, spec, taskQueue });
+    const retriedAfterMs = (cluster.firstWriteAt ?? Infinity) - killedAt;
+    console.log(
+      `worker killed during a weight write: retried on another worker after ${retriedAfterMs} ms`,
+    );
+    expect(retriedAfterMs).toBeLessThan(30_000);
+    expect(status.phase).toBe('Promoted');
+    expect(cluster.weightHistory).toEqual([30, 100, 0]);
+  }, 60_000);
 });

@@ -20,7 +20,7 @@ import type { canaryRelease } from '../../workflows/release.js';
 import { fakeActivities, newFakeCluster, type FakeCluster } from '../harness/fake-activities.js';
 import { testSpec } from '../harness/release-spec.js';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
-import { startWorker } from '../harness/workflow-worker.js';
+import { killWorkerProcess, startWorker, startWorkerProcess } from '../harness/workflow-worker.js';
 import {
   finishRelease,
   inPhase,
@@ -490,20 +490,9 @@ describe('messages that arrive while an activity runs', () => {
 
 describe('durability', () => {
   it('finishes a release correctly after its worker is killed in the middle of a window and another starts', async () => {
-    const { spawn } = await import('node:child_process');
     const { inject } = await import('vitest');
     const taskQueue = uniqueTaskQueue('killed');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/fixtures/worker-process.ts', inject('temporalAddress'), taskQueue],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('ready')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`worker process exited early with ${code}`)));
-    });
+    const child = await startWorkerProcess(inject('temporalAddress'), taskQueue);
     const spec = testSpec({
       schedule: {
         steps: [
@@ -515,8 +504,7 @@ describe('durability', () => {
     const started = await startRelease(env.client, spec, { taskQueue });
     const handle = env.client.workflow.getHandle<typeof canaryRelease>(started.workflowId);
     await waitFor(handle, (s) => s.step === 1 && s.windowEndsAt !== null);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await killWorkerProcess(child);
 
     const cluster = newFakeCluster();
     const worker = await startWorker(env, taskQueue, fakeActivities(cluster, ['pass']));
