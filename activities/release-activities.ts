@@ -73,10 +73,19 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
   return {
     prepareRelease: (spec) =>
       activity(async () => {
+        // nothing changes before every problem the release would meet is known (none, or all at once)
+        await preflight(
+          spec,
+          {
+            router: () => deps.routerFor(spec),
+            workloads: () => deps.workloadsFor(spec),
+            metrics: () => deps.metricsFor(spec),
+          },
+          deps.allowedNamespaces,
+          { signal: cancellationSignal() },
+        );
         const router = deps.routerFor(spec);
         const workloads = deps.workloadsFor(spec);
-        // nothing changes before the release is known to stay inside what this worker may touch
-        await preflight(spec, router, workloads, deps.allowedNamespaces);
         await workloads.prepareCanary(heartbeat);
         await router.initialize(spec.cohorts);
         return router.getWeights();

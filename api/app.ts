@@ -15,6 +15,7 @@ import { ApiMetrics } from './metrics.js';
 import { validationHook } from './middleware.js';
 import { ProblemError, problemResponse, toProblem } from './problems.js';
 import { releasesApp } from './routes/releases.js';
+import { servicesApp } from './routes/services.js';
 import { systemApp } from './routes/system.js';
 import { TemporalGateway } from './temporal.js';
 
@@ -45,6 +46,8 @@ export interface AppDeps {
   locateCacheMs?: number;
   /** How often event streams poll the status (default 500 ms). */
   streamPollMs?: number;
+  /** How long a repair request waits for the repair before answering 202 (default 30 s). */
+  repairWaitMs?: number;
   /** Request body limit in bytes (default 64 KiB). */
   maxBodyBytes?: number;
   /** Aborting it ends all event streams (the server aborts it on close). */
@@ -72,6 +75,7 @@ function resolveDeps(deps: AppDeps): RouteDeps {
     metrics: deps.metrics ?? new ApiMetrics(),
     clock,
     streamPollMs: deps.streamPollMs ?? 500,
+    repairWaitMs: deps.repairWaitMs ?? 30_000,
     maxBodyBytes: deps.maxBodyBytes ?? 64 * 1024,
     shutdown: deps.shutdown ?? new AbortController().signal,
     logger: deps.logger ?? pino({ name: 'canary-api' }, pino.destination(2)),
@@ -81,7 +85,8 @@ function resolveDeps(deps: AppDeps): RouteDeps {
 const API_DESCRIPTION = [
   'Start, follow and steer canary releases; each release is a durable Temporal workflow.',
   'Authenticate with `Authorization: Bearer <token>`. Roles: deployer (start), approver',
-  '(approve, abort, pause, resume, promote), viewer (read). Errors are RFC 9457 problem documents.',
+  '(approve, abort, pause, resume, promote, repair), viewer (read). Errors are RFC 9457 problem',
+  'documents.',
 ].join(' ');
 
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
@@ -91,6 +96,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', d.metrics.httpMiddleware());
   app.route('/', systemApp(d));
   app.route('/v1/releases', releasesApp(d));
+  app.route('/v1/services', servicesApp(d));
   app.route('/docs', docsApp());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
@@ -106,6 +112,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       tags: [
         { name: 'releases', description: 'Canary releases' },
         { name: 'actions', description: 'People acting on a running release' },
+        {
+          name: 'services',
+          description: 'A service as a whole: repairing it after a failed release',
+        },
         { name: 'system', description: 'Health, readiness and metrics' },
       ],
     });

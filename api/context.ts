@@ -29,6 +29,8 @@ export interface RouteDeps {
   clock: () => number;
   /** How often the event stream polls the status query. */
   streamPollMs: number;
+  /** How long a repair request waits for the repair before answering 202. */
+  repairWaitMs: number;
   maxBodyBytes: number;
   /** Aborted when the server shuts down: event streams end. */
   shutdown: AbortSignal;

@@ -42,7 +42,7 @@ export const decisionEventData = z
 
 export const verdictEventData = z
   .object({
-    verdict: z.enum(['promoted', 'rolled back', 'rejected', 'failed', 'ended']),
+    verdict: z.enum(['promoted', 'rolled back', 'rejected', 'failed', 'repaired', 'ended']),
     phase: z.enum(PHASES),
     outcome: z.string(),
     finishedAt: z.string().nullable(),
@@ -50,7 +50,7 @@ export const verdictEventData = z
   })
   .openapi('ReleaseEventVerdict', {
     description:
-      'The release has ended (ended: terminated or cancelled without a verdict); the stream ends after it.',
+      'The release has ended (repaired: `canary repair` put a failed or terminated release in order; ended: terminated or cancelled without a verdict); the stream ends after it.',
   });
 
 export const noticeEventData = z.object({ detail: z.string() }).openapi('ReleaseEventNotice', {

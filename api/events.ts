@@ -116,12 +116,12 @@ export function eventsSince(
 
 /**
  * Promoted → "promoted"; RolledBack → "rolled back"; Rejected → "rejected" (the pre-flight refused
- * it, nothing changed); Failed → "failed": defined exactly for the TERMINAL_PHASES, so it also says
- * whether a status is terminal.
+ * it, nothing changed); Failed → "failed"; Repaired → "repaired": defined exactly for the
+ * TERMINAL_PHASES, so it also says whether a status is terminal.
  */
 export function verdictOf(
   status: ReleaseStatus,
-): 'promoted' | 'rolled back' | 'rejected' | 'failed' | undefined {
+): 'promoted' | 'rolled back' | 'rejected' | 'failed' | 'repaired' | undefined {
   switch (status.phase) {
     case 'Promoted':
       return 'promoted';
@@ -131,6 +131,8 @@ export function verdictOf(
       return 'rejected';
     case 'Failed':
       return 'failed';
+    case 'Repaired':
+      return 'repaired';
     default:
       return undefined;
   }

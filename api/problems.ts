@@ -11,10 +11,13 @@ import type { Context } from 'hono';
 import {
   ActionForbiddenError,
   ActionNotApplicableError,
+  NothingToRepairError,
   ReleaseConflictError,
   ReleaseEndedError,
   ReleaseIdTakenError,
   ReleaseNotFoundError,
+  RepairConflictError,
+  ServiceBlockedError,
 } from '../client/errors.js';
 import { summarizeProblems, type SpecProblem } from '../core/problems.js';
 
@@ -31,6 +34,8 @@ export type ProblemKind =
   | 'release-conflict'
   | 'release-ended'
   | 'release-id-taken'
+  | 'service-blocked'
+  | 'nothing-to-repair'
   | 'action-not-applicable'
   | 'payload-too-large'
   | 'unsupported-media-type'
@@ -52,6 +57,8 @@ const TITLES: Record<ProblemKind, string> = {
   'release-conflict': 'Another release is running for this service',
   'release-ended': 'The release has already ended',
   'release-id-taken': 'The release id names a release of another service',
+  'service-blocked': 'The service is blocked until it is repaired',
+  'nothing-to-repair': 'There is nothing to repair',
   'action-not-applicable': 'The action does not apply to the release now',
   'payload-too-large': 'The request body is too large',
   'unsupported-media-type': 'Unsupported media type',
@@ -182,6 +189,22 @@ function fromClientError(error: unknown): ProblemError | undefined {
     });
   if (error instanceof ReleaseEndedError)
     return new ProblemError(409, 'release-ended', error.message, { releaseId: error.releaseId });
+  if (error instanceof ServiceBlockedError)
+    return new ProblemError(409, 'service-blocked', error.message, {
+      blockingReleaseId: error.blockingReleaseId ?? null,
+      workflowId: error.workflowId,
+      workflowStatus: error.workflowStatus,
+      repair: `POST /v1/services/${error.namespace}/${error.service}/repair`,
+    });
+  if (error instanceof NothingToRepairError)
+    return new ProblemError(409, 'nothing-to-repair', error.message, {
+      lastReleaseId: error.last?.releaseId ?? null,
+    });
+  if (error instanceof RepairConflictError)
+    return new ProblemError(409, 'release-conflict', error.message, {
+      runningReleaseId: error.runningReleaseId ?? null,
+      workflowId: error.workflowId,
+    });
   if (error instanceof ActionForbiddenError)
     return new ProblemError(403, 'forbidden', error.message, {
       releaseId: error.releaseId,

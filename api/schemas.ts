@@ -76,7 +76,8 @@ export const listQuery = z.strictObject({
 });
 export type ListQuery = z.output<typeof listQuery>;
 
-const MAX_TEXT = 1000;
+/** The longest comment, reason or other free text a request may carry. */
+export const MAX_TEXT = 1000;
 export const commentBody = z
   .strictObject({
     comment: z
@@ -116,7 +117,7 @@ export const problemSchema = z
   .catchall(z.unknown())
   .openapi('Problem');
 
-const links = z
+export const links = z
   .object({
     self: z.string().openapi({ description: 'The status URL.' }),
     events: z.string().openapi({ description: 'The Server-Sent Events stream.' }),
@@ -235,6 +236,20 @@ export const statusFields = {
     })
     .optional()
     .openapi({ description: 'The bake after promotion (policies.promotion.bake).' }),
+  repair: z
+    .object({
+      actor: z.string(),
+      reason: z.string().optional(),
+      startedAt: z.string(),
+      finishedAt: z.string().nullable(),
+      endedAs: z.string().openapi({
+        description: 'How the repaired run had ended: FAILED, TERMINATED or TIMED_OUT.',
+      }),
+      repairedRunId: z.string(),
+      done: z.array(z.string()).openapi({ description: 'What the repair did, in order.' }),
+    })
+    .optional()
+    .openapi({ description: 'Set once `canary repair` has repaired (or tried to) the release.' }),
 };
 
 /** True only when A and B are the same type (mutual assignability is not enough). */
@@ -313,7 +328,7 @@ const PROBLEM_DESCRIPTIONS = {
   401: 'No valid bearer token (see WWW-Authenticate).',
   403: 'The token lacks the role this call needs.',
   404: 'No release with this id.',
-  409: 'Conflict: another release runs for the service, the release has ended, or the action does not apply now.',
+  409: 'Conflict: another release runs for the service, the service is blocked until `canary repair`, the release has ended, the action does not apply now, or there is nothing to repair.',
   413: 'The request body is larger than the limit.',
   415: 'The request body is not application/json.',
   429: 'Temporal is rate limiting the API (temporal-rate-limited); retry after Retry-After seconds.',

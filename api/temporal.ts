@@ -15,6 +15,7 @@ import {
 } from '@temporalio/client';
 import { createHash } from 'node:crypto';
 import {
+  endedBecause,
   finalStatus,
   lastRun,
   locateRelease,
@@ -125,6 +126,8 @@ export class TemporalGateway {
     const lookup = {
       locate: (releaseId: string) => this.locate(releaseId, { fresh: true }),
       lastRun: (workflowId: string) => this.lastRun(workflowId),
+      endedBecause: (workflowId: string, runId: string) =>
+        this.call(() => endedBecause(this.client, workflowId, runId)),
     };
     const started = await this.call(() => startRelease(this.client, spec, { ...options, lookup }));
     this.rememberStart(started.releaseId, started.workflowId, started.runId);
@@ -136,8 +139,12 @@ export class TemporalGateway {
     return this.call(() => lastRun(this.client, workflowId));
   }
 
+  /**
+   * A running release follows continue-as-new, so its key has no run; an ended one is pinned to
+   * its run (a repair, workflows/repair.ts, is a newer run of the same release).
+   */
   private statusKey(release: LocatedRelease): string {
-    return `${release.workflowId}#${release.releaseId}`;
+    return `${release.workflowId}#${release.releaseId}${release.running ? '' : `#${release.runId}`}`;
   }
 
   /** The release's status (client/reads.ts releaseStatus), cached briefly; a finished release's for longer. */

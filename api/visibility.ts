@@ -5,12 +5,13 @@
 import { safeValue } from '../client/reads.js';
 import { invalidRequest } from './problems.js';
 import type { ListQuery } from './schemas.js';
-import { RELEASE_WORKFLOW_TYPE } from '../workflows/messages.js';
+import { STATUS_WORKFLOW_TYPES } from '../workflows/messages.js';
 
 /**
  * The visibility query for a list. Temporal's SQL visibility has no ORDER BY; it returns running
  * workflows first, newest started first, then closed ones, most recently closed first — the order
- * of the list. Continued-as-new runs are left out so each release appears once.
+ * of the list. Continued-as-new runs are left out so each release appears once; a repair
+ * (workflows/repair.ts) is listed as the newer run of the release it repaired.
  */
 export function releaseListQuery(
   filter: Pick<ListQuery, 'service' | 'namespace' | 'phase'>,
@@ -18,7 +19,7 @@ export function releaseListQuery(
   scopeClause?: string,
 ): string {
   const clauses = [
-    `WorkflowType = "${RELEASE_WORKFLOW_TYPE}"`,
+    `(${STATUS_WORKFLOW_TYPES.map((t) => `WorkflowType = "${t}"`).join(' OR ')})`,
     'ExecutionStatus != "ContinuedAsNew"',
   ];
   if (filter.service !== undefined) clauses.push(`CanaryService = "${safeValue(filter.service)}"`);

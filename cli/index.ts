@@ -1,15 +1,17 @@
 /**
  * The `canary` command line: the API commands for CI and people (start, status, list, approve,
- * abort, pause, resume, promote) and the judge's offline tools (judge, stats). `bin/canary.mjs`
+ * abort, pause, resume, promote, repair) and the judge's offline tools (judge, stats). `bin/canary.mjs`
  * runs `main`; tests build the program with `buildProgram`.
  *
- * Exit codes: 0 success (with --wait/--watch: promoted); 1 the release rolled back or failed;
- * 2 usage errors, an unreachable API, or a request the API refused.
+ * Exit codes: 0 success (with --wait/--watch: promoted); 1 the release rolled back or failed (or
+ * a repair failed); 2 usage errors, an unreachable API, or a request the API refused (a start
+ * refused because the service is blocked until `canary repair` among them).
  */
 import { Command, CommanderError } from 'commander';
 import { registerActionCommands } from './commands/actions.js';
 import { registerJudgeCommand } from './commands/judge.js';
 import { registerReleaseCommands } from './commands/releases.js';
+import { registerRepairCommand } from './commands/repair.js';
 import { registerSpecCommand } from './commands/spec.js';
 import { registerStatsCommand } from './commands/stats.js';
 import { DEFAULT_API_URL } from './lib/api-client.js';
@@ -26,6 +28,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerReleaseCommands(program);
   registerActionCommands(program);
+  registerRepairCommand(program);
   registerSpecCommand(program);
   registerJudgeCommand(program);
   registerStatsCommand(program);

@@ -14,7 +14,7 @@ import {
 } from '@temporalio/client';
 import {
   RELEASE_FAILED_FAILURE,
-  RELEASE_WORKFLOW_TYPE,
+  STATUS_WORKFLOW_TYPES,
   statusQuery,
   type ReleaseStatus,
 } from '../workflows/messages.js';
@@ -40,6 +40,22 @@ export interface LocatedRelease {
 export interface LastRun {
   releaseId: string | undefined;
   status: string;
+  runId: string;
+  /** The workflow type: canaryRelease, or canaryRepair (workflows/repair.ts). */
+  type: string;
+}
+
+/**
+ * How a run ended that blocks the next release of its service until `canary repair`: the release
+ * workflow failed (a release that ended Failed, or any other workflow failure), was terminated or
+ * timed out — routing and replicas may be as it left them. A completed run (Promoted, RolledBack,
+ * Rejected, Repaired) and a cancelled one (its rollback ran) do not block.
+ */
+export const BLOCKING_STATUSES: readonly string[] = ['FAILED', 'TERMINATED', 'TIMED_OUT'];
+
+/** Whether this newest run blocks the service's next release (see BLOCKING_STATUSES). */
+export function blocks(run: LastRun | undefined): boolean {
+  return run !== undefined && BLOCKING_STATUSES.includes(run.status);
 }
 
 /** Values reach visibility queries only after validation; this refuses anything that could escape a string. */
@@ -85,7 +101,9 @@ export async function locateRelease(
   releaseId: string,
   recentStart?: { workflowId: string; runId: string },
 ): Promise<LocatedRelease | undefined> {
-  const query = `WorkflowType = "${RELEASE_WORKFLOW_TYPE}" AND CanaryReleaseId = "${safeValue(releaseId)}"`;
+  // a repair (workflows/repair.ts) carries the release's id and status: it is the release's newest run
+  const types = STATUS_WORKFLOW_TYPES.map((t) => `WorkflowType = "${t}"`).join(' OR ');
+  const query = `(${types}) AND CanaryReleaseId = "${safeValue(releaseId)}"`;
   let newest: { workflowId: string; runId: string; startTime: Date; status: string } | undefined;
   for await (const info of client.workflow.list({ query, pageSize: 20 })) {
     if (!newest || info.startTime > newest.startTime) {
@@ -125,10 +143,33 @@ export function found(release: LocatedRelease | undefined, releaseId: string): L
 export async function lastRun(client: Client, workflowId: string): Promise<LastRun | undefined> {
   try {
     const description = await client.workflow.getHandle(workflowId).describe();
-    return { releaseId: releaseIdOf(description), status: description.status.name };
+    return {
+      releaseId: releaseIdOf(description),
+      status: description.status.name,
+      runId: description.runId,
+      type: description.type,
+    };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;
+  }
+}
+
+/**
+ * Why a closed run ended, in its own words: a failure's message (for a release that ended Failed,
+ * its outcome), the termination's reason, or the timeout; undefined for a run that completed.
+ */
+export async function endedBecause(
+  client: Client,
+  workflowId: string,
+  runId: string,
+): Promise<string | undefined> {
+  try {
+    await client.workflow.getHandle(workflowId, runId).result();
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    return error.cause?.message || error.message;
   }
 }
 
@@ -156,6 +197,21 @@ export async function finalStatus(
   client: Client,
   release: Pick<LocatedRelease, 'workflowId' | 'runId'>,
 ): Promise<ReleaseStatus> {
+  const recorded = await recordedStatus(client, release);
+  if (recorded) return recorded;
+  return client.workflow
+    .getHandle<typeof canaryRelease>(release.workflowId, release.runId)
+    .query(statusQuery);
+}
+
+/**
+ * The status a closed run recorded: its result, or its 'ReleaseFailed' failure's details;
+ * undefined when it recorded none (terminated, cancelled, failed otherwise). Needs no worker.
+ */
+export async function recordedStatus(
+  client: Client,
+  release: Pick<LocatedRelease, 'workflowId' | 'runId'>,
+): Promise<ReleaseStatus | undefined> {
   const handle = client.workflow.getHandle<typeof canaryRelease>(release.workflowId, release.runId);
   try {
     return await handle.result();
@@ -165,8 +221,8 @@ export async function finalStatus(
       const details = error.cause.details?.[0];
       if (isStatus(details)) return details;
     }
+    return undefined;
   }
-  return handle.query(statusQuery);
 }
 
 function isStatus(value: unknown): value is ReleaseStatus {

@@ -2,11 +2,14 @@
  * Starting a release: the one place that holds every start rule, shared by the API, the
  * benchmarks and the tests — one release per service at a time (ReleaseConflictError), a retried
  * start of a running release is idempotent (`created: false`), a release id names one release of
- * one service (ReleaseIdTakenError) and is not run again once it has ended (ReleaseEndedError).
+ * one service (ReleaseIdTakenError) and is not run again once it has ended (ReleaseEndedError),
+ * and no release starts on top of one that ended Failed, was terminated or timed out until
+ * `canary repair` (ServiceBlockedError; client/repair.ts). The id rules come first: a retried
+ * start of the very release that failed is told that it ended (and that the service is blocked).
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { releaseWorkflowId, type ReleaseSpec } from '../core/spec.js';
-import { RELEASE_WORKFLOW_TYPE, TASK_QUEUE } from '../workflows/messages.js';
+import { RELEASE_WORKFLOW_TYPE, REPAIR_WORKFLOW_TYPE, TASK_QUEUE } from '../workflows/messages.js';
 import type { ReleaseWorkflowInput } from '../workflows/release.js';
 import type { canaryRelease } from '../workflows/release.js';
 import {
@@ -17,8 +20,22 @@ import {
   VersionKey,
   WeightKey,
 } from '../workflows/state.js';
-import { ReleaseConflictError, ReleaseEndedError, ReleaseIdTakenError } from './errors.js';
-import { lastRun, locateRelease, releaseIdOf, type LastRun, type LocatedRelease } from './reads.js';
+import {
+  ReleaseConflictError,
+  ReleaseEndedError,
+  ReleaseIdTakenError,
+  repairCommand,
+  ServiceBlockedError,
+} from './errors.js';
+import {
+  blocks,
+  endedBecause,
+  lastRun,
+  locateRelease,
+  releaseIdOf,
+  type LastRun,
+  type LocatedRelease,
+} from './reads.js';
 
 // where tests and scripts written before client/errors.ts import it from
 export { ReleaseConflictError } from './errors.js';
@@ -37,6 +54,8 @@ export interface ReleaseLookup {
   locate(releaseId: string): Promise<LocatedRelease | undefined>;
   /** The newest run of a workflow id, read consistently. */
   lastRun(workflowId: string): Promise<LastRun | undefined>;
+  /** Why a closed run ended, in its own words (client/reads.ts endedBecause). */
+  endedBecause(workflowId: string, runId: string): Promise<string | undefined>;
 }
 
 export interface StartOptions {
@@ -64,6 +83,7 @@ export function temporalLookup(client: Client): ReleaseLookup {
   return {
     locate: (releaseId) => locateRelease(client, releaseId),
     lastRun: (workflowId) => lastRun(client, workflowId),
+    endedBecause: (workflowId, runId) => endedBecause(client, workflowId, runId),
   };
 }
 
@@ -75,13 +95,39 @@ async function checkReleaseId(
   lookup: ReleaseLookup,
   spec: ReleaseSpec,
   workflowId: string,
+  last: LastRun | undefined,
 ): Promise<void> {
   const elsewhere = await lookup.locate(spec.releaseId);
   if (elsewhere && elsewhere.workflowId !== workflowId)
     throw new ReleaseIdTakenError(spec.releaseId, elsewhere.workflowId);
-  const last = await lookup.lastRun(workflowId);
-  if (last && last.status !== 'RUNNING' && last.releaseId === spec.releaseId)
-    throw ReleaseEndedError.onStart(spec.releaseId, last.status);
+  if (last && last.status !== 'RUNNING' && last.releaseId === spec.releaseId) {
+    const blocked = blocks(last)
+      ? `; the service is blocked until \`${repairCommand(spec.namespace, spec.service)}\``
+      : '';
+    throw ReleaseEndedError.onStart(spec.releaseId, last.status, blocked);
+  }
+}
+
+/** Refuses a start while the service's newest run blocks it (client/reads.ts BLOCKING_STATUSES). */
+async function checkNotBlocked(
+  lookup: ReleaseLookup,
+  spec: ReleaseSpec,
+  workflowId: string,
+  last: LastRun | undefined,
+): Promise<void> {
+  if (!last || !blocks(last)) return;
+  // the reason is a courtesy: the refusal stands without it
+  const because = await lookup.endedBecause(workflowId, last.runId).catch(() => undefined);
+  throw new ServiceBlockedError(
+    spec.releaseId,
+    workflowId,
+    last.releaseId,
+    last.status,
+    spec.namespace,
+    spec.service,
+    because,
+    last.type === REPAIR_WORKFLOW_TYPE,
+  );
 }
 
 /** Starts the release of a validated spec (see the file comment for the rules it enforces). */
@@ -91,8 +137,12 @@ export async function startRelease(
   options: StartOptions = {},
 ): Promise<StartedRelease> {
   const workflowId = releaseWorkflowId(spec.namespace, spec.service);
-  if (options.idChosen !== false)
-    await checkReleaseId(options.lookup ?? temporalLookup(client), spec, workflowId);
+  const lookup = options.lookup ?? temporalLookup(client);
+  const last = await lookup.lastRun(workflowId);
+  if (options.idChosen !== false) await checkReleaseId(lookup, spec, workflowId, last);
+  // a start racing the end of a running release may slip past this check (the run ends between
+  // the read above and the start below); the run it would have found is then still there to repair
+  await checkNotBlocked(lookup, spec, workflowId, last);
   const input: ReleaseWorkflowInput = {
     spec,
     ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
@@ -126,7 +176,8 @@ export async function startRelease(
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     const description = await client.workflow.getHandle(workflowId).describe();
     const runningId = releaseIdOf(description);
-    if (runningId === spec.releaseId)
+    const repairRunning = description.type === REPAIR_WORKFLOW_TYPE;
+    if (runningId === spec.releaseId && !repairRunning)
       return { created: false, releaseId: spec.releaseId, workflowId, runId: description.runId };
     throw new ReleaseConflictError(
       spec.releaseId,
@@ -134,6 +185,7 @@ export async function startRelease(
       runningId,
       spec.service,
       spec.namespace,
+      repairRunning,
     );
   }
 }

@@ -7,7 +7,9 @@
  */
 import { z } from 'zod';
 import { ConflictRetriesExhaustedError } from '../activities/routers/errors.js';
+import { EngineError } from '../core/errors.js';
 import { foreignMessage, statusLine } from '../core/foreign-text.js';
+import { problemOf, type PreflightProblem } from '../core/preflight.js';
 import { cohortSchema } from '../core/routing/config.js';
 import { SandboxRequestError, SandboxUnreachableError } from './errors.js';
 import type { RouterState } from './router-state.js';
@@ -60,6 +62,20 @@ export class ControlClient {
   /** The router's current state. */
   async state(): Promise<RouterState> {
     return this.call('GET', '/state');
+  }
+
+  /**
+   * The state for a pre-flight, or the problem of a control API that does not answer as one: the
+   * local stack is not running, which no retry of the release fixes.
+   */
+  async stateForPreflight(): Promise<RouterState | PreflightProblem> {
+    try {
+      return await this.state();
+    } catch (error) {
+      if (!(error instanceof EngineError)) throw error;
+      const message = error.message.replace(`${this.target} `, '');
+      return problemOf(error, this.target) ?? { object: this.target, message };
+    }
   }
 
   /**

@@ -6,6 +6,7 @@
 import { RouteVerificationError } from '../activities/routers/errors.js';
 import { assertValidWeights, verifyWeights } from '../activities/routers/shared.js';
 import type { TrafficRouter } from '../activities/routers/types.js';
+import type { PreflightProblem } from '../core/preflight.js';
 import type { Cohort } from '../core/routing/config.js';
 import type { Weights } from '../core/types.js';
 import { ControlClient, type ControlClientOptions } from './control-client.js';
@@ -30,6 +31,12 @@ export class SandboxRouter implements TrafficRouter {
   async initialize(cohorts: Cohort[]): Promise<void> {
     await this.writeWeights(ALL_ON_STABLE);
     await this.writeCohorts(cohorts);
+  }
+
+  /** The control API answers (it is the local stack's own, so nothing else can be wrong). */
+  async preflight(): Promise<PreflightProblem[]> {
+    const state = await this.client.stateForPreflight();
+    return 'generation' in state ? [] : [state];
   }
 
   async getWeights(): Promise<Weights> {

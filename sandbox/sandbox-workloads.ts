@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { ProgressReporter, WorkloadManager } from '../activities/workloads/types.js';
+import type { PreflightProblem } from '../core/preflight.js';
 import { ControlClient, type ControlClientOptions } from './control-client.js';
 import { SandboxWorkloadError } from './errors.js';
 import type { RouterState } from './router-state.js';
@@ -72,6 +73,28 @@ export class SandboxWorkloads implements WorkloadManager {
     this.verify(after, 'canaryVersion', canaryVersion);
     this.verify(after, 'stableVersion', stableVersion);
     progress({ sandbox: `canary arm serves ${canaryVersion}, stable arm serves ${stableVersion}` });
+  }
+
+  /**
+   * The control API answers, the sandbox runs both of the release's versions, and no other
+   * release holds its canary arm.
+   */
+  async preflight(): Promise<PreflightProblem[]> {
+    const state = await this.client.stateForPreflight();
+    if (!('generation' in state)) return [state];
+    const { stableVersion, canaryVersion } = this.release;
+    const problems: PreflightProblem[] = [stableVersion, canaryVersion]
+      .filter((version) => !state.versions.includes(version))
+      .map((version) => ({
+        object: this.client.target,
+        message: `runs no demo version "${version}" (versions: ${state.versions.join(', ')})`,
+      }));
+    if (
+      !idle(state) &&
+      (state.canaryVersion !== canaryVersion || state.stableVersion !== stableVersion)
+    )
+      problems.push({ object: this.client.target, message: this.inUse(state).message });
+    return problems;
   }
 
   /**

@@ -19,6 +19,7 @@ import type { ReleaseSpec } from '../core/spec.js';
 import {
   PHASES,
   RELEASE_WORKFLOW_TYPE,
+  REPAIR_WORKFLOW_TYPE,
   TERMINAL_PHASES,
   type Phase,
 } from '../workflows/messages.js';
@@ -49,8 +50,11 @@ const LONG_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 
 /** The visibility query counting one phase: releases on this task queue, only running ones for a phase that is not an end. */
 export function phaseQuery(taskQueue: string, phase: Phase): string {
+  // the repair's own phases are published by the repair workflow (workflows/repair.ts)
+  const type =
+    phase === 'Repairing' || phase === 'Repaired' ? REPAIR_WORKFLOW_TYPE : RELEASE_WORKFLOW_TYPE;
   const clauses = [
-    `WorkflowType = '${RELEASE_WORKFLOW_TYPE}'`,
+    `WorkflowType = '${type}'`,
     `TaskQueue = '${taskQueue.replace(/'/g, "\\'")}'`,
     `CanaryPhase = '${phase}'`,
   ];

@@ -27,10 +27,18 @@ export const PHASES = [
   'RolledBack',
   'Rejected',
   'Failed',
+  'Repairing',
+  'Repaired',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Rejected', 'Failed'];
+export const TERMINAL_PHASES: readonly Phase[] = [
+  'Promoted',
+  'RolledBack',
+  'Rejected',
+  'Failed',
+  'Repaired',
+];
 
 /**
  * `releaseId`, when given, names the release the action is meant for: the workflow id belongs to
@@ -178,6 +186,22 @@ export interface ReleaseStatus {
   rollbackRetry?: RollbackRetryInfo;
   /** Set while and after the release bakes (absent without policies.promotion.bake). */
   bake?: BakeInfo;
+  /** Set by `canary repair` (workflows/repair.ts) on the status of the release it repaired. */
+  repair?: RepairRecord;
+}
+
+/** Who repaired a failed or terminated release, when, and what the repair did. */
+export interface RepairRecord {
+  actor: string;
+  reason?: string;
+  startedAt: string;
+  finishedAt: string | null;
+  /** How the repaired run had ended: FAILED, TERMINATED or TIMED_OUT (Temporal's status). */
+  endedAs: string;
+  /** The run that was repaired. */
+  repairedRunId: string;
+  /** What the repair did, in order ("stable restored to its pre-promotion template", ...). */
+  done: string[];
 }
 
 export const approveSignal = defineSignal<[ApproveArgs]>('approve');
@@ -211,3 +235,10 @@ export const SEARCH_ATTRIBUTES = {
 
 export const TASK_QUEUE = 'canary-releases';
 export const RELEASE_WORKFLOW_TYPE = 'canaryRelease';
+/**
+ * The repair workflow (workflows/repair.ts): runs under the service's workflow id, so it becomes
+ * the newest run and a completed repair unblocks the next release.
+ */
+export const REPAIR_WORKFLOW_TYPE = 'canaryRepair';
+/** Both workflow types that carry a release's status (the repair carries the repaired release's). */
+export const STATUS_WORKFLOW_TYPES = [RELEASE_WORKFLOW_TYPE, REPAIR_WORKFLOW_TYPE] as const;

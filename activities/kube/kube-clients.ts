@@ -13,7 +13,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+} from '@kubernetes/client-node';
 import { KubeConfigError } from './errors.js';
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -25,7 +31,10 @@ export interface KubeClients {
   readonly customObjects: CustomObjectsApi;
   /** Deployments and their scale subresource. */
   readonly apps: AppsV1Api;
+  /** Services (the pre-flight checks the routers' Services exist). */
   readonly core: CoreV1Api;
+  /** SelfSubjectAccessReviews: what the worker's identity may do (activities/kube/preflight-checks.ts). */
+  readonly authorization: AuthorizationV1Api;
   /** Namespace of the current context (or the service account's), "default" when none is set. */
   readonly defaultNamespace: string;
   /** Where the configuration came from, for logs: "in-cluster", "kubeconfig /path (context x)". */
@@ -149,6 +158,7 @@ function kubeClientsFromConfig(
     customObjects: kubeConfig.makeApiClient(CustomObjectsApi),
     apps: kubeConfig.makeApiClient(AppsV1Api),
     core: kubeConfig.makeApiClient(CoreV1Api),
+    authorization: kubeConfig.makeApiClient(AuthorizationV1Api),
     defaultNamespace: namespace ?? 'default',
     source,
   };

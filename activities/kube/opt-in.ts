@@ -11,11 +11,8 @@ import {
   MANAGED_BY_VALUE,
   type KubeObject,
   type ObjectRef,
-  type ObjectStore,
-} from './objects.js';
-import type { OptInProblem } from '../../core/preflight.js';
-
-export type { OptInProblem } from '../../core/preflight.js';
+} from './object-model.js';
+import type { PreflightProblem } from '../../core/preflight.js';
 
 /** The label (or annotation) by which an object opts in to releases of one service. */
 export const SERVICE_OPT_IN_KEY = 'canary-engine.io/service';
@@ -30,8 +27,16 @@ export function optsIn(object: KubeObject, service: string): boolean {
   );
 }
 
-/** What is wrong with one object, for the pre-flight's list. */
-function refusal(object: KubeObject, ref: ObjectRef, service: string): OptInProblem {
+/**
+ * What is wrong with `object` (found at `ref`) for a release of `service`, for the pre-flight's
+ * list (activities/kube/preflight-checks.ts); undefined when the engine may change it.
+ */
+export function optInProblem(
+  object: KubeObject,
+  ref: ObjectRef,
+  service: string,
+): PreflightProblem | undefined {
+  if (optsIn(object, service)) return undefined;
   const found =
     object.metadata.labels?.[SERVICE_OPT_IN_KEY] ??
     object.metadata.annotations?.[SERVICE_OPT_IN_KEY];
@@ -39,23 +44,8 @@ function refusal(object: KubeObject, ref: ObjectRef, service: string): OptInProb
     found === undefined
       ? `has no ${SERVICE_OPT_IN_KEY} label or annotation`
       : `opts in to service "${found}", not "${service}"`;
-  return { object: describeRef(ref), reason: why };
-}
-
-/**
- * The objects among `refs` that exist and do not opt in to `service`, each named with the reason;
- * empty when all may be changed. Objects that do not exist are left to the caller's own checks
- * (a missing Deployment is a not-found error; a canary object is created by the engine).
- */
-export async function objectsNotOptedIn(
-  store: ObjectStore,
-  refs: readonly ObjectRef[],
-  service: string,
-): Promise<OptInProblem[]> {
-  const problems: OptInProblem[] = [];
-  for (const ref of refs) {
-    const object = await store.find(ref);
-    if (object && !optsIn(object, service)) problems.push(refusal(object, ref, service));
-  }
-  return problems;
+  return {
+    object: describeRef(ref),
+    message: `${why}: the release of ${service} may change only objects that opt in (label or annotation ${SERVICE_OPT_IN_KEY}: ${service}) or that canary-engine created`,
+  };
 }

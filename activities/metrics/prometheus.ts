@@ -15,6 +15,7 @@
  */
 import type { Arm } from '../../core/types.js';
 import { foreignMessage } from '../../core/foreign-text.js';
+import type { PreflightProblem } from '../../core/preflight.js';
 import { parseDuration } from '../../core/duration.js';
 import {
   assembleArm,
@@ -26,7 +27,12 @@ import type { MetricsSpec } from '../../core/metrics/config.js';
 import { PromqlRenderError, type QueryName } from '../../core/metrics/promql.js';
 import { renderArmQueries, type RenderedQueries } from '../../core/metrics/render.js';
 import type { BucketSeries } from '../../core/types.js';
-import { MetricsConfigError, MetricsError, MetricsQueryError } from './errors.js';
+import {
+  MetricsConfigError,
+  MetricsError,
+  MetricsQueryError,
+  MetricsUnavailableError,
+} from './errors.js';
 import { PrometheusClient, type QueryResult } from './prometheus-client.js';
 import type { PrometheusEndpoint } from './sources.js';
 import { fetchTrustingCa } from './tls-fetch.js';
@@ -48,7 +54,16 @@ export interface PrometheusProviderDeps {
   now?: () => number;
   /** Address when there is no endpoint and the spec names none. */
   defaultAddress?: string;
+  /**
+   * How long the pre-flight waits for the stable version's data to appear before reporting none
+   * (default 10 s): a series scraped once has no increase() yet, and a freshly started service
+   * or Prometheus needs a scrape or two.
+   */
+  preflightWaitMs?: number;
 }
+
+/** How far back the pre-flight looks for the stable version's requests. */
+export const PREFLIGHT_LOOKBACK_MS = 5 * 60_000;
 
 /** Where Prometheus is when neither the spec nor the worker says. */
 export const FALLBACK_PROMETHEUS_ADDRESS = 'http://127.0.0.1:9090';
@@ -59,6 +74,7 @@ export class PrometheusProvider implements MetricsProvider {
   readonly name: string;
   private readonly client: PrometheusClient;
   private readonly now: () => number;
+  private readonly preflightWaitMs: number;
 
   constructor(
     private readonly spec: MetricsSpec,
@@ -82,6 +98,42 @@ export class PrometheusProvider implements MetricsProvider {
     });
     this.name = `prometheus ${this.client.address}`;
     this.now = deps.now ?? Date.now;
+    this.preflightWaitMs = deps.preflightWaitMs ?? 10_000;
+  }
+
+  /**
+   * The server answers an instant query of the stable arm's request counter (the release's own
+   * `requests` query, with a bucket of PREFLIGHT_LOOKBACK_MS) with at least one series; a problem
+   * otherwise. Waits up to `preflightWaitMs` for data to appear, never for a server that fails.
+   */
+  async preflight(
+    target: MetricsTarget,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<PreflightProblem[]> {
+    const query = this.queries(target, PREFLIGHT_LOOKBACK_MS).baseline.requests;
+    const description = `the pre-flight query of requests for the stable version`;
+    const deadline = Date.now() + this.preflightWaitMs;
+    for (;;) {
+      let series: number;
+      try {
+        const result = await this.client.query(query, { description, signal: options.signal });
+        series = result.series.length;
+      } catch (error) {
+        if (!(error instanceof MetricsError)) throw error;
+        const what =
+          error instanceof MetricsUnavailableError ? 'does not answer' : 'cannot be used';
+        return [{ object: this.name, message: `${what}: ${error.message}` }];
+      }
+      if (series > 0) return [];
+      if (Date.now() >= deadline || options.signal?.aborted)
+        return [
+          {
+            object: this.name,
+            message: `has no data for the stable version ${target.stableVersion} of ${target.namespace}/${target.service} in the last ${PREFLIGHT_LOOKBACK_MS / 60_000} minutes (${query} returned no series): check the metrics preset and its labels, and that the stable pods are scraped`,
+          },
+        ];
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 
   /** The PromQL each arm runs for a target and bucket length (for people, the API and tests). */

@@ -2,6 +2,7 @@
  * MetricsProvider: where the judge's samples come from. Implementations (prometheus.ts) pass the
  * contract suite in test/contract/metrics-provider.contract.ts.
  */
+import type { PreflightProblem } from '../../core/preflight.js';
 import type { BucketSeries } from '../../core/types.js';
 
 /** Who the buckets are for: identifies the canary and baseline series. */
@@ -47,4 +48,12 @@ export interface MetricsProvider {
    * rejects our credentials.
    */
   isOnline(): Promise<void>;
+  /**
+   * What stands in the way of judging `target`, checked before a release's first change: the
+   * backend answers and has data for the stable version. Throws only errors a retry may fix.
+   */
+  preflight?(
+    target: MetricsTarget,
+    options?: { signal?: AbortSignal },
+  ): Promise<PreflightProblem[]>;
 }

@@ -4,7 +4,9 @@
  * unknown type never reaches this point (the spec schema rejects it at submission).
  */
 import type { ReleaseSpec } from '../../core/spec.js';
+import type { KubeClients } from '../kube/kube-clients.js';
 import { ObjectStore, type ObjectStoreOptions } from '../kube/objects.js';
+import { ClusterChecks } from '../kube/preflight-checks.js';
 import {
   kubeClientsOf,
   withoutSandbox,
@@ -36,16 +38,19 @@ export function createTrafficRouter(
   options: RouterFactoryOptions = {},
 ): TrafficRouter {
   const router = spec.router;
-  const store = () => new ObjectStore(kubeClientsOf(kube).customObjects, options.store);
+  let clients: KubeClients | undefined;
+  const cluster = () => (clients ??= kubeClientsOf(kube));
+  const store = () => new ObjectStore(cluster().customObjects, options.store);
+  const checks = () => new ClusterChecks(cluster());
   switch (router.type) {
     case 'istio':
-      return new IstioRouter(store(), spec.namespace, router);
+      return new IstioRouter(store(), spec.namespace, router, checks());
     case 'gateway-api':
-      return new GatewayApiRouter(store(), spec.namespace, router);
+      return new GatewayApiRouter(store(), spec.namespace, router, checks());
     case 'nginx':
-      return new NginxRouter(store(), spec.namespace, router);
+      return new NginxRouter(store(), spec.namespace, router, checks());
     case 'traefik':
-      return new TraefikRouter(store(), spec.namespace, router);
+      return new TraefikRouter(store(), spec.namespace, router, checks());
     case 'sandbox':
       if (!options.sandbox)
         throw new UnsupportedRouterError('sandbox', withoutSandbox('router.type'));

@@ -14,7 +14,9 @@ import type { z } from 'zod';
 import { cohortCondition } from '../../core/routing/cohorts.js';
 import type { Cohort, gatewayApiRouterSchema } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
+import { accessRule, requirementsOf, type AccessRequirement } from '../kube/access.js';
 import { KINDS, objectRef, type KubeObject, type ObjectStore } from '../kube/objects.js';
+import type { ClusterChecks } from '../kube/preflight-checks.js';
 import { RouteVerificationError, RouterConfigError } from './errors.js';
 import { COHORT_SUFFIX, percentages, rawWeight } from './shared.js';
 import { SingleObjectRouter } from './single-object-router.js';
@@ -50,13 +52,27 @@ interface Rule {
   [key: string]: unknown;
 }
 
+/** What the Gateway API router does in a cluster (activities/kube/access.ts; deploy/rbac.yaml grants it). */
+export const GATEWAY_API_ACCESS = {
+  httpRoute: accessRule(KINDS.httpRoute, ['get', 'update']),
+};
+
 export class GatewayApiRouter extends SingleObjectRouter {
   constructor(
     store: ObjectStore,
     private readonly namespace: string,
     private readonly spec: GatewayApiRouterSpec,
+    checks?: ClusterChecks,
   ) {
-    super(store, objectRef(KINDS.httpRoute, namespace, spec.httpRoute));
+    super(store, objectRef(KINDS.httpRoute, namespace, spec.httpRoute), checks);
+  }
+
+  requiredAccess(): AccessRequirement[] {
+    return requirementsOf(GATEWAY_API_ACCESS.httpRoute, this.namespace, this.spec.httpRoute);
+  }
+
+  protected override servicesNamed(): string[] {
+    return [this.spec.stableService, this.spec.canaryService];
   }
 
   protected placeCohorts(route: KubeObject, cohorts: Cohort[]): void {

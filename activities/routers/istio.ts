@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import { cohortCondition } from '../../core/routing/cohorts.js';
 import type { Cohort, istioRouterSchema } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
+import { accessRule, requirementsOf, type AccessRequirement } from '../kube/access.js';
 import {
   describeRef,
   KINDS,
@@ -20,6 +21,7 @@ import {
   type KubeObject,
   type ObjectStore,
 } from '../kube/objects.js';
+import type { ClusterChecks, ObjectCheck } from '../kube/preflight-checks.js';
 import { RouteVerificationError, RouterConfigError } from './errors.js';
 import { COHORT_SUFFIX, rawWeight } from './shared.js';
 import { SingleObjectRouter } from './single-object-router.js';
@@ -47,13 +49,46 @@ interface HttpRoute {
   [key: string]: unknown;
 }
 
+/** What the Istio router does in a cluster (activities/kube/access.ts; deploy/rbac.yaml grants it). */
+export const ISTIO_ACCESS = {
+  virtualService: accessRule(KINDS.virtualService, ['get', 'update']),
+  destinationRule: accessRule(KINDS.destinationRule, ['get']),
+};
+
 export class IstioRouter extends SingleObjectRouter {
   constructor(
     store: ObjectStore,
     private readonly namespace: string,
     private readonly spec: IstioRouterSpec,
+    checks?: ClusterChecks,
   ) {
-    super(store, objectRef(KINDS.virtualService, namespace, spec.virtualService));
+    super(store, objectRef(KINDS.virtualService, namespace, spec.virtualService), checks);
+  }
+
+  requiredAccess(): AccessRequirement[] {
+    const rule = this.destinationRule();
+    return [
+      ...requirementsOf(ISTIO_ACCESS.virtualService, this.namespace, this.spec.virtualService),
+      ...(rule ? requirementsOf(ISTIO_ACCESS.destinationRule, this.namespace, rule) : []),
+    ];
+  }
+
+  /** The DestinationRule named for the subsets, which must have both. */
+  protected override otherObjects(): ObjectCheck[] {
+    const name = this.destinationRule();
+    if (!name) return [];
+    const ref = objectRef(KINDS.destinationRule, this.namespace, name);
+    return [
+      {
+        ref,
+        mustExist: true,
+        optIn: false,
+        inspect: (rule) => {
+          const missing = this.missingSubsets(rule);
+          return missing ? [missing] : [];
+        },
+      },
+    ];
   }
 
   /** The VirtualService first (it is what a missing-object error should name), then the DestinationRule's subsets. */
@@ -235,20 +270,28 @@ export class IstioRouter extends SingleObjectRouter {
     return { name, match: matches, route: [{ destination, weight: 100 }], ...settings };
   }
 
-  private async checkDestinationRule(): Promise<void> {
+  private destinationRule(): string | undefined {
     const d = this.spec.destinations;
-    if (d.kind !== 'subsets' || !d.destinationRule) return;
-    const ref = objectRef(KINDS.destinationRule, this.namespace, d.destinationRule);
-    const rule = await this.store.get(ref);
+    return d.kind === 'subsets' ? d.destinationRule : undefined;
+  }
+
+  /** What the DestinationRule lacks of the two subsets; undefined when it has both. */
+  private missingSubsets(rule: KubeObject): string | undefined {
+    const d = this.spec.destinations;
+    if (d.kind !== 'subsets') return undefined;
     const subsets = (
       (rule.spec as { subsets?: { name?: string }[] } | undefined)?.subsets ?? []
     ).map((s) => s.name);
     const missing = [d.stableSubset, d.canarySubset].filter((s) => !subsets.includes(s));
-    if (missing.length > 0) {
-      throw new RouterConfigError(
-        describeRef(ref),
-        `has no subset ${missing.map((s) => `"${s}"`).join(' or ')} (subsets: ${subsets.join(', ') || 'none'})`,
-      );
-    }
+    if (missing.length === 0) return undefined;
+    return `has no subset ${missing.map((s) => `"${s}"`).join(' or ')} (subsets: ${subsets.join(', ') || 'none'})`;
+  }
+
+  private async checkDestinationRule(): Promise<void> {
+    const name = this.destinationRule();
+    if (!name) return;
+    const ref = objectRef(KINDS.destinationRule, this.namespace, name);
+    const missing = this.missingSubsets(await this.store.get(ref));
+    if (missing) throw new RouterConfigError(describeRef(ref), missing);
   }
 }

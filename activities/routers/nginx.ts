@@ -9,8 +9,11 @@
  * (or the first setWeights) and deleted at finalize. This file does the reads and writes; the
  * canary Ingress's construction and reading are in nginx-ingress.ts.
  */
+import type { PreflightProblem } from '../../core/preflight.js';
 import { routerCohortProblems, type Cohort } from '../../core/routing/config.js';
+import type { ReleaseSpec } from '../../core/spec.js';
 import type { Weights } from '../../core/types.js';
+import { accessRule, requirementsOf } from '../kube/access.js';
 import {
   describeRef,
   KINDS,
@@ -20,7 +23,7 @@ import {
   type ObjectRef,
   type ObjectStore,
 } from '../kube/objects.js';
-import { objectsNotOptedIn, type OptInProblem } from '../kube/opt-in.js';
+import { objectProblems, type ClusterChecks } from '../kube/preflight-checks.js';
 import { ObjectNotFoundError, RouterConfigError } from './errors.js';
 import {
   annotations,
@@ -46,6 +49,13 @@ export { STABLE_INGRESS_LABEL, type NginxRouterSpec } from './nginx-ingress.js';
 /** What to do when the canary Ingress's name is taken by an object the engine did not create. */
 const OWNERSHIP_HINT = 'rename it or set router.canaryIngress';
 
+const ALL_ON_STABLE: Weights = { stable: 100, canary: 0 };
+
+/** What the NGINX router does in a cluster (activities/kube/access.ts; deploy/rbac.yaml grants it). */
+export const NGINX_ACCESS = {
+  ingress: accessRule(KINDS.ingress, ['get', 'create', 'update', 'delete']),
+};
+
 export class NginxRouter implements TrafficRouter {
   readonly target: string;
   private readonly stableRef: ObjectRef;
@@ -55,6 +65,8 @@ export class NginxRouter implements TrafficRouter {
     private readonly store: ObjectStore,
     namespace: string,
     private readonly spec: NginxRouterSpec,
+    /** Lets the pre-flight check Services and access too (the factory gives it). */
+    private readonly checks?: ClusterChecks,
   ) {
     this.stableRef = objectRef(KINDS.ingress, namespace, spec.ingress);
     this.canaryRef = objectRef(
@@ -65,9 +77,42 @@ export class NginxRouter implements TrafficRouter {
     this.target = describeRef(this.canaryRef);
   }
 
-  /** The stable Ingress the canary mirrors, and a canary Ingress that already exists. */
-  objectsNotOptedIn(service: string): Promise<OptInProblem[]> {
-    return objectsNotOptedIn(this.store, [this.stableRef, this.canaryRef], service);
+  /**
+   * The stable Ingress exists, opts in and has paths to the stable Service; a canary Ingress that
+   * already exists is the engine's; both Services exist; the worker may read the stable Ingress and
+   * create, update and delete the canary one.
+   */
+  async preflight(release: ReleaseSpec): Promise<PreflightProblem[]> {
+    const { namespace } = this.stableRef;
+    const ingress = NGINX_ACCESS.ingress;
+    return [
+      ...(await objectProblems(
+        this.store,
+        [
+          {
+            ref: this.stableRef,
+            mustExist: true,
+            optIn: true,
+            inspect: (stable) => void this.canaryIngressFor(stable, ALL_ON_STABLE, release.cohorts),
+          },
+          {
+            ref: this.canaryRef,
+            mustExist: false,
+            optIn: true,
+            inspect: (canary) => assertManagedByEngine(canary, this.canaryRef, OWNERSHIP_HINT),
+          },
+        ],
+        release.service,
+      )),
+      ...((await this.checks?.serviceProblems(namespace, [
+        this.spec.stableService,
+        this.spec.canaryService,
+      ])) ?? []),
+      ...((await this.checks?.accessProblems([
+        ...requirementsOf(ingress, namespace, this.stableRef.name, ['get']),
+        ...requirementsOf(ingress, namespace, this.canaryRef.name),
+      ])) ?? []),
+    ];
   }
 
   async initialize(cohorts: Cohort[]): Promise<void> {

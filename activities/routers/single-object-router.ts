@@ -8,10 +8,13 @@
  * Routers that spread a release over several objects (NGINX's canary Ingress, Traefik's cohort
  * IngressRoute next to the weighted TraefikService) implement TrafficRouter themselves.
  */
+import type { PreflightProblem } from '../../core/preflight.js';
 import type { Cohort } from '../../core/routing/config.js';
+import type { ReleaseSpec } from '../../core/spec.js';
 import type { Weights } from '../../core/types.js';
+import type { AccessRequirement } from '../kube/access.js';
 import { describeRef, type KubeObject, type ObjectRef, type ObjectStore } from '../kube/objects.js';
-import { objectsNotOptedIn, type OptInProblem } from '../kube/opt-in.js';
+import { objectProblems, type ClusterChecks, type ObjectCheck } from '../kube/preflight-checks.js';
 import { assertValidWeights, updateAndReadBack, verifyWeights } from './shared.js';
 import type { TrafficRouter } from './types.js';
 
@@ -26,10 +29,14 @@ const ALL_ON_STABLE: Weights = { stable: 100, canary: 0 };
 export abstract class SingleObjectRouter implements TrafficRouter {
   readonly target: string;
 
-  /** `ref` is the object that holds both the weights and the cohort routes. */
+  /**
+   * `ref` is the object that holds both the weights and the cohort routes; `checks` (from the
+   * factory) lets the pre-flight check Services and access too.
+   */
   protected constructor(
     protected readonly store: ObjectStore,
     protected readonly ref: ObjectRef,
+    protected readonly checks?: ClusterChecks,
   ) {
     this.target = describeRef(ref);
   }
@@ -61,9 +68,36 @@ export abstract class SingleObjectRouter implements TrafficRouter {
     return this.write({ weights: ALL_ON_STABLE, cohorts: [] });
   }
 
-  /** The one object this router writes, unless it opts in (activities/kube/opt-in.ts). */
-  objectsNotOptedIn(service: string): Promise<OptInProblem[]> {
-    return objectsNotOptedIn(this.store, [this.ref], service);
+  /**
+   * The object this router writes exists, opts in and has the managed route with a stable
+   * destination; the other objects and Services it names exist; the worker may do what it will.
+   */
+  async preflight(release: ReleaseSpec): Promise<PreflightProblem[]> {
+    const managed: ObjectCheck = {
+      ref: this.ref,
+      mustExist: true,
+      optIn: true,
+      inspect: (object) => void this.weightsOf(object),
+    };
+    const namespace = this.ref.namespace;
+    return [
+      ...(await objectProblems(this.store, [managed, ...this.otherObjects()], release.service)),
+      ...((await this.checks?.serviceProblems(namespace, this.servicesNamed())) ?? []),
+      ...((await this.checks?.accessProblems(this.requiredAccess())) ?? []),
+    ];
+  }
+
+  /** What a release does in the cluster through this router (its rows of the access table). */
+  abstract requiredAccess(): AccessRequirement[];
+
+  /** Objects besides the managed one that routing depends on, for the pre-flight. */
+  protected otherObjects(): ObjectCheck[] {
+    return [];
+  }
+
+  /** Services the spec names in the release's namespace, for the pre-flight. */
+  protected servicesNamed(): string[] {
+    return [];
   }
 
   /**

@@ -10,21 +10,20 @@
  * only read. Rules use Traefik v3 syntax (Header, HeaderRegexp).
  */
 import type { z } from 'zod';
-import { cohortCondition, type HeaderCondition } from '../../core/routing/cohorts.js';
+import type { PreflightProblem } from '../../core/preflight.js';
 import type { Cohort, traefikRouterSchema } from '../../core/routing/config.js';
+import type { ReleaseSpec } from '../../core/spec.js';
 import type { Weights } from '../../core/types.js';
+import { accessRule, requirementsOf } from '../kube/access.js';
 import {
   describeRef,
   KINDS,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-  newObject,
   objectRef,
   type KubeObject,
   type ObjectRef,
   type ObjectStore,
 } from '../kube/objects.js';
-import { objectsNotOptedIn, type OptInProblem } from '../kube/opt-in.js';
+import { objectProblems, type ClusterChecks } from '../kube/preflight-checks.js';
 import { ObjectNotFoundError, RouteVerificationError, RouterConfigError } from './errors.js';
 import {
   assertManagedByEngine,
@@ -36,7 +35,11 @@ import {
   updateAndReadBack,
   verifyWeights,
 } from './shared.js';
+import { cohortIngressRoute, type Route } from './traefik-cohorts.js';
 import type { TrafficRouter } from './types.js';
+
+// the cohort IngressRoute's construction lives in traefik-cohorts.ts; this keeps the import path
+export { traefikCondition } from './traefik-cohorts.js';
 
 export type TraefikRouterSpec = z.output<typeof traefikRouterSchema>;
 
@@ -48,13 +51,12 @@ interface WeightedService {
   weight?: number;
   [key: string]: unknown;
 }
-interface Route {
-  kind?: string;
-  match: string;
-  priority?: number;
-  services?: { name: string; kind?: string; namespace?: string; [key: string]: unknown }[];
-  [key: string]: unknown;
-}
+
+/** What the Traefik router does in a cluster (activities/kube/access.ts; deploy/rbac.yaml grants it). */
+export const TRAEFIK_ACCESS = {
+  traefikService: accessRule(KINDS.traefikService, ['get', 'update']),
+  ingressRoute: accessRule(KINDS.ingressRoute, ['get', 'create', 'update', 'delete']),
+};
 
 export class TraefikRouter implements TrafficRouter {
   readonly target: string;
@@ -66,6 +68,8 @@ export class TraefikRouter implements TrafficRouter {
     private readonly store: ObjectStore,
     private readonly namespace: string,
     private readonly spec: TraefikRouterSpec,
+    /** Lets the pre-flight check Services and access too (the factory gives it). */
+    private readonly checks?: ClusterChecks,
   ) {
     this.serviceRef = objectRef(KINDS.traefikService, namespace, spec.traefikService);
     this.routeRef = objectRef(KINDS.ingressRoute, namespace, spec.ingressRoute);
@@ -77,9 +81,56 @@ export class TraefikRouter implements TrafficRouter {
     this.target = describeRef(this.serviceRef);
   }
 
-  /** The weighted TraefikService, and a cohort IngressRoute that already exists. */
-  objectsNotOptedIn(service: string): Promise<OptInProblem[]> {
-    return objectsNotOptedIn(this.store, [this.serviceRef, this.cohortRef], service);
+  /**
+   * The weighted TraefikService exists, opts in and weighs the stable Service; the IngressRoute
+   * uses it; a cohort IngressRoute that already exists is the engine's; both Services exist; the
+   * worker may do what the release will (create and update the cohort IngressRoute only with
+   * cohorts; finalize always deletes it).
+   */
+  async preflight(release: ReleaseSpec): Promise<PreflightProblem[]> {
+    const { namespace } = this.serviceRef;
+    const routes = TRAEFIK_ACCESS.ingressRoute;
+    const cohorts = release.cohorts.length > 0;
+    return [
+      ...(await objectProblems(
+        this.store,
+        [
+          {
+            ref: this.serviceRef,
+            mustExist: true,
+            optIn: true,
+            inspect: (service) => void this.weightsOf(service),
+          },
+          {
+            ref: this.routeRef,
+            mustExist: true,
+            optIn: false,
+            inspect: (route) => void this.routesUsingService(route),
+          },
+          {
+            ref: this.cohortRef,
+            mustExist: false,
+            optIn: true,
+            inspect: (route) => assertManagedByEngine(route, this.cohortRef),
+          },
+        ],
+        release.service,
+      )),
+      ...((await this.checks?.serviceProblems(namespace, [
+        this.spec.stableService,
+        this.spec.canaryService,
+      ])) ?? []),
+      ...((await this.checks?.accessProblems([
+        ...requirementsOf(TRAEFIK_ACCESS.traefikService, namespace, this.serviceRef.name),
+        ...requirementsOf(routes, namespace, this.routeRef.name, ['get']),
+        ...requirementsOf(
+          routes,
+          namespace,
+          this.cohortRef.name,
+          cohorts ? ['get', 'create', 'update', 'delete'] : ['get', 'delete'],
+        ),
+      ])) ?? []),
+    ];
   }
 
   async initialize(cohorts: Cohort[]): Promise<void> {
@@ -110,7 +161,14 @@ export class TraefikRouter implements TrafficRouter {
       this.store.get(this.routeRef),
       this.store.get(this.serviceRef),
     ]);
-    const wanted = this.cohortIngressRoute(ingressRoute, traefikService, cohorts);
+    const wanted = cohortIngressRoute({
+      ref: this.cohortRef,
+      spec: this.spec,
+      ingressRoute,
+      routes: this.routesUsingService(ingressRoute),
+      stablePort: this.services(traefikService, false).stable.port,
+      cohorts,
+    });
     let readBack: KubeObject;
     try {
       readBack = await updateAndReadBack(this.store, this.cohortRef, (draft) => {
@@ -217,50 +275,4 @@ export class TraefikRouter implements TrafficRouter {
     }
     return routes;
   }
-
-  private cohortIngressRoute(
-    ingressRoute: KubeObject,
-    traefikService: KubeObject,
-    cohorts: Cohort[],
-  ): KubeObject {
-    const condition = cohorts.map((c) => traefikCondition(cohortCondition(c))).join(' || ');
-    const stable = this.services(traefikService, false).stable;
-    const { routes: _routes, ...settings } = structuredClone(
-      ingressRoute.spec as { routes: Route[] },
-    );
-    const routes = this.routesUsingService(ingressRoute).map((route) => {
-      const { services: _services, priority, match, ...rest } = structuredClone(route);
-      return {
-        ...rest,
-        kind: route.kind ?? 'Rule',
-        match: `(${match}) && (${condition})`,
-        ...(priority !== undefined ? { priority: priority + 1 } : {}),
-        services: [
-          {
-            kind: 'Service',
-            name: this.spec.canaryService,
-            ...(stable.port !== undefined ? { port: stable.port } : {}),
-          },
-        ],
-      };
-    });
-    return newObject(this.cohortRef, {
-      metadata: {
-        labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
-        annotations: { 'canary-engine.io/cohorts-for': this.spec.ingressRoute },
-      },
-      spec: { ...settings, routes },
-    });
-  }
-}
-
-/** A Traefik v3 rule matcher for a header condition. */
-export function traefikCondition(condition: HeaderCondition): string {
-  const fn = condition.kind === 'exact' ? 'Header' : 'HeaderRegexp';
-  return `${fn}(${traefikString(condition.header)}, ${traefikString(condition.value)})`;
-}
-
-/** Backquoted when possible (no escaping inside), else a double-quoted Go string. */
-function traefikString(text: string): string {
-  return text.includes('`') ? JSON.stringify(text) : `\`${text}\``;
 }

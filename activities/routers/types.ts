@@ -6,7 +6,8 @@
  */
 import type { Cohort } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
-import type { OptInProblem } from '../../core/preflight.js';
+import type { PreflightProblem } from '../../core/preflight.js';
+import type { ReleaseSpec } from '../../core/spec.js';
 
 export interface TrafficRouter {
   /** The object managed, for messages: "default/VirtualService/reviews". */
@@ -30,9 +31,11 @@ export interface TrafficRouter {
    */
   finalize(): Promise<Weights>;
   /**
-   * The existing objects this router would change that do not opt in to `service`
-   * (activities/kube/opt-in.ts), checked before a release's first change. Absent for routers
-   * outside Kubernetes (the sandbox's), which have no such objects.
+   * Everything that stands in the way of `release`, checked before its first change and without
+   * changing anything: the objects it names exist and, when it changes them, opt in to the
+   * release's service (activities/kube/opt-in.ts); they have the shape the spec describes; the
+   * worker may do what the release will do to them; the backend answers. Throws only errors a
+   * retry may fix. Each provider says where it checks more (see its file).
    */
-  objectsNotOptedIn?(service: string): Promise<OptInProblem[]>;
+  preflight?(release: ReleaseSpec): Promise<PreflightProblem[]>;
 }

@@ -10,6 +10,7 @@ import {
   type KubeSource,
   type SandboxProviders,
 } from '../providers.js';
+import { ClusterChecks } from '../kube/preflight-checks.js';
 import { UnsupportedWorkloadsError } from './errors.js';
 import { KubernetesWorkloadManager, type KubernetesWorkloadOptions } from './kubernetes.js';
 import type { WorkloadManager } from './types.js';
@@ -29,13 +30,13 @@ export function createWorkloadManager(
 ): WorkloadManager {
   const workloads = spec.workloads;
   switch (workloads.type) {
-    case 'kubernetes':
-      return new KubernetesWorkloadManager(
-        kubeClientsOf(kube).apps,
-        spec.namespace,
-        workloads,
-        options.kubernetes,
-      );
+    case 'kubernetes': {
+      const clients = kubeClientsOf(kube);
+      return new KubernetesWorkloadManager(clients.apps, spec.namespace, workloads, {
+        ...options.kubernetes,
+        checks: new ClusterChecks(clients),
+      });
+    }
     case 'sandbox':
       if (!options.sandbox)
         throw new UnsupportedWorkloadsError('sandbox', withoutSandbox('workloads.type'));

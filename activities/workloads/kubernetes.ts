@@ -28,7 +28,9 @@ import {
   type ObjectApi,
   type ObjectRef,
 } from '../kube/objects.js';
-import { objectsNotOptedIn, type OptInProblem } from '../kube/opt-in.js';
+import type { ClusterChecks } from '../kube/preflight-checks.js';
+import type { PreflightProblem } from '../../core/preflight.js';
+import { workloadProblems } from './kubernetes-preflight.js';
 import { PromotionError, WorkloadError } from './errors.js';
 import { waitForRollout } from './rollout.js';
 import type { ProgressReporter, WorkloadManager } from './types.js';
@@ -57,6 +59,8 @@ function imagesOf(template: V1PodTemplateSpec | undefined): Record<string, strin
 export interface KubernetesWorkloadOptions {
   /** How often to poll a rollout. */
   pollMs?: number;
+  /** Lets the pre-flight check access too (the factory gives it). */
+  checks?: ClusterChecks;
 }
 
 /**
@@ -80,6 +84,7 @@ export class KubernetesWorkloadManager implements WorkloadManager {
   private readonly pollMs: number;
   private readonly readyTimeoutMs: number;
   private readonly store: ObjectStore;
+  private readonly checks: ClusterChecks | undefined;
 
   constructor(
     private readonly apps: AppsV1Api,
@@ -88,18 +93,14 @@ export class KubernetesWorkloadManager implements WorkloadManager {
     options: KubernetesWorkloadOptions = {},
   ) {
     this.pollMs = options.pollMs ?? 1000;
+    this.checks = options.checks;
     this.store = new ObjectStore(deploymentApi(apps));
     this.readyTimeoutMs = readyTimeoutMs(spec);
   }
 
-  /** The stable and the canary Deployment, unless they opt in (activities/kube/opt-in.ts). */
-  objectsNotOptedIn(service: string): Promise<OptInProblem[]> {
-    const { stableDeployment, canaryDeployment } = this.spec;
-    return objectsNotOptedIn(
-      this.store,
-      [stableDeployment, canaryDeployment].map((n) => this.ref(n)),
-      service,
-    );
+  /** The Deployments exist, opt in, carry the release's versions; see ./kubernetes-preflight.ts. */
+  preflight(release: ReleaseSpec): Promise<PreflightProblem[]> {
+    return workloadProblems(this.store, this.checks, this.namespace, this.spec, release);
   }
 
   async prepareCanary(progress: ProgressReporter): Promise<void> {

@@ -2,7 +2,8 @@
  * WorkloadManager: the Deployments (or sandbox versions) behind the two arms of a release.
  */
 
-import type { OptInProblem } from '../../core/preflight.js';
+import type { PreflightProblem } from '../../core/preflight.js';
+import type { ReleaseSpec } from '../../core/spec.js';
 
 /** Called with progress while a long operation (waiting for a rollout) runs; activities heartbeat it. */
 export type ProgressReporter = (details: Record<string, unknown>) => void;
@@ -27,8 +28,9 @@ export interface WorkloadManager {
   /** Puts the stable workload back as a snapshot recorded it, and waits until it is ready. */
   restoreStable(snapshot: unknown, progress: ProgressReporter): Promise<void>;
   /**
-   * The existing workloads this manager would change that do not opt in to `service`
-   * (activities/kube/opt-in.ts), checked before a release's first change. Absent outside Kubernetes.
+   * Everything about the workloads that stands in the way of `release`, checked before its first
+   * change and without changing anything (the workloads exist, opt in, carry the release's
+   * versions; the worker may scale and promote them). Throws only errors a retry may fix.
    */
-  objectsNotOptedIn?(service: string): Promise<OptInProblem[]>;
+  preflight?(release: ReleaseSpec): Promise<PreflightProblem[]>;
 }

@@ -26,3 +26,9 @@ export const workloadsSchema = z.discriminatedUnion('type', [
   /** The sandbox's demo services: promotion makes the canary's version the stable one. */
   z.strictObject({ type: z.literal('sandbox') }),
 ]);
+
+/**
+ * The pod-template label that names a workload's version: metrics presets tell the stable from the
+ * canary by it, and the pre-flight checks each Deployment carries its release version in it.
+ */
+export const VERSION_LABEL = 'version';

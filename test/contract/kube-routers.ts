@@ -17,6 +17,7 @@ import {
   readObject,
   testKube,
 } from '../fixtures/kube/cluster.js';
+import { testSpec } from '../harness/release-spec.js';
 import {
   describeTrafficRouterContract,
   type RouterWorld,
@@ -127,6 +128,8 @@ export function describeKubeRouterContract(contract: RouterContract): void {
     name: contract.name,
     cohorts: contract.cohorts,
     available: kube !== null,
+    // the fixtures' objects opt in to releases of "web" (test/fixtures/kube/routing.ts)
+    release: testSpec({ service: 'web', cohorts: contract.cohorts }),
     async fresh(prefix) {
       const admin = kube as KubeClients;
       const namespace = await freshNamespace(admin, prefix);

@@ -25,6 +25,8 @@ export interface MetricsProviderFixture {
   unknownTarget: MetricsTarget;
   /** The same kind of provider, pointed at a backend that is not running. */
   offlineProvider: MetricsProvider;
+  /** A provider like `provider` whose pre-flight does not wait for data to appear. */
+  impatientProvider: MetricsProvider;
 }
 
 function expectCountsValid(counts: BucketCounts): void {
@@ -130,6 +132,30 @@ export function describeMetricsProviderContract(
       const fetched = offlineProvider.fetchBuckets(target, range);
       await expect(fetched).rejects.toBeInstanceOf(MetricsUnavailableError);
       await expect(fetched).rejects.toMatchObject({ nonRetryable: false });
+    });
+
+    it('passes the pre-flight of a target whose stable version has data, without a problem', async () => {
+      const { provider, target } = fixture();
+      expect(provider.preflight).toBeDefined();
+      expect(await provider.preflight?.(target)).toEqual([]);
+    });
+
+    it('reports no data for the stable version of a target the backend has never seen as a pre-flight problem naming it', async () => {
+      const { impatientProvider, unknownTarget } = fixture();
+      const problems = (await impatientProvider.preflight?.(unknownTarget)) ?? [];
+      expect(problems).toHaveLength(1);
+      expect(problems[0]?.object).toBe(impatientProvider.name);
+      expect(problems[0]?.message).toContain(
+        `no data for the stable version ${unknownTarget.stableVersion}`,
+      );
+    });
+
+    it('reports a backend that is down as a pre-flight problem, not an error', async () => {
+      const { offlineProvider, target } = fixture();
+      const problems = (await offlineProvider.preflight?.(target)) ?? [];
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatchObject({ object: offlineProvider.name });
+      expect(problems[0]?.message).toMatch(/^does not answer: /);
     });
   });
 }

@@ -20,6 +20,7 @@ import {
 } from '../../activities/routers/errors.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
 import type { Cohort } from '../../core/routing/config.js';
+import type { ReleaseSpec } from '../../core/spec.js';
 import type { Weights } from '../../core/types.js';
 
 /** Hooks around the writes a router sends to its backend, and the calls it made. */
@@ -76,6 +77,8 @@ export interface TrafficRouterContract {
   cohorts: Cohort[];
   /** False skips the suite (e.g. no API server was provisioned; the harness warns). */
   available: boolean;
+  /** The release a fresh world is prepared for (its service is the one the objects opt in to). */
+  release: ReleaseSpec;
   /** A new router on an empty backend prepared as a release expects; `prefix` names what it creates. */
   fresh(prefix: string): Promise<RouterWorld>;
   missing(prefix: string): Promise<MissingRouter>;
@@ -209,6 +212,29 @@ export function describeTrafficRouterContract(contract: TrafficRouterContract): 
         expect((error as { nonRetryable?: boolean }).nonRetryable).toBe(missing.nonRetryable);
         expect((error as Error).message).toContain(missing.object);
       }
+    });
+
+    it('finds nothing in the way of the release a world was prepared for, and writes nothing', async () => {
+      const world = await fresh('contract-preflight');
+      const before = await world.unrelatedConfig();
+      const writesBefore = world.probe.writes();
+      const callsBefore = world.probe.calls.length;
+      expect(world.router.preflight).toBeDefined();
+      expect(await world.router.preflight?.(contract.release)).toEqual([]);
+      expect(world.probe.writes()).toBe(writesBefore);
+      const calls = world.probe.calls.slice(callsBefore);
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.filter((c) => /^(create|delete|patch|replace|PUT|POST|DELETE)/.test(c))).toEqual(
+        [],
+      );
+      expect(await world.unrelatedConfig()).toEqual(before);
+      expect(await world.leftovers()).toEqual([]);
+    });
+
+    it('reports its missing object (or silent backend) as a pre-flight problem naming it, without throwing', async () => {
+      const missing = await contract.missing('contract-preflight-missing');
+      const problems = (await missing.router.preflight?.(contract.release)) ?? [];
+      expect(problems.map((p) => `${p.object}: ${p.message}`).join('\n')).toContain(missing.object);
     });
 
     it('adds cohort routing at initialize, removes it at finalize, and adds it again without duplicates', async () => {

@@ -12,6 +12,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WorkloadManager } from '../../activities/workloads/types.js';
+import type { ReleaseSpec } from '../../core/spec.js';
 
 /** One fresh manager and its backend, for one test. */
 export interface WorkloadWorld {
@@ -42,6 +43,8 @@ export interface WorkloadManagerContract {
   name: string;
   /** False skips the suite (e.g. no API server was provisioned; the harness warns). */
   available: boolean;
+  /** The release a fresh world is prepared for: its service, and the versions its arms carry. */
+  release: ReleaseSpec;
   fresh(prefix: string): Promise<WorkloadWorld>;
   missing(prefix: string): Promise<MissingWorkloads>;
 }
@@ -70,6 +73,21 @@ export function describeWorkloadManagerContract(contract: WorkloadManagerContrac
       worlds.push(world);
       return world;
     };
+
+    it('finds nothing in the way of the release its world was prepared for, and changes nothing', async () => {
+      const world = await fresh('wl-contract-preflight');
+      expect(world.manager.preflight).toBeDefined();
+      expect(await world.manager.preflight?.(contract.release)).toEqual([]);
+      expect(await world.canary()).toMatchObject({ up: false });
+      expect(await world.stableRuns()).toBe(world.versions.stable);
+    });
+
+    it('reports missing workloads (or a silent backend) as pre-flight problems naming them, without throwing', async () => {
+      const missing = await contract.missing('wl-contract-preflight-missing');
+      const problems = (await missing.manager.preflight?.(contract.release)) ?? [];
+      const text = problems.map((p) => `${p.object}: ${p.message}`).join('\n');
+      expect(missing.objects.some((object) => text.includes(object))).toBe(true);
+    });
 
     it('prepares the canary, reporting progress, and preparing it again changes nothing', async () => {
       const world = await fresh('wl-contract-prepare');

@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import type { AnalyseInput } from '../../activities/contract.js';
+import type { AnalyseInput, ReleaseActivities } from '../../activities/contract.js';
 import type { Verdict } from '../../core/types.js';
 import { createApp, type AppDeps } from '../../api/app.js';
 import { CLUSTER_CAPABILITIES, type EngineCapabilities } from '../../core/capabilities.js';
@@ -110,7 +110,11 @@ export interface ApiStack {
  * `verdict(input)`: by default a canary whose version starts with "bad" fails, any other passes.
  */
 export async function startApiStack(
-  options: { verdict?: (input: AnalyseInput) => Verdict } = {},
+  options: {
+    verdict?: (input: AnalyseInput) => Verdict;
+    /** Wraps the fake activities (e.g. to make one of them fail for some services). */
+    activities?: (fakes: ReleaseActivities) => ReleaseActivities;
+  } = {},
 ): Promise<ApiStack> {
   const env = await connectTestEnv();
   const cluster = newFakeCluster();
@@ -120,7 +124,8 @@ export async function startApiStack(
     ((input: AnalyseInput) => (input.spec.canaryVersion.startsWith('bad') ? 'fail' : 'pass'));
   let worker: Worker;
   try {
-    worker = await startWorker(env, taskQueue, fakeActivities(cluster, verdict));
+    const fakes = fakeActivities(cluster, verdict);
+    worker = await startWorker(env, taskQueue, options.activities?.(fakes) ?? fakes);
   } catch (error) {
     await env.teardown();
     throw error;

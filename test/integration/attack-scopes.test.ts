@@ -259,9 +259,14 @@ describe.skipIf(!kube)(
       const activities = createActivities({
         routerFor: (spec) => createTrafficRouter(spec, admin),
         workloadsFor: (spec) => createWorkloadManager(spec, admin, { kubernetes: { pollMs: 100 } }),
-        metricsFor: () => {
-          throw new Error('no release in this suite gets as far as its metrics');
-        },
+        // no release in this suite gets as far as its metrics, nor asks them before (no preflight)
+        metricsFor: () => ({
+          name: 'no metrics',
+          isOnline: async () => undefined,
+          fetchBuckets: async () => {
+            throw new Error('no release in this suite gets as far as its metrics');
+          },
+        }),
         // the worker's allow-list: only namespaces made by this suite
         allowedNamespaces: ['attack-*'],
       });
@@ -333,7 +338,7 @@ describe.skipIf(!kube)(
       );
       expect(final.phase).toBe('Rejected');
       expect(final.outcome).toBe(
-        `refused before any change: the release of web may change only objects that opt in (label or annotation canary-engine.io/service: web) or that canary-engine created: ${namespace}/Deployment/web-canary has no canary-engine.io/service label or annotation`,
+        `refused before any change: the pre-flight of web found 1 problem, so the release changes nothing: ${namespace}/Deployment/web-canary: has no canary-engine.io/service label or annotation: the release of web may change only objects that opt in (label or annotation canary-engine.io/service: web) or that canary-engine created`,
       );
       expect(await versions()).toEqual(before);
       table.push({
@@ -354,7 +359,7 @@ describe.skipIf(!kube)(
       );
       expect(final.phase).toBe('Rejected');
       expect(final.outcome).toBe(
-        `refused before any change: namespace ${namespace} is not on this worker's allow-list (CANARY_ALLOWED_NAMESPACES: attack-*); the release changes nothing`,
+        `refused before any change: the pre-flight of web found 1 problem, so the release changes nothing: namespace/${namespace}: is not on this worker's allow-list (CANARY_ALLOWED_NAMESPACES: attack-*)`,
       );
       table.push({
         attack: 'release in a namespace off the worker allow-list',

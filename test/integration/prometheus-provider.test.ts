@@ -374,6 +374,10 @@ describe('PrometheusProvider against a real Prometheus', () => {
     offlineProvider: new PrometheusProvider(
       metricsSpecSchema.parse({ address: stoppedPrometheusUrl, timeout: '2s' }),
     ),
+    impatientProvider: new PrometheusProvider(
+      metricsSpecSchema.parse({ address: prometheus.url, preset: 'istio' }),
+      { preflightWaitMs: 0 },
+    ),
   }));
 });
 

@@ -172,8 +172,8 @@ function recording(router: TrafficRouter, history: number[]): TrafficRouter {
       return written;
     },
     finalize: () => router.finalize(),
-    // the pre-flight's opt-in check (activities/kube/opt-in.ts) runs through the recorder too
-    objectsNotOptedIn: async (service: string) => (await router.objectsNotOptedIn?.(service)) ?? [],
+    // the pre-flight (objects, opt-in, Services, access) runs through the recorder too
+    preflight: async (release: ReleaseSpec) => (await router.preflight?.(release)) ?? [],
   };
 }
 

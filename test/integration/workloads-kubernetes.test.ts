@@ -21,6 +21,7 @@ import {
   testKube,
 } from '../fixtures/kube/cluster.js';
 import { describeWorkloadManagerContract } from '../contract/workload-manager.contract.js';
+import { testSpec } from '../harness/release-spec.js';
 
 const SPEC: KubernetesWorkloadsSpec = {
   type: 'kubernetes',
@@ -58,6 +59,8 @@ async function createDeployments(
 describeWorkloadManagerContract({
   name: 'KubernetesWorkloadManager scaling with weight',
   available: kube !== null,
+  // the Deployments opt in to "web" and carry their image tags as version labels
+  release: testSpec({ service: 'web', stableVersion: '1.4.0', canaryVersion: '1.5.0' }),
   async fresh(prefix) {
     const admin = kube as KubeClients;
     const namespace = await freshNamespace(admin, prefix);

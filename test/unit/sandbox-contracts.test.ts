@@ -9,6 +9,7 @@ import {
   describeTrafficRouterContract,
   type WriteProbe,
 } from '../contract/traffic-router.contract.js';
+import { testSpec } from '../harness/release-spec.js';
 import { describeWorkloadManagerContract } from '../contract/workload-manager.contract.js';
 import { SandboxUnreachableError } from '../../sandbox/errors.js';
 import { startRouterServer, type RouterServer } from '../../sandbox/router-server.js';
@@ -71,6 +72,7 @@ describeTrafficRouterContract({
   name: 'SandboxRouter',
   cohorts: COHORTS,
   available: true,
+  release: testSpec({ service: 'demo', cohorts: COHORTS }),
   async fresh() {
     const sandbox = await server();
     const { store } = sandbox;
@@ -112,6 +114,7 @@ describeTrafficRouterContract({
 describeWorkloadManagerContract({
   name: 'SandboxWorkloads',
   available: true,
+  release: testSpec({ service: 'demo', stableVersion: 'v1', canaryVersion: 'v2' }),
   async fresh() {
     const sandbox = await server();
     const { store } = sandbox;
