@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClients } from '../../activities/kube/kube-clients.js';
+import type { MetricsProvider } from '../../activities/metrics/types.js';
 import { createActivities } from '../../activities/release-activities.js';
 import { createTrafficRouter } from '../../activities/routers/factory.js';
 import { createWorkloadManager } from '../../activities/workloads/factory.js';
@@ -20,6 +21,15 @@ import { deployment, freshNamespace, NEVER_READY, testKube } from '../fixtures/k
 import { createReviews, REVIEWS_ISTIO_ROUTER } from '../fixtures/kube/routing.js';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
 import { startWorker } from '../harness/workflow-worker.js';
+
+/** The release never reaches an analysis here; its pre-flight asks nothing of the metrics. */
+const NO_ANALYSIS: MetricsProvider = {
+  name: 'no metrics',
+  fetchBuckets: async () => {
+    throw new Error('no analysis in this test');
+  },
+  isOnline: async () => undefined,
+};
 
 const kube = testKube();
 
@@ -35,9 +45,7 @@ describe.skipIf(!kube)('an abort during a wait for a Deployment', () => {
     const activities = createActivities({
       routerFor: (spec) => createTrafficRouter(spec, admin),
       workloadsFor: (spec) => createWorkloadManager(spec, admin, { kubernetes: { pollMs: 1000 } }),
-      metricsFor: () => {
-        throw new Error('no analysis in this test');
-      },
+      metricsFor: () => NO_ANALYSIS,
     });
     worker = await startWorker(env, taskQueue, activities);
     workerDone = worker.run();

@@ -10,6 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubeClients, type KubeClients } from '../../activities/kube/kube-clients.js';
+import type { MetricsProvider } from '../../activities/metrics/types.js';
 import { createActivities } from '../../activities/release-activities.js';
 import { createTrafficRouter } from '../../activities/routers/factory.js';
 import { createWorkloadManager } from '../../activities/workloads/factory.js';
@@ -23,6 +24,15 @@ import { startKubeForTests, type KubeHarness } from '../harness/kube.js';
 import { inPhase, waitForStatus } from '../harness/release-run.js';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
 import { startWorker } from '../harness/workflow-worker.js';
+
+/** The release never reaches an analysis here; its pre-flight asks nothing of the metrics. */
+const NO_ANALYSIS: MetricsProvider = {
+  name: 'no metrics',
+  fetchBuckets: async () => {
+    throw new Error('no analysis in this test');
+  },
+  isOnline: async () => undefined,
+};
 
 const OUTAGE_MS = Number(process.env.CANARY_OUTAGE_MS ?? 20_000);
 
@@ -43,9 +53,7 @@ describe.skipIf(!testKube())('a rollback while the kube-apiserver is down', () =
     const activities = createActivities({
       routerFor: (spec) => createTrafficRouter(spec, admin),
       workloadsFor: (spec) => createWorkloadManager(spec, admin, { kubernetes: { pollMs: 200 } }),
-      metricsFor: () => {
-        throw new Error('no analysis in this test');
-      },
+      metricsFor: () => NO_ANALYSIS,
     });
     worker = await startWorker(env, taskQueue, activities);
     workerDone = worker.run();
