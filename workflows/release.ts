@@ -163,6 +163,7 @@ class ReleaseRun implements RunContext {
     });
     await continueAsNew<typeof canaryRelease>({
       ...this.input,
+      spec: this.spec,
       carried: this.state.carry(),
       historyLimit: this.historyLimit,
     });
