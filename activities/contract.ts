@@ -2,6 +2,7 @@
  * The activities the release workflow calls, as the workflow sees them. Implemented by
  * createActivities() in release-activities.ts; tests pass typed fakes of the same shape.
  */
+import type { BakeFinding } from '../core/bake.js';
 import type { Decision } from '../core/judge/decision.js';
 import type { ReleaseSpec, SubmittedSpec } from '../core/spec.js';
 import type { Weights } from '../core/types.js';
@@ -27,6 +28,25 @@ export interface AnalyseResult {
   windowEnd: string;
 }
 
+/** One look at the promoted version during the bake (policies.promotion.bake). */
+export interface BakeCheckInput {
+  spec: ReleaseSpec;
+  /** 1-based look, of `looks`. */
+  look: number;
+  looks: number;
+  /** Epoch ms: the look covers buckets up to here … */
+  toMs: number;
+  /** … over this long (core/bake.ts bakeSchedule). */
+  lookMs: number;
+}
+
+export interface BakeCheckResult extends BakeFinding {
+  look: number;
+  looks: number;
+  windowStart: string;
+  windowEnd: string;
+}
+
 export interface PromoteResult {
   /** The stable workload before promotion, so a rollback during promotion can restore it. */
   snapshot: unknown;
@@ -44,6 +64,8 @@ export interface ReleaseActivities {
   setCanaryWeight(spec: ReleaseSpec, canaryWeight: number): Promise<Weights>;
   /** Pulls the buckets for both arms and runs the judge. */
   analyseCanary(input: AnalyseInput): Promise<AnalyseResult>;
+  /** Judges the promoted version's recent buckets by the absolute guards (a bake look). */
+  checkBake(input: BakeCheckInput): Promise<BakeCheckResult>;
   /** Captures the stable workload as it is, for restoreStable. */
   snapshotStable(spec: ReleaseSpec): Promise<PromoteResult>;
   /** Makes the stable workload run the canary's version and waits until it is ready. */

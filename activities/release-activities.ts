@@ -3,21 +3,28 @@
  * receives its providers, so the worker passes real ones (Kubernetes, Prometheus, the sandbox)
  * and tests pass typed fakes.
  */
-import { Context } from '@temporalio/activity';
 import type { Decision } from '../core/judge/decision.js';
 import { judge, requireJudgeRequest } from '../core/judge/index.js';
 import { bucketCoverage, describeCoverage } from '../core/metrics/coverage.js';
 import { analysisBucketMs } from '../core/plan.js';
 import type { ReleaseSpec, SubmittedSpec } from '../core/spec.js';
 import type { BucketCounts, BucketSeries } from '../core/types.js';
+import { checkBake } from './bake.js';
 import type { AnalyseInput, AnalyseResult, ReleaseActivities } from './contract.js';
 import { converting } from './errors.js';
+import {
+  cancellationSignal,
+  heartbeat,
+  heartbeating,
+  throwIfCancelled,
+  waitHeartbeating,
+} from './heartbeat.js';
 import type { MetricsProvider } from './metrics/types.js';
 import { preflight } from './preflight.js';
 import { namespaceProblem, PreflightRejectedError } from '../core/preflight.js';
 import { StableVersionUnknownError, UnsupportedWorkloadsError } from './workloads/errors.js';
 import type { TrafficRouter } from './routers/types.js';
-import type { ProgressReporter, WorkloadManager } from './workloads/types.js';
+import type { WorkloadManager } from './workloads/types.js';
 
 export interface ActivityDeps {
   routerFor(spec: ReleaseSpec): TrafficRouter;
@@ -35,15 +42,6 @@ export interface ActivityDeps {
    */
   allowedNamespaces?: readonly string[];
 }
-
-/** Heartbeats progress when running inside an activity; a no-op elsewhere (e.g. in unit tests). */
-const heartbeat: ProgressReporter = (details) => {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // not in an activity context
-  }
-};
 
 /** Pairs of buckets where both arms have data; the rest are counted as missing. */
 export function alignedPairs(series: BucketSeries): {
@@ -64,48 +62,13 @@ export function alignedPairs(series: BucketSeries): {
   return { canary, baseline, missing: series.timestamps.length - canary.length };
 }
 
-/** The activity's cancellation as an AbortSignal (it arrives with a heartbeat), so an abort stops a wait or a slow query. */
-function cancellationSignal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The running activity's context; undefined outside an activity (e.g. in unit tests). */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * Waits, heartbeating every 2 s so a cancellation (an abort) reaches the activity, and stops early
- * when it does (Context.sleep rejects with a CancelledFailure): an aborted release does not hold a
- * worker slot through the scrape lag.
+ * An activity body: heartbeating every second while it runs (so a lost worker's activity is retried
+ * elsewhere within the heartbeat timeout, and an abort's cancellation arrives), with provider
+ * errors converted on the way out.
  */
-async function waitForScrapes(ms: number): Promise<void> {
-  const context = activityContext();
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    heartbeat({ waitingForScrapesMs: until - Date.now() });
-    const slice = Math.min(2000, until - Date.now());
-    if (context) await context.sleep(slice);
-    else await new Promise<void>((resolve) => setTimeout(resolve, slice));
-  }
-}
-
-/** Heartbeats every 2 s while `work` runs (a slow metrics query), so the heartbeat timeout does not cut it off. */
-async function heartbeating<T>(work: Promise<T>): Promise<T> {
-  const timer = setInterval(() => heartbeat({ querying: true }), 2000);
-  try {
-    return await work;
-  } finally {
-    clearInterval(timer);
-  }
+function activity<T>(work: () => Promise<T>): Promise<T> {
+  return converting(() => heartbeating(work));
 }
 
 export function createActivities(deps: ActivityDeps): ReleaseActivities {
@@ -133,19 +96,17 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
       }),
 
     prepareRelease: (spec) =>
-      converting(async () => {
+      activity(async () => {
         // nothing changes before every problem the release would meet is known (none, or all at once)
-        await heartbeating(
-          preflight(
-            spec,
-            {
-              router: () => deps.routerFor(spec),
-              workloads: () => deps.workloadsFor(spec),
-              metrics: () => deps.metricsFor(spec),
-            },
-            deps.allowedNamespaces,
-            { signal: cancellationSignal() },
-          ),
+        await preflight(
+          spec,
+          {
+            router: () => deps.routerFor(spec),
+            workloads: () => deps.workloadsFor(spec),
+            metrics: () => deps.metricsFor(spec),
+          },
+          deps.allowedNamespaces,
+          { signal: cancellationSignal() },
         );
         const router = deps.routerFor(spec);
         const workloads = deps.workloadsFor(spec);
@@ -155,12 +116,13 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
       }),
 
     setCanaryWeight: (spec, canaryWeight) =>
-      converting(async () => {
+      activity(async () => {
         const workloads = deps.workloadsFor(spec);
         // scale up before sending more traffic; scale down only after traffic has moved away
         const router = deps.routerFor(spec);
         const current = await router.getWeights();
         if (canaryWeight >= current.canary) await workloads.scaleForWeight(canaryWeight, heartbeat);
+        throwIfCancelled();
         const weights = await router.setWeights({
           stable: 100 - canaryWeight,
           canary: canaryWeight,
@@ -170,26 +132,24 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
       }),
 
     analyseCanary: (input: AnalyseInput) =>
-      converting(async (): Promise<AnalyseResult> => {
+      activity(async (): Promise<AnalyseResult> => {
         const { spec } = input;
         const bucketMs = analysisBucketMs(spec);
         const wait = input.toMs + lag(bucketMs) - Date.now();
-        if (wait > 0) await waitForScrapes(wait);
-        if (cancellationSignal()?.aborted)
-          throw new Error('analysis cancelled: the release was aborted');
+        // an aborted release does not hold a worker slot through the scrape lag
+        if (wait > 0) await waitHeartbeating(wait, (left) => ({ waitingForScrapesMs: left }));
+        throwIfCancelled();
         const provider = deps.metricsFor(spec);
-        const series = await heartbeating(
-          provider.fetchBuckets(
-            {
-              releaseId: spec.releaseId,
-              namespace: spec.namespace,
-              service: spec.service,
-              stableVersion: spec.stableVersion,
-              canaryVersion: spec.canaryVersion,
-            },
-            { startMs: input.fromMs, endMs: input.toMs, bucketMs },
-            { signal: cancellationSignal() },
-          ),
+        const series = await provider.fetchBuckets(
+          {
+            releaseId: spec.releaseId,
+            namespace: spec.namespace,
+            service: spec.service,
+            stableVersion: spec.stableVersion,
+            canaryVersion: spec.canaryVersion,
+          },
+          { startMs: input.fromMs, endMs: input.toMs, bucketMs },
+          { signal: cancellationSignal() },
         );
         const pairs = alignedPairs(series);
         const coverage = bucketCoverage(series);
@@ -220,16 +180,21 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities {
         };
       }),
 
-    snapshotStable: (spec) =>
-      converting(async () => ({ snapshot: await deps.workloadsFor(spec).snapshotStable() })),
+    checkBake: (input) =>
+      activity(() =>
+        checkBake(deps.metricsFor(input.spec), input, lag(analysisBucketMs(input.spec))),
+      ),
 
-    promoteStable: (spec) => converting(() => deps.workloadsFor(spec).promoteStable(heartbeat)),
+    snapshotStable: (spec) =>
+      activity(async () => ({ snapshot: await deps.workloadsFor(spec).snapshotStable() })),
+
+    promoteStable: (spec) => activity(() => deps.workloadsFor(spec).promoteStable(heartbeat)),
 
     restoreStable: (spec, snapshot) =>
-      converting(() => deps.workloadsFor(spec).restoreStable(snapshot, heartbeat)),
+      activity(() => deps.workloadsFor(spec).restoreStable(snapshot, heartbeat)),
 
     finishRelease: (spec, _outcome) =>
-      converting(async () => {
+      activity(async () => {
         const weights = await deps.routerFor(spec).finalize();
         await deps.workloadsFor(spec).scaleDownCanary(heartbeat);
         return weights;

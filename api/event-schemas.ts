@@ -42,7 +42,7 @@ export const decisionEventData = z
 
 export const verdictEventData = z
   .object({
-    verdict: z.enum(['promoted', 'rolled back', 'failed', 'repaired', 'ended']),
+    verdict: z.enum(['promoted', 'rolled back', 'rejected', 'failed', 'repaired', 'ended']),
     phase: z.enum(PHASES),
     outcome: z.string(),
     finishedAt: z.string().nullable(),

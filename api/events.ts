@@ -115,17 +115,20 @@ export function eventsSince(
 }
 
 /**
- * Promoted → "promoted"; RolledBack → "rolled back"; Failed → "failed"; Repaired → "repaired":
- * defined exactly for the TERMINAL_PHASES, so it also says whether a status is terminal.
+ * Promoted → "promoted"; RolledBack → "rolled back"; Rejected → "rejected" (the pre-flight refused
+ * it, nothing changed); Failed → "failed"; Repaired → "repaired": defined exactly for the
+ * TERMINAL_PHASES, so it also says whether a status is terminal.
  */
 export function verdictOf(
   status: ReleaseStatus,
-): 'promoted' | 'rolled back' | 'failed' | 'repaired' | undefined {
+): 'promoted' | 'rolled back' | 'rejected' | 'failed' | 'repaired' | undefined {
   switch (status.phase) {
     case 'Promoted':
       return 'promoted';
     case 'RolledBack':
       return 'rolled back';
+    case 'Rejected':
+      return 'rejected';
     case 'Failed':
       return 'failed';
     case 'Repaired':

@@ -20,9 +20,13 @@ const ENDINGS: Partial<Record<Phase, { name: string; help: string }>> = {
     name: 'canary_releases_rolled_back_total',
     help: 'Releases seen ending RolledBack, by service.',
   },
+  Rejected: {
+    name: 'canary_releases_rejected_total',
+    help: 'Releases seen ending Rejected (refused by the pre-flight, nothing changed), by service.',
+  },
   Failed: {
     name: 'canary_releases_failed_total',
-    help: 'Releases seen ending Failed (rollback incomplete), by service.',
+    help: 'Releases seen ending Failed (promotion or routing reset incomplete, rollback abandoned), by service.',
   },
 };
 

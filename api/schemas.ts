@@ -217,6 +217,26 @@ export const statusFields = {
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   generation: z.number().int(),
+  rollbackRetry: z
+    .object({
+      attempts: z.number().int(),
+      lastError: z.string(),
+      nextAttemptAt: z.string().nullable(),
+    })
+    .optional()
+    .openapi({
+      description:
+        'A rollback whose fast retries failed (phase RollbackRetrying): failed rounds, the last error, the next round.',
+    }),
+  bake: z
+    .object({
+      endsAt: z.string(),
+      looks: z.number().int(),
+      looksDone: z.number().int(),
+      lastFinding: z.string().nullable(),
+    })
+    .optional()
+    .openapi({ description: 'The bake after promotion (policies.promotion.bake).' }),
   repair: z
     .object({
       actor: z.string(),

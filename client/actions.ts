@@ -1,5 +1,6 @@
 /**
- * People acting on a running release (approve, abort, pause, resume, promote): each is the
+ * People acting on a running release (approve, abort, pause, resume, promote, rollback during the
+ * bake, abandon a failing rollback): each is the
  * workflow's update, sent with the release id so the workflow refuses an action meant for an
  * earlier release of the service. Refusals come back as typed errors: ReleaseEndedError (naming
  * the final phase), ActionForbiddenError (four eyes) or ActionNotApplicableError (with the
@@ -20,6 +21,8 @@ import {
   pauseUpdate,
   promoteUpdate,
   resumeUpdate,
+  rollbackUpdate,
+  abandonUpdate,
   type ActionArgs,
   type ActionKind,
   type ReleaseStatus,
@@ -35,6 +38,8 @@ const UPDATES: Record<ActionKind, ActionUpdate> = {
   pause: pauseUpdate,
   resume: resumeUpdate,
   promote: promoteUpdate,
+  rollback: rollbackUpdate,
+  abandon: abandonUpdate,
 };
 
 /** An action's payload; `reason` is required for abort (the API's schema checks it). */

@@ -62,6 +62,8 @@ export interface StartOptions {
   taskQueue?: string;
   /** Overrides for tests (e.g. a small continue-as-new threshold). */
   historyLimit?: number;
+  /** Overrides for tests: a failing rollback's retry timing (workflows/activity-proxies.ts). */
+  rollbackTiming?: ReleaseWorkflowInput['rollbackTiming'];
   /**
    * False when the release id was generated for this start (e.g. by the API, at random): no
    * earlier release can carry it, so the id checks are skipped. Default true.
@@ -144,6 +146,7 @@ export async function startRelease(
   const input: ReleaseWorkflowInput = {
     spec,
     ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+    ...(options.rollbackTiming !== undefined ? { rollbackTiming: options.rollbackTiming } : {}),
     ...(options.startedBy !== undefined ? { startedBy: options.startedBy } : {}),
   };
   try {

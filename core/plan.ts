@@ -28,6 +28,8 @@ export interface ReleasePlan {
   approvalTimeoutMs: number;
   /** How long scaling and promotion may wait for workloads to become ready (0: nothing to wait for). */
   readyTimeoutMs: number;
+  /** How long the release bakes after promotion (policies.promotion.bake); null: no bake. */
+  bakeMs: number | null;
 }
 
 /** The weight schedule of a spec as explicit steps. `stepWeight`/`maxWeight` expand to 10, 20, … max. */
@@ -86,6 +88,10 @@ export function planRelease(
         : durationMs(inconclusive.extendBy, 'policies.inconclusive.extendBy'),
     approvalTimeoutMs: durationMs(spec.policies.approval.timeout, 'policies.approval.timeout'),
     readyTimeoutMs: readyTimeoutMs(spec.workloads),
+    bakeMs:
+      spec.policies.promotion.bake === undefined
+        ? null
+        : durationMs(spec.policies.promotion.bake, 'policies.promotion.bake'),
   };
 }
 

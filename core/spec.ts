@@ -86,6 +86,11 @@ const policiesSchema = z.strictObject({
   promotion: z
     .strictObject({
       requireApproval: z.boolean().default(false),
+      /**
+       * After promotion, keep the release open this long, watching the absolute guards; a breach
+       * or a person's `rollback` restores the pre-promotion stable (default: no bake).
+       */
+      bake: durationString.optional(),
     })
     .default({ requireApproval: false }),
 });
@@ -183,6 +188,13 @@ function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
   } else if (durationMs(schedule.observe, 'schedule.observe') < bucketMs) {
     problems.push({
       path: 'schedule.observe',
+      message: `must be at least one analysis bucket (${spec.analysis.bucket})`,
+    });
+  }
+  const bake = spec.policies.promotion.bake;
+  if (bake !== undefined && durationMs(bake, 'policies.promotion.bake') < bucketMs) {
+    problems.push({
+      path: 'policies.promotion.bake',
       message: `must be at least one analysis bucket (${spec.analysis.bucket})`,
     });
   }

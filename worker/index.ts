@@ -15,6 +15,17 @@ import type { WorkerMetrics } from './metrics.js';
  */
 export const SHUTDOWN_GRACE_SECONDS = 10;
 
+/**
+ * The longest the worker holds back an activity's heartbeat (Worker.create's throttle options).
+ * A cancellation (an abort) reaches an activity only in the answer to a heartbeat, and by default
+ * the SDK sends one at most every 0.8 × heartbeatTimeout; activities heartbeat every second
+ * (activities/heartbeat.ts), so with this an abort lands within 1–2 s.
+ */
+export const HEARTBEAT_THROTTLE = {
+  maxHeartbeatThrottleInterval: '1s',
+  defaultHeartbeatThrottleInterval: '1s',
+} as const;
+
 /** The workflows' entry, with this module's extension: .ts under tsx, .js once compiled to dist/. */
 export const WORKFLOWS_PATH = fileURLToPath(
   new URL(`../workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
@@ -42,6 +53,7 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     workflowsPath: WORKFLOWS_PATH,
     activities: createActivities(options.providers),
     shutdownGraceTime: SHUTDOWN_GRACE_SECONDS * 1000,
+    ...HEARTBEAT_THROTTLE,
     ...(options.metrics
       ? { interceptors: { activity: [options.metrics.activityInterceptors()] } }
       : {}),

@@ -13,17 +13,42 @@ import { explainFailure, failureDetails } from '../core/errors.js';
 import type { ReleasePlan } from '../core/plan.js';
 import { PREFLIGHT_REFUSALS } from '../core/preflight.js';
 
+/** How a rollback retries (tests shorten it through the workflow input). */
+export interface RollbackTiming {
+  /** The wait after the first failed round, doubling per failed round … */
+  firstBackoffMs: number;
+  /** … up to this. */
+  maxBackoffMs: number;
+  /** Each round's fast retries (the restoring proxy): attempts, and the longest wait between two. */
+  fastAttempts: number;
+  fastMaxIntervalMs: number;
+}
+
+export const ROLLBACK_TIMING: RollbackTiming = {
+  firstBackoffMs: 30_000,
+  maxBackoffMs: 300_000,
+  fastAttempts: 8,
+  fastMaxIntervalMs: 30_000,
+};
+
+/**
+ * Every activity heartbeats each second while it runs (activities/heartbeat.ts): past this
+ * silence its worker is taken for lost and the attempt is retried on another one.
+ */
+const HEARTBEAT_TIMEOUT = '15s';
+
 /**
  * Activity proxies for one release. Writes (weights, scaling, promotion) wait for a cancelled
  * activity to really end before the workflow goes on: a write cut loose by an abort must not land
  * after the rollback. Their time limits follow the spec's `readyTimeout`, since scaling and
- * promotion wait for Deployments.
+ * promotion wait for Deployments. Changing these options changes no workflow command.
  */
-export function activitiesFor(plan: ReleasePlan) {
+export function activitiesFor(plan: ReleasePlan, timing: RollbackTiming = ROLLBACK_TIMING) {
   const writeTimeoutMs = plan.readyTimeoutMs + 60_000;
   return {
     routing: proxyActivities<ReleaseActivities>({
       startToCloseTimeout: writeTimeoutMs,
+      heartbeatTimeout: HEARTBEAT_TIMEOUT,
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: {
         initialInterval: '1s',
@@ -32,7 +57,7 @@ export function activitiesFor(plan: ReleasePlan) {
         maximumAttempts: 5,
       },
     }),
-    /** Heartbeats (every 2 s while waiting for scrapes) carry an abort's cancellation to the activity. */
+    /** Analyses and bake looks; heartbeats carry an abort's cancellation to the activity. */
     analysis: proxyActivities<ReleaseActivities>({
       startToCloseTimeout: '2m',
       heartbeatTimeout: '10s',
@@ -45,18 +70,22 @@ export function activitiesFor(plan: ReleasePlan) {
     }),
     promoting: proxyActivities<ReleaseActivities>({
       startToCloseTimeout: writeTimeoutMs,
-      heartbeatTimeout: '30s',
+      heartbeatTimeout: HEARTBEAT_TIMEOUT,
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: { maximumAttempts: 2 },
     }),
-    /** Rollback must complete even when the router errs: retried with backoff for minutes. */
+    /**
+     * Rollback must complete even when the router errs: a round of fast retries here, then rounds
+     * with longer waits in the workflow (ending.ts retryRollback) until it succeeds.
+     */
     restoring: proxyActivities<ReleaseActivities>({
       startToCloseTimeout: writeTimeoutMs,
+      heartbeatTimeout: HEARTBEAT_TIMEOUT,
       retry: {
-        initialInterval: '1s',
+        initialInterval: Math.min(1000, timing.fastMaxIntervalMs),
         backoffCoefficient: 2,
-        maximumInterval: '30s',
-        maximumAttempts: 8,
+        maximumInterval: timing.fastMaxIntervalMs,
+        maximumAttempts: timing.fastAttempts,
       },
     }),
   };

@@ -6,6 +6,8 @@
  */
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import {
+  abandonSignal,
+  abandonUpdate,
   abortSignal,
   abortUpdate,
   approveSignal,
@@ -18,6 +20,8 @@ import {
   promoteUpdate,
   resumeSignal,
   resumeUpdate,
+  rollbackSignal,
+  rollbackUpdate,
   statusQuery,
   TERMINAL_PHASES,
   type ActionArgs,
@@ -83,6 +87,8 @@ export function applicabilityProblem(kind: ActionKind, state: ReleaseState): str
     case 'approve':
       return pendingGate === null ? `no approval gate is pending (phase ${phase})` : null;
     case 'abort':
+      // while a failing rollback waits for its next round, abort means "retry now"
+      if (phase === 'RollbackRetrying') return null;
       if (phase === 'RollingBack' || state.abortRequest)
         return 'the release is already rolling back';
       if (state.finalizing)
@@ -100,6 +106,14 @@ export function applicabilityProblem(kind: ActionKind, state: ReleaseState): str
       return ['Progressing', 'Paused', 'AwaitingApproval'].includes(phase)
         ? null
         : `promote does not apply in phase ${phase}`;
+    case 'rollback':
+      if (phase !== 'Baking')
+        return `rollback applies only while a promoted release bakes (phase ${phase}); before promotion, abort`;
+      return state.abortRequest ? 'the release is already rolling back' : null;
+    case 'abandon':
+      if (phase !== 'RollbackRetrying')
+        return `abandon applies only while a failing rollback is retried (phase ${phase})`;
+      return state.abandonRequest ? 'the rollback was already abandoned' : null;
   }
 }
 
@@ -156,7 +170,21 @@ function apply(kind: ActionKind, payload: ActionArgs, state: ReleaseState): void
       };
       break;
     case 'abort':
-      state.abortRequest = { actor: payload.actor, reason: payload.reason ?? '' };
+      if (state.status.phase === 'RollbackRetrying') state.retryNow = { actor: payload.actor };
+      else state.abortRequest = { actor: payload.actor, reason: payload.reason ?? '' };
+      break;
+    case 'rollback':
+      state.abortRequest = {
+        actor: payload.actor,
+        reason: payload.comment ?? '',
+        kind: 'rollback',
+      };
+      break;
+    case 'abandon':
+      state.abandonRequest = {
+        actor: payload.actor,
+        ...(payload.comment !== undefined ? { comment: payload.comment } : {}),
+      };
       break;
     case 'pause':
       state.pause();
@@ -176,6 +204,8 @@ const MESSAGES = [
   ['pause', pauseSignal, pauseUpdate],
   ['resume', resumeSignal, resumeUpdate],
   ['promote', promoteSignal, promoteUpdate],
+  ['rollback', rollbackSignal, rollbackUpdate],
+  ['abandon', abandonSignal, abandonUpdate],
 ] as const;
 
 export function installHandlers(

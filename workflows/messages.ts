@@ -7,23 +7,38 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Decision } from '../core/judge/decision.js';
 import type { Weights } from '../core/types.js';
 
-/** Every phase of a release; the API's schemas and the tests enumerate these, nothing else. */
+/**
+ * Every phase of a release; the API's schemas and the tests enumerate these, nothing else.
+ * `Rejected`: the pre-flight refused the release before any change (the workflow completes).
+ * `Baking`: promoted, watched for policies.promotion.bake before it ends Promoted.
+ * `RollbackRetrying`: the rollback's fast retries failed; it retries with backoff until it succeeds
+ * or a person abandons it.
+ */
 export const PHASES = [
   'Pending',
   'Progressing',
   'AwaitingApproval',
   'Paused',
   'Promoting',
+  'Baking',
   'Promoted',
   'RollingBack',
+  'RollbackRetrying',
   'RolledBack',
+  'Rejected',
   'Failed',
   'Repairing',
   'Repaired',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const TERMINAL_PHASES: readonly Phase[] = ['Promoted', 'RolledBack', 'Failed', 'Repaired'];
+export const TERMINAL_PHASES: readonly Phase[] = [
+  'Promoted',
+  'RolledBack',
+  'Rejected',
+  'Failed',
+  'Repaired',
+];
 
 /**
  * `releaseId`, when given, names the release the action is meant for: the workflow id belongs to
@@ -53,7 +68,19 @@ export const OTHER_RELEASE_FAILURE = 'OtherRelease';
 /** The failure type of an approval refused by four eyes (policies.approval.distinctApprover). */
 export const DISTINCT_APPROVER_FAILURE = 'DistinctApproverRequired';
 
-export const ACTION_KINDS = ['approve', 'abort', 'pause', 'resume', 'promote'] as const;
+/**
+ * `rollback` undoes a promotion during its bake; `abandon` gives up a rollback that keeps failing
+ * (the release ends Failed and `canary repair` is left to do). See docs/lifecycle.md.
+ */
+export const ACTION_KINDS = [
+  'approve',
+  'abort',
+  'pause',
+  'resume',
+  'promote',
+  'rollback',
+  'abandon',
+] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
 /** An accepted message, recorded so the history answers "who did this, and when". */
@@ -110,6 +137,24 @@ export interface TimelineEvent {
   decision?: number;
 }
 
+/** A rollback that keeps failing (phase RollbackRetrying), as the status shows it. */
+export interface RollbackRetryInfo {
+  /** Rounds of the rollback that failed so far (each after its own fast retries). */
+  attempts: number;
+  lastError: string;
+  /** When the next round starts; null while one runs or once the rollback ended. */
+  nextAttemptAt: string | null;
+}
+
+/** The bake after a promotion (policies.promotion.bake). */
+export interface BakeInfo {
+  endsAt: string;
+  looks: number;
+  /** Looks made so far; the last one's finding. */
+  looksDone: number;
+  lastFinding: string | null;
+}
+
 export interface ReleaseStatus {
   releaseId: string;
   service: string;
@@ -138,6 +183,10 @@ export interface ReleaseStatus {
   finishedAt: string | null;
   /** Continue-as-new generation (0 for the first run). */
   generation: number;
+  /** Set once a rollback's fast retries failed (absent in releases that never needed it). */
+  rollbackRetry?: RollbackRetryInfo;
+  /** Set while and after the release bakes (absent without policies.promotion.bake). */
+  bake?: BakeInfo;
   /** Set by `canary repair` (workflows/repair.ts) on the status of the release it repaired. */
   repair?: RepairRecord;
 }
@@ -161,12 +210,16 @@ export const abortSignal = defineSignal<[AbortArgs]>('abort');
 export const pauseSignal = defineSignal<[ActorArgs]>('pause');
 export const resumeSignal = defineSignal<[ActorArgs]>('resume');
 export const promoteSignal = defineSignal<[ActorArgs]>('promote');
+export const rollbackSignal = defineSignal<[ActorArgs]>('rollback');
+export const abandonSignal = defineSignal<[ActorArgs]>('abandon');
 
 export const approveUpdate = defineUpdate<ReleaseStatus, [ApproveArgs]>('approveRelease');
 export const abortUpdate = defineUpdate<ReleaseStatus, [AbortArgs]>('abortRelease');
 export const pauseUpdate = defineUpdate<ReleaseStatus, [ActorArgs]>('pauseRelease');
 export const resumeUpdate = defineUpdate<ReleaseStatus, [ActorArgs]>('resumeRelease');
 export const promoteUpdate = defineUpdate<ReleaseStatus, [ActorArgs]>('promoteRelease');
+export const rollbackUpdate = defineUpdate<ReleaseStatus, [ActorArgs]>('rollbackRelease');
+export const abandonUpdate = defineUpdate<ReleaseStatus, [ActorArgs]>('abandonRelease');
 
 export const statusQuery = defineQuery<ReleaseStatus>('status');
 

@@ -26,8 +26,10 @@ import {
   failureMessage,
   isNonRetryable,
   isPreflightRefusal,
+  ROLLBACK_TIMING,
+  type RollbackTiming,
 } from './activity-proxies.js';
-import { promote, rollback } from './ending.js';
+import { promote, retryRollback, rollback } from './ending.js';
 import { installHandlers } from './handlers.js';
 import { RELEASE_FAILED_FAILURE, type ReleaseStatus } from './messages.js';
 import { ReleaseState, type CarriedState } from './state.js';
@@ -47,6 +49,12 @@ import {
  */
 export const PREFLIGHT_PATCH = 'preflight-refusal-without-rollback';
 
+/**
+ * Since this patch, such a release ends in phase Rejected and its workflow completes (it blocks
+ * nothing); before, it ended Failed.
+ */
+export const REJECTED_PATCH = 'preflight-rejected';
+
 export interface ReleaseWorkflowInput {
   /** The validated spec; one without stableVersion is resolved first, and continues as new resolved. */
   spec: SubmittedSpec;
@@ -59,6 +67,8 @@ export interface ReleaseWorkflowInput {
    * (policies.approval.distinctApprover). Absent in releases started before it existed.
    */
   startedBy?: string;
+  /** How a failing rollback retries (default activity-proxies.ts ROLLBACK_TIMING; tests use less). */
+  rollbackTiming?: RollbackTiming;
 }
 
 export async function canaryRelease(input: ReleaseWorkflowInput): Promise<ReleaseStatus> {
@@ -69,8 +79,14 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
     startedBy: input.startedBy,
     distinctApprover: submitted.policies.approval.distinctApprover === true,
   });
-  const run = new ReleaseRun(submitted, plan, state, input.historyLimit ?? 2000, input.startedBy);
+  const run = new ReleaseRun(submitted, plan, state, input);
 
+  if (state.rollingBack) {
+    // the previous run continued as new while a failing rollback was being retried
+    const { reason, lastError, attempts } = state.rollingBack;
+    await CancellationScope.nonCancellable(() => retryRollback(run, reason, lastError, attempts));
+    return finalResult(state);
+  }
   try {
     // before anything else: a spec without stableVersion gets it from the stable Deployment
     const spec = await run.resolveStableVersion();
@@ -100,13 +116,19 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
       );
       throw error;
     } else if (isPreflightRefusal(error) && patched(PREFLIGHT_PATCH)) {
-      state.finish('Failed', `refused before any change: ${failureMessage(error)}`);
+      const outcome = `refused before any change: ${failureMessage(error)}`;
+      state.finish(patched(REJECTED_PATCH) ? 'Rejected' : 'Failed', outcome);
     } else {
       await CancellationScope.nonCancellable(() =>
         rollback(run, `error: ${explainActivityFailure(error)}`),
       );
     }
   }
+  return finalResult(state);
+}
+
+/** The workflow's result: the final status, or a ReleaseFailed failure carrying it. */
+function finalResult(state: ReleaseState): ReleaseStatus {
   if (state.status.phase === 'Failed') {
     throw ApplicationFailure.nonRetryable(
       state.status.outcome ?? 'release failed',
@@ -121,15 +143,18 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
 class ReleaseRun implements RunContext {
   readonly acts: ReturnType<typeof activitiesFor>;
   private resolved: ReleaseSpec | undefined;
+  readonly timing: RollbackTiming;
+  private readonly historyLimit: number;
 
   constructor(
     private readonly submitted: SubmittedSpec,
     readonly plan: ReleasePlan,
     readonly state: ReleaseState,
-    private readonly historyLimit: number,
-    private readonly startedBy: string | undefined,
+    private readonly input: ReleaseWorkflowInput,
   ) {
-    this.acts = activitiesFor(plan);
+    this.timing = input.rollbackTiming ?? ROLLBACK_TIMING;
+    this.historyLimit = input.historyLimit ?? 2000;
+    this.acts = activitiesFor(plan, this.timing);
     if (hasStableVersion(submitted)) this.resolved = submitted;
   }
 
@@ -156,7 +181,7 @@ class ReleaseRun implements RunContext {
     return this.resolved;
   }
 
-  private async maybeContinueAsNew(): Promise<void> {
+  async maybeContinueAsNew(): Promise<void> {
     const info = workflowInfo();
     if (!info.continueAsNewSuggested && info.historyLength < this.historyLimit) return;
     await condition(allHandlersFinished);
@@ -165,10 +190,10 @@ class ReleaseRun implements RunContext {
       message: `continuing as new after ${info.historyLength} history events`,
     });
     await continueAsNew<typeof canaryRelease>({
+      ...this.input,
       spec: this.spec,
       carried: this.state.carry(),
       historyLimit: this.historyLimit,
-      ...(this.startedBy !== undefined ? { startedBy: this.startedBy } : {}),
     });
   }
 

@@ -50,8 +50,25 @@ export interface CarriedState {
   /** Set when a run ended in the middle of a step: the next run observes this long before analysing. */
   resumeWindowMs: number | null;
   /** Requests accepted in the last moments of the previous run, so none is lost to continue-as-new. */
-  abortRequest?: { actor: string; reason: string } | null;
+  abortRequest?: AbortRequest | null;
   promoteRequest?: { actor: string } | null;
+  /** Set when the run ended while a rollback kept failing: the next run goes on retrying it. */
+  rollingBack?: RollingBack | null;
+  abandonRequest?: { actor: string; comment?: string } | null;
+}
+
+/** A rollback that keeps failing: why it runs, failed rounds so far, the last error. */
+export interface RollingBack {
+  reason: string;
+  attempts: number;
+  lastError: string;
+}
+
+/** An abort, or a `rollback` during the bake (it undoes the promotion): both roll back. */
+export interface AbortRequest {
+  actor: string;
+  reason: string;
+  kind?: 'abort' | 'rollback';
 }
 
 export class ReleaseState {
@@ -62,7 +79,13 @@ export class ReleaseState {
   stableSnapshot: unknown;
   resumeWindowMs: number | null;
   /** Set by messages; read by the main flow. */
-  abortRequest: { actor: string; reason: string } | null = null;
+  abortRequest: AbortRequest | null = null;
+  /** `abort` during RollbackRetrying: start the next round now. */
+  retryNow: { actor: string } | null = null;
+  /** `abandon` during RollbackRetrying: stop retrying, end Failed. */
+  abandonRequest: { actor: string; comment?: string } | null = null;
+  /** The rollback being retried (RollbackRetrying); carried when the run continues as new. */
+  rollingBack: RollingBack | null;
   promoteRequest: { actor: string } | null = null;
   approval: { actor: string; comment?: string } | null = null;
   /** Stable runs the canary's version: only routing back to it is left, and abort no longer applies. */
@@ -99,6 +122,8 @@ export class ReleaseState {
     this.resumeWindowMs = carried?.resumeWindowMs ?? null;
     this.abortRequest = carried?.abortRequest ?? null;
     this.promoteRequest = carried?.promoteRequest ?? null;
+    this.rollingBack = carried?.rollingBack ?? null;
+    this.abandonRequest = carried?.abandonRequest ?? null;
   }
 
   /** The status as it is; read-only outside this class (change it through the verbs). */
@@ -116,6 +141,8 @@ export class ReleaseState {
       resumeWindowMs: this.resumeWindowMs,
       abortRequest: this.abortRequest,
       promoteRequest: this.promoteRequest,
+      ...(this.rollingBack ? { rollingBack: this.rollingBack } : {}),
+      ...(this.abandonRequest ? { abandonRequest: this.abandonRequest } : {}),
     };
   }
 
@@ -223,9 +250,51 @@ export class ReleaseState {
   }
 
   /** Ends the release in a terminal phase with its outcome (the timeline says `message`, by default the outcome). */
-  finish(phase: 'Promoted' | 'RolledBack' | 'Failed', outcome: string, message = outcome): void {
+  finish(
+    phase: 'Promoted' | 'RolledBack' | 'Rejected' | 'Failed',
+    outcome: string,
+    message = outcome,
+  ): void {
     this.current.outcome = outcome;
+    if (this.current.rollbackRetry) this.current.rollbackRetry.nextAttemptAt = null;
     this.setPhase(phase, message);
+  }
+
+  /**
+   * A round of the rollback failed after its fast retries: the release shows RollbackRetrying with
+   * the error and when it tries again.
+   */
+  rollbackRoundFailed(attempts: number, error: string, nextAttemptAtMs: number): void {
+    const nextAttemptAt = new Date(nextAttemptAtMs).toISOString();
+    this.current.rollbackRetry = { attempts, lastError: error, nextAttemptAt };
+    const message = `rollback attempt ${attempts} failed: ${error}; retrying at ${nextAttemptAt}`;
+    if (this.current.phase === 'RollbackRetrying') this.note({ type: 'error', message });
+    else this.setPhase('RollbackRetrying', message);
+  }
+
+  /** A new round of a failing rollback starts now. */
+  rollbackRoundStarted(): void {
+    if (this.current.rollbackRetry) this.current.rollbackRetry.nextAttemptAt = null;
+  }
+
+  /** The promotion is done; the release bakes until `endsAtMs`, looking `looks` times. */
+  startBake(endsAtMs: number, looks: number, message: string): void {
+    this.current.bake = {
+      endsAt: new Date(endsAtMs).toISOString(),
+      looks,
+      looksDone: 0,
+      lastFinding: null,
+    };
+    this.setPhase('Baking', message);
+  }
+
+  /** One bake look's finding, for the status and the timeline. */
+  bakeLooked(look: number, finding: string): void {
+    const bake = this.current.bake;
+    if (!bake) return;
+    bake.looksDone = look;
+    bake.lastFinding = finding;
+    this.note({ type: 'phase', message: `bake look ${look}/${bake.looks}: ${finding}` });
   }
 
   /** Search attributes that identify the release; set at start so CLI-started releases are filterable too. */

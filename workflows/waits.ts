@@ -8,7 +8,7 @@ import { CancellationScope, condition } from '@temporalio/workflow';
 import { formatDuration } from '../core/duration.js';
 import type { ReleasePlan } from '../core/plan.js';
 import type { ReleaseSpec } from '../core/spec.js';
-import type { activitiesFor } from './activity-proxies.js';
+import type { activitiesFor, RollbackTiming } from './activity-proxies.js';
 import type { GateInfo } from './messages.js';
 import type { ReleaseState } from './state.js';
 
@@ -18,6 +18,9 @@ export interface RunContext {
   readonly plan: ReleasePlan;
   readonly state: ReleaseState;
   readonly acts: ReturnType<typeof activitiesFor>;
+  readonly timing: RollbackTiming;
+  /** Continues as new (carrying the state) when the history has grown past its limit; else returns. */
+  maybeContinueAsNew(): Promise<void>;
 }
 
 /** Raised inside the workflow to leave the step loop for a rollback. */
@@ -27,9 +30,15 @@ export class RollbackRequested extends Error {
   }
 }
 
+/** Leaves for a rollback when an abort (or, during the bake, a `rollback`) was accepted. */
 export function checkAbort(state: ReleaseState): void {
   const abort = state.abortRequest;
-  if (abort) throw new RollbackRequested(`aborted by ${abort.actor}: ${abort.reason}`);
+  if (!abort) return;
+  if (abort.kind === 'rollback')
+    throw new RollbackRequested(
+      `rollback of the promotion requested by ${abort.actor} during the bake${abort.reason ? `: ${abort.reason}` : ''}`,
+    );
+  throw new RollbackRequested(`aborted by ${abort.actor}: ${abort.reason}`);
 }
 
 /** Runs an activity, cancelling it at once when an abort arrives (no waiting for it to end). */

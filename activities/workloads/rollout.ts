@@ -2,9 +2,11 @@
  * Waiting for a Deployment's rollout, as `kubectl rollout status` judges it: the controller has
  * seen the latest generation and every replica is updated and available. Past the deadline (or
  * when the Deployment reports ProgressDeadlineExceeded) it fails with a message saying how far it
- * got.
+ * got. A cancelled activity (an abort) ends the wait at once: it is checked after every read and
+ * wakes the sleep between polls (activities/heartbeat.ts).
  */
 import type { V1Deployment } from '@kubernetes/client-node';
+import { sleepUnlessCancelled, throwIfCancelled } from '../heartbeat.js';
 import { describeRef, type ObjectRef } from '../kube/objects.js';
 import { type WorkloadError } from './errors.js';
 import type { ProgressReporter } from './types.js';
@@ -19,17 +21,23 @@ export interface RolloutWait {
   /** The deadline as the spec wrote it, for the message. */
   timeoutText: string;
   pollMs: number;
+  /** Ends the wait when aborted; default the running activity's cancellation (none outside one). */
+  signal?: AbortSignal;
 }
 
 /**
  * Polls until the Deployment's rollout is complete; throws `Failure` (naming the Deployment and
- * its replica counts) at the deadline or when the Deployment reports ProgressDeadlineExceeded.
+ * its replica counts) at the deadline or when the Deployment reports ProgressDeadlineExceeded, and
+ * the cancellation's reason (a CancelledFailure) as soon as the activity is cancelled.
  */
 export async function waitForRollout(wait: RolloutWait): Promise<void> {
   const started = Date.now();
   const object = describeRef(wait.ref);
+  const signal = wait.signal;
   for (;;) {
+    throwIfCancelled(signal);
     const deployment = await wait.read();
+    throwIfCancelled(signal);
     const state = rolloutState(deployment);
     wait.progress({
       deployment: object,
@@ -54,7 +62,7 @@ export async function waitForRollout(wait: RolloutWait): Promise<void> {
         },
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, wait.pollMs));
+    await sleepUnlessCancelled(wait.pollMs, signal);
   }
 }
 

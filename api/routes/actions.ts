@@ -1,12 +1,13 @@
 /**
- * `/v1/releases/{id}/approve|abort|pause|resume|promote`: people acting on a running release. Each
- * is the workflow's update (sent by client/actions.ts), so the caller learns at once whether it was
- * accepted (200 with the new status) or why not (409 with the validator's reason). The actor is the token's name and goes
- * into the update payload, so the release history records who did what.
+ * `/v1/releases/{id}/approve|abort|pause|resume|promote|rollback|abandon`: people acting on a
+ * running release. Each is the workflow's update (sent by client/actions.ts), so the caller learns
+ * at once whether it was accepted (200 with the new status) or why not (409 with the validator's
+ * reason). The actor is the token's name and goes into the update payload, so the release history
+ * records who did what.
  */
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { actOnRelease, type ActionPayload } from '../../client/actions.js';
-import type { ActionKind, ReleaseStatus } from '../../workflows/messages.js';
+import { ACTION_KINDS, type ActionKind, type ReleaseStatus } from '../../workflows/messages.js';
 import { requireRole } from '../auth.js';
 import { locateInScope, statusView, type AppEnv, type RouteDeps } from '../context.js';
 import { limitBody, parseJsonBody } from '../middleware.js';
@@ -28,6 +29,10 @@ const DESCRIPTIONS: Record<ActionKind, string> = {
   pause: "Pauses the release: the observation window's clock stops until resume.",
   resume: 'Resumes a paused release where its window stopped.',
   promote: 'Skips the remaining steps and promotes the canary now.',
+  rollback:
+    'During the bake after promotion (phase Baking): restores the pre-promotion stable workload and ends RolledBack. 409 in any other phase.',
+  abandon:
+    'Gives up a rollback that keeps failing (phase RollbackRetrying): the release ends Failed and the service needs `canary repair`. 409 in any other phase.',
 };
 
 export function actionRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
@@ -46,7 +51,8 @@ export function actionRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
     return status;
   };
 
-  for (const kind of ['approve', 'pause', 'resume', 'promote'] as const) {
+  // every action but abort (its reason is required): generated from ACTION_KINDS
+  for (const kind of ACTION_KINDS.filter((k) => k !== 'abort')) {
     app.openapi(
       createRoute({
         method: 'post',

@@ -15,7 +15,7 @@ const STREAM_DESCRIPTION = [
   'Server-Sent Events. First a `status` event (the current status without timeline and decisions), then',
   '`phase`, `weight`, `decision` (with the decision record: verdict, explanation and every number),',
   '`action` and `warning` events as they happen, each with an `id` to resume from (Last-Event-ID),',
-  'and finally a `verdict` event ({verdict: promoted | rolled back | failed | repaired | ended, phase, outcome, status}),',
+  'and finally a `verdict` event ({verdict: promoted | rolled back | rejected | failed | repaired | ended, phase, outcome, status}),',
   'after which the stream ends. `unavailable` says Temporal cannot be reached right now (the stream waits);',
   '`failure` says the status cannot be read at all (the stream ends).',
 ].join(' ');

@@ -1,7 +1,7 @@
 /**
- * `canary approve|abort|pause|resume|promote <id>`: acting on a running release. The API records
- * the token's name as the actor; the command prints the release's state after the action, or why
- * the action does not apply now (exit 2).
+ * `canary approve|abort|pause|resume|promote|rollback|abandon <id>`: acting on a running release.
+ * The API records the token's name as the actor; the command prints the release's state after the
+ * action, or why the action does not apply now (exit 2).
  */
 import type { Command } from 'commander';
 import type { ReleaseStatusResponse } from '../../api/schemas.js';
@@ -28,7 +28,19 @@ const ACTIONS = [
   {
     name: 'abort',
     done: 'aborted',
-    description: 'Abort the release: all traffic returns to stable at once',
+    description:
+      'Abort the release: all traffic returns to stable at once (while a failing rollback is retried: retry it now)',
+  },
+  {
+    name: 'rollback',
+    done: 'rollback requested for',
+    description: 'During the bake after promotion: restore the previous stable version',
+  },
+  {
+    name: 'abandon',
+    done: 'abandoned the rollback of',
+    description:
+      'Stop retrying a rollback that keeps failing: the release ends Failed (then run canary repair)',
   },
 ] as const;
 

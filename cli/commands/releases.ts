@@ -1,8 +1,8 @@
 /**
  * `canary start`, `canary status` and `canary list`: starting a release from CI and following it.
  * `canary start -f release.json --wait` is a whole pipeline step: it prints one line per step and
- * decision and exits 0 when the release is promoted, 1 when it rolls back or fails, 2 when the
- * release could not be started or followed.
+ * decision and exits 0 when the release is promoted, 1 when it rolls back, is rejected or fails,
+ * 2 when the release could not be started or followed.
  */
 import type { Command } from 'commander';
 import type { ReleaseCreated, ReleaseStatusResponse, ReleaseSummary } from '../../api/schemas.js';
@@ -53,7 +53,10 @@ export function registerReleaseCommands(program: Command): void {
       '--release-id <id>',
       'set spec.releaseId (e.g. your CI run id: a retried start is then safe)',
     )
-    .option('--wait', 'follow the release: exit 0 when promoted, 1 when rolled back or failed')
+    .option(
+      '--wait',
+      'follow the release: exit 0 when promoted, 1 when rolled back, rejected or failed',
+    )
     .action(async (flags: SpecFlags & { wait?: boolean }, command: Command) =>
       runCommand(command, async (ctx) => {
         const spec = await assembleSpec(flags);
@@ -88,7 +91,7 @@ export function registerReleaseCommands(program: Command): void {
     .argument('<id>', 'the release id')
     .option(
       '--watch',
-      'follow the release until it ends: exit 0 when promoted, 1 when rolled back or failed',
+      'follow the release until it ends: exit 0 when promoted, 1 when rolled back, rejected or failed',
     )
     .action(async (id: string, flags: { watch?: boolean }, command: Command) =>
       runCommand(command, async (ctx) => {

@@ -7,7 +7,10 @@ import { formatDuration } from '../../core/duration.js';
 import { describeDecision } from '../../core/policy.js';
 import type { ReleaseEvent } from './events.js';
 
-/** 0: done (or promoted); 1: the release rolled back or failed; 2: usage, connection or API error. */
+/**
+ * 0: done (or promoted); 1: the release rolled back, was rejected by the pre-flight or failed;
+ * 2: usage, connection or API error.
+ */
 export const EXIT = { ok: 0, releaseFailed: 1, error: 2 } as const;
 
 export interface Output {

@@ -3,7 +3,13 @@
  * records weights and workload changes, and an analysis whose verdicts a test scripts.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { AnalyseInput, AnalyseResult, ReleaseActivities } from '../../activities/contract.js';
+import type {
+  AnalyseInput,
+  AnalyseResult,
+  BakeCheckInput,
+  ReleaseActivities,
+} from '../../activities/contract.js';
+import { PREFLIGHT_REFUSALS } from '../../core/preflight.js';
 import type { Decision } from '../../core/judge/decision.js';
 import type { ReleaseSpec, SubmittedSpec } from '../../core/spec.js';
 import type { Verdict, Weights } from '../../core/types.js';
@@ -22,6 +28,8 @@ export interface FakeCluster {
   promotionFails: boolean;
   /** When the last weight change to 0 happened (ms), for timing rollbacks. */
   lastRestoredAt: number | null;
+  /** When this cluster's first weight write landed (ms), for timing a retry on another worker. */
+  firstWriteAt: number | null;
   /** Milliseconds a weight write to a given canary weight takes (to abort in the middle of one). */
   writeDelayMs: Record<number, number>;
   /** Milliseconds each analysis takes. */
@@ -34,6 +42,15 @@ export interface FakeCluster {
   finishDelayMs: number;
   /** Milliseconds resolveStableVersion takes (to read the status before the version is known). */
   resolveDelayMs: number;
+  /** Set to make prepareRelease fail as a pre-flight refusal with this message (nothing changed). */
+  preflightRefusal: string | null | ((spec: ReleaseSpec) => string | null);
+  /** Set to make the next N attempts of finishRelease after a rollback fail (retryable). */
+  failRollbacks: number;
+  /** Attempts of finishRelease after a rollback, failed or not. */
+  rollbackAttempts: number;
+  /** The bake looks asked for; the look (1-based) whose guards are breached, if any. */
+  bakeLooks: BakeCheckInput[];
+  bakeBreachAtLook: number | null;
 }
 
 export function newFakeCluster(stableVersion = 'v1'): FakeCluster {
@@ -48,12 +65,18 @@ export function newFakeCluster(stableVersion = 'v1'): FakeCluster {
     failRouterWrites: 0,
     promotionFails: false,
     lastRestoredAt: null,
+    firstWriteAt: null,
     writeDelayMs: {},
     analysisDelayMs: 0,
     analysisFailsNonRetryable: false,
     promoteDelayMs: 0,
     finishDelayMs: 0,
     resolveDelayMs: 0,
+    preflightRefusal: null,
+    failRollbacks: 0,
+    rollbackAttempts: 0,
+    bakeLooks: [],
+    bakeBreachAtLook: null,
   };
 }
 
@@ -73,6 +96,7 @@ export function fakeActivities(
     }
     cluster.weights = { stable: 100 - canary, canary };
     cluster.weightHistory.push(canary);
+    cluster.firstWriteAt ??= Date.now();
     if (canary === 0) cluster.lastRestoredAt = Date.now();
     return cluster.weights;
   };
@@ -88,8 +112,14 @@ export function fakeActivities(
         });
       return cluster.stableVersion;
     },
-    async prepareRelease(_spec: ReleaseSpec) {
+    async prepareRelease(spec: ReleaseSpec) {
       cluster.calls.push('prepare');
+      const refusal =
+        typeof cluster.preflightRefusal === 'function'
+          ? cluster.preflightRefusal(spec)
+          : cluster.preflightRefusal;
+      if (refusal !== null)
+        throw ApplicationFailure.nonRetryable(refusal, PREFLIGHT_REFUSALS[0] as string);
       cluster.cohortsApplied = true;
       cluster.canaryReplicas = 1;
       return cluster.weights;
@@ -127,6 +157,22 @@ export function fakeActivities(
         windowEnd: new Date(input.toMs).toISOString(),
       };
     },
+    async checkBake(input) {
+      cluster.bakeLooks.push(input);
+      const breach =
+        input.look === cluster.bakeBreachAtLook
+          ? "canary error rate 31.0% over the canary's last 2 buckets (400 requests) exceeds the 10.0% ceiling: roll back"
+          : null;
+      return {
+        look: input.look,
+        looks: input.looks,
+        windowStart: new Date(input.toMs - input.lookMs).toISOString(),
+        windowEnd: new Date(input.toMs).toISOString(),
+        guards: [],
+        breach,
+        summary: breach ?? 'within the guards: error rate 0.2% ≤ 10% (400 requests)',
+      };
+    },
     async snapshotStable(spec) {
       cluster.calls.push('snapshot');
       return { snapshot: { version: cluster.stableVersion, service: spec.service } };
@@ -146,6 +192,13 @@ export function fakeActivities(
     },
     async finishRelease(_spec, outcome) {
       cluster.calls.push(`finish:${outcome}`);
+      if (outcome === 'rolledBack') {
+        cluster.rollbackAttempts += 1;
+        if (cluster.failRollbacks > 0) {
+          cluster.failRollbacks -= 1;
+          throw new Error('router unavailable: the fake API server is down');
+        }
+      }
       if (cluster.finishDelayMs) await new Promise((r) => setTimeout(r, cluster.finishDelayMs));
       const weights = write(0);
       cluster.cohortsApplied = false;

@@ -423,7 +423,15 @@ describe('acting on releases', () => {
       phase: 'RolledBack',
       outcome: 'aborted by alice: pager went off',
     });
-    for (const action of ['approve', 'abort', 'pause', 'resume', 'promote']) {
+    for (const action of [
+      'approve',
+      'abort',
+      'pause',
+      'resume',
+      'promote',
+      'rollback',
+      'abandon',
+    ]) {
       const res = await post(
         `/v1/releases/unknown-${Date.now()}/${action}`,
         action === 'abort' ? { reason: 'x' } : {},
@@ -431,6 +439,38 @@ describe('acting on releases', () => {
       );
       expect(res.status).toBe(404);
     }
+  });
+});
+
+describe('undoing a promotion during its bake', () => {
+  it('refuses rollback with 409 before promotion, then restores the previous version during the bake', async () => {
+    const spec = specBody({
+      releaseId: `bake-${Date.now()}`,
+      schedule: { steps: [{ weight: 10, observe: '2s' }] },
+      policies: { promotion: { bake: '1m' } },
+    });
+    expect((await post('/v1/releases', spec)).status).toBe(201);
+    const id = spec.releaseId as string;
+    await waitFor(id, (s) => s.phase === 'Progressing');
+    const early = await post(`/v1/releases/${id}/rollback`, {}, TOKENS.approver);
+    expect(early.status).toBe(409);
+    expect((await early.json()).detail).toContain(
+      'rollback applies only while a promoted release bakes',
+    );
+    const baking = await waitFor(id, (s) => s.phase === 'Baking');
+    expect(baking.bake).toMatchObject({ looks: 10 });
+    const undone = await post(
+      `/v1/releases/${id}/rollback`,
+      { comment: 'errors in checkout' },
+      TOKENS.approver,
+    );
+    expect(undone.status).toBe(200);
+    const final = await waitFor(id, ended);
+    expect(final).toMatchObject({
+      phase: 'RolledBack',
+      outcome: 'rollback of the promotion requested by alice during the bake: errors in checkout',
+    });
+    expect((await post(`/v1/releases/${id}/abandon`, {}, TOKENS.approver)).status).toBe(409);
   });
 });
 

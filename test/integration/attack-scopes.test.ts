@@ -300,7 +300,7 @@ describe.skipIf(!kube)(
         },
       });
 
-    it('fails a release whose canary Deployment does not opt in before any write, naming the Deployment', async () => {
+    it('rejects a release whose canary Deployment does not opt in before any write, naming the Deployment', async () => {
       const namespace = await freshNamespace(admin, 'attack-optin');
       await createReviews(admin, namespace);
       await admin.apps.createNamespacedDeployment({
@@ -334,9 +334,9 @@ describe.skipIf(!kube)(
       const res = await post(app, '/v1/releases', spec, TOKEN.ops);
       expect(res.status).toBe(201);
       const final = await waitFor(app, spec.releaseId as string, (s) =>
-        ['Promoted', 'RolledBack', 'Failed'].includes(s.phase),
+        ['Promoted', 'RolledBack', 'Rejected', 'Failed'].includes(s.phase),
       );
-      expect(final.phase).toBe('Failed');
+      expect(final.phase).toBe('Rejected');
       expect(final.outcome).toBe(
         `refused before any change: the pre-flight of web found 1 problem, so the release changes nothing: ${namespace}/Deployment/web-canary: has no canary-engine.io/service label or annotation: the release of web may change only objects that opt in (label or annotation canary-engine.io/service: web) or that canary-engine created`,
       );
@@ -349,15 +349,15 @@ describe.skipIf(!kube)(
       });
     }, 90_000);
 
-    it('fails a release in a namespace off the worker’s allow-list before reading or writing anything there', async () => {
+    it('rejects a release in a namespace off the worker’s allow-list before reading or writing anything there', async () => {
       const namespace = `elsewhere-${suffix}`;
       const spec = istioSpec(namespace);
       const res = await post(app, '/v1/releases', spec, TOKEN.ops);
       expect(res.status).toBe(201);
       const final = await waitFor(app, spec.releaseId as string, (s) =>
-        ['Promoted', 'RolledBack', 'Failed'].includes(s.phase),
+        ['Promoted', 'RolledBack', 'Rejected', 'Failed'].includes(s.phase),
       );
-      expect(final.phase).toBe('Failed');
+      expect(final.phase).toBe('Rejected');
       expect(final.outcome).toBe(
         `refused before any change: the pre-flight of web found 1 problem, so the release changes nothing: namespace/${namespace}: is not on this worker's allow-list (CANARY_ALLOWED_NAMESPACES: attack-*)`,
       );

@@ -95,6 +95,17 @@ describe('canary start --wait', () => {
     expect(run.stdout).toMatch(/verdict {3}ROLLED BACK: analysis failed at step 1/);
   });
 
+  it('exits 1 when the pre-flight rejects the release, printing its every problem', async () => {
+    const problems =
+      'pre-flight refused: default/Deployment/web-canary does not exist; default/VirtualService/wbe does not exist';
+    stack.cluster.preflightRefusal = (spec) =>
+      spec.canaryVersion === 'v9-refused' ? problems : null;
+    const { path } = specFile({ canaryVersion: 'v9-refused' });
+    const run = await canary(['start', '-f', path, '--wait']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(` verdict   REJECTED: refused before any change: ${problems}\n`);
+  });
+
   it('exits 2 when the API cannot be reached', async () => {
     const { path } = specFile();
     const run = await canary(['start', '-f', path, '--wait'], {

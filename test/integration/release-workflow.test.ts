@@ -2,12 +2,10 @@
  * The release workflow on the real Temporal dev server, with fake activities: these tests are
  * about the workflow's decisions, gates, messages and durability, not about routers or metrics.
  */
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReleaseConflictError, startRelease } from '../../client/releases.js';
-import type { ReleaseSpec } from '../../core/spec.js';
 import {
   abortSignal,
   abortUpdate,
@@ -17,14 +15,19 @@ import {
   promoteUpdate,
   resumeUpdate,
   statusQuery,
-  type Phase,
-  type ReleaseStatus,
 } from '../../workflows/messages.js';
 import type { canaryRelease } from '../../workflows/release.js';
 import { fakeActivities, newFakeCluster, type FakeCluster } from '../harness/fake-activities.js';
 import { testSpec } from '../harness/release-spec.js';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
-import { startWorker } from '../harness/workflow-worker.js';
+import { killWorkerProcess, startWorker, startWorkerProcess } from '../harness/workflow-worker.js';
+import {
+  finishRelease,
+  inPhase,
+  launchRelease,
+  waitForStatus,
+  type RunningRelease,
+} from '../harness/release-run.js';
 import type { Verdict } from '../../core/types.js';
 
 let env: TestWorkflowEnvironment;
@@ -35,64 +38,20 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-type Handle = WorkflowHandle<typeof canaryRelease>;
+type Running = RunningRelease;
 
-interface Running {
-  handle: Handle;
-  cluster: FakeCluster;
-  worker: Worker;
-  done: Promise<void>;
-  spec: ReleaseSpec;
-  taskQueue: string;
-}
-
-async function launch(
+const launch = (
   specOverrides: Record<string, unknown>,
   script: Verdict[],
   tune?: (c: FakeCluster) => void,
   historyLimit?: number,
-): Promise<Running> {
-  const cluster = newFakeCluster();
-  tune?.(cluster);
-  const taskQueue = uniqueTaskQueue('release');
-  const worker = await startWorker(env, taskQueue, fakeActivities(cluster, script));
-  const done = worker.run();
-  const spec = testSpec(specOverrides);
-  const started = await startRelease(env.client, spec, {
-    taskQueue,
+): Promise<Running> =>
+  launchRelease(env, specOverrides, script, {
+    ...(tune ? { tune } : {}),
     ...(historyLimit ? { historyLimit } : {}),
   });
-  const handle = env.client.workflow.getHandle<typeof canaryRelease>(started.workflowId);
-  return { handle, cluster, worker, done, spec, taskQueue };
-}
-
-async function finish(run: Running): Promise<ReleaseStatus> {
-  try {
-    await run.handle.result();
-  } catch {
-    // a Failed release fails the workflow; its status is still queryable
-  }
-  const status = await run.handle.query(statusQuery);
-  run.worker.shutdown();
-  await run.done;
-  return status;
-}
-
-async function waitFor(
-  handle: Handle,
-  predicate: (s: ReleaseStatus) => boolean,
-  timeoutMs = 20_000,
-): Promise<ReleaseStatus> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await handle.query(statusQuery);
-    if (predicate(status)) return status;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting; last status phase=${status.phase} step=${status.step}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-const inPhase = (phase: Phase) => (s: ReleaseStatus) => s.phase === phase;
+const finish = finishRelease;
+const waitFor = waitForStatus;
 
 describe('the canary release workflow', () => {
   it('promotes a healthy canary through every step and restores all traffic to the promoted stable', async () => {
@@ -531,20 +490,9 @@ describe('messages that arrive while an activity runs', () => {
 
 describe('durability', () => {
   it('finishes a release correctly after its worker is killed in the middle of a window and another starts', async () => {
-    const { spawn } = await import('node:child_process');
     const { inject } = await import('vitest');
     const taskQueue = uniqueTaskQueue('killed');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/fixtures/worker-process.ts', inject('temporalAddress'), taskQueue],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('ready')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`worker process exited early with ${code}`)));
-    });
+    const child = await startWorkerProcess(inject('temporalAddress'), taskQueue);
     const spec = testSpec({
       schedule: {
         steps: [
@@ -556,8 +504,7 @@ describe('durability', () => {
     const started = await startRelease(env.client, spec, { taskQueue });
     const handle = env.client.workflow.getHandle<typeof canaryRelease>(started.workflowId);
     await waitFor(handle, (s) => s.step === 1 && s.windowEndsAt !== null);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await killWorkerProcess(child);
 
     const cluster = newFakeCluster();
     const worker = await startWorker(env, taskQueue, fakeActivities(cluster, ['pass']));

@@ -36,9 +36,10 @@ async function replayAll(workflowsPath: string): Promise<ReplayResult[]> {
 }
 
 describe('replaying recorded release histories', () => {
-  it('has recorded histories of a promoted, a rolled-back, an aborted, a held, an extended, a paused, a continued-as-new and a failed release', () => {
+  it('has recorded histories of a promoted, a rolled-back, an aborted, a held, an extended, a paused, a continued-as-new, a failed, a rejected, a rollback-retrying and a bake-breached release', () => {
     expect(files).toEqual([
       'aborted.json',
+      'bake-breach.json',
       'continued-as-new-final.json',
       'continued-as-new-first.json',
       'extended.json',
@@ -46,6 +47,8 @@ describe('replaying recorded release histories', () => {
       'held.json',
       'paused.json',
       'promoted.json',
+      'rejected.json',
+      'rollback-retrying.json',
       'rolled-back.json',
     ]);
   });

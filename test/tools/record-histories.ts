@@ -1,7 +1,8 @@
 /**
  * Records the histories the replay test replays: real runs of the release workflow on a real dev
  * server (fake activities), one per way a release can go — promoted, rolled back by analysis,
- * aborted, held for a person, extended, paused and resumed by update, continued as new, failed.
+ * aborted, held for a person, extended, paused and resumed by update, continued as new, failed,
+ * rejected by the pre-flight, rolled back after failing rollback rounds, rolled back by the bake.
  * Run it after a deliberate, patched() change to the workflow: `npm run record-histories`, or
  * `npm run record-histories -- hold paused` for some cases only (a history recorded from older
  * code is what proves the current code still replays it, so re-record only what you must).
@@ -29,6 +30,7 @@ import { testSpec } from '../harness/release-spec.js';
 import { quietRuntime } from '../harness/runtime.js';
 import { startWorker } from '../harness/workflow-worker.js';
 import type { Verdict } from '../../core/types.js';
+import type { RollbackTiming } from '../../workflows/activity-proxies.js';
 
 interface RecordCase {
   name: string;
@@ -37,6 +39,8 @@ interface RecordCase {
   spec?: Record<string, unknown>;
   tune?: (cluster: FakeCluster) => void;
   historyLimit?: number;
+  /** A failing rollback's retry timing (short, so the case records several rounds quickly). */
+  rollbackTiming?: RollbackTiming;
   /** What a person does while the release runs. */
   drive?: (handle: WorkflowHandle) => Promise<void>;
   /** Also record the history of the first run (for a release that continued as new). */
@@ -122,6 +126,35 @@ const CASES: RecordCase[] = [
       cluster.promotionFails = true;
     },
   },
+  {
+    name: 'rejected',
+    script: ['pass'],
+    tune: (cluster) => {
+      cluster.preflightRefusal = 'recorded refusal: default/VirtualService/wbe does not exist';
+    },
+  },
+  {
+    // analysis fails at step 2; the rollback's first two rounds fail, the third succeeds
+    name: 'rollback-retrying',
+    script: ['pass', 'fail'],
+    tune: (cluster) => {
+      cluster.failRollbacks = 2;
+    },
+    rollbackTiming: {
+      firstBackoffMs: 500,
+      maxBackoffMs: 1000,
+      fastAttempts: 1,
+      fastMaxIntervalMs: 100,
+    },
+  },
+  {
+    name: 'bake-breach',
+    script: ['pass'],
+    spec: { ...twoSteps(), policies: { promotion: { bake: '3s' } } },
+    tune: (cluster) => {
+      cluster.bakeBreachAtLook = 2;
+    },
+  },
 ];
 
 quietRuntime();
@@ -165,6 +198,7 @@ try {
       const started = await startRelease(env.client, spec, {
         taskQueue,
         ...(c.historyLimit ? { historyLimit: c.historyLimit } : {}),
+        ...(c.rollbackTiming ? { rollbackTiming: c.rollbackTiming } : {}),
       });
       const handle = env.client.workflow.getHandle(started.workflowId);
       await c.drive?.(handle);

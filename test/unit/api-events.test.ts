@@ -191,7 +191,10 @@ describe('verdictOf', () => {
     expect(verdictOf(status([], [], 'Promoted'))).toBe('promoted');
     expect(verdictOf(status([], [], 'RolledBack'))).toBe('rolled back');
     expect(verdictOf(status([], [], 'Failed'))).toBe('failed');
+    expect(verdictOf(status([], [], 'Rejected'))).toBe('rejected');
     expect(verdictOf(status([], [], 'RollingBack'))).toBeUndefined();
+    expect(verdictOf(status([], [], 'RollbackRetrying'))).toBeUndefined();
+    expect(verdictOf(status([], [], 'Baking'))).toBeUndefined();
   });
 
   it('is defined exactly for the terminal phases, so the stream can tell terminal by it', () => {
@@ -218,6 +221,14 @@ describe('ApiMetrics', () => {
     expect(body).toContain('canary_analysis_verdicts_total{verdict="fail"} 1');
     expect(body).toContain('canary_weight_percent{service="checkout"} 0');
     expect(body).not.toContain('canary_releases_promoted_total{');
+  });
+
+  it('counts a release the pre-flight rejected under its own name', async () => {
+    const metrics = new ApiMetrics({ processMetrics: false });
+    metrics.observeStatus(status([], [], 'Rejected'));
+    const { body } = await metrics.render();
+    expect(body).toContain('canary_releases_rejected_total{service="checkout"} 1');
+    expect(body).not.toContain('canary_releases_failed_total{');
   });
 
   it("keeps the weight of the service's newest release when an older, finished release is read", async () => {

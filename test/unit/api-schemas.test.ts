@@ -223,6 +223,8 @@ describe('the OpenAPI document', () => {
         'post /v1/releases/{id}/pause',
         'post /v1/releases/{id}/resume',
         'post /v1/releases/{id}/promote',
+        'post /v1/releases/{id}/rollback',
+        'post /v1/releases/{id}/abandon',
         'get /healthz',
         'get /readyz',
         'get /metrics',

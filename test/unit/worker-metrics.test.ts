@@ -28,6 +28,14 @@ describe('phaseQuery', () => {
     );
   });
 
+  it('counts releases retrying a failing rollback or baking only while they run, and rejected ones as ended', () => {
+    expect(phaseQuery('q', 'RollbackRetrying')).toContain(
+      "CanaryPhase = 'RollbackRetrying' AND ExecutionStatus = 'Running'",
+    );
+    expect(phaseQuery('q', 'Baking')).toContain("AND ExecutionStatus = 'Running'");
+    expect(phaseQuery('q', 'Rejected')).not.toContain('ExecutionStatus');
+  });
+
   it('escapes a quote in the task queue name', () => {
     expect(phaseQuery("it's", 'RolledBack')).toContain("TaskQueue = 'it\\'s'");
   });

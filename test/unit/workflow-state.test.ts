@@ -9,7 +9,7 @@ import { ReleaseState } from '../../workflows/state.js';
 import { testSpec } from '../harness/release-spec.js';
 
 describe('the state carried across continue-as-new', () => {
-  it('keeps the position, the look count, pending requests and the status, and counts the generation', () => {
+  it('keeps the position, the look count, pending requests, a retried rollback, the pre-promotion snapshot and the status, and counts the generation', () => {
     const spec = testSpec();
     const plan = planRelease(spec);
     const state = new ReleaseState(spec, plan);
@@ -19,6 +19,9 @@ describe('the state carried across continue-as-new', () => {
     state.resumeWindowMs = 2_000;
     state.abortRequest = { actor: 'alice', reason: 'late abort' };
     state.promoteRequest = { actor: 'bob' };
+    state.rollingBack = { reason: 'aborted by alice: late abort', attempts: 4, lastError: 'down' };
+    state.abandonRequest = { actor: 'carol' };
+    state.stableSnapshot = { images: { app: 'registry/app:1.4.0' } };
     state.useExtension();
 
     const next = new ReleaseState(spec, plan, state.carry());
@@ -29,6 +32,9 @@ describe('the state carried across continue-as-new', () => {
       resumeWindowMs: 2_000,
       abortRequest: { actor: 'alice', reason: 'late abort' },
       promoteRequest: { actor: 'bob' },
+      rollingBack: { reason: 'aborted by alice: late abort', attempts: 4, lastError: 'down' },
+      abandonRequest: { actor: 'carol' },
+      stableSnapshot: { images: { app: 'registry/app:1.4.0' } },
     });
     expect(next.status.extensionsUsed).toBe(1);
     expect(next.status.generation).toBe(1);
