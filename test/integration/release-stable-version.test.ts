@@ -77,10 +77,10 @@ describe('a release whose spec leaves out stableVersion', () => {
     expect(run.cluster.calls.filter((c) => c === 'resolveStableVersion')).toHaveLength(1);
   });
 
-  it('ends refused, with nothing changed, when the stable version cannot be read', async () => {
+  it('ends Rejected, with nothing changed, when the stable version cannot be read', async () => {
     const run = await launch((c) => (c.stableVersion = ''));
     const status = await run.finish();
-    expect(status.phase).toBe('Failed');
+    expect(status.phase).toBe('Rejected');
     expect(status.outcome).toContain('refused before any change');
     expect(status.outcome).toContain('has no "version" label');
     expect(run.cluster.calls).toEqual(['resolveStableVersion']);
