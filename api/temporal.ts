@@ -140,11 +140,12 @@ export class TemporalGateway {
   }
 
   /**
-   * A running release follows continue-as-new, so its key has no run; an ended one is pinned to
-   * its run (a repair, workflows/repair.ts, is a newer run of the same release).
+   * Keyed by run: a repair (workflows/repair.ts) is a newer run of the same release, and a status
+   * the release's earlier run left in the cache must not stand for it. After a continue-as-new the
+   * release is located at its new run, so the key changes and the next read is fresh.
    */
   private statusKey(release: LocatedRelease): string {
-    return `${release.workflowId}#${release.releaseId}${release.running ? '' : `#${release.runId}`}`;
+    return `${release.workflowId}#${release.releaseId}#${release.runId}`;
   }
 
   /** The release's status (client/reads.ts releaseStatus), cached briefly; a finished release's for longer. */

@@ -26,6 +26,7 @@ import { jsonHeaders, auth, testTokenStore, TOKENS } from '../harness/api.js';
 import { testSpecBody } from '../harness/release-spec.js';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
 import { startWorker } from '../harness/workflow-worker.js';
+import { TERMINAL_PHASES } from '../../workflows/messages.js';
 
 const SECRET_IN_BODY = 'AKIA-LEAKED-9f8e7d6c5b4a';
 const OPERATOR_TOKEN = 'operator-metrics-secret-0123';
@@ -176,7 +177,7 @@ async function finalStatus(id: string): Promise<Record<string, unknown>> {
       headers: auth(TOKENS.viewer),
     });
     const status = (await response.json()) as Record<string, unknown>;
-    if (['Promoted', 'RolledBack', 'Failed'].includes(String(status.phase))) return status;
+    if ((TERMINAL_PHASES as readonly string[]).includes(String(status.phase))) return status;
     if (Date.now() > deadline)
       throw new Error(`release ${id} did not end: ${JSON.stringify(status)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
