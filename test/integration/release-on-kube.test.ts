@@ -1,7 +1,8 @@
 /**
  * Acceptance: whole releases through each Kubernetes router, on the real Temporal dev server and
  * the real kube-apiserver, with the real activities, routers and workload manager. Only the
- * metrics are faked (a MetricsProvider that returns healthy or degraded buckets). The real
+ * metrics are faked (test/fixtures/kube/release-stack.ts: healthy or degraded buckets for each
+ * version that has Ready pods). The real
  * Deployment and ReplicaSet controllers roll the Deployments out; the test kubelet makes pods Ready.
  *
  * Every release must end with all traffic on stable, the canary scaled to 0 and no canary object
@@ -13,11 +14,6 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { KINDS, objectRef } from '../../activities/kube/objects.js';
-import type {
-  BucketRange,
-  MetricsProvider,
-  MetricsTarget,
-} from '../../activities/metrics/types.js';
 import { createActivities } from '../../activities/release-activities.js';
 import { createTrafficRouter } from '../../activities/routers/factory.js';
 import type { TrafficRouter } from '../../activities/routers/types.js';
@@ -26,7 +22,7 @@ import { startRelease } from '../../client/releases.js';
 import type { RouterSpec } from '../../core/routing/config.js';
 import { validateReleaseSpec, type ReleaseSpec } from '../../core/spec.js';
 import { withStableVersion } from '../harness/release-spec.js';
-import type { BucketCounts, BucketSeries, Weights } from '../../core/types.js';
+import type { Weights } from '../../core/types.js';
 import { statusQuery } from '../../workflows/messages.js';
 import type { canaryRelease } from '../../workflows/release.js';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
@@ -46,38 +42,7 @@ import {
   REVIEWS_ISTIO_ROUTER,
 } from '../fixtures/kube/routing.js';
 import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
-
-type Health = 'healthy' | 'degraded';
-
-/** Buckets of 5000 requests with deterministic jitter: 1% errors and 20 ms for healthy arms, 20% errors for a degraded canary. */
-class FakeMetrics implements MetricsProvider {
-  readonly name = 'fake metrics';
-  constructor(private readonly canary: Health) {}
-  async isOnline(): Promise<void> {}
-  async fetchBuckets(_target: MetricsTarget, range: BucketRange): Promise<BucketSeries> {
-    const timestamps: number[] = [];
-    for (let t = range.startMs + range.bucketMs; t <= range.endMs; t += range.bucketMs)
-      timestamps.push(t);
-    const arm = (errorRate: number, seed: number) =>
-      timestamps.map((t, i): BucketCounts => {
-        const jitter =
-          (((i + Math.floor(t / range.bucketMs)) * 7919 + seed * 104729) % 13) / 13 - 0.5;
-        const requests = 5000 + Math.round(200 * jitter);
-        return {
-          requests,
-          errors: Math.round(requests * errorRate * (1 + 0.1 * jitter)),
-          latencyCount: requests,
-          latencySumMs: requests * (20 + jitter),
-        };
-      });
-    return {
-      bucketMs: range.bucketMs,
-      timestamps,
-      canary: arm(this.canary === 'healthy' ? 0.01 : 0.2, 1),
-      baseline: arm(0.01, 2),
-    };
-  }
-}
+import { PodLabelMetrics, type Health } from '../fixtures/kube/release-stack.js';
 
 const COHORT_HEADER = { type: 'header', name: 'x-env', value: 'canary' } as const;
 
@@ -182,6 +147,9 @@ const kube = testKube();
 describe.skipIf(!kube)('a release on Kubernetes', () => {
   const admin = kube as KubeClients;
   const health = new Map<string, Health>();
+  const metrics = new PodLabelMetrics(admin, (namespace, version) =>
+    version === 'v2' ? (health.get(namespace) as Health) : 'healthy',
+  );
   const histories = new Map<string, number[]>();
   let env: TestWorkflowEnvironment;
   let worker: Worker;
@@ -194,7 +162,8 @@ describe.skipIf(!kube)('a release on Kubernetes', () => {
       routerFor: (spec) =>
         recording(createTrafficRouter(spec, admin), histories.get(spec.namespace) as number[]),
       workloadsFor: (spec) => createWorkloadManager(spec, admin, { kubernetes: { pollMs: 100 } }),
-      metricsFor: (spec) => new FakeMetrics(health.get(spec.namespace) as Health),
+      // the canary's version (v2) behaves as the test says; data only from Ready pods of a version
+      metricsFor: () => metrics,
       scrapeLagMs: () => 200,
     });
     worker = await startWorker(env, taskQueue, activities);
