@@ -38,6 +38,11 @@ export interface BakeCheckInput {
   toMs: number;
   /** … over this long (core/bake.ts bakeSchedule). */
   lookMs: number;
+  /**
+   * Epoch ms when promotion began (all traffic went to the canary): the previous version's
+   * buckets for the comparison end here. Absent in runs recorded before the comparison existed.
+   */
+  previousUntilMs?: number;
 }
 
 export interface BakeCheckResult extends BakeFinding {

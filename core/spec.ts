@@ -87,10 +87,17 @@ const policiesSchema = z.strictObject({
     .strictObject({
       requireApproval: z.boolean().default(false),
       /**
-       * After promotion, keep the release open this long, watching the absolute guards; a breach
-       * or a person's `rollback` restores the pre-promotion stable (default: no bake).
+       * After promotion, keep the release open this long, watching the absolute guards and the
+       * comparison with the previous version; a breach or a person's `rollback` restores the
+       * pre-promotion stable (default: no bake).
        */
       bake: durationString.optional(),
+      /**
+       * What a bake look judges besides the guards: `previousVersion` (the default) compares the
+       * new version with the previous one just before promotion (docs/lifecycle.md); `guardsOnly`
+       * does not, for services whose traffic changes too much over a bake to compare in time.
+       */
+      bakeComparison: z.enum(['previousVersion', 'guardsOnly']).optional(),
     })
     .default({ requireApproval: false }),
 });

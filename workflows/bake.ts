@@ -12,8 +12,15 @@ import { formatDuration } from '../core/duration.js';
 import { explainActivityFailure } from './activity-proxies.js';
 import { checkAbort, interruptible, RollbackRequested, type RunContext } from './waits.js';
 
-/** Bakes the promoted release; `snapshot` is the stable workload as it was before promotion. */
-export async function bake(run: RunContext, snapshot: unknown): Promise<void> {
+/**
+ * Bakes the promoted release; `snapshot` is the stable workload as it was before promotion, which
+ * began at `promotedAtMs` (the previous version's buckets for the comparison end there).
+ */
+export async function bake(
+  run: RunContext,
+  snapshot: unknown,
+  promotedAtMs: number,
+): Promise<void> {
   const { state, plan, spec, acts } = run;
   const bakeMs = plan.bakeMs ?? 0;
   const { lookMs, looks } = bakeSchedule(bakeMs, plan.bucketMs);
@@ -36,7 +43,14 @@ export async function bake(run: RunContext, snapshot: unknown): Promise<void> {
     let finding: { breach: string | null; summary: string };
     try {
       finding = await interruptible(state, () =>
-        acts.analysis.checkBake({ spec, look, looks, toMs: Date.now(), lookMs }),
+        acts.analysis.checkBake({
+          spec,
+          look,
+          looks,
+          toMs: Date.now(),
+          lookMs,
+          previousUntilMs: promotedAtMs,
+        }),
       );
     } catch (error) {
       if (error instanceof RollbackRequested || isCancellation(error)) throw error;

@@ -24,6 +24,8 @@ export async function promote(run: RunContext): Promise<void> {
   if (spec.policies.promotion.requireApproval && !state.promoteRequest)
     await gate(run, 'promotion', undefined, 'approval before promotion');
   state.closeGate();
+  // the previous version's last traffic: a bake compares the new version with it up to here
+  const promotedAtMs = Date.now();
   state.setPhase(
     'Promoting',
     state.promoteRequest
@@ -63,7 +65,7 @@ export async function promote(run: RunContext): Promise<void> {
     return;
   }
   if (run.plan.bakeMs !== null) {
-    await bake(run, snapshot);
+    await bake(run, snapshot, promotedAtMs);
     return;
   }
   state.finish(

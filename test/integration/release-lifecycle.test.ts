@@ -169,6 +169,14 @@ describe('the bake after promotion', () => {
       [2, 3, 1000],
       [3, 3, 1000],
     ]);
+    // every look compares with the previous version up to when promotion began
+    const promotedAt = Date.parse(
+      status.timeline.find((e) => e.phase === 'Promoting')?.at ?? 'missing',
+    );
+    for (const look of run.cluster.bakeLooks) {
+      expect(look.previousUntilMs).toBeGreaterThan(promotedAt - 1_000);
+      expect(look.previousUntilMs).toBeLessThanOrEqual(promotedAt);
+    }
     expect(status.bake).toMatchObject({ looks: 3, looksDone: 3 });
     expect(run.cluster.calls).not.toContain('restore');
     expect(run.cluster.stableVersion).toBe('v2');

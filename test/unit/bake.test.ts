@@ -9,7 +9,7 @@ import type {
   MetricsTarget,
   BucketRange,
 } from '../../activities/metrics/types.js';
-import { bakeSchedule, judgeBakeLook } from '../../core/bake.js';
+import { bakeSchedule, compareBakeLook, judgeBakeLook } from '../../core/bake.js';
 import { planRelease } from '../../core/plan.js';
 import { validateReleaseSpec } from '../../core/spec.js';
 import type { BucketCounts } from '../../core/types.js';
@@ -105,5 +105,152 @@ describe('the bake activity', () => {
     expect(asked[0]?.range).toEqual({ startMs: toMs - 4_000, endMs: toMs, bucketMs: 1_000 });
     expect(result).toMatchObject({ look: 2, looks: 3 });
     expect(result.breach).toContain('canary error rate 40.0%');
+  });
+});
+
+describe('the comparison with the previous version during the bake', () => {
+  const config = testSpec().analysis.judge;
+
+  it('breaches when the new version errs three times as often as the previous one did, naming it', () => {
+    const current = Array.from({ length: 6 }, () => bucket(2_000, 60));
+    const previous = Array.from({ length: 6 }, () => bucket(2_000, 20));
+    const compared = compareBakeLook({
+      current,
+      previous,
+      look: 1,
+      looks: 5,
+      previousVersion: 'v1',
+      config,
+    });
+    expect(compared.breach).toMatch(/^against v1 before promotion: error rate .*: roll back$/);
+    expect(compared.decision.alpha?.boundaries).toBe('union');
+  });
+
+  it('passes when both versions err alike, saying what it compared', () => {
+    const current = Array.from({ length: 6 }, () => bucket(2_000, 20));
+    const previous = Array.from({ length: 6 }, () => bucket(2_000, 21));
+    const compared = compareBakeLook({
+      current,
+      previous,
+      look: 3,
+      looks: 5,
+      previousVersion: 'v1',
+      config,
+    });
+    expect(compared.breach).toBeNull();
+    expect(compared.summary).toMatch(/^against v1 before promotion: no metric significantly worse/);
+  });
+
+  it('undoes at most alpha of healthy bakes over ten looks (simulated, equal Poisson error rates)', () => {
+    // a seeded generator: the rate is a property of the method, not of one lucky run
+    let seed = 12345;
+    const uniform = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const poisson = (mean: number) => {
+      let k = 0;
+      let p = Math.exp(-mean);
+      let sum = p;
+      const u = uniform();
+      while (u > sum) {
+        k += 1;
+        p *= mean / k;
+        sum += p;
+      }
+      return k;
+    };
+    const buckets = () => Array.from({ length: 4 }, () => bucket(1_000, poisson(10)));
+    const bakes = 600;
+    let undone = 0;
+    for (let b = 0; b < bakes; b += 1) {
+      const previous = buckets();
+      for (let look = 1; look <= 10; look += 1) {
+        const compared = compareBakeLook({
+          current: buckets(),
+          previous,
+          look,
+          looks: 10,
+          previousVersion: 'v1',
+          config,
+        });
+        if (compared.breach) {
+          undone += 1;
+          break;
+        }
+      }
+    }
+    // alpha is 1%; 600 bakes put a true 1% below 2.5% with >99% probability
+    expect(undone / bakes).toBeLessThan(0.025);
+  });
+});
+
+describe('the bake activity comparing with the previous version', () => {
+  const recording = (asked: BucketRange[], previousErrors: number): MetricsProvider => ({
+    name: 'fake',
+    async fetchBuckets(_target, range) {
+      asked.push(range);
+      const before = asked.length > 1;
+      return {
+        bucketMs: range.bucketMs,
+        timestamps: [1, 2, 3, 4].map((i) => range.startMs + i * range.bucketMs),
+        canary: before ? [null, null, null, null] : [1, 2, 3, 4].map(() => bucket(2_000, 60)),
+        baseline: before
+          ? [1, 2, 3, 4].map(() => bucket(2_000, previousErrors))
+          : [null, null, null, null],
+      };
+    },
+    async isOnline() {},
+  });
+  const activitiesWith = (metrics: MetricsProvider) =>
+    createActivities({
+      routerFor: unused,
+      workloadsFor: unused,
+      metricsFor: () => metrics,
+      scrapeLagMs: () => 0,
+    });
+  const toMs = 1_700_000_010_000;
+  const previousUntilMs = toMs - 60_000;
+
+  it("reads the previous version's buckets over an equally long window ending when promotion began", async () => {
+    const asked: BucketRange[] = [];
+    const result = await activitiesWith(recording(asked, 20)).checkBake({
+      spec: testSpec(),
+      look: 1,
+      looks: 3,
+      toMs,
+      lookMs: 3_000,
+      previousUntilMs,
+    });
+    expect(asked).toEqual([
+      { startMs: toMs - 4_000, endMs: toMs, bucketMs: 1_000 },
+      { startMs: previousUntilMs - 4_000, endMs: previousUntilMs, bucketMs: 1_000 },
+    ]);
+    expect(result.breach).toMatch(/^against v1 before promotion: error rate/);
+  });
+
+  it('compares nothing with bakeComparison guardsOnly, or in a run recorded before the comparison', async () => {
+    const asked: BucketRange[] = [];
+    const activities = activitiesWith(recording(asked, 20));
+    const guardsOnly = testSpec({ policies: { promotion: { bakeComparison: 'guardsOnly' } } });
+    const one = await activities.checkBake({
+      spec: guardsOnly,
+      look: 1,
+      looks: 3,
+      toMs,
+      lookMs: 3_000,
+      previousUntilMs,
+    });
+    const old = await activities.checkBake({
+      spec: testSpec(),
+      look: 1,
+      looks: 3,
+      toMs,
+      lookMs: 3_000,
+    });
+    expect(asked).toHaveLength(2);
+    expect(one.breach).toBeNull();
+    expect(old.breach).toBeNull();
+    expect(one.comparison).toBeUndefined();
   });
 });
