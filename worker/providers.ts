@@ -12,6 +12,7 @@ import {
 } from '../activities/kube/kube-clients.js';
 import { createMetricsProvider } from '../activities/metrics/factory.js';
 import { FALLBACK_PROMETHEUS_ADDRESS } from '../activities/metrics/prometheus.js';
+import type { MetricsProvider } from '../activities/metrics/types.js';
 import { resolveEndpoint, type MetricsSources } from '../activities/metrics/sources.js';
 import type { SandboxProviders } from '../activities/providers.js';
 import { createTrafficRouter } from '../activities/routers/factory.js';
@@ -88,16 +89,27 @@ export function createProviders(options: ProviderOptions = {}): ActivityDeps {
   let kube: KubeClients | undefined;
   const kubeClients = () => (kube ??= createKubeClients(options.kube));
   const sandbox = options.sandbox ? { sandbox: options.sandbox } : {};
-  const metrics = options.metrics ?? {
-    sources: { [DEFAULT_METRICS_SOURCE]: { address: FALLBACK_PROMETHEUS_ADDRESS } },
-    adHocAddresses: [],
-  };
+  const metricsFor = metricsProviders(options.metrics);
   return {
     routerFor: (spec: ReleaseSpec) => createTrafficRouter(spec, kubeClients, sandbox),
     workloadsFor: (spec: SubmittedSpec) => createWorkloadManager(spec, kubeClients, sandbox),
-    metricsFor: (spec: ReleaseSpec) =>
-      createMetricsProvider(spec.analysis.metrics, {
-        endpoint: resolveEndpoint(spec.analysis.metrics, metrics),
-      }),
+    metricsFor,
   };
+}
+
+/**
+ * The metrics provider of a release at the operator's sources: the worker's analysis and the API's
+ * chart series (api/routes/series.ts) ask the same source with the same credentials. Default: only
+ * the "default" source at http://127.0.0.1:9090, no ad-hoc address.
+ */
+export function metricsProviders(
+  metrics: MetricsSources = {
+    sources: { [DEFAULT_METRICS_SOURCE]: { address: FALLBACK_PROMETHEUS_ADDRESS } },
+    adHocAddresses: [],
+  },
+): (spec: ReleaseSpec) => MetricsProvider {
+  return (spec) =>
+    createMetricsProvider(spec.analysis.metrics, {
+      endpoint: resolveEndpoint(spec.analysis.metrics, metrics),
+    });
 }
