@@ -38,8 +38,8 @@ export interface RouteDeps {
   shutdown: AbortSignal;
   logger: ApiLogger;
   /**
-   * The metrics provider of a release at the operator's sources (worker/providers.ts
-   * metricsProviders), for the dashboard's per-bucket series; undefined: none (the charts then
+   * The metrics provider of a release at the operator's sources (activities/metrics/
+   * factory.ts metricsProviders), for the dashboard's per-bucket series; undefined: none (the charts then
    * show the decisions' per-look numbers).
    */
   metricsFor: ((spec: ReleaseSpec) => MetricsProvider) | undefined;

@@ -1,6 +1,6 @@
 /**
  * The per-bucket series of a release for the dashboard's charts, read from the release's own
- * metrics source with the worker's provider (worker/providers.ts metricsProviders) over the
+ * metrics source with the worker's provider (activities/metrics/factory.ts metricsProviders) over the
  * release's own time range, and turned into per-metric values with the judge's own rule
  * (core/judge/metrics.ts metricValue). Nothing in the request picks the source, the range or the
  * query: the spec the release started with does (its start event, client/run-history.ts).

@@ -10,14 +10,11 @@ import {
   type KubeClientOptions,
   type KubeClients,
 } from '../activities/kube/kube-clients.js';
-import { createMetricsProvider } from '../activities/metrics/factory.js';
-import { FALLBACK_PROMETHEUS_ADDRESS } from '../activities/metrics/prometheus.js';
-import type { MetricsProvider } from '../activities/metrics/types.js';
-import { resolveEndpoint, type MetricsSources } from '../activities/metrics/sources.js';
+import { metricsProviders } from '../activities/metrics/factory.js';
+import type { MetricsSources } from '../activities/metrics/sources.js';
 import type { SandboxProviders } from '../activities/providers.js';
 import { createTrafficRouter } from '../activities/routers/factory.js';
 import { createWorkloadManager } from '../activities/workloads/factory.js';
-import { DEFAULT_METRICS_SOURCE } from '../core/capabilities.js';
 import type { ReleaseSpec, SubmittedSpec } from '../core/spec.js';
 import type { EngineEnv } from './config.js';
 import { loadEngineConfig, metricsSourcesOf, type EngineConfig } from './engine-config.js';
@@ -95,21 +92,4 @@ export function createProviders(options: ProviderOptions = {}): ActivityDeps {
     workloadsFor: (spec: SubmittedSpec) => createWorkloadManager(spec, kubeClients, sandbox),
     metricsFor,
   };
-}
-
-/**
- * The metrics provider of a release at the operator's sources: the worker's analysis and the API's
- * chart series (api/routes/series.ts) ask the same source with the same credentials. Default: only
- * the "default" source at http://127.0.0.1:9090, no ad-hoc address.
- */
-export function metricsProviders(
-  metrics: MetricsSources = {
-    sources: { [DEFAULT_METRICS_SOURCE]: { address: FALLBACK_PROMETHEUS_ADDRESS } },
-    adHocAddresses: [],
-  },
-): (spec: ReleaseSpec) => MetricsProvider {
-  return (spec) =>
-    createMetricsProvider(spec.analysis.metrics, {
-      endpoint: resolveEndpoint(spec.analysis.metrics, metrics),
-    });
 }
