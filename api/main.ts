@@ -5,7 +5,11 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadEngineEnv, type EngineEnv } from '../worker/config.js';
-import { capabilitiesFromEnv, loadEngineConfig, metricsSourcesOf } from '../worker/engine-config.js';
+import {
+  capabilitiesFromEnv,
+  loadEngineConfig,
+  metricsSourcesOf,
+} from '../worker/engine-config.js';
 import { metricsProviders } from '../activities/metrics/factory.js';
 import {
   describeTemporalConnection,

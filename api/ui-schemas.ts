@@ -10,15 +10,14 @@ import { ACTION_KINDS } from '../workflows/messages.js';
 
 export const meSchema = z
   .object({
-    name: z.string().openapi({ description: "The caller's name: the actor recorded with actions." }),
+    name: z
+      .string()
+      .openapi({ description: "The caller's name: the actor recorded with actions." }),
     roles: z.array(z.enum(ROLES)),
-    scopes: z
-      .array(z.string())
-      .nullable()
-      .openapi({
-        description:
-          'The namespaces or namespace/service patterns the caller is limited to; null: all.',
-      }),
+    scopes: z.array(z.string()).nullable().openapi({
+      description:
+        'The namespaces or namespace/service patterns the caller is limited to; null: all.',
+    }),
     actions: z.array(z.enum(ACTION_KINDS)).openapi({
       description:
         "The actions the caller's roles allow on releases within its scopes (whether one applies now depends on the release's phase).",
@@ -58,7 +57,8 @@ export const seriesSchema = z
         from: z.string().openapi({ description: 'Start of the first bucket (ISO 8601).' }),
         to: z.string().openapi({ description: 'End of the last bucket (ISO 8601).' }),
         truncated: z.boolean().openapi({
-          description: 'The release is longer than the most buckets one answer holds: the last ones.',
+          description:
+            'The release is longer than the most buckets one answer holds: the last ones.',
         }),
         timestamps: z.array(z.number()).openapi({ description: 'Bucket ends, epoch ms.' }),
         canary: armSeries,

@@ -70,8 +70,8 @@ function importClosure(entries: string[], { dynamic = true } = {}): Set<string> 
     for (const fileName of importsOf(file, dynamic)) {
       if (!fileName.startsWith('.')) continue;
       const target = resolve(dirname(file), fileName);
-      const found = [target, target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx')].find((candidate) =>
-        existsSync(candidate),
+      const found = [target, target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx')].find(
+        (candidate) => existsSync(candidate),
       );
       if (!found) throw new Error(`${path} imports ${fileName}, which does not exist`);
       visit(found);

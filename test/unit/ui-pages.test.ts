@@ -55,7 +55,9 @@ describe('dashboard pages', () => {
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     const etag = js.headers.get('etag') as string;
-    const again = await app.request('/ui/assets/dashboard.js', { headers: { 'if-none-match': etag } });
+    const again = await app.request('/ui/assets/dashboard.js', {
+      headers: { 'if-none-match': etag },
+    });
     expect(again.status).toBe(304);
     expect((await app.request('/ui/assets/..%2Fpackage.json')).status).toBe(404);
     expect((await app.request('/ui/assets/meta.json')).status).toBe(404);
@@ -83,7 +85,11 @@ describe('GET /v1/me', () => {
 
   it('tells a viewer it has no action', async () => {
     const response = await app.request('/v1/me', { headers: auth(TOKENS.viewer) });
-    expect(await response.json()).toMatchObject({ name: 'dashboard', roles: ['viewer'], actions: [] });
+    expect(await response.json()).toMatchObject({
+      name: 'dashboard',
+      roles: ['viewer'],
+      actions: [],
+    });
   });
 
   it("lists a scoped token's scopes", async () => {

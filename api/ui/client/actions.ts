@@ -105,7 +105,9 @@ export function renderActions(
   const error = byId('action-error');
   const allowed = new Set(me?.actions ?? []);
   const kinds = offeredActions(status).filter((k) => allowed.has(k));
-  const current = Array.from(box.querySelectorAll('button')).map((b) => b.dataset.action).join(',');
+  const current = Array.from(box.querySelectorAll('button'))
+    .map((b) => b.dataset.action)
+    .join(',');
   if (current === kinds.join(',')) return; // keep focus on a button that stays
   box.replaceChildren(
     ...kinds.map((kind) => {

@@ -67,7 +67,8 @@ export function chartedMetrics(
 ): Metric[] {
   if (series) return series.judged;
   const seen = new Set<Metric>();
-  for (const d of status.decisions) for (const m of (d.decision as Decision).metrics ?? []) seen.add(m.metric);
+  for (const d of status.decisions)
+    for (const m of (d.decision as Decision).metrics ?? []) seen.add(m.metric);
   return [...seen];
 }
 
@@ -79,7 +80,10 @@ export function metricChart(
 ): MetricChart {
   const looks = lookMarkers(status, metric);
   const buckets = series?.series ?? null;
-  const points = new Map<number, { canary: number | null; baseline: number | null; look: number | null }>();
+  const points = new Map<
+    number,
+    { canary: number | null; baseline: number | null; look: number | null }
+  >();
   const at = (t: number) => {
     let p = points.get(t);
     if (!p) points.set(t, (p = { canary: null, baseline: null, look: null }));

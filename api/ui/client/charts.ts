@@ -111,7 +111,13 @@ function metricFigure(chart: MetricChart, steps: StepBoundary[]): HTMLElement {
     series: [
       {},
       { label: 'canary', stroke: COLORS.canary, width: 2, spanGaps: true, points: { show: false } },
-      { label: 'baseline', stroke: COLORS.baseline, width: 2, spanGaps: true, points: { show: false } },
+      {
+        label: 'baseline',
+        stroke: COLORS.baseline,
+        width: 2,
+        spanGaps: true,
+        points: { show: false },
+      },
       {
         label: 'looks (canary, as judged)',
         stroke: '#212529',
@@ -139,7 +145,11 @@ function weightFigure(status: ReleaseStatusResponse, steps: StepBoundary[]): HTM
     role: 'img',
     'aria-label': `Canary weight over time: ${weight.join('%, ')}%`,
   });
-  const figure = el('figure', { class: 'chart', 'data-chart': JSON.stringify({ x, weight }) }, plotBox);
+  const figure = el(
+    'figure',
+    { class: 'chart', 'data-chart': JSON.stringify({ x, weight }) },
+    plotBox,
+  );
   plots.push(
     new uPlot(
       {

@@ -40,7 +40,8 @@ async function enter(): Promise<void> {
   byId('sign-in').hidden = true;
   byId('content').hidden = false;
   byId('sign-out').hidden = false;
-  byId('who').textContent = `${me.name} (${me.roles.join(', ')}${me.scopes ? `; ${me.scopes.join(', ')}` : ''})`;
+  byId('who').textContent =
+    `${me.name} (${me.roles.join(', ')}${me.scopes ? `; ${me.scopes.join(', ')}` : ''})`;
   if (started) return;
   started = true;
   const page = document.body.dataset.page;

@@ -9,7 +9,16 @@ import type { ReleaseStatusResponse } from '../../schemas.js';
 import type { Me, ReleaseSeries } from '../../ui-schemas.js';
 import { renderActions } from './actions.js';
 import { renderCharts } from './charts.js';
-import { byId, duration, el, metricText, phaseBadge, pValue, when, METRIC_LABELS } from './format.js';
+import {
+  byId,
+  duration,
+  el,
+  metricText,
+  phaseBadge,
+  pValue,
+  when,
+  METRIC_LABELS,
+} from './format.js';
 import { ApiProblem, apiJson } from './http.js';
 import { follow } from './stream.js';
 
@@ -178,7 +187,8 @@ export function startRelease(releaseId: string, me: Me | null): void {
         : status.paused
           ? status.timeLeftMs
           : Math.max(0, status.timeLeftMs - (Date.now() - statusAt));
-    left.textContent = ms === null ? '' : ` · ${duration(ms)} left${status.paused ? ' (paused)' : ''}`;
+    left.textContent =
+      ms === null ? '' : ` · ${duration(ms)} left${status.paused ? ' (paused)' : ''}`;
   };
   window.setInterval(tick, 1000);
 
@@ -208,7 +218,9 @@ export function startRelease(releaseId: string, me: Me | null): void {
     pending = window.setTimeout(() => {
       const bucketMs = series?.bucketMs ?? 10_000;
       const withSeries =
-        name === 'decision' || name === 'verdict' || Date.now() - seriesAt > Math.max(5000, bucketMs);
+        name === 'decision' ||
+        name === 'verdict' ||
+        Date.now() - seriesAt > Math.max(5000, bucketMs);
       void refresh(withSeries);
     }, 250);
   };
