@@ -48,7 +48,7 @@ function markersPlugin(steps: StepBoundary[], chart: MetricChart | null): uPlot.
             ctx.fillText(label, x + 3 * devicePixelRatio, bbox.top + 12 * devicePixelRatio);
             ctx.restore();
           };
-          steps.forEach((s, i) => line(s.t, '#adb5bd', [], `step ${i + 1}: ${s.weight}%`));
+          for (const s of steps) line(s.t, '#adb5bd', [], `weight ${s.weight}%`);
           for (const look of chart?.looks ?? [])
             line(
               look.t,

@@ -73,6 +73,8 @@ export function startList(): void {
       more.hidden = cursor === null;
       error.textContent = '';
       updated.textContent = `${all.length} release${all.length === 1 ? '' : 's'}, updated ${new Date().toLocaleTimeString()}`;
+      if (performance.getEntriesByName('dashboard-rendered').length === 0)
+        performance.mark('dashboard-rendered');
       document.body.dataset.loaded = 'true';
     } catch (e) {
       error.textContent = e instanceof ApiProblem ? e.detail : 'The API cannot be reached.';
