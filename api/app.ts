@@ -11,6 +11,10 @@ import { TASK_QUEUE } from '../workflows/messages.js';
 import type { TokenStore } from './auth.js';
 import type { ApiLogger, AppEnv, RouteDeps } from './context.js';
 import { docsApp } from './docs.js';
+import { meApp } from './routes/me.js';
+import { uiApp, uiListPage } from './ui/app.js';
+import type { MetricsProvider } from '../activities/metrics/types.js';
+import type { ReleaseSpec } from '../core/spec.js';
 import { ApiMetrics } from './metrics.js';
 import { validationHook } from './middleware.js';
 import { ProblemError, problemResponse, toProblem } from './problems.js';
@@ -53,6 +57,13 @@ export interface AppDeps {
   /** Aborting it ends all event streams (the server aborts it on close). */
   shutdown?: AbortSignal;
   logger?: ApiLogger;
+  /**
+   * The metrics provider of a release at the operator's sources, for the dashboard's per-bucket
+   * series (`GET /v1/releases/{id}/series`); without it the charts show the per-look numbers.
+   */
+  metricsFor?: (spec: ReleaseSpec) => MetricsProvider;
+  /** Where the dashboard's built assets are (default: found next to the code; api/ui/assets.ts). */
+  uiAssetsDir?: string;
 }
 
 function resolveDeps(deps: AppDeps): RouteDeps {
@@ -79,6 +90,7 @@ function resolveDeps(deps: AppDeps): RouteDeps {
     maxBodyBytes: deps.maxBodyBytes ?? 64 * 1024,
     shutdown: deps.shutdown ?? new AbortController().signal,
     logger: deps.logger ?? pino({ name: 'canary-api' }, pino.destination(2)),
+    metricsFor: deps.metricsFor,
   };
 }
 
@@ -97,7 +109,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/', systemApp(d));
   app.route('/v1/releases', releasesApp(d));
   app.route('/v1/services', servicesApp(d));
+  app.route('/v1/me', meApp(d));
   app.route('/docs', docsApp());
+  app.get('/ui/', uiListPage);
+  app.route('/ui', uiApp({ temporalUiUrl: d.temporalUiUrl, assetsDir: deps.uiAssetsDir }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -117,6 +132,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
           description: 'A service as a whole: repairing it after a failed release',
         },
         { name: 'system', description: 'Health, readiness and metrics' },
+        { name: 'dashboard', description: 'What the dashboard at /ui/ reads besides the status' },
       ],
     });
     return c.json(document);

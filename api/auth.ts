@@ -249,12 +249,12 @@ export interface AuthVariables {
 const BEARER_RE = /^Bearer[ ]+([^ ]+)[ ]*$/i;
 
 /**
- * Middleware: requires a valid bearer token holding `role`. 401 (with WWW-Authenticate) without
- * a valid token, 403 when the token lacks the role.
+ * Middleware: requires a valid bearer token holding `role` (any role when `role` is undefined, for
+ * `GET /v1/me`). 401 (with WWW-Authenticate) without a valid token, 403 when the token lacks the role.
  */
 export function requireRole(
   tokens: TokenStore,
-  role: Role,
+  role: Role | undefined,
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     const header = c.req.header('authorization');
@@ -275,7 +275,7 @@ export function requireRole(
         },
       );
     }
-    if (!caller.roles.has(role)) {
+    if (role !== undefined && !caller.roles.has(role)) {
       throw new ProblemError(
         403,
         'forbidden',

@@ -2,7 +2,9 @@
  * What the routes share: the resolved dependencies of one app, the Hono environment type, and the
  * views that turn Temporal's records into the API's JSON (links, status, list entries).
  */
+import type { MetricsProvider } from '../activities/metrics/types.js';
 import type { EngineCapabilities } from '../core/capabilities.js';
+import type { ReleaseSpec } from '../core/spec.js';
 import type { TokenStore, AuthVariables, Caller } from './auth.js';
 import { releaseTarget, requireScope } from './scopes.js';
 import { found } from '../client/reads.js';
@@ -35,6 +37,12 @@ export interface RouteDeps {
   /** Aborted when the server shuts down: event streams end. */
   shutdown: AbortSignal;
   logger: ApiLogger;
+  /**
+   * The metrics provider of a release at the operator's sources (activities/metrics/
+   * factory.ts metricsProviders), for the dashboard's per-bucket series; undefined: none (the charts then
+   * show the decisions' per-look numbers).
+   */
+  metricsFor: ((spec: ReleaseSpec) => MetricsProvider) | undefined;
 }
 
 export type AppEnv = { Variables: AuthVariables };

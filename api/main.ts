@@ -5,7 +5,12 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadEngineEnv, type EngineEnv } from '../worker/config.js';
-import { capabilitiesFromEnv } from '../worker/engine-config.js';
+import {
+  capabilitiesFromEnv,
+  loadEngineConfig,
+  metricsSourcesOf,
+} from '../worker/engine-config.js';
+import { metricsProviders } from '../activities/metrics/factory.js';
 import {
   describeTemporalConnection,
   temporalConnectionOptions,
@@ -38,6 +43,8 @@ const server = await startApiServer({
   capabilities: capabilitiesFromEnv(env),
   taskQueue: env.CANARY_TASK_QUEUE,
   temporalUiUrl: env.TEMPORAL_UI_URL,
+  // the dashboard's series come from the release's own metrics source, as the worker reads it
+  metricsFor: metricsProviders(metricsSourcesOf(loadEngineConfig(env), env.CANARY_PROMETHEUS_URL)),
 });
 console.error(
   `[api] listening on ${server.url}, Temporal at ${describeTemporalConnection(temporal)}; ${tokens.message}`,

@@ -7,7 +7,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import type { ReleaseSpec } from '../core/spec.js';
+import type { ReleaseSpec, SubmittedSpec } from '../core/spec.js';
 import type { Weights } from '../core/types.js';
 import type { PromoteResult } from '../activities/contract.js';
 
@@ -96,4 +96,25 @@ export async function readRunRecord(
     }
   }
   return record;
+}
+
+/**
+ * The release spec a run started with, from its first history event alone (one small read, not
+ * the whole history). A run that continued from an earlier one carries the spec in its input, so
+ * the newest run of a release is enough. Undefined when the run's input holds no spec (a repair).
+ */
+export async function readStartSpec(
+  client: Client,
+  workflowId: string,
+  runId: string,
+): Promise<SubmittedSpec | undefined> {
+  const page = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId, runId },
+    maximumPageSize: 1,
+  });
+  const started = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+  if (!started) throw new Error(`the history of ${workflowId} run ${runId} has no start event`);
+  const [input] = (await decode(client, started.input)) as [{ spec?: SubmittedSpec } | undefined];
+  return input?.spec;
 }

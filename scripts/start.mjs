@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: set-up (npm dependencies, Temporal CLI), then the local stack (stack/main.ts):
+// `npm start`: set-up (npm dependencies, Temporal CLI, the dashboard's bundle), then the local stack (stack/main.ts):
 // Temporal dev server with persistence in .data/ (UI on :8233), the worker, the API on $PORT
 // (8080), and in sandbox mode the sandbox with a real Prometheus. The stack decides the mode
 // (stackMode in stack/index.ts) and finds or installs Prometheus itself when it needs one.
@@ -12,6 +12,8 @@ try {
     const { ensureTemporalCli } = await import('./temporal-cli.mjs');
     process.env.TEMPORAL_CLI_PATH = ensureTemporalCli();
   }
+  const { buildUi } = await import('./ui-build.mjs');
+  await buildUi({ quiet: true });
 } catch (error) {
   console.error(`[start] set-up failed: ${error instanceof Error ? error.message : error}`);
   process.exit(1);

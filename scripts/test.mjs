@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: set-up (npm dependencies, Temporal CLI, Prometheus, etcd + kube-apiserver +
 // kube-controller-manager, helm,
-// schemathesis), then
+// schemathesis, Chromium for the dashboard's browser tests, the dashboard's bundle), then
 // typecheck, lint and the whole vitest suite. Idempotent; fast when everything is in place.
 // Extra arguments go to vitest (e.g. `npm test -- test/unit`).
 import { spawnSync } from 'node:child_process';
@@ -45,6 +45,11 @@ try {
   step('setup: schemathesis');
   const { ensureSchemathesis } = await import('./schemathesis.mjs');
   console.error(`[test] schemathesis: ${ensureSchemathesis()}`);
+  step('setup: chromium and the dashboard bundle');
+  const { ensureChromium } = await import('./chromium.mjs');
+  console.error(`[test] chromium: ${ensureChromium()}`);
+  const { buildUi } = await import('./ui-build.mjs');
+  console.error(`[test] dashboard: ${(await buildUi({ quiet: true })).outDir}`);
 } catch (error) {
   console.error(`[test] set-up failed: ${error instanceof Error ? error.message : error}`);
   process.exit(1);

@@ -20,7 +20,8 @@ import {
 } from '../sandbox/index.js';
 import type { EngineEnv } from '../worker/config.js';
 import { createReleaseWorker } from '../worker/index.js';
-import { engineCapabilities, loadEngineConfig } from '../worker/engine-config.js';
+import { engineCapabilities, loadEngineConfig, metricsSourcesOf } from '../worker/engine-config.js';
+import { metricsProviders } from '../activities/metrics/factory.js';
 import { createProviders, providerOptionsFromEnv } from '../worker/providers.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { temporalConnectionOptions } from '../worker/temporal-connection.js';
@@ -188,6 +189,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       capabilities: engineCapabilities(config, { sandbox: mode === 'sandbox' }),
       taskQueue: env.CANARY_TASK_QUEUE,
       ...(temporalUiUrl ? { temporalUiUrl } : {}),
+      metricsFor: metricsProviders(
+        metricsSourcesOf(config, prometheus?.url ?? env.CANARY_PROMETHEUS_URL),
+      ),
     });
     stoppers.push(['api', () => api.close()]);
     log(`[stack] API ${api.url} (docs ${api.url}/docs); ${tokens.message}`);

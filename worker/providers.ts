@@ -10,13 +10,11 @@ import {
   type KubeClientOptions,
   type KubeClients,
 } from '../activities/kube/kube-clients.js';
-import { createMetricsProvider } from '../activities/metrics/factory.js';
-import { FALLBACK_PROMETHEUS_ADDRESS } from '../activities/metrics/prometheus.js';
-import { resolveEndpoint, type MetricsSources } from '../activities/metrics/sources.js';
+import { metricsProviders } from '../activities/metrics/factory.js';
+import type { MetricsSources } from '../activities/metrics/sources.js';
 import type { SandboxProviders } from '../activities/providers.js';
 import { createTrafficRouter } from '../activities/routers/factory.js';
 import { createWorkloadManager } from '../activities/workloads/factory.js';
-import { DEFAULT_METRICS_SOURCE } from '../core/capabilities.js';
 import type { ReleaseSpec, SubmittedSpec } from '../core/spec.js';
 import type { EngineEnv } from './config.js';
 import { loadEngineConfig, metricsSourcesOf, type EngineConfig } from './engine-config.js';
@@ -88,16 +86,10 @@ export function createProviders(options: ProviderOptions = {}): ActivityDeps {
   let kube: KubeClients | undefined;
   const kubeClients = () => (kube ??= createKubeClients(options.kube));
   const sandbox = options.sandbox ? { sandbox: options.sandbox } : {};
-  const metrics = options.metrics ?? {
-    sources: { [DEFAULT_METRICS_SOURCE]: { address: FALLBACK_PROMETHEUS_ADDRESS } },
-    adHocAddresses: [],
-  };
+  const metricsFor = metricsProviders(options.metrics);
   return {
     routerFor: (spec: ReleaseSpec) => createTrafficRouter(spec, kubeClients, sandbox),
     workloadsFor: (spec: SubmittedSpec) => createWorkloadManager(spec, kubeClients, sandbox),
-    metricsFor: (spec: ReleaseSpec) =>
-      createMetricsProvider(spec.analysis.metrics, {
-        endpoint: resolveEndpoint(spec.analysis.metrics, metrics),
-      }),
+    metricsFor,
   };
 }

@@ -5,7 +5,14 @@
  */
 import type { MetricsSpec } from '../../core/metrics/config.js';
 import { MetricsConfigError } from './errors.js';
-import { PrometheusProvider, type PrometheusProviderDeps } from './prometheus.js';
+import { DEFAULT_METRICS_SOURCE } from '../../core/capabilities.js';
+import type { ReleaseSpec } from '../../core/spec.js';
+import {
+  FALLBACK_PROMETHEUS_ADDRESS,
+  PrometheusProvider,
+  type PrometheusProviderDeps,
+} from './prometheus.js';
+import { resolveEndpoint, type MetricsSources } from './sources.js';
 import type { MetricsProvider } from './types.js';
 
 /**
@@ -25,4 +32,21 @@ export function createMetricsProvider(
       throw new MetricsConfigError(`unknown metrics provider "${String(unknown)}"`);
     }
   }
+}
+
+/**
+ * The metrics provider of each release at the operator's sources: the worker's analysis
+ * (worker/providers.ts) and the API's chart series (api/series.ts) ask the same source with the
+ * same credentials. Default: only the "default" source at http://127.0.0.1:9090, no ad-hoc address.
+ */
+export function metricsProviders(
+  metrics: MetricsSources = {
+    sources: { [DEFAULT_METRICS_SOURCE]: { address: FALLBACK_PROMETHEUS_ADDRESS } },
+    adHocAddresses: [],
+  },
+): (spec: ReleaseSpec) => MetricsProvider {
+  return (spec) =>
+    createMetricsProvider(spec.analysis.metrics, {
+      endpoint: resolveEndpoint(spec.analysis.metrics, metrics),
+    });
 }

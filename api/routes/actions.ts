@@ -8,7 +8,7 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { actOnRelease, type ActionPayload } from '../../client/actions.js';
 import { ACTION_KINDS, type ActionKind, type ReleaseStatus } from '../../workflows/messages.js';
-import { requireRole } from '../auth.js';
+import { requireRole, type Role } from '../auth.js';
 import { locateInScope, statusView, type AppEnv, type RouteDeps } from '../context.js';
 import { limitBody, parseJsonBody } from '../middleware.js';
 import {
@@ -34,6 +34,9 @@ const DESCRIPTIONS: Record<ActionKind, string> = {
   abandon:
     'Gives up a rollback that keeps failing (phase RollbackRetrying): the release ends Failed and the service needs `canary repair`. 409 in any other phase.',
 };
+
+/** The role every action needs (`GET /v1/me` tells the dashboard which actions a caller has). */
+export const ACTION_ROLE: Role = 'approver';
 
 export function actionRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -63,7 +66,7 @@ export function actionRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
         description: DESCRIPTIONS[kind],
         security: [{ bearerAuth: [] }],
         middleware: [
-          requireRole(deps.tokens, 'approver'),
+          requireRole(deps.tokens, ACTION_ROLE),
           limitBody(deps.maxBodyBytes),
           parseJsonBody,
         ] as const,
@@ -105,7 +108,7 @@ export function actionRoutes(deps: RouteDeps): OpenAPIHono<AppEnv> {
       description: DESCRIPTIONS.abort,
       security: [{ bearerAuth: [] }],
       middleware: [
-        requireRole(deps.tokens, 'approver'),
+        requireRole(deps.tokens, ACTION_ROLE),
         limitBody(deps.maxBodyBytes),
         parseJsonBody,
       ] as const,

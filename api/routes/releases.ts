@@ -30,6 +30,7 @@ import {
 import { mayTouchWorkflow, requireScope, scopeClause } from '../scopes.js';
 import { actionRoutes } from './actions.js';
 import { eventRoutes } from './events.js';
+import { seriesRoutes } from './series.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -188,5 +189,6 @@ export function releasesApp(deps: RouteDeps): OpenAPIHono<AppEnv> {
 
   app.route('/', actionRoutes(deps));
   app.route('/', eventRoutes(deps));
+  app.route('/', seriesRoutes(deps));
   return app;
 }

@@ -99,6 +99,7 @@ export interface ApiStack {
     streamPollMs?: number;
     port?: number;
     tokens?: TokenStore;
+    metricsFor?: AppDeps['metricsFor'];
   }): Promise<ApiServer>;
   /** Stops the worker only: the API and Temporal stay up. */
   stopWorker(): Promise<void>;

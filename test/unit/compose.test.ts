@@ -70,8 +70,8 @@ function importClosure(entries: string[], { dynamic = true } = {}): Set<string> 
     for (const fileName of importsOf(file, dynamic)) {
       if (!fileName.startsWith('.')) continue;
       const target = resolve(dirname(file), fileName);
-      const found = [target, target.replace(/\.js$/, '.ts')].find((candidate) =>
-        existsSync(candidate),
+      const found = [target, target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx')].find(
+        (candidate) => existsSync(candidate),
       );
       if (!found) throw new Error(`${path} imports ${fileName}, which does not exist`);
       visit(found);
@@ -260,6 +260,12 @@ function copiedFolders(stage: string): string[] {
   });
 }
 
+/**
+ * Read only while the build stage bundles the dashboard's client (api/ui/client imports the CLI's
+ * SSE parser): not imported by the engine at run time.
+ */
+const UI_BUILD_INPUTS = ['cli/lib', 'scripts/ui-build.mjs', 'scripts/lib/paths.mjs'];
+
 /** What the production entry points load: the API, the worker and the workflows it bundles. */
 async function productionEntries(): Promise<string[]> {
   const { WORKFLOWS_PATH } = await import('../../worker/index.js');
@@ -298,7 +304,12 @@ describe('Dockerfile', () => {
     const needed = importClosure(await productionEntries(), { dynamic: false });
     const folders = [...new Set([...needed].map((file) => file.split('/')[0]!))].sort();
     expect([...buildConfig.include].sort()).toEqual(folders);
-    expect([...copiedFolders('build')].sort()).toEqual(folders);
+    // besides, what the dashboard's bundle reads at build time (scripts/ui-build.mjs)
+    const copied = copiedFolders('build');
+    expect(copied.filter((f) => !UI_BUILD_INPUTS.includes(f)).sort()).toEqual(folders);
+    expect(copied.filter((f) => UI_BUILD_INPUTS.includes(f)).sort()).toEqual(
+      [...UI_BUILD_INPUTS].sort(),
+    );
     expect(folders).not.toContain('sandbox');
   });
 
