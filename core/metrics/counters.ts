@@ -1,0 +1,89 @@
+/**
+ * Counts that are counts: the events each bucket holds, from the raw samples of the counters
+ * themselves rather than from `increase()`. Pure and workflow-safe, so the rules are tested
+ * without Prometheus; docs/metrics.md explains them for people.
+ *
+ * Why not `increase(x[bucket])` at step = bucket: it sees only the change between the first and
+ * the last sample inside each bucket and extrapolates it to the bucket's length. The increments
+ * between the last sample of one bucket and the first of the next are in no bucket, the rest are
+ * scaled up, and the counts are no longer Poisson: their variance grows by about
+ * bucket / (bucket − scrape interval), which makes every count test overconfident.
+ *
+ * The rule here: each series' samples are differenced sample by sample and every increment is
+ * put in the bucket that holds the later sample, (end − bucket, end]. So a bucket holds what the
+ * exporter counted between its target's last scrape before the bucket's start and its last scrape
+ * before the bucket's end: consecutive buckets tile time, and every increment observed between
+ * the anchor and the last bucket's end lands in exactly one bucket, unscaled.
+ * - Anchor: a series' last sample in (anchorFromMs, first bucket's start] is its value before
+ *   the window. Without one, the series is new: its first sample is counted from 0 (the
+ *   exporter created it with that count after its previous scrape — the first 5xx of a version,
+ *   a new pod's first requests), which `increase()` never counts.
+ * - Resets: a sample lower than the one before is a counter reset (a restarted process); the
+ *   increment is the new value, as Prometheus itself counts resets.
+ * - Presence: a bucket has a value for a query when at least one of its series has a sample in
+ *   it (0 when nothing moved); no sample of any series → no value (missing, never 0).
+ * - A NaN or infinite sample cannot be counted and is skipped (the next sample is differenced
+ *   against the last countable one).
+ */
+
+/** One raw sample of a counter series. */
+export interface CounterSample {
+  timestampMs: number;
+  value: number;
+}
+
+/**
+ * How far before the first bucket a series' last sample still anchors it: Prometheus's default
+ * lookback delta. A series silent for longer is, to Prometheus too, a series that went away.
+ */
+export const COUNTER_ANCHOR_LOOKBACK_MS = 5 * 60_000;
+
+export interface CounterWindow {
+  /** Bucket ends, oldest first, consecutive multiples of bucketMs (core/metrics/buckets.ts). */
+  ends: readonly number[];
+  bucketMs: number;
+  /** Samples at or before this time are ignored (default: first bucket's start − lookback). */
+  anchorFromMs?: number;
+}
+
+/** The span of raw samples to fetch for a window: from the anchor lookback to the last end. */
+export function counterSpanMs(window: CounterWindow): number {
+  const first = window.ends[0];
+  const last = window.ends[window.ends.length - 1];
+  if (first === undefined || last === undefined) return 0;
+  const anchorFrom = window.anchorFromMs ?? first - window.bucketMs - COUNTER_ANCHOR_LOOKBACK_MS;
+  return last - anchorFrom;
+}
+
+/**
+ * The summed increments of `series` in each bucket of the window, by bucket end; a bucket where
+ * no series has a sample is absent. Samples must be in time order within a series.
+ */
+export function counterBuckets(
+  series: readonly (readonly CounterSample[])[],
+  window: CounterWindow,
+): Map<number, number> {
+  const { ends, bucketMs } = window;
+  const totals = new Map<number, number>();
+  const first = ends[0];
+  const last = ends[ends.length - 1];
+  if (first === undefined || last === undefined) return totals;
+  const windowStart = first - bucketMs;
+  const anchorFrom = window.anchorFromMs ?? windowStart - COUNTER_ANCHOR_LOOKBACK_MS;
+  for (const samples of series) {
+    let previous: number | undefined;
+    for (const { timestampMs: t, value } of samples) {
+      if (t <= anchorFrom || !Number.isFinite(value)) continue;
+      if (t > last) break;
+      if (t <= windowStart) {
+        previous = value;
+        continue;
+      }
+      const increment = previous === undefined || value < previous ? value : value - previous;
+      const end = Math.ceil(t / bucketMs) * bucketMs;
+      totals.set(end, (totals.get(end) ?? 0) + increment);
+      previous = value;
+    }
+  }
+  return totals;
+}
