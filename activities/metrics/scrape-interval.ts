@@ -1,7 +1,7 @@
 /**
  * The pre-flight's check of the bucket against the scrape interval of the series a release reads.
  *
- * The rule: analysis.bucket ≥ 2 × scrape interval (MIN_SCRAPES_PER_BUCKET). Buckets are read at
+ * The rule: analysis.bucket ≥ 2 × scrape interval (MIN_SCRAPES_PER_BUCKET, core/capabilities.ts). Buckets are read at
  * their boundaries from each series' last scrape (core/metrics/counters.ts), so a bucket holds what
  * happened between two scrapes of each target. With two or more scrapes per bucket, every series
  * has a sample in every bucket even when one scrape fails or lands late, so no bucket is left
@@ -17,13 +17,11 @@
  * 3. the samples themselves: the median spacing of the stable requests series' samples in the
  *    last 5 minutes (query frontends such as Thanos and Mimir serve no targets).
  */
+import { MIN_SCRAPES_PER_BUCKET } from '../../core/capabilities.js';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { promDuration } from '../../core/metrics/promql.js';
 import { MetricsError } from './errors.js';
 import type { CallOptions, PrometheusClient } from './prometheus-client.js';
-
-/** A bucket must hold at least this many scrape intervals. */
-export const MIN_SCRAPES_PER_BUCKET = 2;
 
 /** How far back the series are looked at. */
 const LOOKBACK_MS = 5 * 60_000;
