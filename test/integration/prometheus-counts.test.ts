@@ -6,6 +6,10 @@
  * interval). bench/counts.ts runs the same with thousands of releases for the false-rollback rates.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { PrometheusProvider } from '../../activities/metrics/prometheus.js';
+import { metricsSpecSchema } from '../../core/metrics/config.js';
+import { releaseWorkloads, startExporter } from '../harness/exporter.js';
+import { startPrometheus } from '../harness/prometheus.js';
 import {
   judgeReleases,
   startScrapedReleases,
@@ -48,4 +52,41 @@ describe('buckets read from a real Prometheus', () => {
       expect(result.new.rollbacks).toBeLessThanOrEqual(6);
     },
   );
+});
+
+describe('the pre-flight on a real Prometheus scraping every 15 s', () => {
+  it('refuses a 20 s bucket, naming analysis.bucket and the job’s interval, and accepts 30 s', async () => {
+    const exporter = await startExporter();
+    const prometheus = await startPrometheus({
+      scrapeTargets: [exporter.target],
+      scrapeInterval: '15s',
+    });
+    try {
+      const target = {
+        releaseId: 'r',
+        namespace: 'shop',
+        service: 'pay',
+        stableVersion: 'v1',
+        canaryVersion: 'v2',
+      };
+      exporter.record(releaseWorkloads(target).baseline, { requests: 5 });
+      const provider = new PrometheusProvider(
+        metricsSpecSchema.parse({ address: prometheus.url, preset: 'prom-client' }),
+        { preflightWaitMs: 40_000 },
+      );
+      const problems = await provider.preflight(target, { bucketMs: 20_000 });
+      expect(problems).toEqual([
+        {
+          object: provider.name,
+          message: expect.stringMatching(
+            /^analysis\.bucket 20s is shorter than 2 × the scrape interval of the stable version's series \(15s, from job "test-exporter" \(\/api\/v1\/targets\)\)/,
+          ) as unknown,
+        },
+      ]);
+      expect(await provider.preflight(target, { bucketMs: 30_000 })).toEqual([]);
+    } finally {
+      await prometheus.stop();
+      await exporter.stop();
+    }
+  }, 90_000);
 });
