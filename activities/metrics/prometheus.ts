@@ -28,12 +28,7 @@ import {
   type RenderedQueries,
 } from '../../core/metrics/render.js';
 import type { BucketSeries } from '../../core/types.js';
-import {
-  MetricsConfigError,
-  MetricsError,
-  MetricsQueryError,
-  MetricsUnavailableError,
-} from './errors.js';
+import { MetricsConfigError, MetricsError, MetricsUnavailableError } from './errors.js';
 import { fetchQueryValues, type QueryValues } from './bucket-queries.js';
 import { PrometheusClient } from './prometheus-client.js';
 import { bucketIntervalProblem, scrapeIntervalOf } from './scrape-interval.js';
