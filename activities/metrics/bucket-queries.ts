@@ -1,6 +1,6 @@
 /**
  * How the provider asks Prometheus for one query's buckets (core/metrics/render.ts plans them):
- * - a counter (every preset's counts): one instant query of the raw samples, `selector[span]` at
+ * - a counter (every preset's counts): one instant query (POSTed) of the raw samples, `selector[span]` at
  *   the last bucket's end, with span reaching back from the first bucket's start by the anchor
  *   lookback (core/metrics/counters.ts). A range selector returns every stored sample, per series,
  *   without lookback or staleness rules: a series that went stale still gives its last samples, and
@@ -40,7 +40,11 @@ export async function fetchQueryValues(
     return { values: valuesByEnd(result, options.description), warnings: result.warnings };
   }
   const span = promDuration(counterSpanMs(window));
-  const result = await client.query(`${query.selector}[${span}]`, { ...options, timeMs: last });
+  const result = await client.query(`${query.selector}[${span}]`, {
+    ...options,
+    timeMs: last,
+    post: true,
+  });
   const totals = counterBuckets(
     result.series.map((s) => s.points),
     window,

@@ -182,15 +182,17 @@ export class PrometheusClient {
     return this.result(response, options, 'matrix');
   }
 
-  /** `/api/v1/query` (GET) at a moment, default now. */
-  async query(expr: string, options: CallOptions & { timeMs?: number } = {}): Promise<QueryResult> {
+  /** `/api/v1/query` at a moment, default now: GET, or POSTed form-encoded with `post`. */
+  async query(
+    expr: string,
+    options: CallOptions & { timeMs?: number; post?: boolean } = {},
+  ): Promise<QueryResult> {
     const params = new URLSearchParams({ query: expr, timeout: String(this.timeoutMs / 1000) });
     if (options.timeMs !== undefined) params.set('time', String(options.timeMs / 1000));
-    const response = await this.request(
-      `/api/v1/query?${params.toString()}`,
-      { method: 'GET' },
-      options,
-    );
+    // POSTed form-encoded when asked (a counter's long selector), like range queries
+    const response = options.post
+      ? await this.request('/api/v1/query', { method: 'POST', body: params }, options)
+      : await this.request(`/api/v1/query?${params.toString()}`, { method: 'GET' }, options);
     return this.result(response, options);
   }
 

@@ -356,7 +356,7 @@ describe('PrometheusProvider against a real Prometheus', () => {
         proxy.seen.some(
           (r) =>
             r.method === 'POST' &&
-            r.path === '/api/v1/query_range' &&
+            r.path === '/api/v1/query' &&
             r.contentType === 'application/x-www-form-urlencoded;charset=UTF-8',
         ),
       ).toBe(true);
