@@ -1,8 +1,9 @@
 /**
  * How the provider asks Prometheus for one query's buckets (core/metrics/render.ts plans them):
- * - a counter (every preset's counts): one instant query (POSTed) of the raw samples, `selector[span]` at
- *   the last bucket's end, with span reaching back from the first bucket's start by the anchor
- *   lookback (core/metrics/counters.ts). A range selector returns every stored sample, per series,
+ * - a counter (every preset's counts): two instant queries (POSTed): each series' value before
+ *   the window, `last_over_time(selector[1h])` at the first bucket's start, and the raw samples
+ *   inside it, `selector[window]` at the last bucket's end (core/metrics/counters.ts). A range
+ *   selector returns every stored sample, per series,
  *   without lookback or staleness rules: a series that went stale still gives its last samples, and
  *   a scrape that failed leaves only a longer gap between two samples. The samples are differenced
  *   per series here, resets handled, and summed per bucket — exact counts, no extrapolation;
@@ -10,7 +11,11 @@
  *   `/api/v1/query_range` at step = bucket, its value at each end taken as written.
  */
 import { foreignMessage } from '../../core/foreign-text.js';
-import { counterBuckets, counterSpanMs } from '../../core/metrics/counters.js';
+import {
+  COUNTER_ANCHOR_LOOKBACK_MS,
+  counterBuckets,
+  counterWindowSpan,
+} from '../../core/metrics/counters.js';
 import { promDuration } from '../../core/metrics/promql.js';
 import type { ArmQuery } from '../../core/metrics/render.js';
 import { MetricsQueryError } from './errors.js';
@@ -39,19 +44,37 @@ export async function fetchQueryValues(
     );
     return { values: valuesByEnd(result, options.description), warnings: result.warnings };
   }
-  const span = promDuration(counterSpanMs(window));
-  const result = await client.query(`${query.selector}[${span}]`, {
-    ...options,
-    timeMs: last,
-    post: true,
-  });
+  const span = counterWindowSpan(window) as { startMs: number; endMs: number };
+  const post = { ...options, post: true };
+  const [anchors, inside] = await Promise.all([
+    client.query(`last_over_time(${query.selector}[${promDuration(COUNTER_ANCHOR_LOOKBACK_MS)}])`, {
+      ...post,
+      timeMs: span.startMs,
+    }),
+    client.query(`${query.selector}[${promDuration(span.endMs - span.startMs)}]`, {
+      ...post,
+      timeMs: span.endMs,
+    }),
+  ]);
+  const anchorOf = new Map(
+    anchors.series.map((s) => [seriesKey(s.labels), s.points[0]?.value] as const),
+  );
   const totals = counterBuckets(
-    result.series.map((s) => s.points),
+    inside.series.map((s) => ({ anchor: anchorOf.get(seriesKey(s.labels)), samples: s.points })),
     window,
   );
   const values = new Map<number, number>();
   for (const [end, total] of totals) values.set(end, total * query.scale);
-  return { values, warnings: result.warnings };
+  return { values, warnings: [...anchors.warnings, ...inside.warnings] };
+}
+
+/** A series' identity across queries: its labels without the metric name (functions drop it). */
+function seriesKey(labels: Readonly<Record<string, string>>): string {
+  return JSON.stringify(
+    Object.entries(labels)
+      .filter(([name]) => name !== '__name__')
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
 }
 
 /** An expression's values by bucket end; it must be aggregated to at most one series of non-negative values. */

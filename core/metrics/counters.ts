@@ -14,10 +14,12 @@
  * exporter counted between its target's last scrape before the bucket's start and its last scrape
  * before the bucket's end: consecutive buckets tile time, and every increment observed between
  * the anchor and the last bucket's end lands in exactly one bucket, unscaled.
- * - Anchor: a series' last sample in (anchorFromMs, first bucket's start] is its value before
+ * - Anchor: a series' last value in the hour before the first bucket's start is its value before
  *   the window. Without one, the series is new: its first sample is counted from 0 (the
  *   exporter created it with that count after its previous scrape — the first 5xx of a version,
- *   a new pod's first requests), which `increase()` never counts.
+ *   a new pod's first requests), which `increase()` never counts. (A series that Prometheus
+ *   scrapes for the very first time inside the window although its process ran long before — a
+ *   Prometheus started during the release — has its whole history counted there.)
  * - Resets: a sample lower than the one before is a counter reset (a restarted process); the
  *   increment is the new value, as Prometheus itself counts resets.
  * - Presence: a bucket has a value for a query when at least one of its series has a sample in
@@ -32,53 +34,54 @@ export interface CounterSample {
   value: number;
 }
 
+/** One series: its value before the window (when it had one), and its samples inside it. */
+export interface CounterSeries {
+  /** The series' last value at or before the first bucket's start, within the anchor lookback. */
+  anchor?: number;
+  /** Samples in time order; those outside the window are ignored. */
+  samples: readonly CounterSample[];
+}
+
 /**
- * How far before the first bucket a series' last sample still anchors it: Prometheus's default
- * lookback delta. A series silent for longer is, to Prometheus too, a series that went away.
+ * How far before the first bucket a series' last value still anchors it: an hour, so that a
+ * Prometheus or target outage of up to an hour does not make old series look new (and count their
+ * whole history). Far longer would make Prometheus read every sample of that span.
  */
-export const COUNTER_ANCHOR_LOOKBACK_MS = 5 * 60_000;
+export const COUNTER_ANCHOR_LOOKBACK_MS = 60 * 60_000;
 
 export interface CounterWindow {
   /** Bucket ends, oldest first, consecutive multiples of bucketMs (core/metrics/buckets.ts). */
   ends: readonly number[];
   bucketMs: number;
-  /** Samples at or before this time are ignored (default: first bucket's start − lookback). */
-  anchorFromMs?: number;
 }
 
-/** The span of raw samples to fetch for a window: from the anchor lookback to the last end. */
-export function counterSpanMs(window: CounterWindow): number {
+/** The first bucket's start and the last bucket's end, or undefined for no bucket. */
+export function counterWindowSpan(
+  window: CounterWindow,
+): { startMs: number; endMs: number } | undefined {
   const first = window.ends[0];
   const last = window.ends[window.ends.length - 1];
-  if (first === undefined || last === undefined) return 0;
-  const anchorFrom = window.anchorFromMs ?? first - window.bucketMs - COUNTER_ANCHOR_LOOKBACK_MS;
-  return last - anchorFrom;
+  if (first === undefined || last === undefined) return undefined;
+  return { startMs: first - window.bucketMs, endMs: last };
 }
 
 /**
  * The summed increments of `series` in each bucket of the window, by bucket end; a bucket where
- * no series has a sample is absent. Samples must be in time order within a series.
+ * no series has a sample is absent.
  */
 export function counterBuckets(
-  series: readonly (readonly CounterSample[])[],
+  series: readonly CounterSeries[],
   window: CounterWindow,
 ): Map<number, number> {
-  const { ends, bucketMs } = window;
+  const { bucketMs } = window;
   const totals = new Map<number, number>();
-  const first = ends[0];
-  const last = ends[ends.length - 1];
-  if (first === undefined || last === undefined) return totals;
-  const windowStart = first - bucketMs;
-  const anchorFrom = window.anchorFromMs ?? windowStart - COUNTER_ANCHOR_LOOKBACK_MS;
-  for (const samples of series) {
-    let previous: number | undefined;
+  const span = counterWindowSpan(window);
+  if (span === undefined) return totals;
+  for (const { anchor, samples } of series) {
+    let previous = anchor !== undefined && Number.isFinite(anchor) ? anchor : undefined;
     for (const { timestampMs: t, value } of samples) {
-      if (t <= anchorFrom || !Number.isFinite(value)) continue;
-      if (t > last) break;
-      if (t <= windowStart) {
-        previous = value;
-        continue;
-      }
+      if (t <= span.startMs || !Number.isFinite(value)) continue;
+      if (t > span.endMs) break;
       const increment = previous === undefined || value < previous ? value : value - previous;
       const end = Math.ceil(t / bucketMs) * bucketMs;
       totals.set(end, (totals.get(end) ?? 0) + increment);

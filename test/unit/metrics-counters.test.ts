@@ -7,7 +7,7 @@ import { counterForm } from '../../core/metrics/counter-form.js';
 import {
   COUNTER_ANCHOR_LOOKBACK_MS,
   counterBuckets,
-  counterSpanMs,
+  counterWindowSpan,
   type CounterSample,
 } from '../../core/metrics/counters.js';
 
@@ -15,77 +15,80 @@ const B = 60_000;
 const T0 = 1_700_000_040_000; // a multiple of 60 s
 const ends = [T0 + B, T0 + 2 * B, T0 + 3 * B];
 const window = { ends, bucketMs: B };
-const series = (...points: [number, number][]): CounterSample[] =>
+const samples = (...points: [number, number][]): CounterSample[] =>
   points.map(([timestampMs, value]) => ({ timestampMs, value }));
 const byEnd = (totals: Map<number, number>) => ends.map((end) => totals.get(end) ?? null);
 
 describe('counterBuckets', () => {
   it('puts each increment in the bucket of the later sample, so consecutive buckets tile time', () => {
-    // scraped every 15 s at a 7 s phase, 10 events between consecutive scrapes
+    // scraped every 15 s at a 7 s phase, 10 events between consecutive scrapes; 30 before the window
     const points: [number, number][] = [];
-    for (let t = T0 - 53_000, v = 0; t <= T0 + 3 * B; t += 15_000, v += 10) points.push([t, v]);
-    const totals = counterBuckets([series(...points)], window);
+    for (let t = T0 + 7000, v = 40; t <= T0 + 3 * B + 30_000; t += 15_000, v += 10)
+      points.push([t, v]);
+    const totals = counterBuckets([{ anchor: 30, samples: samples(...points) }], window);
     expect(byEnd(totals)).toEqual([40, 40, 40]);
-    // every increment after the anchor (the last sample at or before T0) is in exactly one bucket
-    const anchor = points.filter(([t]) => t <= T0).at(-1)?.[1] ?? 0;
+    // every increment after the anchor is in exactly one bucket
     const last = points.filter(([t]) => t <= T0 + 3 * B).at(-1)?.[1] ?? 0;
-    expect([...totals.values()].reduce((a, b) => a + b, 0)).toBe(last - anchor);
+    expect([...totals.values()].reduce((a, b) => a + b, 0)).toBe(last - 30);
   });
 
-  it('counts a sample exactly at a bucket end in the bucket that ends there', () => {
-    const totals = counterBuckets([series([T0, 5], [T0 + B, 8], [T0 + B + 1, 9])], window);
+  it('counts a sample exactly at a bucket end in the bucket that ends there, and ignores samples outside the window', () => {
+    const totals = counterBuckets(
+      [
+        {
+          anchor: 5,
+          samples: samples([T0, 5], [T0 + B, 8], [T0 + B + 1, 9], [T0 + 3 * B + 1, 99]),
+        },
+      ],
+      window,
+    );
     expect(byEnd(totals)).toEqual([3, 1, null]);
   });
 
-  it('counts a counter reset as the new value, as Prometheus does', () => {
+  it('counts a counter reset as the new value, as Prometheus does, also against the anchor', () => {
     const totals = counterBuckets(
-      [series([T0 - 1000, 100], [T0 + 20_000, 130], [T0 + 40_000, 7], [T0 + 80_000, 12])],
+      [{ anchor: 100, samples: samples([T0 + 20_000, 130], [T0 + 40_000, 7], [T0 + 80_000, 12]) }],
       window,
     );
     expect(byEnd(totals)).toEqual([37, 5, null]);
+    const restarted = counterBuckets(
+      [{ anchor: 1000, samples: samples([T0 + 20_000, 4]) }],
+      window,
+    );
+    expect(byEnd(restarted)).toEqual([4, null, null]);
   });
 
-  it('counts a series that first appears inside the window from 0 (a new error series, a new pod)', () => {
-    const totals = counterBuckets([series([T0 + 90_000, 2], [T0 + 150_000, 3])], window);
+  it('counts a series without an anchor from 0 (a new error series, a new pod)', () => {
+    const totals = counterBuckets(
+      [{ samples: samples([T0 + 90_000, 2], [T0 + 150_000, 3]) }],
+      window,
+    );
     expect(byEnd(totals)).toEqual([null, 2, 1]);
-  });
-
-  it('anchors on a sample up to the lookback before the window, and not on one older than that', () => {
-    const start = T0;
-    const inside = counterBuckets(
-      [series([start - COUNTER_ANCHOR_LOOKBACK_MS + 1000, 50], [T0 + 30_000, 52])],
-      window,
-    );
-    expect(byEnd(inside)).toEqual([2, null, null]);
-    const outside = counterBuckets(
-      [series([start - COUNTER_ANCHOR_LOOKBACK_MS, 50], [T0 + 30_000, 52])],
-      window,
-    );
-    expect(byEnd(outside)).toEqual([52, null, null]);
   });
 
   it('sums the series of a query and leaves a bucket without any sample absent (missing, not 0)', () => {
     const totals = counterBuckets(
       [
-        series([T0 - 5000, 10], [T0 + 30_000, 10], [T0 + 150_000, 25]),
-        series([T0 - 5000, 1], [T0 + 30_000, 4]),
+        { anchor: 10, samples: samples([T0 + 30_000, 10], [T0 + 150_000, 25]) },
+        { anchor: 1, samples: samples([T0 + 30_000, 4]) },
       ],
       window,
     );
     expect(byEnd(totals)).toEqual([3, null, 15]);
   });
 
-  it('ignores samples after the last bucket end and skips samples that are not numbers', () => {
+  it('skips samples that are not numbers, differencing the next against the last countable one', () => {
     const totals = counterBuckets(
-      [series([T0 - 5000, 10], [T0 + 30_000, Number.NaN], [T0 + 70_000, 14], [T0 + 3 * B + 1, 99])],
+      [{ anchor: 10, samples: samples([T0 + 30_000, Number.NaN], [T0 + 70_000, 14]) }],
       window,
     );
     expect(byEnd(totals)).toEqual([null, 4, null]);
   });
 
-  it('asks for samples from the anchor lookback before the first bucket to the last end', () => {
-    expect(counterSpanMs(window)).toBe(3 * B + B + COUNTER_ANCHOR_LOOKBACK_MS - B);
-    expect(counterSpanMs({ ends: [], bucketMs: B })).toBe(0);
+  it('spans from the first bucket’s start to the last end, and anchors up to an hour back', () => {
+    expect(counterWindowSpan(window)).toEqual({ startMs: T0, endMs: T0 + 3 * B });
+    expect(counterWindowSpan({ ends: [], bucketMs: B })).toBeUndefined();
+    expect(COUNTER_ANCHOR_LOOKBACK_MS).toBe(3_600_000);
   });
 });
 

@@ -50,13 +50,31 @@ function fakeFetch(
       headers: new Headers(init?.headers),
     };
     asked.push(request);
-    const query = request.form.get('query') ?? new URL(request.url).searchParams.get('query');
-    const reply = answer(query ?? '', request);
+    const query = request.form.get('query') ?? new URL(request.url).searchParams.get('query') ?? '';
+    const reply = query.startsWith('last_over_time(')
+      ? anchorsFrom(answer(query.slice(15, query.lastIndexOf('[')), request), request)
+      : answer(query, request);
     return new Response(JSON.stringify(reply.body), {
       status: reply.status ?? 200,
       headers: { 'Content-Type': 'application/json' },
     });
   }) as typeof fetch;
+}
+
+/**
+ * A counter's values before the window, as Prometheus answers `last_over_time(x[1h])` at the
+ * window's start: each series' last sample at or before that time, from the same fake data.
+ */
+function anchorsFrom(reply: Answer, request: Asked): Answer {
+  const at = Number(request.form.get('time')) * 1000;
+  const body = reply.body as {
+    data?: { result?: { metric: object; values?: [number, string][] }[] };
+  };
+  const result = (body.data?.result ?? []).flatMap((s) => {
+    const before = (s.values ?? []).filter(([t]) => t * 1000 <= at).at(-1);
+    return before ? [{ metric: s.metric, value: before }] : [];
+  });
+  return { body: { status: 'success', data: { resultType: 'vector', result } } };
 }
 
 const matrix = (points: [number, string][], extra: Record<string, unknown> = {}) => ({
@@ -135,12 +153,18 @@ describe('PrometheusProvider.fetchBuckets', () => {
       { asked },
     ).fetchBuckets(target, { ...range, startMs: T0 - 5 * S, endMs: T0 + 3 * B + 5 * S });
 
-    expect(asked).toHaveLength(8);
+    expect(asked).toHaveLength(16);
     for (const a of asked) {
       expect(a.url).toBe('http://127.0.0.1:9090/api/v1/query');
-      // POSTed; from 5 minutes before the first bucket's start to the last bucket's end
-      expect(a.form.get('query')).toMatch(/\}\[8m\]$/);
-      expect(a.form.get('time')).toBe(String((T0 + 3 * B) / 1000));
+      // POSTed: each series' value in the hour before the window, and its samples inside it
+      const query = a.form.get('query') ?? '';
+      if (query.startsWith('last_over_time(')) {
+        expect(query).toMatch(/\}\[1h\]\)$/);
+        expect(a.form.get('time')).toBe(String(T0 / 1000));
+      } else {
+        expect(query).toMatch(/\}\[3m\]$/);
+        expect(a.form.get('time')).toBe(String((T0 + 3 * B) / 1000));
+      }
     }
     const counts = { requests: 100, errors: 0, latencySumMs: 2000, latencyCount: 100 };
     expect(series).toEqual({
@@ -180,7 +204,8 @@ describe('PrometheusProvider.fetchBuckets', () => {
         ]),
       { asked, now: T0 + B + 30 * S },
     ).fetchBuckets(target, range);
-    expect(asked.every((a) => a.form.get('time') === String((T0 + B) / 1000))).toBe(true);
+    const samplesAsked = asked.filter((a) => !a.form.get('query')?.startsWith('last_over_time('));
+    expect(samplesAsked.every((a) => a.form.get('time') === String((T0 + B) / 1000))).toBe(true);
     expect(series.timestamps).toHaveLength(3);
     expect(series.baseline.map((b) => b?.requests ?? null)).toEqual([5, null, null]);
   });
@@ -241,7 +266,7 @@ describe('PrometheusProvider.fetchBuckets', () => {
       (q) => matrix([[T0 + B, q.startsWith('histogram_quantile') ? '24.85' : '10']]),
       { asked, metrics: { latencyQuantile: 0.99 } },
     ).fetchBuckets(target, range);
-    expect(asked).toHaveLength(10);
+    expect(asked).toHaveLength(18); // 8 counters × 2 queries, and the quantile per arm
     expect(series.canary[0]?.latencyQuantileMs).toBe(24.85);
   });
 
