@@ -11,6 +11,7 @@ import {
   problemOf,
   type PreflightProblem,
 } from '../core/preflight.js';
+import { durationMs } from '../core/duration.js';
 import type { ReleaseSpec } from '../core/spec.js';
 import type { MetricsProvider } from './metrics/types.js';
 import type { TrafficRouter } from './routers/types.js';
@@ -59,7 +60,10 @@ export async function preflight(
     problemsOf('metrics', async () =>
       providers
         .metrics()
-        .preflight?.({ releaseId, namespace, service, stableVersion, canaryVersion }, options),
+        .preflight?.(
+          { releaseId, namespace, service, stableVersion, canaryVersion },
+          { ...options, bucketMs: durationMs(spec.analysis.bucket, 'analysis.bucket') },
+        ),
     ),
   ]);
   // providers over one backend (the sandbox's router and workloads) may report it alike: once

@@ -5,6 +5,7 @@
  * naming the field) and the worker builds its providers from the same operator config, so a spec
  * cannot make the engine call an address the operator did not choose. Pure and workflow-safe.
  */
+import { formatDuration, parseDuration } from './duration.js';
 import type { SpecProblem } from './problems.js';
 
 export interface EngineCapabilities {
@@ -14,7 +15,20 @@ export interface EngineCapabilities {
   metricsSources: readonly string[];
   /** Whole-address patterns a spec's `analysis.metrics.address` must match; none: no ad-hoc address. */
   adHocMetricsAddresses: readonly RegExp[];
+  /**
+   * Scrape interval (ms) of the series behind each metrics source, where the operator declared it:
+   * a spec's `analysis.bucket` must be at least MIN_SCRAPES_PER_BUCKET of them. Sources without one
+   * are checked at pre-flight, against what Prometheus says (activities/metrics/scrape-interval.ts).
+   */
+  metricsScrapeIntervalsMs?: Readonly<Record<string, number>>;
 }
+
+/**
+ * A bucket must hold at least this many scrape intervals, so that every series has a sample in
+ * every bucket even when a scrape fails, and the arms' scrape phases differ by at most half a
+ * bucket (docs/metrics.md, "Bucket and scrape interval").
+ */
+export const MIN_SCRAPES_PER_BUCKET = 2;
 
 /** The metrics source of a spec that names none. */
 export const DEFAULT_METRICS_SOURCE = 'default';
@@ -41,7 +55,7 @@ export interface CapabilityChoice {
   router?: { type: string };
   workloads?: { type: string };
   /** Absent when the spec did not parse: its metrics are judged once it does. */
-  analysis?: { metrics: { source?: string; address?: string } };
+  analysis?: { bucket?: string; metrics: { source?: string; address?: string } };
 }
 
 /** Problems of a spec this engine cannot run as configured, at the field that asks for it. */
@@ -77,6 +91,19 @@ export function capabilityProblems(
       problems.push({
         path: 'analysis.metrics.source',
         message: `"${name}" is not a metrics source of this engine (it has: ${caps.metricsSources.join(', ') || 'none'})`,
+      });
+    const scrapeMs = Object.hasOwn(caps.metricsScrapeIntervalsMs ?? {}, name)
+      ? caps.metricsScrapeIntervalsMs?.[name]
+      : undefined;
+    const bucketMs = parseDuration(spec.analysis.bucket ?? '');
+    if (
+      scrapeMs !== undefined &&
+      bucketMs !== undefined &&
+      bucketMs < MIN_SCRAPES_PER_BUCKET * scrapeMs
+    )
+      problems.push({
+        path: 'analysis.bucket',
+        message: `must be at least ${MIN_SCRAPES_PER_BUCKET} × the scrape interval of metrics source "${name}" (${formatDuration(scrapeMs)}), i.e. ${formatDuration(MIN_SCRAPES_PER_BUCKET * scrapeMs)} or more: every series needs at least ${MIN_SCRAPES_PER_BUCKET} scrapes in each bucket`,
       });
   }
   return problems;

@@ -13,6 +13,8 @@ import {
   wholeAddressPattern,
   type EngineCapabilities,
 } from '../core/capabilities.js';
+import { parseDuration } from '../core/duration.js';
+import { durationString } from '../core/fields.js';
 import { problemLines, problemsFromZod } from '../core/problems.js';
 import type { MetricsSources } from '../activities/metrics/sources.js';
 
@@ -44,6 +46,12 @@ const sourceSchema = z.strictObject({
     .optional(),
   headers: z.record(headerName, headerValue).optional(),
   tlsCaFile: z.string().min(1).optional(),
+  /**
+   * How often the series behind this source are scraped ("15s"), when the operator knows: specs
+   * whose analysis.bucket is shorter than 2 intervals are refused at submission. Without it the
+   * pre-flight asks Prometheus.
+   */
+  scrapeInterval: durationString.optional(),
 });
 
 const sourceName = z
@@ -117,10 +125,17 @@ export function engineCapabilities(
   config: EngineConfig,
   mode: { sandbox: boolean },
 ): EngineCapabilities {
+  const metricsScrapeIntervalsMs: Record<string, number> = {};
+  for (const [name, source] of Object.entries(config.metricsSources)) {
+    const ms =
+      source.scrapeInterval === undefined ? undefined : parseDuration(source.scrapeInterval);
+    if (ms !== undefined) metricsScrapeIntervalsMs[name] = ms;
+  }
   return {
     sandbox: mode.sandbox,
     metricsSources: Object.keys({ [DEFAULT_METRICS_SOURCE]: true, ...config.metricsSources }),
     adHocMetricsAddresses: config.adHocMetricsAddresses.map(wholeAddressPattern),
+    metricsScrapeIntervalsMs,
   };
 }
 

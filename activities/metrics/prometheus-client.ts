@@ -53,6 +53,12 @@ export interface QueryResult {
   infos: string[];
 }
 
+/** An active scrape target's job and its scrape interval as Prometheus writes it ("15s", "1m"). */
+export interface ScrapeTarget {
+  job: string;
+  scrapeInterval: string;
+}
+
 export interface RangeQuery {
   query: string;
   startMs: number;
@@ -81,6 +87,15 @@ const dataSchema = z.discriminatedUnion('resultType', [
   z.object({ resultType: z.literal('scalar'), result: sample }),
   z.object({ resultType: z.literal('string'), result: sample }),
 ]);
+const targetsSchema = z.object({
+  activeTargets: z.array(
+    z.object({
+      labels: z.record(z.string(), z.string()),
+      scrapePool: z.string().optional(),
+      scrapeInterval: z.string().optional(),
+    }),
+  ),
+});
 const envelopeSchema = z.discriminatedUnion('status', [
   z.object({
     status: z.literal('success'),
@@ -167,16 +182,36 @@ export class PrometheusClient {
     return this.result(response, options, 'matrix');
   }
 
-  /** `/api/v1/query` (GET) at a moment, default now. */
-  async query(expr: string, options: CallOptions & { timeMs?: number } = {}): Promise<QueryResult> {
+  /** `/api/v1/query` at a moment, default now: GET, or POSTed form-encoded with `post`. */
+  async query(
+    expr: string,
+    options: CallOptions & { timeMs?: number; post?: boolean } = {},
+  ): Promise<QueryResult> {
     const params = new URLSearchParams({ query: expr, timeout: String(this.timeoutMs / 1000) });
     if (options.timeMs !== undefined) params.set('time', String(options.timeMs / 1000));
-    const response = await this.request(
-      `/api/v1/query?${params.toString()}`,
-      { method: 'GET' },
-      options,
-    );
+    // POSTed form-encoded when asked (a counter's long selector), like range queries
+    const response = options.post
+      ? await this.request('/api/v1/query', { method: 'POST', body: params }, options)
+      : await this.request(`/api/v1/query?${params.toString()}`, { method: 'GET' }, options);
     return this.result(response, options);
+  }
+
+  /**
+   * The scrape interval of each active target's job, from `/api/v1/targets?state=active`
+   * (Prometheus; query frontends such as Thanos and Mimir do not serve it). Undefined when the
+   * backend has no such API or its answer has no intervals; throws like a query otherwise.
+   */
+  async targetIntervals(options: CallOptions = {}): Promise<ScrapeTarget[] | undefined> {
+    const response = await this.request('/api/v1/targets?state=active', { method: 'GET' }, options);
+    if (response.status === 404 || response.status === 405) return undefined;
+    const parsed = targetsSchema.safeParse(this.envelope(response, options).data);
+    if (!parsed.success) return undefined;
+    return parsed.data.activeTargets.flatMap((t) => {
+      const job = t.labels.job ?? t.scrapePool;
+      return job !== undefined && t.scrapeInterval !== undefined
+        ? [{ job, scrapeInterval: t.scrapeInterval }]
+        : [];
+    });
   }
 
   /**
@@ -255,6 +290,44 @@ export class PrometheusClient {
     expect?: 'matrix',
   ): QueryResult {
     const description = options.description ?? 'query';
+    const { status } = response;
+    const answer = this.envelope(response, options);
+    const data = dataSchema.safeParse(answer.data);
+    if (!data.success) {
+      throw new MetricsConfigError(
+        `${description} failed: ${this.address} answered with data that is not a Prometheus query result`,
+        { status },
+      );
+    }
+    if (expect && data.data.resultType !== expect) {
+      throw new MetricsQueryError(
+        `${description} failed: expected a ${expect} result, got ${data.data.resultType}`,
+        { status },
+      );
+    }
+    try {
+      return {
+        series: toSeries(data.data),
+        warnings: this.trusted ? (answer.warnings ?? []).map((w) => foreignMessage(w)) : [],
+        infos: this.trusted ? (answer.infos ?? []).map((i) => foreignMessage(i)) : [],
+      };
+    } catch (error) {
+      throw new MetricsQueryError(
+        `${description} failed: ${foreignMessage((error as Error).message, 120)}`,
+        {
+          status,
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** A success envelope with a 2xx status, or the right error for anything else. */
+  private envelope(
+    response: { status: number; statusText: string; body: string },
+    options: CallOptions,
+  ): { data: unknown; warnings?: string[]; infos?: string[] } {
+    const description = options.description ?? 'query';
     const { status, body } = response;
     let json: unknown;
     try {
@@ -290,34 +363,7 @@ export class PrometheusClient {
         { status },
       );
     }
-    const data = dataSchema.safeParse(answer.data);
-    if (!data.success) {
-      throw new MetricsConfigError(
-        `${description} failed: ${this.address} answered with data that is not a Prometheus query result`,
-        { status },
-      );
-    }
-    if (expect && data.data.resultType !== expect) {
-      throw new MetricsQueryError(
-        `${description} failed: expected a ${expect} result, got ${data.data.resultType}`,
-        { status },
-      );
-    }
-    try {
-      return {
-        series: toSeries(data.data),
-        warnings: this.trusted ? (answer.warnings ?? []).map((w) => foreignMessage(w)) : [],
-        infos: this.trusted ? (answer.infos ?? []).map((i) => foreignMessage(i)) : [],
-      };
-    } catch (error) {
-      throw new MetricsQueryError(
-        `${description} failed: ${foreignMessage((error as Error).message, 120)}`,
-        {
-          status,
-          cause: error,
-        },
-      );
-    }
+    return answer;
   }
 }
 

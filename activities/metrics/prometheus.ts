@@ -1,20 +1,15 @@
 /**
  * PrometheusProvider: a release's buckets from Prometheus (or a Thanos/Mimir query frontend).
  *
- * For each arm it runs the preset's (or the spec's) queries — requests, errors, latency sum and
- * count, and optionally a latency quantile — each as one `/api/v1/query_range` with step equal to
- * the bucket length over `increase(...[bucket])`, so each point is the increase in one
- * non-overlapping bucket ending at that point. Start and end are aligned to multiples of the
- * bucket (core/metrics/buckets.ts), so both arms share the same bucket ends.
- *
- * Counts are Prometheus's `increase()`: it extrapolates the change seen between the first and last
- * sample inside a bucket to the whole bucket, so a count is typically up to bucket/(bucket -
- * scrape interval) times the true one (10/9 for 10 s buckets scraped every second), and the same
- * factor applies to every series scraped together — ratios such as the error rate and the mean
- * latency are not affected. A series' first increments before its first scrape are not seen.
+ * For each arm it asks the preset's (or the spec's) queries — requests, errors, latency sum and
+ * count, and optionally a latency quantile. Counts are read from the counters' raw samples and
+ * differenced per series at the buckets' boundaries (./bucket-queries.ts, core/metrics/counters.ts):
+ * consecutive buckets tile time, nothing is extrapolated, and each bucket holds whole events. A
+ * custom template that is not a counter, and the latency quantile, are evaluated as written at
+ * step = bucket. Bucket ends are multiples of the bucket (core/metrics/buckets.ts), so both arms
+ * share them.
  */
 import type { Arm } from '../../core/types.js';
-import { foreignMessage } from '../../core/foreign-text.js';
 import type { PreflightProblem } from '../../core/preflight.js';
 import { parseDuration } from '../../core/duration.js';
 import {
@@ -25,15 +20,18 @@ import {
 } from '../../core/metrics/buckets.js';
 import type { MetricsSpec } from '../../core/metrics/config.js';
 import { PromqlRenderError, type QueryName } from '../../core/metrics/promql.js';
-import { renderArmQueries, type RenderedQueries } from '../../core/metrics/render.js';
-import type { BucketSeries } from '../../core/types.js';
 import {
-  MetricsConfigError,
-  MetricsError,
-  MetricsQueryError,
-  MetricsUnavailableError,
-} from './errors.js';
-import { PrometheusClient, type QueryResult } from './prometheus-client.js';
+  armQueryPlan,
+  renderArmQueries,
+  type ArmQuery,
+  type ArmQueryPlan,
+  type RenderedQueries,
+} from '../../core/metrics/render.js';
+import type { BucketSeries } from '../../core/types.js';
+import { MetricsConfigError, MetricsError, MetricsUnavailableError } from './errors.js';
+import { fetchQueryValues, type QueryValues } from './bucket-queries.js';
+import { PrometheusClient } from './prometheus-client.js';
+import { bucketIntervalProblem, scrapeIntervalOf } from './scrape-interval.js';
 import type { PrometheusEndpoint } from './sources.js';
 import { fetchTrustingCa } from './tls-fetch.js';
 import type { BucketRange, MetricsProvider, MetricsTarget } from './types.js';
@@ -105,10 +103,34 @@ export class PrometheusProvider implements MetricsProvider {
    * The server answers an instant query of the stable arm's request counter (the release's own
    * `requests` query, with a bucket of PREFLIGHT_LOOKBACK_MS) with at least one series; a problem
    * otherwise. Waits up to `preflightWaitMs` for data to appear, never for a server that fails.
+   * With `bucketMs`, a counter's scrape interval must also allow that bucket
+   * (./scrape-interval.ts: bucket ≥ 2 × scrape interval).
    */
   async preflight(
     target: MetricsTarget,
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; bucketMs?: number } = {},
+  ): Promise<PreflightProblem[]> {
+    const found = await this.stablePresence(target, options);
+    if (found.length > 0 || options.bucketMs === undefined) return found;
+    const requests = this.plan(target, options.bucketMs).baseline.requests;
+    if (requests.kind !== 'counter') return [];
+    const description = 'the pre-flight reading of the scrape interval';
+    try {
+      const interval = await scrapeIntervalOf(this.client, requests.selector, this.now(), {
+        description,
+        signal: options.signal,
+      });
+      const problem = interval && bucketIntervalProblem(options.bucketMs, interval);
+      return problem ? [{ object: this.name, message: problem }] : [];
+    } catch (error) {
+      if (!(error instanceof MetricsError) || !error.nonRetryable) throw error;
+      return [{ object: this.name, message: `cannot be used: ${error.message}` }];
+    }
+  }
+
+  private async stablePresence(
+    target: MetricsTarget,
+    options: { signal?: AbortSignal },
   ): Promise<PreflightProblem[]> {
     const query = this.queries(target, PREFLIGHT_LOOKBACK_MS).baseline.requests;
     const description = `the pre-flight query of requests for the stable version`;
@@ -138,11 +160,23 @@ export class PrometheusProvider implements MetricsProvider {
 
   /** The PromQL each arm runs for a target and bucket length (for people, the API and tests). */
   queries(target: MetricsTarget, bucketMs: number): Record<Arm, RenderedQueries> {
+    return this.rendering(target, () => ({
+      baseline: renderArmQueries(this.spec, target, 'baseline', bucketMs),
+      canary: renderArmQueries(this.spec, target, 'canary', bucketMs),
+    }));
+  }
+
+  /** How each arm's queries are asked: counters read at boundaries, or expressions. */
+  plan(target: MetricsTarget, bucketMs: number): Record<Arm, ArmQueryPlan> {
+    return this.rendering(target, () => ({
+      baseline: armQueryPlan(this.spec, target, 'baseline', bucketMs),
+      canary: armQueryPlan(this.spec, target, 'canary', bucketMs),
+    }));
+  }
+
+  private rendering<T>(target: MetricsTarget, render: () => T): T {
     try {
-      return {
-        baseline: renderArmQueries(this.spec, target, 'baseline', bucketMs),
-        canary: renderArmQueries(this.spec, target, 'canary', bucketMs),
-      };
+      return render();
     } catch (error) {
       if (error instanceof PromqlRenderError)
         throw new MetricsConfigError(
@@ -161,7 +195,7 @@ export class PrometheusProvider implements MetricsProvider {
     const problems = bucketRangeProblems(range);
     if (problems.length > 0)
       throw new MetricsConfigError(`cannot fetch buckets: ${problems.join('; ')}`);
-    const queries = this.queries(target, range.bucketMs);
+    const plan = this.plan(target, range.bucketMs);
     const timestamps = bucketEnds(range);
     // Buckets that have not ended yet would be partial: they are not asked for and stay missing.
     const lastEnded = Math.floor(this.now() / range.bucketMs) * range.bucketMs;
@@ -173,22 +207,23 @@ export class PrometheusProvider implements MetricsProvider {
       baseline: timestamps.map(() => null),
       warnings: [],
     };
-    const first = asked[0];
-    const last = asked[asked.length - 1];
-    if (first === undefined || last === undefined) return series;
+    if (asked.length === 0) return series;
 
     const jobs = ARMS.flatMap((arm) =>
-      (Object.entries(queries[arm]) as [QueryName, string][]).map(([name, query]) => ({
+      (Object.entries(plan[arm]) as [QueryName, ArmQuery][]).map(([name, query]) => ({
         arm,
         name,
         query,
+        description: `query '${name}' for ${arm}`,
       })),
     );
     const settled = await Promise.allSettled(
       jobs.map((job) =>
-        this.client.queryRange(
-          { query: job.query, startMs: first, endMs: last, stepMs: range.bucketMs },
-          { description: `query '${job.name}' for ${job.arm}`, signal: options.signal },
+        fetchQueryValues(
+          this.client,
+          job.query,
+          { ends: asked, bucketMs: range.bucketMs },
+          { description: job.description, signal: options.signal },
         ),
       ),
     );
@@ -199,10 +234,9 @@ export class PrometheusProvider implements MetricsProvider {
       canary: {},
     };
     jobs.forEach((job, i) => {
-      const result = (settled[i] as PromiseFulfilledResult<QueryResult>).value;
-      const description = `query '${job.name}' for ${job.arm}`;
-      samples[job.arm][job.name] = valuesByEnd(result, description);
-      series.warnings.push(...result.warnings.map((w) => `${description}: ${w}`));
+      const result = (settled[i] as PromiseFulfilledResult<QueryValues>).value;
+      samples[job.arm][job.name] = result.values;
+      series.warnings.push(...result.warnings.map((w) => `${job.description}: ${w}`));
     });
     for (const arm of ARMS) {
       series[arm] = assembleArm(timestamps, samples[arm] as ArmSamples);
@@ -226,24 +260,4 @@ function throwFirstFailure(settled: PromiseSettledResult<unknown>[]): void {
   if (reasons.length === 0) return;
   const permanent = reasons.find((r) => r instanceof MetricsError && r.nonRetryable);
   throw permanent ?? reasons.find((r) => r instanceof MetricsError) ?? reasons[0];
-}
-
-/** One query's values by bucket end; the query must be aggregated to at most one series of non-negative values. */
-function valuesByEnd(result: QueryResult, description: string): Map<number, number> {
-  if (result.series.length > 1) {
-    const example = foreignMessage(JSON.stringify(result.series[0]?.labels ?? {}), 200);
-    throw new MetricsQueryError(
-      `${description} returned ${result.series.length} series (e.g. ${example}); aggregate it to one, e.g. sum(...)`,
-    );
-  }
-  const values = new Map<number, number>();
-  for (const point of result.series[0]?.points ?? []) {
-    if (point.value < 0) {
-      throw new MetricsQueryError(
-        `${description} returned ${point.value} at ${new Date(point.timestampMs).toISOString()}; counts cannot be negative (use increase(), not a difference)`,
-      );
-    }
-    values.set(point.timestampMs, point.value);
-  }
-  return values;
 }

@@ -50,10 +50,11 @@ export interface MetricsProvider {
   isOnline(): Promise<void>;
   /**
    * What stands in the way of judging `target`, checked before a release's first change: the
-   * backend answers and has data for the stable version. Throws only errors a retry may fix.
+   * backend answers and has data for the stable version, and (given `bucketMs`) the bucket is at
+   * least two scrape intervals of that data long. Throws only errors a retry may fix.
    */
   preflight?(
     target: MetricsTarget,
-    options?: { signal?: AbortSignal },
+    options?: { signal?: AbortSignal; bucketMs?: number },
   ): Promise<PreflightProblem[]>;
 }

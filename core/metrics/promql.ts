@@ -11,6 +11,7 @@
 import { EngineError } from '../errors.js';
 import type { Arm } from '../types.js';
 import { DNS_LABEL_RE, LABEL_VALUE_RE } from '../names.js';
+import { counterForm } from './counter-form.js';
 
 /** A Prometheus label name. Names starting with `__` are reserved and not accepted here. */
 export const LABEL_NAME_RE = /^(?!__)[a-zA-Z_][a-zA-Z0-9_]{0,127}$/;
@@ -105,10 +106,11 @@ function isTemplateVariable(name: string): name is TemplateVariable {
 }
 
 /**
- * What is wrong with a user-written query template, as messages (empty when it is fine). The
- * template must use `{{bucket}}` as its range (or buckets would overlap or leave gaps) and
- * `{{version}}` or `{{arm}}` (or both arms would run the same query and always look alike);
- * `{{quantile}}` belongs to the latencyQuantile template only.
+ * What is wrong with a user-written query template, as messages (empty when it is fine). A count
+ * template that names a counter (core/metrics/counter-form.ts) is read at bucket boundaries and
+ * needs no range; any other template must use `{{bucket}}` as its range (or buckets would overlap
+ * or leave gaps). Every template uses `{{version}}` or `{{arm}}` (or both arms would run the same
+ * query and always look alike); `{{quantile}}` belongs to the latencyQuantile template only.
  */
 export function templateProblems(name: QueryName, template: string): string[] {
   if (template.trim() === '') return [`query template '${name}' is empty`];
@@ -133,9 +135,11 @@ export function templateProblems(name: QueryName, template: string): string[] {
   if (rest.includes('{{') || rest.includes('}}')) {
     problems.push(`query template '${name}' has an unmatched "{{" or "}}"`);
   }
-  if (!used.has('bucket'))
+  if (!used.has('bucket') && counterForm(name, template) === undefined)
     problems.push(
-      `query template '${name}' must use {{bucket}} as its range, e.g. increase(x[{{bucket}}])`,
+      name === 'latencyQuantile'
+        ? `query template '${name}' must use {{bucket}} as its range, e.g. increase(x_bucket[{{bucket}}])`
+        : `query template '${name}' must be a counter's selector (e.g. x_total{version="{{version}}"}, read exactly at bucket boundaries) or use {{bucket}} as its range`,
     );
   if (!used.has('version') && !used.has('arm')) {
     problems.push(

@@ -1,10 +1,12 @@
 /**
  * The PromQL a release runs: the preset's templates, any per-query overrides from the spec, and
  * the release's values substituted in. One function, used by the provider to query and by the API
- * and docs to show people exactly what will be asked. Pure and workflow-safe.
+ * and docs to show people exactly what will be asked; `armQueryPlan` also says which queries are
+ * counters read at bucket boundaries (core/metrics/counter-form.ts). Pure and workflow-safe.
  */
 import type { Arm } from '../types.js';
 import type { MetricsSpec } from './config.js';
+import { counterForm } from './counter-form.js';
 import { renderTemplate, type QueryName, type QueryTemplates } from './promql.js';
 import { customTemplates } from './queries/custom.js';
 import { istioTemplates, ISTIO_DEFAULTS } from './queries/istio.js';
@@ -69,7 +71,46 @@ export function renderArmQueries(
   arm: Arm,
   bucketMs: number,
 ): RenderedQueries {
-  const values = {
+  const values = templateValues(spec, target, arm, bucketMs);
+  const rendered: Partial<Record<QueryName, string>> = {};
+  for (const [name, text] of Object.entries(armTemplates(spec, arm)) as [QueryName, string][]) {
+    rendered[name] = renderTemplate(text, values);
+  }
+  return rendered as RenderedQueries;
+}
+
+/** How one query is asked: a counter's raw samples, or an expression evaluated at step = bucket. */
+export type ArmQuery =
+  { kind: 'counter'; selector: string; scale: number } | { kind: 'expression'; query: string };
+
+/** One arm's queries as the provider asks them (see renderArmQueries for what is shown to people). */
+export type ArmQueryPlan = Partial<Record<QueryName, ArmQuery>> &
+  Pick<Record<QueryName, ArmQuery>, 'requests' | 'errors' | 'latencySum' | 'latencyCount'>;
+
+/** The queries of one arm, each as a counter (selector rendered) or an expression (rendered). */
+export function armQueryPlan(
+  spec: PresetSpec,
+  target: QueryTarget,
+  arm: Arm,
+  bucketMs: number,
+): ArmQueryPlan {
+  const values = templateValues(spec, target, arm, bucketMs);
+  const plan: Partial<Record<QueryName, ArmQuery>> = {};
+  for (const [name, text] of Object.entries(armTemplates(spec, arm)) as [QueryName, string][]) {
+    const counter = counterForm(name, text);
+    plan[name] = counter
+      ? {
+          kind: 'counter',
+          selector: renderTemplate(counter.selector, values),
+          scale: counter.scale,
+        }
+      : { kind: 'expression', query: renderTemplate(text, values) };
+  }
+  return plan as ArmQueryPlan;
+}
+
+function templateValues(spec: PresetSpec, target: QueryTarget, arm: Arm, bucketMs: number) {
+  return {
     namespace: target.namespace,
     service: target.service,
     version: arm === 'canary' ? target.canaryVersion : target.stableVersion,
@@ -77,9 +118,4 @@ export function renderArmQueries(
     arm,
     quantile: spec.latencyQuantile,
   };
-  const rendered: Partial<Record<QueryName, string>> = {};
-  for (const [name, text] of Object.entries(armTemplates(spec, arm)) as [QueryName, string][]) {
-    rendered[name] = renderTemplate(text, values);
-  }
-  return rendered as RenderedQueries;
 }

@@ -38,7 +38,7 @@ interface Asked {
 }
 type Answer = { status?: number; body: unknown };
 
-/** A fetch that answers range queries by a function of the query text. */
+/** A fetch that answers range (POST) and instant (GET) queries by a function of the query text. */
 function fakeFetch(
   answer: (query: string, asked: Asked) => Answer,
   asked: Asked[] = [],
@@ -50,12 +50,31 @@ function fakeFetch(
       headers: new Headers(init?.headers),
     };
     asked.push(request);
-    const reply = answer(request.form.get('query') ?? '', request);
+    const query = request.form.get('query') ?? new URL(request.url).searchParams.get('query') ?? '';
+    const reply = query.startsWith('last_over_time(')
+      ? anchorsFrom(answer(query.slice(15, query.lastIndexOf('[')), request), request)
+      : answer(query, request);
     return new Response(JSON.stringify(reply.body), {
       status: reply.status ?? 200,
       headers: { 'Content-Type': 'application/json' },
     });
   }) as typeof fetch;
+}
+
+/**
+ * A counter's values before the window, as Prometheus answers `last_over_time(x[1h])` at the
+ * window's start: each series' last sample at or before that time, from the same fake data.
+ */
+function anchorsFrom(reply: Answer, request: Asked): Answer {
+  const at = Number(request.form.get('time')) * 1000;
+  const body = reply.body as {
+    data?: { result?: { metric: object; values?: [number, string][] }[] };
+  };
+  const result = (body.data?.result ?? []).flatMap((s) => {
+    const before = (s.values ?? []).filter(([t]) => t * 1000 <= at).at(-1);
+    return before ? [{ metric: s.metric, value: before }] : [];
+  });
+  return { body: { status: 'success', data: { resultType: 'vector', result } } };
 }
 
 const matrix = (points: [number, string][], extra: Record<string, unknown> = {}) => ({
@@ -68,6 +87,29 @@ const matrix = (points: [number, string][], extra: Record<string, unknown> = {})
     ...extra,
   },
 });
+/** Raw counter samples, one entry per series: [time ms, value] pairs. */
+const samples = (...series: [number, string][][]) => ({
+  body: {
+    status: 'success',
+    data: {
+      resultType: 'matrix',
+      result: series.map((points, i) => ({
+        metric: { pod: `p${i}` },
+        values: points.map(([t, v]) => [t / 1000, v]),
+      })),
+    },
+  },
+});
+/** Custom templates evaluated as written (not counters), for the expression path's rules. */
+const EXPRESSIONS = {
+  preset: 'custom',
+  queries: {
+    requests: 'sum(rate(req_total{v="{{version}}"}[{{bucket}}])) * 60',
+    errors: 'sum(rate(req_total{v="{{version}}",code="500"}[{{bucket}}])) * 60',
+    latencySum: 'sum(rate(lat_sum{v="{{version}}"}[{{bucket}}])) * 60',
+    latencyCount: 'sum(rate(lat_count{v="{{version}}"}[{{bucket}}])) * 60',
+  },
+};
 const spec = (metrics: Record<string, unknown> = {}): MetricsSpec =>
   metricsSpecSchema.parse(metrics);
 const provider = (
@@ -80,25 +122,66 @@ const provider = (
   });
 
 describe('PrometheusProvider.fetchBuckets', () => {
-  it('asks each query once over the aligned bucket ends with step = bucket, and assembles both arms', async () => {
+  it('reads each count from its counters’ raw samples in one instant query, and sums every series’ increments per bucket', async () => {
     const asked: Asked[] = [];
     const series = await provider(
       (query) => {
         const canary = query.includes('destination_version="v2"');
-        if (query.includes('response_code')) return matrix(canary ? [[T0 + 2 * B, '1']] : []);
+        // a new error series in the canary: its first sample (2) is counted from 0
+        if (query.includes('response_code'))
+          return canary ? samples([[T0 + B + 30 * S, '2']]) : samples();
         if (query.includes('_sum'))
-          return matrix([
-            [T0 + B, '2000'],
-            [T0 + 2 * B, '2000'],
+          return samples([
+            [T0 - 10 * S, '500'],
+            [T0 + 30 * S, '2500'],
+            [T0 + B + 30 * S, '4500'],
           ]);
-        return matrix([
-          [T0 + B, '100'],
-          [T0 + 2 * B, '100'],
-        ]); // requests and latency count
+        // two pods; the second restarts (100 → 40) in bucket 2: its increment is 40
+        return samples(
+          [
+            [T0 - 10 * S, '1000'],
+            [T0 + 30 * S, '1060'],
+            [T0 + B + 30 * S, '1120'],
+          ],
+          [
+            [T0 - 10 * S, '60'],
+            [T0 + 30 * S, '100'],
+            [T0 + B + 30 * S, '40'],
+          ],
+        );
       },
       { asked },
     ).fetchBuckets(target, { ...range, startMs: T0 - 5 * S, endMs: T0 + 3 * B + 5 * S });
 
+    expect(asked).toHaveLength(16);
+    for (const a of asked) {
+      expect(a.url).toBe('http://127.0.0.1:9090/api/v1/query');
+      // POSTed: each series' value in the hour before the window, and its samples inside it
+      const query = a.form.get('query') ?? '';
+      if (query.startsWith('last_over_time(')) {
+        expect(query).toMatch(/\}\[1h\]\)$/);
+        expect(a.form.get('time')).toBe(String(T0 / 1000));
+      } else {
+        expect(query).toMatch(/\}\[3m\]$/);
+        expect(a.form.get('time')).toBe(String((T0 + 3 * B) / 1000));
+      }
+    }
+    const counts = { requests: 100, errors: 0, latencySumMs: 2000, latencyCount: 100 };
+    expect(series).toEqual({
+      bucketMs: B,
+      timestamps: [T0 + B, T0 + 2 * B, T0 + 3 * B],
+      baseline: [counts, counts, null],
+      canary: [counts, { ...counts, errors: 2 }, null],
+      warnings: [],
+    });
+  });
+
+  it('asks expressions (templates that are not counters) once over the aligned bucket ends with step = bucket', async () => {
+    const asked: Asked[] = [];
+    const series = await provider(() => matrix([[T0 + B, '7']]), {
+      asked,
+      metrics: EXPRESSIONS,
+    }).fetchBuckets(target, range);
     expect(asked).toHaveLength(8);
     for (const a of asked) {
       expect(a.url).toBe('http://127.0.0.1:9090/api/v1/query_range');
@@ -108,23 +191,21 @@ describe('PrometheusProvider.fetchBuckets', () => {
         step: a.form.get('step'),
       }).toEqual({ start: String((T0 + B) / 1000), end: String((T0 + 3 * B) / 1000), step: '60' });
     }
-    const counts = { requests: 100, errors: 0, latencySumMs: 2000, latencyCount: 100 };
-    expect(series).toEqual({
-      bucketMs: B,
-      timestamps: [T0 + B, T0 + 2 * B, T0 + 3 * B],
-      baseline: [counts, counts, null],
-      canary: [counts, { ...counts, errors: 1 }, null],
-      warnings: [],
-    });
+    expect(series.canary[0]).toEqual({ requests: 7, errors: 7, latencySumMs: 7, latencyCount: 7 });
   });
 
   it('does not ask for buckets that have not ended yet, and reports them as missing', async () => {
     const asked: Asked[] = [];
-    const series = await provider(() => matrix([[T0 + B, '5']]), {
-      asked,
-      now: T0 + B + 30 * S,
-    }).fetchBuckets(target, range);
-    expect(asked.every((a) => a.form.get('end') === String((T0 + B) / 1000))).toBe(true);
+    const series = await provider(
+      () =>
+        samples([
+          [T0 - 10 * S, '10'],
+          [T0 + 30 * S, '15'],
+        ]),
+      { asked, now: T0 + B + 30 * S },
+    ).fetchBuckets(target, range);
+    const samplesAsked = asked.filter((a) => !a.form.get('query')?.startsWith('last_over_time('));
+    expect(samplesAsked.every((a) => a.form.get('time') === String((T0 + B) / 1000))).toBe(true);
     expect(series.timestamps).toHaveLength(3);
     expect(series.baseline.map((b) => b?.requests ?? null)).toEqual([5, null, null]);
   });
@@ -137,21 +218,36 @@ describe('PrometheusProvider.fetchBuckets', () => {
   });
 
   it('reports a bucket with a NaN request count as missing', async () => {
-    const series = await provider((q) =>
-      matrix(
-        q.includes('_total') && !q.includes('response_code')
-          ? [
-              [T0 + B, 'NaN'],
-              [T0 + 2 * B, '4'],
-            ]
-          : [],
-      ),
+    const series = await provider(
+      (q) =>
+        matrix(
+          q.startsWith('sum(rate(req_total') && !q.includes('code=')
+            ? [
+                [T0 + B, 'NaN'],
+                [T0 + 2 * B, '4'],
+              ]
+            : [],
+        ),
+      { metrics: EXPRESSIONS },
     ).fetchBuckets(target, range);
     expect(series.baseline).toEqual([
       null,
       { requests: 4, errors: 0, latencySumMs: 0, latencyCount: 0 },
       null,
     ]);
+  });
+
+  it('skips a NaN sample of a counter: the next sample is differenced against the last countable one', async () => {
+    const series = await provider((q) =>
+      q.includes('response_code') || q.includes('duration')
+        ? samples()
+        : samples([
+            [T0 - 10 * S, '10'],
+            [T0 + 30 * S, 'NaN'],
+            [T0 + B + 30 * S, '16'],
+          ]),
+    ).fetchBuckets(target, range);
+    expect(series.baseline.map((b) => b?.requests ?? null)).toEqual([null, 6, null]);
   });
 
   it('passes Prometheus’s warnings on, naming the query they came with', async () => {
@@ -170,7 +266,7 @@ describe('PrometheusProvider.fetchBuckets', () => {
       (q) => matrix([[T0 + B, q.startsWith('histogram_quantile') ? '24.85' : '10']]),
       { asked, metrics: { latencyQuantile: 0.99 } },
     ).fetchBuckets(target, range);
-    expect(asked).toHaveLength(10);
+    expect(asked).toHaveLength(18); // 8 counters × 2 queries, and the quantile per arm
     expect(series.canary[0]?.latencyQuantileMs).toBe(24.85);
   });
 
@@ -187,9 +283,9 @@ describe('PrometheusProvider.fetchBuckets', () => {
         },
       },
     };
-    const failure = provider((q) =>
-      q.includes('response_code') ? twoSeries : matrix([]),
-    ).fetchBuckets(target, range);
+    const failure = provider((q) => (q.includes('code=') ? twoSeries : matrix([])), {
+      metrics: EXPRESSIONS,
+    }).fetchBuckets(target, range);
     await expect(failure).rejects.toBeInstanceOf(MetricsQueryError);
     await expect(failure).rejects.toThrow(
       /^query 'errors' for (baseline|canary) returned 2 series \(e\.g\. \{"pod":"a"\}\); aggregate it to one, e\.g\. sum\(\.\.\.\)$/,
@@ -198,7 +294,10 @@ describe('PrometheusProvider.fetchBuckets', () => {
 
   it('rejects negative counts', async () => {
     await expect(
-      provider(() => matrix([[T0 + B, '-3']])).fetchBuckets(target, range),
+      provider(() => matrix([[T0 + B, '-3']]), { metrics: EXPRESSIONS }).fetchBuckets(
+        target,
+        range,
+      ),
     ).rejects.toThrow(/returned -3 at .*counts cannot be negative/);
   });
 
@@ -259,7 +358,7 @@ describe('PrometheusProvider.fetchBuckets', () => {
       now: () => T0 + 10 * B,
     });
     await p.fetchBuckets(target, range);
-    expect(asked[0]?.url).toBe('https://mimir.example/prometheus/api/v1/query_range');
+    expect(asked[0]?.url).toBe('https://mimir.example/prometheus/api/v1/query');
     expect(asked[0]?.headers.get('authorization')).toBe(
       `Basic ${Buffer.from('u:p').toString('base64')}`,
     );
@@ -297,10 +396,10 @@ describe('building a provider from a spec', () => {
   it('shows the PromQL it will run', () => {
     const queries = new PrometheusProvider(spec({ preset: 'prom-client' }), {}).queries(target, B);
     expect(queries.canary.requests).toBe(
-      'sum(increase(http_requests_total{namespace="shop",service="checkout",version="v2"}[1m]))',
+      'http_requests_total{namespace="shop",service="checkout",version="v2"}',
     );
-    expect(queries.baseline.requests).toBe(
-      'sum(increase(http_requests_total{namespace="shop",service="checkout",version="v1"}[1m]))',
+    expect(queries.baseline.latencySum).toBe(
+      'http_request_duration_seconds_sum{namespace="shop",service="checkout",version="v1"} * 1000',
     );
   });
 });

@@ -28,10 +28,10 @@ describe('istio preset', () => {
       expect(
         renderArmQueries(spec({ preset: 'istio', latencyQuantile: 0.99 }), target, arm, 60_000),
       ).toEqual({
-        requests: `sum(increase(istio_requests_total{${sel(version)}}[1m]))`,
-        errors: `sum(increase(istio_requests_total{${sel(version)},response_code=~"5.."}[1m]))`,
-        latencySum: `sum(increase(istio_request_duration_milliseconds_sum{${sel(version)}}[1m]))`,
-        latencyCount: `sum(increase(istio_request_duration_milliseconds_count{${sel(version)}}[1m]))`,
+        requests: `istio_requests_total{${sel(version)}}`,
+        errors: `istio_requests_total{${sel(version)},response_code=~"5.."}`,
+        latencySum: `istio_request_duration_milliseconds_sum{${sel(version)}}`,
+        latencyCount: `istio_request_duration_milliseconds_count{${sel(version)}}`,
         latencyQuantile: `histogram_quantile(0.99, sum by (le) (increase(istio_request_duration_milliseconds_bucket{${sel(version)}}[1m])))`,
       });
     }
@@ -52,13 +52,13 @@ describe('istio preset', () => {
     );
     expect(queries).toEqual({
       requests:
-        'sum(increase(istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2"}[1s]))',
+        'istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2"}',
       errors:
-        'sum(increase(istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2",response_code=~"5.."}[1s]))',
+        'istio_requests_total{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2",response_code=~"5.."}',
       latencySum:
-        'sum(increase(istio_request_duration_milliseconds_sum{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2"}[1s]))',
+        'istio_request_duration_milliseconds_sum{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2"}',
       latencyCount:
-        'sum(increase(istio_request_duration_milliseconds_count{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2"}[1s]))',
+        'istio_request_duration_milliseconds_count{reporter="source",destination_workload_namespace="shop",destination_workload="checkout",destination_canonical_revision="v2"}',
     });
   });
 });
@@ -73,14 +73,12 @@ describe('prom-client preset', () => {
         30_000,
       ),
     ).toEqual({
-      requests:
-        'sum(increase(http_requests_total{namespace="shop",service="checkout",version="v1"}[30s]))',
-      errors:
-        'sum(increase(http_requests_total{namespace="shop",service="checkout",version="v1",code=~"5.."}[30s]))',
+      requests: 'http_requests_total{namespace="shop",service="checkout",version="v1"}',
+      errors: 'http_requests_total{namespace="shop",service="checkout",version="v1",code=~"5.."}',
       latencySum:
-        'sum(increase(http_request_duration_seconds_sum{namespace="shop",service="checkout",version="v1"}[30s])) * 1000',
+        'http_request_duration_seconds_sum{namespace="shop",service="checkout",version="v1"} * 1000',
       latencyCount:
-        'sum(increase(http_request_duration_seconds_count{namespace="shop",service="checkout",version="v1"}[30s]))',
+        'http_request_duration_seconds_count{namespace="shop",service="checkout",version="v1"}',
       latencyQuantile:
         'histogram_quantile(0.95, sum by (le) (increase(http_request_duration_seconds_bucket{namespace="shop",service="checkout",version="v1"}[30s]))) * 1000',
     });
@@ -99,14 +97,12 @@ describe('prom-client preset', () => {
     expect(
       renderArmQueries(spec({ preset: 'prom-client', promClient }), target, 'canary', 60_000),
     ).toEqual({
-      requests:
-        'sum(increase(api_requests_total{kubernetes_namespace="shop",app="checkout",app_version="v2"}[1m]))',
+      requests: 'api_requests_total{kubernetes_namespace="shop",app="checkout",app_version="v2"}',
       errors:
-        'sum(increase(api_requests_total{kubernetes_namespace="shop",app="checkout",app_version="v2",status_code=~"5.."}[1m]))',
-      latencySum:
-        'sum(increase(api_latency_ms_sum{kubernetes_namespace="shop",app="checkout",app_version="v2"}[1m]))',
+        'api_requests_total{kubernetes_namespace="shop",app="checkout",app_version="v2",status_code=~"5.."}',
+      latencySum: 'api_latency_ms_sum{kubernetes_namespace="shop",app="checkout",app_version="v2"}',
       latencyCount:
-        'sum(increase(api_latency_ms_count{kubernetes_namespace="shop",app="checkout",app_version="v2"}[1m]))',
+        'api_latency_ms_count{kubernetes_namespace="shop",app="checkout",app_version="v2"}',
     });
   });
 });
@@ -115,26 +111,24 @@ describe('nginx preset', () => {
   it('tells the arms apart by the canary label on the main Ingress’s requests', () => {
     const nginx = spec({ preset: 'nginx', latencyQuantile: 0.99 });
     expect(renderArmQueries(nginx, target, 'baseline', 60_000)).toEqual({
-      requests:
-        'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary=""}[1m]))',
+      requests: 'nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary=""}',
       errors:
-        'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary="",status=~"5.."}[1m]))',
+        'nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary="",status=~"5.."}',
       latencySum:
-        'sum(increase(nginx_ingress_controller_request_duration_seconds_sum{namespace="shop",ingress="checkout",canary=""}[1m])) * 1000',
+        'nginx_ingress_controller_request_duration_seconds_sum{namespace="shop",ingress="checkout",canary=""} * 1000',
       latencyCount:
-        'sum(increase(nginx_ingress_controller_request_duration_seconds_count{namespace="shop",ingress="checkout",canary=""}[1m]))',
+        'nginx_ingress_controller_request_duration_seconds_count{namespace="shop",ingress="checkout",canary=""}',
       latencyQuantile:
         'histogram_quantile(0.99, sum by (le) (increase(nginx_ingress_controller_request_duration_seconds_bucket{namespace="shop",ingress="checkout",canary=""}[1m]))) * 1000',
     });
     expect(renderArmQueries(nginx, target, 'canary', 60_000)).toEqual({
-      requests:
-        'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary!=""}[1m]))',
+      requests: 'nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary!=""}',
       errors:
-        'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary!="",status=~"5.."}[1m]))',
+        'nginx_ingress_controller_requests{namespace="shop",ingress="checkout",canary!="",status=~"5.."}',
       latencySum:
-        'sum(increase(nginx_ingress_controller_request_duration_seconds_sum{namespace="shop",ingress="checkout",canary!=""}[1m])) * 1000',
+        'nginx_ingress_controller_request_duration_seconds_sum{namespace="shop",ingress="checkout",canary!=""} * 1000',
       latencyCount:
-        'sum(increase(nginx_ingress_controller_request_duration_seconds_count{namespace="shop",ingress="checkout",canary!=""}[1m]))',
+        'nginx_ingress_controller_request_duration_seconds_count{namespace="shop",ingress="checkout",canary!=""}',
       latencyQuantile:
         'histogram_quantile(0.99, sum by (le) (increase(nginx_ingress_controller_request_duration_seconds_bucket{namespace="shop",ingress="checkout",canary!=""}[1m]))) * 1000',
     });
@@ -146,10 +140,10 @@ describe('nginx preset', () => {
       nginx: { ingress: 'checkout-public', canaryIngress: 'checkout-public-canary' },
     });
     expect(renderArmQueries(nginx, target, 'baseline', 60_000).requests).toBe(
-      'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout-public",canary=""}[1m]))',
+      'nginx_ingress_controller_requests{namespace="shop",ingress="checkout-public",canary=""}',
     );
     expect(renderArmQueries(nginx, target, 'canary', 60_000).errors).toBe(
-      'sum(increase(nginx_ingress_controller_requests{namespace="shop",ingress="checkout-public-canary",status=~"5.."}[1m]))',
+      'nginx_ingress_controller_requests{namespace="shop",ingress="checkout-public-canary",status=~"5.."}',
     );
   });
 });
@@ -237,13 +231,23 @@ describe('template validation', () => {
 
   it('rejects a template without {{bucket}} (buckets would overlap or leave gaps) or without the arm (both arms would match)', () => {
     expect(templateProblems('requests', 'sum(increase(x{v="{{version}}"}[5m]))')).toEqual([
-      "query template 'requests' must use {{bucket}} as its range, e.g. increase(x[{{bucket}}])",
+      `query template 'requests' must be a counter's selector (e.g. x_total{version="{{version}}"}, read exactly at bucket boundaries) or use {{bucket}} as its range`,
+    ]);
+    expect(
+      templateProblems('latencyQuantile', 'histogram_quantile(0.9, x{v="{{version}}"})'),
+    ).toEqual([
+      "query template 'latencyQuantile' must use {{bucket}} as its range, e.g. increase(x_bucket[{{bucket}}])",
     ]);
     expect(templateProblems('requests', 'sum(increase(x{app="{{service}}"}[{{bucket}}]))')).toEqual(
       [
         "query template 'requests' must use {{version}} or {{arm}}, or the canary and baseline queries would be the same",
       ],
     );
+  });
+
+  it('accepts a counter’s plain selector as a count template: it needs no {{bucket}}', () => {
+    expect(templateProblems('requests', 'x_total{v="{{version}}"}')).toEqual([]);
+    expect(templateProblems('latencySum', 'lat_seconds_sum{v="{{version}}"} * 1000')).toEqual([]);
   });
 
   it('reports template problems through validateReleaseSpec with their field paths', () => {

@@ -21,10 +21,10 @@ export function istioTemplates(settings: IstioSettings, _arm: Arm): QueryTemplat
   const errors: Matcher[] = [...base, ['response_code', '=~', '5..']];
   const duration = 'istio_request_duration_milliseconds';
   return {
-    requests: `sum(increase(${selector('istio_requests_total', base)}[{{bucket}}]))`,
-    errors: `sum(increase(${selector('istio_requests_total', errors)}[{{bucket}}]))`,
-    latencySum: `sum(increase(${selector(`${duration}_sum`, base)}[{{bucket}}]))`,
-    latencyCount: `sum(increase(${selector(`${duration}_count`, base)}[{{bucket}}]))`,
+    requests: selector('istio_requests_total', base),
+    errors: selector('istio_requests_total', errors),
+    latencySum: selector(`${duration}_sum`, base),
+    latencyCount: selector(`${duration}_count`, base),
     latencyQuantile: `histogram_quantile({{quantile}}, sum by (le) (increase(${selector(`${duration}_bucket`, base)}[{{bucket}}])))`,
   };
 }

@@ -37,10 +37,10 @@ export function nginxTemplates(settings: NginxSettings, arm: Arm): QueryTemplate
   const errors: Matcher[] = [...base, ['status', '=~', '5..']];
   const duration = 'nginx_ingress_controller_request_duration_seconds';
   return {
-    requests: `sum(increase(${selector('nginx_ingress_controller_requests', base)}[{{bucket}}]))`,
-    errors: `sum(increase(${selector('nginx_ingress_controller_requests', errors)}[{{bucket}}]))`,
-    latencySum: `sum(increase(${selector(`${duration}_sum`, base)}[{{bucket}}])) * 1000`,
-    latencyCount: `sum(increase(${selector(`${duration}_count`, base)}[{{bucket}}]))`,
+    requests: selector('nginx_ingress_controller_requests', base),
+    errors: selector('nginx_ingress_controller_requests', errors),
+    latencySum: `${selector(`${duration}_sum`, base)} * 1000`,
+    latencyCount: selector(`${duration}_count`, base),
     latencyQuantile: `histogram_quantile({{quantile}}, sum by (le) (increase(${selector(`${duration}_bucket`, base)}[{{bucket}}]))) * 1000`,
   };
 }

@@ -22,10 +22,10 @@ export function promClientTemplates(settings: PromClientSettings, _arm: Arm): Qu
   const toMs = settings.durationUnit === 'seconds' ? ' * 1000' : '';
   const duration = settings.durationMetric;
   return {
-    requests: `sum(increase(${selector(settings.requestsMetric, base)}[{{bucket}}]))`,
-    errors: `sum(increase(${selector(settings.requestsMetric, errors)}[{{bucket}}]))`,
-    latencySum: `sum(increase(${selector(`${duration}_sum`, base)}[{{bucket}}]))${toMs}`,
-    latencyCount: `sum(increase(${selector(`${duration}_count`, base)}[{{bucket}}]))`,
+    requests: selector(settings.requestsMetric, base),
+    errors: selector(settings.requestsMetric, errors),
+    latencySum: `${selector(`${duration}_sum`, base)}${toMs}`,
+    latencyCount: selector(`${duration}_count`, base),
     latencyQuantile: `histogram_quantile({{quantile}}, sum by (le) (increase(${selector(`${duration}_bucket`, base)}[{{bucket}}])))${toMs}`,
   };
 }
