@@ -138,6 +138,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
           description: 'A service as a whole: repairing it after a failed release',
         },
         { name: 'system', description: 'Health, readiness and metrics' },
+        {
+          name: 'sign-in',
+          description: "The dashboard's sign-in with the operator's identity provider (OIDC)",
+        },
       ],
     });
     return c.json(document);

@@ -8,9 +8,11 @@
  * own endpoint, the operator's redirect URL and paths under this API's /ui/ (no open redirect).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Hono, type Context } from 'hono';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { ProblemError } from '../problems.js';
+import { problemSchema } from '../schemas.js';
 import { callerFromClaims, claimAt, claimsToKeep } from './claims.js';
 import { LoginRefusedError, TokenRejectedError } from './errors.js';
 import type { DashboardLogin, OidcAuth } from './setup.js';
@@ -134,20 +136,92 @@ async function finish(c: Context, login: DashboardLogin, oidc: OidcAuth): Promis
   return c.redirect(`${login.cookies.basePath}${next}`, 303);
 }
 
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: problemSchema } },
+});
+const redirect = (description: string) => ({
+  description,
+  headers: { location: { schema: { type: 'string' as const }, description: 'Where to go next.' } },
+});
+const NOT_CONFIGURED = problem('Dashboard sign-in is not configured (auth.oidc.login).');
+const IDP_DOWN = problem(
+  "The identity provider's discovery, keys or token endpoint cannot be reached.",
+);
+
+const loginRoute = createRoute({
+  method: 'get',
+  path: '/login',
+  tags: ['sign-in'],
+  operationId: 'signIn',
+  summary: "Start the dashboard's sign-in at the identity provider (authorization code + PKCE)",
+  request: {
+    query: z.object({
+      next: z.string().optional().openapi({
+        description: 'A path under /ui/ to return to after signing in; anything else means /ui/.',
+      }),
+    }),
+  },
+  responses: {
+    302: redirect(
+      "To the provider's authorization_endpoint, with a short-lived sign-in cookie (state, nonce, PKCE verifier).",
+    ),
+    404: NOT_CONFIGURED,
+    503: IDP_DOWN,
+  },
+});
+
+const callbackRoute = createRoute({
+  method: 'get',
+  path: '/callback',
+  tags: ['sign-in'],
+  operationId: 'signInCallback',
+  summary: 'Where the identity provider sends the browser back: checks state, exchanges the code',
+  request: {
+    query: z.object({
+      code: z.string().optional(),
+      state: z.string().optional(),
+      error: z.string().optional(),
+    }),
+  },
+  responses: {
+    303: redirect('To the dashboard page asked for, with the session cookie set.'),
+    400: problem(
+      'The sign-in cannot complete (sign-in-failed): state missing or forged, the provider refused, or the ID token did not verify. Start again.',
+    ),
+    403: problem('Signed in, but no rule of the issuer gives this identity a role.'),
+    404: NOT_CONFIGURED,
+    503: IDP_DOWN,
+  },
+});
+
+const logoutRoute = createRoute({
+  method: 'post',
+  path: '/logout',
+  tags: ['sign-in'],
+  operationId: 'signOut',
+  summary: "End the dashboard session (Origin must be the dashboard's)",
+  responses: {
+    303: redirect('To /ui/, with the session cookie cleared.'),
+    403: problem("The request's Origin is not the dashboard's (CSRF)."),
+    404: NOT_CONFIGURED,
+  },
+});
+
 /** The sign-in routes, mounted at /ui/auth. Without `login` configured each answers 404. */
-export function loginApp(oidc: OidcAuth | undefined): Hono {
-  const app = new Hono();
-  app.get('/login', (c) => {
+export function loginApp(oidc: OidcAuth | undefined): OpenAPIHono {
+  const app = new OpenAPIHono();
+  app.openapi(loginRoute, (c) => {
     const login = oidc?.login;
     if (!login) throw notConfigured();
     return begin(c, login);
   });
-  app.get('/callback', (c) => {
+  app.openapi(callbackRoute, (c) => {
     const login = oidc?.login;
     if (!oidc || !login) throw notConfigured();
     return finish(c, login, oidc);
   });
-  app.post('/logout', (c) => {
+  app.openapi(logoutRoute, (c) => {
     const login = oidc?.login;
     if (!login) throw notConfigured();
     if (c.req.header('origin') !== login.publicOrigin)
