@@ -9,12 +9,15 @@ import pino from 'pino';
 import { CLUSTER_CAPABILITIES, type EngineCapabilities } from '../core/capabilities.js';
 import { TASK_QUEUE } from '../workflows/messages.js';
 import type { TokenStore } from './auth.js';
+import { ApiAuthenticator } from './authenticator.js';
 import type { ApiLogger, AppEnv, RouteDeps } from './context.js';
 import { docsApp } from './docs.js';
 import { meApp } from './routes/me.js';
 import { uiApp, uiListPage } from './ui/app.js';
 import type { MetricsProvider } from '../activities/metrics/types.js';
 import type { ReleaseSpec } from '../core/spec.js';
+import { loginApp } from './oidc/login.js';
+import type { OidcAuth } from './oidc/setup.js';
 import { ApiMetrics } from './metrics.js';
 import { validationHook } from './middleware.js';
 import { ProblemError, problemResponse, toProblem } from './problems.js';
@@ -29,6 +32,8 @@ export interface AppDeps {
   /** A connected (or lazily connecting) Temporal client. */
   client: Client;
   tokens: TokenStore;
+  /** OIDC issuers for bearer JWTs and the dashboard's sign-in (api/oidc/setup.ts); default none. */
+  oidc?: OidcAuth;
   /**
    * What the engine behind this API accepts, from the same operator config as its workers
    * (worker/engine-config.ts). Default: not the sandbox, only the "default" metrics source.
@@ -76,7 +81,7 @@ function resolveDeps(deps: AppDeps): RouteDeps {
       locateCacheMs: deps.locateCacheMs ?? 1000,
     }),
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
-    tokens: deps.tokens,
+    tokens: new ApiAuthenticator(deps.tokens, deps.oidc),
     capabilities: deps.capabilities ?? CLUSTER_CAPABILITIES,
     temporalUiUrl: (
       deps.temporalUiUrl ??
@@ -111,14 +116,30 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.route('/v1/services', servicesApp(d));
   app.route('/v1/me', meApp(d));
   app.route('/docs', docsApp());
+  app.route('/ui/auth', loginApp(deps.oidc));
   app.get('/ui/', uiListPage);
   app.route('/ui', uiApp({ temporalUiUrl: d.temporalUiUrl, assetsDir: deps.uiAssetsDir }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
-    description: 'An API token (see docs/api.md for how tokens and roles are configured).',
+    description:
+      "A static API token, or a JWT from an OIDC issuer the operator trusts (auth.oidc.issuers: e.g. GitHub Actions); its claims give roles and scopes by the operator's rules. See docs/api.md.",
   });
+  for (const issuer of deps.oidc?.verifier.issuerConfigs ?? [])
+    app.openAPIRegistry.registerComponent('securitySchemes', `oidc-${issuer.name}`, {
+      type: 'openIdConnect',
+      openIdConnectUrl: `${issuer.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`,
+      description: `JWTs of ${issuer.name} (audience ${issuer.audiences.join(' or ')}), sent as bearerAuth.`,
+    });
+  if (deps.oidc?.login)
+    app.openAPIRegistry.registerComponent('securitySchemes', 'dashboardSession', {
+      type: 'apiKey',
+      in: 'cookie',
+      name: deps.oidc.login.cookies.sessionName,
+      description:
+        "The dashboard session set by GET /ui/auth/callback, accepted wherever bearerAuth is; writes with it need an Origin header equal to the API's public origin.",
+    });
   let document: unknown;
   app.get('/openapi.json', (c) => {
     document ??= app.getOpenAPI31Document({
@@ -133,6 +154,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
         },
         { name: 'system', description: 'Health, readiness and metrics' },
         { name: 'dashboard', description: 'What the dashboard at /ui/ reads besides the status' },
+        {
+          name: 'sign-in',
+          description: "The dashboard's sign-in with the operator's identity provider (OIDC)",
+        },
       ],
     });
     return c.json(document);

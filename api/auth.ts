@@ -12,7 +12,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { ProblemError } from './problems.js';
 import { parseScope, type Scope } from './scopes.js';
 
@@ -25,6 +25,8 @@ export interface Caller {
   roles: ReadonlySet<Role>;
   /** The namespaces or namespace/service patterns the token is limited to; undefined: all. */
   scopes?: readonly Scope[];
+  /** How the caller signed in: a static token, an OIDC JWT, or the dashboard's session cookie. */
+  via?: 'token' | 'jwt' | 'session';
 }
 
 export interface TokenEntry {
@@ -136,6 +138,7 @@ export class TokenStore {
       const caller: Caller = {
         name: entry.name,
         roles: new Set(entry.roles),
+        via: 'token',
         ...(entry.scopes ? { scopes: entry.scopes } : {}),
       };
       return { digest: d, caller };
@@ -161,6 +164,8 @@ export interface LoadTokenStoreOptions {
   env: Record<string, string | undefined>;
   /** The local stack's data directory: where tokens are generated when none are configured. */
   dataDir?: string;
+  /** Callers can sign in otherwise (OIDC issuers are configured): no static token is fine. */
+  allowNone?: boolean;
 }
 
 export interface LoadedTokens {
@@ -236,6 +241,12 @@ export async function loadTokenStore(options: LoadTokenStoreOptions): Promise<Lo
     };
   }
   if (options.dataDir) return generatedTokens(options.dataDir);
+  if (options.allowNone)
+    return {
+      store: new TokenStore([]),
+      source: 'env',
+      message: 'no static API tokens (OIDC only)',
+    };
   throw new Error(
     'no API tokens are configured: set CANARY_API_TOKENS ("name=token:role+role,...") or CANARY_API_TOKENS_FILE',
   );
@@ -246,40 +257,41 @@ export interface AuthVariables {
   caller: Caller;
 }
 
-const BEARER_RE = /^Bearer[ ]+([^ ]+)[ ]*$/i;
+/**
+ * Who a request comes from: api/authenticator.ts reads static tokens, OIDC JWTs and the
+ * dashboard's session cookie. Undefined when the request carries no credentials; a 401 (or 503,
+ * when an identity provider cannot be reached) is thrown when it carries ones that do not hold.
+ */
+export interface Authenticator {
+  authenticate(c: Context): Promise<Caller | undefined>;
+}
 
 /**
- * Middleware: requires a valid bearer token holding `role` (any role when `role` is undefined, for
- * `GET /v1/me`). 401 (with WWW-Authenticate) without a valid token, 403 when the token lacks the role.
+ * Middleware: requires a caller holding `role` (any caller when `role` is undefined, for
+ * `GET /v1/me`). 401 (with WWW-Authenticate) without valid
+ * credentials, 403 naming the role when the caller lacks it.
  */
 export function requireRole(
-  tokens: TokenStore,
+  auth: Authenticator,
   role: Role | undefined,
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
-    const header = c.req.header('authorization');
-    const match = header ? BEARER_RE.exec(header) : null;
-    const caller = match?.[1] ? tokens.authenticate(match[1]) : undefined;
+    const caller = await auth.authenticate(c);
     if (!caller) {
-      const detail = header
-        ? 'the bearer token is not valid'
-        : 'send a token in the Authorization header: "Authorization: Bearer <token>"';
-      const error = header ? 'invalid_token' : undefined;
       throw new ProblemError(
         401,
         'unauthorized',
-        detail,
+        'send a token in the Authorization header: "Authorization: Bearer <token>"',
         {},
-        {
-          'www-authenticate': `Bearer realm="canary"${error ? `, error="${error}"` : ''}`,
-        },
+        { 'www-authenticate': 'Bearer realm="canary"' },
       );
     }
     if (role !== undefined && !caller.roles.has(role)) {
+      const held = caller.roles.size > 0 ? `has ${[...caller.roles].join(', ')}` : 'has no role';
       throw new ProblemError(
         403,
         'forbidden',
-        `this call needs the ${role} role; the token of ${caller.name} has ${[...caller.roles].join(', ')}`,
+        `this call needs the ${role} role; the token of ${caller.name} ${held}`,
         { requiredRole: role },
       );
     }

@@ -5,7 +5,7 @@
 import type { MetricsProvider } from '../activities/metrics/types.js';
 import type { EngineCapabilities } from '../core/capabilities.js';
 import type { ReleaseSpec } from '../core/spec.js';
-import type { TokenStore, AuthVariables, Caller } from './auth.js';
+import type { Authenticator, AuthVariables, Caller } from './auth.js';
 import { releaseTarget, requireScope } from './scopes.js';
 import { found } from '../client/reads.js';
 import type { ApiMetrics } from './metrics.js';
@@ -22,7 +22,8 @@ export interface ApiLogger {
 export interface RouteDeps {
   gateway: TemporalGateway;
   taskQueue: string;
-  tokens: TokenStore;
+  /** Who a request comes from: static tokens, OIDC JWTs, the dashboard's session (requireRole). */
+  tokens: Authenticator;
   /** What this engine accepts (sandbox mode, metrics sources); specs are checked against it. */
   capabilities: EngineCapabilities;
   /** Base URL of the Temporal UI, without a trailing slash. */

@@ -6,9 +6,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadEngineEnv, type EngineEnv } from '../worker/config.js';
 import {
-  capabilitiesFromEnv,
+  engineCapabilities,
   loadEngineConfig,
   metricsSourcesOf,
+  type EngineConfig,
 } from '../worker/engine-config.js';
 import { metricsProviders } from '../activities/metrics/factory.js';
 import {
@@ -17,13 +18,18 @@ import {
   type TemporalConnectionOptions,
 } from '../worker/temporal-connection.js';
 import { loadTokenStore } from './auth.js';
+import { createOidcAuth, type OidcAuth } from './oidc/setup.js';
 import { startApiServer } from './server.js';
 
 let env: EngineEnv;
 let temporal: TemporalConnectionOptions;
+let config: EngineConfig;
+let oidc: OidcAuth | undefined;
 try {
   env = loadEngineEnv();
   temporal = temporalConnectionOptions(env);
+  config = loadEngineConfig(env);
+  oidc = config.auth.oidc ? createOidcAuth(config.auth.oidc) : undefined;
 } catch (error) {
   console.error(`[api] ${(error as Error).message}`);
   process.exit(2);
@@ -31,6 +37,7 @@ try {
 const tokens = await loadTokenStore({
   env: process.env,
   ...(env.CANARY_DATA_DIR ? { dataDir: env.CANARY_DATA_DIR } : {}),
+  allowNone: oidc !== undefined,
 });
 // lazy: the API starts (and /readyz answers 503) even while Temporal is still coming up
 const connection = Connection.lazy(temporal);
@@ -40,14 +47,15 @@ const server = await startApiServer({
   host: env.HOST,
   client,
   tokens: tokens.store,
-  capabilities: capabilitiesFromEnv(env),
+  ...(oidc ? { oidc } : {}),
+  capabilities: engineCapabilities(config, { sandbox: env.CANARY_MODE === 'sandbox' }),
   taskQueue: env.CANARY_TASK_QUEUE,
   temporalUiUrl: env.TEMPORAL_UI_URL,
   // the dashboard's series come from the release's own metrics source, as the worker reads it
   metricsFor: metricsProviders(metricsSourcesOf(loadEngineConfig(env), env.CANARY_PROMETHEUS_URL)),
 });
 console.error(
-  `[api] listening on ${server.url}, Temporal at ${describeTemporalConnection(temporal)}; ${tokens.message}`,
+  `[api] listening on ${server.url}, Temporal at ${describeTemporalConnection(temporal)}; ${tokens.message}${oidc ? `; OIDC issuers ${oidc.verifier.issuerConfigs.map((i) => i.name).join(', ')}${oidc.login ? `, dashboard sign-in with ${oidc.login.issuer.name}` : ''}` : ''}`,
 );
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

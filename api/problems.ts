@@ -20,6 +20,11 @@ import {
   ServiceBlockedError,
 } from '../client/errors.js';
 import { summarizeProblems, type SpecProblem } from '../core/problems.js';
+import {
+  IdentityProviderUnavailableError,
+  LoginRefusedError,
+  TokenRejectedError,
+} from './oidc/errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -29,6 +34,8 @@ export type ProblemKind =
   | 'malformed-json'
   | 'unauthorized'
   | 'forbidden'
+  | 'sign-in-failed'
+  | 'identity-provider-unavailable'
   | 'not-found'
   | 'release-not-found'
   | 'release-conflict'
@@ -52,6 +59,8 @@ const TITLES: Record<ProblemKind, string> = {
   'malformed-json': 'The request body is not valid JSON',
   unauthorized: 'Authentication required',
   forbidden: 'Not allowed for this token',
+  'sign-in-failed': 'The sign-in could not complete',
+  'identity-provider-unavailable': 'The identity provider cannot be reached',
   'not-found': 'No such route',
   'release-not-found': 'No such release',
   'release-conflict': 'Another release is running for this service',
@@ -223,11 +232,44 @@ function fromClientError(error: unknown): ProblemError | undefined {
   return undefined;
 }
 
+/** Seconds a client should wait before retrying when an identity provider is unreachable. */
+export const IDP_RETRY_AFTER_S = 30;
+
+/**
+ * Refusals of sign-in (api/oidc/errors.ts): a token or session that does not hold is a 401 with
+ * RFC 6750's `invalid_token`, an unreachable identity provider a 503. Reasons are our own words.
+ */
+function fromAuthError(error: unknown): ProblemError | undefined {
+  if (error instanceof TokenRejectedError) {
+    const description = error.message.replace(/["\\]/g, "'");
+    return new ProblemError(
+      401,
+      'unauthorized',
+      error.message,
+      {},
+      {
+        'www-authenticate': `Bearer realm="canary", error="invalid_token", error_description="${description}"`,
+      },
+    );
+  }
+  if (error instanceof IdentityProviderUnavailableError)
+    return new ProblemError(
+      503,
+      'identity-provider-unavailable',
+      error.message,
+      {},
+      { 'retry-after': String(IDP_RETRY_AFTER_S) },
+    );
+  if (error instanceof LoginRefusedError)
+    return new ProblemError(400, 'sign-in-failed', error.message);
+  return undefined;
+}
+
 /** The problem an exception of ours, of the release client's or of Hono's becomes; undefined for anything else. */
 export function toProblem(error: unknown): ProblemError | undefined {
   if (error instanceof ProblemError) return error;
   if (error instanceof HTTPException) return fromHttpException(error);
-  return fromClientError(error);
+  return fromClientError(error) ?? fromAuthError(error);
 }
 
 /**

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadTokenStore } from '../api/auth.js';
+import { createOidcAuth } from '../api/oidc/setup.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
 import { portInUse } from '../scripts/lib/proc.mjs';
 import { startDevServer } from './temporal.js';
@@ -181,11 +182,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     log(`[stack] worker polling ${env.CANARY_TASK_QUEUE}`);
 
     const tokens = await loadTokenStore({ env: options.tokenEnv ?? process.env, dataDir });
+    const oidc = config.auth.oidc ? createOidcAuth(config.auth.oidc) : undefined;
     const api: ApiServer = await startApiServer({
       port: env.PORT,
       host: env.HOST,
       client,
       tokens: tokens.store,
+      ...(oidc ? { oidc } : {}),
       capabilities: engineCapabilities(config, { sandbox: mode === 'sandbox' }),
       taskQueue: env.CANARY_TASK_QUEUE,
       ...(temporalUiUrl ? { temporalUiUrl } : {}),

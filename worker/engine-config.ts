@@ -17,13 +17,9 @@ import { parseDuration } from '../core/duration.js';
 import { durationString } from '../core/fields.js';
 import { problemLines, problemsFromZod } from '../core/problems.js';
 import type { MetricsSources } from '../activities/metrics/sources.js';
+import { authConfigSchema } from '../api/oidc/config.js';
+import { secretRefSchema as secretRef } from './secret-ref.js';
 
-const secretRef = z.union([
-  z.strictObject({
-    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
-  }),
-  z.strictObject({ file: z.string().min(1, 'must be a file path') }),
-]);
 const headerName = z
   .string()
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be an HTTP header name');
@@ -78,6 +74,8 @@ export const engineConfigSchema = z.strictObject({
   metricsSources: z.record(sourceName, sourceSchema).default({}),
   /** Regular expressions an ad-hoc `analysis.metrics.address` must match as a whole; default none. */
   adHocMetricsAddresses: z.array(pattern).default([]),
+  /** Who may call the API besides static tokens: OIDC issuers and the dashboard's sign-in. */
+  auth: authConfigSchema.default({}),
 });
 export type EngineConfig = z.output<typeof engineConfigSchema>;
 

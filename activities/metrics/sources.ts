@@ -55,7 +55,8 @@ const defaultReader = (): SecretReader => ({
   readFile: (path) => readFileSync(path, 'utf8'),
 });
 
-function secret(ref: SecretRef, field: string, io: SecretReader): string {
+/** A secret's value now, from the environment or its file; MetricsConfigError naming `field` when unset. */
+export function secret(ref: SecretRef, field: string, io: SecretReader = defaultReader()): string {
   if ('env' in ref) {
     const value = io.env[ref.env];
     if (value === undefined || value === '')

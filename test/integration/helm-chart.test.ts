@@ -80,6 +80,37 @@ const VALUE_SETS: Record<string, Record<string, unknown>> = {
       ],
     },
   },
+  // no static tokens: CI and people sign in with OIDC only
+  oidc: {
+    auth: {
+      existingSecret: 'canary-oidc',
+      oidc: {
+        issuers: [
+          {
+            name: 'github',
+            issuer: 'https://token.actions.githubusercontent.com',
+            audiences: ['canary-engine'],
+            actorClaims: ['repository', 'workflow'],
+            rules: [{ claim: 'repository', equals: 'org/app', roles: ['deployer', 'viewer'] }],
+          },
+          {
+            name: 'company',
+            issuer: 'https://login.example.com/realms/main',
+            audiences: ['canary-dashboard'],
+            actorClaims: ['email'],
+            rules: [{ claim: 'groups', contains: 'sre', roles: ['approver', 'viewer'] }],
+          },
+        ],
+        login: {
+          issuer: 'company',
+          clientId: 'canary-dashboard',
+          clientSecret: { file: '/etc/canary/auth/client-secret' },
+          sessionKey: { file: '/etc/canary/auth/session-key' },
+          redirectUrl: 'https://canary.example.com/ui/auth/callback',
+        },
+      },
+    },
+  },
   tls: {
     api: { tokens: { value: 'ops=0123456789abcdef0123456789abcdef:viewer\n' } },
     temporal: {
@@ -400,6 +431,28 @@ describe.skipIf(!helm)('the Helm chart, rendered', () => {
     });
     expect(result.stdout + result.stderr).toContain('SUCCESS: 4 rules found');
     expect(result.status).toBe(0);
+  });
+
+  it('renders auth.oidc into the engine config the API reads, mounts its secret and needs no static tokens', () => {
+    const objects = render('oidc');
+    const configMap = find(objects, 'ConfigMap', 'canary-canary-engine-engine-config');
+    const config = parseEngineConfig(
+      JSON.parse((configMap.data as { 'engine.json': string })['engine.json']),
+    );
+    expect(config.auth.oidc?.issuers.map((i) => i.name)).toEqual(['github', 'company']);
+    expect(config.auth.oidc?.login?.redirectUrl).toBe(
+      'https://canary.example.com/ui/auth/callback',
+    );
+    const [api] = containers(find(objects, 'Deployment', 'canary-canary-engine-api'));
+    expect(api.volumeMounts).toContainEqual({
+      name: 'auth-secret',
+      mountPath: '/etc/canary/auth',
+      readOnly: true,
+    });
+    expect(api.env.map((e: { name: string }) => e.name)).not.toContain('CANARY_API_TOKENS_FILE');
+    expect(
+      objects.some((o) => o.kind === 'Secret' && o.metadata.name.endsWith('-api-tokens')),
+    ).toBe(false);
   });
 
   it.each([

@@ -132,9 +132,16 @@ render (the worker then has only the "default" source at prometheusUrl). Worker 
 it, so the API refuses what the worker could not run.
 */}}
 {{- define "canary-engine.engineConfig" -}}
-{{- if or .Values.metricsSources .Values.adHocMetricsAddresses -}}
-{{- dict "metricsSources" .Values.metricsSources "adHocMetricsAddresses" .Values.adHocMetricsAddresses | toJson -}}
+{{- if or .Values.metricsSources .Values.adHocMetricsAddresses .Values.auth.oidc -}}
+{{- $config := dict "metricsSources" .Values.metricsSources "adHocMetricsAddresses" .Values.adHocMetricsAddresses -}}
+{{- if .Values.auth.oidc }}{{ $_ := set $config "auth" (dict "oidc" .Values.auth.oidc) }}{{ end -}}
+{{- $config | toJson -}}
 {{- end -}}
+{{- end }}
+
+{{- /* "true" when the API has static tokens (a Secret to mount); with OIDC issuers they may be absent. */}}
+{{- define "canary-engine.apiTokens" -}}
+{{- if or .Values.api.tokens.existingSecret .Values.api.tokens.value }}true{{ end -}}
 {{- end }}
 
 {{- define "canary-engine.engineConfigEnv" -}}
