@@ -15,24 +15,8 @@ import {
 } from '../core/capabilities.js';
 import { problemLines, problemsFromZod } from '../core/problems.js';
 import type { MetricsSources } from '../activities/metrics/sources.js';
-
-const secretRef = z.union([
-  z.strictObject({
-    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
-  }),
-  z.strictObject({ file: z.string().min(1, 'must be a file path') }),
-]);
-const headerName = z
-  .string()
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be an HTTP header name');
-const headerValue = z
-  .string()
-  .max(4096)
-  .regex(/^[\t\x20-\x7e]*$/, 'must be printable ASCII on one line');
-const address = z
-  .string()
-  .url('must be an http:// or https:// URL')
-  .regex(/^https?:\/\/[^?#]*$/i, 'must be an http:// or https:// URL without query or fragment');
+import { address, headerName, headerValue, secretRef } from './config-fields.js';
+import { notificationSinksSchema } from './notification-config.js';
 
 const sourceSchema = z.strictObject({
   address,
@@ -70,6 +54,7 @@ export const engineConfigSchema = z.strictObject({
   metricsSources: z.record(sourceName, sourceSchema).default({}),
   /** Regular expressions an ad-hoc `analysis.metrics.address` must match as a whole; default none. */
   adHocMetricsAddresses: z.array(pattern).default([]),
+  notificationSinks: notificationSinksSchema, // Slack and signed webhooks: docs/notifications.md
 });
 export type EngineConfig = z.output<typeof engineConfigSchema>;
 
@@ -121,6 +106,7 @@ export function engineCapabilities(
     sandbox: mode.sandbox,
     metricsSources: Object.keys({ [DEFAULT_METRICS_SOURCE]: true, ...config.metricsSources }),
     adHocMetricsAddresses: config.adHocMetricsAddresses.map(wholeAddressPattern),
+    notificationSinks: Object.keys(config.notificationSinks),
   };
 }
 

@@ -10,7 +10,10 @@ import {
   type KubeClientOptions,
   type KubeClients,
 } from '../activities/kube/kube-clients.js';
+import { KubeEvents } from '../activities/kube/events.js';
 import { createMetricsProvider } from '../activities/metrics/factory.js';
+import { createNotificationSink } from '../activities/notify/factory.js';
+import type { SinkConfig } from '../activities/notify/types.js';
 import { FALLBACK_PROMETHEUS_ADDRESS } from '../activities/metrics/prometheus.js';
 import { resolveEndpoint, type MetricsSources } from '../activities/metrics/sources.js';
 import type { SandboxProviders } from '../activities/providers.js';
@@ -33,6 +36,11 @@ export interface ProviderOptions {
    * sandbox spec fails with a non-retryable error naming `router.type` or `workloads.type`.
    */
   sandbox?: SandboxProviders;
+  /**
+   * The operator's notification sinks (worker/notification-config.ts) and the public URL of the
+   * API for links to a release's page (CANARY_PUBLIC_URL). Default: no sinks.
+   */
+  notifications?: { sinks: Readonly<Record<string, SinkConfig>>; publicUrl?: string | undefined };
 }
 
 /**
@@ -51,6 +59,7 @@ export async function providerOptionsFromEnv(
       ...(env.CANARY_KUBE_CONTEXT ? { context: env.CANARY_KUBE_CONTEXT } : {}),
     },
     metrics: metricsSourcesOf(config, env.CANARY_PROMETHEUS_URL),
+    notifications: { sinks: config.notificationSinks, publicUrl: env.CANARY_PUBLIC_URL },
     ...(env.CANARY_MODE === 'sandbox'
       ? { sandbox: await sandboxSeam(env.CANARY_SANDBOX_URL) }
       : {}),
@@ -92,7 +101,13 @@ export function createProviders(options: ProviderOptions = {}): ActivityDeps {
     sources: { [DEFAULT_METRICS_SOURCE]: { address: FALLBACK_PROMETHEUS_ADDRESS } },
     adHocAddresses: [],
   };
+  const sinks = options.notifications?.sinks ?? {};
+  const publicUrl = options.notifications?.publicUrl;
   return {
+    announce: {
+      sinkFor: (name) => createNotificationSink(name, sinks, { publicUrl }),
+      events: () => new KubeEvents(kubeClients()),
+    },
     routerFor: (spec: ReleaseSpec) => createTrafficRouter(spec, kubeClients, sandbox),
     workloadsFor: (spec: SubmittedSpec) => createWorkloadManager(spec, kubeClients, sandbox),
     metricsFor: (spec: ReleaseSpec) =>
