@@ -27,10 +27,12 @@ const sinkSchema = z.discriminatedUnion('type', [
     /** The HMAC-SHA256 key of X-Canary-Signature. */
     secret: secretRef,
     headers: z
-      .record(
-        headerName.refine((name) => !RESERVED_HEADER.test(name), 'is set by the engine itself'),
-        headerValue,
-      )
+      .record(headerName, headerValue)
+      .superRefine((headers, ctx) => {
+        for (const name of Object.keys(headers))
+          if (RESERVED_HEADER.test(name))
+            ctx.addIssue({ code: 'custom', path: [name], message: 'is set by the engine itself' });
+      })
       .optional(),
     timeoutMs,
   }),

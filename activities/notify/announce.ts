@@ -39,13 +39,26 @@ export interface AnnounceDeps {
   events?: () => { record(a: Announcement, target: EventTarget): Promise<void> };
 }
 
+/** A worker built without cluster access for events (test stacks): reported at once, not retried. */
+class NoEventRecorderError extends EngineError {
+  constructor() {
+    super(
+      'this worker records no Kubernetes Events (it was built without cluster access for them)',
+      {
+        kind: 'config',
+        nonRetryable: true,
+      },
+    );
+  }
+}
+
 async function deliver(deps: AnnounceDeps, input: AnnounceInput): Promise<number | undefined> {
   const { target, announcement } = input;
   switch (target.kind) {
     case 'sink':
       return (await deps.sinkFor(target.sink).deliver(announcement)).status;
     case 'kubeEvent': {
-      if (!deps.events) throw new Error('this worker has no Kubernetes access for events');
+      if (!deps.events) throw new NoEventRecorderError();
       const { namespace, deployment } = target;
       await deps.events().record(announcement, { namespace, deployment });
       return undefined;
