@@ -2,8 +2,8 @@
  * Announcing a release: every phase change and decision (ReleaseState.onChange) becomes an
  * announcement, sent by the announce activity to each notification sink the spec subscribed to
  * that event and, for Kubernetes workloads, recorded as an Event on the stable Deployment. The
- * release never waits for them: each activity is started and its result noted in the timeline
- * when it comes ("notified slack-sre: rolled back", or why it was not delivered); an announcement
+ * release never waits for them: each activity is started (after the same target's previous one,
+ * so a channel hears of events in order) and its result noted in the timeline when it comes ("notified slack-sre: rolled back", or why it was not delivered); an announcement
  * can neither delay nor fail the release. Before the workflow ends (or continues as new) it waits
  * a bounded time for deliveries still under way. Workflow code.
  */
@@ -64,6 +64,8 @@ export class Announcer {
   private readonly acts: AnnounceActivities;
   private pending = 0;
   private sequence = 0;
+  /** Each target's last delivery: a target hears of events one at a time, in order. */
+  private readonly tails = new Map<string, Promise<void>>();
 
   constructor(
     private readonly spec: SubmittedSpec,
@@ -144,10 +146,14 @@ export class Announcer {
     const announcement = this.announcement(event, change);
     for (const target of targets) {
       this.pending += 1;
-      // a cancelled workflow still announces its rollback
-      void CancellationScope.nonCancellable(() =>
-        this.acts.announce({ announcement, target, maxAttempts: this.timing.maxAttempts }),
-      )
+      const key = target.kind === 'sink' ? `sink:${target.sink}` : 'kubeEvent';
+      const tail = (this.tails.get(key) ?? Promise.resolve())
+        // a cancelled workflow still announces its rollback
+        .then(() =>
+          CancellationScope.nonCancellable(() =>
+            this.acts.announce({ announcement, target, maxAttempts: this.timing.maxAttempts }),
+          ),
+        )
         .then(
           (result) => this.noteResult(target, event, result),
           (error: unknown) => this.noteFailure(target, event, error),
@@ -155,6 +161,7 @@ export class Announcer {
         .finally(() => {
           this.pending -= 1;
         });
+      this.tails.set(key, tail);
     }
   }
 
