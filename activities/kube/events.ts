@@ -24,6 +24,9 @@ import { toKubeError } from './objects.js';
 /** The component that reports the events (events.k8s.io's reportingController). */
 export const REPORTING_CONTROLLER = 'canary-engine.io/engine';
 
+/** The annotation with the announcement's id (`<run id>.<sequence>`). */
+export const ANNOUNCEMENT_ANNOTATION = 'canary-engine.io/announcement';
+
 /** What recording events takes (the workload provider's access table lists it). */
 export const EVENT_ACCESS = accessRule({ group: '', plural: 'events' }, ['create']);
 
@@ -55,7 +58,8 @@ export function kubeEvent(
       name: eventName(target.deployment, a.id),
       namespace: target.namespace,
       labels: { 'app.kubernetes.io/managed-by': 'canary-engine' },
-      annotations: { 'canary-engine.io/release-id': a.releaseId },
+      // the announcement's id ends in its sequence number: events of one instant sort by it
+      annotations: { 'canary-engine.io/release-id': a.releaseId, [ANNOUNCEMENT_ANNOTATION]: a.id },
     },
     involvedObject: {
       apiVersion: 'apps/v1',
