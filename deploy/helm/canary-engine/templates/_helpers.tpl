@@ -132,8 +132,8 @@ render (the worker then has only the "default" source at prometheusUrl). Worker 
 it, so the API refuses what the worker could not run.
 */}}
 {{- define "canary-engine.engineConfig" -}}
-{{- if or .Values.metricsSources .Values.adHocMetricsAddresses -}}
-{{- dict "metricsSources" .Values.metricsSources "adHocMetricsAddresses" .Values.adHocMetricsAddresses | toJson -}}
+{{- if or .Values.metricsSources .Values.adHocMetricsAddresses .Values.notificationSinks -}}
+{{- dict "metricsSources" .Values.metricsSources "adHocMetricsAddresses" .Values.adHocMetricsAddresses "notificationSinks" .Values.notificationSinks | toJson -}}
 {{- end -}}
 {{- end }}
 
