@@ -16,6 +16,7 @@ import {
 } from '../../core/notifications/events.js';
 import { validateReleaseSpec } from '../../core/spec.js';
 import { engineCapabilities, parseEngineConfig } from '../../worker/engine-config.js';
+import { jsonHeaders, TOKENS, unitApp } from '../harness/api.js';
 
 const minimal = { service: 'web', stableVersion: 'v1', canaryVersion: 'v2' };
 const WITH_SINKS: EngineCapabilities = {
@@ -195,5 +196,29 @@ describe('the operator’s notificationSinks', () => {
     ).toThrow(
       /notificationSinks\.slack\.webhookUrl: .*\n.*notificationSinks\.hook\.headers\.X-Canary-Signature: is set by the engine itself\n.*notificationSinks\.bare\.secret: is required.*\n.*notificationSinks\.Bad_Name: /,
     );
+  });
+});
+
+describe('POST /v1/releases with notifications', () => {
+  it('answers 400 problem+json with the path of a sink the engine does not have, starting nothing', async () => {
+    const app = unitApp({ capabilities: { ...WITH_SINKS, sandbox: true } });
+    const res = await app.request('/v1/releases', {
+      method: 'POST',
+      headers: jsonHeaders(TOKENS.deployer),
+      body: JSON.stringify({
+        ...minimal,
+        router: { type: 'sandbox' },
+        notifications: [{ sink: 'slack-sre' }, { sink: 'slack-ops', events: ['rolledBack'] }],
+      }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await res.json()) as { problems: { path: string; message: string }[] };
+    expect(problem.problems).toEqual([
+      {
+        path: 'notifications[1].sink',
+        message: '"slack-ops" is not a notification sink of this engine (it has: slack-sre, audit)',
+      },
+    ]);
   });
 });
