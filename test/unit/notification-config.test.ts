@@ -61,9 +61,9 @@ describe('a spec’s notifications', () => {
     expect(
       problems({ notifications: [{ sink: 'audit', events: ['rolledback'] }] }).map((p) => p.path),
     ).toEqual(['notifications[0].events[0]']);
-    expect(
-      problems({ notifications: [{ sink: 'audit', events: ['failed', 'failed'] }] }),
-    ).toEqual([{ path: 'notifications[0].events', message: 'must not repeat an event' }]);
+    expect(problems({ notifications: [{ sink: 'audit', events: ['failed', 'failed'] }] })).toEqual([
+      { path: 'notifications[0].events', message: 'must not repeat an event' },
+    ]);
     expect(problems({ notifications: [{ sink: 'audit', events: [] }] })[0]?.path).toBe(
       'notifications[0].events',
     );
