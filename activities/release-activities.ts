@@ -13,6 +13,12 @@ import { checkBake } from './bake.js';
 import type { AnalyseInput, AnalyseResult, ReleaseActivities } from './contract.js';
 import { converting } from './errors.js';
 import {
+  createAnnounceActivities,
+  type AnnounceActivities,
+  type AnnounceDeps,
+} from './notify/announce.js';
+import { createNotificationSink } from './notify/factory.js';
+import {
   cancellationSignal,
   heartbeat,
   heartbeating,
@@ -41,7 +47,15 @@ export interface ActivityDeps {
    * undefined: every namespace.
    */
   allowedNamespaces?: readonly string[];
+  /**
+   * The notification sinks and Kubernetes Events of the announce activity (activities/notify/);
+   * default: no sinks and no events.
+   */
+  announce?: AnnounceDeps;
 }
+
+/** A worker that announces nothing: every sink name is unknown, and it records no events. */
+const NO_ANNOUNCEMENTS: AnnounceDeps = { sinkFor: (name) => createNotificationSink(name, {}) };
 
 /** Pairs of buckets where both arms have data; the rest are counted as missing. */
 export function alignedPairs(series: BucketSeries): {
@@ -71,9 +85,10 @@ function activity<T>(work: () => Promise<T>): Promise<T> {
   return converting(() => heartbeating(work));
 }
 
-export function createActivities(deps: ActivityDeps): ReleaseActivities {
+export function createActivities(deps: ActivityDeps): ReleaseActivities & AnnounceActivities {
   const lag = deps.scrapeLagMs ?? ((bucketMs: number) => Math.min(30_000, 2 * bucketMs));
   return {
+    ...createAnnounceActivities(deps.announce ?? NO_ANNOUNCEMENTS),
     resolveStableVersion: (spec) =>
       converting(async () => {
         // the first read of a release: nothing outside the allow-list is looked at either

@@ -64,6 +64,8 @@ export interface StartOptions {
   historyLimit?: number;
   /** Overrides for tests: a failing rollback's retry timing (workflows/activity-proxies.ts). */
   rollbackTiming?: ReleaseWorkflowInput['rollbackTiming'];
+  /** Overrides for tests: announcements' retries and the end's wait for them (workflows/announce.ts). */
+  announceTiming?: ReleaseWorkflowInput['announceTiming'];
   /**
    * False when the release id was generated for this start (e.g. by the API, at random): no
    * earlier release can carry it, so the id checks are skipped. Default true.
@@ -147,6 +149,7 @@ export async function startRelease(
     spec,
     ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
     ...(options.rollbackTiming !== undefined ? { rollbackTiming: options.rollbackTiming } : {}),
+    ...(options.announceTiming !== undefined ? { announceTiming: options.announceTiming } : {}),
     ...(options.startedBy !== undefined ? { startedBy: options.startedBy } : {}),
   };
   try {

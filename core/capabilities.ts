@@ -1,7 +1,7 @@
 /**
  * What this engine accepts, as its operator configured it: whether the local sandbox's providers
- * exist (only in the local stack), which named metrics sources there are, and which ad-hoc
- * Prometheus addresses a spec may name. The API checks a spec against it at submission (a 400
+ * exist (only in the local stack), which named metrics sources there are, which ad-hoc
+ * Prometheus addresses a spec may name, and which notification sinks a spec may subscribe to. The API checks a spec against it at submission (a 400
  * naming the field) and the worker builds its providers from the same operator config, so a spec
  * cannot make the engine call an address the operator did not choose. Pure and workflow-safe.
  */
@@ -21,6 +21,8 @@ export interface EngineCapabilities {
    * are checked at pre-flight, against what Prometheus says (activities/metrics/scrape-interval.ts).
    */
   metricsScrapeIntervalsMs?: Readonly<Record<string, number>>;
+  /** Names of the operator's notification sinks; a spec's `notifications[i].sink` must be one. */
+  notificationSinks: readonly string[];
 }
 
 /**
@@ -38,6 +40,7 @@ export const CLUSTER_CAPABILITIES: EngineCapabilities = {
   sandbox: false,
   metricsSources: [DEFAULT_METRICS_SOURCE],
   adHocMetricsAddresses: [],
+  notificationSinks: [],
 };
 
 /** Compiles an operator's ad-hoc address pattern so that it must match the whole address. */
@@ -56,6 +59,7 @@ export interface CapabilityChoice {
   workloads?: { type: string };
   /** Absent when the spec did not parse: its metrics are judged once it does. */
   analysis?: { bucket?: string; metrics: { source?: string; address?: string } };
+  notifications?: readonly { sink: string }[];
 }
 
 /** Problems of a spec this engine cannot run as configured, at the field that asks for it. */
@@ -74,6 +78,13 @@ export function capabilityProblems(
         });
     }
   }
+  spec.notifications?.forEach(({ sink }, i) => {
+    if (!caps.notificationSinks.includes(sink))
+      problems.push({
+        path: `notifications[${i}].sink`,
+        message: `"${sink}" is not a notification sink of this engine (it has: ${caps.notificationSinks.join(', ') || 'none'})`,
+      });
+  });
   if (!spec.analysis) return problems;
   const { source, address } = spec.analysis.metrics;
   if (address !== undefined && !adHocAddressAllowed(caps, address)) {

@@ -15,6 +15,7 @@ import { dnsLabel, durationString } from './fields.js';
 import { LABEL_VALUE_RE } from './names.js';
 import { problemsFromZod, type SpecProblem } from './problems.js';
 import { metricsSpecSchema } from './metrics/config.js';
+import { notificationsSchema } from './notifications/config.js';
 import { providerProblems } from './providers.js';
 import { versionFromImages } from './workloads/canary.js';
 import { completeWorkloads, workloadsSchema, type WorkloadsSpec } from './workloads/config.js';
@@ -132,6 +133,8 @@ export const releaseSpecSchema = z.strictObject({
   }),
   analysis: analysisSchema.default(analysisSchema.parse({})),
   policies: policiesSchema.default(policiesSchema.parse({})),
+  /** Which of the operator's notification sinks hear of which events (core/notifications/). */
+  notifications: notificationsSchema.default([]),
 });
 
 export type ReleaseSpecInput = z.input<typeof releaseSpecSchema>;

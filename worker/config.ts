@@ -60,6 +60,8 @@ export const engineEnvSchema = z.object({
   CANARY_WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   CANARY_WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   CANARY_ENGINE_CONFIG: z.string().min(1).optional(), // operator config: worker/engine-config.ts
+  /** The API's address as people reach it; notifications link to `<it>/ui/releases/<id>`. */
+  CANARY_PUBLIC_URL: z.string().url().optional(),
   /** Local stack: "sandbox" (default when no cluster is configured) or "cluster". */
   CANARY_MODE: z.enum(['sandbox', 'cluster']).optional(),
   /** Local stack ports. */

@@ -18,19 +18,8 @@ import { durationString } from '../core/fields.js';
 import { problemLines, problemsFromZod } from '../core/problems.js';
 import type { MetricsSources } from '../activities/metrics/sources.js';
 import { authConfigSchema } from '../api/oidc/config.js';
-import { secretRefSchema as secretRef } from './secret-ref.js';
-
-const headerName = z
-  .string()
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be an HTTP header name');
-const headerValue = z
-  .string()
-  .max(4096)
-  .regex(/^[\t\x20-\x7e]*$/, 'must be printable ASCII on one line');
-const address = z
-  .string()
-  .url('must be an http:// or https:// URL')
-  .regex(/^https?:\/\/[^?#]*$/i, 'must be an http:// or https:// URL without query or fragment');
+import { address, headerName, headerValue, secretRef } from './config-fields.js';
+import { notificationSinksSchema } from './notification-config.js';
 
 const sourceSchema = z.strictObject({
   address,
@@ -76,6 +65,7 @@ export const engineConfigSchema = z.strictObject({
   adHocMetricsAddresses: z.array(pattern).default([]),
   /** Who may call the API besides static tokens: OIDC issuers and the dashboard's sign-in. */
   auth: authConfigSchema.default({}),
+  notificationSinks: notificationSinksSchema, // Slack and signed webhooks: docs/notifications.md
 });
 export type EngineConfig = z.output<typeof engineConfigSchema>;
 
@@ -134,6 +124,7 @@ export function engineCapabilities(
     metricsSources: Object.keys({ [DEFAULT_METRICS_SOURCE]: true, ...config.metricsSources }),
     adHocMetricsAddresses: config.adHocMetricsAddresses.map(wholeAddressPattern),
     metricsScrapeIntervalsMs,
+    notificationSinks: Object.keys(config.notificationSinks),
   };
 }
 

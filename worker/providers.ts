@@ -10,8 +10,11 @@ import {
   type KubeClientOptions,
   type KubeClients,
 } from '../activities/kube/kube-clients.js';
+import { KubeEvents } from '../activities/kube/events.js';
 import { metricsProviders } from '../activities/metrics/factory.js';
 import type { MetricsSources } from '../activities/metrics/sources.js';
+import { createNotificationSink } from '../activities/notify/factory.js';
+import type { SinkConfig } from '../activities/notify/types.js';
 import type { SandboxProviders } from '../activities/providers.js';
 import { createTrafficRouter } from '../activities/routers/factory.js';
 import { createWorkloadManager } from '../activities/workloads/factory.js';
@@ -31,6 +34,11 @@ export interface ProviderOptions {
    * sandbox spec fails with a non-retryable error naming `router.type` or `workloads.type`.
    */
   sandbox?: SandboxProviders;
+  /**
+   * The operator's notification sinks (worker/notification-config.ts) and the public URL of the
+   * API for links to a release's page (CANARY_PUBLIC_URL). Default: no sinks.
+   */
+  notifications?: { sinks: Readonly<Record<string, SinkConfig>>; publicUrl?: string | undefined };
 }
 
 /**
@@ -49,6 +57,7 @@ export async function providerOptionsFromEnv(
       ...(env.CANARY_KUBE_CONTEXT ? { context: env.CANARY_KUBE_CONTEXT } : {}),
     },
     metrics: metricsSourcesOf(config, env.CANARY_PROMETHEUS_URL),
+    notifications: { sinks: config.notificationSinks, publicUrl: env.CANARY_PUBLIC_URL },
     ...(env.CANARY_MODE === 'sandbox'
       ? { sandbox: await sandboxSeam(env.CANARY_SANDBOX_URL) }
       : {}),
@@ -87,7 +96,13 @@ export function createProviders(options: ProviderOptions = {}): ActivityDeps {
   const kubeClients = () => (kube ??= createKubeClients(options.kube));
   const sandbox = options.sandbox ? { sandbox: options.sandbox } : {};
   const metricsFor = metricsProviders(options.metrics);
+  const sinks = options.notifications?.sinks ?? {};
+  const publicUrl = options.notifications?.publicUrl;
   return {
+    announce: {
+      sinkFor: (name) => createNotificationSink(name, sinks, { publicUrl }),
+      events: () => new KubeEvents(kubeClients()),
+    },
     routerFor: (spec: ReleaseSpec) => createTrafficRouter(spec, kubeClients, sandbox),
     workloadsFor: (spec: SubmittedSpec) => createWorkloadManager(spec, kubeClients, sandbox),
     metricsFor,

@@ -29,6 +29,7 @@ import {
   ROLLBACK_TIMING,
   type RollbackTiming,
 } from './activity-proxies.js';
+import { Announcer, type AnnounceTiming } from './announce.js';
 import { promote, retryRollback, rollback } from './ending.js';
 import { installHandlers } from './handlers.js';
 import { RELEASE_FAILED_FAILURE, type ReleaseStatus } from './messages.js';
@@ -69,6 +70,8 @@ export interface ReleaseWorkflowInput {
   startedBy?: string;
   /** How a failing rollback retries (default activity-proxies.ts ROLLBACK_TIMING; tests use less). */
   rollbackTiming?: RollbackTiming;
+  /** How announcements retry and how long the end waits for them (default announce.ts ANNOUNCE_TIMING). */
+  announceTiming?: AnnounceTiming;
 }
 
 export async function canaryRelease(input: ReleaseWorkflowInput): Promise<ReleaseStatus> {
@@ -85,6 +88,7 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
     // the previous run continued as new while a failing rollback was being retried
     const { reason, lastError, attempts } = state.rollingBack;
     await CancellationScope.nonCancellable(() => retryRollback(run, reason, lastError, attempts));
+    await run.announcer.settle();
     return finalResult(state);
   }
   try {
@@ -114,6 +118,7 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
       await CancellationScope.nonCancellable(() =>
         rollback(run, 'the release workflow was cancelled'),
       );
+      await run.announcer.settle();
       throw error;
     } else if (isPreflightRefusal(error) && patched(PREFLIGHT_PATCH)) {
       const outcome = `refused before any change: ${failureMessage(error)}`;
@@ -124,6 +129,7 @@ export async function canaryRelease(input: ReleaseWorkflowInput): Promise<Releas
       );
     }
   }
+  await run.announcer.settle();
   return finalResult(state);
 }
 
@@ -144,6 +150,8 @@ class ReleaseRun implements RunContext {
   readonly acts: ReturnType<typeof activitiesFor>;
   private resolved: ReleaseSpec | undefined;
   readonly timing: RollbackTiming;
+  /** Announces phase changes and decisions without holding the release up. */
+  readonly announcer: Announcer;
   private readonly historyLimit: number;
 
   constructor(
@@ -155,6 +163,7 @@ class ReleaseRun implements RunContext {
     this.timing = input.rollbackTiming ?? ROLLBACK_TIMING;
     this.historyLimit = input.historyLimit ?? 2000;
     this.acts = activitiesFor(plan, this.timing);
+    this.announcer = new Announcer(submitted, state, input.announceTiming);
     if (hasStableVersion(submitted)) this.resolved = submitted;
   }
 
@@ -185,6 +194,8 @@ class ReleaseRun implements RunContext {
     const info = workflowInfo();
     if (!info.continueAsNewSuggested && info.historyLength < this.historyLimit) return;
     await condition(allHandlersFinished);
+    // deliveries under way would be lost with this run
+    await this.announcer.settle();
     this.state.note({
       type: 'phase',
       message: `continuing as new after ${info.historyLength} history events`,

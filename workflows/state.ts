@@ -7,6 +7,7 @@
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { upsertSearchAttributes } from '@temporalio/workflow';
+import type { StateChange } from '../core/notifications/events.js';
 import type { ReleasePlan } from '../core/plan.js';
 import { describeDecision } from '../core/policy.js';
 import type { SubmittedSpec } from '../core/spec.js';
@@ -90,6 +91,8 @@ export class ReleaseState {
   approval: { actor: string; comment?: string } | null = null;
   /** Stable runs the canary's version: only routing back to it is left, and abort no longer applies. */
   finalizing = false;
+  /** Hears of every phase change and decision (workflows/announce.ts announces them). */
+  private listener: ((change: StateChange) => void) | null = null;
 
   constructor(spec: SubmittedSpec, plan: ReleasePlan, carried?: CarriedState) {
     this.current = carried?.status ?? {
@@ -126,6 +129,11 @@ export class ReleaseState {
     this.abandonRequest = carried?.abandonRequest ?? null;
   }
 
+  /** Calls `listener` after each phase change and each decision from now on. */
+  onChange(listener: (change: StateChange) => void): void {
+    this.listener = listener;
+  }
+
   /** The status as it is; read-only outside this class (change it through the verbs). */
   get status(): Readonly<ReleaseStatus> {
     return this.current;
@@ -159,11 +167,14 @@ export class ReleaseState {
   }
 
   setPhase(phase: Phase, message?: string): void {
-    if (this.current.phase === phase) return;
+    const previous = this.current.phase;
+    if (previous === phase) return;
     this.current.phase = phase;
-    this.note({ type: 'phase', phase, message: message ?? `phase ${phase}` });
+    const line = message ?? `phase ${phase}`;
+    this.note({ type: 'phase', phase, message: line });
     upsertSearchAttributes([{ key: PhaseKey, value: phase }]);
     if (TERMINAL_PHASES.includes(phase)) this.current.finishedAt = new Date().toISOString();
+    this.listener?.({ kind: 'phase', phase, previous, message: line });
   }
 
   setWeights(weights: Weights, message?: string): void {
@@ -191,7 +202,9 @@ export class ReleaseState {
   /** Records a decision; its timeline entry names it by index, for the event stream. */
   addDecision(record: AnalysisRecord): void {
     const index = this.current.decisions.push(record) - 1;
-    this.note({ type: 'decision', message: describeDecision(record), decision: index });
+    const message = describeDecision(record);
+    this.note({ type: 'decision', message, decision: index });
+    this.listener?.({ kind: 'decision', verdict: record.decision.verdict, message, index });
   }
 
   /** The step (1-based) whose weight is being applied and observed. */

@@ -5,14 +5,18 @@
  * credentials or the operator's headers. A spec chooses a source by name and can neither choose
  * nor redirect a credential. worker/engine-config.ts loads and validates the operator's config.
  */
-import { readFileSync } from 'node:fs';
+import {
+  defaultSecretReader as defaultReader,
+  readSecret,
+  type SecretReader,
+  type SecretRef,
+} from '../secrets.js';
 import { DEFAULT_METRICS_SOURCE } from '../../core/capabilities.js';
 import type { MetricsSpec } from '../../core/metrics/config.js';
 import { MetricsConfigError } from './errors.js';
 import type { PrometheusAuth } from './prometheus-client.js';
 
-/** A secret's value: the worker's environment variable, or a file (a mounted Secret). */
-export type SecretRef = { env: string } | { file: string };
+export type { SecretReader, SecretRef } from '../secrets.js';
 
 /** One metrics source as the operator configured it. */
 export interface MetricsSourceConfig {
@@ -45,35 +49,8 @@ export interface PrometheusEndpoint {
   trusted: boolean;
 }
 
-export interface SecretReader {
-  env: Readonly<Record<string, string | undefined>>;
-  readFile: (path: string) => string;
-}
-
-const defaultReader = (): SecretReader => ({
-  env: process.env,
-  readFile: (path) => readFileSync(path, 'utf8'),
-});
-
-/** A secret's value now, from the environment or its file; MetricsConfigError naming `field` when unset. */
-export function secret(ref: SecretRef, field: string, io: SecretReader = defaultReader()): string {
-  if ('env' in ref) {
-    const value = io.env[ref.env];
-    if (value === undefined || value === '')
-      throw new MetricsConfigError(
-        `${field}.env names ${ref.env}, which is not set in the worker's environment`,
-      );
-    return value;
-  }
-  let value: string;
-  try {
-    value = io.readFile(ref.file).trim();
-  } catch (error) {
-    throw new MetricsConfigError(`${field}.file ${ref.file} cannot be read`, { cause: error });
-  }
-  if (value === '') throw new MetricsConfigError(`${field}.file ${ref.file} is empty`);
-  return value;
-}
+const secret = (ref: SecretRef, field: string, io: SecretReader): string =>
+  readSecret(ref, field, io, (message, options) => new MetricsConfigError(message, options));
 
 /** A source's credentials, read now (so a rotated Secret is picked up by the next release step). */
 export function resolveSourceAuth(

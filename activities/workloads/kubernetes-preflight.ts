@@ -11,6 +11,7 @@ import type { PreflightProblem } from '../../core/preflight.js';
 import type { ReleaseSpec } from '../../core/spec.js';
 import { VERSION_LABEL } from '../../core/workloads/config.js';
 import { accessRule, requirementsOf } from '../kube/access.js';
+import { EVENT_ACCESS } from '../kube/events.js';
 import { KINDS, objectRef, type KubeObject, type ObjectStore } from '../kube/objects.js';
 import { objectProblems, type ClusterChecks } from '../kube/preflight-checks.js';
 import type { KubernetesWorkloadsSpec } from './kubernetes.js';
@@ -26,6 +27,8 @@ export const DEPLOYMENT_ACCESS = {
   scale: accessRule(KINDS.deployment, ['patch'], 'scale'),
   /** The stable's HorizontalPodAutoscaler, found among the namespace's, sizes the canary. */
   autoscalers: accessRule({ group: 'autoscaling', plural: 'horizontalpodautoscalers' }, ['list']),
+  /** Events on the stable Deployment, one per phase change and decision (activities/kube/events.ts). */
+  events: EVENT_ACCESS,
 };
 
 /** The version label's problem with a Deployment, for `release`'s `version`; undefined when right. */
@@ -96,6 +99,7 @@ export async function workloadProblems(
       ),
       ...requirementsOf(DEPLOYMENT_ACCESS.scale, namespace, canaryName),
       ...requirementsOf(DEPLOYMENT_ACCESS.autoscalers, namespace, stableName),
+      ...requirementsOf(DEPLOYMENT_ACCESS.events, namespace, stableName),
     ])) ?? []),
   ];
 }

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../../core/duration.js';
-import { secretRefSchema } from '../../worker/secret-ref.js';
+import { secretRef as secretRefSchema } from '../../worker/config-fields.js';
 import { ROLES } from '../auth.js';
 import { parseScope } from '../scopes.js';
 

@@ -5,7 +5,12 @@
  * so a missing one stops the API with a message naming the field; the client secret is read again
  * at each sign-in, so a rotated Secret needs no restart.
  */
-import { secret, type SecretReader } from '../../activities/metrics/sources.js';
+import {
+  defaultSecretReader,
+  readSecret,
+  type SecretReader,
+  type SecretRef,
+} from '../../activities/secrets.js';
 import { durationMs } from '../../core/duration.js';
 import type { LoginConfig, OidcConfig } from './config.js';
 import type { TrustedIssuer } from './issuer.js';
@@ -38,6 +43,10 @@ export interface OidcSetupOptions {
 }
 
 const FIELD = 'auth.oidc.login';
+
+/** A sign-in secret now; a missing one is an Error naming its field, which stops the API's start. */
+const secret = (ref: SecretRef, field: string, io: SecretReader = defaultSecretReader()): string =>
+  readSecret(ref, field, io, (message, options) => new Error(message, options));
 
 export function createOidcAuth(config: OidcConfig, options: OidcSetupOptions = {}): OidcAuth {
   const verifier = new JwtVerifier(config.issuers, options.issuer);

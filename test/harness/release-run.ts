@@ -6,6 +6,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { createAnnounceActivities, type AnnounceDeps } from '../../activities/notify/announce.js';
 import { startRelease, type StartOptions } from '../../client/releases.js';
 import type { ReleaseSpec } from '../../core/spec.js';
 import type { Verdict } from '../../core/types.js';
@@ -27,9 +28,14 @@ export interface RunningRelease {
   taskQueue: string;
 }
 
-export interface LaunchOptions extends Pick<StartOptions, 'historyLimit' | 'rollbackTiming'> {
+export interface LaunchOptions extends Pick<
+  StartOptions,
+  'historyLimit' | 'rollbackTiming' | 'announceTiming'
+> {
   /** Adjusts the fake cluster before the release starts. */
   tune?: (cluster: FakeCluster) => void;
+  /** The real announce activity with these sinks and events (default: none registered). */
+  announce?: AnnounceDeps;
 }
 
 /** Starts a release of `testSpec(specOverrides)` with scripted analysis verdicts. */
@@ -42,13 +48,17 @@ export async function launchRelease(
   const cluster = newFakeCluster();
   options.tune?.(cluster);
   const taskQueue = uniqueTaskQueue('release');
-  const worker = await startWorker(env, taskQueue, fakeActivities(cluster, script));
+  const worker = await startWorker(env, taskQueue, {
+    ...fakeActivities(cluster, script),
+    ...(options.announce ? createAnnounceActivities(options.announce) : {}),
+  });
   const done = worker.run();
   const spec = testSpec(specOverrides);
   const started = await startRelease(env.client, spec, {
     taskQueue,
     ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}),
     ...(options.rollbackTiming ? { rollbackTiming: options.rollbackTiming } : {}),
+    ...(options.announceTiming ? { announceTiming: options.announceTiming } : {}),
   });
   const handle = env.client.workflow.getHandle<typeof canaryRelease>(started.workflowId);
   return { handle, cluster, worker, done, spec, taskQueue };

@@ -60,6 +60,16 @@ const VALUE_SETS: Record<string, Record<string, unknown>> = {
     },
     adHocMetricsAddresses: ['http://prometheus\\.team-a\\.svc:9090'],
     metricsSecretFiles: { existingSecret: 'canary-metrics-files' },
+    publicUrl: 'https://canary.example.com',
+    notificationSinks: {
+      'slack-sre': { type: 'slack', webhookUrl: { file: '/etc/canary/notifications/slack-url' } },
+      audit: {
+        type: 'webhook',
+        url: 'https://audit.example.com/canary',
+        secret: { file: '/etc/canary/notifications/audit-key' },
+      },
+    },
+    notificationSecretFiles: { existingSecret: 'canary-notification-files' },
     networkPolicy: {
       enabled: true,
       apiFrom: [
@@ -343,7 +353,7 @@ describe.skipIf(!helm)('the Helm chart, rendered', () => {
     ).toEqual(['canary-canary-engine-api', 'canary-canary-engine-worker']);
   });
 
-  it('renders metricsSources into the engine config that the worker and the API both read, and mounts the metrics secret files into the worker', () => {
+  it('renders metricsSources and notificationSinks into the engine config that the worker and the API both read, and mounts their secret files into the worker', () => {
     const objects = render('namespaced');
     const configMap = find(objects, 'ConfigMap', 'canary-canary-engine-engine-config');
     const config = parseEngineConfig(
@@ -368,6 +378,18 @@ describe.skipIf(!helm)('the Helm chart, rendered', () => {
     ).toContainEqual({
       name: 'metrics-secret-files',
       mountPath: '/etc/canary/metrics',
+      readOnly: true,
+    });
+    // notification sinks, their secret files and the links' public URL reach the worker
+    expect(Object.keys(config.notificationSinks).sort()).toEqual(['audit', 'slack-sre']);
+    const [worker] = containers(find(objects, 'Deployment', 'canary-canary-engine-worker'));
+    expect(worker.env).toContainEqual({
+      name: 'CANARY_PUBLIC_URL',
+      value: 'https://canary.example.com',
+    });
+    expect(worker.volumeMounts).toContainEqual({
+      name: 'notification-secret-files',
+      mountPath: '/etc/canary/notifications',
       readOnly: true,
     });
     // without sources the chart renders no config: the worker's only source is prometheusUrl

@@ -36,9 +36,10 @@ async function replayAll(workflowsPath: string): Promise<ReplayResult[]> {
 }
 
 describe('replaying recorded release histories', () => {
-  it('has recorded histories of a promoted, a rolled-back, an aborted, a held, an extended, a paused, a continued-as-new, a failed, a rejected, a rollback-retrying and a bake-breached release', () => {
+  it('has recorded histories of a promoted, a rolled-back, an aborted, a held, an extended, a paused, a continued-as-new, a failed, a rejected, a rollback-retrying, a bake-breached and an announcing release', () => {
     expect(files).toEqual([
       'aborted.json',
+      'announced.json',
       'bake-breach.json',
       'continued-as-new-final.json',
       'continued-as-new-first.json',

@@ -2,7 +2,9 @@
  * Records the histories the replay test replays: real runs of the release workflow on a real dev
  * server (fake activities), one per way a release can go — promoted, rolled back by analysis,
  * aborted, held for a person, extended, paused and resumed by update, continued as new, failed,
- * rejected by the pre-flight, rolled back after failing rollback rounds, rolled back by the bake.
+ * rejected by the pre-flight, rolled back after failing rollback rounds, rolled back by the bake,
+ * and one that announces every event to a webhook and to a sink that answers 500 (the real
+ * announce activity posting to local listeners).
  * Run it after a deliberate, patched() change to the workflow: `npm run record-histories`, or
  * `npm run record-histories -- hold paused` for some cases only (a history recorded from older
  * code is what proves the current code still replays it, so re-record only what you must).
@@ -31,6 +33,10 @@ import { quietRuntime } from '../harness/runtime.js';
 import { startWorker } from '../harness/workflow-worker.js';
 import type { Verdict } from '../../core/types.js';
 import type { RollbackTiming } from '../../workflows/activity-proxies.js';
+import { createAnnounceActivities } from '../../activities/notify/announce.js';
+import { createNotificationSink } from '../../activities/notify/factory.js';
+import { NOTIFICATION_EVENTS } from '../../core/notifications/events.js';
+import { startNotifyListener } from '../harness/notify-listener.js';
 
 interface RecordCase {
   name: string;
@@ -45,6 +51,8 @@ interface RecordCase {
   drive?: (handle: WorkflowHandle) => Promise<void>;
   /** Also record the history of the first run (for a release that continued as new). */
   firstRun?: string;
+  /** Register the real announce activity with a webhook "hook" (200) and "down" (500). */
+  announce?: boolean;
 }
 
 const twoSteps = (secondObserve = '1s') => ({
@@ -148,6 +156,14 @@ const CASES: RecordCase[] = [
     },
   },
   {
+    name: 'announced',
+    script: ['pass', 'fail'],
+    spec: {
+      notifications: [{ sink: 'hook', events: [...NOTIFICATION_EVENTS] }, { sink: 'down' }],
+    },
+    announce: true,
+  },
+  {
     name: 'bake-breach',
     script: ['pass'],
     spec: { ...twoSteps(), policies: { promotion: { bake: '3s' } } },
@@ -172,6 +188,25 @@ const server = await startDevServer({
   dbFile: join(dir, 'db.sqlite'),
 });
 const env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address });
+const hook = await startNotifyListener();
+const down = await startNotifyListener({ status: 500 });
+const announce = createAnnounceActivities({
+  sinkFor: (name) =>
+    createNotificationSink(
+      name,
+      {
+        hook: { type: 'webhook', url: hook.url, secret: { env: 'KEY' } },
+        down: { type: 'webhook', url: down.url, secret: { env: 'KEY' } },
+      },
+      { secrets: { env: { KEY: 'recording-key' }, readFile: () => '' } },
+    ),
+});
+const ANNOUNCE_TIMING = {
+  maxAttempts: 2,
+  initialIntervalMs: 100,
+  maxIntervalMs: 100,
+  settleMs: 10_000,
+};
 const save = async (name: string, handle: WorkflowHandle): Promise<void> => {
   const history = await handle.fetchHistory();
   writeFileSync(join('test', 'histories', `${name}.json`), historyToJSON(history));
@@ -187,7 +222,10 @@ try {
     const taskQueue = `record-${c.name}`;
     const cluster = newFakeCluster();
     c.tune?.(cluster);
-    const worker = await startWorker(env, taskQueue, fakeActivities(cluster, c.script));
+    const worker = await startWorker(env, taskQueue, {
+      ...fakeActivities(cluster, c.script),
+      ...(c.announce ? announce : {}),
+    });
     await worker.runUntil(async () => {
       const spec = testSpec({
         service: `replay-${c.name}`,
@@ -199,6 +237,7 @@ try {
         taskQueue,
         ...(c.historyLimit ? { historyLimit: c.historyLimit } : {}),
         ...(c.rollbackTiming ? { rollbackTiming: c.rollbackTiming } : {}),
+        ...(c.announce ? { announceTiming: ANNOUNCE_TIMING } : {}),
       });
       const handle = env.client.workflow.getHandle(started.workflowId);
       await c.drive?.(handle);
@@ -214,6 +253,8 @@ try {
     });
   }
 } finally {
+  await hook.close();
+  await down.close();
   await env.teardown();
   await server.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -132,8 +132,8 @@ render (the worker then has only the "default" source at prometheusUrl). Worker 
 it, so the API refuses what the worker could not run.
 */}}
 {{- define "canary-engine.engineConfig" -}}
-{{- if or .Values.metricsSources .Values.adHocMetricsAddresses .Values.auth.oidc -}}
-{{- $config := dict "metricsSources" .Values.metricsSources "adHocMetricsAddresses" .Values.adHocMetricsAddresses -}}
+{{- if or .Values.metricsSources .Values.adHocMetricsAddresses .Values.auth.oidc .Values.notificationSinks -}}
+{{- $config := dict "metricsSources" .Values.metricsSources "adHocMetricsAddresses" .Values.adHocMetricsAddresses "notificationSinks" .Values.notificationSinks -}}
 {{- if .Values.auth.oidc }}{{ $_ := set $config "auth" (dict "oidc" .Values.auth.oidc) }}{{ end -}}
 {{- $config | toJson -}}
 {{- end -}}
