@@ -17,6 +17,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
 COPY api ./api
+COPY observability ./observability
 RUN npm run build
 
 # the local sandbox and stack (tsx, sources) and a build that includes sandbox/, so that a worker in

@@ -4,9 +4,11 @@
  * per resource; one `onError` that turns every exception into an RFC 9457 problem response.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
-import pino from 'pino';
 import { CLUSTER_CAPABILITIES, type EngineCapabilities } from '../core/capabilities.js';
+import { requestTelemetry } from '../observability/http.js';
+import { createLogger } from '../observability/logger.js';
 import { TASK_QUEUE } from '../workflows/messages.js';
 import type { TokenStore } from './auth.js';
 import type { ApiLogger, AppEnv, RouteDeps } from './context.js';
@@ -52,7 +54,10 @@ export interface AppDeps {
   maxBodyBytes?: number;
   /** Aborting it ends all event streams (the server aborts it on close). */
   shutdown?: AbortSignal;
+  /** JSON lines, one per request too (default: observability/logger.ts's, on standard error). */
   logger?: ApiLogger;
+  /** Opens a server span per request (tracing on, observability/tracing.ts); default none. */
+  tracer?: Tracer;
 }
 
 function resolveDeps(deps: AppDeps): RouteDeps {
@@ -78,7 +83,7 @@ function resolveDeps(deps: AppDeps): RouteDeps {
     repairWaitMs: deps.repairWaitMs ?? 30_000,
     maxBodyBytes: deps.maxBodyBytes ?? 64 * 1024,
     shutdown: deps.shutdown ?? new AbortController().signal,
-    logger: deps.logger ?? pino({ name: 'canary-api' }, pino.destination(2)),
+    logger: deps.logger ?? createLogger('canary-api'),
   };
 }
 
@@ -93,6 +98,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const d = resolveDeps(deps);
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
+  app.use('*', requestTelemetry({ logger: d.logger, tracer: deps.tracer }));
   app.use('*', d.metrics.httpMiddleware());
   app.route('/', systemApp(d));
   app.route('/v1/releases', releasesApp(d));
