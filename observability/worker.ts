@@ -21,8 +21,9 @@ import type {
   Next,
   WorkerOptions,
 } from '@temporalio/worker';
-import { traceFields } from './logger.js';
-import type { Tracing } from './tracing.js';
+import { createLogger, traceFields, type Logger, type LogLevel } from './logger.js';
+import { installTemporalRuntime } from './temporal-logger.js';
+import { startTracing, type Tracing, type TracingEnv } from './tracing.js';
 
 const require = createRequire(import.meta.url);
 
@@ -93,7 +94,13 @@ class ReleaseActivityLog
     input: GetLogAttributesInput,
     next: Next<ActivityOutboundCallsInterceptor, 'getLogAttributes'>,
   ): Record<string, unknown> {
-    return next({ ...this.fields, ...input });
+    // the run id under the key workflow lines use; the task token is a long opaque credential
+    const { workflowRunId, taskToken: _token, ...attributes } = input;
+    return next({
+      ...this.fields,
+      ...attributes,
+      ...(workflowRunId === undefined ? {} : { runId: workflowRunId }),
+    });
   }
 }
 
@@ -124,4 +131,18 @@ export function workerTelemetry(tracing: Tracing | undefined): WorkerTelemetry {
     workflowModules: [OTEL_WORKFLOW_INTERCEPTORS],
     sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
   };
+}
+
+/**
+ * The worker process's logs and traces, set up once before anything else talks to Temporal: the
+ * JSON logger, the Temporal Runtime writing through it, and tracing when the environment
+ * configures an endpoint.
+ */
+export function startWorkerObservability(env: TracingEnv & { CANARY_LOG_LEVEL: LogLevel }): {
+  logger: Logger;
+  tracing: Tracing | undefined;
+} {
+  const logger = createLogger('canary-worker', { level: env.CANARY_LOG_LEVEL });
+  installTemporalRuntime(logger);
+  return { logger, tracing: startTracing({ service: 'canary-worker', env }) };
 }

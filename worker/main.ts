@@ -8,9 +8,7 @@
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { parsePatternList } from '../core/globs.js';
-import { createLogger } from '../observability/logger.js';
-import { installTemporalRuntime } from '../observability/temporal-logger.js';
-import { startTracing } from '../observability/tracing.js';
+import { startWorkerObservability } from '../observability/worker.js';
 import { loadEngineEnv, type EngineEnv } from './config.js';
 import { startHealthServer } from './health.js';
 import { createReleaseWorker } from './index.js';
@@ -35,9 +33,7 @@ try {
 }
 // the SDK's lines through the engine's JSON logger (its own only from warn); no SDK signal
 // handlers: this process decides the shutdown order itself
-const logger = createLogger('canary-worker', { level: env.CANARY_LOG_LEVEL });
-installTemporalRuntime(logger);
-const tracing = startTracing({ service: 'canary-worker', env });
+const { tracing } = startWorkerObservability(env);
 if (tracing) console.error(`[worker] traces to ${tracing.description}`);
 const address = temporal.address;
 const where = describeTemporalConnection(temporal);
