@@ -2,10 +2,11 @@
  * What the release worker adds for logs and traces: activity log lines that name the release
  * (release id, service, step, look, weight, from the spec the activity gets) and end with one
  * "activity completed" line; and, when tracing is on, the Temporal SDK's OpenTelemetry interceptors
- * (a RunActivity span per activity, workflow spans from the bundle's interceptor module, exported
- * through a sink, so they add no command to any history).
+ * (a RunActivity span per activity, workflow spans from the bundle's interceptor module,
+ * observability/workflow-interceptors.ts, exported through a sink: no command is added).
  */
-import { createRequire } from 'node:module';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Context as ActivityContext } from '@temporalio/activity';
 import {
   OpenTelemetryActivityInboundInterceptor,
@@ -25,14 +26,13 @@ import { createLogger, traceFields, type Logger, type LogLevel } from './logger.
 import { installTemporalRuntime } from './temporal-logger.js';
 import { startTracing, type Tracing, type TracingEnv } from './tracing.js';
 
-const require = createRequire(import.meta.url);
-
 /**
- * The SDK's workflow interceptor module (RunWorkflow, StartActivity and signal/update/query
- * spans, trace context carried in activity headers). It has to be in the workflow bundle.
+ * The workflow interceptor module tracing bundles into the workflow code
+ * (observability/workflow-interceptors.ts), with this module's extension: .ts under tsx, .js in dist/.
  */
-export const OTEL_WORKFLOW_INTERCEPTORS =
-  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+export const WORKFLOW_INTERCEPTORS_PATH = fileURLToPath(
+  new URL(`./workflow-interceptors${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
 type Fields = Record<string, unknown>;
 
@@ -128,7 +128,7 @@ export function workerTelemetry(tracing: Tracing | undefined): WorkerTelemetry {
       }),
       releaseActivityLog,
     ],
-    workflowModules: [OTEL_WORKFLOW_INTERCEPTORS],
+    workflowModules: [WORKFLOW_INTERCEPTORS_PATH],
     sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
   };
 }
