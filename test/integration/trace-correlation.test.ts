@@ -9,11 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ApiMetrics } from '../../api/metrics.js';
 import { startApiServer, type ApiServer } from '../../api/server.js';
 import { createLogger } from '../../observability/logger.js';
 import { startTracing, type Tracing } from '../../observability/tracing.js';
+import { workerTelemetry } from '../../observability/worker.js';
+import { WORKFLOWS_PATH } from '../../worker/index.js';
 import {
   jsonHeaders,
   auth,
@@ -28,8 +31,11 @@ import {
   type ReceivedSpan,
 } from '../harness/otlp-listener.js';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
+import { workflowBundle } from '../harness/workflow-worker.js';
 
 type Line = Record<string, unknown>;
+type Status = { running: boolean; phase: string };
+const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 let env: TestWorkflowEnvironment;
 let listener: OtlpListener;
@@ -122,21 +128,42 @@ describe('a release started through the API', () => {
   it('is one trace from the request through the workflow to its activities, and the activity log lines carry its ids', async () => {
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
+    // a gate before step 2, approved through the API: the history holds an update
+    const body = specBody({
+      schedule: {
+        steps: [
+          { weight: 10, observe: '1s' },
+          { weight: 50, observe: '1s', approval: true },
+        ],
+      },
+    });
     const response = await fetch(`${server.url}/v1/releases`, {
       method: 'POST',
       headers: { ...jsonHeaders(TOKENS.deployer), traceparent: `00-${traceId}-${callerSpanId}-01` },
-      body: JSON.stringify(specBody()),
+      body: JSON.stringify(body),
     });
     expect(response.status).toBe(201);
-    const { id } = (await response.json()) as { id: string };
+    const { id, workflowId } = (await response.json()) as { id: string; workflowId: string };
 
-    let status: { running: boolean; phase: string } | undefined;
-    for (let i = 0; i < 300 && (status?.running ?? true); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const read = await fetch(`${server.url}/v1/releases/${id}`, { headers: auth(TOKENS.viewer) });
-      status = (await read.json()) as { running: boolean; phase: string };
-    }
-    expect(status).toMatchObject({ running: false, phase: 'Promoted' });
+    const statusUntil = async (done: (s: Status) => boolean): Promise<Status> => {
+      for (let i = 0; i < 300; i++) {
+        const read = await fetch(`${server.url}/v1/releases/${id}`, {
+          headers: auth(TOKENS.viewer),
+        });
+        const status = (await read.json()) as Status;
+        if (done(status)) return status;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      throw new Error(`release ${id} did not get there in 60 s`);
+    };
+    await statusUntil((s) => s.phase === 'AwaitingApproval');
+    const approve = await fetch(`${server.url}/v1/releases/${id}/approve`, {
+      method: 'POST',
+      headers: jsonHeaders(TOKENS.approver),
+      body: JSON.stringify({ comment: 'traced' }),
+    });
+    expect(approve.status).toBe(200);
+    expect(await statusUntil((s) => !s.running)).toMatchObject({ phase: 'Promoted' });
 
     await tracing.forceFlush();
     const ours = (spans: ReceivedSpan[]) => spans.filter((s) => s.traceId === traceId);
@@ -206,5 +233,17 @@ describe('a release started through the API', () => {
       span_id: request!.spanId,
     });
     expect(JSON.stringify(apiLines)).not.toContain(TOKENS.deployer);
-  }, 120_000);
+    expect(JSON.stringify(apiLines)).not.toContain(TOKENS.approver);
+
+    // this traced history, with its approval update, replays with tracing on and with it off
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const telemetry = workerTelemetry(tracing);
+    const traced = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      workflowInterceptorModules: telemetry.workflowModules,
+      logger: silent,
+    });
+    await Worker.runReplayHistory({ workflowBundle: traced, sinks: telemetry.sinks }, history);
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history);
+  }, 180_000);
 });
