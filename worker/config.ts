@@ -11,6 +11,14 @@ import { LOG_LEVELS } from '../observability/logger.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
+/** An OTLP/HTTP endpoint: a URL with its scheme (`collector:4318` alone is a common slip). */
+const otlpUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//i.test(value), {
+    message: 'must be an http:// or https:// URL (OTLP over HTTP, e.g. http://collector:4318)',
+  });
+
 /** Traces go out over HTTP (JSON bodies, which every OTLP/HTTP receiver takes); not gRPC. */
 const otlpProtocol = z
   .enum(['http/json', 'http/protobuf'], {
@@ -76,8 +84,8 @@ export const engineEnvSchema = z.object({
    * variables: an endpoint turns them on; OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER and
    * OTEL_BSP_* are read by the SDK itself.
    */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
   OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol,
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol,
   OTEL_TRACES_EXPORTER: z
