@@ -97,6 +97,11 @@ export const engineEnvSchema = z.object({
     .optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
   OTEL_RESOURCE_ATTRIBUTES: z.string().min(1).optional(),
+  /** Read by the OpenTelemetry SDK itself; listed so deployments may set them. */
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: z.string().min(1).optional(),
+  OTEL_TRACES_SAMPLER: z.string().min(1).optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.string().min(1).optional(),
   /** Local stack: "sandbox" (default when no cluster is configured) or "cluster". */
   CANARY_MODE: z.enum(['sandbox', 'cluster']).optional(),
   /** Local stack ports. */
