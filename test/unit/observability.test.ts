@@ -11,7 +11,7 @@ import { jsonHeaders, TOKENS, unitApp } from '../harness/api.js';
 
 type Line = Record<string, unknown>;
 
-function memoryLogger(level: 'info' | 'debug' | 'warn' = 'info') {
+function jsonLines(level: 'info' | 'debug' | 'warn' = 'info') {
   const lines: Line[] = [];
   const logger = createLogger('test', {
     level,
@@ -81,7 +81,7 @@ describe('where traces go', () => {
 
 describe('log lines', () => {
   it('carry the active span’s trace and span ids, and none outside a span', () => {
-    const { logger, lines } = memoryLogger();
+    const { logger, lines } = jsonLines();
     logger.info('outside');
     tracing.tracer.startActiveSpan('work', (span) => {
       logger.info({ releaseId: 'r-1' }, 'inside');
@@ -101,7 +101,7 @@ describe('log lines', () => {
   });
 
   it('keep an error’s type, message and stack under err and error', () => {
-    const { logger, lines } = memoryLogger();
+    const { logger, lines } = jsonLines();
     logger.warn({ error: new TypeError('boom') }, 'failed');
     expect(lines[0]!.error).toMatchObject({ type: 'TypeError', message: 'boom' });
     expect(String((lines[0]!.error as Line).stack)).toContain('TypeError: boom');
@@ -110,7 +110,7 @@ describe('log lines', () => {
 
 describe("the Temporal SDK's logs through pino", () => {
   it('passes activity and workflow lines at the logger’s level and the SDK’s own only from warn', () => {
-    const { logger, lines } = memoryLogger('info');
+    const { logger, lines } = jsonLines('info');
     const temporal = new PinoTemporalLogger(logger);
     temporal.info('activity completed', { sdkComponent: 'activity', activityType: 'x' });
     temporal.info('Worker state changed', { sdkComponent: 'worker' });
@@ -123,7 +123,7 @@ describe("the Temporal SDK's logs through pino", () => {
   });
 
   it('passes everything when the operator asks for debug, and drops Core’s timestamp symbol', () => {
-    const { logger, lines } = memoryLogger('debug');
+    const { logger, lines } = jsonLines('debug');
     const temporal = new PinoTemporalLogger(logger);
     temporal.log('INFO', 'Worker state changed', {
       sdkComponent: 'worker',
@@ -168,7 +168,7 @@ describe('what an activity’s log lines say about its release', () => {
 
 describe('the API’s request telemetry', () => {
   it('continues the caller’s traceparent in a server span and logs the request inside it, with the caller and never the token', async () => {
-    const { logger, lines } = memoryLogger();
+    const { logger, lines } = jsonLines();
     const app = unitApp({ logger, tracer: tracing.tracer });
     const traceId = '0af7651916cd43dd8448eb211c80319c';
     const response = await app.request('/v1/releases/r-9/approve', {
@@ -210,7 +210,7 @@ describe('the API’s request telemetry', () => {
   });
 
   it('neither traces nor logs probes at info, and logs a request without credentials with no caller', async () => {
-    const { logger, lines } = memoryLogger();
+    const { logger, lines } = jsonLines();
     const app = unitApp({ logger, tracer: tracing.tracer });
     expect((await app.request('/healthz')).status).toBe(200);
     expect((await app.request('/v1/releases')).status).toBe(401);
@@ -222,7 +222,7 @@ describe('the API’s request telemetry', () => {
   });
 
   it('logs requests without spans when tracing is off', async () => {
-    const { logger, lines } = memoryLogger();
+    const { logger, lines } = jsonLines();
     const app = unitApp({ logger });
     await app.request('/v1/releases');
     expect(exporter.getFinishedSpans()).toEqual([]);
