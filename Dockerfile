@@ -20,6 +20,7 @@ COPY api ./api
 COPY cli/lib ./cli/lib
 COPY scripts/ui-build.mjs ./scripts/ui-build.mjs
 COPY scripts/lib/paths.mjs ./scripts/lib/paths.mjs
+COPY observability ./observability
 RUN npm run build
 
 # the local sandbox and stack (tsx, sources) and a build that includes sandbox/, so that a worker in

@@ -4,9 +4,11 @@
  * per resource; one `onError` that turns every exception into an RFC 9457 problem response.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
-import pino from 'pino';
 import { CLUSTER_CAPABILITIES, type EngineCapabilities } from '../core/capabilities.js';
+import { requestTelemetry } from '../observability/http.js';
+import { createLogger } from '../observability/logger.js';
 import { TASK_QUEUE } from '../workflows/messages.js';
 import type { TokenStore } from './auth.js';
 import { ApiAuthenticator } from './authenticator.js';
@@ -61,6 +63,7 @@ export interface AppDeps {
   maxBodyBytes?: number;
   /** Aborting it ends all event streams (the server aborts it on close). */
   shutdown?: AbortSignal;
+  /** JSON lines, one per request too (default: observability/logger.ts's, on standard error). */
   logger?: ApiLogger;
   /**
    * The metrics provider of a release at the operator's sources, for the dashboard's per-bucket
@@ -69,6 +72,8 @@ export interface AppDeps {
   metricsFor?: (spec: ReleaseSpec) => MetricsProvider;
   /** Where the dashboard's built assets are (default: found next to the code; api/ui/assets.ts). */
   uiAssetsDir?: string;
+  /** Opens a server span per request (tracing on, observability/tracing.ts); default none. */
+  tracer?: Tracer;
 }
 
 function resolveDeps(deps: AppDeps): RouteDeps {
@@ -94,7 +99,7 @@ function resolveDeps(deps: AppDeps): RouteDeps {
     repairWaitMs: deps.repairWaitMs ?? 30_000,
     maxBodyBytes: deps.maxBodyBytes ?? 64 * 1024,
     shutdown: deps.shutdown ?? new AbortController().signal,
-    logger: deps.logger ?? pino({ name: 'canary-api' }, pino.destination(2)),
+    logger: deps.logger ?? createLogger('canary-api'),
     metricsFor: deps.metricsFor,
   };
 }
@@ -110,6 +115,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const d = resolveDeps(deps);
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
+  app.use('*', requestTelemetry({ logger: d.logger, tracer: deps.tracer }));
   app.use('*', d.metrics.httpMiddleware());
   app.route('/', systemApp(d));
   app.route('/v1/releases', releasesApp(d));

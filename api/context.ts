@@ -17,6 +17,8 @@ import type { ReleaseStatus } from '../workflows/messages.js';
 export interface ApiLogger {
   info(fields: object, message: string): void;
   error(fields: object, message: string): void;
+  warn?(fields: object, message: string): void;
+  debug?(fields: object, message: string): void;
 }
 
 export interface RouteDeps {

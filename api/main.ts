@@ -4,6 +4,9 @@
  * SIGTERM/SIGINT, then drains and exits.
  */
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { createLogger } from '../observability/logger.js';
+import { startTracing } from '../observability/tracing.js';
 import { loadEngineEnv, type EngineEnv } from '../worker/config.js';
 import {
   engineCapabilities,
@@ -39,9 +42,18 @@ const tokens = await loadTokenStore({
   ...(env.CANARY_DATA_DIR ? { dataDir: env.CANARY_DATA_DIR } : {}),
   allowNone: oidc !== undefined,
 });
+const logger = createLogger('canary-api', { level: env.CANARY_LOG_LEVEL });
+const tracing = startTracing({ service: 'canary-api', env });
 // lazy: the API starts (and /readyz answers 503) even while Temporal is still coming up
 const connection = Connection.lazy(temporal);
-const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+const client = new Client({
+  connection,
+  namespace: env.TEMPORAL_NAMESPACE,
+  // starts, signals, updates and queries carry the request's trace context to the workflow
+  ...(tracing
+    ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }
+    : {}),
+});
 const server = await startApiServer({
   port: env.PORT,
   host: env.HOST,
@@ -53,7 +65,10 @@ const server = await startApiServer({
   temporalUiUrl: env.TEMPORAL_UI_URL,
   // the dashboard's series come from the release's own metrics source, as the worker reads it
   metricsFor: metricsProviders(metricsSourcesOf(loadEngineConfig(env), env.CANARY_PROMETHEUS_URL)),
+  logger,
+  ...(tracing ? { tracer: tracing.tracer } : {}),
 });
+if (tracing) console.error(`[api] traces to ${tracing.description}`);
 console.error(
   `[api] listening on ${server.url}, Temporal at ${describeTemporalConnection(temporal)}; ${tokens.message}${oidc ? `; OIDC issuers ${oidc.verifier.issuerConfigs.map((i) => i.name).join(', ')}${oidc.login ? `, dashboard sign-in with ${oidc.login.issuer.name}` : ''}` : ''}`,
 );
@@ -62,6 +77,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.error(`[api] ${signal}: draining`);
     void server.close().then(async () => {
       await connection.close();
+      await tracing?.shutdown();
       process.exit(0);
     });
   });

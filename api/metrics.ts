@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
+import { routeTemplate } from '../observability/http.js';
 import type { Phase, ReleaseStatus } from '../workflows/messages.js';
 import { BoundedMap } from './bounded-map.js';
 
@@ -83,10 +83,11 @@ export class ApiMetrics {
     return async (c, next) => {
       const startedAt = performance.now();
       await next();
-      const matched = routePath(c, -1);
-      const route =
-        matched === '' || matched === '*' || matched.endsWith('/*') ? 'unmatched' : matched;
-      const labels = { method: c.req.method, route, status: String(c.res.status) };
+      const labels = {
+        method: c.req.method,
+        route: routeTemplate(c),
+        status: String(c.res.status),
+      };
       this.httpRequests.inc(labels);
       this.httpDuration.observe(labels, (performance.now() - startedAt) / 1000);
     };

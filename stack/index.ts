@@ -7,10 +7,13 @@
  */
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadTokenStore } from '../api/auth.js';
 import { createOidcAuth } from '../api/oidc/setup.js';
 import { startApiServer, type ApiServer } from '../api/server.js';
+import { createLogger } from '../observability/logger.js';
+import { startTracing } from '../observability/tracing.js';
 import { portInUse } from '../scripts/lib/proc.mjs';
 import { startDevServer } from './temporal.js';
 import {
@@ -149,7 +152,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const connection = await Connection.connect(temporal);
     stoppers.push(['temporal client', () => connection.close()]);
     await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
-    const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+    // worker and API in one process share one tracer provider (docs/observability.md)
+    const tracing = startTracing({ service: 'canary-engine', env });
+    if (tracing) {
+      stoppers.push(['tracing', () => tracing.shutdown()]);
+      log(`[stack] traces to ${tracing.description}`);
+    }
+    const client = new Client({
+      connection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      ...(tracing
+        ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }
+        : {}),
+    });
 
     const native = await NativeConnection.connect(temporal);
     stoppers.push(['worker connection', () => native.close()]);
@@ -170,6 +185,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           config,
         ),
       ),
+      tracing,
     });
     const running = worker.run();
     stoppers.push([
@@ -195,6 +211,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       metricsFor: metricsProviders(
         metricsSourcesOf(config, prometheus?.url ?? env.CANARY_PROMETHEUS_URL),
       ),
+      // a person watches this terminal: request lines only when CANARY_LOG_LEVEL asks for them
+      logger: createLogger('canary-api', {
+        level: process.env.CANARY_LOG_LEVEL ? env.CANARY_LOG_LEVEL : 'warn',
+      }),
+      ...(tracing ? { tracer: tracing.tracer } : {}),
     });
     stoppers.push(['api', () => api.close()]);
     log(`[stack] API ${api.url} (docs ${api.url}/docs); ${tokens.message}`);

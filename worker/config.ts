@@ -7,8 +7,25 @@ import { z } from 'zod';
 import { problemLines, problemsFromZod } from '../core/problems.js';
 import { FALLBACK_PROMETHEUS_ADDRESS } from '../activities/metrics/prometheus.js';
 import { TASK_QUEUE } from '../workflows/messages.js';
+import { LOG_LEVELS } from '../observability/logger.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
+
+/** An OTLP/HTTP endpoint: a URL with its scheme (`collector:4318` alone is a common slip). */
+const otlpUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//i.test(value), {
+    message: 'must be an http:// or https:// URL (OTLP over HTTP, e.g. http://collector:4318)',
+  });
+
+/** Traces go out over HTTP (JSON bodies, which every OTLP/HTTP receiver takes); not gRPC. */
+const otlpProtocol = z
+  .enum(['http/json', 'http/protobuf'], {
+    message:
+      'must be http/json or http/protobuf: the engine sends OTLP over HTTP (port 4318), not gRPC',
+  })
+  .optional();
 
 /**
  * The sandbox router's control API when CANARY_SANDBOX_URL is unset. Kept here, not in sandbox/, so
@@ -62,6 +79,31 @@ export const engineEnvSchema = z.object({
   CANARY_ENGINE_CONFIG: z.string().min(1).optional(), // operator config: worker/engine-config.ts
   /** The API's address as people reach it; notifications link to `<it>/ui/releases/<id>`. */
   CANARY_PUBLIC_URL: z.string().url().optional(),
+  /** Lowest level of the JSON log lines (observability/logger.ts). */
+  CANARY_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /**
+   * Traces over OTLP/HTTP (observability/tracing.ts), by the OpenTelemetry SDK's standard
+   * variables: an endpoint turns them on; OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER and
+   * OTEL_BSP_* are read by the SDK itself.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol,
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol,
+  OTEL_TRACES_EXPORTER: z
+    .enum(['otlp', 'none'], { message: 'must be otlp or none (the engine exports only OTLP)' })
+    .optional(),
+  OTEL_SDK_DISABLED: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((value) => value === 'true')
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_RESOURCE_ATTRIBUTES: z.string().min(1).optional(),
+  /** Read by the OpenTelemetry SDK itself; listed so deployments may set them. */
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: z.string().min(1).optional(),
+  OTEL_TRACES_SAMPLER: z.string().min(1).optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.string().min(1).optional(),
   /** Local stack: "sandbox" (default when no cluster is configured) or "cluster". */
   CANARY_MODE: z.enum(['sandbox', 'cluster']).optional(),
   /** Local stack ports. */

@@ -1,11 +1,14 @@
 /**
  * The release worker: runs the workflow and its activities on the engine's task queue, with the
- * metrics interceptor when the process serves /metrics.
+ * metrics interceptor when the process serves /metrics, the release's fields on activity log lines,
+ * and OpenTelemetry spans when tracing is on (observability/worker.ts).
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/release-activities.js';
+import type { Tracing } from '../observability/tracing.js';
+import { workerTelemetry } from '../observability/worker.js';
 import { TASK_QUEUE } from '../workflows/messages.js';
 import type { WorkerMetrics } from './metrics.js';
 
@@ -38,6 +41,8 @@ export interface ReleaseWorkerOptions {
   providers: ActivityDeps;
   /** Times activities and records decisions and rollbacks (worker/metrics.ts). */
   metrics?: WorkerMetrics;
+  /** Tracing of this process (observability/tracing.ts); undefined: no spans. */
+  tracing?: Tracing;
 }
 
 /**
@@ -46,6 +51,7 @@ export interface ReleaseWorkerOptions {
  * elsewhere, since Temporal hands the tasks to another worker).
  */
 export async function createReleaseWorker(options: ReleaseWorkerOptions): Promise<Worker> {
+  const telemetry = workerTelemetry(options.tracing);
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
@@ -54,8 +60,13 @@ export async function createReleaseWorker(options: ReleaseWorkerOptions): Promis
     activities: createActivities(options.providers),
     shutdownGraceTime: SHUTDOWN_GRACE_SECONDS * 1000,
     ...HEARTBEAT_THROTTLE,
-    ...(options.metrics
-      ? { interceptors: { activity: [options.metrics.activityInterceptors()] } }
-      : {}),
+    interceptors: {
+      activity: [
+        ...telemetry.activity,
+        ...(options.metrics ? [options.metrics.activityInterceptors()] : []),
+      ],
+      workflowModules: telemetry.workflowModules,
+    },
+    sinks: telemetry.sinks,
   });
 }

@@ -2,11 +2,13 @@
  * Standalone worker process (the Docker image's `worker` command): connects to TEMPORAL_ADDRESS
  * (with TLS, mTLS or an API key as worker/temporal-connection.ts configures) and runs releases
  * until SIGTERM/SIGINT, then shuts down gracefully. Serves /healthz, /readyz and /metrics on
- * CANARY_WORKER_HEALTH_PORT (0: none) for the kubelet and Prometheus, until it stops.
+ * CANARY_WORKER_HEALTH_PORT (0: none) for the kubelet and Prometheus, until it stops. Logs are JSON
+ * lines (the SDK's too); traces go out over OTLP when configured (docs/observability.md).
  */
 import { Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { parsePatternList } from '../core/globs.js';
+import { startWorkerObservability } from '../observability/worker.js';
 import { loadEngineEnv, type EngineEnv } from './config.js';
 import { startHealthServer } from './health.js';
 import { createReleaseWorker } from './index.js';
@@ -19,9 +21,6 @@ import {
   type TemporalConnectionOptions,
 } from './temporal-connection.js';
 
-// the SDK's own logs at WARN (worker state changes and bundler output would drown what matters);
-// no SDK signal handlers: this process decides the shutdown order itself
-Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 let env: EngineEnv;
 let temporal: TemporalConnectionOptions;
 try {
@@ -32,6 +31,10 @@ try {
   console.error(`[worker] ${(error as Error).message}`);
   process.exit(2);
 }
+// the SDK's lines through the engine's JSON logger (its own only from warn); no SDK signal
+// handlers: this process decides the shutdown order itself
+const { tracing } = startWorkerObservability(env);
+if (tracing) console.error(`[worker] traces to ${tracing.description}`);
 const address = temporal.address;
 const where = describeTemporalConnection(temporal);
 /** Connects or exits with one line: TLS and key problems surface here, not as a stack trace. */
@@ -73,6 +76,7 @@ const worker = await createReleaseWorker({
     allowedNamespaces: parsePatternList(env.CANARY_ALLOWED_NAMESPACES),
   },
   metrics,
+  tracing,
 });
 // started before run() so a slow first poll is visible as "not ready" rather than as no answer
 const health =
@@ -98,4 +102,5 @@ await worker.run();
 stopObservingWrites();
 await health?.close();
 await connection.close();
+await tracing?.shutdown();
 console.error('[worker] stopped');

@@ -59,6 +59,14 @@ const VALUE_SETS: Record<string, Record<string, unknown>> = {
       },
     },
     adHocMetricsAddresses: ['http://prometheus\\.team-a\\.svc:9090'],
+    observability: {
+      logLevel: 'debug',
+      otlpEndpoint: 'http://otel-collector.observability:4318',
+      otlpHeadersSecret: 'otlp-headers',
+      resourceAttributes: 'deployment.environment=prod',
+      sampler: 'parentbased_traceidratio',
+      samplerArg: '0.25',
+    },
     metricsSecretFiles: { existingSecret: 'canary-metrics-files' },
     publicUrl: 'https://canary.example.com',
     notificationSinks: {

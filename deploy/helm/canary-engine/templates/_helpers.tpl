@@ -150,3 +150,33 @@ it, so the API refuses what the worker could not run.
   value: /etc/canary/engine/engine.json
 {{- end }}
 {{- end }}
+
+{{/* Logs and traces (docs/observability.md): the log level, and OTLP tracing when an endpoint is set. */}}
+{{- define "canary-engine.observabilityEnv" -}}
+{{- $o := .Values.observability }}
+- name: CANARY_LOG_LEVEL
+  value: {{ $o.logLevel | quote }}
+{{- if $o.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ $o.otlpEndpoint | quote }}
+{{- if $o.otlpHeadersSecret }}
+- name: OTEL_EXPORTER_OTLP_HEADERS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $o.otlpHeadersSecret | quote }}
+      key: headers
+{{- end }}
+{{- with $o.resourceAttributes }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ . | quote }}
+{{- end }}
+{{- with $o.sampler }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ . | quote }}
+{{- end }}
+{{- with $o.samplerArg }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
