@@ -103,6 +103,7 @@ export function summaryView(deps: RouteDeps, execution: RawExecution): ReleaseSu
     id,
     service: text(execution.attributes.CanaryService),
     namespace: text(execution.attributes.CanaryNamespace),
+    stableVersion: execution.stableVersion,
     canaryVersion: text(execution.attributes.CanaryVersion),
     phase: text(execution.attributes.CanaryPhase),
     weight: typeof weight === 'number' ? weight : null,

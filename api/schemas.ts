@@ -288,6 +288,10 @@ export const releaseSummarySchema = z
     id: z.string(),
     service: z.string().nullable(),
     namespace: z.string().nullable(),
+    stableVersion: z.string().nullable().openapi({
+      description:
+        'Null until a release that reads its stable version from the workload has read it',
+    }),
     canaryVersion: z.string().nullable(),
     phase: z.string().nullable(),
     weight: z.number().nullable(),

@@ -68,6 +68,8 @@ export interface RawExecution {
   startTime: Date;
   closeTime: Date | null;
   attributes: Record<string, string | number | undefined>;
+  /** From the memo: given at start, or read from the stable workload by the release. */
+  stableVersion: string | null;
 }
 
 const EXECUTION_STATUS = [
@@ -95,6 +97,22 @@ export interface RawInfo {
   searchAttributes?: {
     indexedFields?: Record<string, { data?: Uint8Array | null } | null> | null;
   } | null;
+  memo?: { fields?: Record<string, { data?: Uint8Array | null } | null> | null } | null;
+}
+
+/** A JSON payload's string or number (search attributes and the memo are JSON); else undefined. */
+function jsonScalar(
+  payload: { data?: Uint8Array | null } | null | undefined,
+): string | number | undefined {
+  try {
+    const value: unknown = payload?.data
+      ? JSON.parse(Buffer.from(payload.data).toString('utf8'))
+      : undefined;
+    return typeof value === 'string' || typeof value === 'number' ? value : undefined;
+  } catch {
+    // written by some other client in another encoding: leave it out
+    return undefined;
+  }
 }
 
 function toDate(ts: RawTimestamp | null | undefined): Date | null {
@@ -106,16 +124,10 @@ function toDate(ts: RawTimestamp | null | undefined): Date | null {
 export function decodeExecution(raw: RawInfo): RawExecution {
   const attributes: Record<string, string | number | undefined> = {};
   for (const [key, payload] of Object.entries(raw.searchAttributes?.indexedFields ?? {})) {
-    // search attribute payloads are always JSON (Temporal's search-attribute converter)
-    try {
-      const value: unknown = payload?.data
-        ? JSON.parse(Buffer.from(payload.data).toString('utf8'))
-        : undefined;
-      if (typeof value === 'string' || typeof value === 'number') attributes[key] = value;
-    } catch {
-      // an attribute some other client wrote in another encoding: leave it out
-    }
+    const value = jsonScalar(payload);
+    if (value !== undefined) attributes[key] = value;
   }
+  const stableVersion = jsonScalar(raw.memo?.fields?.stableVersion);
   return {
     workflowId: raw.execution?.workflowId ?? '',
     runId: raw.execution?.runId ?? '',
@@ -123,5 +135,6 @@ export function decodeExecution(raw: RawInfo): RawExecution {
     startTime: toDate(raw.startTime) ?? new Date(0),
     closeTime: toDate(raw.closeTime),
     attributes,
+    stableVersion: typeof stableVersion === 'string' ? stableVersion : null,
   };
 }

@@ -157,7 +157,11 @@ export async function startRelease(
       workflowId,
       taskQueue: options.taskQueue ?? TASK_QUEUE,
       args: [input],
-      memo: { releaseId: spec.releaseId },
+      // the list shows both versions; a release that reads its stable version adds it (state.ts)
+      memo: {
+        releaseId: spec.releaseId,
+        ...(spec.stableVersion !== undefined ? { stableVersion: spec.stableVersion } : {}),
+      },
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       typedSearchAttributes: [

@@ -5,18 +5,23 @@
  * release never waits for them: each activity is started (after the same target's previous one,
  * so a channel hears of events in order) and its result noted in the timeline when it comes ("notified slack-sre: rolled back", or why it was not delivered); an announcement
  * can neither delay nor fail the release. Before the workflow ends (or continues as new) it waits
- * a bounded time for deliveries still under way. Workflow code.
+ * a short grace for deliveries still under way, then hands those left to `canaryAnnouncements`
+ * (workflows/announcements.ts), a child workflow it abandons, which keeps retrying them after the
+ * release has closed. Workflow code.
  */
 import {
   ActivityFailure,
   CancellationScope,
   condition,
+  ParentClosePolicy,
   patched,
   proxyActivities,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type {
   AnnounceActivities,
+  AnnounceInput,
   AnnounceResult,
   AnnounceTarget,
 } from '../activities/notify/announce.js';
@@ -28,11 +33,14 @@ import {
   type NotificationEvent,
   type StateChange,
 } from '../core/notifications/events.js';
+import { formatDuration } from '../core/duration.js';
 import type { SubmittedSpec } from '../core/spec.js';
 import type { ReleaseState } from './state.js';
 
 /** Since this patch, releases announce their phase changes and decisions. */
 export const ANNOUNCE_PATCH = 'announce';
+/** Since this patch, the end hands undelivered announcements to a child instead of waiting. */
+export const HANDOFF_PATCH = 'announce-handoff';
 
 /** How announcements are retried and how long the end of a release waits for them. */
 export interface AnnounceTiming {
@@ -41,7 +49,9 @@ export interface AnnounceTiming {
   /** The wait after the first failed attempt, doubling per attempt up to maxIntervalMs. */
   initialIntervalMs: number;
   maxIntervalMs: number;
-  /** How long the end of the workflow waits for deliveries still under way. */
+  /** How long the end of the workflow waits for deliveries still under way before handing them off. */
+  graceMs?: number;
+  /** How long runs recorded before the hand-off waited at their end (kept for their replay). */
   settleMs: number;
 }
 
@@ -50,6 +60,7 @@ export const ANNOUNCE_TIMING: AnnounceTiming = {
   maxAttempts: 5,
   initialIntervalMs: 5_000,
   maxIntervalMs: 60_000,
+  graceMs: 10_000,
   settleMs: 150_000,
 };
 
@@ -64,6 +75,10 @@ export class Announcer {
   private readonly acts: AnnounceActivities;
   private pending = 0;
   private sequence = 0;
+  private handoffs = 0;
+  private deliveries = 0;
+  /** Deliveries not finished yet, by a number of their own, in the order they were made. */
+  private readonly undelivered = new Map<number, AnnounceInput>();
   /** Each target's last delivery: a target hears of events one at a time, in order. */
   private readonly tails = new Map<string, Promise<void>>();
 
@@ -146,20 +161,20 @@ export class Announcer {
     const announcement = this.announcement(event, change);
     for (const target of targets) {
       this.pending += 1;
+      const number = (this.deliveries += 1);
+      const input: AnnounceInput = { announcement, target, maxAttempts: this.timing.maxAttempts };
+      this.undelivered.set(number, input);
       const key = target.kind === 'sink' ? `sink:${target.sink}` : 'kubeEvent';
       const tail = (this.tails.get(key) ?? Promise.resolve())
         // a cancelled workflow still announces its rollback
-        .then(() =>
-          CancellationScope.nonCancellable(() =>
-            this.acts.announce({ announcement, target, maxAttempts: this.timing.maxAttempts }),
-          ),
-        )
+        .then(() => CancellationScope.nonCancellable(() => this.acts.announce(input)))
         .then(
           (result) => this.noteResult(target, event, result),
           (error: unknown) => this.noteFailure(target, event, error),
         )
         .finally(() => {
           this.pending -= 1;
+          this.undelivered.delete(number);
         });
       this.tails.set(key, tail);
     }
@@ -194,11 +209,47 @@ export class Announcer {
   }
 
   /**
-   * Waits up to the settle time for deliveries still under way, so their results reach the
-   * timeline; those that take longer are abandoned with the run (noted).
+   * Before the run ends (or continues as new): waits a short grace for deliveries still under way,
+   * so their results reach the timeline, then hands the rest to a `canaryAnnouncements` child that
+   * outlives the run (noted with its workflow id). A delivery in flight at that moment may arrive
+   * twice; both carry the announcement's id (X-Canary-Delivery), and Kubernetes Events are written
+   * once by name. Runs recorded before the hand-off waited up to settleMs instead.
    */
   async settle(): Promise<void> {
     if (this.pending === 0) return;
+    if (!patched(HANDOFF_PATCH)) return this.settleByWaiting();
+    const graceMs = this.timing.graceMs ?? ANNOUNCE_TIMING.graceMs ?? 10_000;
+    const settled = await CancellationScope.nonCancellable(() =>
+      condition(() => this.pending === 0, graceMs),
+    );
+    if (settled) return;
+    const items = [...this.undelivered.values()];
+    this.handoffs += 1;
+    const info = workflowInfo();
+    const workflowId = `${info.workflowId}.announcements.${info.runId}.${this.handoffs}`;
+    await CancellationScope.nonCancellable(() =>
+      startChild('canaryAnnouncements', {
+        workflowId,
+        args: [
+          {
+            items,
+            retry: {
+              initialIntervalMs: this.timing.initialIntervalMs,
+              maxIntervalMs: this.timing.maxIntervalMs,
+            },
+          },
+        ],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      }),
+    );
+    this.state.note({
+      type: 'error',
+      message: `${items.length} announcement${items.length === 1 ? '' : 's'} still undelivered after ${formatDuration(graceMs)}; workflow ${workflowId} keeps retrying after the release ends`,
+    });
+  }
+
+  /** The end of runs recorded before the hand-off: wait up to settleMs, then give up. */
+  private async settleByWaiting(): Promise<void> {
     const settled = await CancellationScope.nonCancellable(() =>
       condition(() => this.pending === 0, this.timing.settleMs),
     );

@@ -6,7 +6,7 @@
  * Workflow code: deterministic, no I/O.
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { StateChange } from '../core/notifications/events.js';
 import type { ReleasePlan } from '../core/plan.js';
 import { describeDecision } from '../core/policy.js';
@@ -22,6 +22,8 @@ import {
   type TimelineEvent,
 } from './messages.js';
 
+/** Since this patch, a stable version read from the stable workload goes into the memo. */
+export const MEMO_STABLE_VERSION_PATCH = 'memo-stable-version';
 export const PhaseKey = defineSearchAttributeKey('CanaryPhase', SearchAttributeType.KEYWORD);
 export const ServiceKey = defineSearchAttributeKey('CanaryService', SearchAttributeType.KEYWORD);
 export const NamespaceKey = defineSearchAttributeKey(
@@ -157,6 +159,8 @@ export class ReleaseState {
   /** The stable version, read from the cluster for a spec that did not name it. */
   setStableVersion(version: string, source: string): void {
     this.current.stableVersion = version;
+    // the release list reads both versions from visibility (client/releases.ts sets the memo)
+    if (patched(MEMO_STABLE_VERSION_PATCH)) upsertMemo({ stableVersion: version });
     this.note({ type: 'phase', message: `stable version ${version}, read from ${source}` });
   }
 

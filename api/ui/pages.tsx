@@ -114,7 +114,7 @@ export function ListPage() {
             <tr>
               <th scope="col">Release</th>
               <th scope="col">Service</th>
-              <th scope="col">Version</th>
+              <th scope="col">Versions</th>
               <th scope="col">Phase</th>
               <th scope="col">Weight</th>
               <th scope="col">Started</th>

@@ -296,6 +296,7 @@ describe('reading releases', () => {
     expect(first.releases[0]).toMatchObject({
       namespace,
       workflowStatus: 'RUNNING',
+      stableVersion: 'v1',
       canaryVersion: 'v2',
     });
 

@@ -14,7 +14,7 @@ import { createNotificationSink } from '../../activities/notify/factory.js';
 import type { SinkConfig } from '../../activities/notify/types.js';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from '../../core/notifications/events.js';
 import type { Verdict } from '../../core/types.js';
-import { approveSignal, pauseSignal, resumeSignal } from '../../workflows/messages.js';
+import { approveSignal, pauseSignal, resumeSignal, statusQuery } from '../../workflows/messages.js';
 import type { FakeCluster } from '../harness/fake-activities.js';
 import { startNotifyListener, type NotifyListener } from '../harness/notify-listener.js';
 import {
@@ -230,6 +230,49 @@ describe('a sink that fails', () => {
     } finally {
       await down.close();
       await gone.close();
+    }
+  });
+});
+
+describe('announcements still failing when the release ends', () => {
+  it('are handed to a workflow of their own that keeps retrying them, so the release closes at once', async () => {
+    const down = await startNotifyListener({ status: 503 });
+    try {
+      const run = await launchRelease(env, { notifications: [{ sink: 'down' }] }, ['pass'], {
+        announce: announcing({ down: down.url }),
+        // a second between attempts, and only 300 ms of grace at the end
+        announceTiming: {
+          maxAttempts: 3,
+          initialIntervalMs: 1_000,
+          maxIntervalMs: 1_000,
+          graceMs: 300,
+          settleMs: 20_000,
+        },
+      });
+      await run.handle.result();
+      const closedAt = Date.now();
+      const status = await run.handle.query(statusQuery);
+      expect(status.phase).toBe('Promoted');
+      const note = status.timeline.find((e) => e.message.includes('keeps retrying'));
+      expect(note?.message).toMatch(
+        /^\d announcements? still undelivered after 300ms; workflow (\S+) keeps retrying after the release ends$/,
+      );
+      const childId = /workflow (\S+) keeps/.exec(note?.message ?? '')?.[1] ?? 'missing';
+      const outcomes = (await env.client.workflow.getHandle(childId).result()) as {
+        id: string;
+        result: { delivered: boolean; attempts: number };
+      }[];
+      // every announcement the release left got its three attempts after the release had closed
+      expect(outcomes.length).toBeGreaterThan(0);
+      for (const outcome of outcomes)
+        expect(outcome.result).toMatchObject({ delivered: false, attempts: 3 });
+      const last = Math.max(...down.received.map((r) => r.at));
+      expect(last).toBeGreaterThan(closedAt);
+      const promoted = down.received.filter((r) => r.body.includes('"event":"promoted"'));
+      expect(promoted.length).toBeGreaterThanOrEqual(3);
+      await finishRelease(run);
+    } finally {
+      await down.close();
     }
   });
 });

@@ -61,6 +61,8 @@ describe('a release whose spec leaves out stableVersion', () => {
     expect(status.stableVersion).toBe('v7');
     expect(run.cluster.calls[0]).toBe('resolveStableVersion');
     expect(run.cluster.calls.filter((c) => c === 'resolveStableVersion')).toHaveLength(1);
+    // the release list reads it from the memo, which had none at the start
+    expect((await run.handle.describe()).memo).toMatchObject({ stableVersion: 'v7' });
     const workloads = run.spec.workloads as { stableDeployment: string };
     expect(status.timeline.map((e) => e.message).slice(0, 2)).toEqual([
       `stable version v7, read from default/Deployment/${workloads.stableDeployment} (label version)`,

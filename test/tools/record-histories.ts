@@ -33,6 +33,7 @@ import { quietRuntime } from '../harness/runtime.js';
 import { startWorker } from '../harness/workflow-worker.js';
 import type { Verdict } from '../../core/types.js';
 import type { RollbackTiming } from '../../workflows/activity-proxies.js';
+import type { AnnounceTiming } from '../../workflows/announce.js';
 import { createAnnounceActivities } from '../../activities/notify/announce.js';
 import { createNotificationSink } from '../../activities/notify/factory.js';
 import { NOTIFICATION_EVENTS } from '../../core/notifications/events.js';
@@ -53,6 +54,8 @@ interface RecordCase {
   firstRun?: string;
   /** Register the real announce activity with a webhook "hook" (200) and "down" (500). */
   announce?: boolean;
+  /** Announcement timing other than ANNOUNCE_TIMING below. */
+  announceTiming?: AnnounceTiming;
 }
 
 const twoSteps = (secondObserve = '1s') => ({
@@ -164,6 +167,20 @@ const CASES: RecordCase[] = [
     announce: true,
   },
   {
+    // the end hands the failing sink's deliveries to a canaryAnnouncements child (patch announce-handoff)
+    name: 'announce-handoff',
+    script: ['pass', 'pass'],
+    spec: { notifications: [{ sink: 'down' }] },
+    announce: true,
+    announceTiming: {
+      maxAttempts: 3,
+      initialIntervalMs: 1_000,
+      maxIntervalMs: 1_000,
+      graceMs: 100,
+      settleMs: 10_000,
+    },
+  },
+  {
     name: 'bake-breach',
     script: ['pass'],
     spec: { ...twoSteps(), policies: { promotion: { bake: '3s' } } },
@@ -237,7 +254,7 @@ try {
         taskQueue,
         ...(c.historyLimit ? { historyLimit: c.historyLimit } : {}),
         ...(c.rollbackTiming ? { rollbackTiming: c.rollbackTiming } : {}),
-        ...(c.announce ? { announceTiming: ANNOUNCE_TIMING } : {}),
+        ...(c.announce ? { announceTiming: c.announceTiming ?? ANNOUNCE_TIMING } : {}),
       });
       const handle = env.client.workflow.getHandle(started.workflowId);
       await c.drive?.(handle);

@@ -22,7 +22,7 @@ function row(r: ReleaseSummary): HTMLTableRowElement {
     { 'data-release-id': r.id },
     el('th', { scope: 'row' }, link),
     el('td', {}, `${r.service ?? '—'}`, el('span', { class: 'sub' }, r.namespace ?? '')),
-    el('td', {}, r.canaryVersion ?? '—'),
+    el('td', {}, `${r.stableVersion ?? '…'} → ${r.canaryVersion ?? '—'}`),
     el('td', {}, phaseBadge(r.phase)),
     el('td', {}, r.weight === null ? '—' : `${r.weight}%`),
     el('td', {}, when(r.startedAt)),
