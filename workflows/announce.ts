@@ -226,7 +226,8 @@ export class Announcer {
     const items = [...this.undelivered.values()];
     this.handoffs += 1;
     const info = workflowInfo();
-    const workflowId = `${info.workflowId}.announcements.${info.runId}.${this.handoffs}`;
+    // named by the release (not the service's workflow id, which replays of a history do not know)
+    const workflowId = `canary-announcements.${this.spec.releaseId}.${info.runId}.${this.handoffs}`;
     await CancellationScope.nonCancellable(() =>
       startChild('canaryAnnouncements', {
         workflowId,

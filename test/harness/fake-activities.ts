@@ -9,12 +9,15 @@ import type {
   BakeCheckInput,
   ReleaseActivities,
 } from '../../activities/contract.js';
+import type { AnnounceActivities, AnnounceInput } from '../../activities/notify/announce.js';
 import { PREFLIGHT_REFUSALS } from '../../core/preflight.js';
 import type { Decision } from '../../core/judge/decision.js';
 import type { ReleaseSpec, SubmittedSpec } from '../../core/spec.js';
 import type { Verdict, Weights } from '../../core/types.js';
 
 export interface FakeCluster {
+  /** What the release announced (the worker's real announce activity is replaced by a recorder). */
+  announcements: AnnounceInput[];
   weights: Weights;
   canaryReplicas: number;
   stableVersion: string;
@@ -55,6 +58,7 @@ export interface FakeCluster {
 
 export function newFakeCluster(stableVersion = 'v1'): FakeCluster {
   return {
+    announcements: [],
     weights: { stable: 100, canary: 0 },
     canaryReplicas: 0,
     stableVersion,
@@ -84,7 +88,7 @@ export function newFakeCluster(stableVersion = 'v1'): FakeCluster {
 export function fakeActivities(
   cluster: FakeCluster,
   script: Verdict[] | ((input: AnalyseInput) => Verdict),
-): ReleaseActivities {
+): ReleaseActivities & AnnounceActivities {
   const verdictFor = (input: AnalyseInput): Verdict =>
     typeof script === 'function'
       ? script(input)
@@ -101,6 +105,10 @@ export function fakeActivities(
     return cluster.weights;
   };
   return {
+    async announce(input) {
+      cluster.announcements.push(input);
+      return { delivered: true, attempts: 1 };
+    },
     async resolveStableVersion(_spec: SubmittedSpec) {
       cluster.calls.push('resolveStableVersion');
       await new Promise((resolve) => setTimeout(resolve, cluster.resolveDelayMs));

@@ -134,7 +134,7 @@ describe.skipIf(!kube)('the pre-flight on Kubernetes', () => {
         canaryDeployment: 'web-canary',
         readyTimeout: '20s',
       },
-      analysis: { bucket: '1s', metrics: { address: prometheus.url, preset: 'istio' } },
+      analysis: { bucket: '2s', metrics: { address: prometheus.url, preset: 'istio' } },
     });
     if (!validated.ok) throw new Error(JSON.stringify(validated.problems));
     return withStableVersion(validated.spec);

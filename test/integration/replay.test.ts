@@ -60,9 +60,10 @@ async function replayAll(
 }
 
 describe('replaying recorded release histories', () => {
-  it('has recorded histories of a promoted, a rolled-back, an aborted, a held, an extended, a paused, a continued-as-new, a failed, a rejected, a rollback-retrying, a bake-breached and an announcing release', () => {
+  it('has recorded histories of a promoted, a rolled-back, an aborted, a held, an extended, a paused, a continued-as-new, a failed, a rejected, a rollback-retrying, a bake-breached, an announcing release and one handing its announcements off', () => {
     expect(files).toEqual([
       'aborted.json',
+      'announce-handoff.json',
       'announced.json',
       'bake-breach.json',
       'continued-as-new-final.json',

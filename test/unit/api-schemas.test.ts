@@ -208,7 +208,8 @@ describe('the OpenAPI document', () => {
         (r) =>
           r.method !== 'ALL' &&
           !r.path.startsWith('/docs') &&
-          !r.path.startsWith('/ui') && // the dashboard's pages and assets, not API routes
+          // the dashboard's pages and assets are not API routes; its sign-in routes are
+          !(r.path.startsWith('/ui') && !r.path.startsWith('/ui/auth/')) &&
           r.path !== '/openapi.json',
       )
       .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([^/]+)/g, '{$1}')}`);

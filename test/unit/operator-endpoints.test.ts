@@ -142,6 +142,7 @@ describe('the operator’s engine config', () => {
       sandbox: false,
       metricsSources: ['default', 'mimir'],
       adHocMetricsAddresses: [],
+      metricsScrapeIntervalsMs: {},
       notificationSinks: [],
     });
     expect(capabilitiesFromEnv({ CANARY_MODE: 'sandbox' }).sandbox).toBe(true);
