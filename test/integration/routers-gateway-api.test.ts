@@ -30,6 +30,8 @@ const SPEC: GatewayApiRouterSpec = {
 const COHORTS: Cohort[] = [
   { type: 'header', name: 'x-env', value: 'canary' },
   { type: 'cookie', name: 'tenantGray', value: '1' },
+  { type: 'userBucket', header: 'x-user-id', idFormat: 'decimal', percent: 5 },
+  { type: 'queryParam', name: 'ab_test', regex: 'v2|v3' },
 ];
 
 interface Rule {

@@ -18,6 +18,8 @@ const COHORTS: Cohort[] = [
   { type: 'header', name: 'X-Env', value: 'canary' },
   { type: 'cookie', name: 'tenantGray', value: '1' },
   { type: 'headerRegex', name: 'x-user-id', regex: '^(1|7|42)$' },
+  { type: 'userBucket', header: 'x-user-id', idFormat: 'decimal', percent: 5 },
+  { type: 'queryParam', name: 'ab_test', regex: 'v2|v3' },
 ];
 
 const SUBSETS: IstioRouterSpec = REVIEWS_ISTIO_ROUTER;

@@ -29,6 +29,8 @@ const SPEC: TraefikRouterSpec = {
 const COHORTS: Cohort[] = [
   { type: 'header', name: 'X-Env', value: 'canary' },
   { type: 'cookie', name: 'tenantGray', value: '1' },
+  { type: 'userBucket', header: 'x-user-id', idFormat: 'decimal', percent: 5 },
+  { type: 'queryParam', name: 'ab_test', regex: 'v2|v3' },
 ];
 
 function fixture(kube: KubeClients, namespace: string) {
