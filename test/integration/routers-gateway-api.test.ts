@@ -113,6 +113,22 @@ describe.skipIf(!kube)('GatewayApiRouter', () => {
             { type: 'RegularExpression', name: 'cookie', value: '^(.*?;\\s*)?tenantGray=1(;.*)?$' },
           ],
         },
+        {
+          path: { type: 'PathPrefix', value: '/' },
+          headers: [
+            region,
+            {
+              type: 'RegularExpression',
+              name: 'x-user-id',
+              value: '^(?:.*(?:0[0-4])|(?:.*[^0-9])?[0-4])$',
+            },
+          ],
+        },
+        {
+          path: { type: 'PathPrefix', value: '/' },
+          headers: [region],
+          queryParams: [{ type: 'RegularExpression', name: 'ab_test', value: '^(?:v2|v3)$' }],
+        },
       ],
       filters: [
         {

@@ -133,15 +133,21 @@ describe.skipIf(!kube)('IstioRouter', () => {
       'fallback',
     ]);
     const cookie = { regex: '^(.*?;\\s*)?tenantGray=1(;.*)?$' };
+    const bucket = { 'x-user-id': { regex: '^(?:.*(?:0[0-4])|(?:.*[^0-9])?[0-4])$' } };
+    const query = { ab_test: { regex: '^(?:v2|v3)$' } };
     expect(http[1]).toEqual({
       name: `primary${COHORT_SUFFIX}`,
       match: [
         { uri: { prefix: '/api' }, headers: { 'x-env': { exact: 'canary' } } },
         { uri: { prefix: '/api' }, headers: { cookie } },
         { uri: { prefix: '/api' }, headers: { 'x-user-id': { regex: '^(1|7|42)$' } } },
+        { uri: { prefix: '/api' }, headers: bucket },
+        { uri: { prefix: '/api' }, queryParams: query },
         { uri: { exact: '/' }, headers: { 'x-env': { exact: 'canary' } } },
         { uri: { exact: '/' }, headers: { cookie } },
         { uri: { exact: '/' }, headers: { 'x-user-id': { regex: '^(1|7|42)$' } } },
+        { uri: { exact: '/' }, headers: bucket },
+        { uri: { exact: '/' }, queryParams: query },
       ],
       route: [
         { destination: { host: 'reviews', subset: 'canary', port: { number: 9080 } }, weight: 100 },

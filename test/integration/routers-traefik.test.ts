@@ -89,7 +89,7 @@ describe.skipIf(!kube)('TraefikRouter', () => {
         {
           kind: 'Rule',
           match:
-            '(Host(`app.example.com`) && PathPrefix(`/`)) && (Header(`x-env`, `canary`) || HeaderRegexp(`cookie`, `^(.*?;\\s*)?tenantGray=1(;.*)?$`))',
+            '(Host(`app.example.com`) && PathPrefix(`/`)) && (Header(`x-env`, `canary`) || HeaderRegexp(`cookie`, `^(.*?;\\s*)?tenantGray=1(;.*)?$`) || HeaderRegexp(`x-user-id`, `^(?:.*(?:0[0-4])|(?:.*[^0-9])?[0-4])$`) || QueryRegexp(`ab_test`, `^(?:v2|v3)$`))',
           middlewares: [{ name: 'auth' }],
           services: [{ kind: 'Service', name: 'app-canary', port: 80 }],
         },
