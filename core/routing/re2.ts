@@ -96,8 +96,15 @@ function toJavaScript(pattern: string): string {
       inClass = true;
       out += c;
       i += 1;
-      if (pattern[i] === '^') ((out += '^'), (i += 1));
-      if (pattern[i] === ']') ((out += '\\]'), (i += 1));
+      for (const [char, text] of [
+        ['^', '^'],
+        [']', '\\]'],
+      ] as const) {
+        if (pattern[i] === char) {
+          out += text;
+          i += 1;
+        }
+      }
       continue;
     }
     if (c === '(' && pattern[i + 1] === '?') {
