@@ -24,7 +24,9 @@ import {
   defaultRouterSpec,
   routerCohortProblems,
   routerSpecSchema,
+  userBucketSourceSchema,
 } from './routing/config.js';
+import { scheduleBucketProblems } from './routing/schedule-buckets.js';
 
 /** Release ids are chosen by CI (e.g. a pipeline run id) and end up in workflow ids and URLs. */
 export const RELEASE_ID_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,126}[A-Za-z0-9])?$/;
@@ -41,7 +43,19 @@ const weight = z
   .min(1, 'must be at least 1')
   .max(100, 'must be at most 100');
 
+/**
+ * How a step's weight is applied: `weights` (the default) splits requests at random; `userBuckets`
+ * gives the step's weight as a share of users (core/routing/buckets.ts), the same users at every
+ * step, while every other request stays on stable.
+ */
+const scheduleMode = {
+  mode: z.enum(['weights', 'userBuckets']).optional(),
+  /** Where the user id is read, for `mode: "userBuckets"`. */
+  userBucket: userBucketSourceSchema.optional(),
+};
+
 const explicitSteps = z.strictObject({
+  ...scheduleMode,
   steps: z
     .array(
       z.strictObject({
@@ -55,6 +69,7 @@ const explicitSteps = z.strictObject({
     .max(50, 'at most 50 steps'),
 });
 const linearSteps = z.strictObject({
+  ...scheduleMode,
   stepWeight: weight,
   maxWeight: weight,
   observe: durationString,
@@ -183,6 +198,7 @@ function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
     });
   }
   if (spec.router) problems.push(...routerCohortProblems(spec.router, spec.cohorts));
+  problems.push(...scheduleBucketProblems(spec));
   problems.push(...providerProblems(spec));
   const bucketMs = durationMs(spec.analysis.bucket, 'analysis.bucket');
   if (bucketMs < 1000) problems.push({ path: 'analysis.bucket', message: 'must be at least 1s' });

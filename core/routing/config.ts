@@ -18,6 +18,15 @@ const re2Regex = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+const userBucketSource = {
+  header: headerName,
+  /** decimal: last two digits, 1% steps; hex: last two hex digits, 1/256 steps; any: hashed (sandbox only). */
+  idFormat: z.enum(['decimal', 'hex', 'any']),
+};
+/** Where a user id is read: the header and how its id is bucketed (a schedule in userBuckets mode names one). */
+export const userBucketSourceSchema = z.strictObject(userBucketSource);
+export type UserBucketSource = z.infer<typeof userBucketSourceSchema>;
+
 /** A request cohort that is sent to the canary regardless of weight while the release runs. */
 export const cohortSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -41,9 +50,7 @@ export const cohortSchema = z.discriminatedUnion('type', [
    */
   z.strictObject({
     type: z.literal('userBucket'),
-    header: headerName,
-    /** decimal: last two digits, 1% steps; hex: last two hex digits, 1/256 steps; any: hashed (sandbox only). */
-    idFormat: z.enum(['decimal', 'hex', 'any']),
+    ...userBucketSource,
     percent: z.number().int('must be a whole percent').min(1).max(100),
   }),
   /** A query parameter with a value, or whose value matches a (whole-value, RE2) regex. */
