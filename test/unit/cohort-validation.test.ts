@@ -117,3 +117,53 @@ describe('user-bucket and query-parameter cohorts at submission', () => {
     ]);
   });
 });
+
+describe('a schedule in userBuckets mode at submission', () => {
+  const steps = [5, 25, 50].map((weight) => ({ weight, observe: '5m' }));
+  function scheduleProblems(schedule: object, router: unknown = ISTIO, cohorts: unknown[] = []) {
+    const result = validateReleaseSpec(testSpecBody({ router, cohorts, schedule }));
+    return result.ok ? [] : result.problems;
+  }
+  const source = { header: 'x-user-id', idFormat: 'decimal' };
+
+  it('accepts a bucket source with explicit or linear steps', () => {
+    expect(scheduleProblems({ mode: 'userBuckets', userBucket: source, steps })).toEqual([]);
+    expect(
+      scheduleProblems({
+        mode: 'userBuckets',
+        userBucket: source,
+        stepWeight: 25,
+        maxWeight: 50,
+        observe: '5m',
+      }),
+    ).toEqual([]);
+  });
+
+  it('wants the bucket source with the mode, and only with it', () => {
+    expect(scheduleProblems({ mode: 'userBuckets', steps })).toEqual([
+      {
+        path: 'schedule.userBucket',
+        message:
+          'is required with mode "userBuckets": the header with the user id and its idFormat',
+      },
+    ]);
+    expect(scheduleProblems({ userBucket: source, steps })).toEqual([
+      { path: 'schedule.userBucket', message: 'is only used with mode "userBuckets"' },
+    ]);
+  });
+
+  it("reports what the router cannot express at the schedule's paths", () => {
+    const any = { mode: 'userBuckets', userBucket: { ...source, idFormat: 'any' }, steps };
+    expect(scheduleProblems(any).map((p) => p.path)).toEqual(['schedule.userBucket.idFormat']);
+    const header = [{ type: 'header', name: 'x-env', value: 'canary' }];
+    expect(
+      scheduleProblems({ mode: 'userBuckets', userBucket: source, steps }, NGINX, header),
+    ).toEqual([
+      {
+        path: 'schedule.userBucket',
+        message:
+          'the nginx router supports one header cohort (canary-by-header); cohorts[0] is already one',
+      },
+    ]);
+  });
+});
