@@ -24,9 +24,8 @@ import {
   defaultRouterSpec,
   routerCohortProblems,
   routerSpecSchema,
-  userBucketSourceSchema,
 } from './routing/config.js';
-import { scheduleBucketProblems } from './routing/schedule-buckets.js';
+import { scheduleBucketProblems, scheduleModeFields } from './routing/schedule-buckets.js';
 
 /** Release ids are chosen by CI (e.g. a pipeline run id) and end up in workflow ids and URLs. */
 export const RELEASE_ID_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,126}[A-Za-z0-9])?$/;
@@ -43,19 +42,8 @@ const weight = z
   .min(1, 'must be at least 1')
   .max(100, 'must be at most 100');
 
-/**
- * How a step's weight is applied: `weights` (the default) splits requests at random; `userBuckets`
- * gives the step's weight as a share of users (core/routing/buckets.ts), the same users at every
- * step, while every other request stays on stable.
- */
-const scheduleMode = {
-  mode: z.enum(['weights', 'userBuckets']).optional(),
-  /** Where the user id is read, for `mode: "userBuckets"`. */
-  userBucket: userBucketSourceSchema.optional(),
-};
-
 const explicitSteps = z.strictObject({
-  ...scheduleMode,
+  ...scheduleModeFields,
   steps: z
     .array(
       z.strictObject({
@@ -69,7 +57,7 @@ const explicitSteps = z.strictObject({
     .max(50, 'at most 50 steps'),
 });
 const linearSteps = z.strictObject({
-  ...scheduleMode,
+  ...scheduleModeFields,
   stepWeight: weight,
   maxWeight: weight,
   observe: durationString,

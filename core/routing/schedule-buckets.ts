@@ -4,13 +4,26 @@
  * other request on stable. This file owns the cohorts a step routes by and the submission checks
  * of the mode; the routing activity (activities/release-activities.ts) applies them. Pure.
  */
+import { z } from 'zod';
 import type { SpecProblem } from '../problems.js';
 import {
   routerCohortProblems,
   type Cohort,
   type RouterSpec,
   type UserBucketSource,
+  userBucketSourceSchema,
 } from './config.js';
+
+/**
+ * How a step's weight is applied: `weights` (the default) splits requests at random; `userBuckets`
+ * gives the step's weight as a share of users (core/routing/buckets.ts), the same users at every
+ * step, while every other request stays on stable.
+ */
+export const scheduleModeFields = {
+  mode: z.enum(['weights', 'userBuckets']).optional(),
+  /** Where the user id is read, for `mode: "userBuckets"`. */
+  userBucket: userBucketSourceSchema.optional(),
+};
 
 /** The parts of a spec this mode reads. */
 interface BucketScheduled {
