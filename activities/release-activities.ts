@@ -3,6 +3,7 @@
  * receives its providers, so the worker passes real ones (Kubernetes, Prometheus, the sandbox)
  * and tests pass typed fakes.
  */
+import { bucketStepCohorts, scheduleUserBucket } from '../core/routing/schedule-buckets.js';
 import type { Decision } from '../core/judge/decision.js';
 import { judge, requireJudgeRequest } from '../core/judge/index.js';
 import { bucketCoverage, describeCoverage } from '../core/metrics/coverage.js';
@@ -133,6 +134,17 @@ export function createActivities(deps: ActivityDeps): ReleaseActivities & Announ
     setCanaryWeight: (spec, canaryWeight) =>
       activity(async () => {
         const workloads = deps.workloadsFor(spec);
+        const users = scheduleUserBucket(spec);
+        if (users && canaryWeight < 100) {
+          // a share of users: every other request stays on stable (weights 100/0); the schedule only
+          // rises, so the canary is scaled first, except when its users leave (0 %, an abort)
+          const router = deps.routerFor(spec);
+          if (canaryWeight > 0) await workloads.scaleForWeight(canaryWeight, heartbeat);
+          throwIfCancelled();
+          await router.initialize(bucketStepCohorts(spec, users, canaryWeight));
+          if (canaryWeight === 0) await workloads.scaleForWeight(0, heartbeat);
+          return { stable: 100 - canaryWeight, canary: canaryWeight };
+        }
         // scale up before sending more traffic; scale down only after traffic has moved away
         const router = deps.routerFor(spec);
         const current = await router.getWeights();

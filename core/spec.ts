@@ -25,6 +25,7 @@ import {
   routerCohortProblems,
   routerSpecSchema,
 } from './routing/config.js';
+import { scheduleBucketProblems, scheduleModeFields } from './routing/schedule-buckets.js';
 
 /** Release ids are chosen by CI (e.g. a pipeline run id) and end up in workflow ids and URLs. */
 export const RELEASE_ID_RE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,126}[A-Za-z0-9])?$/;
@@ -42,6 +43,7 @@ const weight = z
   .max(100, 'must be at most 100');
 
 const explicitSteps = z.strictObject({
+  ...scheduleModeFields,
   steps: z
     .array(
       z.strictObject({
@@ -55,6 +57,7 @@ const explicitSteps = z.strictObject({
     .max(50, 'at most 50 steps'),
 });
 const linearSteps = z.strictObject({
+  ...scheduleModeFields,
   stepWeight: weight,
   maxWeight: weight,
   observe: durationString,
@@ -183,6 +186,7 @@ function crossFieldProblems(spec: ParsedSpec): SpecProblem[] {
     });
   }
   if (spec.router) problems.push(...routerCohortProblems(spec.router, spec.cohorts));
+  problems.push(...scheduleBucketProblems(spec));
   problems.push(...providerProblems(spec));
   const bucketMs = durationMs(spec.analysis.bucket, 'analysis.bucket');
   if (bucketMs < 1000) problems.push({ path: 'analysis.bucket', message: 'must be at least 1s' });

@@ -72,6 +72,11 @@ function headerReader(headers: IncomingHttpHeaders): (name: string) => string | 
   };
 }
 
+function queryReader(url: string | undefined): (name: string) => string | undefined {
+  const params = new URL(url ?? '/', 'http://sandbox.invalid').searchParams;
+  return (name) => params.get(name) ?? undefined;
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res
@@ -108,7 +113,7 @@ export async function startRouterServer(options: RouterServerOptions): Promise<R
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
   const proxy = (req: IncomingMessage, res: ServerResponse): void => {
-    const decision = store.route(headerReader(req.headers), random());
+    const decision = store.route(headerReader(req.headers), random(), queryReader(req.url));
     const upstreamPort = options.upstreams[decision.version] as number;
     routed.inc({ arm: decision.arm, version: decision.version, reason: decision.reason });
     const upstream = httpRequest(

@@ -4,7 +4,8 @@
  * resourceVersion). The control API (control-api.ts) is a thin HTTP layer over this class, and the
  * proxy (router-server.ts) asks it where each request goes.
  */
-import { cohortCondition, type HeaderCondition } from '../core/routing/cohorts.js';
+import { inUserBucket } from '../core/routing/buckets.js';
+import { cohortCondition, isQueryCondition } from '../core/routing/cohorts.js';
 import { weightProblems, type Cohort } from '../core/routing/config.js';
 import type { Weights } from '../core/types.js';
 import { ControlError } from './errors.js';
@@ -29,20 +30,37 @@ export interface RouteDecision {
   reason: 'cohort' | 'weight';
 }
 
-interface CompiledCohort {
-  condition: HeaderCondition;
-  regex?: RegExp;
+/** Reads a request: a (lowercase-named) header's value, a query parameter's first value. */
+export interface RequestView {
+  header(name: string): string | undefined;
+  query(name: string): string | undefined;
 }
 
+/** Whether a request belongs to one cohort. */
+type CompiledCohort = (request: RequestView) => boolean;
+
 /**
- * Compiles a cohort's header condition. Regular expressions must match the whole header value,
- * as Envoy's (and so Istio's) safe_regex matches do.
+ * Compiles a cohort. Regular expressions must match the whole value, as Envoy's (and so Istio's)
+ * safe_regex matches do. A user bucket is computed, not matched: by the id's trailing digits for
+ * decimal and hex ids (the same users the Kubernetes routers' regexes select), by a hash of the
+ * whole id for `idFormat: "any"` (core/routing/buckets.ts).
  */
 function compileCohort(cohort: Cohort, index: number): CompiledCohort {
+  if (cohort.type === 'userBucket') {
+    const header = cohort.header.toLowerCase();
+    return (request) => {
+      const id = request.header(header)?.trim();
+      return id !== undefined && id !== '' && inUserBucket(id, cohort.idFormat, cohort.percent);
+    };
+  }
   const condition = cohortCondition(cohort);
-  if (condition.kind === 'exact') return { condition };
+  const read = isQueryCondition(condition)
+    ? (request: RequestView) => request.query(condition.query)
+    : (request: RequestView) => request.header(condition.header);
+  if (condition.kind === 'exact') return (request) => read(request) === condition.value;
+  let regex: RegExp;
   try {
-    return { condition, regex: new RegExp(`^(?:${condition.value})$`) };
+    regex = new RegExp(`^(?:${condition.value})$`);
   } catch (error) {
     throw new ControlError(
       400,
@@ -50,19 +68,21 @@ function compileCohort(cohort: Cohort, index: number): CompiledCohort {
       `cohorts[${index}]: invalid regular expression ${JSON.stringify(condition.value)}: ${(error as Error).message}`,
     );
   }
+  return (request) => {
+    const value = read(request);
+    return value !== undefined && regex.test(value);
+  };
 }
 
-function matches(cohort: CompiledCohort, header: (name: string) => string | undefined): boolean {
-  const value = header(cohort.condition.header);
-  if (value === undefined) return false;
-  return cohort.regex ? cohort.regex.test(value) : value === cohort.condition.value;
+/** A cohort as text with its keys in one order, for comparing lists by content. */
+function canonical(cohort: Cohort): string {
+  const entries = Object.entries(cohort).sort(([a], [b]) => a.localeCompare(b));
+  return JSON.stringify(entries);
 }
 
 /** Cohort lists compared by content, whatever the order of each object's keys. */
 export function sameCohorts(a: readonly Cohort[], b: readonly Cohort[]): boolean {
-  const canonical = (list: readonly Cohort[]) =>
-    JSON.stringify(list.map((c) => [c.type, c.name, c.type === 'headerRegex' ? c.regex : c.value]));
-  return canonical(a) === canonical(b);
+  return JSON.stringify(a.map(canonical)) === JSON.stringify(b.map(canonical));
 }
 
 /** The router's state and the only way to change it; every method validates before it changes anything. */
@@ -174,13 +194,18 @@ export class RouterStateStore {
 
   /**
    * Where a request goes: to the canary when it matches a cohort, otherwise to the canary with
-   * probability weights.canary / 100. `header` returns a (lowercase-named) header's value;
-   * `draw` is a uniform random number in [0, 1).
+   * probability weights.canary / 100. `header` returns a (lowercase-named) header's value, `query`
+   * a query parameter's; `draw` is a uniform random number in [0, 1).
    */
-  route(header: (name: string) => string | undefined, draw: number): RouteDecision {
+  route(
+    header: (name: string) => string | undefined,
+    draw: number,
+    query: (name: string) => string | undefined = () => undefined,
+  ): RouteDecision {
     const canary = this.canaryVersion;
     if (canary !== null) {
-      if (this.compiled.some((cohort) => matches(cohort, header)))
+      const request: RequestView = { header, query };
+      if (this.compiled.some((cohort) => cohort(request)))
         return { arm: 'canary', version: canary, reason: 'cohort' };
       if (draw * 100 < this.weights.canary)
         return { arm: 'canary', version: canary, reason: 'weight' };

@@ -24,8 +24,13 @@ export interface TrafficOptions {
   concurrency?: number;
   /** Path requested. Default "/". */
   path?: string;
-  /** Headers sent with every request (e.g. a cohort's header). */
+  /** Headers sent with every request (e.g. a cohort's header); they override `x-user-id`. */
   headers?: Record<string, string>;
+  /**
+   * Simulated users: each request carries `x-user-id: user-<n>` for a random n below this, so a
+   * user-bucket cohort or schedule gets its share of users. Default 10,000.
+   */
+  users?: number;
   /** Stops by itself after this long. Default 2 hours; Infinity runs until stop(). */
   maxDurationMs?: number;
   /** Per-request time limit. Default 5 s. */
@@ -52,6 +57,9 @@ export interface TrafficGenerator {
 }
 
 const TICK_MS = 25;
+/** The header carrying a simulated user's id (what examples/sandbox-user-buckets.json buckets by). */
+export const USER_ID_HEADER = 'x-user-id';
+const DEFAULT_USERS = 10_000;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost']);
 
 /** Starts sending at once; throws RangeError for a rate, cap or address out of bounds. */
@@ -70,6 +78,9 @@ export function startTraffic(options: TrafficOptions): TrafficGenerator {
     );
   }
   const path = options.path ?? '/';
+  const users = options.users ?? DEFAULT_USERS;
+  if (!Number.isInteger(users) || users < 1)
+    throw new RangeError(`users must be a positive integer, got ${users}`);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const stats: TrafficStats = {
     sent: 0,
@@ -100,7 +111,10 @@ export function startTraffic(options: TrafficOptions): TrafficGenerator {
         port: base.port || 80,
         path,
         method: 'GET',
-        headers: options.headers,
+        headers: {
+          [USER_ID_HEADER]: `user-${Math.floor(Math.random() * users)}`,
+          ...options.headers,
+        },
         agent,
         timeout: timeoutMs,
       },

@@ -3,7 +3,8 @@
  * (gateway.networking.k8s.io/v1): the stable and the canary Service.
  *
  * Cohorts become one extra rule placed right before the managed rule: the managed rule's matches,
- * each combined with every cohort's header condition, sent to the canary only, with the managed
+ * each combined with every cohort's header or query-parameter condition (`RegularExpression`
+ * matches are implementation-specific in Gateway API; ours are RE2 and anchored), sent to the canary only, with the managed
  * rule's filters and timeouts. A rule with more header matches takes precedence over the plain one
  * in Gateway API, and it also comes first. The rule is named "<rule>-canary-cohort"; because
  * clusters with older CRDs drop rule names, its matches are also recorded in an annotation so it
@@ -11,7 +12,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
-import { cohortCondition } from '../../core/routing/cohorts.js';
+import { cohortCondition, isQueryCondition } from '../../core/routing/cohorts.js';
 import type { Cohort, gatewayApiRouterSchema } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
 import { accessRule, requirementsOf, type AccessRequirement } from '../kube/access.js';
@@ -43,6 +44,7 @@ interface HeaderMatch {
 interface RouteMatch {
   path?: { type?: string; value?: string };
   headers?: HeaderMatch[];
+  queryParams?: HeaderMatch[];
   [key: string]: unknown;
 }
 interface Rule {
@@ -211,18 +213,28 @@ export class GatewayApiRouter extends SingleObjectRouter {
     const base: RouteMatch[] = matches && matches.length > 0 ? matches : [{}];
     const cohortMatches = base.flatMap((m) =>
       conditions.map((c): RouteMatch => {
-        const headers = (m.headers ?? [])
-          .filter((h) => h.name.toLowerCase() !== c.header)
-          .map((h) => ({ ...h, type: h.type ?? 'Exact' }));
-        headers.push({
+        const spelled = (
+          list: HeaderMatch[] | undefined,
+          drop: string | undefined,
+        ): HeaderMatch[] =>
+          (list ?? [])
+            .filter((h) => drop === undefined || h.name.toLowerCase() !== drop)
+            .map((h) => ({ ...h, type: h.type ?? 'Exact' }));
+        const match: HeaderMatch = {
           type: c.kind === 'exact' ? 'Exact' : 'RegularExpression',
-          name: c.header,
+          name: isQueryCondition(c) ? c.query : c.header,
           value: c.value,
-        });
+        };
+        const headers = spelled(m.headers, isQueryCondition(c) ? undefined : c.header);
+        const queryParams = isQueryCondition(c)
+          ? [...spelled(m.queryParams, undefined).filter((q) => q.name !== c.query), match]
+          : m.queryParams && spelled(m.queryParams, undefined);
+        if (!isQueryCondition(c)) headers.push(match);
         return {
           ...structuredClone(m),
           path: m.path ? { type: 'PathPrefix', ...m.path } : { type: 'PathPrefix', value: '/' },
-          headers,
+          ...(headers.length > 0 ? { headers } : {}),
+          ...(queryParams ? { queryParams } : {}),
         };
       }),
     );

@@ -5,12 +5,13 @@
  *
  * Cohorts become one extra HTTP route named "<route>-canary-cohort", placed right before the
  * managed route: it repeats the managed route's matches, each combined with every cohort's header
- * condition, and sends them to the canary; it copies the managed route's other settings (retries,
+ * or query-parameter condition (`headers` / `queryParams`, RE2 `regex` matching the whole value),
+ * and sends them to the canary; it copies the managed route's other settings (retries,
  * timeout, fault, rewrite, ...) so cohort requests are treated the same. Everything else in the
  * VirtualService is left exactly as it was.
  */
 import type { z } from 'zod';
-import { cohortCondition } from '../../core/routing/cohorts.js';
+import { cohortCondition, isQueryCondition } from '../../core/routing/cohorts.js';
 import type { Cohort, istioRouterSchema } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
 import { accessRule, requirementsOf, type AccessRequirement } from '../kube/access.js';
@@ -40,6 +41,7 @@ interface RouteDestination {
 }
 interface HttpMatch {
   headers?: Record<string, Record<string, string>>;
+  queryParams?: Record<string, Record<string, string>>;
   [key: string]: unknown;
 }
 interface HttpRoute {
@@ -260,10 +262,17 @@ export class IstioRouter extends SingleObjectRouter {
     const conditions = cohorts.map(cohortCondition);
     const base: HttpMatch[] = match && match.length > 0 ? match : [{}];
     const matches = base.flatMap((m) =>
-      conditions.map((c) => ({
-        ...structuredClone(m),
-        headers: { ...m.headers, [c.header]: { [c.kind]: c.value } },
-      })),
+      conditions.map((c) =>
+        isQueryCondition(c)
+          ? {
+              ...structuredClone(m),
+              queryParams: { ...m.queryParams, [c.query]: { [c.kind]: c.value } },
+            }
+          : {
+              ...structuredClone(m),
+              headers: { ...m.headers, [c.header]: { [c.kind]: c.value } },
+            },
+      ),
     );
     const stable = this.destinations(managed, false).stable;
     const destination = { ...structuredClone(stable.destination), ...this.canaryDestination() };

@@ -5,6 +5,7 @@
  * cohort annotations. No I/O here; the router does the reads and writes.
  */
 import type { z } from 'zod';
+import { cohortCondition, type HeaderCondition } from '../../core/routing/cohorts.js';
 import type { Cohort, nginxRouterSchema } from '../../core/routing/config.js';
 import type { Weights } from '../../core/types.js';
 import {
@@ -157,7 +158,11 @@ export function annotations(object: KubeObject): Record<string, string> {
   return object.metadata.annotations;
 }
 
-/** Replaces the canary-by-* annotations with those for the cohorts (already checked to be expressible). */
+/**
+ * Replaces the canary-by-* annotations with those for the cohorts (already checked to be
+ * expressible: routerCohortProblems). A user bucket is a canary-by-header-pattern; ingress-nginx
+ * matches it as a PCRE search, which the anchored bucket regex makes a whole-value match.
+ */
 export function setCohortAnnotations(notes: Record<string, string>, cohorts: Cohort[]): void {
   for (const key of COHORT_ANNOTATIONS) delete notes[key];
   for (const cohort of cohorts) {
@@ -167,8 +172,14 @@ export function setCohortAnnotations(notes: Record<string, string>, cohorts: Coh
     } else if (cohort.type === 'headerRegex') {
       notes[NGINX_ANNOTATIONS.byHeader] = cohort.name;
       notes[NGINX_ANNOTATIONS.byHeaderPattern] = cohort.regex;
-    } else {
+    } else if (cohort.type === 'userBucket') {
+      const condition = cohortCondition(cohort) as HeaderCondition;
+      notes[NGINX_ANNOTATIONS.byHeader] = condition.header;
+      notes[NGINX_ANNOTATIONS.byHeaderPattern] = condition.value;
+    } else if (cohort.type === 'cookie') {
       notes[NGINX_ANNOTATIONS.byCookie] = cohort.name;
+    } else {
+      throw new Error(`the nginx router cannot express a ${cohort.type} cohort`); // refused at submission
     }
   }
 }

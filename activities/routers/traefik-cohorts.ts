@@ -5,7 +5,11 @@
  * and writes.
  */
 import type { z } from 'zod';
-import { cohortCondition, type HeaderCondition } from '../../core/routing/cohorts.js';
+import {
+  cohortCondition,
+  isQueryCondition,
+  type RequestCondition,
+} from '../../core/routing/cohorts.js';
 import type { Cohort, traefikRouterSchema } from '../../core/routing/config.js';
 import {
   MANAGED_BY_LABEL,
@@ -68,10 +72,16 @@ export function cohortIngressRoute(input: CohortRouteInput): KubeObject {
   });
 }
 
-/** A Traefik v3 rule matcher for a header condition. */
-export function traefikCondition(condition: HeaderCondition): string {
-  const fn = condition.kind === 'exact' ? 'Header' : 'HeaderRegexp';
-  return `${fn}(${traefikString(condition.header)}, ${traefikString(condition.value)})`;
+/**
+ * A Traefik v3 rule matcher for a condition: Header / HeaderRegexp, Query / QueryRegexp (Go regexp
+ * syntax, which searches the value: query regexes come anchored from cohortCondition).
+ */
+export function traefikCondition(condition: RequestCondition): string {
+  const [on, name] = isQueryCondition(condition)
+    ? ['Query', condition.query]
+    : ['Header', condition.header];
+  const fn = condition.kind === 'exact' ? on : `${on}Regexp`;
+  return `${fn}(${traefikString(name)}, ${traefikString(condition.value)})`;
 }
 
 /** Backquoted when possible (no escaping inside), else a double-quoted Go string. */

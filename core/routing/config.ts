@@ -4,24 +4,71 @@
  */
 import { z } from 'zod';
 import { dnsLabel, dnsName } from '../fields.js';
+import { re2Problem } from './re2.js';
+
+const headerName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name');
+
+/** A regular expression a proxy will accept: RE2 syntax (core/routing/re2.ts), at most 256 characters. */
+const re2Regex = z
+  .string()
+  .min(1)
+  .max(256)
+  .superRefine((regex, ctx) => {
+    const problem = re2Problem(regex);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const userBucketSource = {
+  header: headerName,
+  /** decimal: last two digits, 1% steps; hex: last two hex digits, 1/256 steps; any: hashed (sandbox only). */
+  idFormat: z.enum(['decimal', 'hex', 'any']),
+};
+/** Where a user id is read: the header and how its id is bucketed (a schedule in userBuckets mode names one). */
+export const userBucketSourceSchema = z.strictObject(userBucketSource);
+export type UserBucketSource = z.infer<typeof userBucketSourceSchema>;
 
 /** A request cohort that is sent to the canary regardless of weight while the release runs. */
 export const cohortSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('header'),
-    name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'),
+    name: headerName,
     value: z.string().min(1).max(256),
   }),
   z.strictObject({
     type: z.literal('headerRegex'),
-    name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name'),
-    regex: z.string().min(1).max(256),
+    name: headerName,
+    regex: re2Regex,
   }),
   z.strictObject({
     type: z.literal('cookie'),
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a cookie name'),
     value: z.string().regex(/^[A-Za-z0-9_.~-]{1,128}$/, 'must be a plain cookie value'),
   }),
+  /**
+   * A sticky share of users by the id in a request header (core/routing/buckets.ts): the same
+   * users at every share, and those of a smaller share among those of a larger one.
+   */
+  z.strictObject({
+    type: z.literal('userBucket'),
+    ...userBucketSource,
+    percent: z.number().int('must be a whole percent').min(1).max(100),
+  }),
+  /** A query parameter with a value, or whose value matches a (whole-value, RE2) regex. */
+  z
+    .strictObject({
+      type: z.literal('queryParam'),
+      name: z.string().regex(/^[A-Za-z0-9_.~-]{1,64}$/, 'must be a query parameter name'),
+      value: z.string().min(1).max(256).optional(),
+      regex: re2Regex.optional(),
+    })
+    .superRefine((cohort, ctx) => {
+      if ((cohort.value === undefined) === (cohort.regex === undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['value'],
+          message: 'give exactly one of value and regex',
+        });
+    }),
 ]);
 export type Cohort = z.infer<typeof cohortSchema>;
 
@@ -144,21 +191,42 @@ export interface RoutingProblem {
   message: string;
 }
 
+/** Why a Kubernetes router cannot take `idFormat: "any"`, and what to do instead. */
+const HASHED_IDS =
+  'a header regex cannot hash an id, so Kubernetes routers read only its trailing digits: use "decimal" or "hex" for ids that end in uniformly spread digits, or have the auth layer set a bucket header (e.g. x-user-bucket: 00–99, a hash of the user id) and select on it with idFormat "decimal"';
+
 /**
- * Cohorts a router cannot express. NGINX's canary annotations allow one header rule
- * (canary-by-header with a value or a pattern) and one cookie (canary-by-cookie), and route on the
- * cookie only when its value is "always". Other routers take any list the schema accepts.
+ * Cohorts a router cannot express. Only the sandbox hashes ids (`idFormat: "any"`). NGINX's canary
+ * annotations allow one header rule (canary-by-header with a value or a pattern; a user bucket is
+ * a pattern) and one cookie (canary-by-cookie), route on the cookie only when its value is
+ * "always", and cannot match a query parameter. Other routers take any list the schema accepts.
  */
 export function routerCohortProblems(
   router: RouterSpec,
   cohorts: readonly Cohort[],
 ): RoutingProblem[] {
-  if (router.type !== 'nginx') return [];
-  const problems: RoutingProblem[] = [];
+  if (router.type === 'sandbox') return [];
+  const problems: RoutingProblem[] = cohorts.flatMap((cohort, i) =>
+    cohort.type === 'userBucket' && cohort.idFormat === 'any'
+      ? [
+          {
+            path: `cohorts[${i}].idFormat`,
+            message: `the ${router.type} router cannot route "any" ids: ${HASHED_IDS}`,
+          },
+        ]
+      : [],
+  );
+  if (router.type !== 'nginx') return problems;
   let headerAt: number | undefined;
   let cookieAt: number | undefined;
   cohorts.forEach((cohort, i) => {
-    if (cohort.type === 'cookie') {
+    if (cohort.type === 'queryParam') {
+      problems.push({
+        path: `cohorts[${i}]`,
+        message:
+          'the nginx router cannot route by query parameter (ingress-nginx canary annotations match one header, one cookie and a weight); send the cohort a header instead, or use the istio, gateway-api or traefik router',
+      });
+    } else if (cohort.type === 'cookie') {
       if (cookieAt !== undefined) {
         problems.push({
           path: `cohorts[${i}]`,

@@ -30,6 +30,8 @@ const SPEC: GatewayApiRouterSpec = {
 const COHORTS: Cohort[] = [
   { type: 'header', name: 'x-env', value: 'canary' },
   { type: 'cookie', name: 'tenantGray', value: '1' },
+  { type: 'userBucket', header: 'x-user-id', idFormat: 'decimal', percent: 5 },
+  { type: 'queryParam', name: 'ab_test', regex: 'v2|v3' },
 ];
 
 interface Rule {
@@ -110,6 +112,22 @@ describe.skipIf(!kube)('GatewayApiRouter', () => {
             region,
             { type: 'RegularExpression', name: 'cookie', value: '^(.*?;\\s*)?tenantGray=1(;.*)?$' },
           ],
+        },
+        {
+          path: { type: 'PathPrefix', value: '/' },
+          headers: [
+            region,
+            {
+              type: 'RegularExpression',
+              name: 'x-user-id',
+              value: '^(?:.*(?:0[0-4])|(?:.*[^0-9])?[0-4])$',
+            },
+          ],
+        },
+        {
+          path: { type: 'PathPrefix', value: '/' },
+          headers: [region],
+          queryParams: [{ type: 'RegularExpression', name: 'ab_test', value: '^(?:v2|v3)$' }],
         },
       ],
       filters: [

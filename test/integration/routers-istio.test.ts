@@ -13,11 +13,17 @@ import { describeKubeRouterContract } from '../contract/kube-routers.js';
 import { createObject, freshNamespace, readObject, testKube } from '../fixtures/kube/cluster.js';
 import type { KubeClients } from '../../activities/kube/kube-clients.js';
 import { COHORT_SUFFIX } from '../../activities/routers/shared.js';
+import { createActivities } from '../../activities/release-activities.js';
+import type { WorkloadManager } from '../../activities/workloads/types.js';
+import { bucketRegex } from '../../core/routing/buckets.js';
+import { testSpec } from '../harness/release-spec.js';
 
 const COHORTS: Cohort[] = [
   { type: 'header', name: 'X-Env', value: 'canary' },
   { type: 'cookie', name: 'tenantGray', value: '1' },
   { type: 'headerRegex', name: 'x-user-id', regex: '^(1|7|42)$' },
+  { type: 'userBucket', header: 'x-user-id', idFormat: 'decimal', percent: 5 },
+  { type: 'queryParam', name: 'ab_test', regex: 'v2|v3' },
 ];
 
 const SUBSETS: IstioRouterSpec = REVIEWS_ISTIO_ROUTER;
@@ -131,15 +137,21 @@ describe.skipIf(!kube)('IstioRouter', () => {
       'fallback',
     ]);
     const cookie = { regex: '^(.*?;\\s*)?tenantGray=1(;.*)?$' };
+    const bucket = { 'x-user-id': { regex: '^(?:.*(?:0[0-4])|(?:.*[^0-9])?[0-4])$' } };
+    const query = { ab_test: { regex: '^(?:v2|v3)$' } };
     expect(http[1]).toEqual({
       name: `primary${COHORT_SUFFIX}`,
       match: [
         { uri: { prefix: '/api' }, headers: { 'x-env': { exact: 'canary' } } },
         { uri: { prefix: '/api' }, headers: { cookie } },
         { uri: { prefix: '/api' }, headers: { 'x-user-id': { regex: '^(1|7|42)$' } } },
+        { uri: { prefix: '/api' }, headers: bucket },
+        { uri: { prefix: '/api' }, queryParams: query },
         { uri: { exact: '/' }, headers: { 'x-env': { exact: 'canary' } } },
         { uri: { exact: '/' }, headers: { cookie } },
         { uri: { exact: '/' }, headers: { 'x-user-id': { regex: '^(1|7|42)$' } } },
+        { uri: { exact: '/' }, headers: bucket },
+        { uri: { exact: '/' }, queryParams: query },
       ],
       route: [
         { destination: { host: 'reviews', subset: 'canary', port: { number: 9080 } }, weight: 100 },
@@ -153,6 +165,64 @@ describe.skipIf(!kube)('IstioRouter', () => {
       { destination: { host: 'reviews', subset: 'stable', port: { number: 9080 } }, weight: 95 },
       { destination: { host: 'reviews', subset: 'canary', port: { number: 9080 } }, weight: 5 },
     ]);
+  });
+
+  it("renders each step of a userBuckets schedule as the bucket regex at the step's share, with weights kept at 100/0", async () => {
+    const namespace = await freshNamespace(admin, 'istio-buckets');
+    await createReviews(admin, namespace);
+    const router = new IstioRouter(new ObjectStore(admin.customObjects), namespace, SUBSETS);
+    const scaled: number[] = [];
+    const workloads = {
+      scaleForWeight: async (weight: number) => void scaled.push(weight),
+    } as unknown as WorkloadManager;
+    const activities = createActivities({
+      routerFor: () => router,
+      workloadsFor: () => workloads,
+      metricsFor: () => {
+        throw new Error('no metrics in this test');
+      },
+      scrapeLagMs: () => 0,
+    });
+    const spec = testSpec({
+      service: 'web',
+      namespace,
+      router: SUBSETS,
+      cohorts: [{ type: 'header', name: 'x-env', value: 'canary' }],
+      schedule: {
+        mode: 'userBuckets',
+        userBucket: { header: 'X-User-Id', idFormat: 'hex' },
+        steps: [5, 25, 50].map((weight) => ({ weight, observe: '1s' })),
+      },
+    });
+    const ref = objectRef(KINDS.virtualService, namespace, 'reviews');
+    const cohortHeaders = async () => {
+      const http = ((await readObject(admin, ref)).spec as { http: HttpRoute[] }).http;
+      const cohort = http.find((r) => r.name === `primary${COHORT_SUFFIX}`) as {
+        match: { uri: unknown; headers: unknown }[];
+      };
+      const primary = http.find((r) => r.name === 'primary') as { route: { weight: number }[] };
+      return {
+        headers: cohort.match.filter((m) => 'prefix' in (m.uri as object)).map((m) => m.headers),
+        weights: primary.route.map((d) => d.weight),
+      };
+    };
+    await router.initialize(spec.cohorts);
+    for (const percent of [5, 25, 50]) {
+      expect(await activities.setCanaryWeight(spec, percent)).toEqual({
+        stable: 100 - percent,
+        canary: percent,
+      });
+      expect(await cohortHeaders()).toEqual({
+        headers: [
+          { 'x-env': { exact: 'canary' } },
+          { 'x-user-id': { regex: bucketRegex('hex', percent) } },
+        ],
+        weights: [100, 0],
+      });
+    }
+    expect(scaled).toEqual([5, 25, 50]);
+    expect(await activities.setCanaryWeight(spec, 0)).toEqual({ stable: 100, canary: 0 });
+    expect((await cohortHeaders()).headers).toEqual([{ 'x-env': { exact: 'canary' } }]);
   });
 
   it('names the route and the VirtualService when the configured route does not exist', async () => {

@@ -125,6 +125,17 @@ describe.skipIf(!kube)('NginxRouter', () => {
     expect(notes[`${A}canary-by-cookie`]).toBeUndefined();
     expect(notes[`${A}canary-weight`]).toBe('25');
 
+    await router.applyCohorts([
+      { type: 'userBucket', header: 'X-User-Id', idFormat: 'hex', percent: 5 },
+      { type: 'cookie', name: 'web_canary', value: 'always' },
+    ]);
+    const bucket = (await readObject(admin, canaryRef)).metadata.annotations ?? {};
+    expect(bucket[`${A}canary-by-header`]).toBe('x-user-id');
+    expect(bucket[`${A}canary-by-header-pattern`]).toBe(
+      '^(?:.*(?:0[0-9a-cA-C])|(?:.*[^0-9a-fA-F])?[0-9a-cA-C])$',
+    );
+    expect(bucket[`${A}canary-by-cookie`]).toBe('web_canary');
+
     expect(await router.finalize()).toEqual({ stable: 100, canary: 0 });
     expect(await objectExists(admin, canaryRef)).toBe(false);
     expect(await router.getWeights()).toEqual({ stable: 100, canary: 0 });
@@ -150,6 +161,15 @@ describe.skipIf(!kube)('NginxRouter', () => {
     ).rejects.toThrow(
       'cohorts[0].value: the nginx router\'s canary-by-cookie routes to the canary only when the cookie\'s value is "always", not "1"',
     );
+    await expect(
+      router.initialize([{ type: 'queryParam', name: 'ab_test', value: 'v2' }]),
+    ).rejects.toThrow('cohorts[0]: the nginx router cannot route by query parameter');
+    await expect(
+      router.initialize([
+        { type: 'header', name: 'x-env', value: 'canary' },
+        { type: 'userBucket', header: 'x-user-id', idFormat: 'decimal', percent: 5 },
+      ]),
+    ).rejects.toThrow('cohorts[1]: the nginx router supports one header cohort');
     expect(probe.calls).toEqual([]);
   });
 

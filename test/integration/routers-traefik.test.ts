@@ -29,6 +29,8 @@ const SPEC: TraefikRouterSpec = {
 const COHORTS: Cohort[] = [
   { type: 'header', name: 'X-Env', value: 'canary' },
   { type: 'cookie', name: 'tenantGray', value: '1' },
+  { type: 'userBucket', header: 'x-user-id', idFormat: 'decimal', percent: 5 },
+  { type: 'queryParam', name: 'ab_test', regex: 'v2|v3' },
 ];
 
 function fixture(kube: KubeClients, namespace: string) {
@@ -87,7 +89,7 @@ describe.skipIf(!kube)('TraefikRouter', () => {
         {
           kind: 'Rule',
           match:
-            '(Host(`app.example.com`) && PathPrefix(`/`)) && (Header(`x-env`, `canary`) || HeaderRegexp(`cookie`, `^(.*?;\\s*)?tenantGray=1(;.*)?$`))',
+            '(Host(`app.example.com`) && PathPrefix(`/`)) && (Header(`x-env`, `canary`) || HeaderRegexp(`cookie`, `^(.*?;\\s*)?tenantGray=1(;.*)?$`) || HeaderRegexp(`x-user-id`, `^(?:.*(?:0[0-4])|(?:.*[^0-9])?[0-4])$`) || QueryRegexp(`ab_test`, `^(?:v2|v3)$`))',
           middlewares: [{ name: 'auth' }],
           services: [{ kind: 'Service', name: 'app-canary', port: 80 }],
         },

@@ -21,6 +21,8 @@ const COHORTS: Cohort[] = [
   { type: 'header', name: 'X-Canary', value: 'always' },
   { type: 'headerRegex', name: 'x-user', regex: 'beta-[0-9]+' },
   { type: 'cookie', name: 'tenant', value: 'gray' },
+  { type: 'userBucket', header: 'x-user-id', idFormat: 'any', percent: 5 },
+  { type: 'queryParam', name: 'ab_test', value: 'v2' },
 ];
 
 /** A router server of its own for one test; the demo versions' ports are never dialled. */
@@ -100,7 +102,7 @@ describeTrafficRouterContract({
       }),
       cohortRouting: async () => store.state.cohorts,
       leftovers: async () =>
-        store.state.cohorts.map((c) => `${router.target} cohort ${c.type} ${c.name}`),
+        store.state.cohorts.map((c) => `${router.target} cohort ${JSON.stringify(c)}`),
       servedWeights: async () => store.state.weights,
       stop: () => sandbox.stop(),
     };

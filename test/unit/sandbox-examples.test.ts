@@ -36,12 +36,13 @@ function load(file: string): ReleaseSpec {
 const lagMs = (bucketMs: number) => Math.min(30_000, 2 * bucketMs);
 
 describe('sandbox example specs', () => {
-  it('include the healthy, faulty, slow and gated releases', () => {
+  it('include the healthy, faulty, slow, gated and user-bucket releases', () => {
     expect(files).toEqual([
       'sandbox-faulty.json',
       'sandbox-gated.json',
       'sandbox-healthy.json',
       'sandbox-slow.json',
+      'sandbox-user-buckets.json',
     ]);
   });
 
@@ -68,6 +69,7 @@ describe('sandbox example specs', () => {
       'sandbox-faulty.json': 'v3',
       'sandbox-slow.json': 'v4',
       'sandbox-gated.json': 'v2',
+      'sandbox-user-buckets.json': 'v2',
     });
     expect(DEMO_VERSIONS.v2).toMatchObject({
       errorRate: DEMO_VERSIONS.v1.errorRate,
@@ -84,6 +86,7 @@ describe('sandbox example specs', () => {
       'sandbox-faulty.json': 0,
       'sandbox-slow.json': 0,
       'sandbox-gated.json': 1,
+      'sandbox-user-buckets.json': 0,
     });
   });
 

@@ -259,4 +259,33 @@ describe('control API', () => {
       message: 'no control endpoint GET /control/replicas',
     });
   });
+
+  it('routes a user bucket by the id, sticky and monotone, and a query parameter by value or whole-value regex', () => {
+    const s = store();
+    s.setCanary('v3');
+    const url = (q: string) => (name: string) => new URLSearchParams(q).get(name) ?? undefined;
+    const arm = (h: Record<string, string>, q = '') => s.route(headers(h), 0.99, url(q)).arm;
+    s.setCohorts([{ type: 'userBucket', header: 'X-User-Id', idFormat: 'decimal', percent: 5 }]);
+    expect(arm({ 'x-user-id': '1204' })).toBe('canary');
+    expect(arm({ 'x-user-id': '1205' })).toBe('stable');
+    expect(arm({})).toBe('stable');
+    const ids = Array.from({ length: 2000 }, (_, i) => `user-${i * 7919}@example.com`);
+    const canaryAt = (percent: number) => {
+      s.setCohorts([{ type: 'userBucket', header: 'x-user-id', idFormat: 'any', percent }]);
+      return new Set(ids.filter((id) => arm({ 'x-user-id': id }) === 'canary'));
+    };
+    const [five, twentyFive] = [canaryAt(5), canaryAt(25)];
+    expect(Math.abs(five.size / 20 - 5)).toBeLessThanOrEqual(2);
+    expect(Math.abs(twentyFive.size / 20 - 25)).toBeLessThanOrEqual(2);
+    expect([...five].filter((id) => !twentyFive.has(id))).toEqual([]);
+    s.setCohorts([
+      { type: 'queryParam', name: 'ab_test', value: 'v2' },
+      { type: 'queryParam', name: 'beta', regex: 'on|yes' },
+    ]);
+    expect(arm({}, 'ab_test=v2')).toBe('canary');
+    expect(arm({}, 'ab_test=v22')).toBe('stable');
+    expect(arm({}, 'beta=yes')).toBe('canary');
+    expect(arm({}, 'beta=yesno')).toBe('stable');
+    expect(arm({ ab_test: 'v2' })).toBe('stable');
+  });
 });
