@@ -17,6 +17,7 @@ import { finalStatus, found, locateRelease } from '../../client/reads.js';
 import { startRelease } from '../../client/releases.js';
 import { releaseWorkflowId } from '../../core/spec.js';
 import { fakeActivities, newFakeCluster } from '../harness/fake-activities.js';
+import { inPhase, waitForStatus } from '../harness/release-run.js';
 import { testSpec } from '../harness/release-spec.js';
 import { connectTestEnv, uniqueTaskQueue } from '../harness/temporal.js';
 import { startWorker } from '../harness/workflow-worker.js';
@@ -102,6 +103,8 @@ describe('reading and acting on a release through the client', () => {
       `cannot approve release ${spec.releaseId}: no approval gate is pending`,
     );
 
+    // promote applies once the release is under way (not while routing is still prepared)
+    await waitForStatus(release.handle, inPhase('Progressing'));
     const status = await actOnRelease(env.client, release, 'promote', { actor: 'alice' });
     expect(status.releaseId).toBe(spec.releaseId);
     expect((await finalStatus(env.client, release)).phase).toBe('Promoted');
