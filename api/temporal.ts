@@ -140,12 +140,14 @@ export class TemporalGateway {
   }
 
   /**
-   * Keyed by run: a repair (workflows/repair.ts) is a newer run of the same release, and a status
-   * the release's earlier run left in the cache must not stand for it. After a continue-as-new the
-   * release is located at its new run, so the key changes and the next read is fresh.
+   * Keyed by run and by whether it runs: a repair (workflows/repair.ts) is a newer run of the same
+   * release, and a status the release's earlier run left in the cache must not stand for it; and
+   * the status a run had while running must not stand for its final one once it has ended. After
+   * a continue-as-new the release is located at its new run, so the key changes too.
    */
   private statusKey(release: LocatedRelease): string {
-    return `${release.workflowId}#${release.releaseId}#${release.runId}`;
+    const state = release.running ? 'running' : 'ended';
+    return `${release.workflowId}#${release.releaseId}#${release.runId}#${state}`;
   }
 
   /** The release's status (client/reads.ts releaseStatus), cached briefly; a finished release's for longer. */
